@@ -1,0 +1,1 @@
+"""Permissions every route declares, and the guard that enforces them."""

@@ -1,0 +1,87 @@
+"""Builds the Litestar application from settings: `create_app(settings)`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from litestar import Litestar, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from sqlalchemy import text
+
+from archive import __version__
+from archive.access.guards import declared_permissions, public
+from archive.api.deps import RuntimeDep, provide_runtime, provide_session
+from archive.api.problems import EXCEPTION_HANDLERS
+from archive.contacts.routes import ContactController
+from archive.customers.routes import CustomerController
+from archive.errors import ArchiveError
+from archive.runtime import build_runtime
+from archive.settings import Settings
+from archive.tickets.routes import TicketController
+
+
+@dataclass(frozen=True)
+class Health:
+    status: str
+    database: str
+    store: str
+    embedded: bool
+    version: str
+
+
+@get("/health", opt=public(), sync_to_thread=True, tags=["system"])
+def health(runtime: RuntimeDep) -> Health:
+    """Whether the database and the object store answer."""
+    database = store = "ok"
+    try:
+        with runtime.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:
+        database = "unavailable"
+    try:
+        runtime.store.check()
+    except ArchiveError:
+        store = "unavailable"
+    status = "ok" if database == store == "ok" else "degraded"
+    return Health(status, database, store, runtime.settings.is_embedded, __version__)
+
+
+def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None = None) -> Litestar:
+    """The application. Pass a `runtime` to share one (tests, the demo); else one is built."""
+    owned = runtime is None
+    settings = settings or (runtime.settings if runtime else Settings.from_env())
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.runtime = runtime or build_runtime(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.runtime.close()
+
+    app = Litestar(
+        route_handlers=[health, ContactController, CustomerController, TicketController],
+        dependencies={
+            "runtime": Provide(provide_runtime, sync_to_thread=False),
+            "session": Provide(provide_session),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        state=State(),
+        openapi_config=OpenAPIConfig(
+            title="Contact archive",
+            version=__version__,
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+        ),
+        request_max_body_size=1 << 20,
+        debug=False,
+    )
+    declared_permissions(app)  # refuses to start with a route that declares no permission
+    return app

@@ -1,0 +1,103 @@
+"""Every error leaves the API as RFC 9457 problem details; this is the one place that maps them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
+    HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_502_BAD_GATEWAY,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
+
+from archive import errors
+
+log = structlog.get_logger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+# Most specific first: the first class an error is an instance of decides its status.
+STATUS: list[tuple[type[errors.ArchiveError], int, str]] = [
+    (errors.MalformedRequest, HTTP_400_BAD_REQUEST, "malformed-request"),
+    (errors.UnreadableMedia, HTTP_422_UNPROCESSABLE_ENTITY, "unreadable-media"),
+    (errors.InvalidInput, HTTP_422_UNPROCESSABLE_ENTITY, "invalid-input"),
+    (errors.PayloadTooLarge, HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too-large"),
+    (errors.NotFound, HTTP_404_NOT_FOUND, "not-found"),
+    (errors.Conflict, HTTP_409_CONFLICT, "conflict"),
+    (errors.RangeNotSatisfiable, HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE, "range"),
+    (errors.IntegrityFailure, HTTP_502_BAD_GATEWAY, "integrity-failure"),
+    (errors.KeyUnavailable, HTTP_503_SERVICE_UNAVAILABLE, "key-unavailable"),
+    (errors.StorageError, HTTP_503_SERVICE_UNAVAILABLE, "storage-unavailable"),
+]
+
+
+def problem(
+    status: int, kind: str, title: str, detail: str, **extra: Any
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": f"/problems/{kind}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    headers = {}
+    if status == HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE and "size" in extra:
+        headers["Content-Range"] = f"bytes */{extra['size']}"
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def archive_error(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+    assert isinstance(error, errors.ArchiveError)
+    for cls, status, kind in STATUS:
+        if isinstance(error, cls):
+            title = cls.__doc__.splitlines()[0].split(" (HTTP")[0] if cls.__doc__ else kind
+            if status >= 500:
+                log.error("request failed", path=request.url.path, error=kind)
+            size = error.size if isinstance(error, errors.RangeNotSatisfiable) else None
+            return problem(status, kind, title, error.detail, field=error.field, size=size)
+    log.exception("unmapped archive error", path=request.url.path)
+    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "internal", "Internal error", "unexpected error")
+
+
+def http_error(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+    assert isinstance(error, HTTPException)
+    extra: dict[str, Any] = {}
+    if isinstance(error, ValidationException) and isinstance(error.extra, list):
+        # Litestar names the offending parameter; keep only names and reasons, never values.
+        extra["errors"] = [
+            {"field": e.get("key"), "source": e.get("source"), "message": e.get("message")}
+            for e in error.extra
+            if isinstance(e, dict)
+        ]
+    status = error.status_code
+    if status >= 500:
+        log.error("request failed", path=request.url.path, detail=error.detail)
+        return problem(status, "internal", "Internal error", "the request could not be completed")
+    kind = {400: "bad-request", 404: "not-found", 405: "method-not-allowed", 413: "too-large"}
+    return problem(
+        status, kind.get(status, "http"), error.detail or "Error", str(error.detail), **extra
+    )
+
+
+def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+    # The traceback goes to the log, never to the client (it may quote personal data).
+    log.exception("unexpected error", path=request.url.path, error_type=type(error).__name__)
+    return problem(
+        HTTP_500_INTERNAL_SERVER_ERROR, "internal", "Internal error", "unexpected server error"
+    )
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    errors.ArchiveError: archive_error,
+    HTTPException: http_error,
+    Exception: unexpected_error,
+}

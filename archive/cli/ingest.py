@@ -1,0 +1,198 @@
+"""`archive ingest PATH...`: files or folders, channel by file type; re-runs skip what is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from archive.cli.context import Context, pass_context
+from archive.contacts.audio import sniff_audio
+from archive.contacts.email import looks_like_email
+from archive.contacts.ingest import CallParties, Envelope, Ingested, IngestService
+from archive.contacts.models import Direction
+from archive.errors import ArchiveError, InvalidInput
+
+AUDIO_SUFFIXES = {".wav", ".mp3", ".ogg", ".opus", ".oga", ".flac"}
+SIDECAR = ".meta.json"  # call-17.wav + call-17.wav.meta.json: the call's parties and times
+CHUNK = 1 << 20
+
+
+@dataclass
+class Summary:
+    stored: int = 0
+    skipped: int = 0
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+    ignored: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def channel_of(path: Path) -> str | None:
+    """chat, email or call from the name, else from the first bytes; None if neither."""
+    suffix = path.suffix.lower()
+    if suffix in AUDIO_SUFFIXES:
+        return "call"
+    if suffix == ".eml":
+        return "email"
+    if suffix == ".json":
+        return "chat"
+    with path.open("rb") as file:
+        head = file.read(4096)
+    try:
+        sniff_audio(head)
+        return "call"
+    except ArchiveError:
+        pass
+    return "email" if looks_like_email(head) else None
+
+
+def chat_format(data: bytes) -> str:
+    """Which chat shape a JSON file has: ours, a Zendesk comments page, or Chatwoot messages."""
+    try:
+        loaded = json.loads(data)
+    except ValueError:
+        return "archive"  # the parser reports the error with its position
+    if isinstance(loaded, dict) and "comments" in loaded:
+        return "zendesk"
+    if isinstance(loaded, dict) and "payload" in loaded:
+        return "chatwoot"
+    return "archive"
+
+
+def files_under(paths: tuple[Path, ...]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file())
+        else:
+            yield path
+
+
+def _sidecar(path: Path) -> dict[str, Any]:
+    meta = path.with_name(path.name + SIDECAR)
+    if not meta.exists():
+        return {}
+    try:
+        loaded = json.loads(meta.read_bytes())
+    except ValueError as error:
+        raise InvalidInput(f"{meta.name}: not valid JSON ({error})") from None
+    if not isinstance(loaded, dict):
+        raise InvalidInput(f"{meta.name}: must be a JSON object")
+    return loaded
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _chunks(path: Path, progress: Progress, task: Any) -> Iterator[bytes]:
+    with path.open("rb") as file:
+        while chunk := file.read(CHUNK):
+            progress.advance(task, len(chunk))
+            yield chunk
+
+
+def _ingest_one(
+    service: IngestService,
+    path: Path,
+    channel: str,
+    defaults: Envelope,
+    progress: Progress,
+    task: Any,
+) -> Ingested:
+    if channel == "call":
+        meta = _sidecar(path)
+        started = meta.get("started_at")
+        envelope = Envelope(
+            direction=Direction(meta.get("direction", defaults.direction)),
+            agent=meta.get("agent", defaults.agent),
+            ticket=meta.get("ticket", defaults.ticket),
+            # The file's digest makes a re-run find the recording it already stored.
+            external_id=meta.get("external_id") or f"file-sha256:{_file_digest(path)}",
+            started_at=datetime.fromisoformat(started) if isinstance(started, str) else None,
+            source="cli",
+        )
+        parties = CallParties(
+            caller=meta.get("caller"),
+            callee=meta.get("callee"),
+            customer_email=meta.get("customer_email"),
+            customer_national_id=meta.get("customer_national_id"),
+            customer_name=meta.get("customer_name"),
+            filename=path.name,
+        )
+        return service.ingest_call(envelope, parties, _chunks(path, progress, task))
+    data = path.read_bytes()
+    progress.advance(task, len(data))
+    if channel == "email":
+        return service.ingest_email(defaults, data)
+    return service.ingest_chat(defaults, data, source=chat_format(data))
+
+
+@click.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--direction", type=click.Choice([d.value for d in Direction]), default="inbound")
+@click.option("--agent", help="Agent who handled the contacts.")
+@click.option("--ticket", help="External ticket reference to link the contacts to.")
+@pass_context
+def ingest_command(
+    ctx: Context, paths: tuple[Path, ...], direction: str, agent: str | None, ticket: str | None
+) -> None:
+    """Archive files: .eml e-mails, .json chats, WAV/MP3/Ogg/FLAC calls (with optional
+    FILE.meta.json beside a recording giving caller, callee, direction, agent, started_at)."""
+    runtime = ctx.runtime
+    defaults = Envelope(direction=Direction(direction), agent=agent, ticket=ticket, source="cli")
+    summary = Summary()
+    work = []
+    for path in files_under(paths):
+        if path.name.endswith(SIDECAR):
+            continue
+        channel = channel_of(path)
+        if channel is None:
+            summary.ignored.append((path, "not a chat, e-mail or recording"))
+            continue
+        work.append((path, channel))
+    total = sum(p.stat().st_size for p, _ in work)
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("ingesting", total=total)
+        for path, channel in work:
+            progress.update(task, description=path.name[:40])
+            with runtime.session() as session:
+                try:
+                    result = _ingest_one(
+                        IngestService(session, runtime), path, channel, defaults, progress, task
+                    )
+                except (ArchiveError, ValueError) as error:
+                    detail = error.detail if isinstance(error, ArchiveError) else str(error)
+                    summary.failed.append((path, detail))
+                    continue
+            if result.created:
+                summary.stored += 1
+            else:
+                summary.skipped += 1
+    click.echo(
+        f"stored {summary.stored}, already archived {summary.skipped}, "
+        f"failed {len(summary.failed)}, not archivable {len(summary.ignored)}"
+    )
+    for path, reason in summary.failed:
+        click.echo(f"  failed  {path}: {reason}", err=True)
+    for path, reason in summary.ignored:
+        click.echo(f"  ignored {path}: {reason}", err=True)
+    if summary.failed:
+        raise SystemExit(1)

@@ -1,0 +1,54 @@
+"""The `archive` command: set up, serve, ingest, check and manage keys."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from archive.cli.check import check_command
+from archive.cli.context import Context
+from archive.cli.ingest import ingest_command
+from archive.cli.keys import keys_group
+from archive.cli.setup import db_group, demo_command, init_command, serve_command
+from archive.errors import ArchiveError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ArchiveGroup(click.Group):
+    """Turns the archive's own errors into one clear line and exit status 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ArchiveError as error:
+            field = f" ({error.field})" if error.field else ""
+            click.secho(f"error{field}: {error.detail}", fg="red", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=ArchiveGroup)
+@click.version_option(package_name="contact-archive")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """The contact archive: encrypted chats, e-mails and call recordings.
+
+    Settings come from ARCHIVE_* environment variables (see the README); with none set, the
+    archive runs on its embedded default in ./archive-data.
+    """
+    ctx.obj = Context()
+
+
+for command in (
+    init_command,
+    serve_command,
+    demo_command,
+    db_group,
+    ingest_command,
+    check_command,
+    keys_group,
+):
+    cli.add_command(command)

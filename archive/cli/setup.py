@@ -1,0 +1,130 @@
+"""`archive init`, `archive serve`, `archive demo` and `archive db upgrade`."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import func, select
+
+from archive.cli.context import Context, pass_context
+from archive.crypto.keyring import generate_key_material, write_key_file
+from archive.db.migrate import upgrade
+from archive.settings import Settings
+
+KEY_WARNING = """\
+  !!!  A NEW KEY FILE WAS GENERATED: {path}
+  !!!  It holds the keys that decrypt everything in this archive. Lose it and the archive is
+  !!!  unreadable; leak it and the encryption protects nothing. This is fine for a laptop demo.
+  !!!  In production keep keys in a secret store and pass them as ARCHIVE_KEYS (or mount the
+  !!!  file read-only from one); never commit them, never put them next to the data."""
+
+
+def ensure_keys(settings: Settings) -> None:
+    """Create a key file for the embedded default if there is none (never in production)."""
+    path = settings.resolved_key_file
+    if settings.keys_json or path.exists():
+        return
+    if not settings.is_embedded:
+        raise click.ClickException(
+            f"no keys: set ARCHIVE_KEYS or ARCHIVE_KEY_FILE (looked for {path}); "
+            "`archive keys generate` creates a key file"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_key_file(path, generate_key_material())
+    click.secho(KEY_WARNING.format(path=path), fg="yellow", err=True)
+
+
+def describe(settings: Settings) -> str:
+    database = settings.resolved_database_url
+    if "@" in database:  # never print a password
+        database = database.split("://", 1)[0] + "://…@" + database.rsplit("@", 1)[1]
+    store = (
+        f"local directory {settings.resolved_store_path}"
+        if settings.store == "local"
+        else f"S3 bucket {settings.s3_bucket} at {settings.s3_endpoint}"
+    )
+    keys = "ARCHIVE_KEYS" if settings.keys_json else str(settings.resolved_key_file)
+    mode = "EMBEDDED DEFAULT (laptop; not for production)" if settings.is_embedded else "production"
+    return f"mode: {mode}\ndatabase: {database}\nobject store: {store}\nkeys: {keys}"
+
+
+@click.command("init")
+@pass_context
+def init_command(ctx: Context) -> None:
+    """Create keys (embedded default only), run migrations, check the object store."""
+    settings = ctx.settings
+    if settings.is_embedded:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_keys(settings)
+    runtime = ctx.runtime
+    upgrade(runtime.engine)
+    runtime.store.check()
+    click.echo(describe(settings))
+    click.echo("ready")
+
+
+@click.group("db")
+def db_group() -> None:
+    """The metadata database."""
+
+
+@db_group.command("upgrade")
+@pass_context
+def db_upgrade(ctx: Context) -> None:
+    """Apply all database migrations."""
+    upgrade(ctx.runtime.engine)
+    click.echo("database is at the latest revision")
+
+
+@click.command("serve")
+@pass_context
+def serve_command(ctx: Context) -> None:
+    """Run the API (and the web pages) on ARCHIVE_HOST:ARCHIVE_PORT."""
+    _serve(ctx)
+
+
+@click.command("demo")
+@click.option("--no-serve", is_flag=True, help="Load the demo data and stop.")
+@pass_context
+def demo_command(ctx: Context, no_serve: bool) -> None:
+    """Set up the embedded default, load the demo dataset once, and serve it."""
+    from archive.contacts.models import Contact
+    from archive.demo.dataset import load_demo
+
+    settings = ctx.settings
+    if not settings.is_embedded:
+        raise click.ClickException("the demo runs on the embedded default only (unset ARCHIVE_*)")
+    ctx.invoke(init_command)
+    runtime = ctx.runtime
+    with runtime.session() as session:
+        stored = session.scalar(select(func.count()).select_from(Contact)) or 0
+    if stored == 0:
+        summary = load_demo(runtime, echo=click.echo)
+        click.echo(f"demo data loaded: {summary}")
+    else:
+        click.echo(f"demo data already present ({stored} contacts)")
+    base = f"http://{settings.host}:{settings.port}"
+    click.secho(DEMO_BANNER.format(base=base), fg="green")
+    if not no_serve:
+        _serve(ctx)
+
+
+DEMO_BANNER = """
+The contact archive is starting at {base}
+  API documentation:  {base}/schema
+  Health:             curl -s {base}/health
+  Find a customer:    curl -s '{base}/api/v1/customers?q=aino.virtanen@example.fi'
+  Their contacts:     curl -s '{base}/api/v1/customers/<id>/contacts'
+  Play a call:        curl -s -o call.wav '{base}/api/v1/contacts/<id>/content'
+The API has no login yet in this version: it binds to {base} only (ARCHIVE_HOST). Ctrl-C stops it.
+"""
+
+
+def _serve(ctx: Context) -> None:
+    import uvicorn
+
+    from archive.api.app import create_app
+
+    settings = ctx.settings
+    click.echo(describe(settings), err=True)
+    app = create_app(settings, runtime=ctx.runtime)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

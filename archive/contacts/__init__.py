@@ -1,0 +1,1 @@
+"""Contacts (chats, e-mails, calls): ingest, storage of their content, retrieval."""

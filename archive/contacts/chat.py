@@ -1,0 +1,219 @@
+"""Chat transcripts: our JSON format, helpdesk imports, and the canonical form that is stored."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from archive.contacts.chat_imports import read_chatwoot, read_zendesk
+from archive.contacts.chat_model import (
+    AttachmentRef,
+    AuthorRole,
+    Message,
+    Participant,
+    Transcript,
+    build_transcript,
+    field,
+    optional_field,
+    records,
+    safe_filename,
+    timestamp,
+)
+from archive.errors import InvalidInput, MalformedRequest
+
+__all__ = [
+    "FORMAT",
+    "AttachmentRef",
+    "AuthorRole",
+    "Message",
+    "Participant",
+    "Transcript",
+    "customer_participants",
+    "parse_transcript",
+    "transcript_to_json",
+]
+
+FORMAT = "contact-archive/chat/v1"
+SOURCES = ("archive", "zendesk", "chatwoot")
+MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+
+
+def parse_transcript(data: bytes | Mapping[str, Any], *, source: str = "archive") -> Transcript:
+    """Read a transcript in our format ("archive") or a helpdesk's API shape, checking every field.
+
+    Bytes that are not JSON raise MalformedRequest; JSON that is not a valid transcript raises
+    InvalidInput naming the offending field.
+    """
+    readers: dict[str, Callable[[Mapping[str, Any]], Transcript]] = {
+        "archive": _read_archive,
+        "zendesk": read_zendesk,
+        "chatwoot": read_chatwoot,
+    }
+    if source not in readers:
+        raise InvalidInput(f"unknown chat source {source!r}", field="source")
+    return readers[source](_load(data))
+
+
+def transcript_to_json(transcript: Transcript) -> bytes:
+    """The canonical JSON of a transcript: our format, keys sorted, attachment bytes left out.
+
+    The same transcript always gives the same bytes, so a re-sent chat is recognisable.
+    """
+    document = {
+        "format": FORMAT,
+        "id": transcript.external_id,
+        "source": transcript.source,
+        "ticket": transcript.ticket_ref,
+        "agent": transcript.agent,
+        "started_at": _iso(transcript.started_at),
+        "ended_at": _iso(transcript.ended_at),
+        "participants": [
+            {"id": p.id, "role": str(p.role), "name": p.name, "email": p.email, "phone": p.phone}
+            for p in transcript.participants
+        ],
+        "messages": [
+            {
+                "id": m.id,
+                "at": _iso(m.at),
+                "author": m.author,
+                "text": m.text,
+                "attachments": [_attachment_json(a) for a in m.attachments],
+            }
+            for m in transcript.messages
+        ],
+    }
+    return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def customer_participants(transcript: Transcript) -> list[Participant]:
+    return [p for p in transcript.participants if p.role is AuthorRole.CUSTOMER]
+
+
+def _attachment_json(attachment: AttachmentRef) -> dict[str, Any]:
+    return {
+        "filename": attachment.filename,
+        "media_type": attachment.media_type,
+        "size": attachment.size,
+        "url": attachment.url,
+        # The caller stores the bytes as their own object and records its id here.
+        "object": None,
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _load(data: bytes | Mapping[str, Any]) -> Mapping[str, Any]:
+    if isinstance(data, Mapping):
+        return data
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise MalformedRequest(f"the chat transcript is not valid JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise InvalidInput("a chat transcript must be a JSON object", field="$")
+    return document
+
+
+def _read_archive(doc: Mapping[str, Any]) -> Transcript:
+    if doc.get("format") != FORMAT:
+        raise InvalidInput(f'format must be "{FORMAT}"', field="format")
+    source = optional_field(doc, "source", str, "source") or "archive"
+    if source not in SOURCES:
+        raise InvalidInput(f"source must be one of {', '.join(SOURCES)}", field="source")
+    participants = _participants(records(doc, "participants", "participants"))
+    known = {p.id for p in participants}
+    messages: list[Message] = []
+    for index, item in enumerate(records(doc, "messages", "messages")):
+        message = _message(item, f"messages[{index}]", known, default_id=str(index + 1))
+        if any(m.id == message.id for m in messages):
+            raise InvalidInput(
+                f"message id {message.id!r} appears twice", field=f"messages[{index}].id"
+            )
+        messages.append(message)
+    started, ended = (
+        timestamp(doc[key], key) if doc.get(key) is not None else None
+        for key in ("started_at", "ended_at")
+    )
+    return build_transcript(
+        external_id=optional_field(doc, "id", str, "id"),
+        source=source,
+        participants=participants,
+        messages=messages,
+        ticket_ref=optional_field(doc, "ticket", str, "ticket"),
+        agent=optional_field(doc, "agent", str, "agent"),
+        started_at=started,
+        ended_at=ended,
+    )
+
+
+def _participants(items: list[Mapping[str, Any]]) -> list[Participant]:
+    participants: list[Participant] = []
+    for index, item in enumerate(items):
+        path = f"participants[{index}]"
+        participant = Participant(
+            id=field(item, "id", str, f"{path}.id"),
+            role=_role(field(item, "role", str, f"{path}.role"), f"{path}.role"),
+            name=optional_field(item, "name", str, f"{path}.name"),
+            email=optional_field(item, "email", str, f"{path}.email"),
+            phone=optional_field(item, "phone", str, f"{path}.phone"),
+        )
+        if any(p.id == participant.id for p in participants):
+            raise InvalidInput(
+                f"participant id {participant.id!r} appears twice", field=f"{path}.id"
+            )
+        participants.append(participant)
+    return participants
+
+
+def _message(item: Mapping[str, Any], path: str, known: set[str], *, default_id: str) -> Message:
+    author = field(item, "author", str, f"{path}.author")
+    if author not in known:
+        raise InvalidInput(f"{path}.author {author!r} is not a participant", field=f"{path}.author")
+    attachments = records(item, "attachments", f"{path}.attachments")
+    return Message(
+        id=optional_field(item, "id", str, f"{path}.id") or default_id,
+        at=timestamp(item.get("at"), f"{path}.at"),
+        author=author,
+        text=field(item, "text", str, f"{path}.text"),
+        attachments=tuple(
+            _attachment(attachment, f"{path}.attachments[{n}]")
+            for n, attachment in enumerate(attachments)
+        ),
+    )
+
+
+def _role(value: str, path: str) -> AuthorRole:
+    try:
+        return AuthorRole(value)
+    except ValueError:
+        roles = ", ".join(AuthorRole)
+        raise InvalidInput(f"{path} {value!r} is not one of {roles}", field=path) from None
+
+
+def _attachment(doc: Mapping[str, Any], path: str) -> AttachmentRef:
+    filename = safe_filename(field(doc, "filename", str, f"{path}.filename"))
+    media_type = field(doc, "media_type", str, f"{path}.media_type").strip().lower()
+    if not MEDIA_TYPE.fullmatch(media_type):
+        raise InvalidInput(f"{path}.media_type is not a media type", field=f"{path}.media_type")
+    encoded = optional_field(doc, "data", str, f"{path}.data")
+    size = optional_field(doc, "size", int, f"{path}.size")
+    data = None
+    if encoded is not None:
+        try:
+            data = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidInput(f"{path}.data is not valid base64", field=f"{path}.data") from None
+        if size is not None and size != len(data):
+            raise InvalidInput(f"{path}.size does not match its data", field=f"{path}.size")
+        size = len(data)
+    if size is not None and size < 0:
+        raise InvalidInput(f"{path}.size is negative", field=f"{path}.size")
+    url = optional_field(doc, "url", str, f"{path}.url")
+    return AttachmentRef(filename=filename, media_type=media_type, size=size, data=data, url=url)

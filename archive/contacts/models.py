@@ -1,0 +1,106 @@
+"""Contacts and the encrypted content objects that hold their bytes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from archive.db.base import Base, WrappedKeyMixin, new_id
+
+
+class Channel(StrEnum):
+    CHAT = "chat"
+    EMAIL = "email"
+    CALL = "call"
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    INTERNAL = "internal"
+
+
+class ContactState(StrEnum):
+    ACTIVE = "active"
+    DELETING = "deleting"
+    DELETED = "deleted"
+
+
+class ObjectRole(StrEnum):
+    ORIGINAL = "original"  # the bytes as received: .eml, recording, chat JSON
+    TRANSCRIPT = "transcript"  # a chat's normalised transcript
+    ATTACHMENT = "attachment"  # a chat attachment sent inline
+
+
+class Contact(WrappedKeyMixin, Base):
+    """One chat, e-mail or call.
+
+    Non-personal facts (channel, times, agent, duration) are plain columns for listing and
+    retention; everything that may identify a person (addresses, numbers, subject, names,
+    filenames, parse defects that quote headers) is in `details`, encrypted under the contact's
+    data key.
+    """
+
+    __tablename__ = "contacts"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    channel: Mapped[str] = mapped_column(String(8))
+    direction: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default=ContactState.ACTIVE)
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    agent: Mapped[str | None] = mapped_column(String(128))
+    ticket_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="SET NULL"), index=True
+    )
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL")
+    )
+    expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    # HMAC of the channel's natural key (Message-ID, chat id, call id): duplicates are found
+    # without storing identifiers that may be personal.
+    external_key: Mapped[str | None] = mapped_column(String(96), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(96), unique=True)
+    source: Mapped[str] = mapped_column(String(32))
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    duration_seconds: Mapped[float | None] = mapped_column(Float)
+    codec: Mapped[str | None] = mapped_column(String(32))
+    media_type: Mapped[str | None] = mapped_column(String(128))
+    message_count: Mapped[int | None] = mapped_column(Integer)
+    attachment_count: Mapped[int] = mapped_column(Integer, default=0)
+    defect_count: Mapped[int] = mapped_column(Integer, default=0)
+    details_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+    objects: Mapped[list[ContentObject]] = relationship(
+        back_populates="contact", order_by="ContentObject.position"
+    )
+
+    __table_args__ = (
+        Index("ix_contacts_customer_started", "customer_id", "started_at"),
+        Index("ix_contacts_state_expires", "state", "expires_at"),
+    )
+
+
+class ContentObject(WrappedKeyMixin, Base):
+    """Encrypted bytes in the object store. The storage key is random and says nothing."""
+
+    __tablename__ = "content_objects"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    storage_key: Mapped[str] = mapped_column(String(80), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    stored_size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(128))
+    sha256: Mapped[bytes] = mapped_column(LargeBinary(32))
+    segment_size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+    contact: Mapped[Contact] = relationship(back_populates="objects")

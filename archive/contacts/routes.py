@@ -1,0 +1,270 @@
+"""HTTP routes for ingesting contacts and reading them back."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery, HeaderParameter, RawBody
+from litestar.response import Stream
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from sqlalchemy.orm import Session
+
+from archive.access.guards import requires
+from archive.access.permissions import Permission
+from archive.api.bridge import pull, run_in_thread
+from archive.api.deps import RuntimeDep, SessionDep
+from archive.api.download import content_disposition, stream_object
+from archive.contacts.ingest import CallParties, Envelope, Ingested, IngestService
+from archive.contacts.models import Channel, Contact, Direction
+from archive.contacts.schemas import ContactOut, EmailOut, IngestOut, contact_out, email_out
+from archive.contacts.service import ContactService
+from archive.errors import InvalidInput, PayloadTooLarge
+from archive.runtime import Runtime
+
+# Message bodies are read whole (they are parsed); recordings are streamed.
+MESSAGE_LIMIT = 64 << 20
+
+
+def _direction(raw: str) -> Direction:
+    try:
+        return Direction(raw)
+    except ValueError:
+        allowed = ", ".join(d.value for d in Direction)
+        raise InvalidInput(f"direction: must be one of {allowed}", field="direction") from None
+
+
+def render(service: ContactService, contact: Contact) -> ContactOut:
+    return contact_out(contact, service.ticket_reference(contact), service.details(contact))
+
+
+def _answer(session: Session, runtime: Runtime, result: Ingested) -> Response[IngestOut]:
+    service = ContactService(session, runtime)
+    body = IngestOut(contact=render(service, result.contact), created=result.created)
+    status = HTTP_201_CREATED if result.created else HTTP_200_OK
+    location = f"/api/v1/contacts/{result.contact.id}"
+    return Response(body, status_code=status, headers={"Location": location})
+
+
+IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
+
+
+class ContactController(Controller):
+    path = "/api/v1/contacts"
+    tags = ["contacts"]
+
+    @post(
+        "/calls",
+        opt=requires(Permission.CONTACTS_CREATE),
+        request_max_body_size=None,  # the service enforces ARCHIVE_MAX_UPLOAD_BYTES while streaming
+        summary="Ingest a call recording (streamed body: WAV, MP3, Ogg/Opus, FLAC)",
+    )
+    async def ingest_call(
+        self,
+        request: Request[Any, Any, Any],
+        session: SessionDep,
+        runtime: RuntimeDep,
+        idempotency_key: IdempotencyKey,
+        direction: FromQuery[str] = "inbound",
+        caller: FromQuery[str | None] = None,
+        callee: FromQuery[str | None] = None,
+        started_at: FromQuery[datetime | None] = None,
+        agent: FromQuery[str | None] = None,
+        ticket: FromQuery[str | None] = None,
+        external_id: FromQuery[str | None] = None,
+        filename: FromQuery[str | None] = None,
+        customer_email: FromQuery[str | None] = None,
+        customer_national_id: FromQuery[str | None] = None,
+        customer_name: FromQuery[str | None] = None,
+    ) -> Response[IngestOut]:
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > runtime.settings.max_upload_bytes:
+            limit = runtime.settings.max_upload_bytes
+            raise PayloadTooLarge(f"the recording is larger than the limit of {limit} bytes")
+        envelope = Envelope(
+            direction=_direction(direction),
+            agent=agent,
+            ticket=ticket,
+            idempotency_key=idempotency_key,
+            external_id=external_id,
+            started_at=started_at,
+        )
+        parties = CallParties(
+            caller=caller,
+            callee=callee,
+            customer_email=customer_email,
+            customer_national_id=customer_national_id,
+            customer_name=customer_name,
+            filename=filename,
+        )
+        service = IngestService(session, runtime)
+        body = request.stream()
+        result = await run_in_thread(lambda: service.ingest_call(envelope, parties, pull(body)))
+        return await run_in_thread(lambda: _answer(session, runtime, result))
+
+    @post(
+        "/emails",
+        opt=requires(Permission.CONTACTS_CREATE),
+        request_max_body_size=MESSAGE_LIMIT,
+        summary="Ingest an e-mail (body: the raw RFC 5322 message)",
+        sync_to_thread=True,
+    )
+    def ingest_email(
+        self,
+        body: RawBody,
+        session: SessionDep,
+        runtime: RuntimeDep,
+        idempotency_key: IdempotencyKey,
+        direction: FromQuery[str] = "inbound",
+        agent: FromQuery[str | None] = None,
+        ticket: FromQuery[str | None] = None,
+        external_id: FromQuery[str | None] = None,
+    ) -> Response[IngestOut]:
+        envelope = Envelope(
+            direction=_direction(direction),
+            agent=agent,
+            ticket=ticket,
+            idempotency_key=idempotency_key,
+            external_id=external_id,
+        )
+        result = IngestService(session, runtime).ingest_email(envelope, body)
+        return _answer(session, runtime, result)
+
+    @post(
+        "/chats",
+        opt=requires(Permission.CONTACTS_CREATE),
+        request_max_body_size=MESSAGE_LIMIT,
+        summary="Ingest a chat transcript (ours, or Zendesk/Chatwoot API shapes via ?format=)",
+        sync_to_thread=True,
+    )
+    def ingest_chat(
+        self,
+        body: RawBody,
+        session: SessionDep,
+        runtime: RuntimeDep,
+        idempotency_key: IdempotencyKey,
+        format: FromQuery[str] = "archive",
+        direction: FromQuery[str] = "inbound",
+        agent: FromQuery[str | None] = None,
+        ticket: FromQuery[str | None] = None,
+    ) -> Response[IngestOut]:
+        envelope = Envelope(
+            direction=_direction(direction),
+            agent=agent,
+            ticket=ticket,
+            idempotency_key=idempotency_key,
+        )
+        result = IngestService(session, runtime).ingest_chat(envelope, body, source=format)
+        return _answer(session, runtime, result)
+
+    @get("/{contact_id:uuid}", opt=requires(Permission.CONTACTS_LIST), sync_to_thread=True)
+    def show(
+        self, contact_id: FromPath[uuid.UUID], session: SessionDep, runtime: RuntimeDep
+    ) -> ContactOut:
+        service = ContactService(session, runtime)
+        return render(service, service.get(contact_id))
+
+    @get(
+        "/{contact_id:uuid}/content",
+        opt=requires(Permission.CONTACTS_CONTENT_READ),
+        sync_to_thread=True,
+        summary="The original bytes (recording, .eml, chat JSON); supports Range",
+    )
+    def content(
+        self,
+        request: Request[Any, Any, Any],
+        contact_id: FromPath[uuid.UUID],
+        session: SessionDep,
+        runtime: RuntimeDep,
+        download: FromQuery[bool] = False,
+    ) -> Stream:
+        service = ContactService(session, runtime)
+        contact = service.get(contact_id)
+        filename = _original_name(contact, service.details(contact))
+        inline = contact.channel == Channel.CALL and not download
+        return stream_object(
+            request, runtime, service.original(contact), filename=filename, inline=inline
+        )
+
+    @get(
+        "/{contact_id:uuid}/email",
+        opt=requires(Permission.CONTACTS_CONTENT_READ),
+        sync_to_thread=True,
+    )
+    def email(
+        self, contact_id: FromPath[uuid.UUID], session: SessionDep, runtime: RuntimeDep
+    ) -> EmailOut:
+        service = ContactService(session, runtime)
+        contact = service.get(contact_id)
+        return email_out(contact, service.email(contact))
+
+    @get(
+        "/{contact_id:uuid}/email/attachments/{index:int}",
+        opt=requires(Permission.CONTACTS_CONTENT_READ),
+        sync_to_thread=True,
+    )
+    def email_attachment(
+        self,
+        contact_id: FromPath[uuid.UUID],
+        index: FromPath[int],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> Response[bytes]:
+        service = ContactService(session, runtime)
+        info, data = service.email_attachment(service.get(contact_id), index)
+        return Response(
+            data,
+            media_type="application/octet-stream",
+            headers={
+                "Content-Disposition": content_disposition(info.filename, inline=False),
+                "Cache-Control": "private, no-store",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    @get(
+        "/{contact_id:uuid}/transcript",
+        opt=requires(Permission.CONTACTS_CONTENT_READ),
+        sync_to_thread=True,
+    )
+    def transcript(
+        self, contact_id: FromPath[uuid.UUID], session: SessionDep, runtime: RuntimeDep
+    ) -> dict[str, Any]:
+        service = ContactService(session, runtime)
+        return service.transcript(service.get(contact_id))
+
+    @get(
+        "/{contact_id:uuid}/attachments/{position:int}",
+        opt=requires(Permission.CONTACTS_CONTENT_READ),
+        sync_to_thread=True,
+    )
+    def chat_attachment(
+        self,
+        request: Request[Any, Any, Any],
+        contact_id: FromPath[uuid.UUID],
+        position: FromPath[int],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> Stream:
+        service = ContactService(session, runtime)
+        contact = service.get(contact_id)
+        obj = service.chat_attachment(contact, position)
+        names = {a["position"]: a["filename"] for a in service.details(contact)["attachments"]}
+        return stream_object(request, runtime, obj, filename=names.get(position), inline=False)
+
+
+def _original_name(contact: Contact, details: dict[str, Any]) -> str:
+    given = details.get("filename")
+    if isinstance(given, str) and given:
+        return given
+    suffix = {"email": "eml", "chat": "json"}.get(contact.channel, "bin")
+    if contact.channel == Channel.CALL and contact.media_type:
+        suffix = {
+            "audio/wav": "wav",
+            "audio/mpeg": "mp3",
+            "audio/ogg": "ogg",
+            "audio/flac": "flac",
+        }.get(contact.media_type, "bin")
+    return f"{contact.channel}-{contact.id}.{suffix}"

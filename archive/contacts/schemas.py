@@ -1,0 +1,119 @@
+"""What the contacts API returns."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from archive.contacts.email import ParsedEmail
+from archive.contacts.models import Contact
+
+
+@dataclass(frozen=True)
+class ContactOut:
+    id: uuid.UUID
+    channel: str
+    direction: str
+    started_at: datetime
+    ended_at: datetime | None
+    agent: str | None
+    customer_id: uuid.UUID | None
+    ticket: str | None
+    expires_at: datetime | None
+    size_bytes: int
+    duration_seconds: float | None
+    codec: str | None
+    media_type: str | None
+    message_count: int | None
+    attachment_count: int
+    defect_count: int
+    details: dict[str, Any] = field(default_factory=dict)
+    links: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ContactPage:
+    items: list[ContactOut]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class IngestOut:
+    contact: ContactOut
+    created: bool
+
+
+@dataclass(frozen=True)
+class EmailOut:
+    contact_id: uuid.UUID
+    message_id: str | None
+    subject: str | None
+    date: datetime | None
+    sender: dict[str, str | None] | None
+    to: list[dict[str, str | None]]
+    cc: list[dict[str, str | None]]
+    text: str | None
+    html: str | None
+    attachments: list[dict[str, Any]]
+    defects: list[str]
+
+
+def contact_out(contact: Contact, ticket: str | None, details: dict[str, Any]) -> ContactOut:
+    base = f"/api/v1/contacts/{contact.id}"
+    links = {"self": base, "content": f"{base}/content"}
+    if contact.channel == "email":
+        links["email"] = f"{base}/email"
+    if contact.channel == "chat":
+        links["transcript"] = f"{base}/transcript"
+    return ContactOut(
+        id=contact.id,
+        channel=contact.channel,
+        direction=contact.direction,
+        started_at=contact.started_at,
+        ended_at=contact.ended_at,
+        agent=contact.agent,
+        customer_id=contact.customer_id,
+        ticket=ticket,
+        expires_at=contact.expires_at,
+        size_bytes=contact.size_bytes,
+        duration_seconds=contact.duration_seconds,
+        codec=contact.codec,
+        media_type=contact.media_type,
+        message_count=contact.message_count,
+        attachment_count=contact.attachment_count,
+        defect_count=contact.defect_count,
+        details=details,
+        links=links,
+    )
+
+
+def email_out(contact: Contact, parsed: ParsedEmail) -> EmailOut:
+    base = f"/api/v1/contacts/{contact.id}/email/attachments"
+
+    def address(a: Any) -> dict[str, str | None]:
+        return {"name": a.name, "email": a.email}
+
+    return EmailOut(
+        contact_id=contact.id,
+        message_id=parsed.message_id,
+        subject=parsed.subject,
+        date=parsed.date,
+        sender=address(parsed.sender) if parsed.sender else None,
+        to=[address(a) for a in parsed.to],
+        cc=[address(a) for a in parsed.cc],
+        text=parsed.text,
+        html=parsed.html,
+        attachments=[
+            {
+                "index": a.index,
+                "filename": a.filename,
+                "media_type": a.media_type,
+                "size": a.size,
+                "download": f"{base}/{a.index}",
+            }
+            for a in parsed.attachments
+        ],
+        defects=list(parsed.defects),
+    )

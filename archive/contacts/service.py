@@ -1,0 +1,140 @@
+"""Finding and reading contacts: a customer's timeline, one contact, its content."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from archive.contacts.details import open_details
+from archive.contacts.email import AttachmentInfo, ParsedEmail, attachment_bytes, parse_email
+from archive.contacts.models import Channel, Contact, ContactState, ContentObject, ObjectRole
+from archive.contacts.objects import read_bytes
+from archive.errors import InvalidInput, NotFound
+from archive.runtime import Runtime
+from archive.tickets.models import Ticket
+
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class ContactFilter:
+    channel: Channel | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    ticket: str | None = None  # external reference
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Contact]
+    next_cursor: str | None
+
+
+def encode_cursor(contact: Contact) -> str:
+    raw = json.dumps([contact.started_at.isoformat(), str(contact.id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        started, contact_id = json.loads(base64.urlsafe_b64decode(padded))
+        return datetime.fromisoformat(started), uuid.UUID(contact_id)
+    except (ValueError, TypeError) as error:
+        raise InvalidInput("cursor: not a cursor this API returned", field="cursor") from error
+
+
+class ContactService:
+    def __init__(self, session: Session, runtime: Runtime) -> None:
+        self.session = session
+        self.runtime = runtime
+
+    def get(self, contact_id: uuid.UUID) -> Contact:
+        """An active contact; a deleted or unknown one is not found."""
+        contact = self.session.get(Contact, contact_id)
+        if contact is None or contact.state != ContactState.ACTIVE:
+            raise NotFound(f"no contact {contact_id}")
+        return contact
+
+    def timeline(
+        self, customer_id: uuid.UUID, where: ContactFilter, *, limit: int, cursor: str | None
+    ) -> Page:
+        """A customer's contacts across channels, newest first, by keyset pagination."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidInput(f"limit: between 1 and {MAX_PAGE}", field="limit")
+        query = select(Contact).where(
+            Contact.customer_id == customer_id, Contact.state == ContactState.ACTIVE
+        )
+        if where.channel is not None:
+            query = query.where(Contact.channel == where.channel)
+        if where.since is not None:
+            query = query.where(Contact.started_at >= where.since)
+        if where.until is not None:
+            query = query.where(Contact.started_at < where.until)
+        if where.ticket is not None:
+            query = query.join(Ticket, Ticket.id == Contact.ticket_id).where(
+                Ticket.external_ref == where.ticket
+            )
+        if cursor is not None:
+            started, after_id = decode_cursor(cursor)
+            query = query.where(
+                or_(
+                    Contact.started_at < started,
+                    and_(Contact.started_at == started, Contact.id < after_id),
+                )
+            )
+        query = query.order_by(Contact.started_at.desc(), Contact.id.desc()).limit(limit + 1)
+        rows = list(self.session.scalars(query))
+        more = len(rows) > limit
+        items = rows[:limit]
+        return Page(items, encode_cursor(items[-1]) if more and items else None)
+
+    def details(self, contact: Contact) -> dict[str, Any]:
+        return open_details(self.runtime, contact)
+
+    def ticket_reference(self, contact: Contact) -> str | None:
+        if contact.ticket_id is None:
+            return None
+        ticket = self.session.get(Ticket, contact.ticket_id)
+        return ticket.external_ref if ticket else None
+
+    def object(self, contact: Contact, role: ObjectRole, position: int = 0) -> ContentObject:
+        for obj in contact.objects:
+            if obj.role == role and obj.position == position:
+                return obj
+        raise NotFound(f"contact {contact.id} has no {role} object {position or ''}".rstrip())
+
+    def original(self, contact: Contact) -> ContentObject:
+        return self.object(contact, ObjectRole.ORIGINAL)
+
+    def email(self, contact: Contact) -> ParsedEmail:
+        self._expect(contact, Channel.EMAIL)
+        return parse_email(read_bytes(self.runtime, self.original(contact)))
+
+    def email_attachment(self, contact: Contact, index: int) -> tuple[AttachmentInfo, bytes]:
+        self._expect(contact, Channel.EMAIL)
+        return attachment_bytes(read_bytes(self.runtime, self.original(contact)), index)
+
+    def transcript(self, contact: Contact) -> dict[str, Any]:
+        self._expect(contact, Channel.CHAT)
+        loaded = json.loads(read_bytes(self.runtime, self.object(contact, ObjectRole.TRANSCRIPT)))
+        assert isinstance(loaded, dict)
+        return loaded
+
+    def chat_attachment(self, contact: Contact, position: int) -> ContentObject:
+        self._expect(contact, Channel.CHAT)
+        if position < 1:
+            raise NotFound(f"contact {contact.id} has no attachment {position}")
+        return self.object(contact, ObjectRole.ATTACHMENT, position)
+
+    @staticmethod
+    def _expect(contact: Contact, channel: Channel) -> None:
+        if contact.channel != channel:
+            raise NotFound(f"contact {contact.id} is a {contact.channel}, not a {channel}")

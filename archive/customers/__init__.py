@@ -1,0 +1,1 @@
+"""Data subjects: identifiers, blind-index lookup and the customer service."""

@@ -1,0 +1,247 @@
+"""Customers: find by any identifier through blind indexes, create, link, and show decrypted."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from archive.crypto.fields import blind_index, decrypt_field, encrypt_field
+from archive.customers.identifiers import (
+    IdentifierKind,
+    display_name,
+    guess_kind,
+    name_tokens,
+    normalise_address,
+    normalise_email,
+    normalise_name,
+    normalise_national_id,
+    normalise_phone,
+)
+from archive.customers.models import Customer, CustomerIdentifier, NameToken
+from archive.errors import InvalidInput, NotFound
+from archive.keys.rows import issue_key, open_key
+from archive.runtime import Runtime
+
+# Kinds that point at one person; the database refuses two customers sharing one of these.
+UNIQUE_KINDS = (IdentifierKind.NATIONAL_ID, IdentifierKind.EMAIL, IdentifierKind.PHONE)
+MAX_RESULTS = 50
+
+
+@dataclass(frozen=True)
+class IdentifierInput:
+    """An identifier as given, before normalisation."""
+
+    kind: IdentifierKind
+    raw: str
+
+
+@dataclass(frozen=True)
+class CleanIdentifier:
+    kind: IdentifierKind
+    stored: str  # what is encrypted for display
+    indexed: str  # what the blind index is computed over
+    temporary: bool = False
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    """A customer with identifiers decrypted, for callers allowed to see them."""
+
+    id: uuid.UUID
+    emails: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+    national_ids: list[str] = field(default_factory=list)
+    temporary_national_id: bool = False
+    names: list[str] = field(default_factory=list)
+    addresses: list[str] = field(default_factory=list)
+
+
+class CustomerService:
+    def __init__(self, session: Session, runtime: Runtime) -> None:
+        self.session = session
+        self.runtime = runtime
+        self._index_key = runtime.keys.blind_index_key
+
+    # --- normalisation -------------------------------------------------------------------
+
+    def clean(self, given: IdentifierInput) -> CleanIdentifier:
+        kind, raw = given.kind, given.raw
+        if not isinstance(raw, str):
+            raise InvalidInput(f"{kind}: must be a string", field=str(kind))
+        if kind is IdentifierKind.EMAIL:
+            value = normalise_email(raw)
+            return CleanIdentifier(kind, value, value)
+        if kind is IdentifierKind.PHONE:
+            value = normalise_phone(raw, self.runtime.settings.phone_region)
+            return CleanIdentifier(kind, value, value)
+        if kind is IdentifierKind.NATIONAL_ID:
+            value, temporary = normalise_national_id(raw)
+            return CleanIdentifier(kind, value, value, temporary)
+        if kind is IdentifierKind.NAME:
+            return CleanIdentifier(kind, display_name(raw), normalise_name(raw))
+        return CleanIdentifier(kind, normalise_address(raw), normalise_address(raw))
+
+    def _digest(self, kind: IdentifierKind | str, normalised: str) -> bytes:
+        return blind_index(self._index_key, str(kind), normalised)
+
+    # --- lookup ---------------------------------------------------------------------------
+
+    def find(self, kind: IdentifierKind, raw: str) -> list[Customer]:
+        """Customers whose identifier of `kind` equals `raw` once normalised.
+
+        A name matches either in full or by any of its words.
+        """
+        clean = self.clean(IdentifierInput(kind, raw))
+        if kind is IdentifierKind.ADDRESS:
+            raise InvalidInput("customers cannot be searched by address", field="address")
+        ids = set(self._ids_by_digest(kind, self._digest(kind, clean.indexed)))
+        if kind is IdentifierKind.NAME:
+            ids |= self._ids_by_name_tokens(name_tokens(raw))
+        return self._load(ids)
+
+    def search(self, query: str) -> list[Customer]:
+        """One search box: guess what the query is, then find by it."""
+        return self.find(guess_kind(query), query)
+
+    def _ids_by_digest(self, kind: IdentifierKind | str, digest: bytes) -> Sequence[uuid.UUID]:
+        return self.session.scalars(
+            select(CustomerIdentifier.customer_id)
+            .where(CustomerIdentifier.kind == str(kind), CustomerIdentifier.blind_index == digest)
+            .limit(MAX_RESULTS)
+        ).all()
+
+    def _ids_by_name_tokens(self, tokens: list[str]) -> set[uuid.UUID]:
+        """Customers having every given word somewhere in a name."""
+        found: set[uuid.UUID] | None = None
+        for token in tokens:
+            digest = self._digest("name_token", token)
+            ids = set(
+                self.session.scalars(
+                    select(NameToken.customer_id).where(NameToken.digest == digest).limit(1000)
+                )
+            )
+            found = ids if found is None else found & ids
+        return found or set()
+
+    def _load(self, ids: Iterable[uuid.UUID]) -> list[Customer]:
+        wanted = list(ids)[:MAX_RESULTS]
+        if not wanted:
+            return []
+        rows = self.session.scalars(
+            select(Customer)
+            .where(Customer.id.in_(wanted))
+            .options(selectinload(Customer.identifiers))
+            .order_by(Customer.created_at)
+        )
+        return list(rows)
+
+    def get(self, customer_id: uuid.UUID) -> Customer:
+        customer = self.session.get(Customer, customer_id)
+        if customer is None:
+            raise NotFound(f"no customer {customer_id}")
+        return customer
+
+    # --- creation and linking -----------------------------------------------------------------
+
+    def find_or_create(self, given: Sequence[IdentifierInput]) -> Customer | None:
+        """The customer these identifiers point at, created if none does; None when none given.
+
+        The strongest unique identifier decides (identity code, then e-mail, then phone); the
+        other identifiers are added to that customer unless they already belong to someone else.
+        Two concurrent ingests of a new customer meet at the unique index: the loser re-reads.
+        """
+        cleaned = [self.clean(g) for g in given]
+        if not any(c.kind in UNIQUE_KINDS for c in cleaned):
+            return None
+        for _attempt in range(3):
+            customer = self._match(cleaned)
+            try:
+                with self.session.begin_nested():
+                    if customer is None:
+                        customer = self._create()
+                    self._add_missing(customer, cleaned)
+                return customer
+            except IntegrityError:
+                continue
+        raise InvalidInput("identifiers are being changed concurrently; try again")
+
+    def _match(self, cleaned: Sequence[CleanIdentifier]) -> Customer | None:
+        for kind in UNIQUE_KINDS:
+            for c in cleaned:
+                if c.kind is kind:
+                    ids = self._ids_by_digest(kind, self._digest(kind, c.indexed))
+                    if ids:
+                        return self.session.get(Customer, ids[0])
+        return None
+
+    def _create(self) -> Customer:
+        now = self.runtime.clock.now()
+        customer = Customer(id=uuid.uuid4(), created_at=now, updated_at=now)
+        issue_key(customer, self.runtime.keys.keyring)
+        self.session.add(customer)
+        self.session.flush()
+        return customer
+
+    def _add_missing(self, customer: Customer, cleaned: Sequence[CleanIdentifier]) -> None:
+        have = {(i.kind, i.blind_index) for i in customer.identifiers}
+        data_key: bytes | None = None
+        for c in cleaned:
+            digest = self._digest(c.kind, c.indexed)
+            if (str(c.kind), digest) in have:
+                continue
+            if c.kind in UNIQUE_KINDS and self._ids_by_digest(c.kind, digest):
+                continue  # another customer's: merging is a deliberate act, never a side effect
+            data_key = data_key or open_key(customer, self.runtime.keys.keyring)
+            self._add_identifier(customer, c, digest, data_key)
+            have.add((str(c.kind), digest))
+        if data_key is not None:
+            customer.updated_at = self.runtime.clock.now()
+            self.session.flush()
+
+    def _add_identifier(
+        self, customer: Customer, c: CleanIdentifier, digest: bytes, data_key: bytes
+    ) -> None:
+        row = CustomerIdentifier(
+            kind=str(c.kind),
+            blind_index=digest,
+            unique_index=digest if c.kind in UNIQUE_KINDS else None,
+            temporary=c.temporary,
+            created_at=self.runtime.clock.now(),
+            ciphertext=b"",
+        )
+        customer.identifiers.append(row)
+        self.session.flush()  # the row id binds the ciphertext to this identifier
+        row.ciphertext = encrypt_field(data_key, c.stored, _identifier_context(customer, row))
+        if c.kind is IdentifierKind.NAME:
+            for token in name_tokens(c.stored):
+                row.tokens.append(
+                    NameToken(customer_id=customer.id, digest=self._digest("name_token", token))
+                )
+
+    # --- display --------------------------------------------------------------------------
+
+    def view(self, customer: Customer) -> CustomerView:
+        data_key = open_key(customer, self.runtime.keys.keyring)
+        result = CustomerView(id=customer.id)
+        lists = {
+            IdentifierKind.EMAIL: result.emails,
+            IdentifierKind.PHONE: result.phones,
+            IdentifierKind.NATIONAL_ID: result.national_ids,
+            IdentifierKind.NAME: result.names,
+            IdentifierKind.ADDRESS: result.addresses,
+        }
+        temporary = False
+        for row in customer.identifiers:
+            value = decrypt_field(data_key, row.ciphertext, _identifier_context(customer, row))
+            lists[IdentifierKind(row.kind)].append(value)
+            temporary = temporary or row.temporary
+        return CustomerView(**{**result.__dict__, "temporary_national_id": temporary})
+
+
+def _identifier_context(customer: Customer, row: CustomerIdentifier) -> str:
+    return f"customer_identifiers:{customer.id}:{row.id}:{row.kind}"

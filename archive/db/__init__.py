@@ -1,0 +1,1 @@
+"""The SQL layer: declarative base, engines and sessions, migrations."""

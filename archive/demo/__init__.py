@@ -1,0 +1,1 @@
+"""The demo dataset used by the embedded default."""

@@ -1,0 +1,1 @@
+"""The integrity sweep: orphans, missing objects, digest mismatches."""

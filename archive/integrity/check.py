@@ -1,0 +1,153 @@
+"""The integrity sweep: stored objects against the database, as small checks behind `check()`.
+
+Finds orphans (objects no row points at: left by an ingest whose commit failed), missing objects,
+objects of the wrong size, and objects whose decrypted content no longer matches its digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from archive.contacts.models import Contact, ContactState, ContentObject
+from archive.contacts.objects import read_object
+from archive.errors import ArchiveError, IntegrityFailure, NotFound
+from archive.runtime import Runtime
+from archive.storage.base import ObjectInfo
+
+
+@dataclass
+class Finding:
+    kind: str  # orphan | missing | size-mismatch | digest-mismatch | unreadable
+    storage_key: str
+    object_id: str | None = None
+    detail: str = ""
+
+
+@dataclass
+class CheckReport:
+    objects_checked: int = 0
+    stored_objects: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    orphans_removed: int = 0
+    orphans_too_young: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not [f for f in self.findings if f.kind != "orphan"] and not self.orphans_pending
+
+    @property
+    def orphans_pending(self) -> int:
+        return sum(1 for f in self.findings if f.kind == "orphan") - self.orphans_removed
+
+    def count(self, kind: str) -> int:
+        return sum(1 for f in self.findings if f.kind == kind)
+
+
+def check(
+    runtime: Runtime,
+    *,
+    repair: bool = False,
+    deep: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> CheckReport:
+    """Compare store and database. With `repair`, orphans older than the grace period go."""
+    report = CheckReport()
+    stored = {info.key: info for info in runtime.store.list()}
+    report.stored_objects = len(stored)
+    known: set[str] = set()
+    for obj in _live_objects(runtime):
+        known.add(obj.storage_key)
+        report.objects_checked += 1
+        finding = _check_object(runtime, obj, stored.get(obj.storage_key), deep=deep)
+        if finding is not None:
+            report.findings.append(finding)
+        if progress is not None:
+            progress(report.objects_checked)
+    _orphans(runtime, stored, known, report, repair=repair)
+    return report
+
+
+def _live_objects(runtime: Runtime, batch: int = 1000) -> Iterator[ContentObject]:
+    """Objects of contacts that are not deleted, in id order, a batch at a time."""
+    last = None
+    while True:
+        with runtime.session() as session:
+            query = (
+                select(ContentObject)
+                .join(Contact, Contact.id == ContentObject.contact_id)
+                .where(Contact.state != ContactState.DELETED)
+                .order_by(ContentObject.id)
+                .limit(batch)
+            )
+            if last is not None:
+                query = query.where(ContentObject.id > last)
+            rows = session.scalars(query).all()
+            session.expunge_all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].id
+
+
+def _check_object(
+    runtime: Runtime, obj: ContentObject, info: ObjectInfo | None, *, deep: bool
+) -> Finding | None:
+    key, object_id = obj.storage_key, str(obj.id)
+    if info is None:
+        return Finding("missing", key, object_id, "the store has no object under this key")
+    if info.size != obj.stored_size:
+        detail = f"stored {info.size} bytes, recorded {obj.stored_size}"
+        return Finding("size-mismatch", key, object_id, detail)
+    return _check_content(runtime, obj) if deep else None
+
+
+def _check_content(runtime: Runtime, obj: ContentObject) -> Finding | None:
+    """Decrypt the whole object (each segment authenticates) and compare the plaintext digest."""
+    key, object_id = obj.storage_key, str(obj.id)
+    digest = hashlib.sha256()
+    try:
+        for chunk in read_object(runtime, obj):
+            digest.update(chunk)
+    except IntegrityFailure as error:
+        return Finding("unreadable", key, object_id, error.detail)
+    except NotFound:
+        return Finding("missing", key, object_id, "the object vanished during the check")
+    if digest.digest() != obj.sha256:
+        return Finding("digest-mismatch", key, object_id, "content does not match its digest")
+    return None
+
+
+def _orphans(
+    runtime: Runtime,
+    stored: dict[str, ObjectInfo],
+    known: set[str],
+    report: CheckReport,
+    *,
+    repair: bool,
+) -> None:
+    # Objects of deleted contacts still referenced by rows are not orphans of ingest; they are
+    # the expiry sweep's business, so only keys no row mentions at all count here.
+    with runtime.session() as session:
+        referenced = set(session.scalars(select(ContentObject.storage_key)))
+    cutoff = runtime.clock.now() - timedelta(seconds=runtime.settings.orphan_grace_seconds)
+    removable = []
+    for key, info in stored.items():
+        if key in known or key in referenced:
+            continue
+        report.findings.append(Finding("orphan", key, None, f"last modified {info.modified}"))
+        if info.modified <= cutoff:
+            removable.append(key)
+        else:
+            report.orphans_too_young += 1
+    if repair and removable:
+        try:
+            runtime.store.delete_many(removable)
+        except ArchiveError as error:
+            report.findings.append(Finding("unreadable", "", None, f"repair failed: {error}"))
+            return
+        report.orphans_removed = len(removable)

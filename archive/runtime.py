@@ -1,0 +1,80 @@
+"""The running archive: settings, database, object store, keys and clock, built once and shared.
+
+The API, the CLI and the workers each build one `Runtime` and hand it to the same services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from archive.clock import Clock, SystemClock
+from archive.crypto.keyring import KeyMaterial, load_key_material
+from archive.db.session import make_engine, make_sessionmaker
+from archive.settings import Settings
+from archive.storage.base import ObjectStore
+from archive.storage.factory import open_store
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: ObjectStore
+    keys: KeyMaterial
+    clock: Clock
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that rolls back whatever was not committed when the block ends."""
+        session = self.sessions()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def store_from_settings(settings: Settings) -> ObjectStore:
+    return open_store(
+        settings.store,
+        local_root=settings.resolved_store_path,
+        s3_endpoint=settings.s3_endpoint,
+        s3_access_key=settings.s3_access_key,
+        s3_secret_key=settings.s3_secret_key,
+        s3_bucket=settings.s3_bucket,
+        s3_secure=settings.s3_secure,
+        s3_region=settings.s3_region,
+    )
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    store: ObjectStore | None = None,
+    keys: KeyMaterial | None = None,
+) -> Runtime:
+    """Connect everything the settings name. Nothing is created here: keys must already exist."""
+    if settings.is_embedded:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    key_material = keys or load_key_material(
+        key_file=settings.resolved_key_file, env_json=settings.keys_json
+    )
+    engine = make_engine(settings.resolved_database_url)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        store=store or store_from_settings(settings),
+        keys=key_material,
+        clock=clock or SystemClock(),
+    )

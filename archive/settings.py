@@ -1,0 +1,205 @@
+"""Typed settings built from ARCHIVE_* environment variables, validated at start-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+from archive.errors import ConfigurationError
+
+StoreKind = Literal["local", "s3"]
+GIB = 1 << 30
+MIB = 1 << 20
+
+
+def _doc(env: str, text: str) -> dict[str, str]:
+    return {"env": env, "doc": text}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting; each field names its environment variable and says what it does."""
+
+    data_dir: Path = field(
+        default=Path("archive-data"),
+        metadata=_doc(
+            "ARCHIVE_DATA_DIR",
+            "Directory of the embedded default: SQLite file, local objects and key file live here.",
+        ),
+    )
+    database_url: str = field(
+        default="",
+        metadata=_doc(
+            "ARCHIVE_DATABASE_URL",
+            "SQLAlchemy URL of the metadata database, e.g. "
+            "`postgresql+psycopg://archive@db/archive`. Default: `sqlite:///<data_dir>/archive.db`.",
+        ),
+    )
+    store: StoreKind = field(
+        default="local",
+        metadata=_doc("ARCHIVE_STORE", "Object store backend: `local` (a directory) or `s3`."),
+    )
+    store_path: Path | None = field(
+        default=None,
+        metadata=_doc(
+            "ARCHIVE_STORE_PATH",
+            "Root directory of the local store. Default: `<data_dir>/objects`.",
+        ),
+    )
+    s3_endpoint: str | None = field(
+        default=None,
+        metadata=_doc("ARCHIVE_S3_ENDPOINT", "S3/MinIO endpoint as `host:port` (no scheme)."),
+    )
+    s3_access_key: str | None = field(
+        default=None, metadata=_doc("ARCHIVE_S3_ACCESS_KEY", "S3 access key.")
+    )
+    s3_secret_key: str | None = field(
+        default=None, metadata=_doc("ARCHIVE_S3_SECRET_KEY", "S3 secret key.")
+    )
+    s3_bucket: str = field(
+        default="contact-archive",
+        metadata=_doc("ARCHIVE_S3_BUCKET", "Bucket for encrypted objects; created if missing."),
+    )
+    s3_secure: bool = field(
+        default=True, metadata=_doc("ARCHIVE_S3_SECURE", "Use HTTPS to reach the S3 endpoint.")
+    )
+    s3_region: str | None = field(
+        default=None, metadata=_doc("ARCHIVE_S3_REGION", "S3 region, if the endpoint needs one.")
+    )
+    key_file: Path | None = field(
+        default=None,
+        metadata=_doc(
+            "ARCHIVE_KEY_FILE",
+            "Key file (key-encryption keys, blind-index key). Default: `<data_dir>/keys.json`.",
+        ),
+    )
+    keys_json: str | None = field(
+        default=None,
+        metadata=_doc(
+            "ARCHIVE_KEYS",
+            "The key file's JSON itself, e.g. from a secret store; wins over ARCHIVE_KEY_FILE.",
+        ),
+    )
+    segment_size: int = field(
+        default=MIB,
+        metadata=_doc(
+            "ARCHIVE_SEGMENT_SIZE",
+            "Ciphertext segment size in bytes for new objects (the unit of random access).",
+        ),
+    )
+    max_upload_bytes: int = field(
+        default=2 * GIB,
+        metadata=_doc("ARCHIVE_MAX_UPLOAD_BYTES", "Largest accepted recording, in bytes."),
+    )
+    max_message_bytes: int = field(
+        default=64 * MIB,
+        metadata=_doc(
+            "ARCHIVE_MAX_MESSAGE_BYTES", "Largest accepted e-mail or chat transcript, in bytes."
+        ),
+    )
+    phone_region: str = field(
+        default="FI",
+        metadata=_doc(
+            "ARCHIVE_PHONE_REGION",
+            "Region assumed for phone numbers written without a country code.",
+        ),
+    )
+    orphan_grace_seconds: int = field(
+        default=86400,
+        metadata=_doc(
+            "ARCHIVE_ORPHAN_GRACE_SECONDS",
+            "Age an unreferenced object must reach before `archive check --repair` removes it.",
+        ),
+    )
+    host: str = field(default="127.0.0.1", metadata=_doc("ARCHIVE_HOST", "Address the API binds."))
+    port: int = field(default=8000, metadata=_doc("ARCHIVE_PORT", "Port the API listens on."))
+    broker_url: str | None = field(
+        default=None,
+        metadata=_doc(
+            "ARCHIVE_BROKER_URL",
+            "Celery broker (`redis://…` or `amqp://…`). Unset: background jobs run in-process.",
+        ),
+    )
+    log_level: str = field(
+        default="INFO",
+        metadata=_doc("ARCHIVE_LOG_LEVEL", "Log level: DEBUG, INFO, WARNING, ERROR."),
+    )
+    log_json: bool = field(
+        default=False,
+        metadata=_doc("ARCHIVE_LOG_JSON", "Write logs as JSON lines instead of console text."),
+    )
+
+    def __post_init__(self) -> None:
+        if self.store not in ("local", "s3"):
+            raise ConfigurationError(f"ARCHIVE_STORE must be 'local' or 's3', not {self.store!r}")
+        if self.store == "s3" and not (
+            self.s3_endpoint and self.s3_access_key and self.s3_secret_key
+        ):
+            raise ConfigurationError(
+                "ARCHIVE_STORE=s3 needs ARCHIVE_S3_ENDPOINT, ARCHIVE_S3_ACCESS_KEY "
+                "and ARCHIVE_S3_SECRET_KEY"
+            )
+        if not 1024 <= self.segment_size <= 64 * MIB:
+            raise ConfigurationError("ARCHIVE_SEGMENT_SIZE must be between 1 KiB and 64 MiB")
+        if self.max_upload_bytes <= 0 or self.max_message_bytes <= 0:
+            raise ConfigurationError("upload limits must be positive")
+        if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ConfigurationError("ARCHIVE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'archive.db'}"
+
+    @property
+    def resolved_store_path(self) -> Path:
+        return self.store_path or self.data_dir / "objects"
+
+    @property
+    def resolved_key_file(self) -> Path:
+        return self.key_file or self.data_dir / "keys.json"
+
+    @property
+    def is_embedded(self) -> bool:
+        """True when running on the laptop default: SQLite and the local store."""
+        return self.store == "local" and self.resolved_database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            name = f.metadata["env"]
+            if name in env and env[name] != "":
+                values[f.name] = _convert(f.name, name, env[name], f.default)
+        values.update(overrides)
+        return cls(**values)
+
+
+def _convert(attr: str, env_name: str, raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ConfigurationError(f"{env_name} must be true or false, not {raw!r}")
+    if isinstance(default, int):
+        try:
+            return int(raw.replace("_", ""))
+        except ValueError:
+            raise ConfigurationError(f"{env_name} must be an integer, not {raw!r}") from None
+    if attr in ("data_dir", "store_path", "key_file"):
+        return Path(raw)
+    return raw
+
+
+def settings_table() -> list[tuple[str, str, str]]:
+    """(variable, default, meaning) for every setting: the README's table is checked against it."""
+    rows = []
+    for f in fields(Settings):
+        default = "" if f.default is None else str(f.default)
+        rows.append((f.metadata["env"], default, f.metadata["doc"]))
+    return rows

@@ -1,0 +1,221 @@
+"""Object store in a local directory: the embedded default for a laptop or a single server."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from stat import S_ISREG
+from typing import BinaryIO
+
+from archive.errors import Conflict, NotFound, StorageError
+from archive.storage.base import (
+    ObjectInfo,
+    check_chunk_size,
+    check_key,
+    check_prefix,
+    check_range,
+    is_key,
+)
+
+#: Unfinished writes live here; a dot can never appear in a key, so this never clashes with one.
+TEMP_DIR = ".tmp"
+
+
+class LocalStore:
+    """Objects as files under `root`, one file per key, written atomically."""
+
+    name = "local"
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._temp = self.root / TEMP_DIR
+        with self._os_errors("create the store directory", None):
+            self._temp.mkdir(parents=True, exist_ok=True)
+
+    def __repr__(self) -> str:
+        return f"LocalStore({str(self.root)!r})"
+
+    def put(self, key: str, chunks: Iterable[bytes]) -> int:
+        target = self._path(key)
+        with self._os_errors("start writing", key):
+            fd, temp_name = tempfile.mkstemp(dir=self._temp, prefix="put-")
+        temp = Path(temp_name)
+        try:
+            with os.fdopen(fd, "wb") as file:
+                written = self._write(file, chunks, key)
+                with self._os_errors("flush", key):
+                    file.flush()
+                    os.fsync(file.fileno())
+            self._place(temp, target, key)
+        except BaseException:
+            # Whatever went wrong, including the caller's own stream, leaves no trace.
+            with suppress(FileNotFoundError):
+                temp.unlink()
+            raise
+        return written
+
+    def read(self, key: str, offset: int, length: int) -> bytes:
+        check_range(offset, length)
+        with self._open(key) as file, self._os_errors("read", key):
+            file.seek(offset)
+            return file.read(length)
+
+    def iter_chunks(self, key: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        check_chunk_size(chunk_size)
+        # Opened here rather than in the generator so that NotFound comes from this call.
+        file = self._open_file(key)
+        return self._stream(file, key, chunk_size)
+
+    def stat(self, key: str) -> ObjectInfo:
+        path = self._path(key)
+        try:
+            found = path.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            raise NotFound(f"no object {key!r} in the local store") from None
+        except OSError as exc:
+            raise self._failure("stat", key, exc) from exc
+        if not S_ISREG(found.st_mode):
+            raise NotFound(f"no object {key!r} in the local store")
+        return ObjectInfo(key, found.st_size, datetime.fromtimestamp(found.st_mtime, UTC))
+
+    def exists(self, key: str) -> bool:
+        path = self._path(key)
+        with self._os_errors("stat", key):
+            return path.is_file()
+
+    def delete_many(self, keys: Iterable[str]) -> None:
+        paths = [(key, self._path(key)) for key in keys]  # every key is checked before any delete
+        for key, path in paths:
+            try:
+                path.unlink()
+            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+                continue  # already gone, or only the start of other keys
+            except OSError as exc:
+                raise self._failure("delete", key, exc) from exc
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        check_prefix(prefix)  # here, not in the generator, so a bad prefix fails at once
+        return self._list(prefix)
+
+    def check(self) -> None:
+        with self._os_errors("write a probe file into", None):
+            fd, probe = tempfile.mkstemp(dir=self._temp, prefix="check-")
+            os.close(fd)
+            os.unlink(probe)
+
+    def supports_object_lock(self) -> bool:
+        return False
+
+    def _list(self, prefix: str) -> Iterator[ObjectInfo]:
+        # Start from the deepest directory the prefix names, so a fan-out prefix walks little.
+        start = self.root.joinpath(*prefix.split("/")[:-1])
+        for directory, subdirs, files in os.walk(start, onerror=self._walk_failed):
+            here = Path(directory)
+            if here == self.root:
+                subdirs[:] = [name for name in subdirs if name != TEMP_DIR]
+            for name in files:
+                key = (here / name).relative_to(self.root).as_posix()
+                if key.startswith(prefix) and is_key(key):
+                    with suppress(NotFound):  # deleted while we walk
+                        yield self.stat(key)
+
+    def _path(self, key: str) -> Path:
+        # A checked key has only [a-z0-9] segments, so it cannot climb out of the root.
+        return self.root.joinpath(*check_key(key).split("/"))
+
+    def _write(self, file: BinaryIO, chunks: Iterable[bytes], key: str) -> int:
+        written = 0
+        for chunk in chunks:
+            with self._os_errors("write", key):
+                file.write(chunk)
+            written += len(chunk)
+        return written
+
+    def _place(self, temp: Path, target: Path, key: str) -> None:
+        try:
+            created = _make_parents(target.parent, self.root)
+            os.replace(temp, target)
+            _sync_directory(target.parent)
+            for directory in created:
+                _sync_directory(directory.parent)
+        except (FileExistsError, NotADirectoryError, IsADirectoryError):
+            raise Conflict(
+                f"object key {key!r} clashes with another key in the local store: "
+                "a key cannot be both an object and the start of another key here"
+            ) from None
+        except OSError as exc:
+            raise self._failure("store", key, exc) from exc
+
+    @contextmanager
+    def _open(self, key: str) -> Iterator[BinaryIO]:
+        file = self._open_file(key)
+        try:
+            yield file
+        finally:
+            file.close()
+
+    def _open_file(self, key: str) -> BinaryIO:
+        path = self._path(key)
+        try:
+            return path.open("rb")
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise NotFound(f"no object {key!r} in the local store") from None
+        except OSError as exc:
+            raise self._failure("open", key, exc) from exc
+
+    def _stream(self, file: BinaryIO, key: str, chunk_size: int) -> Iterator[bytes]:
+        with file:
+            while True:
+                with self._os_errors("read", key):
+                    chunk = file.read(chunk_size)
+                if not chunk:
+                    return
+                yield chunk
+
+    @contextmanager
+    def _os_errors(self, action: str, key: str | None) -> Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            raise self._failure(action, key, exc) from exc
+
+    def _failure(self, action: str, key: str | None, exc: OSError) -> StorageError:
+        what = f" object {key!r}" if key is not None else ""
+        reason = exc.strerror or type(exc).__name__
+        return StorageError(f"local store at {self.root}: could not {action}{what}: {reason}")
+
+    def _walk_failed(self, exc: OSError) -> None:
+        if isinstance(exc, FileNotFoundError | NotADirectoryError):
+            return  # a prefix with no objects yet, or a directory removed while we walk
+        raise self._failure("list", None, exc) from exc
+
+
+def _make_parents(directory: Path, root: Path) -> list[Path]:
+    """Create `directory` and any missing parents below `root`; return those created."""
+    missing: list[Path] = []
+    while directory != root and not directory.is_dir():
+        missing.append(directory)
+        directory = directory.parent
+    created: list[Path] = []
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except FileExistsError:
+            if not path.is_dir():
+                raise
+            continue  # another writer made it first
+        created.append(path)
+    return created
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make a rename or a new entry in `directory` survive a power cut."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,298 @@
+"""Object store in an S3 bucket (MinIO or any S3-compatible service), through the minio SDK."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import BinaryIO, cast
+
+import urllib3
+from minio import Minio
+from minio.deleteobjects import DeleteObject
+from minio.error import MinioException, S3Error
+from minio.helpers import MAX_PART_SIZE, MIN_PART_SIZE, check_bucket_name
+
+from archive.errors import ConfigurationError, NotFound, StorageError
+from archive.storage.base import (
+    ObjectInfo,
+    check_chunk_size,
+    check_key,
+    check_prefix,
+    check_range,
+    is_key,
+)
+
+#: An upload holds about three parts in memory however long the stream: minio keeps the part
+#: just sent while reading the next, and copies that once. 10,000 parts of 8 MiB make 80 GiB.
+DEFAULT_PART_SIZE = 8 * 1024 * 1024
+#: S3 accepts at most this many keys in one DeleteObjects request.
+MAX_DELETE_BATCH = 1000
+
+_SDK_ERRORS = (MinioException, urllib3.exceptions.HTTPError, OSError)
+_BUCKET_TAKEN = ("BucketAlreadyOwnedByYou", "BucketAlreadyExists")
+# Retry objects are immutable (each retry makes a new one), so one serves every store.
+_RETRIES = urllib3.Retry(total=3, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504])
+
+
+class ChunkReader:
+    """A file-like view of a chunk iterator for minio, which reads one part at a time."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._pending = memoryview(b"")  # the unread tail of the last chunk
+        self.total = 0
+        self.failure: Exception | None = None  # raised by the caller's iterator, if any
+
+    def read(self, size: int = -1) -> bytes:
+        """Return `size` bytes, fewer only at the end; holds no more than that plus a chunk."""
+        if size < 0:
+            raise ValueError("only bounded reads keep memory bounded")
+        pieces: list[memoryview] = []
+        wanted = size
+        while wanted > 0:
+            piece = self._pending or self._next_chunk()
+            if not piece:
+                break
+            self._pending = piece[wanted:]
+            pieces.append(piece[:wanted])
+            wanted -= len(pieces[-1])
+        data = b"".join(pieces)
+        self.total += len(data)
+        return data
+
+    def _next_chunk(self) -> memoryview:
+        try:
+            for chunk in self._chunks:
+                if chunk:
+                    return memoryview(chunk)
+        except Exception as exc:
+            self.failure = exc
+            raise
+        return memoryview(b"")
+
+
+class S3Store:
+    """Objects in one bucket; the bucket is created on first use if it is missing."""
+
+    name = "s3"
+
+    def __init__(
+        self,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        bucket: str,
+        *,
+        secure: bool,
+        region: str | None,
+        part_size: int = DEFAULT_PART_SIZE,
+        delete_batch: int = MAX_DELETE_BATCH,
+        object_lock: bool = False,
+        timeout: float = 60.0,
+    ) -> None:
+        """Connect lazily to `endpoint` ("host" or "host:port", no scheme).
+
+        `object_lock` asks for S3 Object Lock when this store creates the bucket; it
+        cannot be turned on for a bucket that already exists.
+        """
+        if not MIN_PART_SIZE <= part_size <= MAX_PART_SIZE:
+            raise ConfigurationError(
+                f"S3 part size must be between {MIN_PART_SIZE} and {MAX_PART_SIZE} bytes",
+                field="part_size",
+            )
+        if not 1 <= delete_batch <= MAX_DELETE_BATCH:
+            raise ConfigurationError(
+                f"S3 delete batch must be between 1 and {MAX_DELETE_BATCH} keys",
+                field="delete_batch",
+            )
+        try:
+            check_bucket_name(bucket, strict=True)
+        except ValueError as exc:
+            raise ConfigurationError(f"S3 bucket name {bucket!r}: {exc}", field="bucket") from None
+        self.endpoint = endpoint
+        self.bucket = bucket
+        self.part_size = part_size
+        self.delete_batch = delete_batch
+        self._object_lock = object_lock
+        http = urllib3.PoolManager(
+            # minio's own default waits five minutes and retries five times; a store that
+            # is down should be reported within seconds.
+            timeout=urllib3.Timeout(connect=min(timeout, 10.0), read=timeout),
+            retries=_RETRIES,
+            maxsize=10,
+        )
+        try:
+            self._client = Minio(
+                endpoint,
+                access_key=access_key,
+                secret_key=secret_key,
+                secure=secure,
+                region=region,
+                http_client=http,
+            )
+        except ValueError as exc:
+            raise ConfigurationError(f"S3 endpoint {endpoint!r}: {exc}", field="endpoint") from None
+        self._bucket_ready = False
+        self._bucket_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"S3Store({self.endpoint!r}, bucket={self.bucket!r})"
+
+    def put(self, key: str, chunks: Iterable[bytes]) -> int:
+        check_key(key)
+        source = ChunkReader(chunks)
+        with self._errors("store", key, source=source):
+            self._ensure_bucket()
+            # Sequential parts keep memory bounded by the part size; parallel uploads hold more.
+            self._client.put_object(
+                self.bucket,
+                key,
+                cast(BinaryIO, source),  # minio only ever calls read(size)
+                length=-1,
+                part_size=self.part_size,
+                num_parallel_uploads=1,
+            )
+        return source.total
+
+    def read(self, key: str, offset: int, length: int) -> bytes:
+        check_key(key)
+        check_range(offset, length)
+        if length == 0:
+            # A zero-length range would mean "to the end" to minio; only existence matters.
+            self.stat(key)
+            return b""
+        with self._errors("read", key):
+            self._ensure_bucket()
+            try:
+                response = self._client.get_object(self.bucket, key, offset=offset, length=length)
+            except S3Error as exc:
+                if exc.code == "InvalidRange":
+                    return b""  # the offset is at or past the end of the object
+                raise
+            try:
+                return response.read()
+            finally:
+                response.close()
+                response.release_conn()
+
+    def iter_chunks(self, key: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        check_key(key)
+        check_chunk_size(chunk_size)
+        # Requested here rather than in the generator so that NotFound comes from this call.
+        with self._errors("read", key):
+            self._ensure_bucket()
+            response = self._client.get_object(self.bucket, key)
+        return self._stream(response, key, chunk_size)
+
+    def stat(self, key: str) -> ObjectInfo:
+        check_key(key)
+        with self._errors("stat", key):
+            self._ensure_bucket()
+            found = self._client.stat_object(self.bucket, key)
+        return self._info(key, found.size, found.last_modified)
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.stat(key)
+        except NotFound:
+            return False
+        return True
+
+    def delete_many(self, keys: Iterable[str]) -> None:
+        checked = [check_key(key) for key in keys]  # every key is checked before any delete
+        with self._errors("delete objects from", None):
+            self._ensure_bucket()
+            for start in range(0, len(checked), self.delete_batch):
+                batch = [DeleteObject(key) for key in checked[start : start + self.delete_batch]]
+                # remove_objects is lazy: nothing is deleted until its errors are read.
+                errors = [
+                    error
+                    for error in self._client.remove_objects(self.bucket, batch)
+                    if error.code != "NoSuchKey"
+                ]
+                if errors:
+                    first = errors[0]
+                    reason = f"{first.code}: {first.message} ({len(errors)} objects not deleted)"
+                    raise self._failure("delete", first.name, reason)
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        check_prefix(prefix)
+        return self._list(prefix)
+
+    def check(self) -> None:
+        with self._errors("reach", None):
+            self._ensure_bucket(recheck=True)
+
+    def supports_object_lock(self) -> bool:
+        with self._errors("read the object lock configuration of", None):
+            self._ensure_bucket()
+            try:
+                self._client.get_object_lock_config(self.bucket)
+            except S3Error as exc:
+                if exc.code == "ObjectLockConfigurationNotFoundError":
+                    return False
+                raise
+        return True
+
+    def _ensure_bucket(self, *, recheck: bool = False) -> None:
+        with self._bucket_lock:
+            if self._bucket_ready and not recheck:
+                return
+            if not self._client.bucket_exists(self.bucket):
+                try:
+                    self._client.make_bucket(self.bucket, object_lock=self._object_lock)
+                except S3Error as exc:
+                    # Another replica may have created it between our check and our request.
+                    if exc.code not in _BUCKET_TAKEN or not self._client.bucket_exists(self.bucket):
+                        raise
+            self._bucket_ready = True
+
+    def _list(self, prefix: str) -> Iterator[ObjectInfo]:
+        with self._errors("list", None):
+            self._ensure_bucket()
+            listing = self._client.list_objects(self.bucket, prefix=prefix or None, recursive=True)
+            for found in listing:
+                name = found.object_name
+                # Names that are not keys were not written by the archive; they cannot be
+                # asked for by key either, so they stay out of the listing.
+                if name is not None and is_key(name):
+                    yield self._info(name, found.size, found.last_modified)
+
+    def _stream(
+        self, response: urllib3.BaseHTTPResponse, key: str, chunk_size: int
+    ) -> Iterator[bytes]:
+        try:
+            with self._errors("read", key):
+                yield from response.stream(chunk_size)
+        finally:
+            response.close()
+            response.release_conn()
+
+    def _info(self, key: str, size: int | None, modified: datetime | None) -> ObjectInfo:
+        if size is None or modified is None:
+            raise self._failure("stat", key, "the answer lacked a size or a modification time")
+        return ObjectInfo(key, size, modified.astimezone(UTC))
+
+    @contextmanager
+    def _errors(
+        self, action: str, key: str | None, *, source: ChunkReader | None = None
+    ) -> Iterator[None]:
+        try:
+            yield
+        except _SDK_ERRORS as exc:
+            if source is not None and exc is source.failure:
+                raise  # the caller's own stream failed; that error is theirs, not ours
+            if isinstance(exc, S3Error) and exc.code == "NoSuchKey" and key is not None:
+                raise NotFound(f"no object {key!r} in the S3 store") from None
+            if isinstance(exc, S3Error):
+                reason = f"{exc.code}: {exc.message}"
+            else:
+                reason = f"{type(exc).__name__}: {exc}"
+            raise self._failure(action, key, reason) from exc
+
+    def _failure(self, action: str, key: str | None, reason: str) -> StorageError:
+        what = f"{action} object {key!r} in" if key is not None else action
+        where = f"S3 store at {self.endpoint}"
+        return StorageError(f"{where}: could not {what} bucket {self.bucket!r}: {reason}")

@@ -1,0 +1,1 @@
+"""Tickets that group contacts: external reference, category, status."""

@@ -1,0 +1,140 @@
+"""Tickets: created by reference, found by reference, subject kept encrypted."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from archive.crypto.fields import decrypt_field, encrypt_field
+from archive.errors import Conflict, InvalidInput, NotFound
+from archive.keys.rows import issue_key, open_key
+from archive.runtime import Runtime
+from archive.tickets.models import Ticket, TicketCategory, TicketStatus
+
+# External references come from ticketing systems ("ZD-12345", "INC0012345"): short, printable,
+# and never a place for personal data, so they are kept in plain text for lookup.
+REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:#/-]{0,127}")
+MAX_SUBJECT = 998  # the longest line RFC 5322 allows; longer subjects are not real
+
+
+@dataclass(frozen=True)
+class TicketView:
+    id: uuid.UUID
+    external_ref: str
+    subject: str | None
+    category: str
+    status: str
+    customer_id: uuid.UUID | None
+    opened_at: datetime
+    closed_at: datetime | None
+
+
+def clean_reference(raw: object) -> str:
+    if not isinstance(raw, str) or not REFERENCE.fullmatch(raw.strip()):
+        raise InvalidInput(
+            "ticket: a reference is 1-128 letters, digits and . _ : # / -", field="ticket"
+        )
+    return raw.strip()
+
+
+def _category(raw: str) -> str:
+    try:
+        return TicketCategory(raw).value
+    except ValueError:
+        allowed = ", ".join(c.value for c in TicketCategory)
+        raise InvalidInput(f"category: must be one of {allowed}", field="category") from None
+
+
+def _status(raw: str) -> str:
+    try:
+        return TicketStatus(raw).value
+    except ValueError:
+        allowed = ", ".join(s.value for s in TicketStatus)
+        raise InvalidInput(f"status: must be one of {allowed}", field="status") from None
+
+
+class TicketService:
+    def __init__(self, session: Session, runtime: Runtime) -> None:
+        self.session = session
+        self.runtime = runtime
+
+    def by_reference(self, reference: str) -> Ticket | None:
+        return self.session.scalars(
+            select(Ticket).where(Ticket.external_ref == clean_reference(reference))
+        ).one_or_none()
+
+    def get(self, ticket_id: uuid.UUID) -> Ticket:
+        ticket = self.session.get(Ticket, ticket_id)
+        if ticket is None:
+            raise NotFound(f"no ticket {ticket_id}")
+        return ticket
+
+    def create(
+        self,
+        reference: str,
+        *,
+        subject: str | None = None,
+        category: str = TicketCategory.QUESTION,
+        status: str = TicketStatus.OPEN,
+        customer_id: uuid.UUID | None = None,
+        opened_at: datetime | None = None,
+    ) -> Ticket:
+        ref = clean_reference(reference)
+        if subject is not None and (not isinstance(subject, str) or len(subject) > MAX_SUBJECT):
+            raise InvalidInput(f"subject: at most {MAX_SUBJECT} characters", field="subject")
+        now = self.runtime.clock.now()
+        ticket = Ticket(
+            id=uuid.uuid4(),
+            external_ref=ref,
+            category=_category(category),
+            status=_status(status),
+            customer_id=customer_id,
+            opened_at=opened_at or now,
+            created_at=now,
+            updated_at=now,
+        )
+        data_key = issue_key(ticket, self.runtime.keys.keyring)
+        if subject:
+            ticket.subject_ciphertext = encrypt_field(data_key, subject, ticket.key_context)
+        try:
+            with self.session.begin_nested():
+                self.session.add(ticket)
+        except IntegrityError:
+            raise Conflict(f"ticket {ref} already exists") from None
+        return ticket
+
+    def find_or_create(self, reference: str, *, customer_id: uuid.UUID | None) -> Ticket:
+        """The ticket with this reference; a new open one if none exists (ingest links by it)."""
+        existing = self.by_reference(reference)
+        if existing is not None:
+            if existing.customer_id is None and customer_id is not None:
+                existing.customer_id = customer_id
+            return existing
+        try:
+            return self.create(reference, customer_id=customer_id)
+        except Conflict:
+            found = self.by_reference(reference)
+            assert found is not None
+            return found
+
+    def view(self, ticket: Ticket) -> TicketView:
+        subject = None
+        if ticket.subject_ciphertext is not None:
+            data_key = open_key(ticket, self.runtime.keys.keyring)
+            subject = decrypt_field(data_key, ticket.subject_ciphertext, ticket.key_context)
+        return TicketView(
+            id=ticket.id,
+            external_ref=ticket.external_ref,
+            subject=subject,
+            category=ticket.category,
+            status=ticket.status,
+            customer_id=ticket.customer_id,
+            opened_at=ticket.opened_at,
+            closed_at=ticket.closed_at,
+        )

@@ -1,0 +1,92 @@
+"""What only the local-directory store promises: files in place, clean temp files, clear errors."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from archive.errors import Conflict, StorageError
+from archive.storage import LocalStore
+from archive.storage.local import TEMP_DIR
+
+
+def test_root_is_created(tmp_path: Path) -> None:
+    root = tmp_path / "deep" / "objects"
+    store = LocalStore(root)
+    assert root.is_dir()
+    store.check()
+
+
+def test_keys_map_to_files_under_the_root(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    store.put("ab/cdef01", [b"cipher", b"text"])
+    assert (tmp_path / "ab" / "cdef01").read_bytes() == b"ciphertext"
+    assert list((tmp_path / TEMP_DIR).iterdir()) == []
+
+
+def test_temp_and_foreign_files_are_not_listed(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    store.put("ab/object1", [b"x"])
+    (tmp_path / TEMP_DIR / "put-left-by-a-crash").write_bytes(b"half")
+    (tmp_path / "ab" / "notes.txt").write_text("not an object")
+    (tmp_path / "ab" / "sub").mkdir()
+    assert [info.key for info in store.list()] == ["ab/object1"]
+
+
+@pytest.mark.parametrize(("first", "second"), [("ab", "ab/cd"), ("ab/cd", "ab")])
+def test_a_key_cannot_also_be_a_directory(tmp_path: Path, first: str, second: str) -> None:
+    store = LocalStore(tmp_path)
+    store.put(first, [b"first"])
+    with pytest.raises(Conflict):
+        store.put(second, [b"second"])
+    assert store.read(first, 0, 10) == b"first"
+    assert list((tmp_path / TEMP_DIR).iterdir()) == []
+
+
+def test_concurrent_writers_share_new_directories(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    start = threading.Barrier(8)
+    failures: list[BaseException] = []
+
+    def write(number: int) -> None:
+        start.wait()
+        try:
+            store.put(f"new/fan/out{number}", [str(number).encode()])
+        except BaseException as exc:  # collected for the assertion below
+            failures.append(exc)
+
+    writers = [threading.Thread(target=write, args=(number,)) for number in range(8)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+
+    assert failures == []
+    assert sorted(info.key for info in store.list("new/")) == [f"new/fan/out{n}" for n in range(8)]
+
+
+def test_root_that_is_a_file_is_a_storage_error(tmp_path: Path) -> None:
+    occupied = tmp_path / "objects"
+    occupied.write_text("a file where the store should be")
+    with pytest.raises(StorageError, match="local store"):
+        LocalStore(occupied)
+
+
+def test_check_fails_when_the_root_goes_away(tmp_path: Path) -> None:
+    root = tmp_path / "objects"
+    store = LocalStore(root)
+    store.put("ab/object1", [b"x"])
+    shutil.rmtree(root)
+    root.write_text("replaced by a file")
+
+    with pytest.raises(StorageError):
+        store.check()
+    with pytest.raises(StorageError):
+        store.put("ab/object2", [b"y"])
+
+
+def test_no_object_lock(tmp_path: Path) -> None:
+    assert LocalStore(tmp_path).supports_object_lock() is False

@@ -1,0 +1,133 @@
+"""What only the S3 store promises: real multipart uploads, bucket handling, clear failures."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable
+
+import pytest
+from s3server import S3Endpoint, remove_bucket, unique_bucket
+
+from archive.errors import ConfigurationError, StorageError
+from archive.storage import S3Store
+
+from .conftest import s3_spec
+from .stores import MIB
+
+pytestmark = pytest.mark.s3
+
+
+def test_large_objects_go_up_in_parts(s3: S3Endpoint, s3_bucket: str) -> None:
+    store = s3_spec(s3, s3_bucket).open()
+    store.put("mp/object1", (b"p" * MIB for _ in range(12)))
+    # A multipart upload's ETag ends in the number of parts: 5 + 5 + 2 MiB.
+    assert str(s3.client().stat_object(s3_bucket, "mp/object1").etag).endswith("-3")
+
+
+def test_small_objects_go_up_in_one_request(s3: S3Endpoint, s3_bucket: str) -> None:
+    store = s3_spec(s3, s3_bucket).open()
+    store.put("sp/object1", [b"small"])
+    assert "-" not in str(s3.client().stat_object(s3_bucket, "sp/object1").etag)
+
+
+def test_bucket_is_created_on_first_use(s3: S3Endpoint, s3_bucket: str) -> None:
+    store = s3_spec(s3, s3_bucket).open()
+    assert not s3.client().bucket_exists(s3_bucket)  # opening alone contacts nobody
+    assert list(store.list()) == []
+    assert s3.client().bucket_exists(s3_bucket)
+
+
+def test_concurrent_stores_create_the_bucket_once(s3: S3Endpoint, s3_bucket: str) -> None:
+    stores = [s3_spec(s3, s3_bucket).open() for _ in range(6)]
+    start = threading.Barrier(len(stores))
+    failures: list[BaseException] = []
+
+    def first_use(store: S3Store) -> None:
+        start.wait()
+        try:
+            store.check()
+        except BaseException as exc:  # collected for the assertion below
+            failures.append(exc)
+
+    workers = [threading.Thread(target=first_use, args=(store,)) for store in stores]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert failures == []
+    assert s3.client().bucket_exists(s3_bucket)
+
+
+def test_object_lock_follows_the_bucket(s3: S3Endpoint) -> None:
+    locked_bucket, plain_bucket = unique_bucket(), unique_bucket()
+    try:
+        locked = s3_spec(s3, locked_bucket).open(object_lock=True)
+        plain = s3_spec(s3, plain_bucket).open()
+        assert locked.supports_object_lock() is True
+        assert plain.supports_object_lock() is False
+    finally:
+        remove_bucket(s3, locked_bucket)
+        remove_bucket(s3, plain_bucket)
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port  # nothing listens here once the probe socket is closed
+
+
+def test_unreachable_endpoint_is_a_storage_error() -> None:
+    secret = "do-not-print-this-secret"
+    store = S3Store(
+        f"127.0.0.1:{closed_port()}",
+        "archive-key",
+        secret,
+        "archive",
+        secure=False,
+        region="eu-north-1",
+        timeout=5.0,
+    )
+
+    attempts: list[Callable[[], object]] = [
+        store.check,
+        lambda: store.put("ab/object1", [b"x"]),
+        lambda: list(store.list()),  # the listing is lazy: the request goes out when read
+    ]
+    for call in attempts:
+        with pytest.raises(StorageError) as raised:
+            call()
+        message = str(raised.value)
+        assert "S3 store at 127.0.0.1" in message
+        assert secret not in message
+    assert secret not in repr(store)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"part_size": MIB},
+        {"part_size": 6 * 1024 * MIB},
+        {"delete_batch": 0},
+        {"delete_batch": 1001},
+        {"bucket": "Not_A_Bucket"},
+        {"bucket": "ab"},
+        {"endpoint": "http://127.0.0.1:9000"},
+    ],
+    ids=[
+        "part-too-small",
+        "part-too-large",
+        "no-batch",
+        "batch-too-large",
+        "bad-bucket",
+        "short-bucket",
+        "endpoint-with-scheme",
+    ],
+)
+def test_impossible_settings_are_a_configuration_error(
+    s3: S3Endpoint, options: dict[str, object]
+) -> None:
+    with pytest.raises(ConfigurationError):
+        s3_spec(s3, "archive").open(**options)

@@ -1,0 +1,40 @@
+"""Tasks take ids and plain values, call the service layer, and return a JSON summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from archive.integrity.check import check
+from archive.keys.rotation import rewrap_all
+from archive.runtime import Runtime, build_runtime
+from archive.settings import Settings
+from workers.app import app
+
+_runtime: Runtime | None = None
+
+
+def worker_runtime() -> Runtime:
+    """One runtime per worker process, built on first use."""
+    global _runtime  # noqa: PLW0603 - a per-process cache is the point
+    if _runtime is None:
+        _runtime = build_runtime(Settings.from_env())
+    return _runtime
+
+
+@app.task(name="archive.integrity.check")
+def integrity_check(repair: bool = False, deep: bool = True) -> dict[str, Any]:
+    report = check(worker_runtime(), repair=repair, deep=deep)
+    kinds = ("orphan", "missing", "size-mismatch", "digest-mismatch", "unreadable")
+    return {
+        "objects_checked": report.objects_checked,
+        "stored_objects": report.stored_objects,
+        "orphans_removed": report.orphans_removed,
+        "ok": report.ok,
+        "findings": {kind: report.count(kind) for kind in kinds},
+    }
+
+
+@app.task(name="archive.keys.rewrap")
+def rewrap_keys(batch_size: int = 500) -> dict[str, Any]:
+    report = rewrap_all(worker_runtime(), batch_size=batch_size)
+    return {"active_kek": report.active_kek, "rewrapped": report.rewrapped}
