@@ -8,10 +8,13 @@ from the event loop as it needs it.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio.from_thread
 import anyio.to_thread
+from litestar import Request
+
+from archive.errors import PayloadTooLarge
 
 T = TypeVar("T")
 
@@ -35,3 +38,23 @@ def pull(body: AsyncIterator[bytes]) -> Iterator[bytes]:
 
 async def run_in_thread(work: Callable[[], T]) -> T:
     return await anyio.to_thread.run_sync(work)
+
+
+def refuse_declared_size(request: Request[Any, Any, Any], limit: int) -> None:
+    """413 before reading anything when Content-Length already says the body is too large."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body is larger than the limit of {limit} bytes")
+
+
+async def read_body(request: Request[Any, Any, Any], limit: int) -> bytes:
+    """A whole body of at most `limit` bytes (e-mails and chats are parsed, so held whole)."""
+    refuse_declared_size(request, limit)
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is larger than the limit of {limit} bytes")
+        parts.append(chunk)
+    return b"".join(parts)

@@ -93,7 +93,7 @@ def demo_command(ctx: Context, no_serve: bool) -> None:
     settings = ctx.settings
     if not settings.is_embedded:
         raise click.ClickException("the demo runs on the embedded default only (unset ARCHIVE_*)")
-    ctx.invoke(init_command)
+    click.get_current_context().invoke(init_command)
     runtime = ctx.runtime
     with runtime.session() as session:
         stored = session.scalar(select(func.count()).select_from(Contact)) or 0

@@ -19,6 +19,7 @@ from archive.contacts.chat_model import (
     Transcript,
     build_transcript,
     field,
+    identifier,
     optional_field,
     records,
     safe_filename,
@@ -124,7 +125,8 @@ def _load(data: bytes | Mapping[str, Any]) -> Mapping[str, Any]:
 def _read_archive(doc: Mapping[str, Any]) -> Transcript:
     if doc.get("format") != FORMAT:
         raise InvalidInput(f'format must be "{FORMAT}"', field="format")
-    source = optional_field(doc, "source", str, "source") or "archive"
+    source = optional_field(doc, "source", str, "source")
+    source = "archive" if source is None else source
     if source not in SOURCES:
         raise InvalidInput(f"source must be one of {', '.join(SOURCES)}", field="source")
     participants = _participants(records(doc, "participants", "participants"))
@@ -158,7 +160,7 @@ def _participants(items: list[Mapping[str, Any]]) -> list[Participant]:
     for index, item in enumerate(items):
         path = f"participants[{index}]"
         participant = Participant(
-            id=field(item, "id", str, f"{path}.id"),
+            id=identifier(item, "id", f"{path}.id", numbers=False),
             role=_role(field(item, "role", str, f"{path}.role"), f"{path}.role"),
             name=optional_field(item, "name", str, f"{path}.name"),
             email=optional_field(item, "email", str, f"{path}.email"),
@@ -173,12 +175,13 @@ def _participants(items: list[Mapping[str, Any]]) -> list[Participant]:
 
 
 def _message(item: Mapping[str, Any], path: str, known: set[str], *, default_id: str) -> Message:
-    author = field(item, "author", str, f"{path}.author")
+    author = identifier(item, "author", f"{path}.author", numbers=False)
     if author not in known:
         raise InvalidInput(f"{path}.author {author!r} is not a participant", field=f"{path}.author")
     attachments = records(item, "attachments", f"{path}.attachments")
+    given_id = item.get("id") is not None
     return Message(
-        id=optional_field(item, "id", str, f"{path}.id") or default_id,
+        id=identifier(item, "id", f"{path}.id", numbers=False) if given_id else default_id,
         at=timestamp(item.get("at"), f"{path}.at"),
         author=author,
         text=field(item, "text", str, f"{path}.text"),

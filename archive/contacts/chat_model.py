@@ -149,6 +149,12 @@ def optional_field(
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
         names = " or ".join(JSON_NAMES.get(k.__name__, k.__name__) for k in kinds)
         raise InvalidInput(f"{path} must be {names}", field=path)
+    # JSON's \ud800 escapes decode to lone surrogates, which no UTF-8 store can hold.
+    if isinstance(value, str) and not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput(f"{path} is not valid Unicode text", field=path) from None
     return value
 
 
@@ -177,9 +183,15 @@ def timestamp(value: Any, path: str) -> datetime:
         raise InvalidInput(f"{path} is not an ISO 8601 time: {value[:40]!r}", field=path) from None
     if parsed.utcoffset() is None:
         raise InvalidInput(f"{path} has no UTC offset", field=path)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(f"{path} is out of range", field=path) from None
 
 
-def identifier(doc: Mapping[str, Any], key: str, path: str) -> str:
-    """A helpdesk id, which their APIs send as a number and sometimes as a string."""
-    return str(field(doc, key, (int, str), path))
+def identifier(doc: Mapping[str, Any], key: str, path: str, *, numbers: bool = True) -> str:
+    """A non-empty id; helpdesk APIs send numbers, and sometimes strings."""
+    value = str(field(doc, key, (int, str) if numbers else str, path))
+    if not value:
+        raise InvalidInput(f"{path} must not be empty", field=path)
+    return value

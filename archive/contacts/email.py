@@ -6,25 +6,35 @@ import mimetypes
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email import policy
-from email.errors import MessageError
 from email.generator import BytesGenerator
-from email.header import decode_header, make_header
-from email.message import EmailMessage, Message
-from email.parser import BytesHeaderParser, BytesParser
-from email.utils import getaddresses
+from email.message import Message
 from io import BytesIO
-from typing import Any
 
 import nh3
 
 from archive.contacts.chat_model import safe_filename
+from archive.contacts.email_headers import (
+    HEADER_ERRORS,
+    Address,
+    HeaderReader,
+    clean_text,
+    describe_defect,
+)
 from archive.errors import InvalidInput, NotFound
 
+__all__ = [
+    "Address",
+    "AttachmentInfo",
+    "ParsedEmail",
+    "attachment_bytes",
+    "looks_like_email",
+    "parse_email",
+    "sanitise_html",
+]
+
 MAX_DEFECTS = 50
-# The stdlib header parser has known crashes on hostile input; these are the ones it raises.
-HEADER_ERRORS = (MessageError, ValueError, TypeError, IndexError, AttributeError, LookupError)
 URL_SCHEMES = set(nh3.ALLOWED_URL_SCHEMES) | {"cid", "data"}
 # Inline images only: a remote image would tell the sender when and where the mail was read.
 INLINE_IMAGE = re.compile(r"(cid:|data:image/(png|gif|jpeg|webp)[;,])", re.IGNORECASE)
@@ -34,12 +44,6 @@ KNOWN_HEADERS = {
     b"mime-version", b"delivered-to", b"reply-to", b"in-reply-to", b"references",
     b"content-type", b"dkim-signature", b"x-mailer", b"sender", b"user-agent",
 }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Address:
-    name: str | None
-    email: str
 
 
 @dataclass(frozen=True)
@@ -122,8 +126,8 @@ def _filter_attribute(tag: str, name: str, value: str) -> str | None:
 def _read(raw: bytes) -> tuple[ParsedEmail, dict[int, Message]]:
     if not raw:
         raise InvalidInput("an empty file is not an e-mail")
-    message = BytesParser(policy=policy.default).parsebytes(raw)
-    headers = _Headers(message, raw)
+    headers = HeaderReader(raw)
+    message = headers.message
     text: str | None = None
     html: str | None = None
     attachments: list[AttachmentInfo] = []
@@ -141,7 +145,7 @@ def _read(raw: bytes) -> tuple[ParsedEmail, dict[int, Message]]:
             parts[index] = part
             attachments.append(_attachment_info(index, part, media_type))
         # Read after decoding: bad base64 and the like are only noticed then.
-        headers.defects.extend(f"part {index}: {_describe(d)}" for d in part.defects)
+        headers.defects.extend(f"part {index}: {describe_defect(d)}" for d in part.defects)
     date = headers.date()
     parsed = ParsedEmail(
         message_id=headers.text("message-id", required=True),
@@ -158,65 +162,6 @@ def _read(raw: bytes) -> tuple[ParsedEmail, dict[int, Message]]:
         defects=_summarise(headers.defects),
     )
     return parsed, parts
-
-
-class _Headers:
-    """Header values from the modern parser, falling back to the lenient one when it fails."""
-
-    def __init__(self, message: EmailMessage, raw: bytes) -> None:
-        self._message = message
-        self._raw = raw
-        self._lenient: Message | None = None
-        self.defects: list[str] = []
-
-    def _get(self, name: str, *, required: bool = False) -> Any:
-        try:
-            value = self._message.get(name)
-        except HEADER_ERRORS as exc:
-            self.defects.append(f"{name}: unparseable header ({type(exc).__name__})")
-            return self._fallback(name)
-        if value is None and required:
-            self.defects.append(f"{name}: missing")
-        for defect in getattr(value, "defects", ()):
-            self.defects.append(f"{name}: {_describe(defect)}")
-        return value
-
-    def _fallback(self, name: str) -> str | None:
-        if self._lenient is None:
-            self._lenient = BytesHeaderParser(policy=policy.compat32).parsebytes(self._raw)
-        value = self._lenient.get(name)
-        if value is None:
-            return None
-        try:
-            return str(make_header(decode_header(value)))
-        except HEADER_ERRORS:
-            return str(value)
-
-    def text(self, name: str, *, required: bool = False) -> str | None:
-        value = self._get(name, required=required)
-        return None if value is None else _clean(str(value)).strip()
-
-    def date(self) -> datetime | None:
-        value = self._get("date", required=True)
-        moment = getattr(value, "datetime", None)
-        if not isinstance(moment, datetime):
-            return None
-        # "-0000" means the sender's zone is unknown; RFC 5322 says to read it as UTC.
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-    def addresses(self, name: str, *, required: bool = False) -> tuple[Address, ...]:
-        value = self._get(name, required=required)
-        if value is None:
-            return ()
-        try:
-            pairs = [(a.display_name, a.addr_spec) for a in value.addresses]
-        except (AttributeError, *HEADER_ERRORS):
-            pairs = getaddresses([str(value)])
-        return tuple(
-            Address(name=_clean(display).strip() or None, email=_clean(email).strip())
-            for display, email in pairs
-            if email and email.strip() and email.strip() != "<>"
-        )
 
 
 def _walk(message: Message) -> Iterator[tuple[int, Message]]:
@@ -245,7 +190,7 @@ def _filename(part: Message) -> str | None:
         name = part.get_filename()
     except HEADER_ERRORS:
         return None
-    return _clean(name) if name else None
+    return clean_text(name) if name else None
 
 
 def _is_body(part: Message, media_type: str) -> bool:
@@ -283,13 +228,18 @@ def _part_bytes(part: Message) -> bytes:
         buffer = BytesIO()
         try:
             BytesGenerator(buffer, mangle_from_=False, policy=policy.compat32).flatten(inner[0])
-        except (*HEADER_ERRORS, UnicodeError):
+        except HEADER_ERRORS:
             return b""
         return buffer.getvalue()
     return b""
 
 
 def _decode_text(part: Message, index: int, defects: list[str]) -> str:
+    # Codecs such as unicode_escape can yield lone surrogates, which nothing downstream accepts.
+    return clean_text(_decode_payload(part, index, defects))
+
+
+def _decode_payload(part: Message, index: int, defects: list[str]) -> str:
     payload = _part_bytes(part)
     try:
         charset = part.get_content_charset()
@@ -298,14 +248,14 @@ def _decode_text(part: Message, index: int, defects: list[str]) -> str:
     if charset:
         try:
             return payload.decode(charset)
-        except LookupError:
-            defects.append(f"part {index}: unknown charset {charset[:40]!r}")
-        except UnicodeError:
+        except UnicodeDecodeError:
             defects.append(f"part {index}: text is not valid {charset[:40]}")
             try:
                 return payload.decode(charset, errors="replace")
-            except (LookupError, UnicodeError):
+            except (LookupError, ValueError):
                 pass
+        except (LookupError, ValueError):
+            defects.append(f"part {index}: unknown charset {charset[:40]!r}")
     try:
         return payload.decode("utf-8")
     except UnicodeDecodeError:
@@ -313,17 +263,6 @@ def _decode_text(part: Message, index: int, defects: list[str]) -> str:
             defects.append(f"part {index}: 8-bit text without a charset")
         # Latin-1 maps every byte, so old Nordic mail stays readable rather than replaced.
         return payload.decode("latin-1")
-
-
-def _clean(value: str) -> str:
-    """Drop lone surrogates the parser leaves for undecodable header bytes."""
-    return value.encode("utf-8", errors="replace").decode("utf-8")
-
-
-def _describe(defect: object) -> str:
-    detail = str(defect)
-    name = type(defect).__name__
-    return f"{name}: {detail}" if detail and detail != name else name
 
 
 def _summarise(defects: list[str]) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ sweep finds). A duplicate (same idempotency key or same natural key) returns the
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import uuid
 from collections.abc import Iterable, Iterator
@@ -41,6 +42,7 @@ from archive.tickets.service import TicketService, clean_reference
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,96}")
 AGENT = re.compile(r"[^\x00-\x1f\x7f]{1,128}")
 SNIFF_BYTES = 64
+AUDIO_READ_BUFFER = 64 * 1024
 CHAT_SOURCES = ("archive", "zendesk", "chatwoot")
 
 
@@ -105,7 +107,8 @@ class IngestService:
             limit=self.runtime.settings.max_upload_bytes,
         )
         try:
-            with open_reader(self.runtime, obj) as reader:
+            # Buffered, so the parser's many small reads become few reads of the store.
+            with io.BufferedReader(open_reader(self.runtime, obj), AUDIO_READ_BUFFER) as reader:
                 info = probe_audio(reader)
         except UnreadableMedia:
             discard(self.runtime, [obj])

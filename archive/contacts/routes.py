@@ -7,25 +7,22 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, HeaderParameter, RawBody
+from litestar.params import FromPath, FromQuery, HeaderParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.orm import Session
 
 from archive.access.guards import requires
 from archive.access.permissions import Permission
-from archive.api.bridge import pull, run_in_thread
+from archive.api.bridge import pull, read_body, refuse_declared_size, run_in_thread
 from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.download import content_disposition, stream_object
 from archive.contacts.ingest import CallParties, Envelope, Ingested, IngestService
 from archive.contacts.models import Channel, Contact, Direction
 from archive.contacts.schemas import ContactOut, EmailOut, IngestOut, contact_out, email_out
 from archive.contacts.service import ContactService
-from archive.errors import InvalidInput, PayloadTooLarge
+from archive.errors import InvalidInput
 from archive.runtime import Runtime
-
-# Message bodies are read whole (they are parsed); recordings are streamed.
-MESSAGE_LIMIT = 64 << 20
 
 
 def _direction(raw: str) -> Direction:
@@ -79,10 +76,7 @@ class ContactController(Controller):
         customer_national_id: FromQuery[str | None] = None,
         customer_name: FromQuery[str | None] = None,
     ) -> Response[IngestOut]:
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > runtime.settings.max_upload_bytes:
-            limit = runtime.settings.max_upload_bytes
-            raise PayloadTooLarge(f"the recording is larger than the limit of {limit} bytes")
+        refuse_declared_size(request, runtime.settings.max_upload_bytes)
         envelope = Envelope(
             direction=_direction(direction),
             agent=agent,
@@ -107,13 +101,12 @@ class ContactController(Controller):
     @post(
         "/emails",
         opt=requires(Permission.CONTACTS_CREATE),
-        request_max_body_size=MESSAGE_LIMIT,
+        request_max_body_size=None,  # read_body enforces ARCHIVE_MAX_MESSAGE_BYTES
         summary="Ingest an e-mail (body: the raw RFC 5322 message)",
-        sync_to_thread=True,
     )
-    def ingest_email(
+    async def ingest_email(
         self,
-        body: RawBody,
+        request: Request[Any, Any, Any],
         session: SessionDep,
         runtime: RuntimeDep,
         idempotency_key: IdempotencyKey,
@@ -129,19 +122,20 @@ class ContactController(Controller):
             idempotency_key=idempotency_key,
             external_id=external_id,
         )
-        result = IngestService(session, runtime).ingest_email(envelope, body)
-        return _answer(session, runtime, result)
+        body = await read_body(request, runtime.settings.max_message_bytes)
+        service = IngestService(session, runtime)
+        result = await run_in_thread(lambda: service.ingest_email(envelope, body))
+        return await run_in_thread(lambda: _answer(session, runtime, result))
 
     @post(
         "/chats",
         opt=requires(Permission.CONTACTS_CREATE),
-        request_max_body_size=MESSAGE_LIMIT,
+        request_max_body_size=None,  # read_body enforces ARCHIVE_MAX_MESSAGE_BYTES
         summary="Ingest a chat transcript (ours, or Zendesk/Chatwoot API shapes via ?format=)",
-        sync_to_thread=True,
     )
-    def ingest_chat(
+    async def ingest_chat(
         self,
-        body: RawBody,
+        request: Request[Any, Any, Any],
         session: SessionDep,
         runtime: RuntimeDep,
         idempotency_key: IdempotencyKey,
@@ -156,8 +150,10 @@ class ContactController(Controller):
             ticket=ticket,
             idempotency_key=idempotency_key,
         )
-        result = IngestService(session, runtime).ingest_chat(envelope, body, source=format)
-        return _answer(session, runtime, result)
+        body = await read_body(request, runtime.settings.max_message_bytes)
+        service = IngestService(session, runtime)
+        result = await run_in_thread(lambda: service.ingest_chat(envelope, body, source=format))
+        return await run_in_thread(lambda: _answer(session, runtime, result))
 
     @get("/{contact_id:uuid}", opt=requires(Permission.CONTACTS_LIST), sync_to_thread=True)
     def show(

@@ -246,13 +246,19 @@ def _chatwoot_conversation(now: datetime) -> DemoChat:
                 "email": elias.email,
                 "phone_number": (elias.phone or "").replace(" ", ""),
             },
-            "assignee": {"id": 3, "name": "Mikko Korhonen", "email": "mikko.korhonen@example-company.fi"},
+            "assignee": {
+                "id": 3,
+                "name": "Mikko Korhonen",
+                "email": "mikko.korhonen@example-company.fi",
+            },
         },
         "payload": [
             message(1, 0, 0, "En pääse kirjautumaan sovellukseen.", contact),
             message(2, 3, 1, "Kokeile ensin salasanan vaihtoa sovelluksen etusivulta.", bot),
             message(3, 90, 0, "Kokeilin, ei auttanut.", contact),
-            message(4, 200, 1, "Hei Elias! Tilisi oli lukittu. Avasin sen, kokeile uudelleen.", agent),
+            message(
+                4, 200, 1, "Hei Elias! Tilisi oli lukittu. Avasin sen, kokeile uudelleen.", agent
+            ),
             message(5, 260, 0, "Nyt toimii, kiitos!", contact),
             message(6, 300, 2, "Conversation was resolved by Mikko Korhonen", None),
         ],

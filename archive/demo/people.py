@@ -1,4 +1,4 @@
-"""The demo's invented customers, agents, tickets and service addresses, and its clock helper."""
+"""The demo's invented customers, tickets and service addresses, and when things happened."""
 
 from __future__ import annotations
 
@@ -54,8 +54,9 @@ def demo_time(now: datetime, days_ago: int, clock: str) -> datetime:
     return day.replace(hour=hour, minute=minute, second=0, microsecond=0)
 
 
-# The six customers heard in the demo recordings keep the name, e-mail and number given in the
-# recordings' metadata; the Finnish numbers of the two who have none there are made up here.
+# The six customers heard in the demo recordings keep the name and e-mail given in the
+# recordings' metadata, and the number where it has one the archive accepts; the Finnish
+# numbers of the two who have none there are made up here.
 CUSTOMERS = (
     DemoCustomer(
         "Aino Virtanen",

@@ -43,7 +43,8 @@ def count_by_kek(runtime: Runtime) -> dict[str, int]:
                 .group_by(model.kek_id)
             )
             for kek_id, count in rows:
-                counts[kek_id] = counts.get(kek_id, 0) + count
+                name = kek_id or "(none)"
+                counts[name] = counts.get(name, 0) + count
     return counts
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import struct
 from pathlib import Path
 from typing import BinaryIO, cast
@@ -79,9 +80,7 @@ def test_probe_rejects_every_bad_fixture_with_a_reason(name: str) -> None:
 
 
 def test_demo_recordings_are_all_readable_calls() -> None:
-    recordings = sorted(
-        p for p in DEMO_MEDIA.iterdir() if p.suffix != ".json" and p.suffix != ".md"
-    )
+    recordings = sorted(p for p in DEMO_MEDIA.iterdir() if p.suffix not in (".json", ".md"))
     codecs = set()
     for path in recordings:
         with path.open("rb") as file:
@@ -90,6 +89,17 @@ def test_demo_recordings_are_all_readable_calls() -> None:
         assert 15 <= info.duration_seconds <= 45, path.name
         assert info.channels == 1
     assert {"pcm_mulaw", "pcm_s16le", "mp3", "opus", "flac"} <= codecs
+
+
+def test_demo_calls_describe_exactly_the_recordings_there() -> None:
+    calls = json.loads((DEMO_MEDIA / "calls.json").read_text(encoding="utf-8"))["calls"]
+    recordings = {p.name for p in DEMO_MEDIA.iterdir() if p.suffix not in (".json", ".md")}
+    assert {call["filename"] for call in calls} == recordings
+    for call in calls:
+        assert call["language"] in ("en", "sv", "fi")
+        assert call["direction"] in ("inbound", "outbound")
+        assert call["summary"]
+        assert {line["speaker"] for line in call["script"]} == {"agent", "customer"}
 
 
 def test_sniff_knows_a_bare_mpeg_frame_but_not_aac() -> None:

@@ -123,6 +123,13 @@ REFUSED: list[tuple[str, Any, str]] = [
     ("duplicate participant", lambda d: d["participants"][2].update(id="c1"), "participants[2].id"),
     ("duplicate message", lambda d: d["messages"][2].update(id="1"), "messages[2].id"),
     ("ends before start", lambda d: d.update(ended_at="2024-05-01T00:00:00Z"), "ended_at"),
+    ("lone surrogate", lambda d: d["messages"][0].update(text="\ud800"), "messages[0].text"),
+    ("empty participant id", lambda d: d["participants"][0].update(id=""), "participants[0].id"),
+    (
+        "time out of range",
+        lambda d: d["messages"][0].update(at="9999-12-31T23:59:59-23:59"),
+        "messages[0].at",
+    ),
     (
         "bad base64",
         lambda d: d["messages"][1]["attachments"][0].update(data="not base64!"),
@@ -252,7 +259,7 @@ def test_arbitrary_json_raises_nothing_but_invalid_input(source: str, document: 
         assert isinstance(transcript, Transcript)
 
 
-ZENDESK = {
+ZENDESK: dict[str, Any] = {
     "comments": [
         {
             "id": 9002,
@@ -349,7 +356,7 @@ def test_zendesk_errors_name_the_field() -> None:
     assert parse_error({"comments": [], "users": []}, "zendesk").field == "messages"
 
 
-CHATWOOT = {
+CHATWOOT: dict[str, Any] = {
     "meta": {
         "labels": [],
         "contact": {
@@ -472,3 +479,42 @@ def test_imported_transcripts_have_a_canonical_form_that_reads_back() -> None:
         transcript = parse_transcript(document, source=source)
         again = parse_transcript(transcript_to_json(transcript))
         assert again == transcript
+
+
+def json_paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        children = list(value.items())
+    elif isinstance(value, list):
+        children = list(enumerate(value))
+    else:
+        children = []
+    for key, child in children:
+        found += json_paths(child, (*prefix, key))
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_valid_documents_with_one_field_broken_raise_nothing_but_invalid_input(
+    data: st.DataObject,
+) -> None:
+    source, sample = data.draw(
+        st.sampled_from(
+            [("archive", documented_example()), ("zendesk", ZENDESK), ("chatwoot", CHATWOOT)]
+        )
+    )
+    document = copy.deepcopy(sample)
+    path = data.draw(st.sampled_from(json_paths(document)))
+    parent = document
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = data.draw(JSON | st.just("\ud800") | st.just(""))
+    try:
+        transcript = parse_transcript(document, source=source)
+    except InvalidInput as error:
+        message = error.detail
+        assert message
+    else:
+        canonical = transcript_to_json(transcript)
+        assert transcript_to_json(parse_transcript(canonical)) == canonical

@@ -1,4 +1,4 @@
-"""Parsing stored e-mails: headers, bodies, attachments and sanitised HTML, from good and broken mail."""
+"""Parsing stored e-mails, good and broken: headers, bodies, attachments, sanitised HTML."""
 
 from __future__ import annotations
 
@@ -132,6 +132,12 @@ def test_unknown_charsets_fall_back_and_say_so(charset: str) -> None:
     assert any(charset in defect for defect in parsed.defects)
 
 
+def test_charsets_that_make_lone_surrogates_are_cleaned() -> None:
+    raw = b"Content-Type: text/html; charset=unicode_escape\r\n\r\n<p>\\ud800 ok</p>"
+    parsed = parse_email(raw)
+    assert parsed.html == "<p>? ok</p>"
+
+
 def test_eight_bit_body_that_is_not_utf8() -> None:
     latin = "Hej! Tack för ditt köp på Åland.".encode("latin-1")
     undeclared = parse_email(b"From: a@example.com\r\nSubject: x\r\n\r\n" + latin)
@@ -162,6 +168,9 @@ def test_bad_and_zoneless_dates() -> None:
     assert any(d.startswith("date: InvalidDateDefect") for d in bad.defects)
     zoneless = parse_email(b"From: a@example.com\r\nDate: Thu, 02 May 2024 09:15:00 -0000\r\n\r\nx")
     assert zoneless.date == datetime(2024, 5, 2, 9, 15, tzinfo=UTC)
+    edge = parse_email(b"From: a@example.com\r\nDate: Fri, 31 Dec 9999 23:59:59 -0100\r\n\r\nx")
+    assert edge.date is None
+    assert "date: out of range" in edge.defects
 
 
 @pytest.mark.parametrize(

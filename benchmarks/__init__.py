@@ -1,0 +1,1 @@
+"""Benchmark scripts: ingest throughput against the backends' limits, and server memory use."""

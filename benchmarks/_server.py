@@ -1,0 +1,156 @@
+"""The real API server as a child process, and its memory as the kernel reports it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from benchmarks._common import free_port, stop, wait_for_port
+from tests.s3server import S3Endpoint, unique_bucket
+
+START_TIMEOUT = 60.0
+KIB = 1024
+
+
+def archive_command() -> list[str]:
+    """The `archive` console script of the running interpreter's environment."""
+    script = shutil.which("archive", path=str(Path(sys.executable).parent))
+    if script is None:
+        raise RuntimeError("the `archive` command is not installed next to this interpreter")
+    return [script]
+
+
+def server_environment(data_dir: Path, port: int, s3: S3Endpoint | None) -> dict[str, str]:
+    """The environment of an archive on `data_dir` (SQLite), with its objects local or in S3."""
+    # Settings the caller happens to have must not leak into the server being measured.
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("ARCHIVE_") or name.startswith("ARCHIVE_TEST_")
+    }
+    env.update(
+        ARCHIVE_DATA_DIR=str(data_dir),
+        ARCHIVE_HOST="127.0.0.1",
+        ARCHIVE_PORT=str(port),
+        ARCHIVE_LOG_LEVEL="WARNING",
+    )
+    if s3 is not None:
+        env.update(
+            ARCHIVE_STORE="s3",
+            ARCHIVE_S3_ENDPOINT=s3.host,
+            ARCHIVE_S3_ACCESS_KEY=s3.access_key,
+            ARCHIVE_S3_SECRET_KEY=s3.secret_key,
+            ARCHIVE_S3_SECURE="true" if s3.secure else "false",
+            ARCHIVE_S3_BUCKET=unique_bucket("bench"),
+            # Outside the embedded default `archive init` creates no keys; the benchmark does.
+            ARCHIVE_KEY_FILE=str(data_dir / "keys.json"),
+        )
+    return env
+
+
+class ArchiveServer:
+    """`archive serve` on a free port; `archive init` (and key generation for S3) runs first."""
+
+    def __init__(self, data_dir: Path, s3: S3Endpoint | None) -> None:
+        self.port = free_port()
+        self.env = server_environment(data_dir, self.port, s3)
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+        if s3 is not None:
+            self._run("keys", "generate")
+        self._run("init")
+
+    def _run(self, *arguments: str) -> None:
+        done = subprocess.run(
+            [*archive_command(), *arguments], env=self.env, capture_output=True, check=False
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"archive {' '.join(arguments)} failed: {done.stderr.decode()}")
+
+    def start(self) -> None:
+        self._process = subprocess.Popen(
+            [*archive_command(), "serve"],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port, START_TIMEOUT, "the archive API")
+        httpx.get(f"{self.base_url}/health", timeout=30).raise_for_status()
+
+    def stop(self) -> None:
+        if self._process is not None:
+            stop(self._process)
+            self._process = None
+
+    def __enter__(self) -> ArchiveServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def pid(self) -> int:
+        if self._process is None:
+            raise RuntimeError("the server is not running")
+        return self._process.pid
+
+    def memory(self) -> Mapping[str, int]:
+        """VmRSS and VmHWM (peak RSS) of the server, in bytes."""
+        return read_memory(self.pid)
+
+    def reset_peak(self) -> bool:
+        """Set the server's VmHWM back to its current RSS; False if the kernel does not allow it."""
+        try:
+            Path(f"/proc/{self.pid}/clear_refs").write_text("5")
+        except OSError:
+            return False
+        return True
+
+
+def read_memory(pid: int) -> dict[str, int]:
+    """The Vm* lines of /proc/<pid>/status that are sizes, in bytes."""
+    found: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            found[name] = int(value.split()[0]) * KIB
+    return found
+
+
+@contextmanager
+def sampled_peak(pid: int, interval: float = 0.02) -> Iterator[list[int]]:
+    """Poll the RSS of `pid` while the block runs; the list holds the highest value seen.
+
+    A check on VmHWM: the kernel's own peak cannot miss a spike, a poll can, so the two
+    should agree closely when nothing spikes between polls.
+    """
+    peak = [read_memory(pid)["VmRSS"]]
+    finished = threading.Event()
+
+    def poll() -> None:
+        while not finished.wait(interval):
+            peak[0] = max(peak[0], read_memory(pid)["VmRSS"])
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    try:
+        yield peak
+    finally:
+        finished.set()
+        poller.join()
+        peak[0] = max(peak[0], read_memory(pid)["VmRSS"])

@@ -1,0 +1,223 @@
+"""Peak memory growth of the real API server while it ingests and serves one large recording.
+
+Run from the repository root:
+
+    python -m benchmarks.memory --size-mb 1024 --backend both
+
+The server (`archive serve`) runs as a child process on a temporary data directory. The
+benchmark streams a WAV-shaped body into POST /api/v1/contacts/calls, generated on the fly and
+never held whole, then reads it back with a streamed GET and a few Range requests, checking
+every byte. For each phase the server's peak RSS (VmHWM, reset before the phase) is compared
+with its RSS when the phase began.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import click
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks._common import (
+    CHUNK_SIZE,
+    MIB,
+    Recording,
+    mb_per_second,
+    median,
+    shared_block,
+    write_results,
+)
+from benchmarks._s3 import s3_endpoint
+from benchmarks._server import ArchiveServer, sampled_peak
+from tests.s3server import remove_bucket
+
+#: The server's RSS may grow by less than this while handling one recording of any size.
+TARGET_GROWTH = 64 * MIB
+RANGE_LENGTH = MIB
+SUFFIX_LENGTH = 64 * 1024
+WARM_UP_SIZE = 2 * MIB
+TIMEOUT = httpx.Timeout(600.0, connect=30.0)
+BACKENDS = ("local", "s3")
+
+
+class Client:
+    """The benchmark's side of the conversation; it checks everything the server returns."""
+
+    def __init__(self, http: httpx.Client) -> None:
+        self.http = http
+
+    def upload(self, recording: Recording) -> tuple[str, bytes]:
+        """Ingest `recording` as a call; return the contact id and the body's sha256."""
+        digest = hashlib.sha256()
+
+        def body() -> Iterator[bytes]:
+            for chunk in recording.chunks():
+                digest.update(chunk)
+                yield chunk
+
+        response = self.http.post(
+            "/api/v1/contacts/calls",
+            content=body(),
+            params={
+                "caller": "+358401234567",
+                "callee": "+358201234567",
+                "filename": f"call-{recording.seed}.wav",
+            },
+            # A real recorder knows the length; the server refuses an oversized one at once.
+            headers={"Content-Length": str(recording.size), "Content-Type": "audio/wav"},
+        )
+        response.raise_for_status()
+        contact = response.json()["contact"]
+        if contact["size_bytes"] != recording.size:
+            raise RuntimeError(f"stored {contact['size_bytes']} bytes, sent {recording.size}")
+        return str(contact["id"]), digest.digest()
+
+    def download(self, contact_id: str, size: int, expected: bytes) -> None:
+        """Stream the whole recording back, discarding it after hashing."""
+        digest = hashlib.sha256()
+        received = 0
+        with self.http.stream("GET", f"/api/v1/contacts/{contact_id}/content") as response:
+            response.raise_for_status()
+            for part in response.iter_bytes(CHUNK_SIZE):
+                digest.update(part)
+                received += len(part)
+        if received != size or digest.digest() != expected:
+            raise RuntimeError(f"downloaded {received} bytes that differ from what was sent")
+
+    def ranges(self, contact_id: str, recording: Recording, count: int) -> list[float]:
+        """Seconds per Range request: `count` seeks of 1 MiB, then the last 64 KiB."""
+        spots = random.Random(recording.seed)
+        wanted = [
+            (start, start + RANGE_LENGTH)
+            for start in (spots.randrange(recording.size - RANGE_LENGTH) for _ in range(count))
+        ]
+        wanted.append((recording.size - SUFFIX_LENGTH, recording.size))
+        seconds = []
+        for start, end in wanted:
+            header = f"bytes={start}-{end - 1}"
+            began = time.perf_counter()
+            response = self.http.get(
+                f"/api/v1/contacts/{contact_id}/content", headers={"Range": header}
+            )
+            seconds.append(time.perf_counter() - began)
+            if response.status_code != 206 or response.content != recording.slice(start, end):
+                raise RuntimeError(f"range {header} came back wrong ({response.status_code})")
+        return seconds
+
+
+def measure_phase(server: ArchiveServer, work: Callable[[], object]) -> dict[str, Any]:
+    """Run `work()` and report its seconds and the server's peak RSS growth during it."""
+    reset = server.reset_peak()
+    before = server.memory()["VmRSS"]
+    with sampled_peak(server.pid) as sampled:
+        started = time.perf_counter()
+        extra = work()
+        seconds = time.perf_counter() - started
+    after = server.memory()
+    return {
+        "seconds": seconds,
+        "rss_before": before,
+        "peak_rss": after["VmHWM"],
+        "growth": after["VmHWM"] - before,
+        "sampled_growth": sampled[0] - before,
+        "peak_reset": reset,
+        "detail": extra,
+    }
+
+
+def run_backend(backend: str, size: int, range_count: int, work_dir: Path) -> dict[str, Any]:
+    block = shared_block()
+    recording = Recording.make(size, seed=1, block=block)
+    with ExitStack() as cleanup:
+        endpoint = cleanup.enter_context(s3_endpoint()) if backend == "s3" else None
+        server = ArchiveServer(work_dir / backend, endpoint)
+        if endpoint is not None:
+            cleanup.callback(remove_bucket, endpoint, server.env["ARCHIVE_S3_BUCKET"])
+        cleanup.enter_context(server)
+        client = Client(
+            cleanup.enter_context(httpx.Client(base_url=server.base_url, timeout=TIMEOUT))
+        )
+        # One small round trip first, so imports and first connections are not counted.
+        small = Recording.make(WARM_UP_SIZE, seed=0, block=block)
+        small_id, small_digest = client.upload(small)
+        client.download(small_id, small.size, small_digest)
+        client.ranges(small_id, small, 1)
+
+        sent: dict[str, Any] = {}
+
+        def ingest() -> None:
+            sent["id"], sent["digest"] = client.upload(recording)
+
+        def retrieve() -> dict[str, float]:
+            began = time.perf_counter()
+            client.download(sent["id"], size, sent["digest"])
+            download = time.perf_counter() - began
+            latencies = client.ranges(sent["id"], recording, range_count)
+            return {"download_seconds": download, "range_median_seconds": median(latencies)}
+
+        ingested = measure_phase(server, ingest)
+        if not ingested["peak_reset"]:
+            server.stop()  # the kernel would not reset the peak: a fresh process starts low
+            server.start()
+        retrieved = measure_phase(server, retrieve)
+    return {"ingest": ingested, "retrieve": retrieved}
+
+
+def show(results: dict[str, Any], size: int, console: Console) -> None:
+    table = Table(
+        title=f"server RSS growth while handling one {size / MIB:.0f} MiB recording",
+        caption=f"target: growth under {TARGET_GROWTH / MIB:.0f} MiB in each phase",
+    )
+    for column in ("backend", "phase", "MB/s", "RSS before", "peak growth", "polled", "ranges"):
+        table.add_column(column, justify="left" if column in ("backend", "phase") else "right")
+    for backend, phases in results.items():
+        for phase, figures in phases.items():
+            seconds, ranges = figures["seconds"], ""
+            if phase == "retrieve":
+                seconds = figures["detail"]["download_seconds"]
+                ranges = f"{figures['detail']['range_median_seconds'] * 1000:.0f} ms"
+            over = "" if figures["growth"] < TARGET_GROWTH else " OVER"
+            table.add_row(
+                backend,
+                phase,
+                f"{mb_per_second(size, seconds):.0f}",
+                f"{figures['rss_before'] / MIB:.0f} MiB",
+                f"{figures['growth'] / MIB:.1f} MiB{over}",
+                f"{figures['sampled_growth'] / MIB:.1f} MiB",
+                ranges,
+            )
+    console.print(table)
+
+
+@click.command()
+@click.option("--size-mb", default=1024, show_default=True, help="Recording size in MiB.")
+@click.option(
+    "--backend", type=click.Choice([*BACKENDS, "both"]), default="local", show_default=True
+)
+@click.option("--ranges", "range_count", default=8, show_default=True, help="Range requests.")
+def main(size_mb: int, backend: str, range_count: int) -> None:
+    """Measure the API server's peak RSS growth while it ingests and serves a recording."""
+    if size_mb < 2:
+        raise click.BadParameter("--size-mb must be at least 2")
+    size = size_mb * MIB
+    console = Console()
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="archive-bench-") as work:
+        for name in list(BACKENDS) if backend == "both" else [backend]:
+            results[name] = run_backend(name, size, range_count, Path(work))
+    show(results, size, console)
+    path = write_results("memory", {"size_bytes": size, "backends": results})
+    console.print(f"results written to {path}", soft_wrap=True)
+
+
+if __name__ == "__main__":
+    main()

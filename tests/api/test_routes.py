@@ -1,0 +1,54 @@
+"""Every route declares the permission it needs; only health and the API schema are public."""
+
+from __future__ import annotations
+
+import pytest
+from litestar import Litestar, get
+from litestar.testing import TestClient
+
+from archive.access.guards import declared_permissions, requires
+from archive.access.permissions import Permission
+from archive.api.app import create_app
+from archive.errors import ConfigurationError
+from archive.runtime import Runtime
+
+PUBLIC = {("GET", "/health")}
+
+
+def test_every_route_declares_a_permission(runtime: Runtime) -> None:
+    table = declared_permissions(create_app(runtime=runtime))
+    public = {route for route, permission in table.items() if permission is None}
+    assert {r for r in public if not r[1].startswith("/schema")} == PUBLIC
+    api = {route: p for route, p in table.items() if route[1].startswith("/api/")}
+    assert len(api) >= 12
+    assert all(isinstance(p, Permission) for p in api.values())
+    assert api[("GET", "/api/v1/contacts/{contact_id:uuid}/content")] == (
+        Permission.CONTACTS_CONTENT_READ
+    )
+    assert api[("POST", "/api/v1/contacts/calls")] == Permission.CONTACTS_CREATE
+
+
+def test_a_route_without_a_permission_stops_the_app() -> None:
+    @get("/undeclared", sync_to_thread=False)
+    def undeclared() -> str:
+        return "x"
+
+    @get("/declared", opt=requires(Permission.TICKETS_READ), sync_to_thread=False)
+    def declared() -> str:
+        return "y"
+
+    with pytest.raises(ConfigurationError, match="GET /undeclared declares no permission"):
+        declared_permissions(Litestar([undeclared, declared]))
+
+
+def test_health_reports_database_and_store(client: TestClient) -> None:  # type: ignore[type-arg]
+    body = client.get("/health").json()
+    assert body["status"] == "ok"
+    assert body["database"] == "ok"
+    assert body["store"] == "ok"
+
+
+def test_openapi_schema_lists_the_api(client: TestClient) -> None:  # type: ignore[type-arg]
+    schema = client.get("/schema/openapi.json").json()
+    assert "/api/v1/contacts/calls" in schema["paths"]
+    assert "/api/v1/customers" in schema["paths"]

@@ -1,0 +1,111 @@
+"""The `archive` command on the embedded default, end to end, through click's runner."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from helpers import MEDIA, sample_email
+
+from archive.cli.main import cli
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {"ARCHIVE_DATA_DIR": str(tmp_path / "data")}
+
+
+def run(env: dict[str, str], *args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> Path:
+    folder = tmp_path / "inbox"
+    (folder / "calls").mkdir(parents=True)
+    for name in ("speech.mp3", "tone-mulaw.wav", "speech.flac"):
+        shutil.copy(MEDIA / name, folder / "calls" / name)
+    sidecar = {"caller": "+358 40 765 4321", "callee": "020 123 4567", "direction": "inbound",
+               "agent": "Mikko Korhonen", "started_at": "2026-02-01T12:00:00+02:00"}
+    (folder / "calls" / "speech.mp3.meta.json").write_text(json.dumps(sidecar))
+    (folder / "mail.eml").write_bytes(sample_email())
+    chat = {
+        "format": "contact-archive/chat/v1",
+        "id": "web-chat-1",
+        "participants": [
+            {"id": "c", "role": "customer", "name": "Aino Virtanen",
+             "email": "aino.virtanen@example.fi"},
+            {"id": "a", "role": "agent", "name": "Anna"},
+        ],
+        "messages": [
+            {"at": "2026-02-01T10:00:00+02:00", "author": "c", "text": "Hei!"},
+            {"at": "2026-02-01T10:01:00+02:00", "author": "a", "text": "Hei, miten voin auttaa?"},
+        ],
+    }
+    (folder / "chat.json").write_text(json.dumps(chat))
+    (folder / "notes.txt").write_text("not a contact")
+    return folder
+
+
+def test_init_creates_a_private_key_file_and_warns(env: dict[str, str]) -> None:
+    result = run(env, "init")
+    assert result.exit_code == 0, result.output
+    key_file = Path(env["ARCHIVE_DATA_DIR"]) / "keys.json"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert "A NEW KEY FILE WAS GENERATED" in result.output
+    assert "EMBEDDED DEFAULT" in result.output
+    again = run(env, "init")
+    assert "A NEW KEY FILE" not in again.output  # never replaced
+
+
+def test_ingest_a_folder_then_rerun_skips_everything(env: dict[str, str], inbox: Path) -> None:
+    run(env, "init")
+    first = run(env, "ingest", str(inbox))
+    assert first.exit_code == 0, first.output
+    assert "stored 5, already archived 0, failed 0, not archivable 1" in first.output
+    second = run(env, "ingest", str(inbox))
+    assert "stored 0, already archived 5, failed 0" in second.output
+    assert run(env, "check").exit_code == 0
+
+
+def test_ingest_reports_unreadable_recordings_and_exits_nonzero(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    run(env, "init")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    shutil.copy(MEDIA / "truncated.wav", bad / "truncated.wav")
+    shutil.copy(MEDIA / "speech.opus", bad / "speech.opus")
+    result = run(env, "ingest", str(bad))
+    assert result.exit_code == 1
+    assert "stored 1, already archived 0, failed 1" in result.output
+    assert "truncated.wav" in result.output
+
+
+def test_keys_rotate_then_list_and_check(env: dict[str, str], inbox: Path) -> None:
+    run(env, "init")
+    run(env, "ingest", str(inbox))
+    before = json.loads((Path(env["ARCHIVE_DATA_DIR"]) / "keys.json").read_text())
+    result = run(env, "keys", "rotate", "--batch-size", "3")
+    assert result.exit_code == 0, result.output
+    after = json.loads((Path(env["ARCHIVE_DATA_DIR"]) / "keys.json").read_text())
+    assert set(before["keks"]) < set(after["keks"])
+    listing = run(env, "keys", "list").output
+    active = next(line for line in listing.splitlines() if line.startswith("active"))
+    assert after["active_kek"] in active
+    old = next(line for line in listing.splitlines() if before["active_kek"] in line)
+    assert old.rstrip().endswith(" 0 data keys")
+    assert run(env, "check").exit_code == 0
+    resumed = run(env, "keys", "rotate", "--resume")
+    assert "rewrapped 0 data keys" in resumed.output
+
+
+def test_contradictory_settings_give_one_clear_line(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(cli, ["init"], env={**env, "ARCHIVE_STORE": "s3"})
+    assert result.exit_code == 2
+    assert "ARCHIVE_STORE=s3 needs ARCHIVE_S3_ENDPOINT" in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,53 @@
+"""Settings come from ARCHIVE_* variables, are checked at start-up, and the README lists all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from archive.errors import ConfigurationError
+from archive.settings import Settings, settings_table
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+def test_defaults_are_the_embedded_archive() -> None:
+    settings = Settings.from_env({})
+    assert settings.is_embedded
+    assert settings.resolved_database_url == "sqlite:///archive-data/archive.db"
+    assert settings.resolved_key_file == Path("archive-data/keys.json")
+
+
+def test_environment_values_are_typed() -> None:
+    settings = Settings.from_env(
+        {"ARCHIVE_PORT": "9000", "ARCHIVE_S3_SECURE": "false", "ARCHIVE_STORE": "s3",
+         "ARCHIVE_S3_ENDPOINT": "minio:9000", "ARCHIVE_S3_ACCESS_KEY": "a",
+         "ARCHIVE_S3_SECRET_KEY": "b", "ARCHIVE_MAX_UPLOAD_BYTES": "1_000_000"}
+    )
+    assert settings.port == 9000
+    assert settings.s3_secure is False
+    assert settings.max_upload_bytes == 1_000_000
+    assert not settings.is_embedded
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"ARCHIVE_PORT": "eighty"}, "ARCHIVE_PORT must be an integer"),
+        ({"ARCHIVE_S3_SECURE": "maybe"}, "ARCHIVE_S3_SECURE must be true or false"),
+        ({"ARCHIVE_STORE": "ftp"}, "ARCHIVE_STORE must be 'local' or 's3'"),
+        ({"ARCHIVE_STORE": "s3"}, "ARCHIVE_STORE=s3 needs ARCHIVE_S3_ENDPOINT"),
+        ({"ARCHIVE_SEGMENT_SIZE": "10"}, "ARCHIVE_SEGMENT_SIZE must be between"),
+        ({"ARCHIVE_LOG_LEVEL": "LOUD"}, "ARCHIVE_LOG_LEVEL must be"),
+    ],
+)
+def test_contradictions_are_refused_at_start_up(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        Settings.from_env(env)
+
+
+def test_the_readme_documents_every_setting() -> None:
+    readme = README.read_text()
+    for variable, _default, _doc in settings_table():
+        assert f"`{variable}`" in readme, f"{variable} is missing from the README's settings table"

@@ -1,0 +1,80 @@
+"""Celery tasks through a real Redis broker and a real worker thread."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+import redis
+from celery.contrib.testing.worker import start_worker
+from helpers import ingest_call
+
+from archive.keys.rotation import count_by_kek
+from archive.runtime import Runtime
+from archive.settings import Settings
+from workers import tasks
+from workers.app import app, configure
+
+REDIS_URL = os.environ.get("ARCHIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    env = {"ARCHIVE_DATA_DIR": str(settings.data_dir), "ARCHIVE_STORE": settings.store,
+           "ARCHIVE_BROKER_URL": REDIS_URL}
+    if settings.database_url:
+        env["ARCHIVE_DATABASE_URL"] = settings.database_url
+    if settings.store == "s3":
+        env.update(
+            ARCHIVE_S3_ENDPOINT=settings.s3_endpoint or "",
+            ARCHIVE_S3_ACCESS_KEY=settings.s3_access_key or "",
+            ARCHIVE_S3_SECRET_KEY=settings.s3_secret_key or "",
+            ARCHIVE_S3_BUCKET=settings.s3_bucket,
+            ARCHIVE_S3_SECURE="true" if settings.s3_secure else "false",
+        )
+    return env
+
+
+@pytest.fixture
+def worker(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
+    """A worker thread consuming from Redis, whose runtime reads the same env a deployment would."""
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.RedisError as error:
+        pytest.fail(f"Redis is required ({REDIS_URL}): {error}")
+    for name, value in settings_env(runtime.settings).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ARCHIVE_KEYS", runtime.keys.to_json())
+    configure(app, Settings.from_env())
+    monkeypatch.setattr(tasks, "_runtime", None)
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        yield runtime
+    if tasks._runtime is not None:
+        tasks._runtime.close()
+
+
+def test_integrity_check_runs_on_a_worker(worker: Runtime) -> None:
+    ingest_call(worker)
+    result = tasks.integrity_check.delay(repair=False).get(timeout=60)
+    assert result["ok"] is True
+    assert result["objects_checked"] == 1
+    assert result["findings"]["missing"] == 0
+
+
+def test_rewrap_runs_on_a_worker(worker: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    ingest_call(worker)
+    rotated = worker.keys.with_new_kek()
+    monkeypatch.setenv("ARCHIVE_KEYS", rotated.to_json())
+    result = tasks.rewrap_keys.delay(batch_size=10).get(timeout=60)
+    assert result["active_kek"] == rotated.keyring.active_id
+    assert set(count_by_kek(replace(worker, keys=rotated))) == {rotated.keyring.active_id}
+
+
+def test_tasks_are_json_and_acknowledged_late() -> None:
+    configure(app, Settings())
+    assert app.conf.task_serializer == "json"
+    assert app.conf.accept_content == ["json"]
+    assert app.conf.task_acks_late is True
+    schedule = app.conf.beat_schedule["integrity-check"]
+    assert schedule["options"]["expires"] > 0
