@@ -8,7 +8,6 @@ else moto's S3 server is started in-process.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from helpers import POSTGRES_ADMIN_URL
 from litestar.testing import TestClient
 from s3server import S3Endpoint, remove_bucket, s3_endpoint, unique_bucket
 from sqlalchemy import create_engine, text
@@ -30,10 +30,6 @@ from archive.db.session import make_engine
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "ARCHIVE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-MEDIA = Path(__file__).parent / "media"
 BACKENDS = ["sqlite-local", "postgresql-s3"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -13,6 +14,9 @@ from archive.contacts.models import Direction
 from archive.runtime import Runtime
 
 MEDIA = Path(__file__).parent / "media"
+POSTGRES_ADMIN_URL = os.environ.get(
+    "ARCHIVE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def chunks_of(path: Path, size: int = 8192) -> Iterator[bytes]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -21,6 +23,13 @@ def content_disposition(filename: str | None, *, inline: bool) -> str:
         return kind
     ascii_name = "".join(c if 32 <= ord(c) < 127 and c not in '"\\;' else "_" for c in filename)
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def _primed(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """Decrypt the first segment now, so a tampered or swapped object fails with a problem
+    answer before any header is sent; a failure further in aborts the transfer instead."""
+    first = next(chunks, None)
+    return itertools.chain([] if first is None else [first], chunks)
 
 
 def stream_object(
@@ -51,7 +60,7 @@ def stream_object(
     if wanted is not None:
         headers["Content-Range"] = content_range(wanted, obj.size)
     return Stream(
-        read_range(runtime, obj, start, end),
+        _primed(read_range(runtime, obj, start, end)),
         status_code=HTTP_206_PARTIAL_CONTENT if wanted else HTTP_200_OK,
         media_type=obj.media_type,
         headers=headers,

@@ -6,8 +6,11 @@ import click
 from sqlalchemy import func, select
 
 from archive.cli.context import Context, pass_context
+from archive.contacts.models import Channel, Contact
 from archive.crypto.keyring import generate_key_material, write_key_file
+from archive.customers.service import CustomerService
 from archive.db.migrate import upgrade
+from archive.runtime import Runtime
 from archive.settings import Settings
 
 KEY_WARNING = """\
@@ -87,7 +90,6 @@ def serve_command(ctx: Context) -> None:
 @pass_context
 def demo_command(ctx: Context, no_serve: bool) -> None:
     """Set up the embedded default, load the demo dataset once, and serve it."""
-    from archive.contacts.models import Contact
     from archive.demo.dataset import load_demo
 
     settings = ctx.settings
@@ -103,7 +105,8 @@ def demo_command(ctx: Context, no_serve: bool) -> None:
     else:
         click.echo(f"demo data already present ({stored} contacts)")
     base = f"http://{settings.host}:{settings.port}"
-    click.secho(DEMO_BANNER.format(base=base), fg="green")
+    customer, call = _examples(runtime)
+    click.secho(DEMO_BANNER.format(base=base, customer=customer, call=call), fg="green")
     if not no_serve:
         _serve(ctx)
 
@@ -113,10 +116,25 @@ The contact archive is starting at {base}
   API documentation:  {base}/schema
   Health:             curl -s {base}/health
   Find a customer:    curl -s '{base}/api/v1/customers?q=aino.virtanen@example.fi'
-  Their contacts:     curl -s '{base}/api/v1/customers/<id>/contacts'
-  Play a call:        curl -s -o call.wav '{base}/api/v1/contacts/<id>/content'
+  Their contacts:     curl -s '{base}/api/v1/customers/{customer}/contacts'
+  Fetch a recording:  curl -s -o call.audio '{base}/api/v1/contacts/{call}/content'
+  Archive more:       .venv/bin/archive ingest path/to/files   (or POST /api/v1/contacts/…)
 The API has no login yet in this version: it binds to {base} only (ARCHIVE_HOST). Ctrl-C stops it.
 """
+
+
+def _examples(runtime: Runtime) -> tuple[str, str]:
+    """Ids for the banner's examples: the first demo customer, the newest call."""
+    with runtime.session() as session:
+        found = CustomerService(session, runtime).search("aino.virtanen@example.fi")
+        customer = str(found[0].id) if found else "<id>"
+        call = session.scalar(
+            select(Contact.id)
+            .where(Contact.channel == Channel.CALL)
+            .order_by(Contact.started_at.desc())
+            .limit(1)
+        )
+    return customer, str(call) if call else "<id>"
 
 
 def _serve(ctx: Context) -> None:
