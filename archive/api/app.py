@@ -20,6 +20,7 @@ from archive.api.problems import EXCEPTION_HANDLERS
 from archive.contacts.routes import ContactController
 from archive.customers.routes import CustomerController
 from archive.errors import ArchiveError
+from archive.logging import configure_logging
 from archive.runtime import build_runtime
 from archive.settings import Settings
 from archive.tickets.routes import TicketController
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
     """The application. Pass a `runtime` to share one (tests, the demo); else one is built."""
     owned = runtime is None
     settings = settings or (runtime.settings if runtime else Settings.from_env())
+    configure_logging(settings.log_level, json=settings.log_json)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

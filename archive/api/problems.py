@@ -70,21 +70,34 @@ def archive_error(request: Request[Any, Any, Any], error: Exception) -> Response
 
 def http_error(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
     assert isinstance(error, HTTPException)
-    extra: dict[str, Any] = {}
-    if isinstance(error, ValidationException) and isinstance(error.extra, list):
-        # Litestar names the offending parameter; keep only names and reasons, never values.
-        extra["errors"] = [
-            {"field": e.get("key"), "source": e.get("source"), "message": e.get("message")}
-            for e in error.extra
-            if isinstance(e, dict)
-        ]
+    if isinstance(error, ValidationException):
+        return _invalid_parameters(error)
     status = error.status_code
     if status >= 500:
         log.error("request failed", path=request.url.path, detail=error.detail)
         return problem(status, "internal", "Internal error", "the request could not be completed")
     kind = {400: "bad-request", 404: "not-found", 405: "method-not-allowed", 413: "too-large"}
+    return problem(status, kind.get(status, "http"), error.detail or "Error", str(error.detail))
+
+
+def _invalid_parameters(error: ValidationException) -> Response[dict[str, Any]]:
+    # Litestar's own message quotes the whole URL, query values included (phone numbers,
+    # addresses): only the names of the parameters and the reasons leave the archive.
+    found = [e for e in error.extra if isinstance(e, dict)] if isinstance(error.extra, list) else []
+    names = sorted({str(e.get("key")) for e in found if e.get("key")})
+    detail = f"invalid value for {', '.join(names)}" if names else "the request is not valid"
+    listed = [
+        {"field": e.get("key"), "source": e.get("source"), "message": e.get("message")}
+        for e in found
+    ]
+    field = names[0] if len(names) == 1 else None
     return problem(
-        status, kind.get(status, "http"), error.detail or "Error", str(error.detail), **extra
+        HTTP_400_BAD_REQUEST,
+        "bad-request",
+        "Invalid request parameters",
+        detail,
+        field=field,
+        errors=listed,
     )
 
 

@@ -87,8 +87,12 @@ def attachment_bytes(raw: bytes, index: int) -> tuple[AttachmentInfo, bytes]:
     raise NotFound(f"the e-mail has no attachment {index}", field="index")
 
 
-def looks_like_email(raw_head: bytes) -> bool:
-    """Whether a file's first bytes look like a message's header block."""
+def looks_like_email(raw_head: bytes, *, known_headers: int = 2) -> bool:
+    """Whether a file's first bytes look like a message's header block.
+
+    Guessing a file's type wants two well-known headers; a body sent as an e-mail on purpose
+    needs one, so a message missing most of its headers is still archived.
+    """
     lines = raw_head.replace(b"\r\n", b"\n").split(b"\n")
     if lines and lines[0].startswith(b"From "):
         lines = lines[1:]  # an mbox separator line
@@ -102,7 +106,7 @@ def looks_like_email(raw_head: bytes) -> bool:
             names.add(match.group().rstrip(b": \t").lower())
         elif line[:1] not in (b" ", b"\t") and not (cut and number == len(lines) - 1):
             return False
-    return len(names & KNOWN_HEADERS) >= 2
+    return len(names & KNOWN_HEADERS) >= known_headers
 
 
 def sanitise_html(html: str) -> str:

@@ -106,8 +106,17 @@ class HeaderReader:
 
 
 def clean_text(value: str) -> str:
-    """Drop lone surrogates the parser leaves for undecodable header bytes."""
-    return value.encode("utf-8", errors="replace").decode("utf-8")
+    """Recover raw 8-bit header bytes the parser kept as surrogate escapes.
+
+    RFC 6532 mail carries UTF-8 directly in headers ("From: Ilmari Kärkkäinen <…>"); the parser
+    escapes those bytes, so they are turned back into bytes and read as UTF-8, and only bytes
+    that are not UTF-8 either become replacement characters.
+    """
+    try:
+        raw = value.encode("utf-8", errors="surrogateescape")
+    except UnicodeEncodeError:  # surrogates that are not escapes of bytes
+        return value.encode("utf-8", errors="replace").decode("utf-8")
+    return raw.decode("utf-8", errors="replace")
 
 
 def describe_defect(defect: object) -> str:

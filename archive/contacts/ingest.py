@@ -28,7 +28,7 @@ from archive.contacts.chat import (
     transcript_to_json,
 )
 from archive.contacts.details import seal_details
-from archive.contacts.email import Address, parse_email
+from archive.contacts.email import Address, looks_like_email, parse_email
 from archive.contacts.models import Channel, Contact, ContentObject, Direction, ObjectRole
 from archive.contacts.objects import discard, open_reader, write_object
 from archive.crypto.fields import blind_index
@@ -145,6 +145,10 @@ class IngestService:
         """Store an RFC 5322 message byte for byte; headers and MIME tree become metadata."""
         self._check_envelope(envelope)
         self._check_message_size(len(raw))
+        if not looks_like_email(raw[:4096], known_headers=1):
+            raise UnreadableMedia(
+                "the body is not an e-mail: an RFC 5322 message starts with header lines"
+            )
         parsed = parse_email(raw)
         natural = parsed.message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
         external_key = self._external_key(Channel.EMAIL, envelope.external_id or natural)

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+from helpers import count
 from litestar.testing import TestClient
-from sqlalchemy import func, select
 
 from archive.contacts.models import Contact, ContentObject
 from archive.runtime import Runtime
@@ -19,132 +19,76 @@ CHATS = "/api/v1/contacts/chats"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
 
 
+def message(number: str, at: str, author: str, text: str, **extra: Any) -> dict[str, Any]:
+    return {"id": number, "at": at, "author": author, "text": text, **extra}
+
+
 def our_chat() -> dict[str, Any]:
     """A bot greeting, a customer's question with a photo, and an agent's answer."""
+    data = base64.b64encode(PNG).decode()
+    photo = {"filename": "lasku.png", "media_type": "image/png", "data": data}
+    customer = {"name": "Mikko Lehtinen", "email": "mikko.lehtinen@example.com"}
     return {
         "format": "contact-archive/chat/v1",
         "id": "chat-2026-0117",
         "ticket": "T-4411",
         "participants": [
-            {
-                "id": "c1",
-                "role": "customer",
-                "name": "Mikko Lehtinen",
-                "email": "mikko.lehtinen@example.com",
-                "phone": "050 765 4321",
-            },
+            {"id": "c1", "role": "customer", **customer, "phone": "050 765 4321"},
             {"id": "a1", "role": "agent", "name": "Aino Korhonen"},
             {"id": "b1", "role": "bot", "name": "Helpbot"},
         ],
         # Sent out of order on purpose: the transcript is put in time order.
         "messages": [
-            {
-                "id": "3",
-                "at": "2026-03-02T09:16:10+02:00",
-                "author": "a1",
-                "text": "Kiitos, näen sen. Jaan laskun kahteen osaan.",
-            },
-            {"id": "1", "at": "2026-03-02T09:14:05+02:00", "author": "b1", "text": "Hei!"},
-            {
-                "id": "2",
-                "at": "2026-03-02T09:14:40+02:00",
-                "author": "c1",
-                "text": "Laskuni näyttää väärältä, tässä kuva.",
-                "attachments": [
-                    {
-                        "filename": "lasku.png",
-                        "media_type": "image/png",
-                        "data": base64.b64encode(PNG).decode(),
-                    }
-                ],
-            },
+            message("3", "2026-03-02T09:16:10+02:00", "a1", "Kiitos, jaan laskun kahteen osaan."),
+            message("1", "2026-03-02T09:14:05+02:00", "b1", "Hei!"),
+            message(
+                "2", "2026-03-02T09:14:40+02:00", "c1", "Lasku on väärin.", attachments=[photo]
+            ),
         ],
     }
+
+
+def comment(number: int, author: int, minute: int, **extra: Any) -> dict[str, Any]:
+    at = f"2026-03-01T08:{minute:02d}:00Z"
+    return {"id": number, "author_id": author, "created_at": at, "public": True, **extra}
 
 
 def zendesk_chat() -> dict[str, Any]:
     """The body of GET /api/v2/tickets/{id}/comments.json?include=users, plus the ticket."""
+    receipt = {"file_name": "kuitti.pdf", "content_type": "application/pdf", "size": 2048}
+    receipt["content_url"] = "https://example.zendesk.com/attachments/kuitti.pdf"
+    customer = {"id": 1001, "role": "end-user", "name": "Liisa Mäkinen"}
+    customer["email"] = "liisa.makinen@example.fi"
     return {
         "ticket": {"id": 35436, "assignee_id": 2001},
         "users": [
-            {
-                "id": 1001,
-                "name": "Liisa Mäkinen",
-                "email": "liisa.makinen@example.fi",
-                "role": "end-user",
-            },
-            {"id": 2001, "name": "Anna Lindqvist", "role": "agent"},
+            customer,
+            {"id": 2001, "role": "agent", "name": "Anna Lindqvist"},
         ],
         "comments": [
-            {
-                "id": 1,
-                "author_id": 1001,
-                "created_at": "2026-03-01T08:00:00Z",
-                "plain_body": "Tilaukseni ei ole tullut.",
-                "public": True,
-                "attachments": [
-                    {
-                        "file_name": "kuitti.pdf",
-                        "content_type": "application/pdf",
-                        "size": 2048,
-                        "content_url": "https://example.zendesk.com/attachments/kuitti.pdf",
-                    }
-                ],
-            },
-            {
-                "id": 2,
-                "author_id": 2001,
-                "created_at": "2026-03-01T08:05:00Z",
-                "body": "Tarkistan asian.",
-                "public": True,
-            },
-            {
-                "id": 3,
-                "author_id": 2001,
-                "created_at": "2026-03-01T08:06:00Z",
-                "plain_body": "Kuljetusliike myöhässä.",
-                "public": False,
-            },
+            comment(1, 1001, 0, plain_body="Tilaukseni ei ole tullut.", attachments=[receipt]),
+            comment(2, 2001, 5, body="Tarkistan asian."),
+            comment(3, 2001, 6, plain_body="Kuljetusliike myöhässä.", public=False),
         ],
     }
 
 
+def chatwoot_message(number: int, kind: int, text: str, **extra: Any) -> dict[str, Any]:
+    at = 1772438400 + 60 * (number - 901)
+    fields = {"id": number, "conversation_id": 42, "message_type": kind, "created_at": at}
+    return {**fields, "content": text, **extra}
+
+
 def chatwoot_chat() -> dict[str, Any]:
     """The body of GET /api/v1/accounts/{a}/conversations/{c}/messages."""
+    contact = {"id": 77, "name": "Pekka Nieminen", "email": "pekka.nieminen@example.fi"}
+    contact["phone_number"] = "+358451234567"
     return {
-        "meta": {
-            "contact": {
-                "id": 77,
-                "name": "Pekka Nieminen",
-                "email": "pekka.nieminen@example.fi",
-                "phone_number": "+358451234567",
-            },
-            "assignee": {"id": 5, "name": "Sanna Laine"},
-        },
+        "meta": {"contact": contact, "assignee": {"id": 5, "name": "Sanna Laine"}},
         "payload": [
-            {
-                "id": 901,
-                "conversation_id": 42,
-                "content": "Hei, salasanani ei toimi.",
-                "message_type": 0,
-                "created_at": 1772438400,
-                "sender": {"id": 77, "type": "contact"},
-            },
-            {
-                "id": 902,
-                "conversation_id": 42,
-                "content": "Lähetin uuden linkin.",
-                "message_type": 1,
-                "created_at": 1772438460,
-                "sender": {"id": 5, "type": "user"},
-            },
-            {
-                "id": 903,
-                "conversation_id": 42,
-                "content": "Conversation was resolved by Sanna Laine",
-                "message_type": 2,
-                "created_at": 1772438520,
-            },
+            chatwoot_message(901, 0, "Salasana ei toimi.", sender={"id": 77, "type": "contact"}),
+            chatwoot_message(902, 1, "Lähetin uuden linkin.", sender={"id": 5, "type": "user"}),
+            chatwoot_message(903, 2, "Conversation was resolved by Sanna Laine"),
         ],
     }
 
@@ -154,11 +98,6 @@ def send(client: TestClient[Any], body: bytes | dict[str, Any], **query: str) ->
     return client.post(
         CHATS, content=raw, params=query, headers={"Content-Type": "application/json"}
     )
-
-
-def count(runtime: Runtime, model: type) -> int:
-    with runtime.session() as session:
-        return session.scalar(select(func.count()).select_from(model)) or 0
 
 
 def assert_nothing_stored(runtime: Runtime) -> None:
@@ -206,8 +145,8 @@ def test_transcript_is_normalised(client: TestClient[Any]) -> None:
     assert transcript["started_at"] == "2026-03-02T07:14:05Z"
     assert transcript["ended_at"] == "2026-03-02T07:16:10Z"
     assert [m["id"] for m in transcript["messages"]] == ["1", "2", "3"]
-    assert [m["at"] for m in transcript["messages"]][0] == "2026-03-02T07:14:05Z"
-    assert transcript["messages"][1]["text"] == "Laskuni näyttää väärältä, tässä kuva."
+    assert transcript["messages"][0]["at"] == "2026-03-02T07:14:05Z"
+    assert transcript["messages"][1]["text"] == "Lasku on väärin."
     (attachment,) = transcript["messages"][1]["attachments"]
     assert attachment == {
         "filename": "lasku.png",

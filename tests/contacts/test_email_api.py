@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from email.message import EmailMessage
 from typing import Any
 
 import httpx
 import pytest
+from helpers import count
 from litestar.testing import TestClient
-from sqlalchemy import func, select
 
 from archive.contacts.models import Contact, ContentObject
 from archive.runtime import Runtime
@@ -51,11 +52,6 @@ def send(client: TestClient[Any], raw: bytes, **query: str) -> httpx.Response:
     return client.post(
         EMAILS, content=raw, params=query, headers={"Content-Type": "message/rfc822"}
     )
-
-
-def count(runtime: Runtime, model: type) -> int:
-    with runtime.session() as session:
-        return session.scalar(select(func.count()).select_from(model)) or 0
 
 
 def test_an_email_is_archived_with_its_headers_and_attachments(client: TestClient[Any]) -> None:
@@ -136,6 +132,24 @@ def test_attachments_download_with_their_bytes(client: TestClient[Any]) -> None:
     assert missing.headers["content-type"] == "application/problem+json"
 
 
+def test_hostile_attachment_names_are_made_safe(client: TestClient[Any]) -> None:
+    # RFC 2231 lets a name carry slashes, control characters and line breaks, percent-encoded.
+    raw = HEAD + (
+        b'Subject: liite\r\nContent-Type: multipart/mixed; boundary="XX"\r\n\r\n'
+        b"--XX\r\nContent-Type: text/plain\r\n\r\nLiitteena.\r\n--XX\r\n"
+        b"Content-Type: text/plain\r\nContent-Disposition: attachment;"
+        b" filename*=utf-8''..%2F..%2Fetc%2Fpass%01wd%0D%0A\r\n\r\nroot:x:0:0\r\n--XX--\r\n"
+    )
+    contact = send(client, raw).json()["contact"]
+    (attachment,) = client.get(contact["links"]["email"]).json()["attachments"]
+    assert attachment["filename"] == "passwd"
+    download = client.get(attachment["download"])
+    assert download.content == b"root:x:0:0"
+    disposition = download.headers["content-disposition"]
+    assert disposition.startswith('attachment; filename="passwd"')
+    assert not re.search(r"[\x00-\x1f/\\]|\.\.", disposition)
+
+
 def test_the_same_message_id_is_one_contact(client: TestClient[Any], runtime: Runtime) -> None:
     first = send(client, message().as_bytes())
     # A second delivery of the same mail carries one more Received header: still the same mail.
@@ -207,6 +221,17 @@ def test_unknown_charset_is_still_readable(client: TestClient[Any]) -> None:
     view = client.get(contact["links"]["email"]).json()
     assert "unknown charset 'x-klingon'" in " ".join(view["defects"])
     assert view["text"].startswith("hyvää päivä")
+
+
+def test_utf8_display_names_are_read_as_utf8(client: TestClient[Any]) -> None:
+    # RFC 6532 mail carries UTF-8 in headers as it is, without encoded words.
+    raw = HEAD.replace(b"Aino Virtanen", "Ilmari Kärkkäinen".encode())
+    raw += "Subject: Lasku väärin\r\nMessage-ID: <utf8@example.fi>\r\n\r\nHei\r\n".encode()
+    contact = send(client, raw).json()["contact"]
+    assert contact["details"]["subject"] == "Lasku väärin"
+    assert contact["details"]["from"]["name"] == "Ilmari Kärkkäinen"
+    customer = client.get(f"/api/v1/customers/{contact['customer_id']}").json()
+    assert customer["names"] == ["Ilmari Kärkkäinen"]
 
 
 def test_an_empty_body_is_refused(client: TestClient[Any], runtime: Runtime) -> None:
