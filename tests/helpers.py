@@ -42,8 +42,9 @@ def sample_email(subject: str = "Invoice question", body: str = "Hello!") -> byt
     message["Date"] = "Mon, 02 Mar 2026 09:15:00 +0200"
     message["Message-ID"] = f"<{abs(hash(subject + body))}@example.fi>"
     message.set_content(body)
-    message.add_attachment(b"%PDF-1.4 demo", maintype="application", subtype="pdf",
-                           filename="invoice.pdf")
+    message.add_attachment(
+        b"%PDF-1.4 demo", maintype="application", subtype="pdf", filename="invoice.pdf"
+    )
     return message.as_bytes()
 
 

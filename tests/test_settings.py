@@ -21,9 +21,15 @@ def test_defaults_are_the_embedded_archive() -> None:
 
 def test_environment_values_are_typed() -> None:
     settings = Settings.from_env(
-        {"ARCHIVE_PORT": "9000", "ARCHIVE_S3_SECURE": "false", "ARCHIVE_STORE": "s3",
-         "ARCHIVE_S3_ENDPOINT": "minio:9000", "ARCHIVE_S3_ACCESS_KEY": "a",
-         "ARCHIVE_S3_SECRET_KEY": "b", "ARCHIVE_MAX_UPLOAD_BYTES": "1_000_000"}
+        {
+            "ARCHIVE_PORT": "9000",
+            "ARCHIVE_S3_SECURE": "false",
+            "ARCHIVE_STORE": "s3",
+            "ARCHIVE_S3_ENDPOINT": "minio:9000",
+            "ARCHIVE_S3_ACCESS_KEY": "a",
+            "ARCHIVE_S3_SECRET_KEY": "b",
+            "ARCHIVE_MAX_UPLOAD_BYTES": "1_000_000",
+        }
     )
     assert settings.port == 9000
     assert settings.s3_secure is False

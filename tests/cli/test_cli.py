@@ -29,16 +29,25 @@ def inbox(tmp_path: Path) -> Path:
     (folder / "calls").mkdir(parents=True)
     for name in ("speech.mp3", "tone-mulaw.wav", "speech.flac"):
         shutil.copy(MEDIA / name, folder / "calls" / name)
-    sidecar = {"caller": "+358 40 765 4321", "callee": "020 123 4567", "direction": "inbound",
-               "agent": "Mikko Korhonen", "started_at": "2026-02-01T12:00:00+02:00"}
+    sidecar = {
+        "caller": "+358 40 765 4321",
+        "callee": "020 123 4567",
+        "direction": "inbound",
+        "agent": "Mikko Korhonen",
+        "started_at": "2026-02-01T12:00:00+02:00",
+    }
     (folder / "calls" / "speech.mp3.meta.json").write_text(json.dumps(sidecar))
     (folder / "mail.eml").write_bytes(sample_email())
     chat = {
         "format": "contact-archive/chat/v1",
         "id": "web-chat-1",
         "participants": [
-            {"id": "c", "role": "customer", "name": "Aino Virtanen",
-             "email": "aino.virtanen@example.fi"},
+            {
+                "id": "c",
+                "role": "customer",
+                "name": "Aino Virtanen",
+                "email": "aino.virtanen@example.fi",
+            },
             {"id": "a", "role": "agent", "name": "Anna"},
         ],
         "messages": [

@@ -17,7 +17,8 @@ def storage_key(runtime: Runtime, contact_id: object) -> str:
 
 
 def test_objects_swapped_between_two_contacts_are_refused(
-    runtime: Runtime, client: TestClient  # type: ignore[type-arg]
+    runtime: Runtime,
+    client: TestClient,  # type: ignore[type-arg]
 ) -> None:
     first = ingest_call(runtime, "speech.mp3").contact
     second = ingest_call(runtime, "tone-pcm16.wav").contact
@@ -39,7 +40,8 @@ def test_objects_swapped_between_two_contacts_are_refused(
 
 
 def test_a_flipped_byte_in_the_first_segment_is_refused(
-    runtime: Runtime, client: TestClient  # type: ignore[type-arg]
+    runtime: Runtime,
+    client: TestClient,  # type: ignore[type-arg]
 ) -> None:
     contact = ingest_call(runtime, "speech.flac").contact
     key = storage_key(runtime, contact.id)

@@ -21,8 +21,11 @@ REDIS_URL = os.environ.get("ARCHIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    env = {"ARCHIVE_DATA_DIR": str(settings.data_dir), "ARCHIVE_STORE": settings.store,
-           "ARCHIVE_BROKER_URL": REDIS_URL}
+    env = {
+        "ARCHIVE_DATA_DIR": str(settings.data_dir),
+        "ARCHIVE_STORE": settings.store,
+        "ARCHIVE_BROKER_URL": REDIS_URL,
+    }
     if settings.database_url:
         env["ARCHIVE_DATABASE_URL"] = settings.database_url
     if settings.store == "s3":
