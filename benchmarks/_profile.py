@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import cProfile
 import pstats
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,17 +34,21 @@ class Step:
         return self.function in function if file == "~" else self.function == function
 
 
+#: Over plain HTTP minio also hashes every part it sends, to sign the request.
+SHA256 = "sha256 (digest; S3 over HTTP: signing too)"
 UPLOAD = "S3 upload (minio put_object)"
 INPUT = "generating the benchmark's input"
 PULLED_BY_UPLOAD = (
-    "sha256 of the plaintext",
+    SHA256,
     "AES-256-GCM encryption",
     "re-cutting chunks into segments (copies)",
     INPUT,
 )
+#: pstats' table: (file, line, function) -> (calls, primitive calls, own, cumulative, callers).
+Entries = dict[tuple[str, int, str], tuple[int, int, float, float, object]]
 # Calls are per 1 MiB chunk, so cProfile's per-call cost is noise next to these figures.
 STEPS = (
-    Step("sha256 of the plaintext", "~", "'update' of '_hashlib.HASH'", own=True),
+    Step(SHA256, "~", "'update' of '_hashlib.HASH'", own=True),
     Step("AES-256-GCM encryption", "~", "'encrypt' of 'cryptography", own=True),
     Step("re-cutting chunks into segments (copies)", "crypto/stream.py", "_split", own=True),
     Step("file write", "~", "'write' of '_io.BufferedWriter'", own=True),
@@ -57,20 +60,21 @@ STEPS = (
 )
 
 
-def profile_ingest(
-    run: Callable[[], float], size: int, backend: str, console: Console
+def profile_run(
+    run: Callable[[], float], size: int, what: str, console: Console
 ) -> dict[str, float]:
-    """Profile `run` (one ingest of `size` bytes), print the steps and return their seconds."""
+    """Profile `run` (one write of `size` bytes), print the steps and return their seconds.
+
+    `run` returns the seconds the write itself took; clean-up it does after that stays out of
+    the total, and no step claims it.
+    """
     profiler = cProfile.Profile()
-    started = time.perf_counter()
     profiler.enable()
-    run()
+    total = run()
     profiler.disable()
-    total = time.perf_counter() - started
     seconds = fold(pstats.Stats(profiler), total)
     table = Table(
-        title=f"one ingest on {backend} under cProfile: {total:.3f} s, "
-        f"{mb_per_second(size, total):.0f} MB/s"
+        title=f"{what} under cProfile: {total:.3f} s, {mb_per_second(size, total):.0f} MB/s"
     )
     table.add_column("step")
     table.add_column("seconds", justify="right")
@@ -84,7 +88,7 @@ def profile_ingest(
 def fold(stats: pstats.Stats, total: float) -> dict[str, float]:
     """Seconds per step; what no step claims is reported as the rest."""
     # pstats keeps its table in an attribute its stubs do not declare.
-    table: dict[tuple[str, int, str], tuple[int, int, float, float, object]] = stats.stats  # type: ignore[attr-defined]
+    table: Entries = stats.stats  # type: ignore[attr-defined]
     seconds: dict[str, float] = {}
     for step in STEPS:
         spent = 0.0

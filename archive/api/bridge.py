@@ -19,14 +19,25 @@ from archive.errors import PayloadTooLarge
 T = TypeVar("T")
 
 
+# The server hands over a body in pieces of some KiB; crossing from the event loop to the
+# worker thread costs about as much as hashing one, so pieces are gathered to about this size.
+HANDOVER_BYTES = 1 << 20
+
+
 def pull(body: AsyncIterator[bytes]) -> Iterator[bytes]:
     """A blocking iterator over `body`; must run in a worker thread started by `run_in_thread`."""
 
     async def next_chunk() -> bytes | None:
-        try:
-            return await body.__anext__()
-        except StopAsyncIteration:
-            return None
+        parts: list[bytes] = []
+        size = 0
+        while size < HANDOVER_BYTES:
+            try:
+                part = await body.__anext__()
+            except StopAsyncIteration:
+                break
+            parts.append(part)
+            size += len(part)
+        return b"".join(parts) if parts else None
 
     while True:
         chunk = anyio.from_thread.run(next_chunk)

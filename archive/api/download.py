@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_206_PARTIAL_CONTENT
 
 from archive.api.ranges import content_range, if_range_matches, parse_range
 from archive.contacts.models import ContentObject
-from archive.contacts.objects import read_range
+from archive.contacts.objects import read_object, read_range
 from archive.runtime import Runtime
 
 
@@ -59,8 +59,10 @@ def stream_object(
     }
     if wanted is not None:
         headers["Content-Range"] = content_range(wanted, obj.size)
+    # A whole object is one streamed GET from the store; a range reads only its segments.
+    plaintext = read_range(runtime, obj, start, end) if wanted else read_object(runtime, obj)
     return Stream(
-        _primed(read_range(runtime, obj, start, end)),
+        _primed(plaintext),
         status_code=HTTP_206_PARTIAL_CONTENT if wanted else HTTP_200_OK,
         media_type=obj.media_type,
         headers=headers,

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 import structlog
 
+from archive.contacts.digest import BackgroundDigest
 from archive.contacts.models import ContentObject
 from archive.crypto.reader import DecryptingReader
 from archive.crypto.stream import decrypt_range, decrypt_stream, encrypt_stream
@@ -28,11 +29,11 @@ def new_storage_key() -> str:
 class _Measured:
     """Passes chunks through while counting, hashing and enforcing the size limit."""
 
-    def __init__(self, chunks: Iterable[bytes], limit: int) -> None:
+    def __init__(self, chunks: Iterable[bytes], limit: int, digest: BackgroundDigest) -> None:
         self._chunks = chunks
         self._limit = limit
         self.size = 0
-        self.digest = hashlib.sha256()
+        self.digest = digest
 
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self._chunks:
@@ -71,13 +72,14 @@ def write_object(
         created_at=runtime.clock.now(),
     )
     data_key = issue_key(obj, runtime.keys.keyring)
-    measured = _Measured(chunks, limit)
-    ciphertext = encrypt_stream(
-        data_key, str(obj.id), measured, segment_size=runtime.settings.segment_size
-    )
-    obj.stored_size = runtime.store.put(obj.storage_key, ciphertext)
+    with BackgroundDigest() as digest:
+        measured = _Measured(chunks, limit, digest)
+        ciphertext = encrypt_stream(
+            data_key, str(obj.id), measured, segment_size=runtime.settings.segment_size
+        )
+        obj.stored_size = runtime.store.put(obj.storage_key, ciphertext)
+        obj.sha256 = digest.digest()
     obj.size = measured.size
-    obj.sha256 = measured.digest.digest()
     return obj
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import shutil
 import threading
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 from archive.errors import Conflict, StorageError
 from archive.storage import LocalStore
-from archive.storage.local import TEMP_DIR
+from archive.storage.local import TEMP_DIR, _Writer
 
 
 def test_root_is_created(tmp_path: Path) -> None:
@@ -90,3 +91,13 @@ def test_check_fails_when_the_root_goes_away(tmp_path: Path) -> None:
 
 def test_no_object_lock(tmp_path: Path) -> None:
     assert LocalStore(tmp_path).supports_object_lock() is False
+
+
+def test_a_failing_disk_stops_the_writer_and_reports_the_error() -> None:
+    """/dev/full answers every write with ENOSPC, like a disk that has filled up."""
+    with open("/dev/full", "wb", buffering=0) as full:
+        writer = _Writer(full)
+        writer.put(b"x" * 4096)
+        failure = writer.finish()
+    assert isinstance(failure, OSError)
+    assert failure.errno == errno.ENOSPC
