@@ -95,7 +95,9 @@ class Settings:
         metadata=_doc("ARCHIVE_MAX_UPLOAD_BYTES", "Largest accepted recording, in bytes."),
     )
     max_message_bytes: int = field(
-        default=64 * MIB,
+        # Parsing holds a message several times over in memory; 25 MiB is what mail servers
+        # commonly accept, so nothing real is refused.
+        default=25 * MIB,
         metadata=_doc(
             "ARCHIVE_MAX_MESSAGE_BYTES", "Largest accepted e-mail or chat transcript, in bytes."
         ),

@@ -14,6 +14,7 @@ from archive.runtime import Runtime
 def provide_runtime(state: State) -> Runtime:
     runtime = state.runtime
     assert isinstance(runtime, Runtime)
+    runtime.refresh_keys()
     return runtime
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy.exc
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -101,6 +102,40 @@ def _invalid_parameters(error: ValidationException) -> Response[dict[str, Any]]:
     )
 
 
+def too_deep(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+    # Only hostile bodies nest deep enough to exhaust the parser's stack.
+    return problem(
+        HTTP_400_BAD_REQUEST,
+        "malformed-request",
+        "Malformed request",
+        "the body is nested too deeply to read",
+    )
+
+
+def database_unavailable(
+    request: Request[Any, Any, Any], error: Exception
+) -> Response[dict[str, Any]]:
+    if not _is_transient(error):
+        return unexpected_error(request, error)
+    log.error("database unavailable", path=request.url.path, error_type=type(error).__name__)
+    return problem(
+        HTTP_503_SERVICE_UNAVAILABLE,
+        "database-unavailable",
+        "Database unavailable",
+        "the metadata database did not answer in time; try again",
+    )
+
+
+def _is_transient(error: Exception) -> bool:
+    """A database that is down, busy or out of connections, as opposed to a broken query."""
+    if isinstance(error, sqlalchemy.exc.TimeoutError):
+        return True
+    if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
+        return True
+    reason = str(getattr(error, "orig", error)).lower()
+    return any(word in reason for word in ("database is locked", "connect", "server closed"))
+
+
 def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
     # The traceback goes to the log, never to the client (it may quote personal data).
     log.exception("unexpected error", path=request.url.path, error_type=type(error).__name__)
@@ -112,5 +147,9 @@ def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Respo
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     errors.ArchiveError: archive_error,
     HTTPException: http_error,
+    RecursionError: too_deep,
+    # A pool exhausted by slow clients, or a database that went away: the client may retry.
+    sqlalchemy.exc.TimeoutError: database_unavailable,
+    sqlalchemy.exc.OperationalError: database_unavailable,
     Exception: unexpected_error,
 }

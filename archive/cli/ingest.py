@@ -74,17 +74,39 @@ def files_under(paths: tuple[Path, ...]) -> Iterator[Path]:
             yield path
 
 
-def _sidecar(path: Path) -> dict[str, Any]:
+SIDECAR_FIELDS = (
+    "caller", "callee", "direction", "agent", "started_at", "ticket", "external_id",
+    "customer_email", "customer_national_id", "customer_name",
+)  # fmt: skip
+
+
+def _sidecar(path: Path) -> dict[str, str]:
+    """The recording's NAME.meta.json: known fields, each a string, or a clear error."""
     meta = path.with_name(path.name + SIDECAR)
     if not meta.exists():
         return {}
     try:
         loaded = json.loads(meta.read_bytes())
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise InvalidInput(f"{meta.name}: not valid JSON ({error})") from None
     if not isinstance(loaded, dict):
         raise InvalidInput(f"{meta.name}: must be a JSON object")
-    return loaded
+    unknown = sorted(set(loaded) - set(SIDECAR_FIELDS))
+    if unknown:
+        raise InvalidInput(f"{meta.name}: unknown fields {', '.join(unknown)}")
+    for name, value in loaded.items():
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput(f"{meta.name}: {name} must be a string", field=name)
+    return {name: value for name, value in loaded.items() if value is not None}
+
+
+def _moment(raw: str | None) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        return datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput("started_at: not an ISO 8601 time", field="started_at") from None
 
 
 def _file_digest(path: Path) -> str:
@@ -112,14 +134,19 @@ def _ingest_one(
 ) -> Ingested:
     if channel == "call":
         meta = _sidecar(path)
-        started = meta.get("started_at")
+        try:
+            direction = Direction(meta.get("direction", defaults.direction))
+        except ValueError:
+            raise InvalidInput(
+                "direction: inbound, outbound or internal", field="direction"
+            ) from None
         envelope = Envelope(
-            direction=Direction(meta.get("direction", defaults.direction)),
+            direction=direction,
             agent=meta.get("agent", defaults.agent),
             ticket=meta.get("ticket", defaults.ticket),
             # The file's digest makes a re-run find the recording it already stored.
             external_id=meta.get("external_id") or f"file-sha256:{_file_digest(path)}",
-            started_at=datetime.fromisoformat(started) if isinstance(started, str) else None,
+            started_at=_moment(meta.get("started_at")),
             source="cli",
         )
         parties = CallParties(
@@ -131,6 +158,9 @@ def _ingest_one(
             filename=path.name,
         )
         return service.ingest_call(envelope, parties, _chunks(path, progress, task))
+    limit = service.runtime.settings.max_message_bytes
+    if path.stat().st_size > limit:
+        raise InvalidInput(f"larger than the limit of {limit} bytes for e-mails and chats")
     data = path.read_bytes()
     progress.advance(task, len(data))
     if channel == "email":
@@ -178,7 +208,7 @@ def ingest_command(
                     result = _ingest_one(
                         IngestService(session, runtime), path, channel, defaults, progress, task
                     )
-                except (ArchiveError, ValueError) as error:
+                except (ArchiveError, ValueError, RecursionError) as error:
                     detail = error.detail if isinstance(error, ArchiveError) else str(error)
                     summary.failed.append((path, detail))
                     continue

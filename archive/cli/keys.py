@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -27,6 +28,21 @@ def generate(ctx: Context, out: Path | None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_key_file(path, generate_key_material())
     click.echo(f"wrote {path} (mode 0600); keep it in a secret store")
+
+
+@keys_group.command("env")
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Key file to print (default: the key file in use).",
+)
+@pass_context
+def env_line(ctx: Context, path: Path | None) -> None:
+    """Print the keys as one ARCHIVE_KEYS=… line for an .env file or a secret store."""
+    material = load_key_material(key_file=path or ctx.settings.resolved_key_file, env_json=None)
+    compact = json.dumps(json.loads(material.to_json()), separators=(",", ":"))
+    click.echo(f"ARCHIVE_KEYS='{compact}'")
 
 
 @keys_group.command("list")

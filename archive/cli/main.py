@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+import sqlalchemy.exc
 
 from archive.cli.check import check_command
 from archive.cli.context import Context
@@ -27,6 +28,14 @@ class ArchiveGroup(click.Group):
         except ArchiveError as error:
             field = f" ({error.field})" if error.field else ""
             click.secho(f"error{field}: {error.detail}", fg="red", err=True)
+            sys.exit(2)
+        except sqlalchemy.exc.ArgumentError:
+            # The message would quote the URL, password and all.
+            click.secho("error: ARCHIVE_DATABASE_URL is not a database URL", fg="red", err=True)
+            sys.exit(2)
+        except sqlalchemy.exc.SQLAlchemyError as error:
+            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            click.secho(f"error: the database cannot be used: {reason}", fg="red", err=True)
             sys.exit(2)
 
 

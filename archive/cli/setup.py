@@ -7,7 +7,12 @@ from sqlalchemy import func, select
 
 from archive.cli.context import Context, pass_context
 from archive.contacts.models import Channel, Contact
-from archive.crypto.keyring import generate_key_material, write_key_file
+from archive.crypto.keyring import (
+    generate_key_material,
+    load_key_material,
+    with_purpose_keys,
+    write_key_file,
+)
 from archive.customers.service import CustomerService
 from archive.db.migrate import upgrade
 from archive.runtime import Runtime
@@ -24,7 +29,14 @@ KEY_WARNING = """\
 def ensure_keys(settings: Settings) -> None:
     """Create a key file for the embedded default if there is none (never in production)."""
     path = settings.resolved_key_file
-    if settings.keys_json or path.exists():
+    if settings.keys_json:
+        return
+    if path.exists():
+        # Key files made before a purpose key existed get it added; nothing else changes.
+        current = load_key_material(key_file=path, env_json=None)
+        completed = with_purpose_keys(current)
+        if completed is not current:
+            write_key_file(path, completed, overwrite=True)
         return
     if not settings.is_embedded:
         raise click.ClickException(
@@ -56,7 +68,7 @@ def init_command(ctx: Context) -> None:
     """Create keys (embedded default only), run migrations, check the object store."""
     settings = ctx.settings
     if settings.is_embedded:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     ensure_keys(settings)
     runtime = ctx.runtime
     upgrade(runtime.engine)

@@ -44,6 +44,12 @@ SOURCES = ("archive", "zendesk", "chatwoot")
 MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 
 
+# A chat is one conversation: these bounds keep one request from becoming hours of work or
+# thousands of stored objects, far above any real transcript.
+MAX_MESSAGES = 50_000
+MAX_ATTACHMENTS = 500
+
+
 def parse_transcript(data: bytes | Mapping[str, Any], *, source: str = "archive") -> Transcript:
     """Read a transcript in our format ("archive") or a helpdesk's API shape, checking every field.
 
@@ -131,14 +137,24 @@ def _read_archive(doc: Mapping[str, Any]) -> Transcript:
         raise InvalidInput(f"source must be one of {', '.join(SOURCES)}", field="source")
     participants = _participants(records(doc, "participants", "participants"))
     known = {p.id for p in participants}
+    items = records(doc, "messages", "messages")
+    if len(items) > MAX_MESSAGES:
+        raise InvalidInput(f"messages: at most {MAX_MESSAGES} in one chat", field="messages")
     messages: list[Message] = []
-    for index, item in enumerate(records(doc, "messages", "messages")):
+    seen: set[str] = set()
+    for index, item in enumerate(items):
         message = _message(item, f"messages[{index}]", known, default_id=str(index + 1))
-        if any(m.id == message.id for m in messages):
+        if message.id in seen:
             raise InvalidInput(
                 f"message id {message.id!r} appears twice", field=f"messages[{index}].id"
             )
+        seen.add(message.id)
         messages.append(message)
+    attachments = sum(len(m.attachments) for m in messages)
+    if attachments > MAX_ATTACHMENTS:
+        raise InvalidInput(
+            f"messages: at most {MAX_ATTACHMENTS} attachments in one chat", field="messages"
+        )
     started, ended = (
         timestamp(doc[key], key) if doc.get(key) is not None else None
         for key in ("started_at", "ended_at")
@@ -157,6 +173,7 @@ def _read_archive(doc: Mapping[str, Any]) -> Transcript:
 
 def _participants(items: list[Mapping[str, Any]]) -> list[Participant]:
     participants: list[Participant] = []
+    seen: set[str] = set()
     for index, item in enumerate(items):
         path = f"participants[{index}]"
         participant = Participant(
@@ -166,10 +183,11 @@ def _participants(items: list[Mapping[str, Any]]) -> list[Participant]:
             email=optional_field(item, "email", str, f"{path}.email"),
             phone=optional_field(item, "phone", str, f"{path}.phone"),
         )
-        if any(p.id == participant.id for p in participants):
+        if participant.id in seen:
             raise InvalidInput(
                 f"participant id {participant.id!r} appears twice", field=f"{path}.id"
             )
+        seen.add(participant.id)
         participants.append(participant)
     return participants
 

@@ -16,6 +16,7 @@ from typing import Any
 # address parser); seen while fuzzing, each is caught only around a call into the parser.
 HEADER_ERRORS = (
     MessageError, ValueError, TypeError, IndexError, AttributeError, LookupError, NameError,
+    RecursionError,  # absurdly deep MIME nesting
 )  # fmt: skip
 
 
@@ -42,7 +43,13 @@ class HeaderReader:
         except HEADER_ERRORS as exc:
             self.defects.append(f"message: read leniently ({type(exc).__name__} in the parser)")
             self._modern = False
-            self.message = self._lenient = BytesParser(policy=policy.compat32).parsebytes(raw)
+            try:
+                self.message = self._lenient = BytesParser(policy=policy.compat32).parsebytes(raw)
+            except RecursionError:
+                # Nesting deeper than any real mail: keep the headers, leave the body whole.
+                self.defects.append("message: MIME nested too deeply; the body is not parsed")
+                headers_only = BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
+                self.message = self._lenient = headers_only
 
     def _get(self, name: str, *, required: bool = False) -> Any:
         try:

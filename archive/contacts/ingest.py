@@ -1,78 +1,62 @@
 """Ingest of calls, e-mails and chats: store the content encrypted, then record the contact.
 
 Order matters for invariant 5: objects are written first, the database row last, in one commit.
-If the commit fails the objects are removed again (and anything left is an orphan the integrity
-sweep finds). A duplicate (same idempotency key or same natural key) returns the stored contact.
+If anything after the first write fails the objects are removed again (and anything left is an
+orphan the integrity sweep finds). A retry (same idempotency key and same request, or the same
+natural key) returns the stored contact; an idempotency key reused for another request is refused.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import re
 import uuid
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from archive.clock import EARLIEST, LATEST, checked_moment
 from archive.contacts.audio import probe_audio, sniff_audio
-from archive.contacts.chat import (
-    Transcript,
-    customer_participants,
-    parse_transcript,
-    transcript_to_json,
-)
+from archive.contacts.chat import customer_participants, parse_transcript, transcript_to_json
 from archive.contacts.details import seal_details
 from archive.contacts.email import Address, looks_like_email, parse_email
+from archive.contacts.ingest_support import (
+    AGENT,
+    IDEMPOTENCY_KEY,
+    CallParties,
+    Envelope,
+    Ingested,
+    address,
+    canonical_request,
+    chat_attachments,
+    clean_agent,
+    first,
+    given,
+    peek,
+    safe_filename,
+)
 from archive.contacts.models import Channel, Contact, ContentObject, Direction, ObjectRole
 from archive.contacts.objects import discard, open_reader, write_object
 from archive.crypto.fields import blind_index
 from archive.customers.identifiers import IdentifierKind
 from archive.customers.service import CustomerService, IdentifierInput
-from archive.errors import InvalidInput, PayloadTooLarge, UnreadableMedia
+from archive.errors import Conflict, InvalidInput, PayloadTooLarge, UnreadableMedia
 from archive.keys.rows import issue_key
 from archive.runtime import Runtime
 from archive.tickets.service import TicketService, clean_reference
 
-IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,96}")
-AGENT = re.compile(r"[^\x00-\x1f\x7f]{1,128}")
+__all__ = ["CallParties", "Envelope", "IngestService", "Ingested"]
+
 SNIFF_BYTES = 64
 AUDIO_READ_BUFFER = 64 * 1024
+HEADER_BLOCK = 256 * 1024  # how far into a message its header block may reach
 CHAT_SOURCES = ("archive", "zendesk", "chatwoot")
 
-
-@dataclass(frozen=True)
-class Ingested:
-    contact: Contact
-    created: bool
-
-
-@dataclass(frozen=True)
-class Envelope:
-    """What the caller says about a contact beside its content."""
-
-    direction: Direction = Direction.INBOUND
-    agent: str | None = None
-    ticket: str | None = None
-    idempotency_key: str | None = None
-    external_id: str | None = None
-    started_at: datetime | None = None
-    source: str = "api"
-
-
-@dataclass(frozen=True)
-class CallParties:
-    caller: str | None = None
-    callee: str | None = None
-    customer_email: str | None = None
-    customer_national_id: str | None = None
-    customer_name: str | None = None
-    filename: str | None = None
+Identified = list[tuple[IdentifierInput, str]]
 
 
 class IngestService:
@@ -88,14 +72,26 @@ class IngestService:
         self, envelope: Envelope, parties: CallParties, body: Iterable[bytes]
     ) -> Ingested:
         """Store a recording streamed from `body`; its format and duration are read from it."""
-        self._check_envelope(envelope)
+        started = self._check_envelope(envelope)
         caller = self._phone(parties.caller, "caller")
         callee = self._phone(parties.callee, "callee")
-        external_key = self._external_key(Channel.CALL, envelope.external_id)
-        existing = self._existing(envelope.idempotency_key, external_key)
+        customer_phone = caller if envelope.direction is Direction.INBOUND else callee
+        identifiers = self._checked(
+            given(
+                (IdentifierKind.PHONE, customer_phone, "caller"),
+                (IdentifierKind.EMAIL, parties.customer_email, "customer_email"),
+                (IdentifierKind.NATIONAL_ID, parties.customer_national_id, "customer_national_id"),
+                (IdentifierKind.NAME, parties.customer_name, "customer_name"),
+            )
+        )
+        fingerprint = canonical_request(envelope, parties)
+        keys = self._keys(Channel.CALL, envelope, envelope.external_id, fingerprint)
+        existing = self._existing(*keys)
         if existing is not None:
             return Ingested(existing, created=False)
-        head, chunks = _peek(iter(body), SNIFF_BYTES)
+        # The upload may take minutes: no database connection is held while it streams.
+        self.session.rollback()
+        head, chunks = peek(iter(body), SNIFF_BYTES)
         sniff_audio(head)  # refuse a non-audio body before storing anything
         contact_id = uuid.uuid4()
         obj = write_object(
@@ -106,70 +102,66 @@ class IngestService:
             chunks=chunks,
             limit=self.runtime.settings.max_upload_bytes,
         )
-        try:
+
+        def record() -> Ingested:
             # Buffered, so the parser's many small reads become few reads of the store.
             with io.BufferedReader(open_reader(self.runtime, obj), AUDIO_READ_BUFFER) as reader:
                 info = probe_audio(reader)
-        except UnreadableMedia:
-            discard(self.runtime, [obj])
-            raise
-        obj.media_type = info.media_type
-        started = envelope.started_at or self.runtime.clock.now()
-        contact = self._new_contact(contact_id, Channel.CALL, envelope, external_key, started)
-        contact.ended_at = started + timedelta(seconds=info.duration_seconds)
-        contact.duration_seconds = info.duration_seconds
-        contact.codec = info.codec
-        contact.media_type = info.media_type
-        contact.size_bytes = obj.size
-        customer_phone = caller if envelope.direction is Direction.INBOUND else callee
-        identifiers = _given(
-            (IdentifierKind.PHONE, customer_phone),
-            (IdentifierKind.EMAIL, parties.customer_email),
-            (IdentifierKind.NATIONAL_ID, parties.customer_national_id),
-            (IdentifierKind.NAME, parties.customer_name),
-        )
-        details = {
-            "caller": caller,
-            "callee": callee,
-            "filename": _safe_filename(parties.filename),
-            "external_id": envelope.external_id,
-            "container": info.container,
-            "sample_rate": info.sample_rate,
-            "channels": info.channels,
-        }
-        return self._record(contact, [obj], identifiers, envelope.ticket, details)
+            obj.media_type = info.media_type
+            contact = self._new_contact(contact_id, Channel.CALL, envelope, keys, started)
+            contact.ended_at = contact.started_at + timedelta(seconds=info.duration_seconds)
+            contact.duration_seconds = info.duration_seconds
+            contact.codec = info.codec
+            contact.media_type = info.media_type
+            contact.size_bytes = obj.size
+            details = {
+                "caller": caller,
+                "callee": callee,
+                "filename": safe_filename(parties.filename),
+                "external_id": envelope.external_id,
+                "container": info.container,
+                "sample_rate": info.sample_rate,
+                "channels": info.channels,
+            }
+            return self._record(contact, [obj], identifiers, envelope.ticket, details)
+
+        return self._or_discard([obj], record)
 
     # --- e-mail -------------------------------------------------------------------------
 
     def ingest_email(self, envelope: Envelope, raw: bytes) -> Ingested:
         """Store an RFC 5322 message byte for byte; headers and MIME tree become metadata."""
-        self._check_envelope(envelope)
+        received = self._check_envelope(envelope)
         self._check_message_size(len(raw))
-        if not looks_like_email(raw[:4096], known_headers=1):
+        blank = raw.replace(b"\r\n", b"\n").find(b"\n\n", 0, HEADER_BLOCK)
+        head = raw[: blank + 1] if blank >= 0 else raw[:HEADER_BLOCK]
+        if not looks_like_email(head, known_headers=1):
             raise UnreadableMedia(
                 "the body is not an e-mail: an RFC 5322 message starts with header lines"
             )
         parsed = parse_email(raw)
         natural = parsed.message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
-        external_key = self._external_key(Channel.EMAIL, envelope.external_id or natural)
-        existing = self._existing(envelope.idempotency_key, external_key)
+        fingerprint = canonical_request(envelope, hashlib.sha256(raw).hexdigest())
+        keys = self._keys(Channel.EMAIL, envelope, envelope.external_id or natural, fingerprint)
+        existing = self._existing(*keys)
         if existing is not None:
             return Ingested(existing, created=False)
+        party = parsed.sender if envelope.direction is Direction.INBOUND else first(parsed.to)
+        identifiers = self._usable_address(party)
         contact_id = uuid.uuid4()
-        started = parsed.date or envelope.started_at or self.runtime.clock.now()
-        contact = self._new_contact(contact_id, Channel.EMAIL, envelope, external_key, started)
+        # A Date header from another era is the sender's error, not the contact's start.
+        dated = parsed.date if parsed.date and EARLIEST <= parsed.date < LATEST else None
+        contact = self._new_contact(contact_id, Channel.EMAIL, envelope, keys, dated or received)
         contact.message_count = 1
         contact.attachment_count = len(parsed.attachments)
         contact.defect_count = len(parsed.defects)
         contact.media_type = "message/rfc822"
         contact.size_bytes = len(raw)
-        party = parsed.sender if envelope.direction is Direction.INBOUND else _first(parsed.to)
-        identifiers = self._usable_address(party)
         details = {
             "subject": parsed.subject,
-            "from": _address(parsed.sender),
-            "to": [_address(a) for a in parsed.to],
-            "cc": [_address(a) for a in parsed.cc],
+            "from": address(parsed.sender),
+            "to": [address(a) for a in parsed.to],
+            "cc": [address(a) for a in parsed.cc],
             "message_id": parsed.message_id,
             "in_reply_to": parsed.in_reply_to,
             "date": parsed.date.isoformat() if parsed.date else None,
@@ -192,7 +184,9 @@ class IngestService:
             chunks=[raw],
             limit=self.runtime.settings.max_message_bytes,
         )
-        return self._record(contact, [obj], identifiers, envelope.ticket, details)
+        return self._or_discard(
+            [obj], lambda: self._record(contact, [obj], identifiers, envelope.ticket, details)
+        )
 
     # --- chat ---------------------------------------------------------------------------
 
@@ -208,28 +202,32 @@ class IngestService:
             if transcript.external_id
             else "sha256:" + hashlib.sha256(raw).hexdigest()
         )
-        external_key = self._external_key(Channel.CHAT, envelope.external_id or natural)
-        existing = self._existing(envelope.idempotency_key, external_key)
+        fingerprint = canonical_request(envelope, source, hashlib.sha256(raw).hexdigest())
+        keys = self._keys(Channel.CHAT, envelope, envelope.external_id or natural, fingerprint)
+        existing = self._existing(*keys)
         if existing is not None:
             return Ingested(existing, created=False)
+        identifiers: Identified = []
+        people = customer_participants(transcript)
+        if people:
+            index = transcript.participants.index(people[0])
+            path = f"participants[{index}]"
+            identifiers = self._checked(
+                given(
+                    (IdentifierKind.EMAIL, people[0].email, f"{path}.email"),
+                    (IdentifierKind.PHONE, people[0].phone, f"{path}.phone"),
+                    (IdentifierKind.NAME, people[0].name, f"{path}.name"),
+                )
+            )
+        ticket = envelope.ticket or transcript.ticket_ref
+        if ticket is not None:
+            clean_reference(ticket)
         contact_id = uuid.uuid4()
-        contact = self._new_contact(
-            contact_id, Channel.CHAT, envelope, external_key, transcript.started_at
-        )
+        contact = self._new_contact(contact_id, Channel.CHAT, envelope, keys, transcript.started_at)
         contact.ended_at = transcript.ended_at
-        contact.agent = contact.agent or _clean_agent(transcript.agent)
+        contact.agent = contact.agent or clean_agent(transcript.agent)
         contact.message_count = len(transcript.messages)
         contact.media_type = "application/json"
-        objects = self._store_chat(contact_id, raw, transcript)
-        contact.attachment_count = len(objects) - 2
-        contact.size_bytes = sum(o.size for o in objects)
-        identifiers: list[IdentifierInput] = []
-        for person in customer_participants(transcript)[:1]:
-            identifiers = _given(
-                (IdentifierKind.EMAIL, person.email),
-                (IdentifierKind.PHONE, person.phone),
-                (IdentifierKind.NAME, person.name),
-            )
         details = {
             "source": transcript.source,
             "external_id": transcript.external_id,
@@ -243,56 +241,45 @@ class IngestService:
                 }
                 for p in transcript.participants
             ],
-            "attachments": _chat_attachments(transcript),
+            "attachments": chat_attachments(transcript),
         }
-        ticket = envelope.ticket or transcript.ticket_ref
-        return self._record(contact, objects, identifiers, ticket, details)
+        objects: list[ContentObject] = []
 
-    def _store_chat(
-        self, contact_id: uuid.UUID, raw: bytes, transcript: Transcript
-    ) -> list[ContentObject]:
-        limit = self.runtime.settings.max_message_bytes
-        written: list[ContentObject] = []
-        try:
-            for role, data in (
-                (ObjectRole.ORIGINAL, raw),
-                (ObjectRole.TRANSCRIPT, transcript_to_json(transcript)),
-            ):
-                written.append(
-                    write_object(
-                        self.runtime,
-                        contact_id=contact_id,
-                        role=role,
-                        media_type="application/json",
-                        chunks=[data],
-                        limit=limit,
-                    )
-                )
+        def store_and_record() -> Ingested:
+            limit = self.runtime.settings.max_message_bytes
+            pieces = [
+                (ObjectRole.ORIGINAL, "application/json", raw, 0),
+                (ObjectRole.TRANSCRIPT, "application/json", transcript_to_json(transcript), 0),
+            ]
             position = 0
             for message in transcript.messages:
                 for attachment in message.attachments:
                     position += 1
-                    if attachment.data is None:
-                        continue
-                    written.append(
-                        write_object(
-                            self.runtime,
-                            contact_id=contact_id,
-                            role=ObjectRole.ATTACHMENT,
-                            media_type=attachment.media_type,
-                            chunks=[attachment.data],
-                            limit=limit,
-                            position=position,
-                        )
+                    if attachment.data is not None:
+                        role, media = ObjectRole.ATTACHMENT, attachment.media_type
+                        pieces.append((role, media, attachment.data, position))
+            for role, media_type, data, at in pieces:
+                objects.append(
+                    write_object(
+                        self.runtime,
+                        contact_id=contact_id,
+                        role=role,
+                        media_type=media_type,
+                        chunks=[data],
+                        limit=limit,
+                        position=at,
                     )
-        except Exception:
-            discard(self.runtime, written)
-            raise
-        return written
+                )
+            contact.attachment_count = len(objects) - 2
+            contact.size_bytes = sum(o.size for o in objects)
+            return self._record(contact, objects, identifiers, ticket, details)
+
+        return self._or_discard(objects, store_and_record)
 
     # --- shared steps -------------------------------------------------------------------
 
-    def _check_envelope(self, envelope: Envelope) -> None:
+    def _check_envelope(self, envelope: Envelope) -> datetime:
+        """Refuse a bad envelope before any byte is stored; the contact's start time."""
         if envelope.idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(
             envelope.idempotency_key
         ):
@@ -305,8 +292,9 @@ class IngestService:
             raise InvalidInput("agent: 1-128 printable characters", field="agent")
         if envelope.external_id is not None and not 0 < len(envelope.external_id) <= 512:
             raise InvalidInput("external_id: 1-512 characters", field="external_id")
-        if envelope.started_at is not None and envelope.started_at.tzinfo is None:
-            raise InvalidInput("started_at: needs a time zone offset", field="started_at")
+        if envelope.started_at is None:
+            return self.runtime.clock.now()
+        return checked_moment(envelope.started_at, "started_at")
 
     def _check_message_size(self, size: int) -> None:
         limit = self.runtime.settings.max_message_bytes
@@ -321,29 +309,49 @@ class IngestService:
         except InvalidInput as error:
             raise InvalidInput(error.detail.replace("phone", field, 1), field=field) from None
 
-    def _usable_address(self, address: Address | None) -> list[IdentifierInput]:
+    def _checked(self, identifiers: Identified) -> Identified:
+        """Each identifier normalised now, so a bad one is refused naming its request field."""
+        for identifier, field in identifiers:
+            try:
+                self.customers.clean(identifier)
+            except InvalidInput as error:
+                raise InvalidInput(f"{field}: {error.detail}", field=field) from None
+        return identifiers
+
+    def _usable_address(self, party: Address | None) -> Identified:
         """Identifiers of an e-mail party; a malformed address is archived, just not linked."""
-        if address is None:
+        if party is None:
             return []
         usable = []
-        for given in _given(
-            (IdentifierKind.EMAIL, address.email), (IdentifierKind.NAME, address.name)
+        for identifier, field in given(
+            (IdentifierKind.EMAIL, party.email, "email"), (IdentifierKind.NAME, party.name, "name")
         ):
             try:
-                self.customers.clean(given)
+                self.customers.clean(identifier)
             except InvalidInput:
                 continue
-            usable.append(given)
-        return usable if any(g.kind is IdentifierKind.EMAIL for g in usable) else []
+            usable.append((identifier, field))
+        return usable if any(i.kind is IdentifierKind.EMAIL for i, _ in usable) else []
 
-    def _external_key(self, channel: Channel, natural: str | None) -> str | None:
-        """A keyed hash of the natural id: equal ids meet, the id itself is not stored."""
-        if not natural:
-            return None
-        digest = blind_index(self.runtime.keys.blind_index_key, f"contact:{channel}", natural)
-        return f"{channel}:{digest.hex()}"
+    def _hash(self, purpose: str, value: str) -> str:
+        """A keyed hash: equal values meet, the value itself is never stored."""
+        return blind_index(self.runtime.keys.blind_index_key, purpose, value).hex()
 
-    def _existing(self, idempotency_key: str | None, external_key: str | None) -> Contact | None:
+    def _keys(
+        self, channel: Channel, envelope: Envelope, natural: str | None, request: str
+    ) -> tuple[str | None, str | None, str]:
+        """(idempotency key, natural key, request fingerprint) as stored."""
+        idempotency = (
+            f"{channel}:{self._hash('idempotency-key', envelope.idempotency_key)}"
+            if envelope.idempotency_key
+            else None
+        )
+        external = f"{channel}:{self._hash(f'contact:{channel}', natural)}" if natural else None
+        return idempotency, external, self._hash("request", request)
+
+    def _existing(
+        self, idempotency_key: str | None, external_key: str | None, fingerprint: str
+    ) -> Contact | None:
         conditions = []
         if idempotency_key is not None:
             conditions.append(Contact.idempotency_key == idempotency_key)
@@ -351,38 +359,61 @@ class IngestService:
             conditions.append(Contact.external_key == external_key)
         if not conditions:
             return None
-        return self.session.scalars(select(Contact).where(or_(*conditions)).limit(1)).first()
+        found = self.session.scalars(select(Contact).where(or_(*conditions)).limit(1)).first()
+        if (
+            found is not None
+            and idempotency_key is not None
+            and found.idempotency_key == idempotency_key
+            and found.request_fingerprint != fingerprint
+        ):
+            raise Conflict(
+                "this Idempotency-Key was already used for a different request; "
+                "use a new key for new content"
+            )
+        return found
 
     def _new_contact(
         self,
         contact_id: uuid.UUID,
         channel: Channel,
         envelope: Envelope,
-        external_key: str | None,
+        keys: tuple[str | None, str | None, str],
         started_at: datetime,
     ) -> Contact:
+        idempotency_key, external_key, fingerprint = keys
         return Contact(
             id=contact_id,
             channel=channel,
             direction=envelope.direction,
-            started_at=started_at.astimezone(UTC),
+            started_at=checked_moment(started_at, "started_at"),
             agent=envelope.agent,
             external_key=external_key,
-            idempotency_key=envelope.idempotency_key,
+            idempotency_key=idempotency_key,
+            request_fingerprint=fingerprint,
             source=envelope.source,
             created_at=self.runtime.clock.now(),
         )
+
+    def _or_discard(self, objects: list[ContentObject], work: Callable[[], Ingested]) -> Ingested:
+        """Run the steps after the first write; on any failure the written objects go again."""
+        try:
+            return work()
+        except BaseException:
+            self.session.rollback()
+            discard(self.runtime, objects)
+            raise
 
     def _record(
         self,
         contact: Contact,
         objects: list[ContentObject],
-        identifiers: list[IdentifierInput],
+        identifiers: Identified,
         ticket_ref: str | None,
         details: dict[str, Any],
     ) -> Ingested:
         try:
-            customer = self.customers.find_or_create(identifiers) if identifiers else None
+            wanted = [identifier for identifier, _ in identifiers]
+            customer = self.customers.find_or_create(wanted) if wanted else None
             contact.customer_id = customer.id if customer else None
             if ticket_ref:
                 ticket = self.tickets.find_or_create(ticket_ref, customer_id=contact.customer_id)
@@ -397,76 +428,10 @@ class IngestService:
             # Another request stored the same contact between our check and our commit.
             self.session.rollback()
             discard(self.runtime, objects)
-            existing = self._existing(contact.idempotency_key, contact.external_key)
+            existing = self._existing(
+                contact.idempotency_key, contact.external_key, contact.request_fingerprint or ""
+            )
             if existing is None:
                 raise
             return Ingested(existing, created=False)
-        except BaseException:
-            self.session.rollback()
-            discard(self.runtime, objects)
-            raise
         return Ingested(contact, created=True)
-
-
-def _peek(chunks: Iterator[bytes], size: int) -> tuple[bytes, Iterator[bytes]]:
-    """The first `size` bytes of a stream, and the whole stream again."""
-    head = b""
-    taken: list[bytes] = []
-    for chunk in chunks:
-        taken.append(chunk)
-        head += chunk[: size - len(head)]
-        if len(head) >= size:
-            break
-
-    def again() -> Iterator[bytes]:
-        yield from taken
-        yield from chunks
-
-    return head, again()
-
-
-def _given(*pairs: tuple[IdentifierKind, str | None]) -> list[IdentifierInput]:
-    return [IdentifierInput(kind, raw) for kind, raw in pairs if raw]
-
-
-def _first(addresses: tuple[Address, ...]) -> Address | None:
-    return addresses[0] if addresses else None
-
-
-def _address(address: Address | None) -> dict[str, str | None] | None:
-    return None if address is None else {"name": address.name, "email": address.email}
-
-
-def _clean_agent(agent: str | None) -> str | None:
-    if agent is None:
-        return None
-    agent = agent.strip()[:128]
-    return agent if agent and AGENT.fullmatch(agent) else None
-
-
-def _safe_filename(name: str | None) -> str | None:
-    if not name:
-        return None
-    base = re.split(r"[\\/]", name)[-1]
-    base = "".join(ch for ch in base if ch.isprintable())[:255]
-    return base or None
-
-
-def _chat_attachments(transcript: Transcript) -> list[dict[str, Any]]:
-    found = []
-    position = 0
-    for message in transcript.messages:
-        for attachment in message.attachments:
-            position += 1
-            found.append(
-                {
-                    "position": position,
-                    "message": message.id,
-                    "filename": attachment.filename,
-                    "media_type": attachment.media_type,
-                    "size": attachment.size,
-                    "url": attachment.url,
-                    "stored": attachment.data is not None,
-                }
-            )
-    return found

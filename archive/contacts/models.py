@@ -64,7 +64,10 @@ class Contact(WrappedKeyMixin, Base):
     # HMAC of the channel's natural key (Message-ID, chat id, call id): duplicates are found
     # without storing identifiers that may be personal.
     external_key: Mapped[str | None] = mapped_column(String(96), unique=True)
+    # The client's Idempotency-Key, keyed-hashed and scoped to the channel, and a keyed hash of
+    # the request it came with: a retry matches both, a reused key with other content does not.
     idempotency_key: Mapped[str | None] = mapped_column(String(96), unique=True)
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(32))
     size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     duration_seconds: Mapped[float | None] = mapped_column(Float)

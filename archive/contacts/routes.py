@@ -180,9 +180,11 @@ class ContactController(Controller):
         contact = service.get(contact_id)
         filename = _original_name(contact, service.details(contact))
         inline = contact.channel == Channel.CALL and not download
-        return stream_object(
+        response = stream_object(
             request, runtime, service.original(contact), filename=filename, inline=inline
         )
+        session.rollback()  # the stream needs no database: hold no transaction while it runs
+        return response
 
     @get(
         "/{contact_id:uuid}/email",
@@ -248,7 +250,9 @@ class ContactController(Controller):
         contact = service.get(contact_id)
         obj = service.chat_attachment(contact, position)
         names = {a["position"]: a["filename"] for a in service.details(contact)["attachments"]}
-        return stream_object(request, runtime, obj, filename=names.get(position), inline=False)
+        response = stream_object(request, runtime, obj, filename=names.get(position), inline=False)
+        session.rollback()  # the stream needs no database: hold no transaction while it runs
+        return response
 
 
 def _original_name(contact: Contact, details: dict[str, Any]) -> str:

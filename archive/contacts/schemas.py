@@ -63,6 +63,10 @@ class EmailOut:
 def contact_out(contact: Contact, ticket: str | None, details: dict[str, Any]) -> ContactOut:
     base = f"/api/v1/contacts/{contact.id}"
     links = {"self": base, "content": f"{base}/content"}
+    if contact.channel == "chat":
+        for attachment in details.get("attachments", []):
+            if attachment.get("stored"):
+                attachment["download"] = f"{base}/attachments/{attachment['position']}"
     if contact.channel == "email":
         links["email"] = f"{base}/email"
     if contact.channel == "chat":

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from archive.clock import checked_moment
 from archive.contacts.details import open_details
 from archive.contacts.email import AttachmentInfo, ParsedEmail, attachment_bytes, parse_email
 from archive.contacts.models import Channel, Contact, ContactState, ContentObject, ObjectRole
@@ -46,8 +47,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         started, contact_id = json.loads(base64.urlsafe_b64decode(padded))
-        return datetime.fromisoformat(started), uuid.UUID(contact_id)
-    except (ValueError, TypeError) as error:
+        return checked_moment(datetime.fromisoformat(started), "cursor"), uuid.UUID(contact_id)
+    except (ValueError, TypeError, RecursionError, InvalidInput) as error:
         raise InvalidInput("cursor: not a cursor this API returned", field="cursor") from error
 
 
@@ -75,9 +76,9 @@ class ContactService:
         if where.channel is not None:
             query = query.where(Contact.channel == where.channel)
         if where.since is not None:
-            query = query.where(Contact.started_at >= where.since)
+            query = query.where(Contact.started_at >= checked_moment(where.since, "since"))
         if where.until is not None:
-            query = query.where(Contact.started_at < where.until)
+            query = query.where(Contact.started_at < checked_moment(where.until, "until"))
         if where.ticket is not None:
             query = query.join(Ticket, Ticket.id == Contact.ticket_id).where(
                 Ticket.external_ref == where.ticket

@@ -98,9 +98,6 @@ class CustomerController(Controller):
             wanted = Channel(channel) if channel is not None else None
         except ValueError:
             raise InvalidInput("channel: must be chat, email or call", field="channel") from None
-        for name, value in (("since", since), ("until", until)):
-            if value is not None and value.tzinfo is None:
-                raise InvalidInput(f"{name}: needs a time zone offset", field=name)
         service = ContactService(session, runtime)
         page = service.timeline(
             customer_id,

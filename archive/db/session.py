@@ -9,21 +9,42 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, reading: bool = False, **kwargs: Any) -> Engine:
+    """An engine; `reading` ones are for transactions that never write (SQLite: no write lock)."""
+    # SQL parameters can be personal data (agent names, keys): never in error messages or logs.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin_read if reading else _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # Foreign keys are off by default in SQLite; WAL lets the API read while a worker writes.
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # The sqlite3 module opens transactions on its own and treats a leading SAVEPOINT as the
+    # transaction itself, so releasing a savepoint would commit for good. SQLAlchemy is given
+    # the whole job instead (its documented recipe): no implicit BEGIN, an explicit one below.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    # Foreign keys are off by default in SQLite; WAL lets the API read while a worker writes.
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # IMMEDIATE takes the write lock at the start. A deferred transaction that has read and
+    # then writes fails at once ("database is locked") when another connection committed in
+    # between; waiting for the lock up front (busy_timeout) is the only reliable order.
+    # Transactions are kept short for it: nothing holds one while streaming content.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_begin_read(connection: Any) -> None:
+    # A snapshot of what is committed, taken without waiting for writers (WAL).
+    connection.exec_driver_sql("BEGIN DEFERRED")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from litestar import Controller, get, post
+from litestar import Controller, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from archive.access.guards import requires
@@ -26,6 +26,13 @@ class TicketIn:
     status: str = TicketStatus.OPEN.value
     customer_id: uuid.UUID | None = None
     opened_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TicketChange:
+    subject: str | None = None
+    category: str | None = None
+    status: str | None = None
 
 
 class TicketController(Controller):
@@ -66,3 +73,21 @@ class TicketController(Controller):
     ) -> TicketView:
         service = TicketService(session, runtime)
         return service.view(service.get(ticket_id))
+
+    @patch("/{ticket_id:uuid}", opt=requires(Permission.TICKETS_WRITE), sync_to_thread=True)
+    def change(
+        self,
+        ticket_id: FromPath[uuid.UUID],
+        data: JSONBody[TicketChange],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> TicketView:
+        service = TicketService(session, runtime)
+        ticket = service.update(
+            service.get(ticket_id),
+            subject=data.subject,
+            category=data.category,
+            status=data.status,
+        )
+        session.commit()
+        return service.view(ticket)

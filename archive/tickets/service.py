@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from archive.clock import checked_moment
 from archive.crypto.fields import decrypt_field, encrypt_field
 from archive.errors import Conflict, InvalidInput, NotFound
 from archive.keys.rows import issue_key, open_key
@@ -21,6 +22,7 @@ from archive.tickets.models import Ticket, TicketCategory, TicketStatus
 # and never a place for personal data, so they are kept in plain text for lookup.
 REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:#/-]{0,127}")
 MAX_SUBJECT = 998  # the longest line RFC 5322 allows; longer subjects are not real
+CLOSING = (TicketStatus.SOLVED, TicketStatus.CLOSED)
 
 
 @dataclass(frozen=True)
@@ -95,18 +97,43 @@ class TicketService:
             category=_category(category),
             status=_status(status),
             customer_id=customer_id,
-            opened_at=opened_at or now,
+            opened_at=checked_moment(opened_at, "opened_at") if opened_at else now,
             created_at=now,
             updated_at=now,
         )
         data_key = issue_key(ticket, self.runtime.keys.keyring)
         if subject:
             ticket.subject_ciphertext = encrypt_field(data_key, subject, ticket.key_context)
+        if ticket.status in CLOSING:
+            ticket.closed_at = now
         try:
             with self.session.begin_nested():
                 self.session.add(ticket)
         except IntegrityError:
             raise Conflict(f"ticket {ref} already exists") from None
+        return ticket
+
+    def update(
+        self,
+        ticket: Ticket,
+        *,
+        subject: str | None = None,
+        category: str | None = None,
+        status: str | None = None,
+    ) -> Ticket:
+        """Change what was given; a ticket that is solved or closed gets its closing time."""
+        now = self.runtime.clock.now()
+        if subject is not None:
+            if not isinstance(subject, str) or len(subject) > MAX_SUBJECT:
+                raise InvalidInput(f"subject: at most {MAX_SUBJECT} characters", field="subject")
+            data_key = open_key(ticket, self.runtime.keys.keyring)
+            ticket.subject_ciphertext = encrypt_field(data_key, subject, ticket.key_context)
+        if category is not None:
+            ticket.category = _category(category)
+        if status is not None:
+            ticket.status = _status(status)
+            ticket.closed_at = (ticket.closed_at or now) if ticket.status in CLOSING else None
+        ticket.updated_at = now
         return ticket
 
     def find_or_create(self, reference: str, *, customer_id: uuid.UUID | None) -> Ticket:

@@ -118,3 +118,50 @@ def test_contradictory_settings_give_one_clear_line(env: dict[str, str]) -> None
     assert result.exit_code == 2
     assert "ARCHIVE_STORE=s3 needs ARCHIVE_S3_ENDPOINT" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_bad_sidecar_fails_its_file_and_the_rest_goes_on(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    run(env, "init")
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    shutil.copy(MEDIA / "speech.mp3", folder / "a.mp3")
+    (folder / "a.mp3.meta.json").write_text(json.dumps({"agent": 5}))
+    shutil.copy(MEDIA / "speech.flac", folder / "b.flac")
+    (folder / "b.flac.meta.json").write_text(
+        json.dumps({"started_at": "9999-12-31T23:59:59-01:00"})
+    )
+    shutil.copy(MEDIA / "speech.opus", folder / "c.opus")
+    result = run(env, "ingest", str(folder))
+    assert result.exit_code == 1
+    assert "stored 1, already archived 0, failed 2" in result.output
+    assert "agent must be a string" in result.output
+    assert "Traceback" not in result.output
+    assert run(env, "check").exit_code == 0  # nothing orphaned by the failures
+
+
+def test_an_unusable_database_url_is_one_line_without_the_password(
+    env: dict[str, str],
+) -> None:
+    run(env, "init")
+    bad = {**env, "ARCHIVE_DATABASE_URL": "postgresql+psycopg://u:s3cret@127.0.0.1:1/none"}
+    result = CliRunner().invoke(cli, ["db", "upgrade"], env=bad)
+    assert result.exit_code == 2
+    assert "the database cannot be used" in result.output
+    assert "s3cret" not in result.output
+    assert "Traceback" not in result.output
+    garbage = CliRunner().invoke(
+        cli, ["db", "upgrade"], env={**env, "ARCHIVE_DATABASE_URL": "nonsense://x:s3cret@"}
+    )
+    assert garbage.exit_code == 2
+    assert "s3cret" not in garbage.output
+
+
+def test_keys_env_prints_one_quoted_line(env: dict[str, str]) -> None:
+    run(env, "init")
+    line = run(env, "keys", "env").output.strip()
+    assert line.startswith("ARCHIVE_KEYS='{")
+    assert line.endswith("}'")
+    assert "\n" not in line
+    assert json.loads(line.split("=", 1)[1].strip("'"))["format"]

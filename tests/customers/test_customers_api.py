@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from datetime import datetime
@@ -297,3 +298,33 @@ def test_bad_timeline_parameters_are_refused(
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["field"] == field
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        '["2026-01-01T00:00:00", "5f0c1d2e-0000-4000-8000-000000000000"]',
+        '["9999-12-31T23:59:59-01:00", "5f0c1d2e-0000-4000-8000-000000000000"]',
+        "[" * 5000,
+    ],
+)
+def test_forged_cursors_are_refused(client: TestClient[Any], forged: str) -> None:
+    customer = client.post("/api/v1/contacts/emails", content=_plain_mail()).json()["contact"][
+        "customer_id"
+    ]
+    cursor = base64.urlsafe_b64encode(forged.encode()).decode().rstrip("=")
+    response = client.get(f"/api/v1/customers/{customer}/contacts", params={"cursor": cursor})
+    assert response.status_code == 422
+    assert response.json()["field"] == "cursor"
+    edge = client.get(
+        f"/api/v1/customers/{customer}/contacts", params={"since": "9999-12-31T23:59:59-01:00"}
+    )
+    assert edge.status_code == 422
+    assert edge.json()["field"] == "since"
+
+
+def _plain_mail() -> bytes:
+    return (
+        b"From: Aino Virtanen <aino.virtanen@example.fi>\r\nTo: service@example-company.fi\r\n"
+        b"Subject: hei\r\nMessage-ID: <cursor-test@example.fi>\r\n\r\nhei\r\n"
+    )

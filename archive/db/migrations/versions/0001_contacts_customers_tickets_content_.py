@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 01:54:14.925344
+Create Date: 2026-11-22 02:38:27.250287
 """
 
 from collections.abc import Sequence
@@ -78,6 +78,7 @@ def upgrade() -> None:
     sa.Column('expires_at', archive.db.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('external_key', sa.String(length=96), nullable=True),
     sa.Column('idempotency_key', sa.String(length=96), nullable=True),
+    sa.Column('request_fingerprint', sa.String(length=64), nullable=True),
     sa.Column('source', sa.String(length=32), nullable=False),
     sa.Column('size_bytes', sa.BigInteger(), nullable=False),
     sa.Column('duration_seconds', sa.Float(), nullable=True),
