@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +29,42 @@ class Runtime:
     store: ObjectStore
     keys: KeyMaterial
     clock: Clock
+    # When keys come from a file, rotation rewrites it; a running process picks up the new
+    # key-encryption key by itself (see refresh_keys) instead of failing until restarted.
+    key_file: Path | None = None
+    _key_stamp: tuple[int, int] | None = None
+    reader: sessionmaker[Session] | None = None
+
+    def refresh_keys(self) -> None:
+        """Reload the key file if it changed since it was read (one stat call otherwise)."""
+        if self.key_file is None:
+            return
+        try:
+            found = self.key_file.stat()
+        except OSError:
+            return  # keep the keys in memory; the next call tries again
+        stamp = (found.st_mtime_ns, found.st_size)
+        if stamp != self._key_stamp:
+            self.keys = load_key_material(key_file=self.key_file, env_json=None)
+            self._key_stamp = stamp
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reading only what is committed, never waiting for a writer."""
+        if self.reader is None:
+            url = self.engine.url.render_as_string(hide_password=False)
+            engine = (
+                self.engine
+                if self.engine.dialect.name != "sqlite"
+                else make_engine(url, reading=True)
+            )
+            self.reader = make_sessionmaker(engine)
+        session = self.reader()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -40,6 +77,8 @@ class Runtime:
             session.close()
 
     def close(self) -> None:
+        if self.reader is not None and self.reader.kw["bind"] is not self.engine:
+            self.reader.kw["bind"].dispose()
         self.engine.dispose()
 
 
@@ -65,16 +104,18 @@ def build_runtime(
 ) -> Runtime:
     """Connect everything the settings name. Nothing is created here: keys must already exist."""
     if settings.is_embedded:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    key_material = keys or load_key_material(
-        key_file=settings.resolved_key_file, env_json=settings.keys_json
-    )
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key_file = None if keys or settings.keys_json else settings.resolved_key_file
+    key_material = keys or load_key_material(key_file=key_file, env_json=settings.keys_json)
     engine = make_engine(settings.resolved_database_url)
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
         store=store or store_from_settings(settings),
         keys=key_material,
         clock=clock or SystemClock(),
+        key_file=key_file,
     )
+    runtime.refresh_keys()  # records the file's stamp
+    return runtime

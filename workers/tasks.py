@@ -18,6 +18,7 @@ def worker_runtime() -> Runtime:
     global _runtime  # noqa: PLW0603 - a per-process cache is the point
     if _runtime is None:
         _runtime = build_runtime(Settings.from_env())
+    _runtime.refresh_keys()
     return _runtime
 
 

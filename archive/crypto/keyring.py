@@ -107,10 +107,24 @@ class KeyMaterial:
         return json.dumps(document, indent=2) + "\n"
 
 
+# Secrets for jobs other than wrapping data keys, each its own: the accounts' (TOTP secrets,
+# login-attempt keys) and the audit trail's checkpoint signatures.
+PURPOSE_KEYS = ("account_key", "audit_key")
+
+
 def generate_key_material() -> KeyMaterial:
-    """Fresh key material: one KEK and a blind-index key."""
+    """Fresh key material: one KEK, a blind-index key, and one key for each other purpose."""
     kek_id = _new_kek_id({})
-    return KeyMaterial(Keyring({kek_id: new_data_key()}, kek_id), new_data_key())
+    material = KeyMaterial(Keyring({kek_id: new_data_key()}, kek_id), new_data_key())
+    return with_purpose_keys(material)
+
+
+def with_purpose_keys(material: KeyMaterial) -> KeyMaterial:
+    """The same material, with a fresh random key added for each purpose it lacks."""
+    missing = {name: _encode(new_data_key()) for name in PURPOSE_KEYS if name not in material.extra}
+    if not missing:
+        return material
+    return KeyMaterial(material.keyring, material.blind_index_key, {**material.extra, **missing})
 
 
 def load_key_material(*, key_file: Path | None, env_json: str | None) -> KeyMaterial:

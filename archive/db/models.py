@@ -1,16 +1,24 @@
 """Imports every domain's models so the metadata (and Alembic) sees all tables."""
 
+from archive.accounts.models import AccessToken, LoginAttempt, User, UserRole
+from archive.audit.models import AuditCheckpoint, AuditRecord
 from archive.contacts.models import Contact, ContentObject
 from archive.customers.models import Customer, CustomerIdentifier, NameToken
 from archive.db.base import Base
 from archive.tickets.models import Ticket
 
 __all__ = [
+    "AccessToken",
+    "AuditCheckpoint",
+    "AuditRecord",
     "Base",
     "Contact",
     "ContentObject",
     "Customer",
     "CustomerIdentifier",
+    "LoginAttempt",
     "NameToken",
     "Ticket",
+    "User",
+    "UserRole",
 ]

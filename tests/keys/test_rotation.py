@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from helpers import count, ingest_call, ingest_email, stored_bytes
@@ -10,12 +11,19 @@ from helpers import count, ingest_call, ingest_email, stored_bytes
 from archive.contacts.models import ContentObject
 from archive.contacts.objects import read_bytes
 from archive.contacts.service import ContactService
-from archive.crypto.keyring import KeyMaterial, Keyring
+from archive.crypto.keyring import (
+    KeyMaterial,
+    Keyring,
+    generate_key_material,
+    write_key_file,
+)
 from archive.customers.models import Customer
 from archive.customers.service import CustomerService
+from archive.db.migrate import upgrade
 from archive.errors import KeyUnavailable
 from archive.keys.rotation import count_by_kek, rewrap_all
-from archive.runtime import Runtime
+from archive.runtime import Runtime, build_runtime
+from archive.settings import Settings
 
 
 def only_active(material: KeyMaterial) -> KeyMaterial:
@@ -84,3 +92,25 @@ def test_a_keyring_without_the_wrapping_kek_cannot_open_anything(runtime: Runtim
         contacts = ContactService(session, stranger)
         with pytest.raises(KeyUnavailable):
             read_bytes(stranger, contacts.original(contacts.get(contact.id)))
+
+
+def test_a_running_process_picks_up_a_rotated_key_file(tmp_path: Path) -> None:
+    """Rotation rewrites the key file; the API and workers notice and use the new KEK."""
+    settings = Settings(data_dir=tmp_path / "data")
+    settings.data_dir.mkdir()
+    write_key_file(settings.resolved_key_file, generate_key_material())
+    runtime = build_runtime(settings)
+    upgrade(runtime.engine)
+    contact = ingest_call(runtime).contact
+    first_kek = runtime.keys.keyring.active_id
+
+    rotated = runtime.keys.with_new_kek()
+    write_key_file(settings.resolved_key_file, rotated, overwrite=True)
+    rewrap_all(replace(runtime, keys=rotated))  # what `archive keys rotate` does elsewhere
+
+    runtime.refresh_keys()
+    assert runtime.keys.keyring.active_id == rotated.keyring.active_id != first_kek
+    with runtime.session() as session:
+        contacts = ContactService(session, runtime)
+        assert read_bytes(runtime, contacts.original(contacts.get(contact.id)))
+    runtime.close()

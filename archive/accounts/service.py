@@ -1,0 +1,282 @@
+"""Accounts: add, disable and change users; log in; issue, check and revoke bearer tokens."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from archive.accounts import limits, passwords, purpose_key, tokens
+from archive.accounts import totp as totp_module
+from archive.accounts.errors import LoginFailed, TooManyAttempts
+from archive.accounts.models import (
+    USERNAME,
+    AccessToken,
+    Role,
+    TokenKind,
+    User,
+    UserRole,
+    clean_display_name,
+    clean_roles,
+    clean_username,
+)
+from archive.accounts.tokens import Principal, principal
+from archive.errors import Conflict, InvalidInput, NotFound
+from archive.runtime import Runtime
+
+__all__ = ["AccountService", "Principal"]
+
+
+class AccountService:
+    def __init__(self, session: Session, runtime: Runtime) -> None:
+        self.session = session
+        self.runtime = runtime
+        self._totp_key = purpose_key(runtime.keys, "totp-secrets")
+        self._attempt_key = purpose_key(runtime.keys, "login-attempts")
+
+    # --- users ----------------------------------------------------------------------------
+
+    def add_user(
+        self,
+        username: str,
+        *,
+        roles: Iterable[Role],
+        password: str | None,
+        display_name: str | None = None,
+        totp: bool = False,
+        created_by: str | None = None,
+    ) -> tuple[User, str | None]:
+        """A new user; with `totp`, their second factor is active at once and its URI returned.
+
+        A user without a password is a service account that can only use API tokens.
+        """
+        name = clean_username(username)
+        now = self.runtime.clock.now()
+        user = User(
+            id=uuid.uuid4(),
+            username=name,
+            display_name=clean_display_name(display_name),
+            failed_logins=0,
+            created_at=now,
+            created_by=created_by,
+            role_rows=[UserRole(role=role.value) for role in sorted(clean_roles(roles))],
+        )
+        if password is not None:
+            user.password_hash = passwords.hash_password(passwords.check_password(password, name))
+            user.password_changed_at = now
+        uri = None
+        if totp:
+            secret = totp_module.new_secret()
+            user.totp_secret_ciphertext = totp_module.seal_secret(self._totp_key, user.id, secret)
+            uri = totp_module.provisioning_uri(secret, name)
+        if self._find(name) is not None:
+            raise Conflict(f"user {name} already exists")
+        try:
+            with self.session.begin_nested():
+                self.session.add(user)
+        except IntegrityError:
+            raise Conflict(f"user {name} already exists") from None
+        return user, uri
+
+    def list_users(self) -> list[User]:
+        return list(self.session.scalars(select(User).order_by(User.username)))
+
+    def get(self, username: str) -> User:
+        user = self._find(username)
+        if user is None:
+            raise NotFound(f"no user {username}")
+        return user
+
+    def disable(self, username: str) -> User:
+        """Disable the user and revoke every token they hold, so none works from now on."""
+        user = self.get(username)
+        now = self.runtime.clock.now()
+        if user.disabled_at is None:
+            user.disabled_at = now
+        tokens.revoke_all(self.session, user.id, now, kinds=(TokenKind.SESSION, TokenKind.API))
+        return user
+
+    def enable(self, username: str) -> User:
+        """Let the user log in again; tokens revoked while disabled stay revoked."""
+        user = self.get(username)
+        user.disabled_at = None
+        self.session.flush()
+        return user
+
+    def reset_password(self, username: str, new_password: str) -> User:
+        """Set a new password and end the user's sessions (API tokens stay valid)."""
+        user = self.get(username)
+        now = self.runtime.clock.now()
+        user.password_hash = passwords.hash_password(
+            passwords.check_password(new_password, user.username)
+        )
+        user.password_changed_at = now
+        tokens.revoke_all(self.session, user.id, now, kinds=(TokenKind.SESSION,))
+        return user
+
+    def set_roles(self, username: str, roles: Iterable[Role]) -> User:
+        """Replace the user's roles; tokens already issued carry the new roles at once."""
+        user = self.get(username)
+        wanted = clean_roles(roles)
+        user.role_rows = [row for row in user.role_rows if Role(row.role) in wanted]
+        for role in sorted(wanted - user.roles):
+            user.role_rows.append(UserRole(role=role.value))
+        self.session.flush()
+        return user
+
+    # --- second factor --------------------------------------------------------------------
+
+    def enrol_totp(self, username: str) -> str:
+        """A new TOTP secret's URI; it replaces any factor in use once `confirm_totp` succeeds."""
+        user = self.get(username)
+        secret = totp_module.new_secret()
+        user.totp_pending_ciphertext = totp_module.seal_secret(self._totp_key, user.id, secret)
+        self.session.flush()
+        return totp_module.provisioning_uri(secret, user.username)
+
+    def confirm_totp(self, username: str, code: str) -> None:
+        """Activate the enrolled secret, proven by a current code from it."""
+        user = self.get(username)
+        if user.totp_pending_ciphertext is None:
+            raise Conflict(f"user {user.username} has no second factor waiting for confirmation")
+        secret = totp_module.open_secret(self._totp_key, user.id, user.totp_pending_ciphertext)
+        step = totp_module.matching_step(secret, code, at=self.runtime.clock.now(), after=None)
+        if step is None:
+            raise InvalidInput("code: does not match the enrolled secret", field="code")
+        user.totp_secret_ciphertext = user.totp_pending_ciphertext
+        user.totp_pending_ciphertext = None
+        user.totp_last_step = step
+        self.session.flush()
+
+    # --- login ----------------------------------------------------------------------------
+
+    def login(
+        self,
+        username: str,
+        password: str,
+        *,
+        totp_code: str | None,
+        source_address: str,
+        require_mfa_for: frozenset[Role],
+    ) -> tuple[Principal, str]:
+        """Check a password (and a TOTP code) and open a session; returns it and its secret.
+
+        Raises TooManyAttempts before checking anything when the account or the address is
+        limited, LoginFailed for any wrong credential, SecondFactorRequired when the password
+        was right but a code is missing. Login commits the session, on success and on failure
+        alike: a failed attempt must count although the caller gets an error, and the returned
+        secret must already work. Call it on a session with nothing else pending.
+        """
+        now = self.runtime.clock.now()
+        name = username.strip().lower() if isinstance(username, str) else ""
+        key = limits.username_key(self._attempt_key, name)
+        address = limits.address_key(source_address)
+        for retry_after in (
+            limits.address_retry_after(self.session, address, now),
+            limits.account_retry_after(self.session, key, now),
+        ):
+            if retry_after is not None:
+                raise TooManyAttempts(
+                    "too many failed logins; try again later", retry_after=retry_after
+                )
+        user = self._find(name) if USERNAME.fullmatch(name) else None
+        given = password if isinstance(password, str) else ""
+        if user is None or user.password_hash is None or user.disabled:
+            passwords.spend_verification_time(given)
+            raise self._failed(key, address, now, user)
+        if not passwords.verify_password(user.password_hash, given):
+            raise self._failed(key, address, now, user)
+        mfa = totp_module.second_factor(
+            self.session, user, totp_code, key=self._totp_key, required_for=require_mfa_for, at=now
+        )
+        if mfa is None:
+            raise self._failed(key, address, now, user)
+        if passwords.needs_rehash(user.password_hash):
+            user.password_hash = passwords.hash_password(given)
+        user.failed_logins = 0
+        user.locked_until = None
+        limits.record_attempt(self.session, key=key, address=address, at=now, succeeded=True)
+        token, secret = tokens.issue(
+            self.session,
+            user,
+            kind=TokenKind.SESSION,
+            name=None,
+            expires_at=now + tokens.SESSION_LIFETIME,
+            mfa=mfa,
+            now=now,
+        )
+        self.session.commit()
+        return principal(user, token), secret
+
+    def _failed(self, key: bytes, address: str, now: datetime, user: User | None) -> LoginFailed:
+        user_id = user.id if user is not None else None
+        limits.record_failure(self.session, key=key, address=address, at=now, user_id=user_id)
+        self.session.commit()
+        return LoginFailed("user name, password or code is wrong")
+
+    # --- tokens ---------------------------------------------------------------------------
+
+    def issue_api_token(
+        self, username: str, *, name: str, expires_at: datetime
+    ) -> tuple[AccessToken, str]:
+        """A long-lived token for an integration; its secret is returned here and never again."""
+        user = self.get(username)
+        now = self.runtime.clock.now()
+        if user.disabled:
+            raise Conflict(f"user {user.username} is disabled")
+        label = tokens.clean_name(name)
+        tokens.check_expiry(expires_at, now)
+        return tokens.issue(
+            self.session,
+            user,
+            kind=TokenKind.API,
+            name=label,
+            expires_at=expires_at,
+            mfa=False,
+            now=now,
+        )
+
+    def list_tokens(self, username: str) -> list[AccessToken]:
+        """The user's tokens that still work: neither revoked nor expired."""
+        return tokens.usable(self.session, self.get(username).id, self.runtime.clock.now())
+
+    def revoke_token(self, token_id: uuid.UUID) -> None:
+        token = self.session.get(AccessToken, token_id)
+        if token is None:
+            raise NotFound(f"no token {token_id}")
+        if token.revoked_at is None:
+            token.revoked_at = self.runtime.clock.now()
+        self.session.flush()
+
+    def logout(self, token_id: uuid.UUID) -> None:
+        """End a session (revoke the token the caller presented)."""
+        self.revoke_token(token_id)
+
+    def authenticate(self, secret: str) -> Principal | None:
+        """The principal behind a bearer secret; None when unknown, expired, revoked or disabled.
+
+        Roles and the disabled flag are read afresh on every call, so changes apply at once.
+        The lookup and the `last_used_at` write (at most once a minute per token) run in a
+        transaction of their own, so a request that only reads needs no commit. Call it before
+        the request's session reads anything: on SQLite a transaction that has read cannot
+        write after another has committed.
+        """
+        now = self.runtime.clock.now()
+        with self.runtime.session() as own:
+            token = tokens.find_valid(own, secret, now)
+            if token is None:
+                return None
+            if tokens.touch(own, token, now):
+                own.commit()
+            return principal(token.user, token)
+
+    def _find(self, username: object) -> User | None:
+        if not isinstance(username, str):
+            return None
+        return self.session.scalars(
+            select(User).where(User.username == username.strip().lower())
+        ).one_or_none()

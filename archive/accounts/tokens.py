@@ -1,0 +1,160 @@
+"""Bearer tokens: issued with a secret shown once, found by the secret's hash, revoked."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from archive.accounts.models import AccessToken, Role, TokenKind, User
+from archive.errors import InvalidInput
+
+SESSION_LIFETIME = timedelta(hours=8)
+# last_used_at is a hint for administrators; writing it on every request would turn each read
+# into a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+SECRET_BYTES = 32
+PREFIX_LENGTH = 8
+MAX_SECRET_LENGTH = 128
+MAX_NAME = 100
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the user behind a valid token, with the roles they hold right now."""
+
+    user_id: uuid.UUID
+    username: str
+    roles: frozenset[Role]
+    token_id: uuid.UUID
+    token_kind: str
+    mfa: bool  # whether the login behind this session passed a second factor
+
+
+def principal(user: User, token: AccessToken) -> Principal:
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        roles=user.roles,
+        token_id=token.id,
+        token_kind=token.kind,
+        mfa=token.mfa,
+    )
+
+
+def token_digest(secret: str) -> bytes:
+    # Token secrets are 32 random bytes, beyond guessing, so a fast hash suffices; passwords
+    # are guessable and get argon2id instead.
+    return hashlib.sha256(secret.encode()).digest()
+
+
+def clean_name(raw: object) -> str:
+    """An API token's name: what it is for ("telephony upload"), shown when tokens are listed."""
+    if not isinstance(raw, str) or not raw.strip() or len(raw.strip()) > MAX_NAME:
+        raise InvalidInput(f"name: 1-{MAX_NAME} characters", field="name")
+    return raw.strip()
+
+
+def check_expiry(expires_at: object, now: datetime) -> None:
+    if not isinstance(expires_at, datetime) or expires_at.tzinfo is None or expires_at <= now:
+        raise InvalidInput(
+            "expires_at: must be a timezone-aware time in the future", field="expires_at"
+        )
+
+
+def issue(
+    session: Session,
+    user: User,
+    *,
+    kind: TokenKind,
+    name: str | None,
+    expires_at: datetime,
+    mfa: bool,
+    now: datetime,
+) -> tuple[AccessToken, str]:
+    """A new token for `user` and its secret, which is stored nowhere."""
+    secret = secrets.token_urlsafe(SECRET_BYTES)
+    token = AccessToken(
+        id=uuid.uuid4(),
+        user_id=user.id,
+        kind=kind.value,
+        name=name,
+        token_hash=token_digest(secret),
+        prefix=secret[:PREFIX_LENGTH],
+        mfa=mfa,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    token.user = user
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def find_valid(session: Session, secret: object, now: datetime) -> AccessToken | None:
+    """The token of this secret, unless it is revoked or expired or its user is disabled."""
+    if not isinstance(secret, str) or not 0 < len(secret) <= MAX_SECRET_LENGTH:
+        return None
+    token = session.scalars(
+        select(AccessToken).where(AccessToken.token_hash == token_digest(secret))
+    ).one_or_none()
+    if token is None or token.revoked_at is not None or token.expires_at <= now:
+        return None
+    if token.user.disabled:
+        return None
+    return token
+
+
+def touch(session: Session, token: AccessToken, now: datetime) -> bool:
+    """Set last_used_at unless it was set less than a minute ago; True when it was written."""
+    if token.last_used_at is not None and token.last_used_at > now - LAST_USED_RESOLUTION:
+        return False
+    # Conditional, so replicas racing on the same token write it once.
+    session.execute(
+        update(AccessToken)
+        .where(
+            AccessToken.id == token.id,
+            or_(
+                AccessToken.last_used_at.is_(None),
+                AccessToken.last_used_at <= now - LAST_USED_RESOLUTION,
+            ),
+        )
+        .values(last_used_at=now)
+    )
+    return True
+
+
+def revoke_all(
+    session: Session, user_id: uuid.UUID, now: datetime, *, kinds: Iterable[TokenKind]
+) -> None:
+    session.execute(
+        update(AccessToken)
+        .where(
+            AccessToken.user_id == user_id,
+            AccessToken.kind.in_([kind.value for kind in kinds]),
+            AccessToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    session.flush()
+
+
+def usable(session: Session, user_id: uuid.UUID, now: datetime) -> list[AccessToken]:
+    """The user's tokens that still work: neither revoked nor expired."""
+    return list(
+        session.scalars(
+            select(AccessToken)
+            .where(
+                AccessToken.user_id == user_id,
+                AccessToken.revoked_at.is_(None),
+                AccessToken.expires_at > now,
+            )
+            .order_by(AccessToken.created_at, AccessToken.id)
+        )
+    )

@@ -1,0 +1,24 @@
+"""The tamper-evident audit trail: who did what to which ids, when, why, and whether allowed."""
+
+from archive.audit.actions import AuditAction, Outcome
+from archive.audit.chain import GENESIS, RecordFields, audit_key, audit_key_id, record_hash
+from archive.audit.models import AuditCheckpoint, AuditRecord
+from archive.audit.service import AuditLog, export_document
+from archive.audit.verify import CheckpointProblem, VerifyReport, verify
+
+__all__ = [
+    "GENESIS",
+    "AuditAction",
+    "AuditCheckpoint",
+    "AuditLog",
+    "AuditRecord",
+    "CheckpointProblem",
+    "Outcome",
+    "RecordFields",
+    "VerifyReport",
+    "audit_key",
+    "audit_key_id",
+    "export_document",
+    "record_hash",
+    "verify",
+]
