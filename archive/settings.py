@@ -125,6 +125,20 @@ class Settings:
             "Celery broker (`redis://…` or `amqp://…`). Unset: background jobs run in-process.",
         ),
     )
+    require_purpose: bool = field(
+        default=False,
+        metadata=_doc(
+            "ARCHIVE_REQUIRE_PURPOSE",
+            "Refuse to open content without a purpose (`X-Archive-Purpose`: the ticket or case).",
+        ),
+    )
+    require_mfa: bool = field(
+        default=False,
+        metadata=_doc(
+            "ARCHIVE_REQUIRE_MFA",
+            "Privacy officers and administrators must log in with a TOTP second factor.",
+        ),
+    )
     log_level: str = field(
         default="INFO",
         metadata=_doc("ARCHIVE_LOG_LEVEL", "Log level: DEBUG, INFO, WARNING, ERROR."),

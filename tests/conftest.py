@@ -15,12 +15,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from helpers import POSTGRES_ADMIN_URL
+from helpers import POSTGRES_ADMIN_URL, api_token, authorised
 from litestar.testing import TestClient
 from s3server import S3Endpoint, remove_bucket, s3_endpoint, unique_bucket
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from archive.accounts.models import Role
 from archive.api.app import create_app
 from archive.clock import FixedClock
 from archive.crypto.keyring import KeyMaterial, generate_key_material
@@ -126,7 +127,19 @@ def runtime(settings: Settings, keys: KeyMaterial) -> Iterator[Runtime]:
     built.close()
 
 
+# What most API tests act as: an agent who also runs the telephony upload. Access control has
+# tests of its own (tests/access) that try every role against every route.
+DEFAULT_ROLES = (Role.AGENT, Role.QUALITY, Role.INGEST)
+
+
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[TestClient]:  # type: ignore[type-arg]
+    secret = api_token(runtime, "test.agent", DEFAULT_ROLES)
+    with TestClient(app=create_app(runtime=runtime)) as test_client:
+        yield authorised(test_client, secret)
+
+
+@pytest.fixture
+def anonymous(runtime: Runtime) -> Iterator[TestClient]:  # type: ignore[type-arg]
     with TestClient(app=create_app(runtime=runtime)) as test_client:
         yield test_client

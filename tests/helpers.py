@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
+from litestar.testing import TestClient
 from sqlalchemy import func, select
 
+from archive.accounts.models import Role
+from archive.accounts.service import AccountService
 from archive.contacts.ingest import CallParties, Envelope, Ingested, IngestService
 from archive.contacts.models import Direction
 from archive.runtime import Runtime
@@ -62,3 +67,19 @@ def stored_bytes(runtime: Runtime) -> dict[str, bytes]:
     """Every object in the store, by key."""
     store = runtime.store
     return {info.key: b"".join(store.iter_chunks(info.key)) for info in store.list()}
+
+
+def api_token(runtime: Runtime, username: str, roles: Iterable[Role]) -> str:
+    """A personal account holding `roles`, and an API token of it, through the real services."""
+    with runtime.session() as session:
+        service = AccountService(session, runtime)
+        service.add_user(username, roles=list(roles), password=None)
+        expires = runtime.clock.now() + timedelta(days=1)
+        _token, secret = service.issue_api_token(username, name="tests", expires_at=expires)
+        session.commit()
+    return secret
+
+
+def authorised(client: TestClient[Any], secret: str) -> TestClient[Any]:
+    client.headers["Authorization"] = f"Bearer {secret}"
+    return client

@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import anyio.to_thread
 from litestar import Litestar
+from litestar.connection import ASGIConnection
+from litestar.exceptions import PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.routes import HTTPRoute
 
-from archive.access.permissions import Permission
+from archive.access.permissions import Permission, granting_role
+from archive.accounts.models import Role, TokenKind
+from archive.accounts.service import Principal
+from archive.audit import AuditAction, AuditLog, Outcome
 from archive.errors import ConfigurationError
+from archive.runtime import Runtime
+
+# With ARCHIVE_REQUIRE_MFA on, sessions of these roles must have passed a second factor.
+MFA_ROLES = frozenset({Role.PRIVACY, Role.ADMIN})
 
 PERMISSION_KEY = "permission"
 PUBLIC_KEY = "public"
+
+
+SCHEMA_PATH = "/schema"  # the OpenAPI document and its viewer: describes, never holds, data
+
+
+def is_public(path: str, opt: dict[str, Any]) -> bool:
+    return bool(opt.get(PUBLIC_KEY)) or path.startswith(SCHEMA_PATH)
 
 
 def requires(permission: Permission) -> dict[str, Any]:
@@ -33,11 +52,10 @@ def declared_permissions(app: Litestar) -> dict[tuple[str, str], Permission | No
         for handler in route.route_handlers:
             for method in sorted(handler.http_methods - {"OPTIONS"}):
                 # OPTIONS is Litestar's automatic preflight answer: it carries no data.
-                opt = handler.opt
-                if opt.get(PUBLIC_KEY) or route.path.startswith("/schema"):
+                if is_public(route.path, handler.opt):
                     table[(method, route.path)] = None
                     continue
-                permission = opt.get(PERMISSION_KEY)
+                permission = handler.opt.get(PERMISSION_KEY)
                 if not isinstance(permission, Permission):
                     raise ConfigurationError(
                         f"route {method} {route.path} declares no permission; every non-public "
@@ -45,3 +63,63 @@ def declared_permissions(app: Litestar) -> dict[tuple[str, str], Permission | No
                     )
                 table[(method, route.path)] = permission
     return table
+
+
+async def enforce_permission(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """The app's one guard: the caller's roles must grant the route's declared permission.
+
+    Fails closed: a route that declares nothing is refused. Every refusal is in the audit trail.
+    """
+    if is_public(connection.scope["path"], handler.opt):
+        return
+    permission = handler.opt.get(PERMISSION_KEY)
+    principal = connection.user
+    if not isinstance(permission, Permission) or not isinstance(principal, Principal):
+        raise PermissionDeniedException("this route is not open to anyone")
+    runtime: Runtime = connection.app.state.runtime
+    reason = None
+    if granting_role(principal.roles, permission) is None:
+        reason = f"your roles do not allow {permission}"
+    elif _needs_second_factor(runtime, principal):
+        reason = "your roles need a second factor: log in again with your one-time code"
+    if reason is None:
+        return
+    targets = [str(v) for v in connection.path_params.values() if isinstance(v, uuid.UUID)]
+    source = connection.client.host if connection.client else None
+    await anyio.to_thread.run_sync(
+        lambda: _record_denial(runtime, principal, permission, targets, source)
+    )
+    raise PermissionDeniedException(reason)
+
+
+def _needs_second_factor(runtime: Runtime, principal: Principal) -> bool:
+    return (
+        runtime.settings.require_mfa
+        and bool(principal.roles & MFA_ROLES)
+        and principal.token_kind == TokenKind.SESSION
+        and not principal.mfa
+    )
+
+
+def _record_denial(
+    runtime: Runtime,
+    principal: Principal,
+    permission: Permission,
+    targets: list[str],
+    source: str | None,
+) -> None:
+    # In a transaction of its own: the refused request's own work is rolled back, this is not.
+    with runtime.session() as session:
+        AuditLog(session, runtime).record(
+            actor=principal.username,
+            actor_id=principal.user_id,
+            role=None,
+            action=AuditAction.ACCESS_DENIED,
+            outcome=Outcome.DENIED,
+            target_type="permission",
+            target_ids=[str(permission), *targets],
+            source_address=source,
+        )
+        session.commit()

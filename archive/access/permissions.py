@@ -1,15 +1,61 @@
-"""Permissions as `scope:resource:action` strings; every route declares the one it needs."""
+"""Permissions as `scope:resource:action` strings, and the one table of what each role may do."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from types import MappingProxyType
+
+from archive.accounts.models import Role
 
 
 class Permission(StrEnum):
     CUSTOMERS_SEARCH = "customers:identity:search"
     CUSTOMERS_READ = "customers:identity:read"
+    CUSTOMERS_RESTRICT = "customers:restriction:write"
     CONTACTS_LIST = "contacts:metadata:read"
     CONTACTS_CONTENT_READ = "contacts:content:read"
     CONTACTS_CREATE = "contacts:content:create"
     TICKETS_READ = "tickets:record:read"
     TICKETS_WRITE = "tickets:record:write"
+    USERS_MANAGE = "accounts:users:manage"
+    TOKENS_MANAGE = "accounts:tokens:manage"
+    SELF = "accounts:self:manage"  # one's own session, password and second factor
+    AUDIT_READ = "audit:records:read"
+    AUDIT_SUBJECT_REPORT = "audit:subject:read"
+
+
+_FINDING = {
+    Permission.CUSTOMERS_SEARCH,
+    Permission.CUSTOMERS_READ,
+    Permission.CONTACTS_LIST,
+    Permission.CONTACTS_CONTENT_READ,
+    Permission.TICKETS_READ,
+    Permission.TICKETS_WRITE,
+}
+
+# The whole access policy. Administrators run the system but see no contact or identifier
+# (separation of duties); auditors read the trail only; ingest accounts write and never read.
+ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[Permission]] = MappingProxyType(
+    {
+        Role.AGENT: frozenset(_FINDING | {Permission.SELF}),
+        Role.QUALITY: frozenset(_FINDING | {Permission.SELF}),
+        Role.PRIVACY: frozenset(
+            _FINDING
+            | {Permission.CUSTOMERS_RESTRICT, Permission.AUDIT_SUBJECT_REPORT, Permission.SELF}
+        ),
+        Role.ADMIN: frozenset({Permission.USERS_MANAGE, Permission.TOKENS_MANAGE, Permission.SELF}),
+        Role.AUDITOR: frozenset({Permission.AUDIT_READ, Permission.SELF}),
+        Role.INGEST: frozenset({Permission.CONTACTS_CREATE}),
+    }
+)
+
+# Roles that see contacts of restricted customers (everyone else gets 404 for them).
+SEES_RESTRICTED = frozenset({Role.PRIVACY})
+
+
+def granting_role(roles: frozenset[Role], permission: Permission) -> Role | None:
+    """The role through which `roles` hold `permission` (recorded in the audit trail), if any."""
+    for role in sorted(roles):
+        if permission in ROLE_PERMISSIONS[role]:
+            return role
+    return None

@@ -9,13 +9,16 @@ from dataclasses import dataclass
 from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from sqlalchemy import text
 
 from archive import __version__
-from archive.access.guards import declared_permissions, public
+from archive.access.auth import TokenAuthentication
+from archive.access.guards import declared_permissions, enforce_permission, public
 from archive.api.deps import RuntimeDep, provide_runtime, provide_session
+from archive.api.headers import security_headers
 from archive.api.problems import EXCEPTION_HANDLERS
 from archive.contacts.routes import ContactController
 from archive.customers.routes import CustomerController
@@ -74,6 +77,8 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
             "session": Provide(provide_session),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[security_headers, DefineMiddleware(TokenAuthentication)],
+        guards=[enforce_permission],
         lifespan=[lifespan],
         state=State(),
         openapi_config=OpenAPIConfig(

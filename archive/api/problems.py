@@ -10,23 +10,29 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
+    HTTP_401_UNAUTHORIZED,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
     HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE,
     HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_502_BAD_GATEWAY,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
 from archive import errors
+from archive.accounts.errors import LoginFailed, SecondFactorRequired, TooManyAttempts
 
 log = structlog.get_logger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
 # Most specific first: the first class an error is an instance of decides its status.
 STATUS: list[tuple[type[errors.ArchiveError], int, str]] = [
+    (LoginFailed, HTTP_401_UNAUTHORIZED, "login-failed"),
+    (SecondFactorRequired, HTTP_401_UNAUTHORIZED, "second-factor-required"),
+    (TooManyAttempts, HTTP_429_TOO_MANY_REQUESTS, "too-many-attempts"),
     (errors.MalformedRequest, HTTP_400_BAD_REQUEST, "malformed-request"),
     (errors.UnreadableMedia, HTTP_422_UNPROCESSABLE_ENTITY, "unreadable-media"),
     (errors.InvalidInput, HTTP_422_UNPROCESSABLE_ENTITY, "invalid-input"),
@@ -64,7 +70,12 @@ def archive_error(request: Request[Any, Any, Any], error: Exception) -> Response
             if status >= 500:
                 log.error("request failed", path=request.url.path, error=kind)
             size = error.size if isinstance(error, errors.RangeNotSatisfiable) else None
-            return problem(status, kind, title, error.detail, field=error.field, size=size)
+            answer = problem(status, kind, title, error.detail, field=error.field, size=size)
+            if isinstance(error, TooManyAttempts):
+                answer.headers["Retry-After"] = str(error.retry_after)
+            if isinstance(error, SecondFactorRequired):
+                answer.content["enrolled"] = error.enrolled
+            return answer
     log.exception("unmapped archive error", path=request.url.path)
     return problem(HTTP_500_INTERNAL_SERVER_ERROR, "internal", "Internal error", "unexpected error")
 
@@ -77,8 +88,18 @@ def http_error(request: Request[Any, Any, Any], error: Exception) -> Response[di
     if status >= 500:
         log.error("request failed", path=request.url.path, detail=error.detail)
         return problem(status, "internal", "Internal error", "the request could not be completed")
-    kind = {400: "bad-request", 404: "not-found", 405: "method-not-allowed", 413: "too-large"}
-    return problem(status, kind.get(status, "http"), error.detail or "Error", str(error.detail))
+    kind = {
+        400: "bad-request",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not-found",
+        405: "method-not-allowed",
+        413: "too-large",
+    }
+    answer = problem(status, kind.get(status, "http"), error.detail or "Error", str(error.detail))
+    if status == HTTP_401_UNAUTHORIZED:
+        answer.headers["WWW-Authenticate"] = 'Bearer realm="contact-archive"'
+    return answer
 
 
 def _invalid_parameters(error: ValidationException) -> Response[dict[str, Any]]:

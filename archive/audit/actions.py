@@ -23,6 +23,7 @@ class AuditAction(StrEnum):
 
     TICKET_READ = "ticket:read"
     TICKET_CREATE = "ticket:create"
+    TICKET_UPDATE = "ticket:update"
 
     USER_LOGIN = "user:login"
     USER_LOGIN_FAILED = "user:login:failed"

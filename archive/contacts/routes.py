@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -13,10 +14,12 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.orm import Session
 
 from archive.access.guards import requires
-from archive.access.permissions import Permission
+from archive.access.permissions import Permission, granting_role
 from archive.api.bridge import pull, read_body, refuse_declared_size, run_in_thread
 from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.download import content_disposition, stream_object
+from archive.api.trail import principal_of, purpose_of, record, viewer_of
+from archive.audit import AuditAction
 from archive.contacts.ingest import CallParties, Envelope, Ingested, IngestService
 from archive.contacts.models import Channel, Contact, Direction
 from archive.contacts.schemas import ContactOut, EmailOut, IngestOut, contact_out, email_out
@@ -37,9 +40,25 @@ def render(service: ContactService, contact: Contact) -> ContactOut:
     return contact_out(contact, service.ticket_reference(contact), service.details(contact))
 
 
-def _answer(session: Session, runtime: Runtime, result: Ingested) -> Response[IngestOut]:
+def _answer(
+    request: Request[Any, Any, Any], session: Session, runtime: Runtime, result: Ingested
+) -> Response[IngestOut]:
+    record(
+        request,
+        session,
+        runtime,
+        action=AuditAction.CONTACT_CREATE,
+        permission=Permission.CONTACTS_CREATE,
+        target_type="contact",
+        target_ids=[result.contact.id],
+    )
+    session.commit()
     service = ContactService(session, runtime)
-    body = IngestOut(contact=render(service, result.contact), created=result.created)
+    shown = render(service, result.contact)
+    if granting_role(principal_of(request).roles, Permission.CONTACTS_LIST) is None:
+        # Ingest accounts write and never read back: not even the contact a retry found.
+        shown = replace(shown, details={}, links={})
+    body = IngestOut(contact=shown, created=result.created)
     status = HTTP_201_CREATED if result.created else HTTP_200_OK
     location = f"/api/v1/contacts/{result.contact.id}"
     return Response(body, status_code=status, headers={"Location": location})
@@ -96,7 +115,7 @@ class ContactController(Controller):
         service = IngestService(session, runtime)
         body = request.stream()
         result = await run_in_thread(lambda: service.ingest_call(envelope, parties, pull(body)))
-        return await run_in_thread(lambda: _answer(session, runtime, result))
+        return await run_in_thread(lambda: _answer(request, session, runtime, result))
 
     @post(
         "/emails",
@@ -125,7 +144,7 @@ class ContactController(Controller):
         body = await read_body(request, runtime.settings.max_message_bytes)
         service = IngestService(session, runtime)
         result = await run_in_thread(lambda: service.ingest_email(envelope, body))
-        return await run_in_thread(lambda: _answer(session, runtime, result))
+        return await run_in_thread(lambda: _answer(request, session, runtime, result))
 
     @post(
         "/chats",
@@ -153,14 +172,20 @@ class ContactController(Controller):
         body = await read_body(request, runtime.settings.max_message_bytes)
         service = IngestService(session, runtime)
         result = await run_in_thread(lambda: service.ingest_chat(envelope, body, source=format))
-        return await run_in_thread(lambda: _answer(session, runtime, result))
+        return await run_in_thread(lambda: _answer(request, session, runtime, result))
 
     @get("/{contact_id:uuid}", opt=requires(Permission.CONTACTS_LIST), sync_to_thread=True)
     def show(
-        self, contact_id: FromPath[uuid.UUID], session: SessionDep, runtime: RuntimeDep
+        self,
+        request: Request[Any, Any, Any],
+        contact_id: FromPath[uuid.UUID],
+        session: SessionDep,
+        runtime: RuntimeDep,
     ) -> ContactOut:
-        service = ContactService(session, runtime)
-        return render(service, service.get(contact_id))
+        service = ContactService(session, runtime, viewer_of(request))
+        shown = render(service, service.get(contact_id))
+        _audit_read(request, session, runtime, contact_id, content=False)
+        return shown
 
     @get(
         "/{contact_id:uuid}/content",
@@ -176,14 +201,15 @@ class ContactController(Controller):
         runtime: RuntimeDep,
         download: FromQuery[bool] = False,
     ) -> Stream:
-        service = ContactService(session, runtime)
+        service = ContactService(session, runtime, viewer_of(request))
         contact = service.get(contact_id)
         filename = _original_name(contact, service.details(contact))
         inline = contact.channel == Channel.CALL and not download
         response = stream_object(
             request, runtime, service.original(contact), filename=filename, inline=inline
         )
-        session.rollback()  # the stream needs no database: hold no transaction while it runs
+        # Recorded and committed before streaming: no transaction is held while it runs.
+        _audit_read(request, session, runtime, contact_id, content=True)
         return response
 
     @get(
@@ -192,11 +218,17 @@ class ContactController(Controller):
         sync_to_thread=True,
     )
     def email(
-        self, contact_id: FromPath[uuid.UUID], session: SessionDep, runtime: RuntimeDep
+        self,
+        request: Request[Any, Any, Any],
+        contact_id: FromPath[uuid.UUID],
+        session: SessionDep,
+        runtime: RuntimeDep,
     ) -> EmailOut:
-        service = ContactService(session, runtime)
+        service = ContactService(session, runtime, viewer_of(request))
         contact = service.get(contact_id)
-        return email_out(contact, service.email(contact))
+        shown = email_out(contact, service.email(contact))
+        _audit_read(request, session, runtime, contact_id, content=True)
+        return shown
 
     @get(
         "/{contact_id:uuid}/email/attachments/{index:int}",
@@ -205,13 +237,15 @@ class ContactController(Controller):
     )
     def email_attachment(
         self,
+        request: Request[Any, Any, Any],
         contact_id: FromPath[uuid.UUID],
         index: FromPath[int],
         session: SessionDep,
         runtime: RuntimeDep,
     ) -> Response[bytes]:
-        service = ContactService(session, runtime)
+        service = ContactService(session, runtime, viewer_of(request))
         info, data = service.email_attachment(service.get(contact_id), index)
+        _audit_read(request, session, runtime, contact_id, content=True)
         return Response(
             data,
             media_type="application/octet-stream",
@@ -228,10 +262,16 @@ class ContactController(Controller):
         sync_to_thread=True,
     )
     def transcript(
-        self, contact_id: FromPath[uuid.UUID], session: SessionDep, runtime: RuntimeDep
+        self,
+        request: Request[Any, Any, Any],
+        contact_id: FromPath[uuid.UUID],
+        session: SessionDep,
+        runtime: RuntimeDep,
     ) -> dict[str, Any]:
-        service = ContactService(session, runtime)
-        return service.transcript(service.get(contact_id))
+        service = ContactService(session, runtime, viewer_of(request))
+        shown = service.transcript(service.get(contact_id))
+        _audit_read(request, session, runtime, contact_id, content=True)
+        return shown
 
     @get(
         "/{contact_id:uuid}/attachments/{position:int}",
@@ -246,13 +286,35 @@ class ContactController(Controller):
         session: SessionDep,
         runtime: RuntimeDep,
     ) -> Stream:
-        service = ContactService(session, runtime)
+        service = ContactService(session, runtime, viewer_of(request))
         contact = service.get(contact_id)
         obj = service.chat_attachment(contact, position)
         names = {a["position"]: a["filename"] for a in service.details(contact)["attachments"]}
         response = stream_object(request, runtime, obj, filename=names.get(position), inline=False)
-        session.rollback()  # the stream needs no database: hold no transaction while it runs
+        _audit_read(request, session, runtime, contact_id, content=True)
         return response
+
+
+def _audit_read(
+    request: Request[Any, Any, Any],
+    session: Session,
+    runtime: Runtime,
+    contact_id: uuid.UUID,
+    *,
+    content: bool,
+) -> None:
+    """Record who read a contact (and why, for content), then commit."""
+    record(
+        request,
+        session,
+        runtime,
+        action=AuditAction.CONTACT_CONTENT_READ if content else AuditAction.CONTACT_METADATA_READ,
+        permission=Permission.CONTACTS_CONTENT_READ if content else Permission.CONTACTS_LIST,
+        target_type="contact",
+        target_ids=[contact_id],
+        purpose=purpose_of(request, runtime) if content else None,
+    )
+    session.commit()
 
 
 def _original_name(contact: Contact, details: dict[str, Any]) -> str:

@@ -12,11 +12,13 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from archive.access.viewer import SYSTEM, Viewer
 from archive.clock import checked_moment
 from archive.contacts.details import open_details
 from archive.contacts.email import AttachmentInfo, ParsedEmail, attachment_bytes, parse_email
 from archive.contacts.models import Channel, Contact, ContactState, ContentObject, ObjectRole
 from archive.contacts.objects import read_bytes
+from archive.customers.models import Customer
 from archive.errors import InvalidInput, NotFound
 from archive.runtime import Runtime
 from archive.tickets.models import Ticket
@@ -53,16 +55,27 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 
 class ContactService:
-    def __init__(self, session: Session, runtime: Runtime) -> None:
+    def __init__(self, session: Session, runtime: Runtime, viewer: Viewer = SYSTEM) -> None:
         self.session = session
         self.runtime = runtime
+        self.viewer = viewer
 
     def get(self, contact_id: uuid.UUID) -> Contact:
-        """An active contact; a deleted or unknown one is not found."""
+        """An active contact; a deleted, unknown or (for most roles) restricted one is not found.
+
+        Not found rather than forbidden: a restricted customer's contacts must not even be
+        known to exist by those who may not open them.
+        """
         contact = self.session.get(Contact, contact_id)
-        if contact is None or contact.state != ContactState.ACTIVE:
+        if contact is None or contact.state != ContactState.ACTIVE or self._hidden(contact):
             raise NotFound(f"no contact {contact_id}")
         return contact
+
+    def _hidden(self, contact: Contact) -> bool:
+        if self.viewer.sees_restricted or contact.customer_id is None:
+            return False
+        customer = self.session.get(Customer, contact.customer_id)
+        return customer is not None and customer.restricted_at is not None
 
     def timeline(
         self, customer_id: uuid.UUID, where: ContactFilter, *, limit: int, cursor: str | None

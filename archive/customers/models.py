@@ -19,6 +19,8 @@ class Customer(WrappedKeyMixin, Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Set by the privacy officer: the customer's contacts vanish for everyone else.
+    restricted_at: Mapped[datetime | None]
 
     identifiers: Mapped[list[CustomerIdentifier]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="CustomerIdentifier.id"

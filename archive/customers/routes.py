@@ -1,17 +1,21 @@
-"""HTTP routes for finding customers and listing their contacts."""
+"""HTTP routes for finding customers, listing their contacts, and restricting them."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
-from litestar import Controller, get
+from litestar import Controller, Request, delete, get, put
 from litestar.params import FromPath, FromQuery
+from sqlalchemy.orm import Session
 
 from archive.access.guards import requires
 from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
+from archive.api.trail import record, viewer_of
+from archive.audit import AuditAction
 from archive.contacts.models import Channel
 from archive.contacts.routes import render
 from archive.contacts.schemas import ContactPage
@@ -19,15 +23,18 @@ from archive.contacts.service import ContactFilter, ContactService
 from archive.customers.identifiers import IdentifierKind
 from archive.customers.service import CustomerService, CustomerView
 from archive.errors import InvalidInput
+from archive.runtime import Runtime
 
 
 @dataclass(frozen=True)
 class CustomerOut(CustomerView):
+    restricted: bool = False
     contacts: str = ""
 
 
-def customer_out(view: CustomerView) -> CustomerOut:
-    return CustomerOut(**asdict(view), contacts=f"/api/v1/customers/{view.id}/contacts")
+def customer_out(view: CustomerView, *, restricted: bool) -> CustomerOut:
+    link = f"/api/v1/customers/{view.id}/contacts"
+    return CustomerOut(**asdict(view), restricted=restricted, contacts=link)
 
 
 class CustomerController(Controller):
@@ -42,6 +49,7 @@ class CustomerController(Controller):
     )
     def find(
         self,
+        request: Request[Any, Any, Any],
         session: SessionDep,
         runtime: RuntimeDep,
         q: FromQuery[str | None] = None,
@@ -57,7 +65,7 @@ class CustomerController(Controller):
             IdentifierKind.NAME: name,
         }
         chosen = [(kind, value) for kind, value in given.items() if value is not None]
-        service = CustomerService(session, runtime)
+        service = CustomerService(session, runtime, viewer_of(request))
         if q is not None and not chosen:
             found = service.search(q)
         elif len(chosen) == 1 and q is None:
@@ -66,14 +74,41 @@ class CustomerController(Controller):
             raise InvalidInput(
                 "give exactly one of q, email, phone, national_id or name", field="query"
             )
-        return [customer_out(service.view(c)) for c in found]
+        shown = [customer_out(service.view(c), restricted=bool(c.restricted_at)) for c in found]
+        record(
+            request,
+            session,
+            runtime,
+            action=AuditAction.CUSTOMER_SEARCH,
+            permission=Permission.CUSTOMERS_SEARCH,
+            target_type="customer",
+            target_ids=[c.id for c in found],
+        )
+        session.commit()
+        return shown
 
     @get("/{customer_id:uuid}", opt=requires(Permission.CUSTOMERS_READ), sync_to_thread=True)
     def show(
-        self, customer_id: FromPath[uuid.UUID], session: SessionDep, runtime: RuntimeDep
+        self,
+        request: Request[Any, Any, Any],
+        customer_id: FromPath[uuid.UUID],
+        session: SessionDep,
+        runtime: RuntimeDep,
     ) -> CustomerOut:
-        service = CustomerService(session, runtime)
-        return customer_out(service.view(service.get(customer_id)))
+        service = CustomerService(session, runtime, viewer_of(request))
+        customer = service.get(customer_id)
+        shown = customer_out(service.view(customer), restricted=bool(customer.restricted_at))
+        record(
+            request,
+            session,
+            runtime,
+            action=AuditAction.CUSTOMER_READ,
+            permission=Permission.CUSTOMERS_READ,
+            target_type="customer",
+            target_ids=[customer_id],
+        )
+        session.commit()
+        return shown
 
     @get(
         "/{customer_id:uuid}/contacts",
@@ -83,6 +118,7 @@ class CustomerController(Controller):
     )
     def contacts(
         self,
+        request: Request[Any, Any, Any],
         customer_id: FromPath[uuid.UUID],
         session: SessionDep,
         runtime: RuntimeDep,
@@ -93,18 +129,89 @@ class CustomerController(Controller):
         limit: FromQuery[int] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> ContactPage:
-        CustomerService(session, runtime).get(customer_id)
+        viewer = viewer_of(request)
+        CustomerService(session, runtime, viewer).get(customer_id)
         try:
             wanted = Channel(channel) if channel is not None else None
         except ValueError:
             raise InvalidInput("channel: must be chat, email or call", field="channel") from None
-        service = ContactService(session, runtime)
+        service = ContactService(session, runtime, viewer)
         page = service.timeline(
             customer_id,
             ContactFilter(channel=wanted, since=since, until=until, ticket=ticket),
             limit=limit,
             cursor=cursor,
         )
-        return ContactPage(
+        shown = ContactPage(
             items=[render(service, c) for c in page.items], next_cursor=page.next_cursor
         )
+        record(
+            request,
+            session,
+            runtime,
+            action=AuditAction.CONTACT_METADATA_READ,
+            permission=Permission.CONTACTS_LIST,
+            target_type="customer",
+            target_ids=[customer_id, *(c.id for c in page.items)],
+        )
+        session.commit()
+        return shown
+
+    @put(
+        "/{customer_id:uuid}/restriction",
+        opt=requires(Permission.CUSTOMERS_RESTRICT),
+        sync_to_thread=True,
+        status_code=200,
+        summary="Restrict a customer: their contacts vanish for everyone but privacy officers",
+    )
+    def restrict(
+        self,
+        request: Request[Any, Any, Any],
+        customer_id: FromPath[uuid.UUID],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> CustomerOut:
+        return _restriction(request, session, runtime, customer_id, restrict=True)
+
+    @delete(
+        "/{customer_id:uuid}/restriction",
+        opt=requires(Permission.CUSTOMERS_RESTRICT),
+        sync_to_thread=True,
+        status_code=200,
+        summary="Lift a customer's restriction",
+    )
+    def lift(
+        self,
+        request: Request[Any, Any, Any],
+        customer_id: FromPath[uuid.UUID],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> CustomerOut:
+        return _restriction(request, session, runtime, customer_id, restrict=False)
+
+
+def _restriction(
+    request: Request[Any, Any, Any],
+    session: Session,
+    runtime: Runtime,
+    customer_id: uuid.UUID,
+    *,
+    restrict: bool,
+) -> CustomerOut:
+    service = CustomerService(session, runtime, viewer_of(request))
+    customer = service.get(customer_id)
+    if restrict:
+        service.restrict(customer)
+    else:
+        service.lift_restriction(customer)
+    record(
+        request,
+        session,
+        runtime,
+        action=AuditAction.CUSTOMER_RESTRICT if restrict else AuditAction.CUSTOMER_UNRESTRICT,
+        permission=Permission.CUSTOMERS_RESTRICT,
+        target_type="customer",
+        target_ids=[customer_id],
+    )
+    session.commit()
+    return customer_out(service.view(customer), restricted=restrict)

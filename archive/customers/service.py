@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from archive.access.viewer import SYSTEM, Viewer
 from archive.crypto.fields import blind_index, decrypt_field, encrypt_field
 from archive.customers.identifiers import (
     IdentifierKind,
@@ -62,9 +63,10 @@ class CustomerView:
 
 
 class CustomerService:
-    def __init__(self, session: Session, runtime: Runtime) -> None:
+    def __init__(self, session: Session, runtime: Runtime, viewer: Viewer = SYSTEM) -> None:
         self.session = session
         self.runtime = runtime
+        self.viewer = viewer
         self._index_key = runtime.keys.blind_index_key
 
     # --- normalisation -------------------------------------------------------------------
@@ -132,19 +134,30 @@ class CustomerService:
         wanted = list(ids)[:MAX_RESULTS]
         if not wanted:
             return []
-        rows = self.session.scalars(
+        query = (
             select(Customer)
             .where(Customer.id.in_(wanted))
             .options(selectinload(Customer.identifiers))
             .order_by(Customer.created_at)
         )
-        return list(rows)
+        if not self.viewer.sees_restricted:
+            query = query.where(Customer.restricted_at.is_(None))
+        return list(self.session.scalars(query))
 
     def get(self, customer_id: uuid.UUID) -> Customer:
+        """The customer; a restricted one is not found by those who may not see it."""
         customer = self.session.get(Customer, customer_id)
-        if customer is None:
+        if customer is None or (customer.restricted_at and not self.viewer.sees_restricted):
             raise NotFound(f"no customer {customer_id}")
         return customer
+
+    def restrict(self, customer: Customer) -> None:
+        customer.restricted_at = customer.restricted_at or self.runtime.clock.now()
+        customer.updated_at = self.runtime.clock.now()
+
+    def lift_restriction(self, customer: Customer) -> None:
+        customer.restricted_at = None
+        customer.updated_at = self.runtime.clock.now()
 
     # --- creation and linking -----------------------------------------------------------------
 

@@ -5,16 +5,21 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
+from sqlalchemy.orm import Session
 
 from archive.access.guards import requires
 from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
+from archive.api.trail import record, viewer_of
+from archive.audit import AuditAction
 from archive.customers.service import CustomerService
 from archive.errors import NotFound
-from archive.tickets.models import TicketCategory, TicketStatus
+from archive.runtime import Runtime
+from archive.tickets.models import Ticket, TicketCategory, TicketStatus
 from archive.tickets.service import TicketService, TicketView
 
 
@@ -41,11 +46,15 @@ class TicketController(Controller):
 
     @post("/", opt=requires(Permission.TICKETS_WRITE), sync_to_thread=True)
     def create(
-        self, data: JSONBody[TicketIn], session: SessionDep, runtime: RuntimeDep
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[TicketIn],
+        session: SessionDep,
+        runtime: RuntimeDep,
     ) -> TicketView:
         service = TicketService(session, runtime)
         if data.customer_id is not None:
-            CustomerService(session, runtime).get(data.customer_id)
+            CustomerService(session, runtime, viewer_of(request)).get(data.customer_id)
         ticket = service.create(
             data.external_ref,
             subject=data.subject,
@@ -54,29 +63,36 @@ class TicketController(Controller):
             customer_id=data.customer_id,
             opened_at=data.opened_at,
         )
-        session.commit()
-        return service.view(ticket)
+        return _answer(request, session, runtime, ticket, AuditAction.TICKET_CREATE)
 
     @get("/", opt=requires(Permission.TICKETS_READ), sync_to_thread=True)
     def by_reference(
-        self, reference: FromQuery[str], session: SessionDep, runtime: RuntimeDep
+        self,
+        request: Request[Any, Any, Any],
+        reference: FromQuery[str],
+        session: SessionDep,
+        runtime: RuntimeDep,
     ) -> TicketView:
-        service = TicketService(session, runtime)
-        ticket = service.by_reference(reference)
+        ticket = TicketService(session, runtime).by_reference(reference)
         if ticket is None:
             raise NotFound(f"no ticket {reference}")
-        return service.view(ticket)
+        return _answer(request, session, runtime, ticket, AuditAction.TICKET_READ)
 
     @get("/{ticket_id:uuid}", opt=requires(Permission.TICKETS_READ), sync_to_thread=True)
     def show(
-        self, ticket_id: FromPath[uuid.UUID], session: SessionDep, runtime: RuntimeDep
+        self,
+        request: Request[Any, Any, Any],
+        ticket_id: FromPath[uuid.UUID],
+        session: SessionDep,
+        runtime: RuntimeDep,
     ) -> TicketView:
-        service = TicketService(session, runtime)
-        return service.view(service.get(ticket_id))
+        ticket = TicketService(session, runtime).get(ticket_id)
+        return _answer(request, session, runtime, ticket, AuditAction.TICKET_READ)
 
     @patch("/{ticket_id:uuid}", opt=requires(Permission.TICKETS_WRITE), sync_to_thread=True)
     def change(
         self,
+        request: Request[Any, Any, Any],
         ticket_id: FromPath[uuid.UUID],
         data: JSONBody[TicketChange],
         session: SessionDep,
@@ -89,5 +105,27 @@ class TicketController(Controller):
             category=data.category,
             status=data.status,
         )
-        session.commit()
-        return service.view(ticket)
+        return _answer(request, session, runtime, ticket, AuditAction.TICKET_UPDATE)
+
+
+def _answer(
+    request: Request[Any, Any, Any],
+    session: Session,
+    runtime: Runtime,
+    ticket: Ticket,
+    action: AuditAction,
+) -> TicketView:
+    """The ticket as shown (its subject decrypted), with the access recorded and committed."""
+    shown = TicketService(session, runtime).view(ticket)
+    reading = action is AuditAction.TICKET_READ
+    record(
+        request,
+        session,
+        runtime,
+        action=action,
+        permission=Permission.TICKETS_READ if reading else Permission.TICKETS_WRITE,
+        target_type="ticket",
+        target_ids=[ticket.id],
+    )
+    session.commit()
+    return shown

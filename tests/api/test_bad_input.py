@@ -14,10 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import MEDIA, count
+from helpers import MEDIA, api_token, authorised, count
 from litestar.testing import TestClient
 from sqlalchemy import text
 
+from archive.accounts.models import Role
 from archive.api.app import create_app
 from archive.contacts.models import Contact, ContentObject
 from archive.crypto.keyring import KeyMaterial
@@ -121,6 +122,7 @@ def test_a_body_over_the_limit_is_refused(
 
     small = replace(runtime, settings=replace(runtime.settings, max_message_bytes=1000))
     with TestClient(app=create_app(runtime=small)) as limited:
+        limited.headers["Authorization"] = client.headers["Authorization"]
         for body in (EMAIL + b"a" * 1000, CHAT + b" " * 1000, streamed()):
             assert_problem(limited.post(f"{CONTACTS}/{route}", content=body), 413)
     assert_nothing_stored(runtime)
@@ -283,10 +285,12 @@ def test_a_500_says_nothing_about_its_cause(tmp_path: Path, keys: KeyMaterial) -
     """A real failure (tables missing) gives a bare problem and leaves no object behind."""
     runtime = build_runtime(Settings(data_dir=tmp_path), keys=keys)
     upgrade(runtime.engine)
+    secret = api_token(runtime, "test.agent", [Role.AGENT, Role.INGEST])
     with runtime.engine.begin() as conn:
         conn.execute(text("DROP TABLE content_objects"))
         conn.execute(text("DROP TABLE customer_name_tokens"))
     with TestClient(app=create_app(runtime=runtime)) as client:
+        authorised(client, secret)
         answers = [
             client.post(f"{CONTACTS}/emails", content=EMAIL),
             client.post(f"{CONTACTS}/chats", content=CHAT),

@@ -6,9 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import api_token, authorised
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
+from archive.accounts.models import Role
 from archive.contacts.models import Contact, ContentObject
 from archive.runtime import Runtime
 
@@ -172,7 +174,9 @@ def test_a_streamed_body_larger_than_the_limit_is_refused_and_leaves_nothing(
         for _ in range(50):
             yield b"\0" * 4096
 
+    secret = api_token(runtime, "test.ingest", [Role.INGEST])
     with TestClient(app=create_app(runtime=small)) as client:
+        authorised(client, secret)
         response = client.post(
             "/api/v1/contacts/calls",
             params=CALL_QUERY,

@@ -1,0 +1,49 @@
+"""Who is calling: a bearer token resolved to a principal, on every request but public ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio.to_thread
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import ASGIApp
+
+from archive.accounts.service import AccountService, Principal
+from archive.runtime import Runtime
+
+BEARER = "bearer "
+
+
+def bearer_secret(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    header = connection.headers.get("authorization", "")
+    if header[: len(BEARER)].lower() == BEARER:
+        secret = header[len(BEARER) :].strip()
+        return secret or None
+    return None
+
+
+class TokenAuthentication(AbstractAuthenticationMiddleware):
+    """Every route but the public ones needs a valid token; its user's roles are re-read each time,
+    so a disabled account or a changed role takes effect on the very next request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        super().__init__(app, exclude=["^/schema"], exclude_from_auth_key="public", scopes=None)
+
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        secret = bearer_secret(connection)
+        if secret is None:
+            raise NotAuthorizedException("log in first: send 'Authorization: Bearer <token>'")
+        runtime: Runtime = connection.app.state.runtime
+        principal = await anyio.to_thread.run_sync(_resolve, runtime, secret)
+        if principal is None:
+            raise NotAuthorizedException("the token is unknown, expired or revoked")
+        return AuthenticationResult(user=principal, auth=principal.token_id)
+
+
+def _resolve(runtime: Runtime, secret: str) -> Principal | None:
+    with runtime.session() as session:
+        return AccountService(session, runtime).authenticate(secret)
