@@ -17,6 +17,8 @@ app = Celery("archive", include=["workers.tasks"])
 # How often the integrity sweep runs; `expires` drops a run that waited longer than its period,
 # so a stopped worker does not find a pile of identical runs when it comes back.
 INTEGRITY_EVERY = 24 * 3600.0
+# How often the audit trail's head is signed: a verifier trusts every record up to a checkpoint.
+AUDIT_CHECKPOINT_EVERY = 3600.0
 
 
 def configure(celery: Celery, settings: Settings) -> None:
@@ -40,6 +42,11 @@ def configure(celery: Celery, settings: Settings) -> None:
                 "schedule": schedule(INTEGRITY_EVERY),
                 "kwargs": {"repair": True},
                 "options": {"expires": INTEGRITY_EVERY},
+            },
+            "audit-checkpoint": {
+                "task": "archive.audit.checkpoint",
+                "schedule": schedule(AUDIT_CHECKPOINT_EVERY),
+                "options": {"expires": AUDIT_CHECKPOINT_EVERY},
             },
         },
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from archive.audit import AuditLog
 from archive.integrity.check import check
 from archive.keys.rotation import rewrap_all
 from archive.runtime import Runtime, build_runtime
@@ -33,6 +34,17 @@ def integrity_check(repair: bool = False, deep: bool = True) -> dict[str, Any]:
         "ok": report.ok,
         "findings": {kind: report.count(kind) for kind in kinds},
     }
+
+
+@app.task(name="archive.audit.checkpoint")
+def audit_checkpoint() -> dict[str, Any]:
+    runtime = worker_runtime()
+    with runtime.session() as session:
+        checkpoint = AuditLog(session, runtime).checkpoint()
+        session.commit()
+    if checkpoint is None:
+        return {"checkpoint_id": None, "record_id": None}
+    return {"checkpoint_id": checkpoint.id, "record_id": checkpoint.record_id}
 
 
 @app.task(name="archive.keys.rewrap")

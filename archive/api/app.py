@@ -17,9 +17,11 @@ from sqlalchemy import text
 from archive import __version__
 from archive.access.auth import TokenAuthentication
 from archive.access.guards import declared_permissions, enforce_permission, public
+from archive.accounts.routes import accounts_router
 from archive.api.deps import RuntimeDep, provide_runtime, provide_session
 from archive.api.headers import security_headers
 from archive.api.problems import EXCEPTION_HANDLERS
+from archive.audit.routes import AccessReportController, AuditController
 from archive.contacts.routes import ContactController
 from archive.customers.routes import CustomerController
 from archive.errors import ArchiveError
@@ -71,7 +73,15 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
                 app.state.runtime.close()
 
     app = Litestar(
-        route_handlers=[health, ContactController, CustomerController, TicketController],
+        route_handlers=[
+            health,
+            ContactController,
+            CustomerController,
+            TicketController,
+            accounts_router,
+            AuditController,
+            AccessReportController,
+        ],
         dependencies={
             "runtime": Provide(provide_runtime, sync_to_thread=False),
             "session": Provide(provide_session),

@@ -9,11 +9,13 @@ from typing import Any, TypeVar
 import click
 import sqlalchemy.exc
 
+from archive.cli.audit import audit_group
 from archive.cli.check import check_command
 from archive.cli.context import Context
 from archive.cli.ingest import ingest_command
 from archive.cli.keys import keys_group
 from archive.cli.setup import db_group, demo_command, init_command, serve_command
+from archive.cli.users import tokens_group, users_group
 from archive.errors import ArchiveError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -59,5 +61,8 @@ for command in (
     ingest_command,
     check_command,
     keys_group,
+    users_group,
+    tokens_group,
+    audit_group,
 ):
     cli.add_command(command)

@@ -118,21 +118,55 @@ def demo_command(ctx: Context, no_serve: bool) -> None:
         click.echo(f"demo data already present ({stored} contacts)")
     base = f"http://{settings.host}:{settings.port}"
     customer, call = _examples(runtime)
-    click.secho(DEMO_BANNER.format(base=base, customer=customer, call=call), fg="green")
+    token = _demo_token(runtime)
+    click.secho(
+        DEMO_BANNER.format(base=base, customer=customer, call=call, token=token), fg="green"
+    )
     if not no_serve:
         _serve(ctx)
 
 
 DEMO_BANNER = """
-The contact archive is starting at {base}
+The contact archive (demo data) at {base}
   API documentation:  {base}/schema
   Health:             curl -s {base}/health
-  Find a customer:    curl -s '{base}/api/v1/customers?q=aino.virtanen@example.fi'
-  Their contacts:     curl -s '{base}/api/v1/customers/{customer}/contacts'
-  Fetch a recording:  curl -s -o call.audio '{base}/api/v1/contacts/{call}/content'
-  Archive more:       .venv/bin/archive ingest path/to/files   (or POST /api/v1/contacts/…)
-The API has no login yet in this version: it binds to {base} only (ARCHIVE_HOST). Ctrl-C stops it.
-"""
+  Your token:         export T={token}
+                      (the demo account demo.agent, roles agent and quality, valid 7 days)
+  Find a customer:    curl -s -H "Authorization: Bearer $T" '{base}/api/v1/customers?q=aino.virtanen@example.fi'
+  Their contacts:     curl -s -H "Authorization: Bearer $T" '{base}/api/v1/customers/{customer}/contacts'
+  Fetch a recording:  curl -s -H "Authorization: Bearer $T" -H 'X-Archive-Purpose: demo' -o call.audio '{base}/api/v1/contacts/{call}/content'
+  Archive more:       .venv/bin/archive ingest path/to/files
+Every read is written to the audit trail. Ctrl-C stops the server.
+"""  # noqa: E501 - copyable command lines
+
+
+DEMO_USER = "demo.agent"
+
+
+def _demo_token(runtime: Runtime) -> str:
+    """A fresh API token of the demo's agent account (created on first use)."""
+    from datetime import timedelta
+
+    from archive.accounts.models import Role
+    from archive.accounts.service import AccountService
+    from archive.errors import NotFound
+
+    with runtime.session() as session:
+        accounts = AccountService(session, runtime)
+        try:
+            accounts.get(DEMO_USER)
+        except NotFound:
+            accounts.add_user(
+                DEMO_USER,
+                roles=[Role.AGENT, Role.QUALITY],
+                password=None,
+                display_name="Demo Agent",
+                created_by="demo",
+            )
+        expires = runtime.clock.now() + timedelta(days=7)
+        _token, secret = accounts.issue_api_token(DEMO_USER, name="demo", expires_at=expires)
+        session.commit()
+    return secret
 
 
 def _examples(runtime: Runtime) -> tuple[str, str]:

@@ -1,0 +1,297 @@
+"""HTTP routes for logging in and out, one's own account, and managing users and API tokens."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+from typing import Any
+
+from litestar import Controller, Request, Router, delete, get, post, put
+from litestar.datastructures import CacheControlHeader
+from litestar.params import FromPath, JSONBody
+from sqlalchemy.orm import Session
+
+from archive.access.guards import MFA_ROLES, PERMISSION_KEY, public, requires
+from archive.access.permissions import Permission
+from archive.accounts.errors import LoginFailed, SecondFactorRequired, TooManyAttempts
+from archive.accounts.models import AccessToken, Role, TokenKind, User, clean_roles
+from archive.accounts.schemas import (
+    CodeIn,
+    CreatedUserOut,
+    LoginIn,
+    LoginOut,
+    MeOut,
+    PasswordIn,
+    RolesIn,
+    TokenIn,
+    TokenIssued,
+    TokenOut,
+    TotpStarted,
+    UserIn,
+    UserOut,
+    summary,
+    token_out,
+    user_out,
+)
+from archive.accounts.service import AccountService
+from archive.api.deps import RuntimeDep, SessionDep
+from archive.api.trail import principal_of, record
+from archive.audit import AuditAction, AuditLog, Outcome
+from archive.errors import Conflict, NotFound
+from archive.runtime import Runtime
+
+# The actor of a failed login for no known account: what was typed is not kept, as people type
+# passwords into the name field and the trail is never deleted. No user name has parentheses.
+UNKNOWN_ACTOR = "(unknown)"
+
+AnyRequest = Request[Any, Any, Any]
+# What each route needs; Litestar copies `opt`, so handlers may share these.
+OWN = requires(Permission.SELF)
+USERS = requires(Permission.USERS_MANAGE)
+TOKENS = requires(Permission.TOKENS_MANAGE)
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+
+    @post("/login", opt=public(), sync_to_thread=True, status_code=200)
+    def login(
+        self, request: AnyRequest, data: JSONBody[LoginIn], session: SessionDep, runtime: RuntimeDep
+    ) -> LoginOut:
+        source = request.client.host if request.client else ""
+        service = AccountService(session, runtime)
+        try:
+            principal, secret = service.login(
+                data.username,
+                data.password,
+                totp_code=data.totp_code,
+                source_address=source,
+                require_mfa_for=MFA_ROLES if runtime.settings.require_mfa else frozenset(),
+            )
+        except (TooManyAttempts, LoginFailed, SecondFactorRequired) as refusal:
+            locked = isinstance(refusal, TooManyAttempts)
+            action = AuditAction.USER_LOCKED_OUT if locked else AuditAction.USER_LOGIN_FAILED
+            _record_refused_login(session, runtime, data.username, source, action)
+            raise
+        user = service.get(principal.username)
+        token = session.get_one(AccessToken, principal.token_id)
+        _record_login(session, runtime, user, source, AuditAction.USER_LOGIN)
+        session.commit()
+        return LoginOut(
+            token=secret, expires_at=token.expires_at, user=summary(user), mfa=principal.mfa
+        )
+
+    @post("/logout", opt=OWN, sync_to_thread=True, status_code=204)
+    def logout(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> None:
+        """End the session: the token sent with this request stops working at once."""
+        principal = principal_of(request)
+        AccountService(session, runtime).logout(principal.token_id)
+        _done(request, session, runtime, AuditAction.USER_LOGOUT, "token", principal.token_id)
+
+    @get("/me", opt=OWN, sync_to_thread=True)
+    def me(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> MeOut:
+        principal = principal_of(request)
+        user = AccountService(session, runtime).get(principal.username)
+        return MeOut(
+            **asdict(summary(user)),
+            token_kind=principal.token_kind,
+            mfa=principal.mfa,
+            totp_enabled=user.totp_enabled,
+        )
+
+    @post("/totp", opt=OWN, sync_to_thread=True, status_code=200)
+    def enrol(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> TotpStarted:
+        """Start enrolling a second factor; it is active only once a code confirms it."""
+        principal = principal_of(request)
+        if principal.token_kind != TokenKind.SESSION:
+            # API tokens belong to integrations, which have no authenticator app.
+            raise Conflict("a second factor is enrolled from a login session, not an API token")
+        uri = AccountService(session, runtime).enrol_totp(principal.username)
+        session.commit()
+        return TotpStarted(provisioning_uri=uri)
+
+    @post("/totp/confirm", opt=OWN, sync_to_thread=True, status_code=204)
+    def confirm_totp(
+        self, request: AnyRequest, data: JSONBody[CodeIn], session: SessionDep, runtime: RuntimeDep
+    ) -> None:
+        principal = principal_of(request)
+        AccountService(session, runtime).confirm_totp(principal.username, data.code)
+        _done(request, session, runtime, AuditAction.USER_TOTP_ENROL, "user", principal.user_id)
+
+
+class UserController(Controller):
+    path = "/api/v1/users"
+
+    @get("/", opt=USERS, sync_to_thread=True)
+    def list_users(self, session: SessionDep, runtime: RuntimeDep) -> list[UserOut]:
+        return [user_out(user) for user in AccountService(session, runtime).list_users()]
+
+    @post("/", opt=USERS, sync_to_thread=True)
+    def add(
+        self, request: AnyRequest, data: JSONBody[UserIn], session: SessionDep, runtime: RuntimeDep
+    ) -> CreatedUserOut:
+        user, uri = AccountService(session, runtime).add_user(
+            data.username,
+            roles=clean_roles(data.roles),
+            password=data.password,
+            display_name=data.display_name,
+            totp=data.totp,
+            created_by=principal_of(request).username,
+        )
+        _done(request, session, runtime, AuditAction.USER_CREATE, "user", user.id)
+        return CreatedUserOut(**asdict(user_out(user)), provisioning_uri=uri)
+
+    @post("/{username:str}/disable", opt=USERS, sync_to_thread=True, status_code=200)
+    def disable(
+        self, request: AnyRequest, username: FromPath[str], session: SessionDep, runtime: RuntimeDep
+    ) -> UserOut:
+        """Disable a user: they cannot log in, and every token they hold stops working at once."""
+        service = AccountService(session, runtime)
+        if service.get(username).id == principal_of(request).user_id:
+            # Administrators could otherwise lock the last of themselves out.
+            raise Conflict("you cannot disable your own account")
+        user = service.disable(username)
+        return _changed(request, session, runtime, user, AuditAction.USER_DISABLE)
+
+    @post("/{username:str}/enable", opt=USERS, sync_to_thread=True, status_code=200)
+    def enable(
+        self, request: AnyRequest, username: FromPath[str], session: SessionDep, runtime: RuntimeDep
+    ) -> UserOut:
+        user = AccountService(session, runtime).enable(username)
+        return _changed(request, session, runtime, user, AuditAction.USER_ENABLE)
+
+    @post("/{username:str}/password", opt=USERS, sync_to_thread=True, status_code=200)
+    def reset_password(
+        self,
+        request: AnyRequest,
+        username: FromPath[str],
+        data: JSONBody[PasswordIn],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> UserOut:
+        """Set a new password; the user's login sessions end, their API tokens stay valid."""
+        user = AccountService(session, runtime).reset_password(username, data.password)
+        return _changed(request, session, runtime, user, AuditAction.USER_PASSWORD_RESET)
+
+    @put("/{username:str}/roles", opt=USERS, sync_to_thread=True)
+    def set_roles(
+        self,
+        request: AnyRequest,
+        username: FromPath[str],
+        data: JSONBody[RolesIn],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> UserOut:
+        roles = clean_roles(data.roles)
+        service = AccountService(session, runtime)
+        if Role.ADMIN not in roles and service.get(username).id == principal_of(request).user_id:
+            raise Conflict("you cannot take the admin role from yourself")
+        user = service.set_roles(username, roles)
+        return _changed(request, session, runtime, user, AuditAction.USER_ROLES_CHANGE)
+
+    @post("/{username:str}/tokens", opt=TOKENS, sync_to_thread=True)
+    def issue_token(
+        self,
+        request: AnyRequest,
+        username: FromPath[str],
+        data: JSONBody[TokenIn],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> TokenIssued:
+        """A long-lived API token for an integration; its secret is in this answer only."""
+        token, secret = AccountService(session, runtime).issue_api_token(
+            username, name=data.name, expires_at=data.expires_at
+        )
+        _done(request, session, runtime, AuditAction.TOKEN_CREATE, "token", token.id, token.user_id)
+        return TokenIssued(id=token.id, name=token.name, token=secret, expires_at=token.expires_at)
+
+    @get("/{username:str}/tokens", opt=TOKENS, sync_to_thread=True)
+    def list_tokens(
+        self, username: FromPath[str], session: SessionDep, runtime: RuntimeDep
+    ) -> list[TokenOut]:
+        """The user's tokens that still work, sessions and API tokens alike (no secrets)."""
+        return [token_out(t) for t in AccountService(session, runtime).list_tokens(username)]
+
+
+class TokenController(Controller):
+    path = "/api/v1/tokens"
+
+    @delete("/{token_id:uuid}", opt=TOKENS, sync_to_thread=True)
+    def revoke(
+        self,
+        request: AnyRequest,
+        token_id: FromPath[uuid.UUID],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> None:
+        """Revoke a token, a session or an API token: it stops working at once."""
+        AccountService(session, runtime).revoke_token(token_id)
+        _done(request, session, runtime, AuditAction.TOKEN_REVOKE, "token", token_id)
+
+
+# Every accounts route. Answers hold tokens and TOTP URIs, so no cache may keep any of them.
+accounts_router = Router(
+    path="/",
+    route_handlers=[AuthController, UserController, TokenController],
+    tags=["accounts"],
+    cache_control=CacheControlHeader(no_store=True),
+)
+
+
+def _changed(
+    request: AnyRequest, session: Session, runtime: Runtime, user: User, action: AuditAction
+) -> UserOut:
+    _done(request, session, runtime, action, "user", user.id)
+    return user_out(user)
+
+
+def _done(
+    request: AnyRequest,
+    session: Session,
+    runtime: Runtime,
+    action: AuditAction,
+    target_type: str,
+    *target_ids: object,
+) -> None:
+    """Record the change in the audit trail, under the route's permission, and commit both."""
+    permission = request.route_handler.opt[PERMISSION_KEY]
+    assert isinstance(permission, Permission)  # the app refuses to start otherwise
+    record(
+        request,
+        session,
+        runtime,
+        action=action,
+        permission=permission,
+        target_type=target_type,
+        target_ids=target_ids,
+    )
+    session.commit()
+
+
+def _record_login(
+    session: Session, runtime: Runtime, user: User | None, source: str, action: AuditAction
+) -> None:
+    AuditLog(session, runtime).record(
+        actor=user.username if user else UNKNOWN_ACTOR,
+        actor_id=user.id if user else None,
+        role=None,
+        action=action,
+        outcome=Outcome.ALLOWED if action is AuditAction.USER_LOGIN else Outcome.DENIED,
+        target_type="user" if user else None,
+        target_ids=[str(user.id)] if user else [],
+        source_address=source or None,
+    )
+
+
+def _record_refused_login(
+    session: Session, runtime: Runtime, typed: str, source: str, action: AuditAction
+) -> None:
+    """Audit a refused login in a transaction of its own: the request's ends in an error."""
+    session.rollback()  # on SQLite the request's transaction holds the write lock until it ends
+    with runtime.session() as own:
+        try:
+            user: User | None = AccountService(own, runtime).get(typed)
+        except NotFound:
+            user = None
+        _record_login(own, runtime, user, source, action)
+        own.commit()

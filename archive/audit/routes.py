@@ -1,0 +1,292 @@
+"""HTTP routes for the audit trail: auditors read, export and verify it; privacy officers report."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Generator
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.params import FromPath, FromQuery
+from litestar.response import Stream
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.access.guards import requires
+from archive.access.permissions import Permission
+from archive.api.deps import RuntimeDep, SessionDep
+from archive.api.trail import record, viewer_of
+from archive.audit.actions import AuditAction
+from archive.audit.service import EXPORT_BATCH, AuditLog, export_document
+from archive.audit.verify import CheckpointProblem, verify
+from archive.contacts.models import Contact
+from archive.customers.service import CustomerService
+from archive.runtime import Runtime
+from archive.tickets.models import Ticket
+
+NDJSON = "application/x-ndjson"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the auditor narrows the trail to; `since` inclusive, `until` exclusive."""
+
+    actor: str | None = None
+    action: AuditAction | None = None
+    target: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    """Records newest first; pass `next_after_id` as `after_id` for the next (older) page."""
+
+    items: list[dict[str, Any]]
+    next_after_id: int | None
+
+
+@dataclass(frozen=True)
+class VerifyOut:
+    ok: bool
+    records: int
+    last_record_id: int | None
+    first_bad_record_id: int | None
+    reason: str | None
+    checkpoints: int
+    checkpoint_problems: list[CheckpointProblem]
+    vouched_record_id: int | None
+    vouched_checkpoint_id: int | None
+    summary: str
+
+
+@dataclass(frozen=True)
+class Access:
+    at: datetime
+    actor: str
+    role: str | None
+    action: str
+    purpose: str | None
+    outcome: str
+    targets: list[str]
+
+
+@dataclass(frozen=True)
+class AccessReport:
+    customer_id: uuid.UUID
+    generated_at: datetime
+    accesses: list[Access]
+
+
+def subject_ids(session: Session, customer_id: uuid.UUID) -> list[str]:
+    """The ids under which a customer's data appears in the trail: theirs, their contacts' and
+    their tickets'."""
+    contacts = session.scalars(select(Contact.id).where(Contact.customer_id == customer_id))
+    tickets = session.scalars(select(Ticket.id).where(Ticket.customer_id == customer_id))
+    return [str(customer_id), *(str(i) for i in contacts), *(str(i) for i in tickets)]
+
+
+def subject_report(session: Session, runtime: Runtime, customer_id: uuid.UUID) -> AccessReport:
+    """Who accessed the customer's data, when, in which role and why, oldest first.
+
+    The report is handed to the data subject, so it shows only their own ids: a search that
+    found them alongside other customers lists none of the others. Denied attempts are shown
+    with their outcome, since they are attempts on the subject's data too.
+    """
+    mine = subject_ids(session, customer_id)
+    wanted = set(mine)
+    accesses = [
+        Access(
+            at=found.at,
+            actor=found.actor,
+            role=found.role,
+            action=found.action,
+            purpose=found.purpose,
+            outcome=found.outcome,
+            targets=[t for t in found.targets if t in wanted],
+        )
+        for found in AuditLog(session, runtime).accesses_of(mine)
+    ]
+    return AccessReport(customer_id, runtime.clock.now(), accesses)
+
+
+def _export_chunks(runtime: Runtime, filters: Filters) -> Generator[str, None, None]:
+    """The export's JSON lines, a batch per chunk, read from a session that never writes.
+
+    Each chunk is one hop to a worker thread for the server, so lines travel in batches.
+    """
+    with runtime.reading() as session:
+        batch: list[str] = []
+        for line in AuditLog(session, runtime).export_jsonl(**filters.as_kwargs()):
+            batch.append(line)
+            if len(batch) == EXPORT_BATCH:
+                yield "".join(batch)
+                batch = []
+        # Always one chunk, even when empty: the first one is read before the answer starts.
+        yield "".join(batch)
+
+
+class AuditController(Controller):
+    """The auditor's view of the trail. Reading the trail is itself recorded in it."""
+
+    path = "/api/v1/audit"
+    tags = ["audit"]
+
+    @get(
+        "/records",
+        opt=requires(Permission.AUDIT_READ),
+        sync_to_thread=True,
+        summary="Audit records, newest first, filtered by actor, action, target and time",
+    )
+    def records(
+        self,
+        request: Request[Any, Any, Any],
+        session: SessionDep,
+        runtime: RuntimeDep,
+        actor: FromQuery[str | None] = None,
+        action: FromQuery[AuditAction | None] = None,
+        target: FromQuery[str | None] = None,
+        since: FromQuery[datetime | None] = None,
+        until: FromQuery[datetime | None] = None,
+        limit: FromQuery[int] = 100,
+        after_id: FromQuery[int | None] = None,
+    ) -> RecordPage:
+        filters = Filters(actor, action, target, since, until)
+        found = AuditLog(session, runtime).query(
+            **filters.as_kwargs(), limit=limit, after_id=after_id
+        )
+        page = RecordPage(
+            items=[export_document(r) for r in found],
+            next_after_id=found[-1].id if len(found) == limit else None,
+        )
+        record(
+            request,
+            session,
+            runtime,
+            action=AuditAction.AUDIT_READ,
+            permission=Permission.AUDIT_READ,
+        )
+        session.commit()
+        return page
+
+    @get(
+        "/export",
+        opt=requires(Permission.AUDIT_READ),
+        sync_to_thread=True,
+        summary="The matching records oldest first, as JSON lines (application/x-ndjson)",
+    )
+    def export(
+        self,
+        request: Request[Any, Any, Any],
+        session: SessionDep,
+        runtime: RuntimeDep,
+        actor: FromQuery[str | None] = None,
+        action: FromQuery[AuditAction | None] = None,
+        target: FromQuery[str | None] = None,
+        since: FromQuery[datetime | None] = None,
+        until: FromQuery[datetime | None] = None,
+    ) -> Stream:
+        chunks = _export_chunks(runtime, Filters(actor, action, target, since, until))
+        try:
+            # Read the first batch now: bad filters get a problem answer, not a broken stream,
+            # and a refused export leaves no record claiming it happened.
+            first = next(chunks)
+            record(
+                request,
+                session,
+                runtime,
+                action=AuditAction.AUDIT_EXPORT,
+                permission=Permission.AUDIT_READ,
+            )
+            # Committed before streaming: the export holds no write transaction while it runs.
+            session.commit()
+        except BaseException:
+            chunks.close()
+            raise
+        stamp = runtime.clock.now().strftime("%Y%m%dT%H%M%SZ")
+        return Stream(
+            itertools.chain([first], chunks),
+            media_type=NDJSON,
+            headers={
+                "Content-Disposition": f'attachment; filename="audit-{stamp}.jsonl"',
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    @get(
+        "/verify",
+        opt=requires(Permission.AUDIT_READ),
+        sync_to_thread=True,
+        summary="Walk the hash chain and check every signed checkpoint",
+    )
+    def verify_chain(
+        self, request: Request[Any, Any, Any], session: SessionDep, runtime: RuntimeDep
+    ) -> VerifyOut:
+        record(
+            request,
+            session,
+            runtime,
+            action=AuditAction.AUDIT_VERIFY,
+            permission=Permission.AUDIT_READ,
+        )
+        # Committed first: on SQLite the walk's own session would wait for this one's lock.
+        session.commit()
+        report = verify(runtime)
+        return VerifyOut(
+            ok=report.ok,
+            records=report.records,
+            last_record_id=report.last_record_id,
+            first_bad_record_id=report.first_bad_record_id,
+            reason=report.reason,
+            checkpoints=report.checkpoints,
+            checkpoint_problems=list(report.checkpoint_problems),
+            vouched_record_id=report.vouched_record_id,
+            vouched_checkpoint_id=report.vouched_checkpoint_id,
+            summary=report.summary(),
+        )
+
+
+class AccessReportController(Controller):
+    """The privacy officer's report for a data subject, beside the customer it describes."""
+
+    path = "/api/v1/customers"
+    tags = ["audit", "customers"]
+
+    @get(
+        "/{customer_id:uuid}/access-report",
+        opt=requires(Permission.AUDIT_SUBJECT_REPORT),
+        sync_to_thread=True,
+        summary="Who accessed this customer's data, when and why: a report for the data subject",
+    )
+    def access_report(
+        self,
+        request: Request[Any, Any, Any],
+        customer_id: FromPath[uuid.UUID],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> AccessReport:
+        """Every recorded access to the customer, their contacts and their tickets.
+
+        Meant to be handed to the data subject as it is: the actors named are the organisation's
+        own staff (personal accounts), which is what the subject is entitled to learn. Restricted
+        customers are included, since the privacy role sees them.
+        """
+        CustomerService(session, runtime, viewer_of(request)).get(customer_id)
+        report = subject_report(session, runtime, customer_id)
+        record(
+            request,
+            session,
+            runtime,
+            action=AuditAction.AUDIT_SUBJECT_REPORT,
+            permission=Permission.AUDIT_SUBJECT_REPORT,
+            target_type="customer",
+            target_ids=[customer_id],
+        )
+        session.commit()
+        return report
