@@ -116,6 +116,14 @@ class Settings:
             "Age an unreferenced object must reach before `archive check --repair` removes it.",
         ),
     )
+    policy: str = field(
+        default="default",
+        metadata=_doc(
+            "ARCHIVE_POLICY",
+            "Retention policy in force: a preset (`default`, `kivra`, `vastuu`) or the path of a "
+            "TOML policy file; `archive policy show` prints it.",
+        ),
+    )
     host: str = field(default="127.0.0.1", metadata=_doc("ARCHIVE_HOST", "Address the API binds."))
     port: int = field(default=8000, metadata=_doc("ARCHIVE_PORT", "Port the API listens on."))
     broker_url: str | None = field(
@@ -137,6 +145,14 @@ class Settings:
         metadata=_doc(
             "ARCHIVE_REQUIRE_MFA",
             "Privacy officers and administrators must log in with a TOTP second factor.",
+        ),
+    )
+    cookie_secure: bool = field(
+        default=True,
+        metadata=_doc(
+            "ARCHIVE_COOKIE_SECURE",
+            "Browsers send the session cookie over HTTPS only. Browsers treat `localhost` as "
+            "secure; turn off only for plain HTTP on another host you trust.",
         ),
     )
     log_level: str = field(
@@ -162,6 +178,9 @@ class Settings:
             raise ConfigurationError("ARCHIVE_SEGMENT_SIZE must be between 1 KiB and 64 MiB")
         if self.max_upload_bytes <= 0 or self.max_message_bytes <= 0:
             raise ConfigurationError("upload limits must be positive")
+        if not self.policy.strip():
+            # The policy itself is loaded, and checked, when the runtime is built.
+            raise ConfigurationError("ARCHIVE_POLICY must name a policy preset or a policy file")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigurationError("ARCHIVE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
 

@@ -1,4 +1,5 @@
-"""Who is calling: a bearer token resolved to a principal, on every request but public ones."""
+"""Who is calling: a bearer token or a browser's session cookie, resolved to a principal, on every
+request but public ones."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp
 
+from archive.access.browser import SESSION_COOKIE
+from archive.accounts.models import TokenKind
 from archive.accounts.service import AccountService, Principal
 from archive.runtime import Runtime
 
@@ -35,12 +38,18 @@ class TokenAuthentication(AbstractAuthenticationMiddleware):
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         secret = bearer_secret(connection)
+        from_cookie = secret is None
+        if from_cookie:
+            secret = connection.cookies.get(SESSION_COOKIE) or None
         if secret is None:
             raise NotAuthorizedException("log in first: send 'Authorization: Bearer <token>'")
         runtime: Runtime = connection.app.state.runtime
         principal = await anyio.to_thread.run_sync(_resolve, runtime, secret)
         if principal is None:
             raise NotAuthorizedException("the token is unknown, expired or revoked")
+        if from_cookie and principal.token_kind != TokenKind.SESSION:
+            # Only a login session lives in a cookie; an API token there was put by hand.
+            raise NotAuthorizedException("an API token must be sent as a bearer token")
         return AuthenticationResult(user=principal, auth=principal.token_id)
 
 

@@ -6,11 +6,18 @@ import uuid
 from dataclasses import asdict
 from typing import Any
 
-from litestar import Controller, Request, Router, delete, get, post, put
+from litestar import Controller, Request, Response, Router, delete, get, post, put
 from litestar.datastructures import CacheControlHeader
 from litestar.params import FromPath, JSONBody
+from litestar.utils.scope.state import ScopeState
 from sqlalchemy.orm import Session
 
+from archive.access.browser import (
+    CSRF_HEADER,
+    NO_CSRF_KEY,
+    cleared_session_cookie,
+    session_cookie,
+)
 from archive.access.guards import MFA_ROLES, PERMISSION_KEY, public, requires
 from archive.access.permissions import Permission
 from archive.accounts.errors import LoginFailed, SecondFactorRequired, TooManyAttempts
@@ -18,11 +25,13 @@ from archive.accounts.models import AccessToken, Role, TokenKind, User, clean_ro
 from archive.accounts.schemas import (
     CodeIn,
     CreatedUserOut,
+    CsrfOut,
     LoginIn,
     LoginOut,
     MeOut,
     PasswordIn,
     RolesIn,
+    SessionOut,
     TokenIn,
     TokenIssued,
     TokenOut,
@@ -54,39 +63,54 @@ TOKENS = requires(Permission.TOKENS_MANAGE)
 class AuthController(Controller):
     path = "/api/v1/auth"
 
-    @post("/login", opt=public(), sync_to_thread=True, status_code=200)
+    @post("/login", opt={**public(), NO_CSRF_KEY: True}, sync_to_thread=True, status_code=200)
     def login(
         self, request: AnyRequest, data: JSONBody[LoginIn], session: SessionDep, runtime: RuntimeDep
     ) -> LoginOut:
-        source = request.client.host if request.client else ""
-        service = AccountService(session, runtime)
-        try:
-            principal, secret = service.login(
-                data.username,
-                data.password,
-                totp_code=data.totp_code,
-                source_address=source,
-                require_mfa_for=MFA_ROLES if runtime.settings.require_mfa else frozenset(),
-            )
-        except (TooManyAttempts, LoginFailed, SecondFactorRequired) as refusal:
-            locked = isinstance(refusal, TooManyAttempts)
-            action = AuditAction.USER_LOCKED_OUT if locked else AuditAction.USER_LOGIN_FAILED
-            _record_refused_login(session, runtime, data.username, source, action)
-            raise
-        user = service.get(principal.username)
-        token = session.get_one(AccessToken, principal.token_id)
-        _record_login(session, runtime, user, source, AuditAction.USER_LOGIN)
-        session.commit()
+        """Log in for API use: the session's bearer token is in the answer.
+
+        No CSRF token is asked for: nothing is set in the browser, and no other site can read
+        the answer.
+        """
+        user, token, secret = _log_in(request, data, session, runtime)
         return LoginOut(
-            token=secret, expires_at=token.expires_at, user=summary(user), mfa=principal.mfa
+            token=secret, expires_at=token.expires_at, user=summary(user), mfa=token.mfa
         )
+
+    @post("/session", opt=public(), sync_to_thread=True, status_code=200)
+    def open_session(
+        self, request: AnyRequest, data: JSONBody[LoginIn], session: SessionDep, runtime: RuntimeDep
+    ) -> Response[SessionOut]:
+        """Log in a browser: the session goes into a secure HttpOnly SameSite cookie.
+
+        Like every request a browser sends without a bearer token, it must repeat the CSRF
+        token (`GET /api/v1/auth/csrf`) in the X-CSRF-Token header.
+        """
+        user, token, secret = _log_in(request, data, session, runtime)
+        cookie = session_cookie(secret, token.expires_at, runtime.settings, runtime.clock.now())
+        body = SessionOut(expires_at=token.expires_at, user=summary(user), mfa=token.mfa)
+        return Response(body, cookies=[cookie])
+
+    @delete("/session", opt=OWN, sync_to_thread=True, status_code=204)
+    def close_session(
+        self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep
+    ) -> Response[None]:
+        """Log a browser out: its session stops working at once and the cookie is cleared."""
+        _log_out(request, session, runtime)
+        return Response(None, status_code=204, cookies=[cleared_session_cookie(runtime.settings)])
+
+    @get("/csrf", opt=public())
+    async def csrf(self, request: AnyRequest) -> CsrfOut:
+        """The CSRF token a browser must send with every change; it is also set as a cookie."""
+        token = ScopeState.from_scope(request.scope).csrf_token
+        if not isinstance(token, str):
+            raise Conflict("clients with a bearer token need no CSRF token")
+        return CsrfOut(header=CSRF_HEADER, token=token)
 
     @post("/logout", opt=OWN, sync_to_thread=True, status_code=204)
     def logout(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> None:
         """End the session: the token sent with this request stops working at once."""
-        principal = principal_of(request)
-        AccountService(session, runtime).logout(principal.token_id)
-        _done(request, session, runtime, AuditAction.USER_LOGOUT, "token", principal.token_id)
+        _log_out(request, session, runtime)
 
     @get("/me", opt=OWN, sync_to_thread=True)
     def me(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> MeOut:
@@ -189,6 +213,26 @@ class UserController(Controller):
         user = service.set_roles(username, roles)
         return _changed(request, session, runtime, user, AuditAction.USER_ROLES_CHANGE)
 
+    @post("/{username:str}/totp", opt=USERS, sync_to_thread=True, status_code=200)
+    def set_totp(
+        self, request: AnyRequest, username: FromPath[str], session: SessionDep, runtime: RuntimeDep
+    ) -> TotpStarted:
+        """Give the user a new second factor, active at once (hand its URI over in person)."""
+        service = AccountService(session, runtime)
+        uri = service.set_totp(username)
+        _done(
+            request, session, runtime, AuditAction.USER_TOTP_ENROL, "user", service.get(username).id
+        )
+        return TotpStarted(provisioning_uri=uri)
+
+    @delete("/{username:str}/totp", opt=USERS, sync_to_thread=True)
+    def remove_totp(
+        self, request: AnyRequest, username: FromPath[str], session: SessionDep, runtime: RuntimeDep
+    ) -> None:
+        """Take the user's second factor away, e.g. when their phone is lost; sessions end."""
+        user = AccountService(session, runtime).remove_totp(username)
+        _done(request, session, runtime, AuditAction.USER_TOTP_REMOVE, "user", user.id)
+
     @post("/{username:str}/tokens", opt=TOKENS, sync_to_thread=True)
     def issue_token(
         self,
@@ -236,6 +280,38 @@ accounts_router = Router(
     tags=["accounts"],
     cache_control=CacheControlHeader(no_store=True),
 )
+
+
+def _log_in(
+    request: AnyRequest, data: LoginIn, session: Session, runtime: Runtime
+) -> tuple[User, AccessToken, str]:
+    """Check the credentials, open a session and audit the attempt, whatever its outcome."""
+    source = request.client.host if request.client else ""
+    service = AccountService(session, runtime)
+    try:
+        principal, secret = service.login(
+            data.username,
+            data.password,
+            totp_code=data.totp_code,
+            source_address=source,
+            require_mfa_for=MFA_ROLES if runtime.settings.require_mfa else frozenset(),
+        )
+    except (TooManyAttempts, LoginFailed, SecondFactorRequired) as refusal:
+        locked = isinstance(refusal, TooManyAttempts)
+        action = AuditAction.USER_LOCKED_OUT if locked else AuditAction.USER_LOGIN_FAILED
+        _record_refused_login(session, runtime, data.username, source, action)
+        raise
+    user = service.get(principal.username)
+    token = session.get_one(AccessToken, principal.token_id)
+    _record_login(session, runtime, user, source, AuditAction.USER_LOGIN)
+    session.commit()
+    return user, token, secret
+
+
+def _log_out(request: AnyRequest, session: Session, runtime: Runtime) -> None:
+    principal = principal_of(request)
+    AccountService(session, runtime).logout(principal.token_id)
+    _done(request, session, runtime, AuditAction.USER_LOGOUT, "token", principal.token_id)
 
 
 def _changed(

@@ -32,6 +32,21 @@ class LoginOut:
 
 
 @dataclass(frozen=True)
+class SessionOut:
+    """A browser login's answer: the secret went into an HttpOnly cookie, not into the body."""
+
+    expires_at: datetime
+    user: UserSummary
+    mfa: bool
+
+
+@dataclass(frozen=True)
+class CsrfOut:
+    header: str
+    token: str
+
+
+@dataclass(frozen=True)
 class MeOut(UserSummary):
     token_kind: str
     mfa: bool

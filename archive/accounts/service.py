@@ -138,6 +138,35 @@ class AccountService:
         self.session.flush()
         return totp_module.provisioning_uri(secret, user.username)
 
+    def set_totp(self, username: str) -> str:
+        """An administrator gives the user a new second factor, active at once; returns its URI.
+
+        For users who cannot enrol themselves: with ARCHIVE_REQUIRE_MFA on, a privacy officer or
+        administrator without a factor cannot log in. Their sessions end, as the URI changes hands.
+        """
+        user = self.get(username)
+        secret = totp_module.new_secret()
+        user.totp_secret_ciphertext = totp_module.seal_secret(self._totp_key, user.id, secret)
+        user.totp_pending_ciphertext = None
+        user.totp_last_step = None
+        tokens.revoke_all(
+            self.session, user.id, self.runtime.clock.now(), kinds=(TokenKind.SESSION,)
+        )
+        self.session.flush()
+        return totp_module.provisioning_uri(secret, user.username)
+
+    def remove_totp(self, username: str) -> User:
+        """Take the user's second factor away (a lost phone); their sessions end."""
+        user = self.get(username)
+        user.totp_secret_ciphertext = None
+        user.totp_pending_ciphertext = None
+        user.totp_last_step = None
+        tokens.revoke_all(
+            self.session, user.id, self.runtime.clock.now(), kinds=(TokenKind.SESSION,)
+        )
+        self.session.flush()
+        return user
+
     def confirm_totp(self, username: str, code: str) -> None:
         """Activate the enrolled secret, proven by a current code from it."""
         user = self.get(username)

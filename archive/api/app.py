@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from archive import __version__
 from archive.access.auth import TokenAuthentication
+from archive.access.browser import BrowserCsrf
 from archive.access.guards import declared_permissions, enforce_permission, public
 from archive.accounts.routes import accounts_router
 from archive.api.deps import RuntimeDep, provide_runtime, provide_session
@@ -87,7 +88,8 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
             "session": Provide(provide_session),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[security_headers, DefineMiddleware(TokenAuthentication)],
+        # Who is calling first, so a forged request with a dead cookie is a plain 401.
+        middleware=[security_headers, DefineMiddleware(TokenAuthentication), BrowserCsrf],
         guards=[enforce_permission],
         lifespan=[lifespan],
         state=State(),

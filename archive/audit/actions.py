@@ -36,6 +36,7 @@ class AuditAction(StrEnum):
     USER_PASSWORD_RESET = "user:password:reset"  # noqa: S105
     USER_ROLES_CHANGE = "user:roles:change"
     USER_TOTP_ENROL = "user:totp:enrol"
+    USER_TOTP_REMOVE = "user:totp:remove"
 
     TOKEN_CREATE = "token:create"  # noqa: S105
     TOKEN_REVOKE = "token:revoke"  # noqa: S105
@@ -49,6 +50,8 @@ class AuditAction(StrEnum):
     AUDIT_SUBJECT_REPORT = "audit:subject:read"
 
     ACCESS_DENIED = "access:denied"
+    # A browser request without the page's CSRF token: another site tried to act for the user.
+    REQUEST_FORGERY_REFUSED = "request:csrf:refused"
 
 
 class Outcome(StrEnum):

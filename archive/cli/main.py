@@ -14,6 +14,7 @@ from archive.cli.check import check_command
 from archive.cli.context import Context
 from archive.cli.ingest import ingest_command
 from archive.cli.keys import keys_group
+from archive.cli.policy import policy_group
 from archive.cli.setup import db_group, demo_command, init_command, serve_command
 from archive.cli.users import tokens_group, users_group
 from archive.errors import ArchiveError
@@ -61,6 +62,7 @@ for command in (
     ingest_command,
     check_command,
     keys_group,
+    policy_group,
     users_group,
     tokens_group,
     audit_group,

@@ -191,6 +191,36 @@ def set_roles(ctx: Context, username: str, roles: tuple[str, ...]) -> None:
     click.echo(f"{user.username} now holds {', '.join(sorted(r.value for r in user.roles))}")
 
 
+@users_group.command("totp")
+@click.argument("username")
+@click.option("--remove", is_flag=True, help="Take the second factor away instead (lost phone).")
+@pass_context
+def set_totp(ctx: Context, username: str, remove: bool) -> None:
+    """Give a user a new TOTP second factor, active at once; prints its URI once.
+
+    For people who cannot enrol themselves: with ARCHIVE_REQUIRE_MFA on, a privacy officer or
+    administrator without a factor cannot log in at all. Their sessions end either way.
+    """
+    runtime = ctx.runtime
+    with runtime.session() as session:
+        service = AccountService(session, runtime)
+        if remove:
+            user = service.remove_totp(username)
+            audited(session, runtime, AuditAction.USER_TOTP_REMOVE, "user", user.id)
+            uri = None
+        else:
+            uri = service.set_totp(username)
+            user = service.get(username)
+            audited(session, runtime, AuditAction.USER_TOTP_ENROL, "user", user.id)
+        session.commit()
+    if uri is None:
+        click.echo(f"{user.username} has no second factor now; their sessions are ended")
+        return
+    click.echo(f"new second factor for {user.username}; their sessions are ended")
+    click.echo("TOTP provisioning URI (shown only now; add it to the authenticator app):")
+    click.echo(uri)
+
+
 @click.group("tokens")
 def tokens_group() -> None:
     """API tokens for integrations: issue, list, revoke."""

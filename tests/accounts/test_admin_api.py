@@ -249,3 +249,28 @@ def _all(runtime: Runtime) -> list[Any]:
         found = AuditLog(session, runtime).query(limit=1000)
         session.expunge_all()
         return found
+
+
+def test_an_administrator_sets_and_removes_a_users_second_factor(
+    admin: TestClient[Any], runtime: Runtime, clock: FixedClock
+) -> None:
+    answer = admin.post(
+        USERS, json={"username": "pia.privacy", "roles": ["privacy"], "password": PASSWORD}
+    )
+    assert answer.status_code == 201
+    session = log_in(admin, "pia.privacy").json()["token"]
+
+    given = admin.post(f"{USERS}/pia.privacy/totp")
+    assert given.status_code == 200, given.text
+    totp = pyotp.parse_uri(given.json()["provisioning_uri"])
+    assert isinstance(totp, pyotp.TOTP)
+    assert admin.get(ME, headers=bearer(session)).status_code == 401  # sessions ended
+    assert log_in(admin, "pia.privacy").json()["enrolled"] is True
+    assert log_in(admin, "pia.privacy", totp_code=totp.at(clock.now())).json()["mfa"] is True
+    assert totp.secret not in admin.get(USERS).text
+
+    assert admin.delete(f"{USERS}/pia.privacy/totp").status_code == 204
+    assert log_in(admin, "pia.privacy").status_code == 200
+    assert admin.post(f"{USERS}/nobody.here/totp").status_code == 404
+    assert [r[0] for r in trail(runtime, AuditAction.USER_TOTP_ENROL)] == ["maria.admin"]
+    assert [r[0] for r in trail(runtime, AuditAction.USER_TOTP_REMOVE)] == ["maria.admin"]

@@ -12,7 +12,13 @@ from archive.api.app import create_app
 from archive.errors import ConfigurationError
 from archive.runtime import Runtime
 
-PUBLIC = {("GET", "/health"), ("POST", "/api/v1/auth/login")}
+# Health, logging in (for the API and for a browser), and the browser's CSRF token.
+PUBLIC = {
+    ("GET", "/health"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/session"),
+    ("GET", "/api/v1/auth/csrf"),
+}
 
 
 def test_every_route_declares_a_permission(runtime: Runtime) -> None:

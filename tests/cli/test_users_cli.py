@@ -10,7 +10,7 @@ import pyotp
 import pytest
 from click.testing import CliRunner, Result
 
-from archive.accounts.errors import LoginFailed
+from archive.accounts.errors import LoginFailed, SecondFactorRequired
 from archive.accounts.models import Role
 from archive.accounts.service import AccountService, Principal
 from archive.audit import AuditAction, AuditLog, verify
@@ -204,3 +204,43 @@ def test_tokens_are_printed_once_listed_and_revoked(env: dict[str, str], runtime
     assert str(principal.token_id) in created
     assert trail(runtime, AuditAction.TOKEN_REVOKE)[0][2] == [str(principal.token_id)]
     assert verify(runtime).ok
+
+
+def test_an_administrator_gives_a_privacy_officer_a_second_factor(
+    env: dict[str, str], runtime: Runtime
+) -> None:
+    """With MFA required, a privacy officer without a factor cannot log in until given one."""
+    run(env, "users", "add", "pia.privacy", "--role", "privacy", "--password-stdin", stdin=PASSWORD)
+    mfa_roles = frozenset({Role.PRIVACY})
+
+    def attempt(code: str | None) -> Principal:
+        with runtime.session() as session:
+            principal, _ = AccountService(session, runtime).login(
+                "pia.privacy",
+                PASSWORD,
+                totp_code=code,
+                source_address="198.51.100.7",
+                require_mfa_for=mfa_roles,
+            )
+            return principal
+
+    with pytest.raises(SecondFactorRequired):
+        attempt(None)
+    given = run(env, "users", "totp", "pia.privacy")
+    assert given.exit_code == 0, given.output
+    uri = given.output.strip().splitlines()[-1]
+    totp = pyotp.parse_uri(uri)
+    assert isinstance(totp, pyotp.TOTP)
+    assert attempt(totp.now()).mfa is True
+    assert "totp" in run(env, "users", "list").output
+
+    removed = run(env, "users", "totp", "pia.privacy", "--remove")
+    assert removed.exit_code == 0
+    assert "no second factor" in removed.output
+    with pytest.raises(SecondFactorRequired):
+        attempt(totp.now())
+    with runtime.session() as session:
+        actions = [r.action for r in AuditLog(session, runtime).query()]
+    assert AuditAction.USER_TOTP_ENROL in actions
+    assert AuditAction.USER_TOTP_REMOVE in actions
+    assert run(env, "users", "totp", "nobody.here").exit_code == 2
