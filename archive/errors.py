@@ -32,6 +32,14 @@ class NotFound(ArchiveError):
     """An id that does not exist, or that the caller may not know exists (HTTP 404)."""
 
 
+class Forbidden(ArchiveError):
+    """The caller's roles do not allow this particular request (HTTP 403)."""
+
+
+class HoldActive(ArchiveError):
+    """A hold keeps what the request would delete (HTTP 409)."""
+
+
 class Conflict(ArchiveError):
     """The request contradicts stored state (HTTP 409)."""
 

@@ -147,6 +147,20 @@ class Settings:
             "Privacy officers and administrators must log in with a TOTP second factor.",
         ),
     )
+    expiry_interval_seconds: int = field(
+        default=3600,
+        metadata=_doc(
+            "ARCHIVE_EXPIRY_INTERVAL_SECONDS",
+            "How often the expiry sweep runs (Celery beat, or in-process on the embedded default).",
+        ),
+    )
+    expiry_lease_seconds: int = field(
+        default=900,
+        metadata=_doc(
+            "ARCHIVE_EXPIRY_LEASE_SECONDS",
+            "Age at which a sweep finishes deletions another sweep claimed and did not finish.",
+        ),
+    )
     cookie_secure: bool = field(
         default=True,
         metadata=_doc(
@@ -176,6 +190,11 @@ class Settings:
             )
         if not 1024 <= self.segment_size <= 64 * MIB:
             raise ConfigurationError("ARCHIVE_SEGMENT_SIZE must be between 1 KiB and 64 MiB")
+        if self.expiry_interval_seconds < 1 or self.expiry_lease_seconds < 0:
+            raise ConfigurationError(
+                "ARCHIVE_EXPIRY_INTERVAL_SECONDS must be positive, ARCHIVE_EXPIRY_LEASE_SECONDS "
+                "not negative"
+            )
         if self.max_upload_bytes <= 0 or self.max_message_bytes <= 0:
             raise ConfigurationError("upload limits must be positive")
         if not self.policy.strip():

@@ -11,6 +11,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_401_UNAUTHORIZED,
+    HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
     HTTP_413_REQUEST_ENTITY_TOO_LARGE,
@@ -38,6 +39,8 @@ STATUS: list[tuple[type[errors.ArchiveError], int, str]] = [
     (errors.InvalidInput, HTTP_422_UNPROCESSABLE_ENTITY, "invalid-input"),
     (errors.PayloadTooLarge, HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too-large"),
     (errors.NotFound, HTTP_404_NOT_FOUND, "not-found"),
+    (errors.Forbidden, HTTP_403_FORBIDDEN, "forbidden"),
+    (errors.HoldActive, HTTP_409_CONFLICT, "hold-active"),
     (errors.Conflict, HTTP_409_CONFLICT, "conflict"),
     (errors.RangeNotSatisfiable, HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE, "range"),
     (errors.IntegrityFailure, HTTP_502_BAD_GATEWAY, "integrity-failure"),

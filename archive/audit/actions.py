@@ -43,6 +43,15 @@ class AuditAction(StrEnum):
 
     KEYS_ROTATE = "keys:rotate"
 
+    POLICY_APPLY = "policy:apply"
+    HOLD_PLACE = "hold:place"
+    HOLD_RELEASE = "hold:release"
+    HOLD_LAPSE = "hold:lapse"
+    HOLD_READ = "hold:read"
+    # One per sweep; its target is the deletion run, whose tombstones name every contact.
+    RETENTION_SWEEP = "retention:sweep"
+    DELETIONS_READ = "retention:deletions:read"
+
     AUDIT_READ = "audit:read"
     AUDIT_EXPORT = "audit:export"
     AUDIT_VERIFY = "audit:verify"

@@ -46,6 +46,7 @@ from archive.customers.identifiers import IdentifierKind
 from archive.customers.service import CustomerService, IdentifierInput
 from archive.errors import Conflict, InvalidInput, PayloadTooLarge, UnreadableMedia
 from archive.keys.rows import issue_key
+from archive.retention.service import RetentionService
 from archive.runtime import Runtime
 from archive.tickets.service import TicketService, clean_reference
 
@@ -415,9 +416,15 @@ class IngestService:
             wanted = [identifier for identifier, _ in identifiers]
             customer = self.customers.find_or_create(wanted) if wanted else None
             contact.customer_id = customer.id if customer else None
+            category = None
             if ticket_ref:
                 ticket = self.tickets.find_or_create(ticket_ref, customer_id=contact.customer_id)
                 contact.ticket_id = ticket.id
+                category = ticket.category
+            # From the start time, so a backfilled old recording is due at once if its time passed.
+            contact.expires_at = RetentionService(self.session, self.runtime).expiry(
+                contact.channel, category, contact.started_at
+            )
             data_key = issue_key(contact, self.runtime.keys.keyring)
             seal_details(contact, data_key, details)
             self.session.add(contact)

@@ -78,6 +78,13 @@ class Contact(WrappedKeyMixin, Base):
     defect_count: Mapped[int] = mapped_column(Integer, default=0)
     details_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
+    # Deletion: the sweep (or erasure) that claimed the contact, and when; once deleted, the row
+    # is a tombstone that keeps only non-personal facts: id, channel, times, reason, policy.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+    deletion_reason: Mapped[str | None] = mapped_column(String(24))
+    policy_version: Mapped[str | None] = mapped_column(String(64))
 
     objects: Mapped[list[ContentObject]] = relationship(
         back_populates="contact", order_by="ContentObject.position"

@@ -5,6 +5,8 @@ from archive.audit.models import AuditCheckpoint, AuditRecord
 from archive.contacts.models import Contact, ContentObject
 from archive.customers.models import Customer, CustomerIdentifier, NameToken
 from archive.db.base import Base
+from archive.holds.models import Hold, HoldContact
+from archive.retention.models import DeletionRun, PolicyRecord
 from archive.tickets.models import Ticket
 
 __all__ = [
@@ -16,8 +18,12 @@ __all__ = [
     "ContentObject",
     "Customer",
     "CustomerIdentifier",
+    "DeletionRun",
+    "Hold",
+    "HoldContact",
     "LoginAttempt",
     "NameToken",
+    "PolicyRecord",
     "Ticket",
     "User",
     "UserRole",

@@ -15,6 +15,8 @@ from archive.clock import checked_moment
 from archive.crypto.fields import decrypt_field, encrypt_field
 from archive.errors import Conflict, InvalidInput, NotFound
 from archive.keys.rows import issue_key, open_key
+from archive.contacts.models import Contact, ContactState
+from archive.retention.service import RetentionService
 from archive.runtime import Runtime
 from archive.tickets.models import Ticket, TicketCategory, TicketStatus
 
@@ -128,13 +130,27 @@ class TicketService:
                 raise InvalidInput(f"subject: at most {MAX_SUBJECT} characters", field="subject")
             data_key = open_key(ticket, self.runtime.keys.keyring)
             ticket.subject_ciphertext = encrypt_field(data_key, subject, ticket.key_context)
-        if category is not None:
+        if category is not None and _category(category) != ticket.category:
             ticket.category = _category(category)
+            self._retime(ticket)
         if status is not None:
             ticket.status = _status(status)
             ticket.closed_at = (ticket.closed_at or now) if ticket.status in CLOSING else None
         ticket.updated_at = now
         return ticket
+
+    def _retime(self, ticket: Ticket) -> None:
+        """A policy may keep a category longer (complaints, say): its contacts follow at once."""
+        retention = RetentionService(self.session, self.runtime)
+        contacts = self.session.scalars(
+            select(Contact).where(
+                Contact.ticket_id == ticket.id, Contact.state == ContactState.ACTIVE
+            )
+        )
+        for contact in contacts:
+            contact.expires_at = retention.expiry(
+                contact.channel, ticket.category, contact.started_at
+            )
 
     def find_or_create(self, reference: str, *, customer_id: uuid.UUID | None) -> Ticket:
         """The ticket with this reference; a new open one if none exists (ingest links by it)."""
