@@ -37,6 +37,11 @@ def configure(celery: Celery, settings: Settings) -> None:
         broker_connection_retry_on_startup=True,
         result_expires=24 * 3600,
         beat_schedule={
+            "expiry-sweep": {
+                "task": "archive.retention.sweep",
+                "schedule": schedule(float(settings.expiry_interval_seconds)),
+                "options": {"expires": float(settings.expiry_interval_seconds)},
+            },
             "integrity-check": {
                 "task": "archive.integrity.check",
                 "schedule": schedule(INTEGRITY_EVERY),

@@ -7,6 +7,8 @@ from typing import Any
 from archive.audit import AuditLog
 from archive.integrity.check import check
 from archive.keys.rotation import rewrap_all
+from archive.retention.service import retime
+from archive.retention.sweep import sweep
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
 from workers.app import app
@@ -51,3 +53,25 @@ def audit_checkpoint() -> dict[str, Any]:
 def rewrap_keys(batch_size: int = 500) -> dict[str, Any]:
     report = rewrap_all(worker_runtime(), batch_size=batch_size)
     return {"active_kek": report.active_kek, "rewrapped": report.rewrapped}
+
+
+@app.task(name="archive.retention.sweep")
+def expiry_sweep(dry_run: bool = False) -> dict[str, Any]:
+    """One expiry sweep; several workers may run it at once and split the due contacts."""
+    report = sweep(worker_runtime(), actor="worker", dry_run=dry_run)
+    return {
+        "run_id": str(report.run_id) if report.run_id else None,
+        "policy_version": report.policy_version,
+        "deleted": report.deleted_count,
+        "by_channel": {f"{c}:{r}": n for (c, r), n in sorted(report.deleted.items())},
+        "kept": len(report.kept),
+        "lapsed_holds": len(report.lapsed),
+        "finished": report.finished,
+        "error": report.error,
+    }
+
+
+@app.task(name="archive.retention.retime")
+def retime_contacts(record_id: int) -> dict[str, Any]:
+    """Re-time stored contacts under the policy applied as `record_id` (resumable)."""
+    return {"policy_record": record_id, "contacts": retime(worker_runtime(), record_id)}

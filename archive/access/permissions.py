@@ -20,6 +20,11 @@ class Permission(StrEnum):
     USERS_MANAGE = "accounts:users:manage"
     TOKENS_MANAGE = "accounts:tokens:manage"
     SELF = "accounts:self:manage"  # one's own session, password and second factor
+    HOLDS_READ = "holds:record:read"
+    HOLDS_PLACE = "holds:record:write"
+    POLICY_READ = "retention:policy:read"
+    POLICY_MANAGE = "retention:policy:write"
+    DELETIONS_READ = "retention:deletions:read"
     AUDIT_READ = "audit:records:read"
     AUDIT_SUBJECT_REPORT = "audit:subject:read"
 
@@ -33,18 +38,33 @@ _FINDING = {
     Permission.TICKETS_WRITE,
 }
 
+# Holds, and reading the policy whose caps they are bound by. (Legal holds: privacy only, in
+# the holds service, as the permission is the same and the reason decides.)
+_HOLDING = {Permission.HOLDS_READ, Permission.HOLDS_PLACE, Permission.POLICY_READ}
+
 # The whole access policy. Administrators run the system but see no contact or identifier
 # (separation of duties); auditors read the trail only; ingest accounts write and never read.
 ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[Permission]] = MappingProxyType(
     {
         Role.AGENT: frozenset(_FINDING | {Permission.SELF}),
-        Role.QUALITY: frozenset(_FINDING | {Permission.SELF}),
+        Role.QUALITY: frozenset(_FINDING | _HOLDING | {Permission.SELF}),
         Role.PRIVACY: frozenset(
             _FINDING
+            | _HOLDING
             | {Permission.CUSTOMERS_RESTRICT, Permission.AUDIT_SUBJECT_REPORT, Permission.SELF}
         ),
-        Role.ADMIN: frozenset({Permission.USERS_MANAGE, Permission.TOKENS_MANAGE, Permission.SELF}),
-        Role.AUDITOR: frozenset({Permission.AUDIT_READ, Permission.SELF}),
+        Role.ADMIN: frozenset(
+            {
+                Permission.USERS_MANAGE,
+                Permission.TOKENS_MANAGE,
+                Permission.POLICY_READ,
+                Permission.POLICY_MANAGE,
+                Permission.SELF,
+            }
+        ),
+        Role.AUDITOR: frozenset(
+            {Permission.AUDIT_READ, Permission.DELETIONS_READ, Permission.SELF}
+        ),
         Role.INGEST: frozenset({Permission.CONTACTS_CREATE}),
     }
 )

@@ -26,7 +26,9 @@ from archive.audit.routes import AccessReportController, AuditController
 from archive.contacts.routes import ContactController
 from archive.customers.routes import CustomerController
 from archive.errors import ArchiveError
+from archive.holds.routes import HoldController
 from archive.logging import configure_logging
+from archive.retention.routes import DeletionController, PolicyController
 from archive.runtime import build_runtime
 from archive.settings import Settings
 from archive.tickets.routes import TicketController
@@ -82,6 +84,9 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
             accounts_router,
             AuditController,
             AccessReportController,
+            HoldController,
+            PolicyController,
+            DeletionController,
         ],
         dependencies={
             "runtime": Provide(provide_runtime, sync_to_thread=False),

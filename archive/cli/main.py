@@ -12,6 +12,7 @@ import sqlalchemy.exc
 from archive.cli.audit import audit_group
 from archive.cli.check import check_command
 from archive.cli.context import Context
+from archive.cli.expire import expire_command
 from archive.cli.ingest import ingest_command
 from archive.cli.keys import keys_group
 from archive.cli.policy import policy_group
@@ -61,6 +62,7 @@ for command in (
     db_group,
     ingest_command,
     check_command,
+    expire_command,
     keys_group,
     policy_group,
     users_group,

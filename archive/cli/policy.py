@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from archive.cli.context import Context, pass_context
+from archive.cli.users import operator
+from archive.retention.jobs import start_retime
 from archive.retention.policy import (
     CHANNELS,
     PRESETS,
@@ -14,6 +16,13 @@ from archive.retention.policy import (
     Policy,
     load_policy,
     load_policy_file,
+)
+from archive.retention.service import (
+    ChannelChange,
+    PolicyDiff,
+    RetentionService,
+    apply_policy,
+    retime,
 )
 
 PRECEDENCE = (
@@ -33,11 +42,11 @@ def policy_group() -> None:
 @click.option("--toml", "as_toml", is_flag=True, help="Print the policy as canonical TOML.")
 @pass_context
 def show(ctx: Context, spec: str | None, as_toml: bool) -> None:
-    """Print a policy: by default the one in force (ARCHIVE_POLICY).
+    """Print a policy: by default the one in force (the last applied, or ARCHIVE_POLICY).
 
     SPEC is a preset (default, kivra, vastuu) or the path of a TOML policy file.
     """
-    policy = load_policy(spec or ctx.settings.policy)
+    policy = load_policy(spec) if spec else _in_force(ctx)
     if as_toml:
         click.echo(policy.to_toml(), nl=False)
         return
@@ -51,6 +60,72 @@ def check(file: Path) -> None:
     """Check a policy file; exit status 2 and every problem on one line if it cannot be used."""
     policy = load_policy_file(file)
     click.echo(f"ok: {policy.name} {policy.version}")
+
+
+@policy_group.command("diff")
+@click.argument("spec")
+@pass_context
+def diff(ctx: Context, spec: str) -> None:
+    """Show, changing nothing, how stored contacts would fare under another policy.
+
+    SPEC is a preset or a policy file. Per channel: how many would expire earlier, later, or
+    at once (already due under the new policy), and how many stay as they are.
+    """
+    proposed = load_policy(spec)
+    runtime = ctx.runtime
+    with runtime.session() as session:
+        result = RetentionService(session, runtime).diff(proposed)
+    for line in describe_diff(result):
+        click.echo(line)
+
+
+@policy_group.command("apply")
+@click.argument("spec")
+@click.option("--yes", is_flag=True, help="Apply without asking.")
+@pass_context
+def apply(ctx: Context, spec: str, yes: bool) -> None:
+    """Make a policy the one in force and re-time every stored contact under it.
+
+    The change is in the audit trail with who applied it. Contacts that become due go at the
+    next sweep (`archive expire` runs one now). With a broker the re-timing runs on a worker;
+    otherwise here, in committed batches (safe to interrupt: the next sweep finishes it).
+    """
+    proposed = load_policy(spec)
+    runtime = ctx.runtime
+    with runtime.session() as session:
+        result = RetentionService(session, runtime).diff(proposed)
+    for line in describe_diff(result):
+        click.echo(line)
+    if result.current == result.proposed:
+        click.echo("that policy is already in force")
+        return
+    if not yes:
+        click.confirm(f"apply {proposed.version}?", abort=True)
+    record = apply_policy(runtime, proposed, origin=operator(), actor=operator(), role="admin")
+    if runtime.settings.broker_url:
+        start_retime(runtime, record.id)
+        click.echo(f"applied {proposed.version}; a worker re-times stored contacts")
+        return
+    count = retime(runtime, record.id)
+    click.echo(f"applied {proposed.version}; {count} stored contacts re-timed")
+
+
+def describe_diff(result: PolicyDiff) -> list[str]:
+    lines = [
+        f"in force: {result.current}",
+        f"proposed: {result.proposed}",
+        f"  {'channel':<8} {'earlier':>8} {'later':>8} {'at once':>8} {'same':>8}",
+    ]
+    for channel in CHANNELS:
+        c = result.channels.get(channel, ChannelChange())
+        lines.append(f"  {channel:<8} {c.earlier:>8} {c.later:>8} {c.at_once:>8} {c.unchanged:>8}")
+    return lines
+
+
+def _in_force(ctx: Context) -> Policy:
+    runtime = ctx.runtime
+    with runtime.session() as session:
+        return RetentionService(session, runtime).in_force()
 
 
 def describe(policy: Policy) -> list[str]:

@@ -187,8 +187,22 @@ def _serve(ctx: Context) -> None:
     import uvicorn
 
     from archive.api.app import create_app
+    from archive.retention.service import settle_policy
+    from archive.schedule import InProcessSchedule
 
     settings = ctx.settings
     click.echo(describe(settings), err=True)
-    app = create_app(settings, runtime=ctx.runtime)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    runtime = ctx.runtime
+    settle_policy(runtime)
+    app = create_app(settings, runtime=runtime)
+    if settings.broker_url:
+        # Celery beat schedules the sweep, checkpoints and integrity checks.
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+        return
+    click.echo(
+        f"no broker: the expiry sweep runs in this process every "
+        f"{settings.expiry_interval_seconds} s",
+        err=True,
+    )
+    with InProcessSchedule(runtime):
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

@@ -208,15 +208,21 @@ def retime(runtime: Runtime, record_id: int) -> int:
         return RetentionService(session, runtime).retime_all(record_id)
 
 
-def apply_settings_policy(runtime: Runtime) -> PolicyRecord | None:
-    """Apply ARCHIVE_POLICY when it names another policy than it did last time, and re-time."""
+def settle_policy(runtime: Runtime) -> PolicyRecord | None:
+    """Apply ARCHIVE_POLICY if it names another policy than it did last time, and finish
+    re-timing stored contacts if a change's run was cut short. Returns what it applied."""
     with runtime.session() as session:
-        pending = RetentionService(session, runtime).settings_policy_pending()
-    if pending is None:
-        return None
-    record = apply_policy(runtime, pending, origin=SETTINGS_ORIGIN, actor=SETTINGS_ORIGIN)
-    retime(runtime, record.id)
-    return record
+        service = RetentionService(session, runtime)
+        pending = service.settings_policy_pending()
+        current = service.current_record()
+        unfinished = current.id if current is not None and current.retimed_at is None else None
+    applied = None
+    if pending is not None:
+        applied = apply_policy(runtime, pending, origin=SETTINGS_ORIGIN, actor=SETTINGS_ORIGIN)
+        unfinished = applied.id
+    if unfinished is not None:
+        retime(runtime, unfinished)
+    return applied
 
 
 def _version_id(version: str) -> str:

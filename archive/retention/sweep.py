@@ -37,7 +37,7 @@ from archive.holds.models import Hold, HoldContact, HoldState
 from archive.holds.service import HoldService
 from archive.retention.models import DeletionRun
 from archive.retention.policy import Policy
-from archive.retention.service import RetentionService, apply_settings_policy
+from archive.retention.service import RetentionService, settle_policy
 from archive.runtime import Runtime
 from archive.tickets.models import Ticket
 
@@ -86,7 +86,7 @@ def sweep(
     lease = timedelta(seconds=runtime.settings.expiry_lease_seconds) if lease is None else lease
     if dry_run:
         return _rehearse(runtime)
-    apply_settings_policy(runtime)
+    settle_policy(runtime)
     now = runtime.clock.now()
     with runtime.session() as session:
         policy = RetentionService(session, runtime).in_force()

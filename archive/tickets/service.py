@@ -12,10 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from archive.clock import checked_moment
+from archive.contacts.models import Contact, ContactState
 from archive.crypto.fields import decrypt_field, encrypt_field
 from archive.errors import Conflict, InvalidInput, NotFound
 from archive.keys.rows import issue_key, open_key
-from archive.contacts.models import Contact, ContactState
 from archive.retention.service import RetentionService
 from archive.runtime import Runtime
 from archive.tickets.models import Ticket, TicketCategory, TicketStatus

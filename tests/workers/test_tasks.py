@@ -5,13 +5,19 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
 from helpers import ingest_call
 
+from archive.contacts.models import Contact, ContactState
 from archive.keys.rotation import count_by_kek
+from archive.retention.jobs import RETIME_TASK
+from archive.retention.models import PolicyRecord
+from archive.retention.policy import load_policy
+from archive.retention.service import apply_policy
 from archive.runtime import Runtime
 from archive.settings import Settings
 from workers import tasks
@@ -81,3 +87,35 @@ def test_tasks_are_json_and_acknowledged_late() -> None:
     assert app.conf.task_acks_late is True
     schedule = app.conf.beat_schedule["integrity-check"]
     assert schedule["options"]["expires"] > 0
+
+
+def test_the_expiry_sweep_runs_on_a_worker(worker: Runtime) -> None:
+    started = worker.clock.now() - timedelta(days=200)
+    due = ingest_call(worker, started_at=started, external_id="old-call").contact
+    kept = ingest_call(worker, external_id="new-call").contact
+    result = tasks.expiry_sweep.delay().get(timeout=60)
+    assert result["deleted"] == 1
+    assert result["by_channel"] == {"call:retention": 1}
+    assert result["error"] is None
+    with worker.session() as session:
+        assert session.get_one(Contact, due.id).state == ContactState.DELETED
+        assert session.get_one(Contact, kept.id).state == ContactState.ACTIVE
+
+
+def test_the_api_sends_re_timing_to_a_worker_by_name(worker: Runtime) -> None:
+    """The API sends the task by name without importing the workers; the worker knows it."""
+    ingest_call(worker, external_id="a-call")
+    record = apply_policy(worker, load_policy("vastuu"), origin="test", actor="test")
+    assert RETIME_TASK in app.tasks
+    result = app.send_task(RETIME_TASK, args=[record.id]).get(timeout=60)
+    assert result == {"policy_record": record.id, "contacts": 1}
+    with worker.session() as session:
+        assert session.get_one(PolicyRecord, record.id).retimed_at is not None
+
+
+def test_beat_runs_the_sweep_on_the_configured_interval() -> None:
+    configure(app, Settings(expiry_interval_seconds=600))
+    entry = app.conf.beat_schedule["expiry-sweep"]
+    assert entry["task"] == "archive.retention.sweep"
+    assert entry["schedule"].run_every.total_seconds() == 600
+    assert entry["options"]["expires"] == 600  # runs that waited a whole period are dropped

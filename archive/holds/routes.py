@@ -1,0 +1,230 @@
+"""HTTP routes for holds: place (or preview), sample for a quality project, list, release."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, JSONBody
+
+from archive.access.guards import requires
+from archive.access.permissions import Permission
+from archive.api.deps import RuntimeDep, SessionDep
+from archive.api.trail import principal_of, record, viewer_of
+from archive.audit import AuditAction
+from archive.clock import LATEST
+from archive.holds.models import Hold
+from archive.holds.service import HoldRequest, HoldService, HoldSummary, SampleRequest
+
+AnyRequest = Request[Any, Any, Any]
+READ = requires(Permission.HOLDS_READ)
+PLACE = requires(Permission.HOLDS_PLACE)
+
+
+@dataclass(frozen=True)
+class HoldIn:
+    reason: str
+    reference: str
+    scope: str
+    contact_ids: list[uuid.UUID] = field(default_factory=list)
+    ticket_id: uuid.UUID | None = None
+    customer_id: uuid.UUID | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    ends_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SampleIn:
+    reference: str
+    since: datetime
+    until: datetime
+    per_agent_per_week: int
+    channel: str = "call"
+    ends_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class HoldOut:
+    id: uuid.UUID
+    reason: str
+    reference: str
+    scope: str
+    state: str
+    ticket_id: uuid.UUID | None
+    customer_id: uuid.UUID | None
+    since: datetime | None
+    until: datetime | None
+    ends_at: datetime | None
+    cap: str | None  # the reason's cap, counted from each contact's start; None: no cap
+    covers: int  # contacts it keeps now
+    keeps_until: datetime | None  # when the last of them may go; None: until released
+    until_released: bool
+    placed_at: datetime
+    placed_by: str
+    ended_at: datetime | None
+    ended_by: str | None
+    sample: str | None
+    contact_ids: list[uuid.UUID] | None = None
+
+
+def hold_out(summary: HoldSummary, *, with_ids: bool = False) -> HoldOut:
+    hold = summary.hold
+    forever = summary.keeps_until == LATEST
+    return HoldOut(
+        id=hold.id,
+        reason=hold.reason,
+        reference=hold.reference,
+        scope=hold.scope,
+        state=hold.state,
+        ticket_id=hold.ticket_id,
+        customer_id=hold.customer_id,
+        since=hold.range_start,
+        until=hold.range_end,
+        ends_at=hold.ends_at,
+        cap=summary.cap,
+        covers=summary.covered,
+        keeps_until=None if forever else summary.keeps_until,
+        until_released=forever,
+        placed_at=hold.placed_at,
+        placed_by=hold.placed_by,
+        ended_at=hold.ended_at,
+        ended_by=hold.ended_by,
+        sample=hold.sample,
+        contact_ids=summary.contact_ids if with_ids else None,
+    )
+
+
+def _request(data: HoldIn) -> HoldRequest:
+    return HoldRequest(
+        reason=data.reason,
+        reference=data.reference,
+        scope=data.scope,
+        contact_ids=data.contact_ids,
+        ticket_id=data.ticket_id,
+        customer_id=data.customer_id,
+        since=data.since,
+        until=data.until,
+        ends_at=data.ends_at,
+    )
+
+
+class HoldController(Controller):
+    path = "/api/v1/holds"
+    tags = ["holds"]
+
+    def _service(
+        self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep
+    ) -> HoldService:
+        return HoldService(session, runtime, viewer_of(request), principal_of(request).username)
+
+    @get("/", opt=READ, sync_to_thread=True)
+    def active(
+        self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep
+    ) -> list[HoldOut]:
+        """Active holds: what each covers now and when each lets the last of it go."""
+        return [hold_out(s) for s in self._service(request, session, runtime).active()]
+
+    @post("/", opt=PLACE, sync_to_thread=True)
+    def place(
+        self, request: AnyRequest, data: JSONBody[HoldIn], session: SessionDep, runtime: RuntimeDep
+    ) -> HoldOut:
+        """Place a hold on given contacts, a ticket's contacts, or a customer's in a period.
+
+        `legal` holds (an authority's or court's order) only by the privacy officer.
+        """
+        summary = self._service(request, session, runtime).place(_request(data))
+        return self._placed(request, session, runtime, summary)
+
+    @post("/preview", opt=PLACE, sync_to_thread=True, status_code=200)
+    def preview(
+        self, request: AnyRequest, data: JSONBody[HoldIn], session: SessionDep, runtime: RuntimeDep
+    ) -> HoldOut:
+        """What the hold would cover, its cap and when it would end; nothing is placed."""
+        summary = self._service(request, session, runtime).preview(_request(data))
+        session.rollback()
+        return hold_out(summary)
+
+    @post("/samples", opt=PLACE, sync_to_thread=True)
+    def sample(
+        self,
+        request: AnyRequest,
+        data: JSONBody[SampleIn],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> HoldOut:
+        """A quality project: hold N random contacts per agent per week of a period."""
+        summary = self._service(request, session, runtime).sample(
+            SampleRequest(
+                reference=data.reference,
+                since=data.since,
+                until=data.until,
+                per_agent_per_week=data.per_agent_per_week,
+                channel=data.channel,
+                ends_at=data.ends_at,
+            )
+        )
+        return self._placed(request, session, runtime, summary)
+
+    @get("/{hold_id:uuid}", opt=READ, sync_to_thread=True)
+    def one(
+        self,
+        request: AnyRequest,
+        hold_id: FromPath[uuid.UUID],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> HoldOut:
+        """One hold, with the ids of the contacts it keeps now."""
+        service = self._service(request, session, runtime)
+        summary = service.describe(service.get(hold_id), with_ids=True)
+        self._audit(
+            request, session, runtime, AuditAction.HOLD_READ, summary.hold, Permission.HOLDS_READ
+        )
+        return hold_out(summary, with_ids=True)
+
+    @post("/{hold_id:uuid}/release", opt=PLACE, sync_to_thread=True, status_code=200)
+    def release(
+        self,
+        request: AnyRequest,
+        hold_id: FromPath[uuid.UUID],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> HoldOut:
+        """End a hold now; its contacts go at the next sweep if their retention has run out."""
+        service = self._service(request, session, runtime)
+        hold = service.release(hold_id)
+        self._audit(
+            request, session, runtime, AuditAction.HOLD_RELEASE, hold, Permission.HOLDS_PLACE
+        )
+        return hold_out(service.describe(hold))
+
+    def _placed(
+        self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep, summary: HoldSummary
+    ) -> HoldOut:
+        self._audit(
+            request, session, runtime, AuditAction.HOLD_PLACE, summary.hold, Permission.HOLDS_PLACE
+        )
+        return hold_out(summary)
+
+    @staticmethod
+    def _audit(
+        request: AnyRequest,
+        session: SessionDep,
+        runtime: RuntimeDep,
+        action: AuditAction,
+        hold: Hold,
+        permission: Permission,
+    ) -> None:
+        record(
+            request,
+            session,
+            runtime,
+            action=action,
+            permission=permission,
+            target_type="hold",
+            target_ids=[hold.id],
+        )
+        session.commit()
