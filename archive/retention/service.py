@@ -79,6 +79,13 @@ class RetentionService:
 
     def apply(self, policy: Policy, *, origin: str) -> PolicyRecord:
         """Make `policy` the one in force; the caller commits, audits and then re-times."""
+        if origin != SETTINGS_ORIGIN and self.current_record() is None:
+            # What ARCHIVE_POLICY named was in force until now: record it first, so that the
+            # setting is not mistaken for a new change and re-applied over this one.
+            self._record(load_policy(self.runtime.settings.policy), SETTINGS_ORIGIN)
+        return self._record(policy, origin)
+
+    def _record(self, policy: Policy, origin: str) -> PolicyRecord:
         record = PolicyRecord(
             version=policy.version,
             name=policy.name,

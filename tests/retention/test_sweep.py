@@ -47,7 +47,9 @@ def state(runtime: Runtime, contact_id: uuid.UUID) -> Contact:
         return contact
 
 
-def hold(runtime: Runtime, contact: Contact, reason: str = "complaint", **more: object) -> uuid.UUID:
+def hold(
+    runtime: Runtime, contact: Contact, reason: str = "complaint", **more: object
+) -> uuid.UUID:
     with runtime.session() as session:
         placed = HoldService(session, runtime, QUALITY, "quality.person").place(
             HoldRequest(
@@ -75,11 +77,13 @@ def test_a_due_call_is_deleted_completely_and_leaves_a_tombstone(runtime: Runtim
     gone = state(runtime, due.id)
     assert gone.state == ContactState.DELETED
     assert gone.deletion_reason == "retention"
-    assert gone.policy_version is not None and gone.policy_version.startswith("kivra-")
+    assert gone.policy_version is not None
+    assert gone.policy_version.startswith("kivra-")
     assert gone.deleted_at == NOW
     for personal in ("agent", "customer_id", "ticket_id", "details_ciphertext", "wrapped_key"):
         assert getattr(gone, personal) is None, personal
-    assert gone.external_key is None and gone.idempotency_key is None
+    assert gone.external_key is None
+    assert gone.idempotency_key is None
     assert state(runtime, fresh.id).state == ContactState.ACTIVE
     assert len(stored_bytes(runtime)) == 1
     assert count(runtime, ContentObject) == 1
@@ -133,7 +137,8 @@ def test_a_dry_run_reports_and_changes_nothing(runtime: Runtime) -> None:
     held = call(runtime, NOW - timedelta(days=95))
     hold(runtime, held)
     report = sweep(runtime, actor="test", dry_run=True)
-    assert report.dry_run and report.run_id is None
+    assert report.dry_run
+    assert report.run_id is None
     assert report.deleted_ids == [due.id]
     assert [k.contact_id for k in report.kept] == [held.id]
     assert state(runtime, due.id).state == ContactState.ACTIVE
@@ -151,4 +156,5 @@ def test_sweeping_twice_deletes_nothing_twice(runtime: Runtime) -> None:
     call(runtime, NOW - timedelta(days=100))
     assert sweep(runtime, actor="test").deleted_count == 1
     again = sweep(runtime, actor="test")
-    assert again.deleted_count == 0 and again.finished == 0
+    assert again.deleted_count == 0
+    assert again.finished == 0
