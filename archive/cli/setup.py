@@ -136,6 +136,8 @@ The contact archive (demo data) at {base}
   Their contacts:     curl -s -H "Authorization: Bearer $T" '{base}/api/v1/customers/{customer}/contacts'
   Fetch a recording:  curl -s -H "Authorization: Bearer $T" -H 'X-Archive-Purpose: demo' -o call.audio '{base}/api/v1/contacts/{call}/content'
   Archive more:       .venv/bin/archive ingest path/to/files
+  Retention:          .venv/bin/archive expire --dry-run   (the sweep runs here every hour;
+                      contacts older than the policy allows go, complaint holds keep theirs)
 Every read is written to the audit trail. Ctrl-C stops the server.
 """  # noqa: E501 - copyable command lines
 

@@ -11,6 +11,9 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from typing import Any
 
+from sqlalchemy import select
+
+from archive.access.viewer import SYSTEM
 from archive.contacts.ingest import CallParties, Envelope, Ingested, IngestService
 from archive.contacts.models import Direction
 from archive.customers.identifiers import IdentifierKind
@@ -25,7 +28,11 @@ from archive.demo.people import (
     customer_by_email,
     demo_time,
 )
+from archive.holds.models import Hold, HoldScope, HoldState
+from archive.holds.service import HoldRequest, HoldService
+from archive.retention.policy import HoldReason
 from archive.runtime import Runtime
+from archive.tickets.models import TicketCategory
 from archive.tickets.service import TicketService
 
 SOURCE = "demo"
@@ -95,7 +102,37 @@ def load_demo(runtime: Runtime, *, echo: Echo | None = None) -> str:
         for call in demo_calls():
             tally.count("call", _ingest_call(ingest, call, now))
         say(f"calls: {tally.contacts.get('call', 0)} stored ({tally.created - before} new)")
+    held = _hold_complaints(runtime)
+    say(f"holds: {len(held)} complaint tickets held ({sum(held)} new)")
     return tally.summary()
+
+
+def _hold_complaints(runtime: Runtime) -> list[int]:
+    """A complaint hold on each complaint ticket, as the quality team would place one: those
+    contacts outlive the 3 months of the default policy, up to its 12-month cap."""
+    placed: list[int] = []  # 1 for a hold placed now, 0 for one placed before
+    with runtime.session() as session:
+        tickets = TicketService(session, runtime)
+        holds = HoldService(session, runtime, SYSTEM, "demo")
+        for demo in TICKETS:
+            ticket = tickets.by_reference(demo.reference)
+            if demo.category != TicketCategory.COMPLAINT or ticket is None:
+                continue
+            existing = session.scalar(
+                select(Hold.id).where(Hold.ticket_id == ticket.id, Hold.state == HoldState.ACTIVE)
+            )
+            placed.append(int(existing is None))
+            if existing is None:
+                holds.place(
+                    HoldRequest(
+                        reason=HoldReason.COMPLAINT,
+                        reference=demo.reference,
+                        scope=HoldScope.TICKET,
+                        ticket_id=ticket.id,
+                    )
+                )
+        session.commit()
+    return placed
 
 
 def _envelope(
