@@ -123,6 +123,10 @@ def describe_diff(result: PolicyDiff) -> list[str]:
 
 
 def _in_force(ctx: Context) -> Policy:
+    settings = ctx.settings
+    if settings.is_embedded and not settings.data_dir.exists():
+        # No archive here yet: the first start will apply what ARCHIVE_POLICY names.
+        return load_policy(settings.policy)
     runtime = ctx.runtime
     with runtime.session() as session:
         return RetentionService(session, runtime).in_force()
