@@ -20,11 +20,20 @@ from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.download import content_disposition, stream_object
 from archive.api.trail import principal_of, purpose_of, record, viewer_of
 from archive.audit import AuditAction
+from archive.clock import LATEST
 from archive.contacts.ingest import CallParties, Envelope, Ingested, IngestService
 from archive.contacts.models import Channel, Contact, Direction
-from archive.contacts.schemas import ContactOut, EmailOut, IngestOut, contact_out, email_out
+from archive.contacts.schemas import (
+    ContactOut,
+    EmailOut,
+    HoldBadge,
+    IngestOut,
+    contact_out,
+    email_out,
+)
 from archive.contacts.service import ContactService
 from archive.errors import InvalidInput
+from archive.holds.coverage import Keeping
 from archive.runtime import Runtime
 
 
@@ -36,8 +45,17 @@ def _direction(raw: str) -> Direction:
         raise InvalidInput(f"direction: must be one of {allowed}", field="direction") from None
 
 
-def render(service: ContactService, contact: Contact) -> ContactOut:
-    return contact_out(contact, service.ticket_reference(contact), service.details(contact))
+def render(
+    service: ContactService, contact: Contact, kept: dict[uuid.UUID, Keeping] | None = None
+) -> ContactOut:
+    """A contact as the API shows it; `kept` (from `holds_of`) adds its hold badge."""
+    keeping = (kept or {}).get(contact.id)
+    badge = None
+    if keeping is not None:
+        until = None if keeping.until == LATEST else keeping.until
+        hold = keeping.hold
+        badge = HoldBadge(id=hold.id, reason=hold.reason, reference=hold.reference, until=until)
+    return contact_out(contact, service.ticket_reference(contact), service.details(contact), badge)
 
 
 def _answer(
@@ -183,7 +201,8 @@ class ContactController(Controller):
         runtime: RuntimeDep,
     ) -> ContactOut:
         service = ContactService(session, runtime, viewer_of(request))
-        shown = render(service, service.get(contact_id))
+        contact = service.get(contact_id)
+        shown = render(service, contact, service.holds_of([contact]))
         _audit_read(request, session, runtime, contact_id, content=False)
         return shown
 

@@ -12,6 +12,16 @@ from archive.contacts.models import Contact
 
 
 @dataclass(frozen=True)
+class HoldBadge:
+    """The hold that keeps a contact longest; `until` None: until it is released."""
+
+    id: uuid.UUID
+    reason: str
+    reference: str
+    until: datetime | None
+
+
+@dataclass(frozen=True)
 class ContactOut:
     id: uuid.UUID
     channel: str
@@ -31,6 +41,7 @@ class ContactOut:
     defect_count: int
     details: dict[str, Any] = field(default_factory=dict)
     links: dict[str, str] = field(default_factory=dict)
+    hold: HoldBadge | None = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +71,9 @@ class EmailOut:
     defects: list[str]
 
 
-def contact_out(contact: Contact, ticket: str | None, details: dict[str, Any]) -> ContactOut:
+def contact_out(
+    contact: Contact, ticket: str | None, details: dict[str, Any], hold: HoldBadge | None = None
+) -> ContactOut:
     base = f"/api/v1/contacts/{contact.id}"
     links = {"self": base, "content": f"{base}/content"}
     if contact.channel == "chat":
@@ -90,6 +103,7 @@ def contact_out(contact: Contact, ticket: str | None, details: dict[str, Any]) -
         defect_count=contact.defect_count,
         details=details,
         links=links,
+        hold=hold,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,8 @@ from archive.contacts.models import Channel, Contact, ContactState, ContentObjec
 from archive.contacts.objects import read_bytes
 from archive.customers.models import Customer
 from archive.errors import InvalidInput, NotFound
+from archive.holds.coverage import Keeping, covering, keeping
+from archive.retention.service import RetentionService
 from archive.runtime import Runtime
 from archive.tickets.models import Ticket
 
@@ -109,6 +112,12 @@ class ContactService:
         more = len(rows) > limit
         items = rows[:limit]
         return Page(items, encode_cursor(items[-1]) if more and items else None)
+
+    def holds_of(self, contacts: Sequence[Contact]) -> dict[uuid.UUID, Keeping]:
+        """For each contact a hold keeps past its retention now, the hold keeping it longest."""
+        policy = RetentionService(self.session, self.runtime).in_force()
+        covered = covering(self.session, contacts)
+        return keeping(contacts, covered, policy, self.runtime.clock.now())
 
     def details(self, contact: Contact) -> dict[str, Any]:
         return open_details(self.runtime, contact)

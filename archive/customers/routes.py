@@ -142,8 +142,9 @@ class CustomerController(Controller):
             limit=limit,
             cursor=cursor,
         )
+        kept = service.holds_of(page.items)
         shown = ContactPage(
-            items=[render(service, c) for c in page.items], next_cursor=page.next_cursor
+            items=[render(service, c, kept) for c in page.items], next_cursor=page.next_cursor
         )
         record(
             request,

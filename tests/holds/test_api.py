@@ -230,3 +230,32 @@ def test_a_quality_project_samples_calls_per_agent_per_week(
             key = (contact.agent, contact.started_at.isocalendar()[1])
             weeks[key] = weeks.get(key, 0) + 1
     assert max(weeks.values()) <= 2
+
+
+def test_contacts_show_the_hold_that_keeps_them(
+    anonymous: TestClient[Any], runtime: Runtime
+) -> None:
+    held, free = call(runtime, 100), call(runtime, 5)
+    quality = as_role(anonymous, runtime, Role.QUALITY)
+    placed = anonymous.post(
+        HOLDS,
+        json={
+            "reason": "complaint",
+            "reference": "REK-9",
+            "scope": "contacts",
+            "contact_ids": [str(held.id)],
+        },
+        headers=quality,
+    ).json()
+    agent = as_role(anonymous, runtime, Role.AGENT)
+    badge = anonymous.get(f"/api/v1/contacts/{held.id}", headers=agent).json()["hold"]
+    assert badge == {
+        "id": placed["id"],
+        "reason": "complaint",
+        "reference": "REK-9",
+        "until": "2027-05-24T12:00:00Z",
+    }
+    timeline = anonymous.get(f"/api/v1/customers/{held.customer_id}/contacts", headers=agent)
+    holds = {item["id"]: item["hold"] for item in timeline.json()["items"]}
+    assert holds[str(held.id)]["id"] == placed["id"]
+    assert holds[str(free.id)] is None
