@@ -92,6 +92,7 @@ def store_from_settings(settings: Settings) -> ObjectStore:
         s3_bucket=settings.s3_bucket,
         s3_secure=settings.s3_secure,
         s3_region=settings.s3_region,
+        s3_object_lock=settings.s3_object_lock,
     )
 
 

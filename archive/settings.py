@@ -69,6 +69,14 @@ class Settings:
     s3_region: str | None = field(
         default=None, metadata=_doc("ARCHIVE_S3_REGION", "S3 region, if the endpoint needs one.")
     )
+    s3_object_lock: bool = field(
+        default=False,
+        metadata=_doc(
+            "ARCHIVE_S3_OBJECT_LOCK",
+            "Create the bucket with S3 Object Lock; held contacts' objects then also get an "
+            "object legal hold. Takes effect only when the archive creates the bucket.",
+        ),
+    )
     key_file: Path | None = field(
         default=None,
         metadata=_doc(

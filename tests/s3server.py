@@ -7,6 +7,7 @@ instead. If neither can be had, the tests that need it fail; they are never skip
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 
 from minio import Minio
 from minio.deleteobjects import DeleteObject
+from minio.error import S3Error
 from moto.server import ThreadedMotoServer
 
 #: moto accepts any credentials; these only have to be non-empty.
@@ -66,8 +68,15 @@ def remove_bucket(endpoint: S3Endpoint, bucket: str) -> None:
     client = endpoint.client()
     if not client.bucket_exists(bucket):
         return
-    names = (found.object_name for found in client.list_objects(bucket, recursive=True))
-    errors = list(client.remove_objects(bucket, (DeleteObject(name) for name in names if name)))
+    # Every version, for buckets with object lock (which keep them), and legal holds lifted.
+    found = list(client.list_objects(bucket, recursive=True, include_version=True))
+    for item in found:
+        if item.object_name and item.version_id and not item.is_delete_marker:
+            # A bucket without object lock has no legal holds to lift.
+            with contextlib.suppress(S3Error):
+                client.disable_object_legal_hold(bucket, item.object_name, item.version_id)
+    targets = [DeleteObject(i.object_name, i.version_id) for i in found if i.object_name]
+    errors = list(client.remove_objects(bucket, targets))
     if errors:
         raise RuntimeError(f"could not empty test bucket {bucket}: {errors[0]}")
     client.remove_bucket(bucket)

@@ -16,6 +16,7 @@ from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.trail import principal_of, record, viewer_of
 from archive.audit import AuditAction
 from archive.clock import LATEST
+from archive.holds.legal import sync_legal_holds
 from archive.holds.models import Hold
 from archive.holds.service import HoldRequest, HoldService, HoldSummary, SampleRequest
 
@@ -136,8 +137,9 @@ class HoldController(Controller):
 
         `legal` holds (an authority's or court's order) only by the privacy officer.
         """
-        summary = self._service(request, session, runtime).place(_request(data))
-        return self._placed(request, session, runtime, summary)
+        service = self._service(request, session, runtime)
+        summary = service.place(_request(data))
+        return self._placed(request, session, runtime, service, summary)
 
     @post("/preview", opt=PLACE, sync_to_thread=True, status_code=200)
     def preview(
@@ -157,7 +159,8 @@ class HoldController(Controller):
         runtime: RuntimeDep,
     ) -> HoldOut:
         """A quality project: hold N random contacts per agent per week of a period."""
-        summary = self._service(request, session, runtime).sample(
+        service = self._service(request, session, runtime)
+        summary = service.sample(
             SampleRequest(
                 reference=data.reference,
                 since=data.since,
@@ -167,7 +170,7 @@ class HoldController(Controller):
                 ends_at=data.ends_at,
             )
         )
-        return self._placed(request, session, runtime, summary)
+        return self._placed(request, session, runtime, service, summary)
 
     @get("/{hold_id:uuid}", opt=READ, sync_to_thread=True)
     def one(
@@ -199,14 +202,22 @@ class HoldController(Controller):
         self._audit(
             request, session, runtime, AuditAction.HOLD_RELEASE, hold, Permission.HOLDS_PLACE
         )
-        return hold_out(service.describe(hold))
+        summary = service.describe(hold, with_ids=True)
+        sync_legal_holds(runtime, summary.contact_ids)
+        return hold_out(summary)
 
     def _placed(
-        self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep, summary: HoldSummary
+        self,
+        request: AnyRequest,
+        session: SessionDep,
+        runtime: RuntimeDep,
+        service: HoldService,
+        summary: HoldSummary,
     ) -> HoldOut:
         self._audit(
             request, session, runtime, AuditAction.HOLD_PLACE, summary.hold, Permission.HOLDS_PLACE
         )
+        sync_legal_holds(runtime, service.describe(summary.hold, with_ids=True).contact_ids)
         return hold_out(summary)
 
     @staticmethod

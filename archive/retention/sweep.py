@@ -33,6 +33,7 @@ from archive.contacts.models import Contact, ContactState, ContentObject
 from archive.customers.models import Customer
 from archive.errors import StorageError
 from archive.holds.coverage import covering, keeping
+from archive.holds.legal import sync_legal_holds
 from archive.holds.models import Hold, HoldContact, HoldState
 from archive.holds.service import HoldService
 from archive.retention.models import DeletionRun
@@ -114,9 +115,12 @@ def sweep(
 
 
 def _lapse(runtime: Runtime, report: SweepReport, actor: str, now: datetime) -> None:
+    released: set[uuid.UUID] = set()
     with runtime.session() as session:
-        lapsed = HoldService(session, runtime, SYSTEM, actor).lapse_due(now)
+        holds = HoldService(session, runtime, SYSTEM, actor)
+        lapsed = holds.lapse_due(now)
         for hold in lapsed:
+            released.update(holds.describe(hold, with_ids=True).contact_ids)
             report.lapsed.append((hold.id, hold.reason, hold.reference))
             AuditLog(session, runtime).record(
                 actor=actor,
@@ -128,6 +132,7 @@ def _lapse(runtime: Runtime, report: SweepReport, actor: str, now: datetime) -> 
                 target_ids=[str(hold.id)],
             )
         session.commit()
+    sync_legal_holds(runtime, released)
 
 
 def _finish_interrupted(
@@ -242,6 +247,9 @@ def _delete(
                 select(ContentObject.storage_key).where(ContentObject.contact_id.in_(ids))
             )
         )
+    # The database says nothing keeps these: a legal hold left on an object (a sync that
+    # failed) must not make the store refuse the delete.
+    runtime.store.set_legal_hold(keys, False)
     runtime.store.delete_many(keys)
     now = runtime.clock.now()
     with runtime.session() as session:

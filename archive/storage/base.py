@@ -82,6 +82,11 @@ class ObjectStore(Protocol):
         """Whether the backend can enforce retention itself (S3 Object Lock)."""
         ...
 
+    def set_legal_hold(self, keys: Iterable[str], on: bool) -> None:
+        """Turn the backend's own legal hold on or off for these objects (a second line of
+        defence under the database's holds); nothing on a backend without object lock."""
+        ...
+
 
 def check_key(key: str) -> str:
     """Return `key` unchanged if it is a valid object key, else raise `InvalidInput`."""

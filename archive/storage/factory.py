@@ -22,6 +22,7 @@ def open_store(
     s3_bucket: str | None,
     s3_secure: bool,
     s3_region: str | None,
+    s3_object_lock: bool = False,
 ) -> ObjectStore:
     """Return the `kind` store ("local" or "s3"), or say which settings it is missing.
 
@@ -48,6 +49,7 @@ def open_store(
             given["s3_bucket"],
             secure=s3_secure,
             region=s3_region or None,
+            object_lock=s3_object_lock,
         )
     raise ConfigurationError(
         f"unknown object store {kind!r}; choose one of {', '.join(STORE_KINDS)}", field="kind"

@@ -112,6 +112,10 @@ class LocalStore:
     def supports_object_lock(self) -> bool:
         return False
 
+    def set_legal_hold(self, keys: Iterable[str], on: bool) -> None:
+        # A directory has no legal hold of its own; the database's holds are the authority.
+        return None
+
     def _list(self, prefix: str) -> Iterator[ObjectInfo]:
         # Start from the deepest directory the prefix names, so a fan-out prefix walks little.
         start = self.root.joinpath(*prefix.split("/")[:-1])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import BinaryIO, cast
@@ -136,6 +136,7 @@ class S3Store:
             raise ConfigurationError(f"S3 endpoint {endpoint!r}: {exc}", field="endpoint") from None
         self._bucket_ready = False
         self._bucket_lock = threading.Lock()
+        self._lock_known: bool | None = None
 
     def __repr__(self) -> str:
         return f"S3Store({self.endpoint!r}, bucket={self.bucket!r})"
@@ -204,8 +205,11 @@ class S3Store:
         checked = [check_key(key) for key in keys]  # every key is checked before any delete
         with self._errors("delete objects from", None):
             self._ensure_bucket()
-            for start in range(0, len(checked), self.delete_batch):
-                batch = [DeleteObject(key) for key in checked[start : start + self.delete_batch]]
+            targets = (
+                self._versions(checked) if self._locked() else [DeleteObject(k) for k in checked]
+            )
+            for start in range(0, len(targets), self.delete_batch):
+                batch = targets[start : start + self.delete_batch]
                 # remove_objects is lazy: nothing is deleted until its errors are read.
                 errors = [
                     error
@@ -224,6 +228,37 @@ class S3Store:
     def check(self) -> None:
         with self._errors("reach", None):
             self._ensure_bucket(recheck=True)
+
+    def set_legal_hold(self, keys: Iterable[str], on: bool) -> None:
+        checked = [check_key(key) for key in keys]
+        if not checked or not self._locked():
+            return
+        with self._errors("set legal holds in", None):
+            for key in checked:
+                try:
+                    if on:
+                        self._client.enable_object_legal_hold(self.bucket, key)
+                    else:
+                        self._client.disable_object_legal_hold(self.bucket, key)
+                except S3Error as exc:
+                    if exc.code not in ("NoSuchKey", "NoSuchVersion"):
+                        raise
+
+    def _locked(self) -> bool:
+        """Whether the bucket has object lock, asked once: it cannot change afterwards."""
+        if self._lock_known is None:
+            self._lock_known = self.supports_object_lock()
+        return self._lock_known
+
+    def _versions(self, keys: Sequence[str]) -> Sequence[DeleteObject]:
+        """Every version of each key: a bucket with object lock keeps versions, and deleting
+        only the key would leave the ciphertext behind a delete marker."""
+        return [
+            DeleteObject(item.object_name, item.version_id)
+            for key in keys
+            for item in self._client.list_objects(self.bucket, prefix=key, include_version=True)
+            if item.object_name == key
+        ]
 
     def supports_object_lock(self) -> bool:
         with self._errors("read the object lock configuration of", None):

@@ -131,3 +131,39 @@ def test_impossible_settings_are_a_configuration_error(
 ) -> None:
     with pytest.raises(ConfigurationError):
         s3_spec(s3, "archive").open(**options)
+
+
+def test_legal_holds_and_complete_deletes_in_a_locked_bucket(s3: S3Endpoint) -> None:
+    bucket = unique_bucket()
+    try:
+        store = s3_spec(s3, bucket).open(object_lock=True)
+        store.put("ab/cd/kept", [b"ciphertext that must survive"])
+        store.put("ab/cd/gone", [b"ciphertext that must go"])
+        store.set_legal_hold(["ab/cd/kept"], True)
+        client = s3.client()
+        assert client.is_object_legal_hold_enabled(bucket, "ab/cd/kept") is True
+        assert client.is_object_legal_hold_enabled(bucket, "ab/cd/gone") is False
+
+        # The store itself refuses to delete an object under legal hold.
+        with pytest.raises(StorageError):
+            store.delete_many(["ab/cd/kept"])
+        assert store.exists("ab/cd/kept")
+
+        # Every version goes, not just the key: no ciphertext stays behind a delete marker.
+        store.delete_many(["ab/cd/gone"])
+        versions = list(client.list_objects(bucket, prefix="ab/cd/gone", include_version=True))
+        assert versions == []
+
+        store.set_legal_hold(["ab/cd/kept"], False)
+        store.delete_many(["ab/cd/kept"])
+        assert list(client.list_objects(bucket, prefix="ab/", include_version=True)) == []
+    finally:
+        remove_bucket(s3, bucket)
+
+
+def test_legal_holds_are_nothing_on_a_plain_bucket(s3: S3Endpoint, s3_bucket: str) -> None:
+    store = s3_spec(s3, s3_bucket).open()
+    store.put("ab/cd/one", [b"x"])
+    store.set_legal_hold(["ab/cd/one"], True)  # no object lock: the database alone holds
+    store.delete_many(["ab/cd/one"])
+    assert not store.exists("ab/cd/one")
