@@ -189,7 +189,11 @@ class CustomerService:
                 if c.kind is kind:
                     ids = self._ids_by_digest(kind, self._digest(kind, c.indexed))
                     if ids:
-                        return self.session.get(Customer, ids[0])
+                        # Share-locked until the ingest commits, so the expiry sweep cannot
+                        # remove the customer in between (None if it just did: create anew).
+                        return self.session.get(
+                            Customer, ids[0], with_for_update={"read": True, "key_share": True}
+                        )
         return None
 
     def _create(self) -> Customer:

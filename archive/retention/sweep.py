@@ -301,6 +301,20 @@ def _remove_orphans(
 ) -> None:
     """Tickets and customers whose last contact just went, unless a hold or a restriction
     still concerns them: their subjects and identifiers must not outlive the contacts."""
+    # Locked first: an ingest that found one of them holds a share lock until it commits, so
+    # the checks below run after it and see its contact. Customers before tickets, the order
+    # in which ingest locks them, so the two never wait for each other in a circle.
+    if customers:
+        session.execute(
+            select(Customer.id)
+            .where(Customer.id.in_(customers))
+            .order_by(Customer.id)
+            .with_for_update()
+        )
+    if tickets:
+        session.execute(
+            select(Ticket.id).where(Ticket.id.in_(tickets)).order_by(Ticket.id).with_for_update()
+        )
     live = (Contact.state != ContactState.DELETED) & (Contact.ticket_id == Ticket.id)
     held = (Hold.state == HoldState.ACTIVE) & (Hold.ticket_id == Ticket.id)
     if tickets:

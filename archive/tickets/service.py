@@ -153,8 +153,16 @@ class TicketService:
             )
 
     def find_or_create(self, reference: str, *, customer_id: uuid.UUID | None) -> Ticket:
-        """The ticket with this reference; a new open one if none exists (ingest links by it)."""
-        existing = self.by_reference(reference)
+        """The ticket with this reference; a new open one if none exists (ingest links by it).
+
+        The ticket found is share-locked until the caller commits: the expiry sweep, which
+        removes tickets whose last contact went, waits for this ingest instead of removing it.
+        """
+        existing = self.session.scalars(
+            select(Ticket)
+            .where(Ticket.external_ref == clean_reference(reference))
+            .with_for_update(read=True, key_share=True)
+        ).one_or_none()
         if existing is not None:
             if existing.customer_id is None and customer_id is not None:
                 existing.customer_id = customer_id
