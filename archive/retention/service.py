@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import lru_cache
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from archive.audit import AuditAction, AuditLog, Outcome
@@ -193,20 +193,40 @@ def apply_policy(
 ) -> PolicyRecord:
     """Make `policy` the one in force and audit who did; the caller then re-times (`retime`)."""
     with runtime.session() as session:
-        record = RetentionService(session, runtime).apply(policy, origin=origin)
-        AuditLog(session, runtime).record(
-            actor=actor,
-            actor_id=None,
-            role=role,
-            action=AuditAction.POLICY_APPLY,
-            outcome=Outcome.ALLOWED,
-            target_type="policy",
-            target_ids=[_version_id(policy.version)],
-        )
-        session.commit()
-        session.expunge(record)
+        _serialise(session)
+        return _applied(session, runtime, policy, origin=origin, actor=actor, role=role)
+
+
+def _applied(
+    session: Session,
+    runtime: Runtime,
+    policy: Policy,
+    *,
+    origin: str,
+    actor: str,
+    role: str | None,
+) -> PolicyRecord:
+    record = RetentionService(session, runtime).apply(policy, origin=origin)
+    AuditLog(session, runtime).record(
+        actor=actor,
+        actor_id=None,
+        role=role,
+        action=AuditAction.POLICY_APPLY,
+        outcome=Outcome.ALLOWED,
+        target_type="policy",
+        target_ids=[_version_id(policy.version)],
+    )
+    session.commit()
+    session.expunge(record)
     log.info("retention policy applied", version=policy.version, origin=origin)
     return record
+
+
+def _serialise(session: Session) -> None:
+    """One policy change at a time: two processes starting together apply ARCHIVE_POLICY once.
+    (SQLite's write lock already serialises writers.)"""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('archive.retention.policy'))"))
 
 
 def retime(runtime: Runtime, record_id: int) -> int:
@@ -218,15 +238,24 @@ def retime(runtime: Runtime, record_id: int) -> int:
 def settle_policy(runtime: Runtime) -> PolicyRecord | None:
     """Apply ARCHIVE_POLICY if it names another policy than it did last time, and finish
     re-timing stored contacts if a change's run was cut short. Returns what it applied."""
+    applied = None
     with runtime.session() as session:
         service = RetentionService(session, runtime)
-        pending = service.settings_policy_pending()
+        if service.settings_policy_pending() is not None:
+            # Checked again under the lock: another process may have just applied it.
+            _serialise(session)
+            pending = service.settings_policy_pending()
+            if pending is not None:
+                applied = _applied(
+                    session,
+                    runtime,
+                    pending,
+                    origin=SETTINGS_ORIGIN,
+                    actor=SETTINGS_ORIGIN,
+                    role=None,
+                )
         current = service.current_record()
         unfinished = current.id if current is not None and current.retimed_at is None else None
-    applied = None
-    if pending is not None:
-        applied = apply_policy(runtime, pending, origin=SETTINGS_ORIGIN, actor=SETTINGS_ORIGIN)
-        unfinished = applied.id
     if unfinished is not None:
         retime(runtime, unfinished)
     return applied
