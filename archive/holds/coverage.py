@@ -53,40 +53,38 @@ def covering(session: Session, contacts: Sequence[Contact]) -> dict[uuid.UUID, l
         )
         for contact_id, hold in rows:
             found[contact_id].append(hold)
-    tickets = {c.ticket_id for c in contacts if c.ticket_id is not None}
-    for chunk in _chunks(list(tickets)):
+    by_ticket = _scoped(session, HoldScope.TICKET, {c.ticket_id for c in contacts})
+    by_customer = _scoped(session, HoldScope.CUSTOMER, {c.customer_id for c in contacts})
+    for contact in contacts:
+        if contact.ticket_id is not None:
+            found[contact.id].extend(by_ticket.get(contact.ticket_id, []))
+        if contact.customer_id is not None:
+            found[contact.id].extend(
+                hold
+                for hold in by_customer.get(contact.customer_id, [])
+                if in_range(hold, contact.started_at)
+            )
+    return {contact_id: holds for contact_id, holds in found.items() if holds}
+
+
+def _scoped(
+    session: Session, scope: HoldScope, owners: set[uuid.UUID | None]
+) -> dict[uuid.UUID, list[Hold]]:
+    """Active holds of a ticket or customer scope, by the ticket or customer they name."""
+    column = Hold.ticket_id if scope == HoldScope.TICKET else Hold.customer_id
+    wanted = [owner for owner in owners if owner is not None]
+    found: dict[uuid.UUID, list[Hold]] = defaultdict(list)
+    for chunk in _chunks(wanted):
         holds = session.scalars(
             select(Hold).where(
-                Hold.scope == HoldScope.TICKET,
-                Hold.state == HoldState.ACTIVE,
-                Hold.ticket_id.in_(chunk),
+                Hold.scope == scope, Hold.state == HoldState.ACTIVE, column.in_(chunk)
             )
         )
-        by_ticket: dict[uuid.UUID, list[Hold]] = defaultdict(list)
         for hold in holds:
-            assert hold.ticket_id is not None
-            by_ticket[hold.ticket_id].append(hold)
-        for contact in contacts:
-            if contact.ticket_id in by_ticket:
-                found[contact.id].extend(by_ticket[contact.ticket_id])
-    customers = {c.customer_id for c in contacts if c.customer_id is not None}
-    for chunk in _chunks(list(customers)):
-        holds = session.scalars(
-            select(Hold).where(
-                Hold.scope == HoldScope.CUSTOMER,
-                Hold.state == HoldState.ACTIVE,
-                Hold.customer_id.in_(chunk),
-            )
-        )
-        by_customer: dict[uuid.UUID, list[Hold]] = defaultdict(list)
-        for hold in holds:
-            assert hold.customer_id is not None
-            by_customer[hold.customer_id].append(hold)
-        for contact in contacts:
-            for hold in by_customer.get(contact.customer_id, []) if contact.customer_id else []:
-                if in_range(hold, contact.started_at):
-                    found[contact.id].append(hold)
-    return dict(found)
+            owner = hold.ticket_id if scope == HoldScope.TICKET else hold.customer_id
+            if owner is not None:
+                found[owner].append(hold)
+    return found
 
 
 def in_range(hold: Hold, started_at: datetime) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,19 +23,6 @@ from archive.holds.service import HoldRequest, HoldService, HoldSummary, SampleR
 AnyRequest = Request[Any, Any, Any]
 READ = requires(Permission.HOLDS_READ)
 PLACE = requires(Permission.HOLDS_PLACE)
-
-
-@dataclass(frozen=True)
-class HoldIn:
-    reason: str
-    reference: str
-    scope: str
-    contact_ids: list[uuid.UUID] = field(default_factory=list)
-    ticket_id: uuid.UUID | None = None
-    customer_id: uuid.UUID | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    ends_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -99,20 +86,6 @@ def hold_out(summary: HoldSummary, *, with_ids: bool = False) -> HoldOut:
     )
 
 
-def _request(data: HoldIn) -> HoldRequest:
-    return HoldRequest(
-        reason=data.reason,
-        reference=data.reference,
-        scope=data.scope,
-        contact_ids=data.contact_ids,
-        ticket_id=data.ticket_id,
-        customer_id=data.customer_id,
-        since=data.since,
-        until=data.until,
-        ends_at=data.ends_at,
-    )
-
-
 class HoldController(Controller):
     path = "/api/v1/holds"
     tags = ["holds"]
@@ -131,22 +104,30 @@ class HoldController(Controller):
 
     @post("/", opt=PLACE, sync_to_thread=True)
     def place(
-        self, request: AnyRequest, data: JSONBody[HoldIn], session: SessionDep, runtime: RuntimeDep
+        self,
+        request: AnyRequest,
+        data: JSONBody[HoldRequest],
+        session: SessionDep,
+        runtime: RuntimeDep,
     ) -> HoldOut:
         """Place a hold on given contacts, a ticket's contacts, or a customer's in a period.
 
         `legal` holds (an authority's or court's order) only by the privacy officer.
         """
         service = self._service(request, session, runtime)
-        summary = service.place(_request(data))
+        summary = service.place(data)
         return self._placed(request, session, runtime, service, summary)
 
     @post("/preview", opt=PLACE, sync_to_thread=True, status_code=200)
     def preview(
-        self, request: AnyRequest, data: JSONBody[HoldIn], session: SessionDep, runtime: RuntimeDep
+        self,
+        request: AnyRequest,
+        data: JSONBody[HoldRequest],
+        session: SessionDep,
+        runtime: RuntimeDep,
     ) -> HoldOut:
         """What the hold would cover, its cap and when it would end; nothing is placed."""
-        summary = self._service(request, session, runtime).preview(_request(data))
+        summary = self._service(request, session, runtime).preview(data)
         session.rollback()
         return hold_out(summary)
 

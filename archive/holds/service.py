@@ -34,6 +34,8 @@ LEGAL_ROLES = frozenset({Role.PRIVACY})
 
 @dataclass(frozen=True)
 class HoldRequest:
+    """A hold to place: the API's request body and the service's input alike."""
+
     reason: str
     reference: str
     scope: str
