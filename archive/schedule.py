@@ -13,6 +13,7 @@ import structlog
 
 from archive.audit import AuditLog
 from archive.integrity.check import check
+from archive.privacy.cases import warn_overdue
 from archive.retention.sweep import sweep
 from archive.runtime import Runtime
 
@@ -22,6 +23,7 @@ log = structlog.get_logger(__name__)
 FIRST_RUN_DELAY = 10.0
 AUDIT_CHECKPOINT_EVERY = 3600.0
 INTEGRITY_EVERY = 24 * 3600.0
+OVERDUE_EVERY = 24 * 3600.0
 SCHEDULER_ACTOR = "scheduler"
 
 
@@ -56,8 +58,13 @@ def integrity_check(runtime: Runtime) -> object:
     return check(runtime, repair=True, deep=True)
 
 
+def overdue_requests(runtime: Runtime) -> object:
+    return warn_overdue(runtime)
+
+
 def jobs(runtime: Runtime) -> list[Job]:
     return [
+        Job("overdue-requests", OVERDUE_EVERY, overdue_requests),
         Job("expiry-sweep", float(runtime.settings.expiry_interval_seconds), expiry_sweep),
         Job("audit-checkpoint", AUDIT_CHECKPOINT_EVERY, audit_checkpoint),
         Job("integrity-check", INTEGRITY_EVERY, integrity_check),

@@ -19,6 +19,8 @@ app = Celery("archive", include=["workers.tasks"])
 INTEGRITY_EVERY = 24 * 3600.0
 # How often the audit trail's head is signed: a verifier trusts every record up to a checkpoint.
 AUDIT_CHECKPOINT_EVERY = 3600.0
+# Overdue data-subject requests are logged as warnings once a day.
+OVERDUE_EVERY = 24 * 3600.0
 
 
 def configure(celery: Celery, settings: Settings) -> None:
@@ -47,6 +49,11 @@ def configure(celery: Celery, settings: Settings) -> None:
                 "schedule": schedule(INTEGRITY_EVERY),
                 "kwargs": {"repair": True},
                 "options": {"expires": INTEGRITY_EVERY},
+            },
+            "overdue-requests": {
+                "task": "archive.privacy.overdue",
+                "schedule": schedule(OVERDUE_EVERY),
+                "options": {"expires": OVERDUE_EVERY},
             },
             "audit-checkpoint": {
                 "task": "archive.audit.checkpoint",

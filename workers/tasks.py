@@ -7,6 +7,7 @@ from typing import Any
 from archive.audit import AuditLog
 from archive.integrity.check import check
 from archive.keys.rotation import rewrap_all
+from archive.privacy.cases import warn_overdue
 from archive.retention.service import retime
 from archive.retention.sweep import sweep
 from archive.runtime import Runtime, build_runtime
@@ -75,3 +76,9 @@ def expiry_sweep(dry_run: bool = False) -> dict[str, Any]:
 def retime_contacts(record_id: int) -> dict[str, Any]:
     """Re-time stored contacts under the policy applied as `record_id` (resumable)."""
     return {"policy_record": record_id, "contacts": retime(worker_runtime(), record_id)}
+
+
+@app.task(name="archive.privacy.overdue")
+def overdue_requests() -> dict[str, Any]:
+    """Log a warning for every open data-subject request past its due date."""
+    return {"overdue": [str(case_id) for case_id in warn_overdue(worker_runtime())]}

@@ -25,6 +25,7 @@ class Permission(StrEnum):
     POLICY_READ = "retention:policy:read"
     POLICY_MANAGE = "retention:policy:write"
     DELETIONS_READ = "retention:deletions:read"
+    PRIVACY_CASES = "privacy:cases:manage"
     AUDIT_READ = "audit:records:read"
     AUDIT_SUBJECT_REPORT = "audit:subject:read"
 
@@ -51,7 +52,12 @@ ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[Permission]] = MappingProxyTy
         Role.PRIVACY: frozenset(
             _FINDING
             | _HOLDING
-            | {Permission.CUSTOMERS_RESTRICT, Permission.AUDIT_SUBJECT_REPORT, Permission.SELF}
+            | {
+                Permission.CUSTOMERS_RESTRICT,
+                Permission.AUDIT_SUBJECT_REPORT,
+                Permission.PRIVACY_CASES,
+                Permission.SELF,
+            }
         ),
         Role.ADMIN: frozenset(
             {

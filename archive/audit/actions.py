@@ -52,6 +52,12 @@ class AuditAction(StrEnum):
     RETENTION_SWEEP = "retention:sweep"
     DELETIONS_READ = "retention:deletions:read"
 
+    CASE_OPEN = "case:open"
+    CASE_READ = "case:read"
+    CASE_IDENTITY_VERIFY = "case:identity:verify"
+    CASE_EXTEND = "case:extend"
+    CASE_CLOSE = "case:close"
+
     AUDIT_READ = "audit:read"
     AUDIT_EXPORT = "audit:export"
     AUDIT_VERIFY = "audit:verify"

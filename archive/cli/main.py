@@ -16,6 +16,7 @@ from archive.cli.expire import expire_command
 from archive.cli.ingest import ingest_command
 from archive.cli.keys import keys_group
 from archive.cli.policy import policy_group
+from archive.cli.requests import requests_group
 from archive.cli.setup import db_group, demo_command, init_command, serve_command
 from archive.cli.users import tokens_group, users_group
 from archive.errors import ArchiveError
@@ -68,5 +69,6 @@ for command in (
     users_group,
     tokens_group,
     audit_group,
+    requests_group,
 ):
     cli.add_command(command)

@@ -6,6 +6,7 @@ from archive.contacts.models import Contact, ContentObject
 from archive.customers.models import Customer, CustomerIdentifier, NameToken
 from archive.db.base import Base
 from archive.holds.models import Hold, HoldContact
+from archive.privacy.models import PrivacyCase
 from archive.retention.models import DeletionRun, PolicyRecord
 from archive.tickets.models import Ticket
 
@@ -24,6 +25,7 @@ __all__ = [
     "LoginAttempt",
     "NameToken",
     "PolicyRecord",
+    "PrivacyCase",
     "Ticket",
     "User",
     "UserRole",

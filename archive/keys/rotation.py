@@ -15,11 +15,18 @@ from archive.contacts.models import Contact, ContentObject
 from archive.crypto.keyring import Keyring
 from archive.customers.models import Customer
 from archive.db.base import WrappedKeyMixin
+from archive.privacy.models import PrivacyCase
 from archive.runtime import Runtime
 from archive.tickets.models import Ticket
 
 # Every table whose rows own a wrapped data key.
-KEYED_MODELS: tuple[type[WrappedKeyMixin], ...] = (Customer, Ticket, Contact, ContentObject)
+KEYED_MODELS: tuple[type[WrappedKeyMixin], ...] = (
+    Customer,
+    Ticket,
+    Contact,
+    ContentObject,
+    PrivacyCase,
+)
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Data-subject requests: each a case with a clock, handled by the privacy officer."""

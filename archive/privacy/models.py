@@ -1,0 +1,64 @@
+"""Data-subject request cases."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from archive.db.base import Base, WrappedKeyMixin, new_id
+
+
+class RequestKind(StrEnum):
+    ACCESS = "access"
+    PORTABILITY = "portability"
+    RECTIFICATION = "rectification"
+    ERASURE = "erasure"
+    RESTRICTION = "restriction"
+    OBJECTION = "objection"
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+
+
+class IdentityMethod(StrEnum):
+    """How the requester proved who they are, before anything is disclosed or changed."""
+
+    STRONG_ELECTRONIC = "strong_electronic"  # bank ID, mobile certificate
+    IN_PERSON = "in_person"  # an identity document, seen
+    KNOWN_CHANNEL = "known_channel"  # a reply through an address or number already on record
+    OTHER = "other"  # described in the note
+
+
+class PrivacyCase(WrappedKeyMixin, Base):
+    """One request. Free text (notes, the extension's reason) may name people, so it is
+    encrypted under the case's own data key; the rest is dates, kinds and user names."""
+
+    __tablename__ = "privacy_cases"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN)
+    received_at: Mapped[datetime]
+    due_at: Mapped[datetime]  # one month from receipt, or the extended date
+    extended: Mapped[bool] = mapped_column(default=False)
+    extension_reason_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    identity_method: Mapped[str | None] = mapped_column(String(24))
+    identity_verified_by: Mapped[str | None] = mapped_column(String(80))
+    identity_verified_at: Mapped[datetime | None]
+    notes_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    opened_by: Mapped[str] = mapped_column(String(80))
+    opened_at: Mapped[datetime]
+    closed_by: Mapped[str | None] = mapped_column(String(80))
+    closed_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_privacy_cases_status_due", "status", "due_at"),)

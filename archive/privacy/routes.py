@@ -1,0 +1,207 @@
+"""HTTP routes for data-subject request cases (the privacy officer's queue)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
+from sqlalchemy.orm import Session
+
+from archive.access.guards import requires
+from archive.access.permissions import Permission
+from archive.api.deps import RuntimeDep, SessionDep
+from archive.api.trail import principal_of, record, viewer_of
+from archive.audit import AuditAction
+from archive.privacy.cases import CaseService, CaseView
+from archive.privacy.models import PrivacyCase
+from archive.runtime import Runtime
+
+AnyRequest = Request[Any, Any, Any]
+CASES = requires(Permission.PRIVACY_CASES)
+
+
+@dataclass(frozen=True)
+class CaseIn:
+    customer_id: uuid.UUID
+    kind: str
+    received_at: datetime | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class IdentityIn:
+    method: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ExtensionIn:
+    until: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class CloseIn:
+    status: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseOut:
+    id: uuid.UUID
+    customer_id: uuid.UUID | None
+    kind: str
+    status: str
+    received_at: datetime
+    due_at: datetime
+    days_left: int
+    overdue: bool
+    extended: bool
+    extension_reason: str | None
+    identity_method: str | None
+    identity_verified_by: str | None
+    identity_verified_at: datetime | None
+    notes: str | None
+    opened_by: str
+    opened_at: datetime
+    closed_by: str | None
+    closed_at: datetime | None
+
+
+def case_out(view: CaseView) -> CaseOut:
+    case = view.case
+    return CaseOut(
+        id=case.id,
+        customer_id=case.customer_id,
+        kind=case.kind,
+        status=case.status,
+        received_at=case.received_at,
+        due_at=case.due_at,
+        days_left=view.days_left,
+        overdue=view.overdue,
+        extended=case.extended,
+        extension_reason=view.extension_reason,
+        identity_method=case.identity_method,
+        identity_verified_by=case.identity_verified_by,
+        identity_verified_at=case.identity_verified_at,
+        notes=view.notes,
+        opened_by=case.opened_by,
+        opened_at=case.opened_at,
+        closed_by=case.closed_by,
+        closed_at=case.closed_at,
+    )
+
+
+class CaseController(Controller):
+    path = "/api/v1/privacy/cases"
+    tags = ["privacy"]
+
+    @staticmethod
+    def _service(request: AnyRequest, session: Session, runtime: Runtime) -> CaseService:
+        return CaseService(session, runtime, viewer_of(request), principal_of(request).username)
+
+    @get("/", opt=CASES, sync_to_thread=True)
+    def queue(
+        self,
+        request: AnyRequest,
+        session: SessionDep,
+        runtime: RuntimeDep,
+        include_closed: FromQuery[bool] = False,
+    ) -> list[CaseOut]:
+        """Cases by due date with days left; overdue ones first and flagged."""
+        views = self._service(request, session, runtime).queue(include_closed=include_closed)
+        _audit(request, session, runtime, AuditAction.CASE_READ, [v.case for v in views][:50])
+        return [case_out(view) for view in views]
+
+    @post("/", opt=CASES, sync_to_thread=True)
+    def open(
+        self, request: AnyRequest, data: JSONBody[CaseIn], session: SessionDep, runtime: RuntimeDep
+    ) -> CaseOut:
+        """Open a request for a customer; it is due one month from receipt."""
+        service = self._service(request, session, runtime)
+        case = service.open(
+            data.customer_id, data.kind, received_at=data.received_at, notes=data.notes
+        )
+        _audit(request, session, runtime, AuditAction.CASE_OPEN, [case])
+        return case_out(service.view(case))
+
+    @get("/{case_id:uuid}", opt=CASES, sync_to_thread=True)
+    def one(
+        self,
+        request: AnyRequest,
+        case_id: FromPath[uuid.UUID],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> CaseOut:
+        service = self._service(request, session, runtime)
+        case = service.get(case_id)
+        _audit(request, session, runtime, AuditAction.CASE_READ, [case])
+        return case_out(service.view(case))
+
+    @post("/{case_id:uuid}/identity", opt=CASES, sync_to_thread=True, status_code=200)
+    def verify(
+        self,
+        request: AnyRequest,
+        case_id: FromPath[uuid.UUID],
+        data: JSONBody[IdentityIn],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> CaseOut:
+        """Record how the requester's identity was verified, and by whom (the caller)."""
+        service = self._service(request, session, runtime)
+        case = service.verify_identity(service.get(case_id), data.method, note=data.note)
+        _audit(request, session, runtime, AuditAction.CASE_IDENTITY_VERIFY, [case])
+        return case_out(service.view(case))
+
+    @post("/{case_id:uuid}/extension", opt=CASES, sync_to_thread=True, status_code=200)
+    def extend(
+        self,
+        request: AnyRequest,
+        case_id: FromPath[uuid.UUID],
+        data: JSONBody[ExtensionIn],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> CaseOut:
+        """Extend the due date, by at most two months, with a reason."""
+        service = self._service(request, session, runtime)
+        case = service.extend(service.get(case_id), data.until, data.reason)
+        _audit(request, session, runtime, AuditAction.CASE_EXTEND, [case])
+        return case_out(service.view(case))
+
+    @post("/{case_id:uuid}/close", opt=CASES, sync_to_thread=True, status_code=200)
+    def close(
+        self,
+        request: AnyRequest,
+        case_id: FromPath[uuid.UUID],
+        data: JSONBody[CloseIn],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> CaseOut:
+        """Close a case as completed (identity verified) or rejected."""
+        service = self._service(request, session, runtime)
+        case = service.close(service.get(case_id), data.status, note=data.note)
+        _audit(request, session, runtime, AuditAction.CASE_CLOSE, [case])
+        return case_out(service.view(case))
+
+
+def _audit(
+    request: AnyRequest,
+    session: Session,
+    runtime: Runtime,
+    action: AuditAction,
+    cases: list[PrivacyCase],
+) -> None:
+    record(
+        request,
+        session,
+        runtime,
+        action=action,
+        permission=Permission.PRIVACY_CASES,
+        target_type="case",
+        target_ids=[c.id for c in cases] + [c.customer_id for c in cases if c.customer_id],
+    )
+    session.commit()

@@ -1,0 +1,190 @@
+"""Data-subject request cases: due in a month, extended with a reason up to three, nothing
+closed as done before the requester's identity is verified, every step audited."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from helpers import api_token, ingest_call
+from litestar.testing import TestClient
+
+from archive.accounts.models import Role
+from archive.audit import AuditAction, AuditLog
+from archive.clock import FixedClock
+from archive.privacy.cases import warn_overdue
+from archive.privacy.models import PrivacyCase
+from archive.runtime import Runtime
+
+CASES = "/api/v1/privacy/cases"
+NOW = datetime(2026, 3, 31, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def runtime(runtime: Runtime) -> Runtime:
+    runtime.clock = FixedClock(NOW)
+    return runtime
+
+
+def privacy(runtime: Runtime) -> dict[str, str]:
+    secret = api_token(runtime, f"privacy.{uuid.uuid4().hex[:6]}", [Role.PRIVACY])
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def customer(runtime: Runtime) -> uuid.UUID:
+    found = ingest_call(runtime, external_id=f"pbx-{uuid.uuid4()}").contact.customer_id
+    assert found is not None
+    return found
+
+
+def test_a_request_is_opened_verified_extended_and_closed(
+    anonymous: TestClient[Any], runtime: Runtime
+) -> None:
+    who = privacy(runtime)
+    subject = customer(runtime)
+    opened = anonymous.post(
+        CASES,
+        json={
+            "customer_id": str(subject),
+            "kind": "access",
+            "received_at": "2026-03-30T08:00:00Z",
+            "notes": "Asked by letter for a copy of her recordings",
+        },
+        headers=who,
+    )
+    assert opened.status_code == 201, opened.text
+    case = opened.json()
+    # One month from receipt, month end clamped: 30 March + P1M = 30 April.
+    assert case["due_at"].startswith("2026-04-30T08:00")
+    assert case["days_left"] == 29
+    assert case["overdue"] is False
+    assert case["identity_verified_at"] is None
+    url = f"{CASES}/{case['id']}"
+
+    refused = anonymous.post(f"{url}/close", json={"status": "completed"}, headers=who)
+    assert refused.status_code == 409
+    assert "verify the requester's identity" in refused.json()["detail"]
+
+    verified = anonymous.post(
+        f"{url}/identity", json={"method": "strong_electronic", "note": "bank ID"}, headers=who
+    )
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["identity_method"] == "strong_electronic"
+    assert verified.json()["identity_verified_by"].startswith("privacy.")
+
+    too_far = anonymous.post(
+        f"{url}/extension",
+        json={"until": "2026-07-01T08:00:00Z", "reason": "many recordings"},
+        headers=who,
+    )
+    assert too_far.status_code == 422
+    assert too_far.json()["field"] == "until"
+    no_reason = anonymous.post(
+        f"{url}/extension", json={"until": "2026-06-30T08:00:00Z", "reason": " "}, headers=who
+    )
+    assert no_reason.status_code == 422
+    extended = anonymous.post(
+        f"{url}/extension",
+        json={"until": "2026-06-30T08:00:00Z", "reason": "Two years of recordings to collect"},
+        headers=who,
+    )
+    assert extended.status_code == 200, extended.text
+    assert extended.json()["extended"] is True
+    assert extended.json()["extension_reason"] == "Two years of recordings to collect"
+
+    closed = anonymous.post(f"{url}/close", json={"status": "completed"}, headers=who)
+    assert closed.status_code == 200
+    assert closed.json()["status"] == "completed"
+    assert anonymous.get(CASES, headers=who).json() == []
+    assert len(anonymous.get(f"{CASES}?include_closed=true", headers=who).json()) == 1
+
+    with runtime.session() as session:
+        actions = {r.action for r in AuditLog(session, runtime).query(target=case["id"])}
+        stored = session.get_one(PrivacyCase, uuid.UUID(case["id"]))
+        # Free text is encrypted at rest: the letter's description is not in the row.
+        assert b"letter" not in (stored.notes_ciphertext or b"")
+    assert {
+        AuditAction.CASE_OPEN,
+        AuditAction.CASE_IDENTITY_VERIFY,
+        AuditAction.CASE_EXTEND,
+        AuditAction.CASE_CLOSE,
+    } <= actions
+
+
+def test_the_queue_is_sorted_by_due_date_and_flags_overdue_cases(
+    anonymous: TestClient[Any], runtime: Runtime
+) -> None:
+    who = privacy(runtime)
+    subject = customer(runtime)
+    for received in ("2026-03-20T09:00:00Z", "2026-02-10T09:00:00Z", "2026-03-01T09:00:00Z"):
+        answer = anonymous.post(
+            CASES,
+            json={"customer_id": str(subject), "kind": "erasure", "received_at": received},
+            headers=who,
+        )
+        assert answer.status_code == 201
+    queue = anonymous.get(CASES, headers=who).json()
+    assert [c["due_at"][:10] for c in queue] == ["2026-03-10", "2026-04-01", "2026-04-20"]
+    assert [c["overdue"] for c in queue] == [True, False, False]
+    assert queue[0]["days_left"] == -22
+    assert warn_overdue(runtime) == [uuid.UUID(queue[0]["id"])]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"kind": "everything"}, 422, "kind"),
+        ({"kind": "access", "received_at": "2027-01-01T00:00:00Z"}, 422, "received_at"),
+        ({"kind": "access", "customer_id": str(uuid.uuid4())}, 404, None),
+        ({"kind": "access", "notes": "x" * 3000}, 422, "notes"),
+    ],
+)
+def test_bad_requests_are_refused(
+    anonymous: TestClient[Any],
+    runtime: Runtime,
+    body: dict[str, Any],
+    status: int,
+    field: str | None,
+) -> None:
+    wanted = {"customer_id": str(customer(runtime)), **body}
+    answer = anonymous.post(CASES, json=wanted, headers=privacy(runtime))
+    assert answer.status_code == status, answer.text
+    assert answer.json().get("field") == field
+
+
+def test_only_the_privacy_officer_sees_cases(anonymous: TestClient[Any], runtime: Runtime) -> None:
+    for role in (Role.AGENT, Role.QUALITY, Role.ADMIN, Role.AUDITOR):
+        secret = api_token(runtime, f"{role}.x", [role])
+        answer = anonymous.get(CASES, headers={"Authorization": f"Bearer {secret}"})
+        assert answer.status_code == 403
+
+
+def test_archive_requests_list_shows_days_left(tmp_path: Path) -> None:
+    from archive.access.viewer import SYSTEM
+    from archive.cli.main import cli
+    from archive.privacy.cases import CaseService
+    from archive.runtime import build_runtime
+    from archive.settings import Settings
+
+    env = {"ARCHIVE_DATA_DIR": str(tmp_path / "data")}
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init"], env=env).exit_code == 0
+    assert "no open requests" in runner.invoke(cli, ["requests", "list"], env=env).output
+    built = build_runtime(Settings(data_dir=tmp_path / "data"))
+    try:
+        subject = customer(built)
+        with built.session() as session:
+            late = built.clock.now() - timedelta(days=40)
+            CaseService(session, built, SYSTEM, "test").open(subject, "erasure", received_at=late)
+            session.commit()
+    finally:
+        built.close()
+    listed = runner.invoke(cli, ["requests", "list"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert "erasure" in listed.output
+    assert "OVERDUE by" in listed.output
+    assert "identity not verified" in listed.output
