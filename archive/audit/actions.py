@@ -20,6 +20,8 @@ class AuditAction(StrEnum):
     CUSTOMER_READ = "customer:identity:read"
     CUSTOMER_RESTRICT = "customer:restrict"
     CUSTOMER_UNRESTRICT = "customer:unrestrict"
+    # Which kind of identifier changed; the old and new values never enter the trail.
+    CUSTOMER_RECTIFY = "customer:identity:rectify"
 
     TICKET_READ = "ticket:read"
     TICKET_CREATE = "ticket:create"

@@ -24,13 +24,16 @@ from archive.customers.identifiers import (
     normalise_phone,
 )
 from archive.customers.models import Customer, CustomerIdentifier, NameToken
-from archive.errors import InvalidInput, NotFound
+from archive.errors import Conflict, InvalidInput, NotFound
 from archive.keys.rows import issue_key, open_key
 from archive.runtime import Runtime
 
 # Kinds that point at one person; the database refuses two customers sharing one of these.
 UNIQUE_KINDS = (IdentifierKind.NATIONAL_ID, IdentifierKind.EMAIL, IdentifierKind.PHONE)
 MAX_RESULTS = 50
+
+
+MAX_IDENTIFIERS_OF_A_KIND = 20
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,37 @@ class CustomerService:
         self.session.add(customer)
         self.session.flush()
         return customer
+
+    def rectify(self, customer: Customer, kind: str, values: Sequence[str]) -> None:
+        """Replace every identifier of one kind with the corrected values (data-subject
+        rectification); each is validated, and the blind indexes follow the new values."""
+        try:
+            which = IdentifierKind(kind)
+        except ValueError:
+            allowed = ", ".join(k.value for k in IdentifierKind)
+            raise InvalidInput(f"kind: one of {allowed}", field="kind") from None
+        if len(values) > MAX_IDENTIFIERS_OF_A_KIND:
+            raise InvalidInput(f"values: at most {MAX_IDENTIFIERS_OF_A_KIND}", field="values")
+        cleaned = [self.clean(IdentifierInput(which, value)) for value in values]
+        digests = {self._digest(c.kind, c.indexed) for c in cleaned}
+        for digest in digests if which in UNIQUE_KINDS else ():
+            owners = set(self._ids_by_digest(which, digest)) - {customer.id}
+            if owners:
+                raise Conflict(
+                    f"{which}: another customer has this value; merge the two customers instead",
+                    field=str(which),
+                )
+        customer.identifiers = [row for row in customer.identifiers if row.kind != which]
+        self.session.flush()  # the old rows, their blind indexes and name tokens are gone
+        data_key = open_key(customer, self.runtime.keys.keyring)
+        seen: set[bytes] = set()
+        for c in cleaned:
+            digest = self._digest(c.kind, c.indexed)
+            if digest not in seen:
+                self._add_identifier(customer, c, digest, data_key)
+                seen.add(digest)
+        customer.updated_at = self.runtime.clock.now()
+        self.session.flush()
 
     def _add_missing(self, customer: Customer, cleaned: Sequence[CleanIdentifier]) -> None:
         have = {(i.kind, i.blind_index) for i in customer.identifiers}

@@ -132,6 +132,18 @@ class CaseService:
         self.session.flush()
         return case
 
+    def rectify(self, case: PrivacyCase, kind: str, values: list[str]) -> None:
+        """Correct the customer's identifiers of one kind, for an open rectification case whose
+        requester is verified."""
+        self._open(case)
+        if case.kind != RequestKind.RECTIFICATION:
+            raise Conflict(f"case {case.id} is a {case.kind} request, not a rectification")
+        self.require_verified(case)
+        if case.customer_id is None:
+            raise Conflict(f"case {case.id} no longer has a customer")
+        customers = CustomerService(self.session, self.runtime, self.viewer)
+        customers.rectify(customers.get(case.customer_id), kind, values)
+
     def close(self, case: PrivacyCase, status: str, *, note: str | None = None) -> PrivacyCase:
         self._open(case)
         try:

@@ -45,6 +45,12 @@ class ExtensionIn:
 
 
 @dataclass(frozen=True)
+class RectificationIn:
+    kind: str  # email, phone, national_id, name or address
+    values: list[str]  # the corrected values; they replace every value of that kind
+
+
+@dataclass(frozen=True)
 class CloseIn:
     status: str
     note: str | None = None
@@ -170,6 +176,34 @@ class CaseController(Controller):
         service = self._service(request, session, runtime)
         case = service.extend(service.get(case_id), data.until, data.reason)
         _audit(request, session, runtime, AuditAction.CASE_EXTEND, [case])
+        return case_out(service.view(case))
+
+    @post("/{case_id:uuid}/rectification", opt=CASES, sync_to_thread=True, status_code=200)
+    def rectify(
+        self,
+        request: AnyRequest,
+        case_id: FromPath[uuid.UUID],
+        data: JSONBody[RectificationIn],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> CaseOut:
+        """Replace the customer's identifiers of one kind with corrected values.
+
+        The audit trail records which kind of identifier changed, never the old or new value.
+        """
+        service = self._service(request, session, runtime)
+        case = service.get(case_id)
+        service.rectify(case, data.kind, data.values)
+        record(
+            request,
+            session,
+            runtime,
+            action=AuditAction.CUSTOMER_RECTIFY,
+            permission=Permission.PRIVACY_CASES,
+            target_type="customer",
+            target_ids=[case.id, case.customer_id, data.kind],
+        )
+        session.commit()
         return case_out(service.view(case))
 
     @post("/{case_id:uuid}/close", opt=CASES, sync_to_thread=True, status_code=200)

@@ -188,3 +188,57 @@ def test_archive_requests_list_shows_days_left(tmp_path: Path) -> None:
     assert "erasure" in listed.output
     assert "OVERDUE by" in listed.output
     assert "identity not verified" in listed.output
+
+
+def test_rectification_replaces_an_identifier_and_the_lookup_follows(
+    anonymous: TestClient[Any], runtime: Runtime
+) -> None:
+    from archive.customers.identifiers import IdentifierKind
+    from archive.customers.service import CustomerService, IdentifierInput
+
+    who = privacy(runtime)
+    subject = customer(runtime)  # the caller +358401234567
+    with runtime.session() as session:
+        found = CustomerService(session, runtime).find_or_create(
+            [IdentifierInput(IdentifierKind.PHONE, "+358409999999")]
+        )
+        other = found.id if found else None
+        session.commit()
+    case = anonymous.post(
+        CASES, json={"customer_id": str(subject), "kind": "rectification"}, headers=who
+    ).json()
+    url = f"{CASES}/{case['id']}/rectification"
+    body = {"kind": "phone", "values": ["040 765 4321"]}
+    assert anonymous.post(url, json=body, headers=who).status_code == 409  # not verified yet
+    anonymous.post(
+        f"{CASES}/{case['id']}/identity", json={"method": "in_person"}, headers=who
+    ).raise_for_status()
+
+    bad = anonymous.post(url, json={"kind": "phone", "values": ["not a phone"]}, headers=who)
+    assert bad.status_code == 422
+    taken = anonymous.post(url, json={"kind": "phone", "values": ["+358409999999"]}, headers=who)
+    assert taken.status_code == 409
+    assert "merge" in taken.json()["detail"]
+    done = anonymous.post(url, json=body, headers=who)
+    assert done.status_code == 200, done.text
+
+    with runtime.session() as session:
+        customers = CustomerService(session, runtime)
+        assert customers.search("+358401234567") == []
+        assert [c.id for c in customers.search("+358407654321")] == [subject]
+        assert customers.view(customers.get(subject)).phones == ["+358407654321"]
+        assert other is not None
+        trail = AuditLog(session, runtime).query(action=AuditAction.CUSTOMER_RECTIFY)
+        assert [sorted(r.targets) for r in trail] == [sorted([case["id"], str(subject), "phone"])]
+        stored = " ".join(str(r.__dict__) for r in trail)
+        assert "7654321" not in stored
+        assert "1234567" not in stored
+
+    wrong_kind = anonymous.post(
+        CASES, json={"customer_id": str(subject), "kind": "access"}, headers=who
+    ).json()
+    anonymous.post(
+        f"{CASES}/{wrong_kind['id']}/identity", json={"method": "in_person"}, headers=who
+    ).raise_for_status()
+    refused = anonymous.post(f"{CASES}/{wrong_kind['id']}/rectification", json=body, headers=who)
+    assert refused.status_code == 409
