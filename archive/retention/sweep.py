@@ -24,23 +24,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from archive.access.viewer import SYSTEM
 from archive.audit import AuditAction, AuditLog, Outcome
-from archive.contacts.models import Contact, ContactState, ContentObject
-from archive.customers.models import Customer
+from archive.contacts.models import Contact, ContactState
 from archive.errors import StorageError
 from archive.holds.coverage import covering, keeping
 from archive.holds.legal import sync_legal_holds
-from archive.holds.models import Hold, HoldContact, HoldState
+from archive.holds.models import Hold
 from archive.holds.service import HoldService
+from archive.retention.deletion import claim, finish
 from archive.retention.models import DeletionRun
 from archive.retention.policy import Policy
 from archive.retention.service import RetentionService, settle_policy
 from archive.runtime import Runtime
-from archive.tickets.models import Ticket
 
 log = structlog.get_logger(__name__)
 
@@ -185,24 +184,7 @@ def _claim(
         for contact in due:
             if contact.id in held:
                 report.kept.append(_kept(contact, held[contact.id].hold, held[contact.id].until))
-        if doomed:
-            session.execute(
-                update(Contact)
-                .where(Contact.id.in_(doomed))
-                .values(
-                    state=ContactState.DELETING,
-                    claimed_by=str(run_id),
-                    claimed_at=now,
-                    # Crypto-shredding: without the wrapped keys nothing stored can be read.
-                    kek_id=None,
-                    wrapped_key=None,
-                )
-            )
-            session.execute(
-                update(ContentObject)
-                .where(ContentObject.contact_id.in_(doomed))
-                .values(kek_id=None, wrapped_key=None)
-            )
+        claim(session, doomed, by=str(run_id), reason=RETENTION, now=now)
         session.commit()
         last = due[-1]
         assert last.expires_at is not None
@@ -240,105 +222,9 @@ def _due(
 def _delete(
     runtime: Runtime, report: SweepReport, run_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> None:
-    """Remove the objects of claimed contacts, then leave only their tombstones."""
-    with runtime.session() as session:
-        keys = list(
-            session.scalars(
-                select(ContentObject.storage_key).where(ContentObject.contact_id.in_(ids))
-            )
-        )
-    # The database says nothing keeps these: a legal hold left on an object (a sync that
-    # failed) must not make the store refuse the delete.
-    runtime.store.set_legal_hold(keys, False)
-    runtime.store.delete_many(keys)
-    now = runtime.clock.now()
-    with runtime.session() as session:
-        mine = list(
-            session.execute(
-                select(Contact.id, Contact.channel, Contact.ticket_id, Contact.customer_id).where(
-                    Contact.id.in_(ids),
-                    Contact.state == ContactState.DELETING,
-                    Contact.claimed_by == str(run_id),
-                )
-            )
-        )
-        done = [row[0] for row in mine]
-        if not done:
-            return
-        session.execute(delete(ContentObject).where(ContentObject.contact_id.in_(done)))
-        session.execute(delete(HoldContact).where(HoldContact.contact_id.in_(done)))
-        session.execute(
-            update(Contact)
-            .where(Contact.id.in_(done))
-            .values(
-                state=ContactState.DELETED,
-                deleted_at=now,
-                deletion_reason=RETENTION,
-                policy_version=report.policy_version,
-                claimed_by=str(run_id),
-                agent=None,
-                ticket_id=None,
-                customer_id=None,
-                details_ciphertext=None,
-                external_key=None,
-                idempotency_key=None,
-                request_fingerprint=None,
-            )
-        )
-        _remove_orphans(
-            session,
-            tickets={row[2] for row in mine if row[2] is not None},
-            customers={row[3] for row in mine if row[3] is not None},
-        )
-        session.commit()
-    for contact_id, channel, _ticket, _customer in mine:
-        report.deleted[(channel, RETENTION)] += 1
-        report.deleted_ids.append(contact_id)
-
-
-def _remove_orphans(
-    session: Session, *, tickets: set[uuid.UUID], customers: set[uuid.UUID]
-) -> None:
-    """Tickets and customers whose last contact just went, unless a hold or a restriction
-    still concerns them: their subjects and identifiers must not outlive the contacts."""
-    # Locked first: an ingest that found one of them holds a share lock until it commits, so
-    # the checks below run after it and see its contact. Customers before tickets, the order
-    # in which ingest locks them, so the two never wait for each other in a circle.
-    if customers:
-        session.execute(
-            select(Customer.id)
-            .where(Customer.id.in_(customers))
-            .order_by(Customer.id)
-            .with_for_update()
-        )
-    if tickets:
-        session.execute(
-            select(Ticket.id).where(Ticket.id.in_(tickets)).order_by(Ticket.id).with_for_update()
-        )
-    live = (Contact.state != ContactState.DELETED) & (Contact.ticket_id == Ticket.id)
-    held = (Hold.state == HoldState.ACTIVE) & (Hold.ticket_id == Ticket.id)
-    if tickets:
-        session.execute(
-            delete(Ticket).where(
-                Ticket.id.in_(tickets),
-                ~exists().where(live),
-                ~exists().where(held),
-            )
-        )
-    if customers:
-        session.execute(
-            delete(Customer).where(
-                Customer.id.in_(customers),
-                Customer.restricted_at.is_(None),
-                ~exists().where(
-                    (Contact.customer_id == Customer.id) & (Contact.state != ContactState.DELETED)
-                ),
-                ~exists().where(Ticket.customer_id == Customer.id),
-                ~exists().where(
-                    (Hold.customer_id == Customer.id) & (Hold.state == HoldState.ACTIVE)
-                ),
-            )
-        )
+    for gone in finish(runtime, ids, by=str(run_id), policy_version=report.policy_version):
+        report.deleted[(gone.channel, gone.reason)] += 1
+        report.deleted_ids.append(gone.contact_id)
 
 
 def _close(runtime: Runtime, report: SweepReport, run_id: uuid.UUID, actor: str) -> None:
