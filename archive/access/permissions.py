@@ -26,6 +26,7 @@ class Permission(StrEnum):
     POLICY_MANAGE = "retention:policy:write"
     DELETIONS_READ = "retention:deletions:read"
     PRIVACY_CASES = "privacy:cases:manage"
+    CERTIFICATES_READ = "privacy:certificates:read"
     AUDIT_READ = "audit:records:read"
     AUDIT_SUBJECT_REPORT = "audit:subject:read"
 
@@ -56,6 +57,7 @@ ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[Permission]] = MappingProxyTy
                 Permission.CUSTOMERS_RESTRICT,
                 Permission.AUDIT_SUBJECT_REPORT,
                 Permission.PRIVACY_CASES,
+                Permission.CERTIFICATES_READ,
                 Permission.SELF,
             }
         ),
@@ -69,7 +71,12 @@ ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[Permission]] = MappingProxyTy
             }
         ),
         Role.AUDITOR: frozenset(
-            {Permission.AUDIT_READ, Permission.DELETIONS_READ, Permission.SELF}
+            {
+                Permission.AUDIT_READ,
+                Permission.DELETIONS_READ,
+                Permission.CERTIFICATES_READ,
+                Permission.SELF,
+            }
         ),
         Role.INGEST: frozenset({Permission.CONTACTS_CREATE}),
     }

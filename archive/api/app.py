@@ -28,7 +28,7 @@ from archive.customers.routes import CustomerController
 from archive.errors import ArchiveError
 from archive.holds.routes import HoldController
 from archive.logging import configure_logging
-from archive.privacy.routes import CaseController
+from archive.privacy.routes import CaseController, CertificateController
 from archive.retention.routes import DeletionController, PolicyController
 from archive.runtime import build_runtime
 from archive.settings import Settings
@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
             PolicyController,
             DeletionController,
             CaseController,
+            CertificateController,
         ],
         dependencies={
             "runtime": Provide(provide_runtime, sync_to_thread=False),

@@ -59,6 +59,8 @@ class AuditAction(StrEnum):
     CASE_IDENTITY_VERIFY = "case:identity:verify"
     CASE_EXTEND = "case:extend"
     CASE_CLOSE = "case:close"
+    CASE_ERASE = "case:erase"
+    CERTIFICATE_READ = "case:certificate:read"
 
     AUDIT_READ = "audit:read"
     AUDIT_EXPORT = "audit:export"

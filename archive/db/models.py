@@ -6,7 +6,7 @@ from archive.contacts.models import Contact, ContentObject
 from archive.customers.models import Customer, CustomerIdentifier, NameToken
 from archive.db.base import Base
 from archive.holds.models import Hold, HoldContact
-from archive.privacy.models import PrivacyCase
+from archive.privacy.models import ErasureCertificate, PrivacyCase
 from archive.retention.models import DeletionRun, PolicyRecord
 from archive.tickets.models import Ticket
 
@@ -20,6 +20,7 @@ __all__ = [
     "Customer",
     "CustomerIdentifier",
     "DeletionRun",
+    "ErasureCertificate",
     "Hold",
     "HoldContact",
     "LoginAttempt",

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from archive.db.base import Base, WrappedKeyMixin, new_id
@@ -62,3 +62,17 @@ class PrivacyCase(WrappedKeyMixin, Base):
     closed_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_privacy_cases_status_due", "status", "due_at"),)
+
+
+class ErasureCertificate(Base):
+    """What an erasure did, signed with the audit trail's key; no personal data in it."""
+
+    __tablename__ = "erasure_certificates"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("privacy_cases.id"), index=True)
+    issued_at: Mapped[datetime]
+    complete: Mapped[bool]
+    document: Mapped[str] = mapped_column(Text)  # canonical JSON, as signed
+    signature: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256, hex
+    key_id: Mapped[str] = mapped_column(String(64))

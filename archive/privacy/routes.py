@@ -9,6 +9,7 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.access.guards import requires
@@ -17,7 +18,8 @@ from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.trail import principal_of, record, viewer_of
 from archive.audit import AuditAction
 from archive.privacy.cases import CaseService, CaseView
-from archive.privacy.models import PrivacyCase
+from archive.privacy.erasure import ErasureResult, certificate_document, erase
+from archive.privacy.models import ErasureCertificate, PrivacyCase
 from archive.runtime import Runtime
 
 AnyRequest = Request[Any, Any, Any]
@@ -206,6 +208,21 @@ class CaseController(Controller):
         session.commit()
         return case_out(service.view(case))
 
+    @post("/{case_id:uuid}/erasure", opt=CASES, sync_to_thread=True, status_code=200)
+    def erase(
+        self,
+        request: AnyRequest,
+        case_id: FromPath[uuid.UUID],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> ErasureOut:
+        """Erase the customer: every contact no hold keeps, and, once nothing is withheld,
+        their identifiers and the tickets that concern only them. Withheld contacts are listed
+        with their hold and its end; they are erased when it ends, and the case then closes."""
+        session.rollback()  # erasure works in transactions of its own
+        result = erase(runtime, case_id, actor=principal_of(request).username)
+        return erasure_out(result)
+
     @post("/{case_id:uuid}/close", opt=CASES, sync_to_thread=True, status_code=200)
     def close(
         self,
@@ -220,6 +237,77 @@ class CaseController(Controller):
         case = service.close(service.get(case_id), data.status, note=data.note)
         _audit(request, session, runtime, AuditAction.CASE_CLOSE, [case])
         return case_out(service.view(case))
+
+
+@dataclass(frozen=True)
+class CertificateOut:
+    id: uuid.UUID
+    case_id: uuid.UUID
+    issued_at: datetime
+    complete: bool
+    document: dict[str, object]
+    signature: str  # HMAC-SHA256 of `document` in canonical JSON, with the audit trail's key
+    key_id: str
+
+
+@dataclass(frozen=True)
+class ErasureOut:
+    complete: bool
+    detail: str
+    certificate: CertificateOut
+
+
+def certificate_out(certificate: ErasureCertificate) -> CertificateOut:
+    return CertificateOut(
+        id=certificate.id,
+        case_id=certificate.case_id,
+        issued_at=certificate.issued_at,
+        complete=certificate.complete,
+        document=certificate_document(certificate),
+        signature=certificate.signature,
+        key_id=certificate.key_id,
+    )
+
+
+def erasure_out(result: ErasureResult) -> ErasureOut:
+    if result.certificate.complete:
+        detail = "erased completely; the case is closed"
+    else:
+        detail = (
+            f"erased partially: {len(result.withheld)} contacts are withheld under active holds "
+            "(listed in the certificate) and will be erased when those end; the case stays open"
+        )
+    return ErasureOut(result.certificate.complete, detail, certificate_out(result.certificate))
+
+
+class CertificateController(Controller):
+    path = "/api/v1/privacy/certificates"
+    tags = ["privacy"]
+
+    @get("/", opt=requires(Permission.CERTIFICATES_READ), sync_to_thread=True)
+    def certificates(
+        self,
+        request: AnyRequest,
+        session: SessionDep,
+        runtime: RuntimeDep,
+        case_id: FromQuery[uuid.UUID | None] = None,
+    ) -> list[CertificateOut]:
+        """Erasure certificates, newest first (of one case with `case_id`)."""
+        query = select(ErasureCertificate).order_by(ErasureCertificate.issued_at.desc())
+        if case_id is not None:
+            query = query.where(ErasureCertificate.case_id == case_id)
+        found = list(session.scalars(query.limit(200)))
+        record(
+            request,
+            session,
+            runtime,
+            action=AuditAction.CERTIFICATE_READ,
+            permission=Permission.CERTIFICATES_READ,
+            target_type="certificate",
+            target_ids=[c.id for c in found][:50],
+        )
+        session.commit()
+        return [certificate_out(c) for c in found]
 
 
 def _audit(

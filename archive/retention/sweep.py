@@ -35,6 +35,7 @@ from archive.holds.coverage import covering, keeping
 from archive.holds.legal import sync_legal_holds
 from archive.holds.models import Hold
 from archive.holds.service import HoldService
+from archive.privacy.erasure import continue_erasures
 from archive.retention.deletion import claim, finish
 from archive.retention.models import DeletionRun
 from archive.retention.policy import Policy
@@ -68,6 +69,7 @@ class SweepReport:
     lapsed: list[tuple[uuid.UUID, str, str]] = field(default_factory=list)
     finished: int = 0  # contacts an interrupted run had left `deleting`
     error: str | None = None  # why the run stopped early (the store was down, say)
+    erasures: int = 0  # open erasure cases continued
 
     @property
     def deleted_count(self) -> int:
@@ -106,6 +108,8 @@ def sweep(
                 break
             if claimed:
                 _delete(runtime, report, run.id, claimed)
+        # Erasure requests waiting for holds: what those holds let go goes now.
+        report.erasures = len(continue_erasures(runtime, actor=actor))
     except StorageError as error:
         report.error = f"the object store failed: {error.detail}; the next run finishes"
         log.warning("sweep stopped early", error=error.detail)
