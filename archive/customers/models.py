@@ -21,6 +21,8 @@ class Customer(WrappedKeyMixin, Base):
     updated_at: Mapped[datetime]
     # Set by the privacy officer: the customer's contacts vanish for everyone else.
     restricted_at: Mapped[datetime | None]
+    # An upheld objection: the customer's contacts are left out of quality projects.
+    objected_at: Mapped[datetime | None]
 
     identifiers: Mapped[list[CustomerIdentifier]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="CustomerIdentifier.id"

@@ -29,12 +29,13 @@ from archive.runtime import Runtime
 @dataclass(frozen=True)
 class CustomerOut(CustomerView):
     restricted: bool = False
+    objected: bool = False  # an upheld objection: left out of quality projects
     contacts: str = ""
 
 
-def customer_out(view: CustomerView, *, restricted: bool) -> CustomerOut:
+def customer_out(view: CustomerView, *, restricted: bool, objected: bool = False) -> CustomerOut:
     link = f"/api/v1/customers/{view.id}/contacts"
-    return CustomerOut(**asdict(view), restricted=restricted, contacts=link)
+    return CustomerOut(**asdict(view), restricted=restricted, objected=objected, contacts=link)
 
 
 class CustomerController(Controller):
@@ -74,7 +75,12 @@ class CustomerController(Controller):
             raise InvalidInput(
                 "give exactly one of q, email, phone, national_id or name", field="query"
             )
-        shown = [customer_out(service.view(c), restricted=bool(c.restricted_at)) for c in found]
+        shown = [
+            customer_out(
+                service.view(c), restricted=bool(c.restricted_at), objected=bool(c.objected_at)
+            )
+            for c in found
+        ]
         record(
             request,
             session,
@@ -97,7 +103,11 @@ class CustomerController(Controller):
     ) -> CustomerOut:
         service = CustomerService(session, runtime, viewer_of(request))
         customer = service.get(customer_id)
-        shown = customer_out(service.view(customer), restricted=bool(customer.restricted_at))
+        shown = customer_out(
+            service.view(customer),
+            restricted=bool(customer.restricted_at),
+            objected=bool(customer.objected_at),
+        )
         record(
             request,
             session,

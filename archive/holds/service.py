@@ -109,12 +109,15 @@ class HoldService:
         if not 1 <= request.per_agent_per_week <= 1000:
             raise InvalidInput("per_agent_per_week: between 1 and 1000", field="per_agent_per_week")
         channel = _channel(request.channel)
+        # Customers who objected (and was upheld) are never sampled, whoever asks.
+        objected = select(Customer.id).where(Customer.objected_at.is_not(None))
         query = self._visible(
             select(Contact).where(
                 Contact.state == ContactState.ACTIVE,
                 Contact.channel == channel,
                 Contact.started_at >= since,
                 Contact.started_at < until,
+                (Contact.customer_id.is_(None)) | (Contact.customer_id.not_in(objected)),
             )
         ).with_for_update()
         groups: dict[tuple[str, int, int], list[Contact]] = defaultdict(list)

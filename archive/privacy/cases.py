@@ -144,6 +144,21 @@ class CaseService:
         customers = CustomerService(self.session, self.runtime, self.viewer)
         customers.rectify(customers.get(case.customer_id), kind, values)
 
+    def decide_objection(self, case: PrivacyCase, *, upheld: bool, note: str | None) -> None:
+        """Record the decision on an objection; upheld, it keeps the customer's contacts out of
+        quality projects from now on (nothing is deleted). The case is then completed."""
+        self._open(case)
+        if case.kind != RequestKind.OBJECTION:
+            raise Conflict(f"case {case.id} is a {case.kind} request, not an objection")
+        self.require_verified(case)
+        if case.customer_id is None:
+            raise Conflict(f"case {case.id} no longer has a customer")
+        customer = CustomerService(self.session, self.runtime, self.viewer).get(case.customer_id)
+        if upheld:
+            customer.objected_at = customer.objected_at or self.runtime.clock.now()
+        decision = "upheld" if upheld else "not upheld"
+        self.close(case, CaseStatus.COMPLETED, note=f"objection {decision}. {note or ''}".strip())
+
     def close(self, case: PrivacyCase, status: str, *, note: str | None = None) -> PrivacyCase:
         self._open(case)
         try:

@@ -53,6 +53,12 @@ class RectificationIn:
 
 
 @dataclass(frozen=True)
+class ObjectionIn:
+    upheld: bool
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class CloseIn:
     status: str
     note: str | None = None
@@ -206,6 +212,22 @@ class CaseController(Controller):
             target_ids=[case.id, case.customer_id, data.kind],
         )
         session.commit()
+        return case_out(service.view(case))
+
+    @post("/{case_id:uuid}/objection", opt=CASES, sync_to_thread=True, status_code=200)
+    def decide_objection(
+        self,
+        request: AnyRequest,
+        case_id: FromPath[uuid.UUID],
+        data: JSONBody[ObjectionIn],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> CaseOut:
+        """Decide an objection; upheld, the customer's contacts leave quality projects."""
+        service = self._service(request, session, runtime)
+        case = service.get(case_id)
+        service.decide_objection(case, upheld=data.upheld, note=data.note)
+        _audit(request, session, runtime, AuditAction.CASE_CLOSE, [case])
         return case_out(service.view(case))
 
     @post("/{case_id:uuid}/erasure", opt=CASES, sync_to_thread=True, status_code=200)

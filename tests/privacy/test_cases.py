@@ -242,3 +242,39 @@ def test_rectification_replaces_an_identifier_and_the_lookup_follows(
     ).raise_for_status()
     refused = anonymous.post(f"{CASES}/{wrong_kind['id']}/rectification", json=body, headers=who)
     assert refused.status_code == 409
+
+
+def test_an_upheld_objection_keeps_the_customer_out_of_quality_samples(
+    anonymous: TestClient[Any], runtime: Runtime
+) -> None:
+    for day in range(1, 6):
+        ingest_call(
+            runtime, started_at=NOW - timedelta(days=day), agent="Anna", external_id=f"o-{day}"
+        )
+    subject = customer(runtime)
+    who = privacy(runtime)
+    case = anonymous.post(
+        CASES, json={"customer_id": str(subject), "kind": "objection"}, headers=who
+    ).json()
+    url = f"{CASES}/{case['id']}/objection"
+    assert anonymous.post(url, json={"upheld": True}, headers=who).status_code == 409
+    anonymous.post(
+        f"{CASES}/{case['id']}/identity", json={"method": "known_channel"}, headers=who
+    ).raise_for_status()
+    decided = anonymous.post(url, json={"upheld": True, "note": "no quality use"}, headers=who)
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["status"] == "completed"
+    assert anonymous.get(f"/api/v1/customers/{subject}", headers=who).json()["objected"] is True
+
+    sample = anonymous.post(
+        "/api/v1/holds/samples",
+        json={
+            "reference": "QP-1",
+            "since": (NOW - timedelta(days=10)).isoformat(),
+            "until": NOW.isoformat(),
+            "per_agent_per_week": 5,
+        },
+        headers=privacy(runtime),
+    )
+    assert sample.status_code == 409  # every call in the period is the objector's
+    assert "no contacts" in sample.json()["detail"]
