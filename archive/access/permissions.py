@@ -12,6 +12,7 @@ class Permission(StrEnum):
     CUSTOMERS_SEARCH = "customers:identity:search"
     CUSTOMERS_READ = "customers:identity:read"
     CUSTOMERS_RESTRICT = "customers:restriction:write"
+    CUSTOMERS_MERGE = "customers:identity:merge"
     CONTACTS_LIST = "contacts:metadata:read"
     CONTACTS_CONTENT_READ = "contacts:content:read"
     CONTACTS_CREATE = "contacts:content:create"
@@ -55,6 +56,7 @@ ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[Permission]] = MappingProxyTy
             | _HOLDING
             | {
                 Permission.CUSTOMERS_RESTRICT,
+                Permission.CUSTOMERS_MERGE,
                 Permission.AUDIT_SUBJECT_REPORT,
                 Permission.PRIVACY_CASES,
                 Permission.CERTIFICATES_READ,

@@ -22,6 +22,7 @@ class AuditAction(StrEnum):
     CUSTOMER_UNRESTRICT = "customer:unrestrict"
     # Which kind of identifier changed; the old and new values never enter the trail.
     CUSTOMER_RECTIFY = "customer:identity:rectify"
+    CUSTOMER_MERGE = "customer:merge"
 
     TICKET_READ = "ticket:read"
     TICKET_CREATE = "ticket:create"

@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from litestar import Controller, Request, delete, get, put
-from litestar.params import FromPath, FromQuery
+from litestar import Controller, Request, delete, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.orm import Session
 
 from archive.access.guards import requires
@@ -21,6 +21,7 @@ from archive.contacts.routes import render
 from archive.contacts.schemas import ContactPage
 from archive.contacts.service import ContactFilter, ContactService
 from archive.customers.identifiers import IdentifierKind
+from archive.customers.merge import merge
 from archive.customers.service import CustomerService, CustomerView
 from archive.errors import InvalidInput
 from archive.runtime import Runtime
@@ -184,6 +185,40 @@ class CustomerController(Controller):
     ) -> CustomerOut:
         return _restriction(request, session, runtime, customer_id, restrict=True)
 
+    @post(
+        "/{customer_id:uuid}/merge",
+        opt=requires(Permission.CUSTOMERS_MERGE),
+        sync_to_thread=True,
+        status_code=200,
+        summary="Merge another customer record of the same person into this one",
+    )
+    def merge(
+        self,
+        request: Request[Any, Any, Any],
+        customer_id: FromPath[uuid.UUID],
+        data: JSONBody[MergeIn],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> CustomerOut:
+        """Contacts, tickets, cases and holds of `other` follow; its identifiers join these."""
+        service = CustomerService(session, runtime, viewer_of(request))
+        keep = merge(session, runtime, service.get(customer_id), service.get(data.other))
+        record(
+            request,
+            session,
+            runtime,
+            action=AuditAction.CUSTOMER_MERGE,
+            permission=Permission.CUSTOMERS_MERGE,
+            target_type="customer",
+            target_ids=[customer_id, data.other],
+        )
+        session.commit()
+        return customer_out(
+            service.view(keep),
+            restricted=bool(keep.restricted_at),
+            objected=bool(keep.objected_at),
+        )
+
     @delete(
         "/{customer_id:uuid}/restriction",
         opt=requires(Permission.CUSTOMERS_RESTRICT),
@@ -199,6 +234,11 @@ class CustomerController(Controller):
         runtime: RuntimeDep,
     ) -> CustomerOut:
         return _restriction(request, session, runtime, customer_id, restrict=False)
+
+
+@dataclass(frozen=True)
+class MergeIn:
+    other: uuid.UUID  # the record to fold into this one; it is deleted
 
 
 def _restriction(

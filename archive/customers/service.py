@@ -238,6 +238,10 @@ class CustomerService:
         customer.updated_at = self.runtime.clock.now()
         self.session.flush()
 
+    def add_identifiers(self, customer: Customer, given: Sequence[IdentifierInput]) -> None:
+        """Give the customer these identifiers too (those it has already are skipped)."""
+        self._add_missing(customer, [self.clean(g) for g in given])
+
     def _add_missing(self, customer: Customer, cleaned: Sequence[CleanIdentifier]) -> None:
         have = {(i.kind, i.blind_index) for i in customer.identifiers}
         data_key: bytes | None = None
