@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -65,6 +65,16 @@ class CustomerView:
     addresses: list[str] = field(default_factory=list)
 
 
+def lookup_query(kind: IdentifierKind | str, digest: bytes) -> Select[uuid.UUID]:
+    """Customers with an identifier of `kind` whose blind index is `digest`: one index probe
+    (`ix_customer_identifiers_lookup`), however many customers there are."""
+    return (
+        select(CustomerIdentifier.customer_id)
+        .where(CustomerIdentifier.kind == str(kind), CustomerIdentifier.blind_index == digest)
+        .limit(MAX_RESULTS)
+    )
+
+
 class CustomerService:
     def __init__(self, session: Session, runtime: Runtime, viewer: Viewer = SYSTEM) -> None:
         self.session = session
@@ -114,11 +124,7 @@ class CustomerService:
         return self.find(guess_kind(query), query)
 
     def _ids_by_digest(self, kind: IdentifierKind | str, digest: bytes) -> Sequence[uuid.UUID]:
-        return self.session.scalars(
-            select(CustomerIdentifier.customer_id)
-            .where(CustomerIdentifier.kind == str(kind), CustomerIdentifier.blind_index == digest)
-            .limit(MAX_RESULTS)
-        ).all()
+        return self.session.scalars(lookup_query(kind, digest)).all()
 
     def _ids_by_name_tokens(self, tokens: list[str]) -> set[uuid.UUID]:
         """Customers having every given word somewhere in a name."""
