@@ -293,8 +293,12 @@ class HoldService:
         if active_only:
             query = query.where(Contact.state == ContactState.ACTIVE)
         if hold.scope in (HoldScope.CONTACTS, HoldScope.SAMPLE):
-            linked = select(HoldContact.contact_id).where(HoldContact.hold_id == hold.id)
-            return query.where(Contact.id.in_(linked)).order_by(Contact.id)
+            # A join from the hold's links, not `id IN (subquery)`: SQLite would scan contacts.
+            return (
+                query.join(HoldContact, HoldContact.contact_id == Contact.id)
+                .where(HoldContact.hold_id == hold.id)
+                .order_by(Contact.id)
+            )
         if hold.scope == HoldScope.TICKET:
             return query.where(Contact.ticket_id == hold.ticket_id).order_by(Contact.id)
         query = query.where(Contact.customer_id == hold.customer_id)
