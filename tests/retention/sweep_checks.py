@@ -3,22 +3,27 @@ ingest, holds placed through the real service, and checks of what a sweep left b
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import os
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from helpers import MEDIA, chunks_of
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from archive.access.viewer import Viewer
 from archive.accounts.models import Role
 from archive.contacts.ingest import CallParties, Envelope, IngestService
 from archive.contacts.models import Contact, ContactState, ContentObject, Direction
 from archive.contacts.objects import read_object
+from archive.crypto.keyring import KeyMaterial
 from archive.holds.service import HoldRequest, HoldService
 from archive.runtime import Runtime
+from archive.settings import Settings
 
 QUALITY = Viewer(frozenset({Role.QUALITY}))
 PRIVACY = Viewer(frozenset({Role.PRIVACY}))
@@ -180,3 +185,22 @@ def assert_readable(runtime: Runtime, contact_id: uuid.UUID) -> None:
         for chunk in read_object(runtime, obj):
             digest.update(chunk)
         assert digest.digest() == obj.sha256, f"{contact_id}: object {obj.id} does not verify"
+
+
+def child_environment(settings: Settings, keys: KeyMaterial, name: str) -> dict[str, str]:
+    """ARCHIVE_* variables that make a process build the same archive as `settings`; on
+    PostgreSQL its sessions are marked with application_name `name`."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("ARCHIVE_")}
+    for setting in dataclasses.fields(Settings):
+        value = getattr(settings, setting.name)
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        env[setting.metadata["env"]] = str(value)
+    if settings.database_url:
+        url = make_url(settings.database_url).update_query_dict({"application_name": name})
+        env["ARCHIVE_DATABASE_URL"] = url.render_as_string(hide_password=False)
+    env["ARCHIVE_KEYS"] = keys.to_json()
+    env.pop("ARCHIVE_KEY_FILE", None)
+    return env

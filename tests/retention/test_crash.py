@@ -10,7 +10,6 @@ database agreeing, the audit chain whole.
 from __future__ import annotations
 
 import dataclasses
-import os
 import signal
 import subprocess
 import sys
@@ -21,7 +20,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
 
 from archive.audit import verify
 from archive.clock import FixedClock
@@ -31,13 +29,13 @@ from archive.integrity.check import check
 from archive.retention.models import DeletionRun
 from archive.retention.sweep import sweep
 from archive.runtime import Runtime
-from archive.settings import Settings
 
 from .sweep_checks import (
     assert_gone,
     assert_readable,
     call,
     chat,
+    child_environment,
     contact,
     count_in_state,
     hold_contacts,
@@ -77,24 +75,6 @@ def store_contacts(runtime: Runtime) -> Stored:
     return Stored(due, held_ids, fresh, storage_keys(runtime, due + held_ids + fresh))
 
 
-def child_environment(settings: Settings, keys: KeyMaterial) -> dict[str, str]:
-    """ARCHIVE_* variables that make a process build the same archive as `settings`."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("ARCHIVE_")}
-    for setting in dataclasses.fields(Settings):
-        value = getattr(settings, setting.name)
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            value = "true" if value else "false"
-        env[setting.metadata["env"]] = str(value)
-    if settings.database_url:
-        url = make_url(settings.database_url).update_query_dict({"application_name": CHILD})
-        env["ARCHIVE_DATABASE_URL"] = url.render_as_string(hide_password=False)
-    env["ARCHIVE_KEYS"] = keys.to_json()
-    env.pop("ARCHIVE_KEY_FILE", None)
-    return env
-
-
 def crash_a_sweep(runtime: Runtime, keys: KeyMaterial, point: str, workdir: Path) -> None:
     """Run a sweep in another process, wait until it reaches `point`, and SIGKILL it there."""
     marker = workdir / f"{point}.reached"
@@ -102,7 +82,7 @@ def crash_a_sweep(runtime: Runtime, keys: KeyMaterial, point: str, workdir: Path
     with log.open("wb") as output:
         child = subprocess.Popen(
             [sys.executable, str(SCRIPT), point, str(marker), NOW.isoformat(), str(BATCH)],
-            env=child_environment(runtime.settings, keys),
+            env=child_environment(runtime.settings, keys, CHILD),
             stdout=output,
             stderr=subprocess.STDOUT,
         )
