@@ -44,6 +44,10 @@ class Conflict(ArchiveError):
     """The request contradicts stored state (HTTP 409)."""
 
 
+class Gone(ArchiveError):
+    """Something that existed and is no more: a used or expired link (HTTP 410)."""
+
+
 class RangeNotSatisfiable(ArchiveError):
     """A byte range outside the object (HTTP 416)."""
 

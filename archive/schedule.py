@@ -14,6 +14,7 @@ import structlog
 from archive.audit import AuditLog
 from archive.integrity.check import check
 from archive.privacy.cases import warn_overdue
+from archive.privacy.exports import destroy_expired
 from archive.retention.sweep import sweep
 from archive.runtime import Runtime
 
@@ -24,6 +25,7 @@ FIRST_RUN_DELAY = 10.0
 AUDIT_CHECKPOINT_EVERY = 3600.0
 INTEGRITY_EVERY = 24 * 3600.0
 OVERDUE_EVERY = 24 * 3600.0
+EXPORTS_EVERY = 3600.0
 SCHEDULER_ACTOR = "scheduler"
 
 
@@ -62,9 +64,14 @@ def overdue_requests(runtime: Runtime) -> object:
     return warn_overdue(runtime)
 
 
+def expired_exports(runtime: Runtime) -> object:
+    return destroy_expired(runtime)
+
+
 def jobs(runtime: Runtime) -> list[Job]:
     return [
         Job("overdue-requests", OVERDUE_EVERY, overdue_requests),
+        Job("expired-exports", EXPORTS_EVERY, expired_exports),
         Job("expiry-sweep", float(runtime.settings.expiry_interval_seconds), expiry_sweep),
         Job("audit-checkpoint", AUDIT_CHECKPOINT_EVERY, audit_checkpoint),
         Job("integrity-check", INTEGRITY_EVERY, integrity_check),

@@ -169,6 +169,13 @@ class Settings:
             "Age at which a sweep finishes deletions another sweep claimed and did not finish.",
         ),
     )
+    export_days: int = field(
+        default=7,
+        metadata=_doc(
+            "ARCHIVE_EXPORT_DAYS",
+            "Days an export bundle (a data subject's copy) is kept before it is destroyed.",
+        ),
+    )
     cookie_secure: bool = field(
         default=True,
         metadata=_doc(
@@ -203,6 +210,8 @@ class Settings:
                 "ARCHIVE_EXPIRY_INTERVAL_SECONDS must be positive, ARCHIVE_EXPIRY_LEASE_SECONDS "
                 "not negative"
             )
+        if not 1 <= self.export_days <= 90:
+            raise ConfigurationError("ARCHIVE_EXPORT_DAYS must be between 1 and 90")
         if self.max_upload_bytes <= 0 or self.max_message_bytes <= 0:
             raise ConfigurationError("upload limits must be positive")
         if not self.policy.strip():

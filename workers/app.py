@@ -21,6 +21,8 @@ INTEGRITY_EVERY = 24 * 3600.0
 AUDIT_CHECKPOINT_EVERY = 3600.0
 # Overdue data-subject requests are logged as warnings once a day.
 OVERDUE_EVERY = 24 * 3600.0
+# Export bundles past their days are destroyed within the hour.
+EXPORTS_EVERY = 3600.0
 
 
 def configure(celery: Celery, settings: Settings) -> None:
@@ -54,6 +56,11 @@ def configure(celery: Celery, settings: Settings) -> None:
                 "task": "archive.privacy.overdue",
                 "schedule": schedule(OVERDUE_EVERY),
                 "options": {"expires": OVERDUE_EVERY},
+            },
+            "expired-exports": {
+                "task": "archive.privacy.expire_exports",
+                "schedule": schedule(EXPORTS_EVERY),
+                "options": {"expires": EXPORTS_EVERY},
             },
             "audit-checkpoint": {
                 "task": "archive.audit.checkpoint",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from archive.audit import AuditLog
 from archive.integrity.check import check
 from archive.keys.rotation import rewrap_all
 from archive.privacy.cases import warn_overdue
+from archive.privacy.exports import EXPORT_TASK, build, destroy_expired
 from archive.retention.service import retime
 from archive.retention.sweep import sweep
 from archive.runtime import Runtime, build_runtime
@@ -82,3 +84,16 @@ def retime_contacts(record_id: int) -> dict[str, Any]:
 def overdue_requests() -> dict[str, Any]:
     """Log a warning for every open data-subject request past its due date."""
     return {"overdue": [str(case_id) for case_id in warn_overdue(worker_runtime())]}
+
+
+@app.task(name=EXPORT_TASK)
+def build_export(bundle_id: str) -> dict[str, Any]:
+    """Build a data subject's export bundle (a bundle built or destroyed already is left)."""
+    bundle = build(worker_runtime(), uuid.UUID(bundle_id))
+    return {"bundle": bundle_id, "state": bundle.state, "files": bundle.files, "size": bundle.size}
+
+
+@app.task(name="archive.privacy.expire_exports")
+def expire_exports() -> dict[str, Any]:
+    """Destroy export bundles past their days, and failed ones."""
+    return {"destroyed": destroy_expired(worker_runtime())}

@@ -28,6 +28,7 @@ from archive.customers.routes import CustomerController
 from archive.errors import ArchiveError
 from archive.holds.routes import HoldController
 from archive.logging import configure_logging
+from archive.privacy.export_routes import ExportController
 from archive.privacy.routes import CaseController, CertificateController
 from archive.retention.routes import DeletionController, PolicyController
 from archive.runtime import build_runtime
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
             DeletionController,
             CaseController,
             CertificateController,
+            ExportController,
         ],
         dependencies={
             "runtime": Provide(provide_runtime, sync_to_thread=False),

@@ -62,6 +62,10 @@ class AuditAction(StrEnum):
     CASE_CLOSE = "case:close"
     CASE_ERASE = "case:erase"
     CERTIFICATE_READ = "case:certificate:read"
+    EXPORT_REQUEST = "case:export:request"
+    EXPORT_LINK = "case:export:link"
+    EXPORT_DOWNLOAD = "case:export:download"
+    EXPORT_DESTROY = "case:export:destroy"
 
     AUDIT_READ = "audit:read"
     AUDIT_EXPORT = "audit:export"

@@ -12,8 +12,6 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from archive.access.guards import requires
 from archive.access.permissions import Permission
@@ -21,11 +19,10 @@ from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.trail import record, viewer_of
 from archive.audit.actions import AuditAction
 from archive.audit.service import EXPORT_BATCH, AuditLog, export_document
+from archive.audit.subjects import AccessReport, subject_report
 from archive.audit.verify import CheckpointProblem, verify
-from archive.contacts.models import Contact
 from archive.customers.service import CustomerService
 from archive.runtime import Runtime
-from archive.tickets.models import Ticket
 
 NDJSON = "application/x-ndjson"
 
@@ -64,56 +61,6 @@ class VerifyOut:
     vouched_record_id: int | None
     vouched_checkpoint_id: int | None
     summary: str
-
-
-@dataclass(frozen=True)
-class Access:
-    at: datetime
-    actor: str
-    role: str | None
-    action: str
-    purpose: str | None
-    outcome: str
-    targets: list[str]
-
-
-@dataclass(frozen=True)
-class AccessReport:
-    customer_id: uuid.UUID
-    generated_at: datetime
-    accesses: list[Access]
-
-
-def subject_ids(session: Session, customer_id: uuid.UUID) -> list[str]:
-    """The ids under which a customer's data appears in the trail: theirs, their contacts' and
-    their tickets'."""
-    contacts = session.scalars(select(Contact.id).where(Contact.customer_id == customer_id))
-    tickets = session.scalars(select(Ticket.id).where(Ticket.customer_id == customer_id))
-    return [str(customer_id), *(str(i) for i in contacts), *(str(i) for i in tickets)]
-
-
-def subject_report(session: Session, runtime: Runtime, customer_id: uuid.UUID) -> AccessReport:
-    """Who accessed the customer's data, when, in which role and why, oldest first.
-
-    The report is handed to the data subject, so it shows only their own ids: a search that
-    found them alongside other customers lists none of the others. Denied attempts are shown
-    with their outcome, since they are attempts on the subject's data too.
-    """
-    mine = subject_ids(session, customer_id)
-    wanted = set(mine)
-    accesses = [
-        Access(
-            at=found.at,
-            actor=found.actor,
-            role=found.role,
-            action=found.action,
-            purpose=found.purpose,
-            outcome=found.outcome,
-            targets=[t for t in found.targets if t in wanted],
-        )
-        for found in AuditLog(session, runtime).accesses_of(mine)
-    ]
-    return AccessReport(customer_id, runtime.clock.now(), accesses)
 
 
 def _export_chunks(runtime: Runtime, filters: Filters) -> Generator[str, None, None]:

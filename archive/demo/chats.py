@@ -107,6 +107,7 @@ def _own_format_chats(now: datetime) -> list[DemoChat]:
     matti = customer_by_email("matti.makinen@example.fi")
     johanna = customer_by_email("johanna.sjoberg@example.com")
     sanna = customer_by_email("sanna.heikkila@example.org")
+    mikko = customer_by_email("mikko.lehtinen@example.com")
     screenshot = tiny_png(32, 20, _tracking_screenshot)
     photo = {
         "filename": "seuranta.png",
@@ -170,6 +171,20 @@ def _own_format_chats(now: datetime) -> list[DemoChat]:
                 (120, "c1", "Hyvä, kiitos!"),
             ],
             attachments={2: [photo]},
+        ),
+        _archive_chat(
+            "web-chat-19870",
+            "CS-5106",
+            mikko,
+            "Aino Korhonen",
+            demo_time(now, 149, "10:05"),
+            [
+                (0, "b1", "Hei! Olen Virta-botti. Miten voin auttaa?"),
+                (15, "c1", "Sovimme eilen maksusuunnitelmasta. Milloin toinen erä erääntyy?"),
+                (21, "b1", "Yhdistän sinut asiakaspalvelijalle."),
+                (75, "a1", "Hei Mikko! Toinen erä erääntyy kuukauden päästä ensimmäisestä."),
+                (110, "c1", "Selvä, kiitos."),
+            ],
         ),
     ]
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from archive.contacts.models import Contact, ContactState, ContentObject
 from archive.contacts.objects import read_object
 from archive.errors import ArchiveError, IntegrityFailure, NotFound
+from archive.privacy.models import BundleState, ExportBundle
 from archive.runtime import Runtime
 from archive.storage.base import ObjectInfo
 
@@ -139,9 +140,17 @@ def _orphans(
     repair: bool,
 ) -> None:
     # Objects of deleted contacts still referenced by rows are not orphans of ingest; they are
-    # the expiry sweep's business, so only keys no row mentions at all count here.
+    # the expiry sweep's business, so only keys no row mentions at all count here. Export
+    # bundles live in the same store; a destroyed one's object is an orphan like any other.
     with runtime.session() as session:
         referenced = set(session.scalars(select(ContentObject.storage_key)))
+        referenced.update(
+            key
+            for key in session.scalars(
+                select(ExportBundle.storage_key).where(ExportBundle.state != BundleState.DESTROYED)
+            )
+            if key is not None
+        )
     cutoff = runtime.clock.now() - timedelta(seconds=runtime.settings.orphan_grace_seconds)
     removable = []
     for key, info in stored.items():

@@ -15,7 +15,7 @@ from archive.contacts.models import Contact, ContentObject
 from archive.crypto.keyring import Keyring
 from archive.customers.models import Customer
 from archive.db.base import WrappedKeyMixin
-from archive.privacy.models import PrivacyCase
+from archive.privacy.models import ExportBundle, PrivacyCase
 from archive.runtime import Runtime
 from archive.tickets.models import Ticket
 
@@ -26,6 +26,7 @@ KEYED_MODELS: tuple[type[WrappedKeyMixin], ...] = (
     Contact,
     ContentObject,
     PrivacyCase,
+    ExportBundle,
 )
 
 

@@ -27,6 +27,7 @@ from archive.customers.models import Customer
 from archive.errors import Conflict
 from archive.holds.coverage import covering, keeping
 from archive.privacy.cases import CaseService
+from archive.privacy.exports import destroy_for_customer
 from archive.privacy.models import CaseStatus, ErasureCertificate, PrivacyCase, RequestKind
 from archive.retention.deletion import claim, finish
 from archive.retention.service import RetentionService
@@ -73,6 +74,9 @@ def erase(runtime: Runtime, case_id: uuid.UUID, *, actor: str) -> ErasureResult:
         if customer_id is not None:
             withheld = _claim_unheld(session, runtime, customer_id, by)
         session.commit()
+    if customer_id is not None:
+        # Copies made for the customer's access requests go first: they hold everything.
+        _destroy_bundles(runtime, customer_id, case_id, actor)
     pending = _claimed(runtime, by)
     if pending:
         finish(runtime, pending, by=by, policy_version=None)
@@ -94,6 +98,25 @@ def continue_erasures(runtime: Runtime, *, actor: str) -> list[ErasureResult]:
             )
         )
     return [erase(runtime, case_id, actor=actor) for case_id in waiting]
+
+
+def _destroy_bundles(
+    runtime: Runtime, customer_id: uuid.UUID, case_id: uuid.UUID, actor: str
+) -> None:
+    destroyed = destroy_for_customer(runtime, customer_id)
+    if not destroyed:
+        return
+    with runtime.session() as session:
+        AuditLog(session, runtime).record(
+            actor=actor,
+            actor_id=None,
+            role="privacy",
+            action=AuditAction.EXPORT_DESTROY,
+            outcome=Outcome.ALLOWED,
+            target_type="case",
+            target_ids=[str(case_id), *(str(b) for b in destroyed)],
+        )
+        session.commit()
 
 
 def _final_certificate(runtime: Runtime, case_id: uuid.UUID) -> ErasureCertificate | None:

@@ -177,10 +177,10 @@ def test_every_recording_in_the_media_has_metadata() -> None:
 def test_demo_loads_every_channel(runtime: Runtime) -> None:
     lines: list[str] = []
     summary = load_demo(runtime, echo=lines.append)
-    assert summary == f"{len(CUSTOMERS)} customers, {len(TICKETS)} tickets, 22 contacts"
+    assert summary == f"{len(CUSTOMERS)} customers, {len(TICKETS)} tickets, 23 contacts"
     assert any(line.startswith("calls: 6 stored") for line in lines)
     with runtime.session() as session:
-        assert _per_channel(session) == {"email": 10, "chat": 6, "call": 6}
+        assert _per_channel(session) == {"email": 10, "chat": 7, "call": 6}
         assert _count(session, Customer) == len(CUSTOMERS)
         assert _count(session, Ticket) == len(TICKETS)
         sources = set(session.scalars(select(Contact.source)))
@@ -272,7 +272,7 @@ def test_tickets_keep_their_category_and_contacts(runtime: Runtime) -> None:
 def test_loading_twice_adds_nothing(runtime: Runtime) -> None:
     first = load_demo(runtime)
     stored = _stored(runtime)
-    assert stored["contacts"] == 22
+    assert stored["contacts"] == 23
     lines: list[str] = []
     assert load_demo(runtime, echo=lines.append) == first
     assert _stored(runtime) == stored
