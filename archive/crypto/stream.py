@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -27,6 +29,12 @@ MAX_SEGMENTS = 1 << 32
 OBJECT_AD_PREFIX = b"contact-archive/object/v1:"
 # Ranged reads fetch a few segments per store request: fewer round trips, still bounded memory.
 RANGE_READ_SIZE = 4 << 20
+# Parts of a segment at least this long stay views of the caller's chunks; shorter ones are copied
+# together, so that a stream of tiny chunks does not become thousands of cipher calls per segment.
+GATHER_BELOW = 64 << 10
+# Sealed segments kept for reuse, all streams together: a store's writer holds about 16 in its
+# queue, and a fresh megabyte costs the kernel 256 page faults and a zero fill each time.
+SPARE_SEGMENTS = 24
 
 Chunk = bytes | bytearray | memoryview
 Read = Callable[[int, int], bytes]
@@ -57,9 +65,12 @@ def encrypt_stream(
     segment_size: int = DEFAULT_SEGMENT_SIZE,
     salt: bytes | None = None,
     nonce_prefix: bytes | None = None,
-) -> Iterator[bytes]:
+) -> Iterator[bytes | bytearray]:
     """Encrypt input of any length and chunking; yields the header, then each segment.
 
+    Segments are sealed straight from the caller's chunks, without gathering them into one
+    buffer first, into buffers that are used again for later segments, of this or another
+    stream, once nothing refers to them any more: a consumer may keep what it receives.
     `salt` and `nonce_prefix` exist for fixed test vectors only; leave them unset.
     """
     _check_segment_size(segment_size)
@@ -72,8 +83,8 @@ def encrypt_stream(
     sizes = itertools.chain(
         [segment_size - HEADER_SIZE - TAG_SIZE], itertools.repeat(segment_size - TAG_SIZE)
     )
-    pieces = enumerate(_split(chunks, sizes))
-    segments = (cipher.seal(index, piece, last=last) for index, (piece, last) in pieces)
+    pieces = enumerate(_gather(chunks, sizes))
+    segments = (cipher.seal(index, parts, last=last) for index, (parts, last) in pieces)
     return itertools.chain([header], segments)
 
 
@@ -200,6 +211,7 @@ class _SegmentCipher:
             info=OBJECT_AD_PREFIX + object_id.encode(),
         ).derive(key)
         self._aead = AESGCM(derived)
+        self._aes = algorithms.AES(derived)
         self._nonce_prefix = nonce_prefix
 
     def _nonce(self, index: int, last: bool) -> bytes:
@@ -207,8 +219,28 @@ class _SegmentCipher:
             raise PayloadTooLarge("object exceeds the format's limit of 2**32 segments")
         return self._nonce_prefix + index.to_bytes(4, "big") + (b"\x01" if last else b"\x00")
 
-    def seal(self, index: int, plaintext: Chunk, *, last: bool) -> bytes:
-        return self._aead.encrypt(self._nonce(index, last), plaintext, None)
+    def seal(self, index: int, parts: list[Chunk], *, last: bool) -> bytes | bytearray:
+        """The sealed segment whose plaintext is `parts` joined; the parts are not copied."""
+        nonce = self._nonce(index, last)
+        if last:
+            # The last segment is usually shorter than the others, so no spare buffer fits it.
+            if len(parts) == 1:
+                return self._aead.encrypt(nonce, parts[0], None)
+            sealed = bytearray(sum(map(len, parts)) + TAG_SIZE)
+        else:
+            sealed = _SPARES.take(sum(map(len, parts)) + TAG_SIZE)
+        if len(parts) == 1:
+            self._aead.encrypt_into(nonce, parts[0], None, sealed)
+            return sealed
+        # AES-GCM as a stream cipher: the ciphertext and tag are those of the joined parts.
+        encryptor = Cipher(self._aes, modes.GCM(nonce)).encryptor()
+        view = memoryview(sealed)
+        end = 0
+        for part in parts:
+            end += encryptor.update_into(part, view[end:])
+        encryptor.finalize()
+        view[end:] = encryptor.tag
+        return sealed
 
     def open(self, index: int, ciphertext: Chunk, *, last: bool) -> bytes:
         # Only the sole segment of an empty object may be a bare tag; the encryptor never writes
@@ -261,6 +293,84 @@ def _split(chunks: Iterable[Chunk], sizes: Iterator[int]) -> Iterator[tuple[Chun
         held[filled : filled + rest] = view[start:]
         filled += rest
     yield memoryview(held)[:filled], True
+
+
+class _SpareBuffers:
+    """Segment buffers that have been handed out and may be handed out again.
+
+    A buffer is free again when the only references left are this list's own: the store that
+    wrote it has dropped it, and anyone who kept it keeps it unchanged. CPython's reference
+    count says so exactly while the interpreter lock serialises threads; where it does not (no
+    reference counts, or no lock), every segment gets a buffer of its own.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._buffers: list[bytearray] = []
+        self._limit = limit if _reference_counts_are_exact() else 0
+        # What getrefcount reports, through the same loop as in `take`, for an unshared buffer:
+        # it counts the list, the loop variable and its own argument, however the interpreter
+        # version accounts for the latter two.
+        self._unshared = _references([bytearray(1)])
+
+    def take(self, size: int) -> bytearray:
+        """A buffer of `size` bytes that nothing else refers to, with arbitrary content."""
+        for buffer in self._buffers:
+            if len(buffer) == size and sys.getrefcount(buffer) == self._unshared:
+                return buffer
+        buffer = bytearray(size)
+        if len(self._buffers) < self._limit:
+            self._buffers.append(buffer)
+        return buffer
+
+
+def _references(buffers: list[bytearray]) -> int:
+    for buffer in buffers:
+        return sys.getrefcount(buffer)
+    raise ValueError("no buffer to count references to")
+
+
+def _reference_counts_are_exact() -> bool:
+    gil_enabled: Callable[[], bool] = getattr(sys, "_is_gil_enabled", lambda: True)
+    return sys.implementation.name == "cpython" and gil_enabled()
+
+
+_SPARES = _SpareBuffers(SPARE_SEGMENTS)
+
+
+def _gather(chunks: Iterable[Chunk], sizes: Iterator[int]) -> Iterator[tuple[list[Chunk], bool]]:
+    """Cut a stream into pieces of the given sizes, each a list of parts, flagging the last.
+
+    Like `_split`, a piece is released only once a byte beyond it has arrived. Long parts are
+    views of the caller's chunks rather than copies: with 1 MiB chunks, the segments straddle
+    every chunk boundary, and gathering them cost a copy of everything. Memory stays at about
+    one piece plus the caller's current chunk.
+    """
+    missing = next(sizes)
+    parts: list[Chunk] = []
+    for chunk in chunks:
+        # Bytes are immutable and can be kept as views; a caller may reuse anything else.
+        view = memoryview(chunk if isinstance(chunk, bytes) else bytes(chunk))
+        start = 0
+        while len(view) - start > missing:
+            if missing:
+                _add_part(parts, view[start : start + missing])
+            yield parts, False
+            parts = []
+            start += missing
+            missing = next(sizes)
+        if start < len(view):
+            _add_part(parts, view[start:])
+            missing -= len(view) - start
+    yield parts, True
+
+
+def _add_part(parts: list[Chunk], part: memoryview) -> None:
+    if len(part) >= GATHER_BELOW:
+        parts.append(part)
+    elif parts and isinstance(parts[-1], bytearray) and len(parts[-1]) < GATHER_BELOW:
+        parts[-1] += part
+    else:
+        parts.append(bytearray(part))
 
 
 def _open_header(key: bytes, object_id: str, header: Chunk) -> _SegmentCipher:

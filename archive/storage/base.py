@@ -38,7 +38,7 @@ class ObjectStore(Protocol):
 
     name: str  # "local" or "s3", for messages
 
-    def put(self, key: str, chunks: Iterable[bytes]) -> int:
+    def put(self, key: str, chunks: Iterable[bytes | bytearray]) -> int:
         """Store a stream of unknown length under `key` and return the bytes written.
 
         Memory stays bounded whatever the length. The object becomes visible only once

@@ -41,7 +41,7 @@ class LocalStore:
     def __repr__(self) -> str:
         return f"LocalStore({str(self.root)!r})"
 
-    def put(self, key: str, chunks: Iterable[bytes]) -> int:
+    def put(self, key: str, chunks: Iterable[bytes | bytearray]) -> int:
         target = self._path(key)
         with self._os_errors("start writing", key):
             fd, temp_name = tempfile.mkstemp(dir=self._temp, prefix="put-")
@@ -133,7 +133,7 @@ class LocalStore:
         # A checked key has only [a-z0-9] segments, so it cannot climb out of the root.
         return self.root.joinpath(*check_key(key).split("/"))
 
-    def _write(self, file: BinaryIO, chunks: Iterable[bytes], key: str) -> int:
+    def _write(self, file: BinaryIO, chunks: Iterable[bytes | bytearray], key: str) -> int:
         """Write on a thread of its own while the caller's iterator makes the next chunk.
 
         The chunks usually come out of the cipher: encrypting one while the last is written
@@ -246,7 +246,7 @@ class _Writer:
 
     def __init__(self, file: BinaryIO) -> None:
         self._file = file
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=self.BACKLOG)
+        self._queue: queue.Queue[bytes | bytearray | None] = queue.Queue(maxsize=self.BACKLOG)
         self._failure: OSError | None = None
         self._thread = threading.Thread(target=self._run, name="local-store-writer", daemon=True)
         self._thread.start()
@@ -266,7 +266,7 @@ class _Writer:
             except OSError as error:
                 self._failure = error
 
-    def put(self, chunk: bytes) -> None:
+    def put(self, chunk: bytes | bytearray) -> None:
         if self._failure is not None:
             raise self._failure
         self._queue.put(chunk)

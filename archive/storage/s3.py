@@ -39,7 +39,7 @@ _RETRIES = urllib3.Retry(total=3, backoff_factor=0.2, status_forcelist=[500, 502
 class ChunkReader:
     """A file-like view of a chunk iterator for minio, which reads one part at a time."""
 
-    def __init__(self, chunks: Iterable[bytes]) -> None:
+    def __init__(self, chunks: Iterable[bytes | bytearray]) -> None:
         self._chunks = iter(chunks)
         self._pending = memoryview(b"")  # the unread tail of the last chunk
         self.total = 0
@@ -141,7 +141,7 @@ class S3Store:
     def __repr__(self) -> str:
         return f"S3Store({self.endpoint!r}, bucket={self.bucket!r})"
 
-    def put(self, key: str, chunks: Iterable[bytes]) -> int:
+    def put(self, key: str, chunks: Iterable[bytes | bytearray]) -> int:
         check_key(key)
         source = ChunkReader(chunks)
         with self._errors("store", key, source=source):
