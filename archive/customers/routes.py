@@ -16,6 +16,7 @@ from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.trail import record, viewer_of
 from archive.audit import AuditAction
+from archive.audit.models import check_purpose
 from archive.contacts.models import Channel
 from archive.contacts.routes import render
 from archive.contacts.schemas import ContactPage
@@ -182,8 +183,10 @@ class CustomerController(Controller):
         customer_id: FromPath[uuid.UUID],
         session: SessionDep,
         runtime: RuntimeDep,
+        reason: FromQuery[str | None] = None,
     ) -> CustomerOut:
-        return _restriction(request, session, runtime, customer_id, restrict=True)
+        """`reason` (a case or ticket, never a person's details) goes into the audit trail."""
+        return _restriction(request, session, runtime, customer_id, restrict=True, reason=reason)
 
     @post(
         "/{customer_id:uuid}/merge",
@@ -232,8 +235,16 @@ class CustomerController(Controller):
         customer_id: FromPath[uuid.UUID],
         session: SessionDep,
         runtime: RuntimeDep,
+        reason: FromQuery[str | None] = None,
     ) -> CustomerOut:
-        return _restriction(request, session, runtime, customer_id, restrict=False)
+        """A restriction is lifted only with a stated `reason` (for instance "CASE-12: the
+        disputed address was confirmed"), recorded in the audit trail as the purpose."""
+        if reason is None or not reason.strip():
+            raise InvalidInput(
+                "reason: say why the restriction is lifted (the case, and what was decided)",
+                field="reason",
+            )
+        return _restriction(request, session, runtime, customer_id, restrict=False, reason=reason)
 
 
 @dataclass(frozen=True)
@@ -248,7 +259,11 @@ def _restriction(
     customer_id: uuid.UUID,
     *,
     restrict: bool,
+    reason: str | None,
 ) -> CustomerOut:
+    # Checked before anything changes: a reason must not name the person (no e-mail, phone or
+    # identity code), since it is kept in the trail for as long as the trail.
+    purpose = check_purpose(reason)
     service = CustomerService(session, runtime, viewer_of(request))
     customer = service.get(customer_id)
     if restrict:
@@ -263,6 +278,7 @@ def _restriction(
         permission=Permission.CUSTOMERS_RESTRICT,
         target_type="customer",
         target_ids=[customer_id],
+        purpose=purpose,
     )
     session.commit()
     return customer_out(service.view(customer), restricted=restrict)

@@ -1,0 +1,73 @@
+"""Restriction of processing: a restricted customer's contacts vanish for agents and quality
+until a privacy officer lifts the restriction, which needs a stated reason kept in the trail."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from helpers import api_token, ingest_call
+from litestar.testing import TestClient
+from sqlalchemy import select
+
+from archive.accounts.models import Role
+from archive.audit.models import AuditRecord
+from archive.runtime import Runtime
+
+
+def bearer(runtime: Runtime, role: Role) -> dict[str, str]:
+    secret = api_token(runtime, f"{role}.{uuid.uuid4().hex[:6]}", [role])
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def trail(runtime: Runtime, action: str) -> list[AuditRecord]:
+    with runtime.session() as session:
+        found = list(session.scalars(select(AuditRecord).where(AuditRecord.action == action)))
+        for record in found:
+            session.expunge(record)
+        return found
+
+
+def test_a_restriction_hides_the_customer_until_lifted_with_a_reason(
+    anonymous: TestClient[Any], runtime: Runtime
+) -> None:
+    contact = ingest_call(runtime).contact
+    customer = f"/api/v1/customers/{contact.customer_id}"
+    privacy, agent = bearer(runtime, Role.PRIVACY), bearer(runtime, Role.AGENT)
+    assert anonymous.get(customer, headers=agent).status_code == 200
+
+    restricted = anonymous.put(
+        f"{customer}/restriction", params={"reason": "CASE-7: address disputed"}, headers=privacy
+    )
+    assert restricted.status_code == 200, restricted.text
+    assert restricted.json()["restricted"] is True
+    assert anonymous.get(customer, headers=agent).status_code == 404
+    assert anonymous.get(f"/api/v1/contacts/{contact.id}", headers=agent).status_code == 404
+    assert anonymous.get(customer, headers=privacy).status_code == 200
+
+    # No reason, a blank one, or one that names the person: refused, and nothing changes.
+    for params in ({}, {"reason": "  "}, {"reason": "asked by aino@example.fi"}):
+        refused = anonymous.delete(f"{customer}/restriction", params=params, headers=privacy)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["field"] in ("reason", "purpose")
+    assert anonymous.get(customer, headers=agent).status_code == 404
+    assert trail(runtime, "customer:unrestrict") == []
+    # Agents may not lift it.
+    assert (
+        anonymous.delete(
+            f"{customer}/restriction", params={"reason": "mine"}, headers=agent
+        ).status_code
+        == 403
+    )
+
+    reason = "CASE-7: the address was confirmed correct"
+    lifted = anonymous.delete(f"{customer}/restriction", params={"reason": reason}, headers=privacy)
+    assert lifted.status_code == 200, lifted.text
+    assert lifted.json()["restricted"] is False
+    assert anonymous.get(customer, headers=agent).status_code == 200
+    [record] = trail(runtime, "customer:unrestrict")
+    assert record.purpose == reason
+    assert json.loads(record.target_ids) == [str(contact.customer_id)]
+    [placed] = trail(runtime, "customer:restrict")
+    assert placed.purpose == "CASE-7: address disputed"
