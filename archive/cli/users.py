@@ -34,7 +34,12 @@ def operator() -> str:
 
 
 def audited(
-    session: Session, runtime: Runtime, action: AuditAction, target_type: str, *ids: object
+    session: Session,
+    runtime: Runtime,
+    action: AuditAction,
+    target_type: str,
+    *ids: object,
+    purpose: str | None = None,
 ) -> None:
     """Record a console change in the audit trail, in the caller's transaction."""
     AuditLog(session, runtime).record(
@@ -44,7 +49,8 @@ def audited(
         action=action,
         outcome=Outcome.ALLOWED,
         target_type=target_type,
-        target_ids=[str(i) for i in ids],
+        target_ids=[str(i) for i in ids if i is not None],
+        purpose=purpose,
     )
 
 
