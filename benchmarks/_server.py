@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,10 @@ from tests.s3server import S3Endpoint, unique_bucket
 
 START_TIMEOUT = 60.0
 KIB = 1024
+
+
+BENCH_USER = "bench.runner"
+BENCH_ROLES = ("ingest", "agent", "privacy")
 
 
 def archive_command() -> list[str]:
@@ -68,10 +73,29 @@ class ArchiveServer:
         if s3 is not None:
             self._run("keys", "generate")
         self._run("init")
+        # The benchmark acts as one person who uploads calls, reads them and answers data
+        # subjects' requests; the password is thrown away with the data directory.
+        self._password = secrets.token_urlsafe(24)
+        roles = [arg for role in BENCH_ROLES for arg in ("--role", role)]
+        self._run("users", "add", BENCH_USER, *roles, "--password-stdin", stdin=self._password)
 
-    def _run(self, *arguments: str) -> None:
+    def login(self) -> dict[str, str]:
+        """Headers that authenticate as the benchmark's user (a fresh session token)."""
+        answer = httpx.post(
+            f"{self.base_url}/api/v1/auth/login",
+            json={"username": BENCH_USER, "password": self._password},
+            timeout=30,
+        )
+        answer.raise_for_status()
+        return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+    def _run(self, *arguments: str, stdin: str | None = None) -> None:
         done = subprocess.run(
-            [*archive_command(), *arguments], env=self.env, capture_output=True, check=False
+            [*archive_command(), *arguments],
+            env=self.env,
+            capture_output=True,
+            check=False,
+            input=None if stdin is None else f"{stdin}\n".encode(),
         )
         if done.returncode != 0:
             raise RuntimeError(f"archive {' '.join(arguments)} failed: {done.stderr.decode()}")

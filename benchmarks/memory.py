@@ -17,6 +17,7 @@ import hashlib
 import random
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -113,6 +114,46 @@ class Client:
                 raise RuntimeError(f"range {header} came back wrong ({response.status_code})")
         return seconds
 
+    def export(self, contact_id: str, recording_digest: bytes) -> dict[str, float]:
+        """An access request for the call's customer: build the bundle, download it through a
+        one-time link, and find the recording in it intact."""
+        customer = self.http.get(f"/api/v1/contacts/{contact_id}").json()["customer_id"]
+        case = self.http.post(
+            "/api/v1/privacy/cases", json={"customer_id": customer, "kind": "access"}
+        ).json()["id"]
+        self.http.post(
+            f"/api/v1/privacy/cases/{case}/identity", json={"method": "in_person"}
+        ).raise_for_status()
+        began = time.perf_counter()
+        bundle = self.http.post(f"/api/v1/privacy/cases/{case}/export").json()
+        while bundle["state"] in ("queued", "building"):
+            time.sleep(0.2)
+            bundle = self.http.get(f"/api/v1/privacy/exports/{bundle['id']}").json()
+        if bundle["state"] != "ready":
+            raise RuntimeError(f"the export bundle failed: {bundle['error']}")
+        built = time.perf_counter() - began
+        link = self.http.post(f"/api/v1/privacy/exports/{bundle['id']}/link").json()["url"]
+        began = time.perf_counter()
+        with tempfile.TemporaryFile() as spool:
+            digest = hashlib.sha256()
+            with self.http.stream("GET", link) as response:
+                response.raise_for_status()
+                for part in response.iter_bytes(CHUNK_SIZE):
+                    digest.update(part)
+                    spool.write(part)
+            if digest.hexdigest() != bundle["sha256"]:
+                raise RuntimeError("the bundle downloaded differs from the one built")
+            spool.seek(0)
+            with zipfile.ZipFile(spool) as archive:
+                (member,) = [n for n in archive.namelist() if f"{contact_id}/recording." in n]
+                inner = hashlib.sha256()
+                with archive.open(member) as stream:
+                    while piece := stream.read(CHUNK_SIZE):
+                        inner.update(piece)
+            if inner.digest() != recording_digest:
+                raise RuntimeError("the recording in the bundle differs from the one sent")
+        return {"build_seconds": built, "download_seconds": time.perf_counter() - began}
+
 
 def measure_phase(server: ArchiveServer, work: Callable[[], object]) -> dict[str, Any]:
     """Run `work()` and report its seconds and the server's peak RSS growth during it."""
@@ -143,9 +184,8 @@ def run_backend(backend: str, size: int, range_count: int, work_dir: Path) -> di
         if endpoint is not None:
             cleanup.callback(remove_bucket, endpoint, server.env["ARCHIVE_S3_BUCKET"])
         cleanup.enter_context(server)
-        client = Client(
-            cleanup.enter_context(httpx.Client(base_url=server.base_url, timeout=TIMEOUT))
-        )
+        http = httpx.Client(base_url=server.base_url, timeout=TIMEOUT, headers=server.login())
+        client = Client(cleanup.enter_context(http))
         # One small round trip first, so imports and first connections are not counted.
         small = Recording.make(WARM_UP_SIZE, seed=0, block=block)
         small_id, small_digest = client.upload(small)
@@ -169,7 +209,12 @@ def run_backend(backend: str, size: int, range_count: int, work_dir: Path) -> di
             server.stop()  # the kernel would not reset the peak: a fresh process starts low
             server.start()
         retrieved = measure_phase(server, retrieve)
-    return {"ingest": ingested, "retrieve": retrieved}
+        if not retrieved["peak_reset"]:
+            server.stop()
+            server.start()
+            client.http.headers.update(server.login())
+        exported = measure_phase(server, lambda: client.export(sent["id"], sent["digest"]))
+    return {"ingest": ingested, "retrieve": retrieved, "export": exported}
 
 
 def show(results: dict[str, Any], size: int, console: Console) -> None:
@@ -185,6 +230,9 @@ def show(results: dict[str, Any], size: int, console: Console) -> None:
             if phase == "retrieve":
                 seconds = figures["detail"]["download_seconds"]
                 ranges = f"{figures['detail']['range_median_seconds'] * 1000:.0f} ms"
+            if phase == "export":
+                # Building and downloading the bundle, each once over the recording's bytes.
+                seconds = figures["detail"]["build_seconds"]
             over = "" if figures["growth"] < TARGET_GROWTH else " OVER"
             table.add_row(
                 backend,

@@ -116,8 +116,7 @@ class RetentionService:
         current = self.in_force()
         now = self.runtime.clock.now()
         result = PolicyDiff(current=current.version, proposed=proposed.version)
-        for contact_id, channel, category, started_at, expires_at in self._stored():
-            del contact_id
+        for _, channel, category, started_at, expires_at in self._stored():
             change = result.channels.setdefault(channel, ChannelChange())
             new = proposed.expires_at(channel, category, started_at)
             old = expires_at or current.expires_at(channel, category, started_at)
