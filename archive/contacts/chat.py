@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +19,7 @@ from archive.contacts.chat_model import (
     build_transcript,
     field,
     identifier,
+    media_type,
     optional_field,
     records,
     safe_filename,
@@ -41,9 +41,6 @@ __all__ = [
 
 FORMAT = "contact-archive/chat/v1"
 SOURCES = ("archive", "zendesk", "chatwoot")
-MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
-
-
 # A chat is one conversation: these bounds keep one request from becoming hours of work or
 # thousands of stored objects, far above any real transcript.
 MAX_MESSAGES = 50_000
@@ -220,9 +217,7 @@ def _role(value: str, path: str) -> AuthorRole:
 
 def _attachment(doc: Mapping[str, Any], path: str) -> AttachmentRef:
     filename = safe_filename(field(doc, "filename", str, f"{path}.filename"))
-    media_type = field(doc, "media_type", str, f"{path}.media_type").strip().lower()
-    if not MEDIA_TYPE.fullmatch(media_type):
-        raise InvalidInput(f"{path}.media_type is not a media type", field=f"{path}.media_type")
+    media = media_type(field(doc, "media_type", str, f"{path}.media_type"), f"{path}.media_type")
     encoded = optional_field(doc, "data", str, f"{path}.data")
     size = optional_field(doc, "size", int, f"{path}.size")
     data = None
@@ -237,4 +232,4 @@ def _attachment(doc: Mapping[str, Any], path: str) -> AttachmentRef:
     if size is not None and size < 0:
         raise InvalidInput(f"{path}.size is negative", field=f"{path}.size")
     url = optional_field(doc, "url", str, f"{path}.url")
-    return AttachmentRef(filename=filename, media_type=media_type, size=size, data=data, url=url)
+    return AttachmentRef(filename=filename, media_type=media, size=size, data=data, url=url)

@@ -17,6 +17,7 @@ from archive.contacts.chat_model import (
     filename_from_url,
     guess_media_type,
     identifier,
+    media_type,
     optional_field,
     optional_record,
     records,
@@ -99,10 +100,12 @@ def read_zendesk(doc: Mapping[str, Any]) -> Transcript:
 
 def _zendesk_attachment(doc: Mapping[str, Any], path: str) -> AttachmentRef:
     filename = safe_filename(field(doc, "file_name", str, f"{path}.file_name"))
-    media_type = optional_field(doc, "content_type", str, f"{path}.content_type")
+    given = optional_field(doc, "content_type", str, f"{path}.content_type")
     return AttachmentRef(
         filename=filename,
-        media_type=(media_type or guess_media_type(filename)).lower(),
+        media_type=media_type(given, f"{path}.content_type")
+        if given
+        else guess_media_type(filename),
         size=optional_field(doc, "size", int, f"{path}.size"),
         url=optional_field(doc, "content_url", str, f"{path}.content_url"),
     )

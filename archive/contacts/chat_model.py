@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Mapping
@@ -120,6 +121,17 @@ def safe_filename(name: str) -> str:
         keep = "." + suffix if dot and len(suffix) <= 16 else ""
         base = base[: MAX_FILENAME - len(keep)] + keep
     return base or "attachment"
+
+
+MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+
+
+def media_type(raw: str, path: str) -> str:
+    """`raw` as a lower-case `type/subtype`; anything else is refused, whichever format said it."""
+    value = raw.strip().lower()
+    if not MEDIA_TYPE.fullmatch(value):
+        raise InvalidInput(f"{path} is not a media type", field=path)
+    return value
 
 
 def guess_media_type(filename: str) -> str:

@@ -518,3 +518,13 @@ def test_valid_documents_with_one_field_broken_raise_nothing_but_invalid_input(
     else:
         canonical = transcript_to_json(transcript)
         assert transcript_to_json(parse_transcript(canonical)) == canonical
+
+
+def test_an_importer_refuses_what_is_not_a_media_type() -> None:
+    """A Zendesk attachment's content_type is checked as our own format's media_type is, so
+    every transcript an importer accepts reads back from its canonical form."""
+    document = copy.deepcopy(ZENDESK)
+    document["comments"][1]["attachments"][0]["content_type"] = "0"
+    with pytest.raises(InvalidInput) as refused:
+        parse_transcript(document, source="zendesk")
+    assert refused.value.field == "comments[1].attachments[0].content_type"
