@@ -3,6 +3,7 @@ link, download through it, destroy it."""
 
 from __future__ import annotations
 
+import base64
 import itertools
 import uuid
 from dataclasses import dataclass
@@ -184,7 +185,8 @@ class ExportController(Controller):
                 ),
                 "Cache-Control": "private, no-store",
                 "X-Content-Type-Options": "nosniff",
-                "Digest": f"sha-256={bundle.sha256.hex() if bundle.sha256 else ''}",
+                # RFC 9530: the whole ZIP's SHA-256, for the recipient to check the download.
+                "Repr-Digest": f"sha-256=:{base64.b64encode(bundle.sha256 or b'').decode()}:",
             },
         )
 

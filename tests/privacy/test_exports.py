@@ -4,6 +4,7 @@ encrypted at rest, destroyed after their days and by an erasure."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -96,6 +97,8 @@ def download(client: TestClient[Any], privacy: dict[str, str], bundle_id: str) -
     answer = client.get(link.json()["url"], headers=privacy)
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"] == "application/zip"
+    digest = base64.b64encode(hashlib.sha256(answer.content).digest()).decode()
+    assert answer.headers["repr-digest"] == f"sha-256=:{digest}:"
     return answer.content
 
 
