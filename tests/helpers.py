@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from email.message import EmailMessage
@@ -16,6 +17,7 @@ from archive.accounts.models import Role
 from archive.accounts.service import AccountService
 from archive.contacts.ingest import CallParties, Envelope, Ingested, IngestService
 from archive.contacts.models import Direction
+from archive.db.models import Base
 from archive.runtime import Runtime
 
 MEDIA = Path(__file__).parent / "media"
@@ -83,3 +85,25 @@ def api_token(runtime: Runtime, username: str, roles: Iterable[Role]) -> str:
 def authorised(client: TestClient[Any], secret: str) -> TestClient[Any]:
     client.headers["Authorization"] = f"Bearer {secret}"
     return client
+
+
+def bearer(runtime: Runtime, role: Role) -> dict[str, str]:
+    """Headers of a fresh API token for a new user holding `role`."""
+    secret = api_token(runtime, f"{role}.{uuid.uuid4().hex[:6]}", [role])
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def database_bytes(runtime: Runtime) -> Iterator[tuple[str, bytes]]:
+    """Every non-null value in every table, as bytes, with where it was: `table.column`."""
+    with runtime.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            for row in conn.execute(select(table)).mappings():
+                for column, value in row.items():
+                    if value is None:
+                        continue
+                    raw = (
+                        bytes(value)
+                        if isinstance(value, bytes | memoryview)
+                        else str(value).encode()
+                    )
+                    yield f"{table.name}.{column}", raw

@@ -113,7 +113,7 @@ class ExportController(Controller):
         actor = principal_of(request).username
         case = CaseService(session, runtime, viewer_of(request), actor).get(case_id)
         bundle = ExportService(session, runtime, actor).request(case)
-        _audit(request, session, runtime, AuditAction.EXPORT_REQUEST, case, bundle)
+        _audit(request, session, runtime, AuditAction.EXPORT_REQUEST, bundle)
         start_export(runtime, bundle.id)
         return bundle_out(bundle)
 
@@ -154,8 +154,7 @@ class ExportController(Controller):
         service = ExportService(session, runtime, principal_of(request).username)
         bundle = service.get(bundle_id)
         issued = service.link(bundle)
-        case = session.get_one(PrivacyCase, bundle.case_id)
-        _audit(request, session, runtime, AuditAction.EXPORT_LINK, case, bundle)
+        _audit(request, session, runtime, AuditAction.EXPORT_LINK, bundle)
         return LinkOut(f"{DOWNLOAD_PATH}/{issued.token}", issued.expires_at)
 
     @get("/exports/download/{token:str}", opt=CASES, sync_to_thread=True)
@@ -169,8 +168,7 @@ class ExportController(Controller):
         """The bundle's ZIP, decrypted on the way; the link is spent by this request."""
         service = ExportService(session, runtime, principal_of(request).username)
         bundle = service.redeem(token)
-        case = session.get_one(PrivacyCase, bundle.case_id)
-        _audit(request, session, runtime, AuditAction.EXPORT_DOWNLOAD, case, bundle)
+        _audit(request, session, runtime, AuditAction.EXPORT_DOWNLOAD, bundle)
         chunks = read_bundle(runtime, bundle)
         # The first segment is opened before any header goes out: a broken bundle is a problem
         # answer, not a truncated download.
@@ -201,8 +199,7 @@ class ExportController(Controller):
         """Destroy a bundle now (its key, then its object)."""
         service = ExportService(session, runtime, principal_of(request).username)
         bundle = service.get(bundle_id)
-        case = session.get_one(PrivacyCase, bundle.case_id)
-        _audit(request, session, runtime, AuditAction.EXPORT_DESTROY, case, bundle)
+        _audit(request, session, runtime, AuditAction.EXPORT_DESTROY, bundle)
         destroy(runtime, [bundle_id], reason=f"destroyed by {principal_of(request).username}")
         session.expire_all()
         return bundle_out(service.get(bundle_id))
@@ -213,9 +210,10 @@ def _audit(
     session: Session,
     runtime: Runtime,
     action: AuditAction,
-    case: PrivacyCase,
     bundle: ExportBundle,
 ) -> None:
+    """Record `action` on the bundle, naming its case and customer too; commits."""
+    case = session.get_one(PrivacyCase, bundle.case_id)
     targets = [case.id, bundle.id] + ([case.customer_id] if case.customer_id else [])
     record(
         request,

@@ -4,21 +4,15 @@ until a privacy officer lifts the restriction, which needs a stated reason kept 
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
-from helpers import api_token, ingest_call
+from helpers import bearer, ingest_call
 from litestar.testing import TestClient
 from sqlalchemy import select
 
 from archive.accounts.models import Role
 from archive.audit.models import AuditRecord
 from archive.runtime import Runtime
-
-
-def bearer(runtime: Runtime, role: Role) -> dict[str, str]:
-    secret = api_token(runtime, f"{role}.{uuid.uuid4().hex[:6]}", [role])
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def trail(runtime: Runtime, action: str) -> list[AuditRecord]:

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from helpers import api_token, ingest_call, stored_bytes
+from helpers import bearer, database_bytes, ingest_call, stored_bytes
 from litestar.testing import TestClient
 from sqlalchemy import select
 
@@ -20,7 +19,6 @@ from archive.clock import FixedClock
 from archive.contacts.models import Contact, ContactState, ContentObject
 from archive.crypto.fields import blind_index
 from archive.customers.models import Customer
-from archive.db.models import Base
 from archive.privacy.erasure import verify_certificate
 from archive.privacy.models import ErasureCertificate
 from archive.retention.sweep import sweep
@@ -35,26 +33,6 @@ PHONE = "+358401234567"  # the caller of every call the helper ingests
 def runtime(runtime: Runtime) -> Runtime:
     runtime.clock = FixedClock(NOW)
     return runtime
-
-
-def bearer(runtime: Runtime, role: Role) -> dict[str, str]:
-    secret = api_token(runtime, f"{role}.{uuid.uuid4().hex[:6]}", [role])
-    return {"Authorization": f"Bearer {secret}"}
-
-
-def database_bytes(runtime: Runtime) -> Iterator[tuple[str, bytes]]:
-    with runtime.engine.connect() as conn:
-        for table in Base.metadata.sorted_tables:
-            for row in conn.execute(select(table)).mappings():
-                for column, value in row.items():
-                    if value is None:
-                        continue
-                    raw = (
-                        bytes(value)
-                        if isinstance(value, bytes | memoryview)
-                        else str(value).encode()
-                    )
-                    yield f"{table.name}.{column}", raw
 
 
 def test_an_erasure_withholds_held_contacts_then_finishes_when_the_hold_ends(

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import api_token, stored_bytes
+from helpers import bearer, stored_bytes
 from litestar.testing import TestClient
 from sqlalchemy import select
 
@@ -46,11 +46,6 @@ NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 def runtime(runtime: Runtime) -> Runtime:
     runtime.clock = FixedClock(NOW)
     return runtime
-
-
-def bearer(runtime: Runtime, role: Role) -> dict[str, str]:
-    secret = api_token(runtime, f"{role}.{uuid.uuid4().hex[:6]}", [role])
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def richest_customer(runtime: Runtime) -> uuid.UUID:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from helpers import api_token, ingest_call
+from helpers import bearer, ingest_call
 from litestar.testing import TestClient
 
 from archive.accounts.models import Role
@@ -32,12 +32,6 @@ def runtime(runtime: Runtime) -> Runtime:
     runtime.settings = dataclasses.replace(runtime.settings, policy="kivra")
     runtime.clock = FixedClock(NOW)
     return runtime
-
-
-def bearer(runtime: Runtime, role: Role) -> dict[str, str]:
-    return {
-        "Authorization": f"Bearer {api_token(runtime, f'{role}.{uuid.uuid4().hex[:6]}', [role])}"
-    }
 
 
 def call(runtime: Runtime, days_ago: int) -> Contact:
