@@ -72,7 +72,7 @@ class AuthController(Controller):
         No CSRF token is asked for: nothing is set in the browser, and no other site can read
         the answer.
         """
-        user, token, secret = _log_in(request, data, session, runtime)
+        user, token, secret = log_in(request, data, session, runtime)
         return LoginOut(
             token=secret, expires_at=token.expires_at, user=summary(user), mfa=token.mfa
         )
@@ -86,7 +86,7 @@ class AuthController(Controller):
         Like every request a browser sends without a bearer token, it must repeat the CSRF
         token (`GET /api/v1/auth/csrf`) in the X-CSRF-Token header.
         """
-        user, token, secret = _log_in(request, data, session, runtime)
+        user, token, secret = log_in(request, data, session, runtime)
         cookie = session_cookie(secret, token.expires_at, runtime.settings, runtime.clock.now())
         body = SessionOut(expires_at=token.expires_at, user=summary(user), mfa=token.mfa)
         return Response(body, cookies=[cookie])
@@ -96,7 +96,7 @@ class AuthController(Controller):
         self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep
     ) -> Response[None]:
         """Log a browser out: its session stops working at once and the cookie is cleared."""
-        _log_out(request, session, runtime)
+        log_out(request, session, runtime)
         return Response(None, status_code=204, cookies=[cleared_session_cookie(runtime.settings)])
 
     @get("/csrf", opt=public())
@@ -110,7 +110,7 @@ class AuthController(Controller):
     @post("/logout", opt=OWN, sync_to_thread=True, status_code=204)
     def logout(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> None:
         """End the session: the token sent with this request stops working at once."""
-        _log_out(request, session, runtime)
+        log_out(request, session, runtime)
 
     @get("/me", opt=OWN, sync_to_thread=True)
     def me(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> MeOut:
@@ -282,7 +282,7 @@ accounts_router = Router(
 )
 
 
-def _log_in(
+def log_in(
     request: AnyRequest, data: LoginIn, session: Session, runtime: Runtime
 ) -> tuple[User, AccessToken, str]:
     """Check the credentials, open a session and audit the attempt, whatever its outcome."""
@@ -308,7 +308,7 @@ def _log_in(
     return user, token, secret
 
 
-def _log_out(request: AnyRequest, session: Session, runtime: Runtime) -> None:
+def log_out(request: AnyRequest, session: Session, runtime: Runtime) -> None:
     principal = principal_of(request)
     AccountService(session, runtime).logout(principal.token_id)
     _done(request, session, runtime, AuditAction.USER_LOGOUT, "token", principal.token_id)

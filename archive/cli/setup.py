@@ -119,15 +119,20 @@ def demo_command(ctx: Context, no_serve: bool) -> None:
     base = f"http://{settings.host}:{settings.port}"
     customer, call = _examples(runtime)
     token = _demo_token(runtime)
-    click.secho(
-        DEMO_BANNER.format(base=base, customer=customer, call=call, token=token), fg="green"
+    password = _demo_people(runtime)
+    banner = DEMO_BANNER.format(
+        base=base, customer=customer, call=call, token=token, password=password
     )
+    click.secho(banner, fg="green")
     if not no_serve:
         _serve(ctx)
 
 
 DEMO_BANNER = """
 The contact archive (demo data) at {base}
+  In a browser:       {base}/login  as demo.agent (agent, quality), demo.privacy,
+                      demo.auditor or demo.admin; password for all four: {password}
+                      (a new one each start)
   API documentation:  {base}/schema
   Health:             curl -s {base}/health
   Your token:         export T={token}
@@ -169,6 +174,43 @@ def _demo_token(runtime: Runtime) -> str:
         _token, secret = accounts.issue_api_token(DEMO_USER, name="demo", expires_at=expires)
         session.commit()
     return secret
+
+
+# The demo's people, one per role worth trying in the pages (demo.agent is created above).
+DEMO_PEOPLE = {
+    "demo.privacy": ("Demo Privacy Officer", "privacy"),
+    "demo.auditor": ("Demo Auditor", "auditor"),
+    "demo.admin": ("Demo Administrator", "admin"),
+}
+
+
+def _demo_people(runtime: Runtime) -> str:
+    """Give the demo's accounts a fresh shared password (creating them on first use), so the
+    pages can be tried in every role; returns the password."""
+    import secrets
+
+    from archive.accounts.models import Role
+    from archive.accounts.service import AccountService
+    from archive.errors import NotFound
+
+    password = secrets.token_urlsafe(12)
+    with runtime.session() as session:
+        accounts = AccountService(session, runtime)
+        for username, (name, role) in DEMO_PEOPLE.items():
+            try:
+                accounts.get(username)
+            except NotFound:
+                accounts.add_user(
+                    username,
+                    roles=[Role(role)],
+                    password=password,
+                    display_name=name,
+                    created_by="demo",
+                )
+        for username in (DEMO_USER, *DEMO_PEOPLE):
+            accounts.reset_password(username, password)
+        session.commit()
+    return password
 
 
 def _examples(runtime: Runtime) -> tuple[str, str]:

@@ -203,7 +203,7 @@ class ContactController(Controller):
         service = ContactService(session, runtime, viewer_of(request))
         contact = service.get(contact_id)
         shown = render(service, contact, service.holds_of([contact]))
-        _audit_read(request, session, runtime, contact_id, content=False)
+        audit_read(request, session, runtime, contact_id, content=False)
         return shown
 
     @get(
@@ -228,7 +228,7 @@ class ContactController(Controller):
             request, runtime, service.original(contact), filename=filename, inline=inline
         )
         # Recorded and committed before streaming: no transaction is held while it runs.
-        _audit_read(request, session, runtime, contact_id, content=True)
+        audit_read(request, session, runtime, contact_id, content=True)
         return response
 
     @get(
@@ -246,7 +246,7 @@ class ContactController(Controller):
         service = ContactService(session, runtime, viewer_of(request))
         contact = service.get(contact_id)
         shown = email_out(contact, service.email(contact))
-        _audit_read(request, session, runtime, contact_id, content=True)
+        audit_read(request, session, runtime, contact_id, content=True)
         return shown
 
     @get(
@@ -264,7 +264,7 @@ class ContactController(Controller):
     ) -> Response[bytes]:
         service = ContactService(session, runtime, viewer_of(request))
         info, data = service.email_attachment(service.get(contact_id), index)
-        _audit_read(request, session, runtime, contact_id, content=True)
+        audit_read(request, session, runtime, contact_id, content=True)
         return Response(
             data,
             media_type="application/octet-stream",
@@ -289,7 +289,7 @@ class ContactController(Controller):
     ) -> dict[str, Any]:
         service = ContactService(session, runtime, viewer_of(request))
         shown = service.transcript(service.get(contact_id))
-        _audit_read(request, session, runtime, contact_id, content=True)
+        audit_read(request, session, runtime, contact_id, content=True)
         return shown
 
     @get(
@@ -310,11 +310,11 @@ class ContactController(Controller):
         obj = service.chat_attachment(contact, position)
         names = {a["position"]: a["filename"] for a in service.details(contact)["attachments"]}
         response = stream_object(request, runtime, obj, filename=names.get(position), inline=False)
-        _audit_read(request, session, runtime, contact_id, content=True)
+        audit_read(request, session, runtime, contact_id, content=True)
         return response
 
 
-def _audit_read(
+def audit_read(
     request: Request[Any, Any, Any],
     session: Session,
     runtime: Runtime,

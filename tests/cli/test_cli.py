@@ -10,8 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from helpers import MEDIA, sample_email
+from litestar.testing import TestClient
 
+from archive.api.app import create_app
 from archive.cli.main import cli
+from archive.runtime import build_runtime
+from archive.settings import Settings
 
 
 @pytest.fixture
@@ -165,3 +169,27 @@ def test_keys_env_prints_one_quoted_line(env: dict[str, str]) -> None:
     assert line.endswith("}'")
     assert "\n" not in line
     assert json.loads(line.split("=", 1)[1].strip("'"))["format"]
+
+
+def test_the_demo_prints_a_password_that_opens_every_demo_account(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    first = run(env, "demo", "--no-serve")
+    assert first.exit_code == 0, first.output
+    assert "demo data loaded" in first.output
+    password = first.output.split("password for all four: ")[1].split()[0]
+    again = run(env, "demo", "--no-serve")
+    assert "demo data already present" in again.output
+    new_password = again.output.split("password for all four: ")[1].split()[0]
+    assert new_password != password  # a fresh one each start; the old one no longer works
+
+    runtime = build_runtime(Settings(data_dir=Path(env["ARCHIVE_DATA_DIR"])))
+    try:
+        with TestClient(app=create_app(runtime=runtime)) as client:
+            for username in ("demo.agent", "demo.privacy", "demo.auditor", "demo.admin"):
+                login = {"username": username, "password": new_password}
+                assert client.post("/api/v1/auth/login", json=login).status_code == 200
+            stale = {"username": "demo.privacy", "password": password}
+            assert client.post("/api/v1/auth/login", json=stale).status_code == 401
+    finally:
+        runtime.close()
