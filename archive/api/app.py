@@ -34,6 +34,7 @@ from archive.retention.routes import DeletionController, PolicyController
 from archive.runtime import build_runtime
 from archive.settings import Settings
 from archive.tickets.routes import TicketController
+from archive.web import static_router, template_config, web_router
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,8 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
             CaseController,
             CertificateController,
             ExportController,
+            web_router(),
+            static_router(),
         ],
         dependencies={
             "runtime": Provide(provide_runtime, sync_to_thread=False),
@@ -103,6 +106,7 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
         guards=[enforce_permission],
         lifespan=[lifespan],
         state=State(),
+        template_config=template_config(),
         openapi_config=OpenAPIConfig(
             title="Contact archive",
             version=__version__,

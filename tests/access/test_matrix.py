@@ -100,8 +100,8 @@ def test_every_role_gets_what_the_table_says_on_every_route(
     checked = 0
     order = sorted(table.items(), key=lambda item: item[0])
     for (method, route), permission in order:
-        if route.startswith("/schema"):
-            continue
+        if not route.startswith(("/api/", "/health")):
+            continue  # the pages answer with redirects and HTML: tests/web/test_matrix.py
         path = fill(route, world)
         callers = clients
         if ends_session(method, route):

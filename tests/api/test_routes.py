@@ -1,4 +1,5 @@
-"""Every route declares the permission it needs; only health and the API schema are public."""
+"""Every route declares the permission it needs; only health, the API schema, logging in, the
+language choice and the pages' static files are public."""
 
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ PUBLIC = {
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/session"),
     ("GET", "/api/v1/auth/csrf"),
+    # The web app's login form, the language choice (a cookie) and its scripts and styles.
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/language"),
+    ("GET", "/static/{file_path:path}"),
+    ("HEAD", "/static/{file_path:path}"),
 }
 
 

@@ -1,0 +1,57 @@
+"""The web pages: server-rendered clients of the same services and permissions as the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from litestar import Router
+from litestar.datastructures import CacheControlHeader
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.router import Router as RouterType
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from archive.access.guards import public
+from archive.web.contact_pages import ContactPages
+from archive.web.customer_pages import CustomerPages
+from archive.web.errors import WEB_EXCEPTION_HANDLERS
+from archive.web.formats import FILTERS
+from archive.web.privacy_pages import PrivacyPages
+from archive.web.session_pages import SessionPages
+
+HERE = Path(__file__).parent
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    # Autoescaping everywhere: every value on a page may come from a customer's message.
+    environment = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters.update(FILTERS)
+    return TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment))
+
+
+def web_router() -> RouterType:
+    return Router(
+        path="/",
+        route_handlers=[SessionPages, CustomerPages, ContactPages, PrivacyPages],
+        exception_handlers=WEB_EXCEPTION_HANDLERS,
+        include_in_schema=False,
+        tags=["pages"],
+    )
+
+
+def static_router() -> RouterType:
+    """The pages' stylesheet and scripts: public, as they hold nothing of anyone's."""
+    return create_static_files_router(
+        path="/static",
+        directories=[HERE / "static"],
+        opt=public(),
+        include_in_schema=False,
+        cache_control=CacheControlHeader(max_age=3600),
+    )

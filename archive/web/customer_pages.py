@@ -1,0 +1,165 @@
+"""The start page, finding a customer, and a customer's timeline.
+
+Each page calls the services the customers API calls and writes the same audit records.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+
+from archive.access.guards import requires
+from archive.access.permissions import Permission
+from archive.api.deps import RuntimeDep, SessionDep
+from archive.api.trail import record, viewer_of
+from archive.audit import AuditAction
+from archive.contacts.models import Channel
+from archive.contacts.routes import render as render_contact
+from archive.contacts.service import ContactFilter, ContactService
+from archive.customers.identifiers import guess_kind
+from archive.customers.routes import customer_out
+from archive.customers.service import CustomerService
+from archive.errors import InvalidInput
+from archive.web.pages import may, render, user_of
+
+AnyRequest = Request[Any, Any, Any]
+MIN_QUERY = 3  # shorter queries match too much to be useful, and each search is audited
+TIMELINE_PAGE = 25
+
+
+class CustomerPages(Controller):
+    path = "/"
+
+    @get("/", opt=requires(Permission.SELF), sync_to_thread=False)
+    def start(self, request: AnyRequest) -> Any:
+        """Those who find customers start at the search; everyone else sees their roles."""
+        if may(user_of(request), Permission.CUSTOMERS_SEARCH):
+            return Redirect("/customers", status_code=303)
+        return render(request, "start.html")
+
+    @get("/customers", opt=requires(Permission.CUSTOMERS_SEARCH), sync_to_thread=True)
+    def search(
+        self,
+        request: AnyRequest,
+        session: SessionDep,
+        runtime: RuntimeDep,
+        q: FromQuery[str] = "",
+    ) -> Any:
+        """One search box; as the user types, htmx asks for the results part only."""
+        query = q.strip()[:200]
+        context: dict[str, Any] = {"q": query, "results": None, "kind": None}
+        if len(query) >= MIN_QUERY:
+            service = CustomerService(session, runtime, viewer_of(request))
+            context["kind"] = str(guess_kind(query))
+            try:
+                found = service.search(query)
+            except InvalidInput as error:
+                context["invalid"] = error.detail
+                return render(request, "search.html", status_code=422, **context)
+            context["results"] = [
+                customer_out(service.view(c), restricted=bool(c.restricted_at)) for c in found
+            ]
+            record(
+                request,
+                session,
+                runtime,
+                action=AuditAction.CUSTOMER_SEARCH,
+                permission=Permission.CUSTOMERS_SEARCH,
+                target_type="customer",
+                target_ids=[c.id for c in found],
+            )
+            session.commit()
+        return render(request, "search.html", **context)
+
+    @get(
+        "/customers/{customer_id:uuid}",
+        opt=requires(Permission.CONTACTS_LIST),
+        sync_to_thread=True,
+    )
+    def timeline(
+        self,
+        request: AnyRequest,
+        customer_id: FromPath[uuid.UUID],
+        session: SessionDep,
+        runtime: RuntimeDep,
+        channel: FromQuery[str] = "",
+        since: FromQuery[str] = "",
+        until: FromQuery[str] = "",
+        cursor: FromQuery[str | None] = None,
+    ) -> Any:
+        """The customer and their contacts, newest first, as the API's contact listing."""
+        viewer = viewer_of(request)
+        customers = CustomerService(session, runtime, viewer)
+        customer = customers.get(customer_id)
+        where = ContactFilter(
+            channel=_channel(channel), since=_day(since, "since"), until=_day_after(until)
+        )
+        contacts = ContactService(session, runtime, viewer)
+        page = contacts.timeline(customer_id, where, limit=TIMELINE_PAGE, cursor=cursor or None)
+        kept = contacts.holds_of(page.items)
+        items = [render_contact(contacts, c, kept) for c in page.items]
+        record(
+            request,
+            session,
+            runtime,
+            action=AuditAction.CONTACT_METADATA_READ,
+            permission=Permission.CONTACTS_LIST,
+            target_type="customer",
+            target_ids=[customer_id, *(c.id for c in page.items)],
+        )
+        shown = None
+        if may(user_of(request), Permission.CUSTOMERS_READ):
+            shown = customer_out(customers.view(customer), restricted=bool(customer.restricted_at))
+            record(
+                request,
+                session,
+                runtime,
+                action=AuditAction.CUSTOMER_READ,
+                permission=Permission.CUSTOMERS_READ,
+                target_type="customer",
+                target_ids=[customer_id],
+            )
+        session.commit()
+        return render(
+            request,
+            "timeline.html",
+            customer_id=customer_id,
+            customer=shown,
+            items=items,
+            next_cursor=page.next_cursor,
+            channels=[str(c) for c in Channel],
+            filters={"channel": channel, "since": since, "until": until},
+        )
+
+
+def _channel(raw: str) -> Channel | None:
+    if not raw:
+        return None
+    try:
+        return Channel(raw)
+    except ValueError:
+        raise InvalidInput("channel: must be chat, email or call", field="channel") from None
+
+
+def _day(raw: str, name: str) -> datetime | None:
+    """The start of a day given as YYYY-MM-DD (a date field's value), in UTC."""
+    if not raw:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(raw), time(), tzinfo=UTC)
+    except ValueError:
+        raise InvalidInput(f"{name}: a date as YYYY-MM-DD", field=name) from None
+
+
+def _day_after(raw: str) -> datetime | None:
+    """The end of the given day: a range "to 3 March" includes the whole of 3 March."""
+    day = _day(raw, "until")
+    try:
+        return day + timedelta(days=1) if day else None
+    except OverflowError:
+        raise InvalidInput("until: a date before the year 9999", field="until") from None

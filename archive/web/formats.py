@@ -1,0 +1,55 @@
+"""How the pages write times, durations and sizes (Jinja filters)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def _moment(value: datetime | str | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def when(value: datetime | str | None) -> str:
+    """UTC, to the minute; the page's script rewrites it in the reader's own time zone."""
+    moment = _moment(value)
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
+
+
+def iso(value: datetime | str | None) -> str:
+    moment = _moment(value)
+    return moment.isoformat() if moment else ""
+
+
+def day(value: datetime | str | None) -> str:
+    moment = _moment(value)
+    return moment.strftime("%Y-%m-%d") if moment else ""
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def size(count: int | None) -> str:
+    if count is None:
+        return ""
+    amount = float(count)
+    for unit in ("B", "kB", "MB", "GB"):
+        if amount < 1000 or unit == "GB":
+            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
+        amount /= 1000
+    return f"{amount:.1f} GB"
+
+
+FILTERS = {"when": when, "iso": iso, "day": day, "duration": duration, "size": size}

@@ -1,0 +1,120 @@
+"""Logging in and out from a page, and choosing the pages' language.
+
+The login goes through the same steps as `POST /api/v1/auth/session` (rate limits, second
+factor, audit records, the session cookie); only the form and its messages are the page's own.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromQuery
+from litestar.response import Redirect
+
+from archive.access.browser import cleared_session_cookie, session_cookie
+from archive.access.guards import public, requires
+from archive.access.permissions import Permission
+from archive.accounts.errors import LoginFailed, SecondFactorRequired, TooManyAttempts
+from archive.accounts.routes import log_in, log_out
+from archive.accounts.schemas import LoginIn
+from archive.api.deps import RuntimeDep, SessionDep
+from archive.web.errors import safe_next
+from archive.web.i18n import LANGUAGE_COOKIE, LANGUAGES
+from archive.web.pages import render, user_of
+
+AnyRequest = Request[Any, Any, Any]
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+WRONG = "User name, password or code is wrong."
+LOCKED = "Too many failed logins. Try again in a few minutes."
+EXPIRED = "Your session has ended. Log in again."
+LOGGED_OUT = "You have logged out."
+NO_FACTOR = "Your roles need a second factor, and none is enrolled: ask an administrator."
+MAX_FIELD = 1024  # longer than any user name, password or code; the rest is not read
+
+
+class SessionPages(Controller):
+    path = "/"
+
+    @get("/login", opt=public(), sync_to_thread=False)
+    def login_form(
+        self,
+        request: AnyRequest,
+        next: FromQuery[str | None] = None,
+        expired: FromQuery[str | None] = None,
+        out: FromQuery[str | None] = None,
+    ) -> Any:
+        if user_of(request) is not None:
+            return Redirect(safe_next(next), status_code=303)
+        message = EXPIRED if expired else LOGGED_OUT if out else None
+        return render(request, "login.html", next=safe_next(next), notice=message)
+
+    @post("/login", opt=public(), sync_to_thread=True, status_code=200)
+    def log_in(
+        self, request: AnyRequest, data: Form, session: SessionDep, runtime: RuntimeDep
+    ) -> Any:
+        """The form's fields as the API's login takes them; the CSRF middleware checked the
+        form's token before this runs."""
+        username = str(data.get("username", ""))[:MAX_FIELD].strip()
+        code = str(data.get("totp_code", ""))[:MAX_FIELD].strip() or None
+        given = LoginIn(username, str(data.get("password", ""))[:MAX_FIELD], code)
+        target = safe_next(data.get("next"))
+        try:
+            _user, token, secret = log_in(request, given, session, runtime)
+        except SecondFactorRequired as missing:
+            if not missing.enrolled:
+                return self._again(request, username, target, NO_FACTOR, status=403)
+            return self._again(request, username, target, None, status=401, ask_code=True)
+        except TooManyAttempts:
+            return self._again(request, username, target, LOCKED, status=429, ask_code=bool(code))
+        except LoginFailed:
+            return self._again(request, username, target, WRONG, status=401, ask_code=bool(code))
+        cookie = session_cookie(secret, token.expires_at, runtime.settings, runtime.clock.now())
+        return Redirect(target, cookies=[cookie], status_code=303)
+
+    @staticmethod
+    def _again(
+        request: AnyRequest,
+        username: str,
+        target: str,
+        error: str | None,
+        *,
+        status: int,
+        ask_code: bool = False,
+    ) -> Any:
+        return render(
+            request,
+            "login.html",
+            status_code=status,
+            next=target,
+            error=error,
+            username=username,
+            ask_code=ask_code,
+        )
+
+    @post("/logout", opt=requires(Permission.SELF), sync_to_thread=True, status_code=200)
+    def log_out(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> Redirect:
+        log_out(request, session, runtime)
+        return Redirect(
+            "/login?out=1", cookies=[cleared_session_cookie(runtime.settings)], status_code=303
+        )
+
+    @post("/language", opt=public(), sync_to_thread=False, status_code=200)
+    def choose_language(self, data: Form, runtime: RuntimeDep) -> Response[Any]:
+        chosen = data.get("language", "")
+        target = safe_next(data.get("next"))
+        if chosen not in LANGUAGES:
+            return Redirect(target, status_code=303)
+        cookie = Cookie(
+            key=LANGUAGE_COOKIE,
+            value=chosen,
+            path="/",
+            max_age=365 * 24 * 3600,
+            secure=runtime.settings.cookie_secure,
+            httponly=True,
+            samesite="lax",
+        )
+        return Redirect(target, cookies=[cookie], status_code=303)

@@ -1,0 +1,50 @@
+// The pages' only script of their own: send the CSRF token with htmx's requests, show times in
+// the reader's zone and language, and let the playback speed be chosen.
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var match = document.cookie.match(/(?:^|;\s*)archive_csrf=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    event.detail.headers["X-CSRF-Token"] = csrfToken();
+  });
+
+  function localTimes(root) {
+    var language = document.documentElement.lang || undefined;
+    root.querySelectorAll("time[datetime]").forEach(function (element) {
+      var value = element.getAttribute("datetime");
+      var moment = new Date(value);
+      if (isNaN(moment.getTime())) {
+        return;
+      }
+      var withTime = element.textContent.indexOf(":") !== -1;
+      element.textContent = withTime
+        ? moment.toLocaleString(language, { dateStyle: "medium", timeStyle: "short" })
+        : moment.toLocaleDateString(language, { dateStyle: "medium" });
+      element.title = value;
+    });
+  }
+
+  function speedControls(root) {
+    root.querySelectorAll("select[data-controls]").forEach(function (select) {
+      var media = document.getElementById(select.getAttribute("data-controls"));
+      if (!media) {
+        return;
+      }
+      select.addEventListener("change", function () {
+        media.playbackRate = parseFloat(select.value) || 1;
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    localTimes(document);
+    speedControls(document);
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    localTimes(event.detail.target.parentNode || document);
+  });
+})();

@@ -1,0 +1,108 @@
+"""The archive served by uvicorn on a free local port, with the demo data, driven by Chromium.
+
+Debian's Chromium is launched by path; Playwright's own browser download is not used. Without
+Chromium these tests fail (they are never skipped): install it with `apt-get install chromium`.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from served import CHROMIUM, PASSWORD, USERS, Archive, hostile_email
+from sqlalchemy import select
+
+from archive.accounts.service import AccountService
+from archive.api.app import create_app
+from archive.contacts.ingest import Envelope, IngestService
+from archive.contacts.models import Channel, Contact
+from archive.crypto.keyring import generate_key_material
+from archive.db.migrate import upgrade
+from archive.demo.dataset import load_demo
+from archive.runtime import Runtime, build_runtime
+from archive.settings import Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _prepare(runtime: Runtime) -> tuple[uuid.UUID, uuid.UUID]:
+    upgrade(runtime.engine)
+    load_demo(runtime)
+    with runtime.session() as session:
+        accounts = AccountService(session, runtime)
+        for username, roles in USERS.items():
+            accounts.add_user(username, roles=roles, password=PASSWORD)
+        session.commit()
+        email = IngestService(session, runtime).ingest_email(Envelope(), hostile_email()).contact
+        assert email.customer_id is not None
+        call_id = session.scalar(
+            select(Contact.id).where(
+                Contact.customer_id == email.customer_id, Contact.channel == Channel.CALL
+            )
+        )
+        assert call_id is not None
+        return call_id, email.id
+
+
+@pytest.fixture(scope="session")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
+    """The embedded default (SQLite, local store) in a temporary directory, served for real."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("archive"))
+    runtime = build_runtime(settings, keys=generate_key_material())
+    call_id, email_id = _prepare(runtime)
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(runtime=runtime), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the archive did not start")
+        time.sleep(0.05)
+    # `localhost`: browsers keep Secure cookies for it over plain HTTP, as for HTTPS.
+    yield Archive(f"http://localhost:{port}", call_id, email_id)
+    server.should_exit = True
+    thread.join(timeout=10)
+    runtime.close()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium is required for the browser tests and {CHROMIUM} is missing: "
+            "install it with `apt-get install chromium`"
+        )
+    launched = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
+    )
+    yield launched
+    launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="en-GB", viewport={"width": 1366, "height": 800})
+    opened = context.new_page()
+    yield opened
+    context.close()

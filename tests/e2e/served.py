@@ -1,0 +1,64 @@
+"""What the browser tests share: the archive's address, accounts, logging in, screenshots."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+from playwright.sync_api import Page
+
+from archive.accounts.models import Role
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+PASSWORD = "plum-harbour-violin-42"
+USERS = {"anna.agent": [Role.AGENT], "adam.admin": [Role.ADMIN]}
+# The demo customer found by phone; her inbound call is 36 seconds of PCM WAV.
+PHONE = "050 461 7735"
+CUSTOMER_EMAIL = "sanna.heikkila@example.org"
+HOSTILE_SUBJECT = "Parcel photo (HTML with a script)"
+
+
+@dataclass(frozen=True)
+class Archive:
+    url: str
+    call_id: uuid.UUID
+    email_id: uuid.UUID
+
+
+def hostile_email() -> bytes:
+    """An e-mail from the demo customer whose HTML part tries to run a script."""
+    message = EmailMessage()
+    message["From"] = f"Sanna Heikkilä <{CUSTOMER_EMAIL}>"
+    message["To"] = "service@example-company.fi"
+    message["Subject"] = HOSTILE_SUBJECT
+    message["Date"] = "Mon, 02 Mar 2026 09:15:00 +0200"
+    message["Message-ID"] = "<e2e-hostile-1@example.org>"
+    message.set_content("The parcel arrived broken; a photo is in the HTML part.")
+    message.add_alternative(
+        "<html><body><p id='hello'>Hello from the HTML part</p>"
+        "<script>window.pwned = true; document.title = 'pwned'; "
+        "parent.document.title = 'pwned';</script>"
+        "<img src='x' onerror=\"parent.document.title='pwned'\"></body></html>",
+        subtype="html",
+    )
+    return message.as_bytes()
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Kept for a reviewer to look at (not committed)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page: Page, archive: Archive, username: str, shot: str | None = None) -> None:
+    page.goto(archive.url + "/")
+    assert "/login" in page.url
+    if shot:
+        screenshot(page, shot)
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/login" not in url)

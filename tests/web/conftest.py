@@ -1,0 +1,36 @@
+"""A browser's view of the pages: a TestClient on the archive's HTTPS origin, keeping cookies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from browsing import PASSWORD, USERS, log_in
+from litestar.testing import TestClient
+
+from archive.accounts.service import AccountService
+from archive.api.app import create_app
+from archive.runtime import Runtime
+
+
+@pytest.fixture
+def runtime(runtime: Runtime) -> Runtime:
+    with runtime.session() as session:
+        service = AccountService(session, runtime)
+        for username, roles in USERS.items():
+            service.add_user(username, roles=roles, password=PASSWORD)
+        session.commit()
+    return runtime
+
+
+@pytest.fixture
+def browser(runtime: Runtime) -> Iterator[TestClient[Any]]:
+    with TestClient(app=create_app(runtime=runtime), base_url="https://archive.example") as client:
+        yield client
+
+
+@pytest.fixture
+def agent(browser: TestClient[Any]) -> TestClient[Any]:
+    assert log_in(browser, "anna.agent").status_code == 303
+    return browser

@@ -1,0 +1,118 @@
+"""What a customer wrote is shown, never run: escaping, the sandboxed e-mail frame, audit."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from email.message import EmailMessage
+from typing import Any
+
+from browsing import log_in
+from helpers import ingest_email
+from litestar.testing import TestClient
+
+from archive.audit import AuditAction, AuditLog
+from archive.contacts.ingest import Envelope, IngestService
+from archive.runtime import Runtime
+
+SCRIPT = "<script>document.title='pwned'</script>"
+
+
+def html_email() -> bytes:
+    message = EmailMessage()
+    message["From"] = "Aino Virtanen <aino.virtanen@example.fi>"
+    message["To"] = "service@example-company.fi"
+    message["Subject"] = f"Invoice {SCRIPT}"
+    message["Date"] = "Mon, 02 Mar 2026 09:15:00 +0200"
+    message["Message-ID"] = "<web-escape-1@example.fi>"
+    message.set_content(f"Plain part {SCRIPT} <b>bold?</b>")
+    message.add_alternative(
+        f'<html><body><p onclick="alert(1)">Hello</p>{SCRIPT}</body></html>', subtype="html"
+    )
+    return message.as_bytes()
+
+
+def test_html_in_an_email_is_escaped_and_its_html_part_framed_in_a_sandbox(
+    agent: TestClient[Any], runtime: Runtime
+) -> None:
+    contact = ingest_email(runtime, html_email()).contact
+    page = agent.get(f"/contacts/{contact.id}")
+    assert page.status_code == 200
+    assert SCRIPT not in page.text
+    assert "Invoice &lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;" in page.text
+    assert "&lt;b&gt;bold?&lt;/b&gt;" in page.text
+    assert '<iframe class="email-html" sandbox=""' in page.text
+    assert "allow-scripts" not in page.text
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp.split("style-src")[0]
+
+    frame = agent.get(f"/contacts/{contact.id}/email.html")
+    assert frame.status_code == 200
+    assert frame.headers["content-security-policy"].startswith("sandbox; default-src 'none'")
+    assert "frame-ancestors 'self'" in frame.headers["content-security-policy"]
+    assert frame.headers["x-frame-options"] == "SAMEORIGIN"
+    assert "<script" not in frame.text  # sanitised; the sandbox is the second wall
+    assert "onclick" not in frame.text
+    assert "Hello" in frame.text
+
+
+def test_a_chat_message_is_shown_as_text(agent: TestClient[Any], runtime: Runtime) -> None:
+    chat = {
+        "format": "contact-archive/chat/v1",
+        "id": "web-chat-escape",
+        "participants": [
+            {"id": "c1", "role": "customer", "name": "Aino <i>V</i>", "email": "aino@example.fi"},
+            {"id": "a1", "role": "agent", "name": "Anna"},
+        ],
+        "messages": [
+            {"id": "1", "at": "2026-03-02T09:00:00Z", "author": "c1", "text": SCRIPT},
+            {"id": "2", "at": "2026-03-02T09:01:00Z", "author": "a1", "text": "Hello!"},
+        ],
+    }
+    with runtime.session() as session:
+        ingested = IngestService(session, runtime).ingest_chat(
+            Envelope(), json.dumps(chat).encode(), source="archive"
+        )
+    page = agent.get(f"/contacts/{ingested.contact.id}")
+    assert page.status_code == 200, page.text
+    assert SCRIPT not in page.text
+    assert "&lt;script&gt;" in page.text
+    assert "Aino &lt;i&gt;V&lt;/i&gt;" in page.text
+    assert 'class="message customer"' in page.text
+    assert 'class="message agent"' in page.text
+
+
+def test_opening_content_is_audited_as_the_api_audits_it(
+    agent: TestClient[Any], runtime: Runtime
+) -> None:
+    contact = ingest_email(runtime).contact
+    assert agent.get(f"/contacts/{contact.id}?purpose=CS-5101").status_code == 200
+    with runtime.session() as session:
+        trail = AuditLog(session, runtime)
+        content = trail.query(action=AuditAction.CONTACT_CONTENT_READ)
+        metadata = trail.query(action=AuditAction.CONTACT_METADATA_READ)
+        assert [(r.actor, r.role, r.purpose) for r in content] == [
+            ("anna.agent", "agent", "CS-5101")
+        ]
+        assert [list(r.targets) for r in content] == [[str(contact.id)]]
+        assert [r.actor for r in metadata] == ["anna.agent"]
+
+
+def test_a_required_purpose_is_asked_before_anything_is_read(
+    browser: TestClient[Any], runtime: Runtime
+) -> None:
+    runtime.settings = dataclasses.replace(runtime.settings, require_purpose=True)
+    contact = ingest_email(runtime).contact
+    log_in(browser, "anna.agent")
+    asked = browser.get(f"/contacts/{contact.id}")
+    assert asked.status_code == 200
+    assert 'name="purpose"' in asked.text
+    assert "Invoice question" not in asked.text
+    frame = browser.get(f"/contacts/{contact.id}/email.html")
+    assert frame.status_code == 400
+    with runtime.session() as session:
+        assert AuditLog(session, runtime).query(action=AuditAction.CONTACT_CONTENT_READ) == []
+    opened = browser.get(f"/contacts/{contact.id}?purpose=CS-5101")
+    assert "Invoice question" in opened.text
+    assert "purpose=CS-5101" in opened.text  # the frame and the downloads carry it along
