@@ -9,6 +9,7 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, JSONBody
+from sqlalchemy.orm import Session
 
 from archive.access.guards import requires
 from archive.access.permissions import Permission
@@ -19,6 +20,7 @@ from archive.clock import LATEST
 from archive.holds.legal import sync_legal_holds
 from archive.holds.models import Hold
 from archive.holds.service import HoldRequest, HoldService, HoldSummary, SampleRequest
+from archive.runtime import Runtime
 
 AnyRequest = Request[Any, Any, Any]
 READ = requires(Permission.HOLDS_READ)
@@ -164,7 +166,7 @@ class HoldController(Controller):
         """One hold, with the ids of the contacts it keeps now."""
         service = self._service(request, session, runtime)
         summary = service.describe(service.get(hold_id), with_ids=True)
-        self._audit(
+        audit_hold(
             request, session, runtime, AuditAction.HOLD_READ, summary.hold, Permission.HOLDS_READ
         )
         return hold_out(summary, with_ids=True)
@@ -180,7 +182,7 @@ class HoldController(Controller):
         """End a hold now; its contacts go at the next sweep if their retention has run out."""
         service = self._service(request, session, runtime)
         hold = service.release(hold_id)
-        self._audit(
+        audit_hold(
             request, session, runtime, AuditAction.HOLD_RELEASE, hold, Permission.HOLDS_PLACE
         )
         summary = service.describe(hold, with_ids=True)
@@ -195,28 +197,29 @@ class HoldController(Controller):
         service: HoldService,
         summary: HoldSummary,
     ) -> HoldOut:
-        self._audit(
+        audit_hold(
             request, session, runtime, AuditAction.HOLD_PLACE, summary.hold, Permission.HOLDS_PLACE
         )
         sync_legal_holds(runtime, service.describe(summary.hold, with_ids=True).contact_ids)
         return hold_out(summary)
 
-    @staticmethod
-    def _audit(
-        request: AnyRequest,
-        session: SessionDep,
-        runtime: RuntimeDep,
-        action: AuditAction,
-        hold: Hold,
-        permission: Permission,
-    ) -> None:
-        record(
-            request,
-            session,
-            runtime,
-            action=action,
-            permission=permission,
-            target_type="hold",
-            target_ids=[hold.id],
-        )
-        session.commit()
+
+def audit_hold(
+    request: AnyRequest,
+    session: Session,
+    runtime: Runtime,
+    action: AuditAction,
+    hold: Hold,
+    permission: Permission,
+) -> None:
+    """Record an action on a hold in the audit trail and commit (the API's and the pages')."""
+    record(
+        request,
+        session,
+        runtime,
+        action=action,
+        permission=permission,
+        target_type="hold",
+        target_ids=[hold.id],
+    )
+    session.commit()

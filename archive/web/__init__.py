@@ -18,6 +18,7 @@ from archive.web.customer_pages import CustomerPages
 from archive.web.errors import WEB_EXCEPTION_HANDLERS
 from archive.web.formats import FILTERS
 from archive.web.privacy_pages import PrivacyPages
+from archive.web.quality_pages import QualityPages
 from archive.web.session_pages import SessionPages
 
 HERE = Path(__file__).parent
@@ -39,7 +40,7 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
 def web_router() -> RouterType:
     return Router(
         path="/",
-        route_handlers=[SessionPages, CustomerPages, ContactPages, PrivacyPages],
+        route_handlers=[SessionPages, CustomerPages, ContactPages, PrivacyPages, QualityPages],
         exception_handlers=WEB_EXCEPTION_HANDLERS,
         include_in_schema=False,
         tags=["pages"],

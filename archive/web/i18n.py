@@ -195,6 +195,57 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "ready": "klar",
         "failed": "misslyckades",
         "destroyed": "förstörd",
+        # The quality team's pages.
+        "Holds": "Spärrar",
+        "Place a hold": "Lägg en spärr",
+        "Before saving": "Innan du sparar",
+        "Covers": "Omfattar",
+        "Cap": "Tak",
+        "from each contact's start": "från varje kontakts start",
+        "none": "inget",
+        "Kept until at most": "Sparas högst till",
+        "nothing covered": "omfattar inget",
+        "Save the hold": "Spara spärren",
+        "Or change the form below and preview again.": (
+            "Eller ändra formuläret nedan och förhandsgranska igen."
+        ),
+        "Reference": "Referens",
+        "A complaint id, ticket number or project name.": (
+            "Ett reklamations-id, ärendenummer eller projektnamn."
+        ),
+        "What it covers": "Vad den omfattar",
+        "This contact": "Den här kontakten",
+        "The ticket's contacts": "Ärendets kontakter",
+        "For the customer's contacts: the period (optional)": (
+            "För kundens kontakter: perioden (valfritt)"
+        ),
+        "End date (optional)": "Slutdatum (valfritt)",
+        "The reason's cap applies even if the end date is later.": (
+            "Skälets tak gäller även om slutdatumet är senare."
+        ),
+        "Preview": "Förhandsgranska",
+        "Sample for a quality project": "Stickprov för ett kvalitetsprojekt",
+        "Scope": "Omfattning",
+        "Ends": "Upphör",
+        "Placed": "Lagd",
+        "Release": "Häv",
+        "Release the hold": "Häv spärren",
+        "Its contacts go at the next sweep if their retention has run out.": (
+            "Dess kontakter raderas vid nästa rensning om deras lagringstid har löpt ut."
+        ),
+        "No active holds.": "Inga aktiva spärrar.",
+        "the customer": "kunden",
+        "ticket": "ärende",
+        "contact": "kontakt",
+        "cap": "tak",
+        "end date": "slutdatum",
+        "Held": "Spärrade",
+        "Contacts per agent per week": "Kontakter per agent och vecka",
+        "Take the sample": "Ta stickprovet",
+        "complaint": "reklamation",
+        "quality_project": "kvalitetsprojekt",
+        "legal": "rättslig",
+        "sample": "stickprov",
     },
     "fi": {
         "Contact archive": "Yhteydenottoarkisto",
@@ -378,6 +429,58 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "ready": "valmis",
         "failed": "epäonnistui",
         "destroyed": "tuhottu",
+        # The quality team's pages.
+        "Holds": "Säilytykset",
+        "Place a hold": "Aseta säilytys",
+        "Before saving": "Ennen tallentamista",
+        "Covers": "Kattaa",
+        "Cap": "Enimmäisaika",
+        "from each contact's start": "kunkin yhteydenoton alusta",
+        "none": "ei ole",
+        "Kept until at most": "Säilytetään enintään",
+        "nothing covered": "ei kata mitään",
+        "Save the hold": "Tallenna säilytys",
+        "Or change the form below and preview again.": (
+            "Tai muuta alla olevaa lomaketta ja esikatsele uudelleen."
+        ),
+        "Reference": "Viite",
+        "A complaint id, ticket number or project name.": (
+            "Reklamaation tunnus, tiketin numero tai projektin nimi."
+        ),
+        "What it covers": "Mitä se kattaa",
+        "This contact": "Tämä yhteydenotto",
+        "The ticket's contacts": "Tiketin yhteydenotot",
+        "For the customer's contacts: the period (optional)": (
+            "Asiakkaan yhteydenotoille: aikaväli (valinnainen)"
+        ),
+        "End date (optional)": "Päättymispäivä (valinnainen)",
+        "The reason's cap applies even if the end date is later.": (
+            "Perusteen enimmäisaika pätee, vaikka päättymispäivä olisi myöhemmin."
+        ),
+        "Preview": "Esikatsele",
+        "Sample for a quality project": "Otos laatuprojektille",
+        "Scope": "Laajuus",
+        "Ends": "Päättyy",
+        "Placed": "Asetettu",
+        "Release": "Vapauta",
+        "Release the hold": "Vapauta säilytys",
+        "Its contacts go at the next sweep if their retention has run out.": (
+            "Sen yhteydenotot poistetaan seuraavassa siivouksessa, jos niiden säilytysaika on "
+            "päättynyt."
+        ),
+        "No active holds.": "Ei voimassa olevia säilytyksiä.",
+        "the customer": "asiakas",
+        "ticket": "tiketti",
+        "contact": "yhteydenotto",
+        "cap": "enimmäisaika",
+        "end date": "päättymispäivä",
+        "Held": "Säilytetty",
+        "Contacts per agent per week": "Yhteydenottoja agenttia kohden viikossa",
+        "Take the sample": "Ota otos",
+        "complaint": "reklamaatio",
+        "quality_project": "laatuprojekti",
+        "legal": "oikeudellinen",
+        "sample": "otos",
     },
 }
 

@@ -34,6 +34,7 @@ class NavItem:
 # quality team, privacy officers, auditors and administrators join this list as they come.
 NAVIGATION = (
     NavItem(Permission.CUSTOMERS_SEARCH, "Find a customer", "/customers"),
+    NavItem(Permission.HOLDS_READ, "Holds", "/holds"),
     NavItem(Permission.PRIVACY_CASES, "Privacy requests", "/privacy"),
 )
 

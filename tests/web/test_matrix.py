@@ -42,6 +42,7 @@ def test_every_role_gets_what_the_table_says_on_every_page(
         # Unknown ids: the privacy officer gets a 404 page, every other role the 403 first.
         "case_id": str(uuid.uuid4()),
         "bundle_id": str(uuid.uuid4()),
+        "hold_id": str(uuid.uuid4()),
     }
     routes = page_routes(runtime)
     assert len(routes) >= 8

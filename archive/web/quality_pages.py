@@ -1,0 +1,314 @@
+"""The quality team's pages: active holds, placing one (its cap previewed first), samples.
+
+Every step calls `HoldService` as the holds API does, and records and syncs through the API's
+own helpers, so a hold placed from a page leaves the same trail as one placed with `curl`.
+A service's refusal is shown on the form that caused it, with the status the API would answer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect
+from sqlalchemy.orm import Session
+
+from archive.access.guards import requires
+from archive.access.permissions import Permission
+from archive.api.deps import RuntimeDep, SessionDep
+from archive.api.problems import STATUS
+from archive.api.trail import principal_of, viewer_of
+from archive.audit import AuditAction
+from archive.contacts.service import ContactService
+from archive.errors import ArchiveError, InvalidInput
+from archive.holds.legal import sync_legal_holds
+from archive.holds.models import HoldScope
+from archive.holds.routes import HoldOut, audit_hold, hold_out
+from archive.holds.service import LEGAL_ROLES, HoldRequest, HoldService, SampleRequest
+from archive.retention.policy import HoldReason
+from archive.runtime import Runtime
+from archive.tickets.models import Ticket
+from archive.web.pages import render, user_of
+
+AnyRequest = Request[Any, Any, Any]
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+READ = requires(Permission.HOLDS_READ)
+PLACE = requires(Permission.HOLDS_PLACE)
+MAX_FIELD = 2000
+SHOWN_CONTACTS = 5  # links per hold in the list; the count says how many there are in all
+# The fields a hold's form carries from the form to its preview and on to placing it.
+HOLD_FIELDS = (
+    "reason",
+    "reference",
+    "scope",
+    "contact_ids",
+    "ticket_id",
+    "customer_id",
+    "since",
+    "until",
+    "ends_at",
+)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A hold in the list, with what it covers in words a page can link."""
+
+    hold: HoldOut
+    contact_ids: list[uuid.UUID]
+    ticket_ref: str | None
+
+
+def _field(data: dict[str, str], name: str) -> str:
+    return str(data.get(name, ""))[:MAX_FIELD].strip()
+
+
+def _status(error: ArchiveError) -> int:
+    return next((status for cls, status, _kind in STATUS if isinstance(error, cls)), 400)
+
+
+def _day(raw: str, name: str, *, end: bool = False) -> datetime | None:
+    """A date field in UTC: its start, or (for an end) the start of the day after, so the
+    day named is kept in full."""
+    if not raw:
+        return None
+    try:
+        moment = datetime.combine(date.fromisoformat(raw), time(), tzinfo=UTC)
+    except ValueError:
+        raise InvalidInput(f"{name}: a date as YYYY-MM-DD", field=name) from None
+    return moment + timedelta(days=1) if end else moment
+
+
+def _uuid(raw: str, name: str) -> uuid.UUID | None:
+    if not raw:
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise InvalidInput(f"{name}: not a known id", field=name) from None
+
+
+def _hold_request(data: dict[str, str]) -> HoldRequest:
+    contact_ids = [_uuid(p.strip(), "contact_ids") for p in _field(data, "contact_ids").split(",")]
+    return HoldRequest(
+        reason=_field(data, "reason"),
+        reference=_field(data, "reference"),
+        scope=_field(data, "scope"),
+        contact_ids=[i for i in contact_ids if i is not None],
+        ticket_id=_uuid(_field(data, "ticket_id"), "ticket_id"),
+        customer_id=_uuid(_field(data, "customer_id"), "customer_id"),
+        since=_day(_field(data, "since"), "since"),
+        until=_day(_field(data, "until"), "until", end=True),
+        ends_at=_day(_field(data, "ends_at"), "ends_at", end=True),
+    )
+
+
+def _service(request: AnyRequest, session: Session, runtime: Runtime) -> HoldService:
+    return HoldService(session, runtime, viewer_of(request), principal_of(request).username)
+
+
+def _reasons(request: AnyRequest) -> list[str]:
+    # `legal` is offered only to those the service lets place it (it would refuse the rest).
+    user = user_of(request)
+    legal = user is not None and bool(user.roles & LEGAL_ROLES)
+    return [str(r) for r in HoldReason if r != HoldReason.LEGAL or legal]
+
+
+def _placed(
+    request: AnyRequest, session: Session, runtime: Runtime, service: HoldService, hold: Any
+) -> None:
+    """Record and sync a new hold exactly as the API's own `_placed` step does."""
+    audit_hold(request, session, runtime, AuditAction.HOLD_PLACE, hold, Permission.HOLDS_PLACE)
+    sync_legal_holds(runtime, service.describe(hold, with_ids=True).contact_ids)
+
+
+class QualityPages(Controller):
+    path = "/holds"
+
+    @get("/", opt=READ, sync_to_thread=True)
+    def active(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> Any:
+        """Active holds: what each covers now and when it lets the last of it go."""
+        return _list_page(request, session, runtime)
+
+    @get("/new", opt=PLACE, sync_to_thread=True)
+    def new(
+        self,
+        request: AnyRequest,
+        session: SessionDep,
+        runtime: RuntimeDep,
+        contact: FromQuery[uuid.UUID | None] = None,
+        ticket: FromQuery[uuid.UUID | None] = None,
+        customer: FromQuery[uuid.UUID | None] = None,
+    ) -> Any:
+        """The form, for the contact, ticket or customer whose page led here."""
+        values = {"scope": "", "contact_ids": "", "ticket_id": "", "customer_id": ""}
+        if contact is not None:
+            found = ContactService(session, runtime, viewer_of(request)).get(contact)
+            values.update(scope=HoldScope.CONTACTS, contact_ids=str(found.id))
+            values["ticket_id"] = str(found.ticket_id or "")
+            values["customer_id"] = str(found.customer_id or "")
+        elif ticket is not None:
+            values.update(scope=HoldScope.TICKET, ticket_id=str(ticket))
+        elif customer is not None:
+            values.update(scope=HoldScope.CUSTOMER, customer_id=str(customer))
+        else:
+            raise InvalidInput("say which contact, ticket or customer to hold")
+        return _form_page(request, session, values)
+
+    @post("/preview", opt=PLACE, sync_to_thread=True, status_code=200)
+    def preview(
+        self, request: AnyRequest, data: Form, session: SessionDep, runtime: RuntimeDep
+    ) -> Any:
+        """What the hold would cover and until when (the cap); nothing is placed."""
+        values = {name: _field(data, name) for name in HOLD_FIELDS}
+        try:
+            summary = _service(request, session, runtime).preview(_hold_request(data))
+        except ArchiveError as error:
+            return _form_page(request, session, values, error=error)
+        session.rollback()
+        return _form_page(request, session, values, preview=hold_out(summary))
+
+    @post("/", opt=PLACE, sync_to_thread=True, status_code=200)
+    def place(
+        self, request: AnyRequest, data: Form, session: SessionDep, runtime: RuntimeDep
+    ) -> Any:
+        values = {name: _field(data, name) for name in HOLD_FIELDS}
+        service = _service(request, session, runtime)
+        try:
+            summary = service.place(_hold_request(data))
+        except ArchiveError as error:
+            return _form_page(request, session, values, error=error)
+        _placed(request, session, runtime, service, summary.hold)
+        return Redirect(f"/holds#hold-{summary.hold.id}", status_code=303)
+
+    @post("/{hold_id:uuid}/release", opt=PLACE, sync_to_thread=True, status_code=200)
+    def release(
+        self,
+        request: AnyRequest,
+        hold_id: FromPath[uuid.UUID],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> Any:
+        service = _service(request, session, runtime)
+        try:
+            hold = service.release(hold_id)
+        except ArchiveError as error:
+            if _status(error) >= 500:
+                raise
+            session.rollback()
+            return _list_page(request, session, runtime, error=error)
+        audit_hold(
+            request, session, runtime, AuditAction.HOLD_RELEASE, hold, Permission.HOLDS_PLACE
+        )
+        sync_legal_holds(runtime, service.describe(hold, with_ids=True).contact_ids)
+        return Redirect("/holds", status_code=303)
+
+    @get("/samples", opt=PLACE, sync_to_thread=True)
+    def sample_form(self, request: AnyRequest, runtime: RuntimeDep) -> Any:
+        return _sample_page(request, runtime, {})
+
+    @post("/samples", opt=PLACE, sync_to_thread=True, status_code=200)
+    def sample(
+        self, request: AnyRequest, data: Form, session: SessionDep, runtime: RuntimeDep
+    ) -> Any:
+        """A quality project: N random contacts per agent per week of a period, held."""
+        values = {
+            n: _field(data, n)
+            for n in ("reference", "since", "until", "per_agent_per_week", "channel", "ends_at")
+        }
+        service = _service(request, session, runtime)
+        try:
+            try:
+                per_week = int(values["per_agent_per_week"])
+            except ValueError:
+                raise InvalidInput("per_agent_per_week: a whole number") from None
+            since = _day(values["since"], "since")
+            until = _day(values["until"], "until", end=True)
+            if since is None or until is None:
+                raise InvalidInput("since and until: the period to sample from")
+            summary = service.sample(
+                SampleRequest(
+                    reference=values["reference"],
+                    since=since,
+                    until=until,
+                    per_agent_per_week=per_week,
+                    channel=values["channel"] or "call",
+                    ends_at=_day(values["ends_at"], "ends_at", end=True),
+                )
+            )
+        except ArchiveError as error:
+            if _status(error) >= 500:
+                raise
+            session.rollback()
+            return _sample_page(request, runtime, values, error=error)
+        _placed(request, session, runtime, service, summary.hold)
+        return _sample_page(request, runtime, values, result=hold_out(summary))
+
+
+def _form_page(
+    request: AnyRequest,
+    session: Session,
+    values: dict[str, str],
+    *,
+    preview: HoldOut | None = None,
+    error: ArchiveError | None = None,
+) -> Any:
+    status = 200
+    if error is not None:
+        status = _status(error)
+        if status >= 500:
+            raise error  # the pages' error handler logs it and answers with its own page
+        session.rollback()
+    return render(
+        request,
+        "quality_new.html",
+        status_code=status,
+        values=values,
+        reasons=_reasons(request),
+        preview=preview,
+        error=error.detail if error else None,
+    )
+
+
+def _list_page(
+    request: AnyRequest, session: Session, runtime: Runtime, *, error: ArchiveError | None = None
+) -> Any:
+    service = _service(request, session, runtime)
+    listed = []
+    for summary in service.active():
+        ids = service.describe(summary.hold, with_ids=True).contact_ids
+        ticket = session.get(Ticket, summary.hold.ticket_id) if summary.hold.ticket_id else None
+        listed.append(
+            Listed(hold_out(summary), ids[:SHOWN_CONTACTS], ticket.external_ref if ticket else None)
+        )
+    return render(
+        request,
+        "quality_holds.html",
+        status_code=_status(error) if error else 200,
+        holds=listed,
+        error=error.detail if error else None,
+    )
+
+
+def _sample_page(
+    request: AnyRequest,
+    runtime: Runtime,
+    values: dict[str, str],
+    *,
+    result: HoldOut | None = None,
+    error: ArchiveError | None = None,
+) -> Any:
+    return render(
+        request,
+        "quality_sample.html",
+        status_code=_status(error) if error else 200,
+        values=values,
+        today=runtime.clock.now().date().isoformat(),
+        result=result,
+        error=error.detail if error else None,
+    )

@@ -1,0 +1,83 @@
+"""The quality team places a complaint hold on a call in a real browser, its cap shown first."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import date, datetime
+
+import pytest
+from playwright.sync_api import Page, expect
+from served import PASSWORD, PHONE, Archive, log_in, screenshot
+
+from archive.access.browser import CSRF_COOKIE
+
+REFERENCE = "COMPLAINT-2026-118"
+
+
+@pytest.fixture
+def quality(page: Page, archive: Archive) -> str:
+    """A quality user, added by an administrator through the API as a browser would."""
+    log_in(page, archive, "adam.admin")
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == CSRF_COOKIE)
+    username = f"quinn.{uuid.uuid4().hex[:8]}"
+    added = page.request.post(
+        f"{archive.url}/api/v1/users",
+        data=json.dumps({"username": username, "roles": ["quality"], "password": PASSWORD}),
+        headers={"Content-Type": "application/json", "X-CSRF-Token": token},
+    )
+    assert added.status == 201, added.text()
+    page.context.clear_cookies()
+    return username
+
+
+def a_year_after(moment: date) -> date:
+    # The complaint cap is twelve calendar months; 29 February has no twin the year after.
+    try:
+        return moment.replace(year=moment.year + 1)
+    except ValueError:
+        return moment.replace(year=moment.year + 1, day=28)
+
+
+def test_quality_places_a_complaint_hold_and_sees_its_cap_badge_and_list(
+    page: Page, archive: Archive, quality: str
+) -> None:
+    log_in(page, archive, quality)
+    expect(page.get_by_role("navigation")).to_contain_text("Holds")
+    page.get_by_label("E-mail, phone, identity code or name").press_sequentially(PHONE)
+    page.locator("#results a", has_text="Sanna Heikkilä").click()
+    customer_url = page.url
+    page.locator("tr.contact.call a").click()
+    expect(page.locator("h1")).to_contain_text("Call")
+    started = page.locator("dl.meta time").first.get_attribute("datetime")
+    assert started
+    latest = a_year_after(datetime.fromisoformat(started).date())
+
+    page.get_by_role("link", name="Place a hold").click()
+    page.get_by_label("Reason").select_option("complaint")
+    expect(page.get_by_label("Reason").locator("option[value=legal]")).to_have_count(0)
+    page.get_by_label("Reference").fill(REFERENCE)
+    page.get_by_label("What it covers").select_option("contacts")
+    page.get_by_role("button", name="Preview").click()
+
+    capped = page.locator("#capped-end time")
+    expect(capped).to_be_visible()
+    # The machine-readable moment: the page's script writes the visible one in local words.
+    shown = capped.get_attribute("datetime")
+    assert shown
+    assert datetime.fromisoformat(shown).date() <= latest  # a year from the call's start at most
+    expect(page.locator("#hold-preview")).to_contain_text("1 contact")
+    screenshot(page, "hold-form")
+    page.get_by_role("button", name="Save the hold").click()
+
+    expect(page).to_have_url(re.compile(r"/holds#hold-[0-9a-f-]{36}$"))
+    row = page.locator("tr.hold", has_text=REFERENCE)
+    expect(row).to_have_count(1)
+    expect(row.locator(f'td.ends time[datetime="{shown}"]')).to_have_count(1)
+    screenshot(page, "holds")
+
+    page.goto(customer_url)
+    badge = page.locator("tr.contact.call .badge.hold")
+    expect(badge).to_contain_text(REFERENCE)
+    expect(badge.locator(f'time[datetime="{shown}"]')).to_have_count(1)
