@@ -75,7 +75,8 @@ def check_purpose(purpose: str | None) -> str | None:
 
 
 def _holds_phone(text: str) -> bool:
-    runs = _DIGIT_RUN.findall(text)
+    # A case's or ticket's UUID has digit runs as long as a phone number's; it is an id.
+    runs = _DIGIT_RUN.findall(_UUID.sub(" ", text))
     return any(sum(c.isdigit() for c in run) >= PHONE_DIGITS for run in runs)
 
 

@@ -185,6 +185,9 @@ def test_one_string_is_not_taken_for_a_list_of_ids() -> None:
 def test_a_purpose_names_a_case_not_a_person() -> None:
     assert check_purpose("  Reklamaatio INC-2231 ") == "Reklamaatio INC-2231"
     assert check_purpose("case 12345678 of 2026-03-02") == "case 12345678 of 2026-03-02"
+    # Ids quoted whole are ids, however many digits they run to.
+    case = "case 60254cd8-c3d5-4203-8679-0ac88448d20b: resolved"
+    assert check_purpose(case) == case
     assert check_purpose("") is None
     assert check_purpose(None) is None
     for bad in (
@@ -192,6 +195,7 @@ def test_a_purpose_names_a_case_not_a_person() -> None:
         "customer +358 40 123 4567",
         "soita 040-1234567",
         "hetu 131052-308T",
+        "case 60254cd8-c3d5-4203 8679-0ac884: 040 123 4567",
         "two\nlines",
         "x" * 201,
     ):
