@@ -186,8 +186,11 @@ def test_a_purpose_names_a_case_not_a_person() -> None:
     assert check_purpose("  Reklamaatio INC-2231 ") == "Reklamaatio INC-2231"
     assert check_purpose("case 12345678 of 2026-03-02") == "case 12345678 of 2026-03-02"
     # Ids quoted whole are ids, however many digits they run to.
-    case = "case 60254cd8-c3d5-4203-8679-0ac88448d20b: resolved"
-    assert check_purpose(case) == case
+    for case in (
+        "case 60254cd8-c3d5-4203-8679-0ac88448d20b: resolved",  # a phone-long digit run
+        "case 1c701856-7109-46cc-b4b0-7cc5c8c7fac2",  # an identity code's shape
+    ):
+        assert check_purpose(case) == case
     assert check_purpose("") is None
     assert check_purpose(None) is None
     for bad in (
