@@ -49,7 +49,9 @@ def settings_env(settings: Settings) -> dict[str, str]:
 def worker(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     """A worker thread consuming from Redis, whose runtime reads the same env a deployment would."""
     try:
-        redis.Redis.from_url(REDIS_URL).ping()
+        # Closed at once: a client left to the garbage collector warns about its socket.
+        with redis.Redis.from_url(REDIS_URL) as client:
+            client.ping()
     except redis.RedisError as error:
         pytest.fail(f"Redis is required ({REDIS_URL}): {error}")
     for name, value in settings_env(runtime.settings).items():
