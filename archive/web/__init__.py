@@ -13,10 +13,14 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from archive.access.guards import public
+from archive.web.account_pages import AccountPages
+from archive.web.admin_pages import AdminPages
+from archive.web.audit_pages import AuditPages
 from archive.web.contact_pages import ContactPages
 from archive.web.customer_pages import CustomerPages
 from archive.web.errors import WEB_EXCEPTION_HANDLERS
 from archive.web.formats import FILTERS
+from archive.web.policy_pages import PolicyPages
 from archive.web.privacy_pages import PrivacyPages
 from archive.web.quality_pages import QualityPages
 from archive.web.session_pages import SessionPages
@@ -40,7 +44,17 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
 def web_router() -> RouterType:
     return Router(
         path="/",
-        route_handlers=[SessionPages, CustomerPages, ContactPages, PrivacyPages, QualityPages],
+        route_handlers=[
+            SessionPages,
+            CustomerPages,
+            ContactPages,
+            PrivacyPages,
+            QualityPages,
+            AuditPages,
+            AdminPages,
+            PolicyPages,
+            AccountPages,
+        ],
         exception_handlers=WEB_EXCEPTION_HANDLERS,
         include_in_schema=False,
         tags=["pages"],

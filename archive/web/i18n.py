@@ -7,12 +7,16 @@ from typing import Any
 
 from litestar import Request
 
+from archive.web.words import account, admin, audit
+
 LANGUAGES = {"en": "English", "sv": "Svenska", "fi": "Suomi"}
 DEFAULT_LANGUAGE = "en"
 LANGUAGE_COOKIE = "archive_lang"
 
 # English is the key; a missing translation falls back to it, so a page never shows a blank.
-CATALOGUE: dict[str, dict[str, str]] = {
+# The words of the audit, administration and own-account pages live beside their pages'
+# areas in `archive.web.words`, merged in below.
+_COMMON: dict[str, dict[str, str]] = {
     "sv": {
         "Contact archive": "Kontaktarkivet",
         "Skip to content": "Hoppa till innehållet",
@@ -115,6 +119,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "Nothing readable in this message.": "Inget läsbart i meddelandet.",
         # The privacy officer's pages.
         "Privacy requests": "Integritetsärenden",
+        "Audit trail": "Granskningslogg",
+        "Deletions": "Raderingar",
+        "Users": "Användare",
+        "Retention policy": "Lagringspolicy",
         "Show closed requests": "Visa avslutade ärenden",
         "Hide closed requests": "Dölj avslutade ärenden",
         "Request": "Begäran",
@@ -349,6 +357,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "Nothing readable in this message.": "Viestissä ei ole luettavaa.",
         # The privacy officer's pages.
         "Privacy requests": "Tietosuojapyynnöt",
+        "Audit trail": "Tarkastusloki",
+        "Deletions": "Poistot",
+        "Users": "Käyttäjät",
+        "Retention policy": "Säilytyskäytäntö",
         "Show closed requests": "Näytä suljetut pyynnöt",
         "Hide closed requests": "Piilota suljetut pyynnöt",
         "Request": "Pyyntö",
@@ -482,6 +494,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "legal": "oikeudellinen",
         "sample": "otos",
     },
+}
+
+CATALOGUE: dict[str, dict[str, str]] = {
+    language: {
+        **_COMMON.get(language, {}),
+        **account.WORDS.get(language, {}),
+        **admin.WORDS.get(language, {}),
+        **audit.WORDS.get(language, {}),
+    }
+    for language in LANGUAGES
+    if language != DEFAULT_LANGUAGE
 }
 
 Translate = Callable[[str], str]

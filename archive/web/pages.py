@@ -30,12 +30,15 @@ class NavItem:
     href: str
 
 
-# The navigation, in order; an item shows only to roles holding its permission. Pages of the
-# quality team, privacy officers, auditors and administrators join this list as they come.
+# The navigation, in order; an item shows only to roles holding its permission.
 NAVIGATION = (
     NavItem(Permission.CUSTOMERS_SEARCH, "Find a customer", "/customers"),
     NavItem(Permission.HOLDS_READ, "Holds", "/holds"),
     NavItem(Permission.PRIVACY_CASES, "Privacy requests", "/privacy"),
+    NavItem(Permission.AUDIT_READ, "Audit trail", "/audit"),
+    NavItem(Permission.DELETIONS_READ, "Deletions", "/audit/deletions"),
+    NavItem(Permission.USERS_MANAGE, "Users", "/admin/users"),
+    NavItem(Permission.POLICY_READ, "Retention policy", "/policy"),
 )
 
 
@@ -55,6 +58,12 @@ def csrf_token_of(request: Request[Any, Any, Any]) -> str:
     return token if isinstance(token, str) else ""
 
 
+def current_item(nav: list[NavItem], path: str) -> NavItem | None:
+    """The item a page belongs to: the longest href that is the path or a parent of it."""
+    matching = [i for i in nav if path == i.href or path.startswith(i.href.rstrip("/") + "/")]
+    return max(matching, key=lambda item: len(item.href), default=None)
+
+
 def render(
     request: Request[Any, Any, Any],
     template: str,
@@ -64,9 +73,11 @@ def render(
     """A page in the user's language with the layout's context; never cached."""
     user = user_of(request)
     language = language_of(request)
+    nav = [item for item in NAVIGATION if may(user, item.permission)]
     context.update(
         user=user,
-        nav=[item for item in NAVIGATION if may(user, item.permission)],
+        nav=nav,
+        current=current_item(nav, request.url.path),
         may=lambda permission: may(user, permission),
         Permission=Permission,
         t=translator(language),

@@ -14,7 +14,11 @@ from archive.accounts.models import Role
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 PASSWORD = "plum-harbour-violin-42"
-USERS = {"anna.agent": [Role.AGENT], "adam.admin": [Role.ADMIN]}
+USERS = {
+    "anna.agent": [Role.AGENT],
+    "adam.admin": [Role.ADMIN],
+    "aud.auditor": [Role.AUDITOR],
+}
 # The demo customer found by phone; her inbound call is 36 seconds of PCM WAV.
 PHONE = "050 461 7735"
 CUSTOMER_EMAIL = "sanna.heikkila@example.org"

@@ -1,0 +1,1 @@
+"""The pages' words by area, for `archive.web.i18n` to merge."""
