@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
@@ -21,7 +22,7 @@ from archive.access.guards import declared_permissions, enforce_permission, publ
 from archive.accounts.routes import accounts_router
 from archive.api.deps import RuntimeDep, provide_runtime, provide_session
 from archive.api.headers import security_headers
-from archive.api.problems import EXCEPTION_HANDLERS
+from archive.api.problems import EXCEPTION_HANDLERS, http_error
 from archive.audit.routes import AccessReportController, AuditController
 from archive.contacts.routes import ContactController
 from archive.customers.routes import CustomerController
@@ -35,6 +36,7 @@ from archive.runtime import build_runtime
 from archive.settings import Settings
 from archive.tickets.routes import TicketController
 from archive.web import static_router, template_config, web_router
+from archive.web.errors import pages_or
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
             "runtime": Provide(provide_runtime, sync_to_thread=False),
             "session": Provide(provide_session),
         },
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, HTTPException: pages_or(http_error)},
         # Who is calling first, so a forged request with a dead cookie is a plain 401.
         middleware=[security_headers, DefineMiddleware(TokenAuthentication), BrowserCsrf],
         guards=[enforce_permission],

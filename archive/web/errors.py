@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,6 +19,7 @@ from archive.web.pages import render
 
 log = structlog.get_logger(__name__)
 AnyRequest = Request[Any, Any, Any]
+Handler = Callable[[AnyRequest, Exception], Response[Any]]
 
 TITLES = {
     400: "Something is wrong with the request",
@@ -79,6 +81,23 @@ def unexpected(request: AnyRequest, error: Exception) -> Response[Any]:
     # The traceback goes to the log, never to the page (it may quote personal data).
     log.exception("unexpected error on a page", path=request.url.path)
     return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR, "")
+
+
+def wants_page(request: AnyRequest) -> bool:
+    """A browser asking for a page, not a client of the API, its schema or a static file."""
+    if request.url.path.startswith(("/api/", "/schema", "/health", "/static/")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def pages_or(api_handler: Handler) -> Handler:
+    """The app-wide handler of HTTP errors: a page for a browser asking for one (an address
+    that matches no route never reaches the pages' own handlers), problem details otherwise."""
+
+    def handle(request: AnyRequest, error: Exception) -> Response[Any]:
+        return http_error(request, error) if wants_page(request) else api_handler(request, error)
+
+    return handle
 
 
 WEB_EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {

@@ -84,3 +84,28 @@ def test_bad_input_gets_a_clear_4xx_page(agent: TestClient[Any], runtime: Runtim
         assert answer.headers["content-type"].startswith("text/html")
     # A path no page matches is the app's plain 404 (problem details), never a 500.
     assert agent.get("/customers/not-a-uuid").status_code == 404
+
+
+def test_an_address_matching_no_page_gets_a_page_and_the_api_keeps_problem_details(
+    agent: TestClient[Any],
+) -> None:
+    html = {"accept": "text/html,application/xhtml+xml"}
+    lost = agent.get("/no-such-page?phone=0501234567", headers=html)
+    assert lost.status_code == 404
+    assert lost.headers["content-type"].startswith("text/html")
+    assert "Page not found" in lost.text
+    assert "0501234567" not in lost.text  # the address is not echoed back
+    assert lost.headers["content-security-policy"].startswith("default-src 'none'")
+    assert "Go to the start page" in lost.text
+    wrong_method = agent.put("/login", headers=html)
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["content-type"].startswith("text/html")
+    # The API, its files and clients asking for JSON keep problem details.
+    for path, accept in [
+        ("/api/v1/no-such-route", "text/html"),
+        ("/no-such-page", "application/json"),
+        ("/static/no-such-file.css", "text/html"),
+    ]:
+        answer = agent.get(path, headers={"accept": accept})
+        assert answer.status_code == 404, path
+        assert answer.headers["content-type"] == "application/problem+json", path
