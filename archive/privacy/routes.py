@@ -202,16 +202,7 @@ class CaseController(Controller):
         service = self._service(request, session, runtime)
         case = service.get(case_id)
         service.rectify(case, data.kind, data.values)
-        record(
-            request,
-            session,
-            runtime,
-            action=AuditAction.CUSTOMER_RECTIFY,
-            permission=Permission.PRIVACY_CASES,
-            target_type="customer",
-            target_ids=[case.id, case.customer_id, data.kind],
-        )
-        session.commit()
+        audit_rectification(request, session, runtime, case, data.kind)
         return case_out(service.view(case))
 
     @post("/{case_id:uuid}/objection", opt=CASES, sync_to_thread=True, status_code=200)
@@ -330,6 +321,22 @@ class CertificateController(Controller):
         )
         session.commit()
         return [certificate_out(c) for c in found]
+
+
+def audit_rectification(
+    request: AnyRequest, session: Session, runtime: Runtime, case: PrivacyCase, kind: str
+) -> None:
+    """Which kind of identifier a case corrected; never the old or the new value."""
+    record(
+        request,
+        session,
+        runtime,
+        action=AuditAction.CUSTOMER_RECTIFY,
+        permission=Permission.PRIVACY_CASES,
+        target_type="customer",
+        target_ids=[case.id, case.customer_id, kind],
+    )
+    session.commit()
 
 
 def _audit(

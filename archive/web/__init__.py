@@ -21,6 +21,7 @@ from archive.web.customer_pages import CustomerPages
 from archive.web.errors import WEB_EXCEPTION_HANDLERS
 from archive.web.formats import FILTERS
 from archive.web.policy_pages import PolicyPages
+from archive.web.privacy_data_pages import PrivacyDataPages
 from archive.web.privacy_pages import PrivacyPages
 from archive.web.quality_pages import QualityPages
 from archive.web.session_pages import SessionPages
@@ -49,6 +50,7 @@ def web_router() -> RouterType:
             CustomerPages,
             ContactPages,
             PrivacyPages,
+            PrivacyDataPages,
             QualityPages,
             AuditPages,
             AdminPages,

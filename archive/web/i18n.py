@@ -195,6 +195,16 @@ _COMMON: dict[str, dict[str, str]] = {
         "access": "tillgång",
         "portability": "dataportabilitet",
         "rectification": "rättelse",
+        "Rectification": "Rättelse",
+        "On record now": "Registrerat nu",
+        "address": "adress",
+        "Identifier to correct": "Uppgift som rättas",
+        "Corrected values, one per line": "Rättade värden, ett per rad",
+        "They replace all values of that kind. The trail records the kind, never the values.": (
+            "De ersätter alla värden av det slaget. Loggen visar slaget, aldrig värdena."
+        ),
+        "Correct": "Rätta",
+        "Verify the requester's identity first.": "Kontrollera först den sökandes identitet.",
         "erasure": "radering",
         "restriction": "begränsning",
         "objection": "invändning",
@@ -433,6 +443,16 @@ _COMMON: dict[str, dict[str, str]] = {
         "access": "pääsy tietoihin",
         "portability": "siirrettävyys",
         "rectification": "oikaisu",
+        "Rectification": "Oikaisu",
+        "On record now": "Nyt rekisterissä",
+        "address": "osoite",
+        "Identifier to correct": "Oikaistava tieto",
+        "Corrected values, one per line": "Oikaistut arvot, yksi riviä kohden",
+        "They replace all values of that kind. The trail records the kind, never the values.": (
+            "Ne korvaavat kaikki sen lajin arvot. Lokiin kirjataan laji, ei koskaan arvoja."
+        ),
+        "Correct": "Oikaise",
+        "Verify the requester's identity first.": "Tarkista ensin pyytäjän henkilöllisyys.",
         "erasure": "poisto",
         "restriction": "rajoitus",
         "objection": "vastustus",

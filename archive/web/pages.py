@@ -74,18 +74,22 @@ def render(
     user = user_of(request)
     language = language_of(request)
     nav = [item for item in NAVIGATION if may(user, item.permission)]
-    context.update(
-        user=user,
-        nav=nav,
-        current=current_item(nav, request.url.path),
-        may=lambda permission: may(user, permission),
-        Permission=Permission,
-        t=translator(language),
-        language=language,
-        languages=LANGUAGES,
-        csrf_token=csrf_token_of(request),
-        path=request.url.path,
-    )
+    layout = {
+        "user": user,
+        "nav": nav,
+        "current": current_item(nav, request.url.path),
+        "may": lambda permission: may(user, permission),
+        "Permission": Permission,
+        "t": translator(language),
+        "language": language,
+        "languages": LANGUAGES,
+        "csrf_token": csrf_token_of(request),
+        "path": request.url.path,
+    }
+    # A page's own value under a layout's name would be silently replaced by the layout's.
+    if clash := layout.keys() & context.keys():
+        raise TypeError(f"{template}: {sorted(clash)} are the layout's names")
+    context.update(layout)
     return Template(
         template_name=template,
         context=context,

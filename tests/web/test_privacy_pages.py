@@ -143,6 +143,51 @@ def test_an_objection_is_decided(officer: TestClient[Any], runtime: Runtime) -> 
     assert "objection upheld" in officer.get(f"/privacy/cases/{case_id}").text
 
 
+def test_a_rectification_corrects_an_identifier_and_records_only_its_kind(
+    officer: TestClient[Any], runtime: Runtime
+) -> None:
+    customer_id = ingest_email(runtime).contact.customer_id
+    case_id = open_case(officer, customer_id, "rectification")
+    page = officer.get(f"/privacy/cases/{case_id}")
+    assert "aino.virtanen@example.fi" in page.text  # on record now, beside the form
+    assert "Verify the requester&#39;s identity first." in page.text
+    assert 'action="/privacy/cases/' + case_id + '/rectification"' not in page.text
+    early = post(
+        officer, f"/privacy/cases/{case_id}/rectification", kind="email", values="a@example.fi"
+    )
+    assert early.status_code == 409  # not verified: the service refuses, as through the API
+
+    assert (
+        post(officer, f"/privacy/cases/{case_id}/identity", method="in_person").status_code == 303
+    )
+    assert 'name="values"' in officer.get(f"/privacy/cases/{case_id}").text
+    for kind, values, status, message in (
+        ("email", "not an address", 422, "email"),
+        ("shoe_size", "42", 422, "kind: one of"),
+    ):
+        bad = post(officer, f"/privacy/cases/{case_id}/rectification", kind=kind, values=values)
+        assert bad.status_code == status
+        assert message in bad.text
+    done = post(
+        officer,
+        f"/privacy/cases/{case_id}/rectification",
+        kind="email",
+        values="aino.korhonen@example.fi\r\n\r\n  a.korhonen@example.org \n",
+    )
+    assert done.status_code == 303, done.text[-500:]
+    after = officer.get(f"/privacy/cases/{case_id}").text
+    assert "aino.korhonen@example.fi, a.korhonen@example.org" in after
+    assert "aino.virtanen@example.fi" not in after
+    assert "aino.korhonen" in officer.get("/customers?q=a.korhonen@example.org").text
+    assert "No customer found." in officer.get("/customers?q=aino.virtanen@example.fi").text
+
+    with runtime.session() as session:
+        trail = AuditLog(session, runtime).query(action=AuditAction.CUSTOMER_RECTIFY)
+        assert [sorted(r.targets) for r in trail] == [sorted([case_id, str(customer_id), "email"])]
+        assert "korhonen" not in " ".join(str(r.__dict__) for r in trail)
+    assert str(AuditAction.CUSTOMER_READ) in actions_of(runtime, OFFICER)
+
+
 def test_an_export_is_built_and_downloaded_once_through_its_link(
     officer: TestClient[Any], runtime: Runtime
 ) -> None:
