@@ -24,6 +24,7 @@ from archive.web.policy_pages import PolicyPages
 from archive.web.privacy_data_pages import PrivacyDataPages
 from archive.web.privacy_pages import PrivacyPages
 from archive.web.quality_pages import QualityPages
+from archive.web.sample_pages import SamplePages
 from archive.web.session_pages import SessionPages
 
 HERE = Path(__file__).parent
@@ -52,6 +53,7 @@ def web_router() -> RouterType:
             PrivacyPages,
             PrivacyDataPages,
             QualityPages,
+            SamplePages,
             AuditPages,
             AdminPages,
             PolicyPages,

@@ -526,6 +526,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     for language in LANGUAGES
     if language != DEFAULT_LANGUAGE
 }
+# Stored values shown as words: English too has a better word than the identifier.
+CATALOGUE[DEFAULT_LANGUAGE] = {"quality_project": "quality project", "national_id": "identity code"}
 
 Translate = Callable[[str], str]
 

@@ -1,4 +1,4 @@
-"""The quality team's pages: active holds, placing one (its cap previewed first), samples.
+"""The quality team's pages: active holds, placing one (its cap previewed first), releasing.
 
 Every step calls `HoldService` as the holds API does, and records and syncs through the API's
 own helpers, so a hold placed from a page leaves the same trail as one placed with `curl`.
@@ -29,7 +29,7 @@ from archive.errors import ArchiveError, InvalidInput
 from archive.holds.legal import sync_legal_holds
 from archive.holds.models import HoldScope
 from archive.holds.routes import HoldOut, audit_hold, hold_out
-from archive.holds.service import LEGAL_ROLES, HoldRequest, HoldService, SampleRequest
+from archive.holds.service import LEGAL_ROLES, HoldRequest, HoldService
 from archive.retention.policy import HoldReason
 from archive.runtime import Runtime
 from archive.tickets.models import Ticket
@@ -64,15 +64,15 @@ class Listed:
     ticket_ref: str | None
 
 
-def _field(data: dict[str, str], name: str) -> str:
+def field(data: dict[str, str], name: str) -> str:
     return str(data.get(name, ""))[:MAX_FIELD].strip()
 
 
-def _status(error: ArchiveError) -> int:
+def status_of(error: ArchiveError) -> int:
     return next((status for cls, status, _kind in STATUS if isinstance(error, cls)), 400)
 
 
-def _day(raw: str, name: str, *, end: bool = False) -> datetime | None:
+def day(raw: str, name: str, *, end: bool = False) -> datetime | None:
     """A date field in UTC: its start, or (for an end) the start of the day after, so the
     day named is kept in full."""
     if not raw:
@@ -94,21 +94,21 @@ def _uuid(raw: str, name: str) -> uuid.UUID | None:
 
 
 def _hold_request(data: dict[str, str]) -> HoldRequest:
-    contact_ids = [_uuid(p.strip(), "contact_ids") for p in _field(data, "contact_ids").split(",")]
+    contact_ids = [_uuid(p.strip(), "contact_ids") for p in field(data, "contact_ids").split(",")]
     return HoldRequest(
-        reason=_field(data, "reason"),
-        reference=_field(data, "reference"),
-        scope=_field(data, "scope"),
+        reason=field(data, "reason"),
+        reference=field(data, "reference"),
+        scope=field(data, "scope"),
         contact_ids=[i for i in contact_ids if i is not None],
-        ticket_id=_uuid(_field(data, "ticket_id"), "ticket_id"),
-        customer_id=_uuid(_field(data, "customer_id"), "customer_id"),
-        since=_day(_field(data, "since"), "since"),
-        until=_day(_field(data, "until"), "until", end=True),
-        ends_at=_day(_field(data, "ends_at"), "ends_at", end=True),
+        ticket_id=_uuid(field(data, "ticket_id"), "ticket_id"),
+        customer_id=_uuid(field(data, "customer_id"), "customer_id"),
+        since=day(field(data, "since"), "since"),
+        until=day(field(data, "until"), "until", end=True),
+        ends_at=day(field(data, "ends_at"), "ends_at", end=True),
     )
 
 
-def _service(request: AnyRequest, session: Session, runtime: Runtime) -> HoldService:
+def hold_service(request: AnyRequest, session: Session, runtime: Runtime) -> HoldService:
     return HoldService(session, runtime, viewer_of(request), principal_of(request).username)
 
 
@@ -119,7 +119,7 @@ def _reasons(request: AnyRequest) -> list[str]:
     return [str(r) for r in HoldReason if r != HoldReason.LEGAL or legal]
 
 
-def _placed(
+def record_placed(
     request: AnyRequest, session: Session, runtime: Runtime, service: HoldService, hold: Any
 ) -> None:
     """Record and sync a new hold exactly as the API's own `_placed` step does."""
@@ -165,9 +165,9 @@ class QualityPages(Controller):
         self, request: AnyRequest, data: Form, session: SessionDep, runtime: RuntimeDep
     ) -> Any:
         """What the hold would cover and until when (the cap); nothing is placed."""
-        values = {name: _field(data, name) for name in HOLD_FIELDS}
+        values = {name: field(data, name) for name in HOLD_FIELDS}
         try:
-            summary = _service(request, session, runtime).preview(_hold_request(data))
+            summary = hold_service(request, session, runtime).preview(_hold_request(data))
         except ArchiveError as error:
             return _form_page(request, session, values, error=error)
         session.rollback()
@@ -177,13 +177,13 @@ class QualityPages(Controller):
     def place(
         self, request: AnyRequest, data: Form, session: SessionDep, runtime: RuntimeDep
     ) -> Any:
-        values = {name: _field(data, name) for name in HOLD_FIELDS}
-        service = _service(request, session, runtime)
+        values = {name: field(data, name) for name in HOLD_FIELDS}
+        service = hold_service(request, session, runtime)
         try:
             summary = service.place(_hold_request(data))
         except ArchiveError as error:
             return _form_page(request, session, values, error=error)
-        _placed(request, session, runtime, service, summary.hold)
+        record_placed(request, session, runtime, service, summary.hold)
         return Redirect(f"/holds#hold-{summary.hold.id}", status_code=303)
 
     @post("/{hold_id:uuid}/release", opt=PLACE, sync_to_thread=True, status_code=200)
@@ -194,11 +194,11 @@ class QualityPages(Controller):
         session: SessionDep,
         runtime: RuntimeDep,
     ) -> Any:
-        service = _service(request, session, runtime)
+        service = hold_service(request, session, runtime)
         try:
             hold = service.release(hold_id)
         except ArchiveError as error:
-            if _status(error) >= 500:
+            if status_of(error) >= 500:
                 raise
             session.rollback()
             return _list_page(request, session, runtime, error=error)
@@ -207,47 +207,6 @@ class QualityPages(Controller):
         )
         sync_legal_holds(runtime, service.describe(hold, with_ids=True).contact_ids)
         return Redirect("/holds", status_code=303)
-
-    @get("/samples", opt=PLACE, sync_to_thread=True)
-    def sample_form(self, request: AnyRequest, runtime: RuntimeDep) -> Any:
-        return _sample_page(request, runtime, {})
-
-    @post("/samples", opt=PLACE, sync_to_thread=True, status_code=200)
-    def sample(
-        self, request: AnyRequest, data: Form, session: SessionDep, runtime: RuntimeDep
-    ) -> Any:
-        """A quality project: N random contacts per agent per week of a period, held."""
-        values = {
-            n: _field(data, n)
-            for n in ("reference", "since", "until", "per_agent_per_week", "channel", "ends_at")
-        }
-        service = _service(request, session, runtime)
-        try:
-            try:
-                per_week = int(values["per_agent_per_week"])
-            except ValueError:
-                raise InvalidInput("per_agent_per_week: a whole number") from None
-            since = _day(values["since"], "since")
-            until = _day(values["until"], "until", end=True)
-            if since is None or until is None:
-                raise InvalidInput("since and until: the period to sample from")
-            summary = service.sample(
-                SampleRequest(
-                    reference=values["reference"],
-                    since=since,
-                    until=until,
-                    per_agent_per_week=per_week,
-                    channel=values["channel"] or "call",
-                    ends_at=_day(values["ends_at"], "ends_at", end=True),
-                )
-            )
-        except ArchiveError as error:
-            if _status(error) >= 500:
-                raise
-            session.rollback()
-            return _sample_page(request, runtime, values, error=error)
-        _placed(request, session, runtime, service, summary.hold)
-        return _sample_page(request, runtime, values, result=hold_out(summary))
 
 
 def _form_page(
@@ -260,7 +219,7 @@ def _form_page(
 ) -> Any:
     status = 200
     if error is not None:
-        status = _status(error)
+        status = status_of(error)
         if status >= 500:
             raise error  # the pages' error handler logs it and answers with its own page
         session.rollback()
@@ -278,7 +237,7 @@ def _form_page(
 def _list_page(
     request: AnyRequest, session: Session, runtime: Runtime, *, error: ArchiveError | None = None
 ) -> Any:
-    service = _service(request, session, runtime)
+    service = hold_service(request, session, runtime)
     listed = []
     for summary in service.active():
         ids = service.describe(summary.hold, with_ids=True).contact_ids
@@ -289,26 +248,7 @@ def _list_page(
     return render(
         request,
         "quality_holds.html",
-        status_code=_status(error) if error else 200,
+        status_code=status_of(error) if error else 200,
         holds=listed,
-        error=error.detail if error else None,
-    )
-
-
-def _sample_page(
-    request: AnyRequest,
-    runtime: Runtime,
-    values: dict[str, str],
-    *,
-    result: HoldOut | None = None,
-    error: ArchiveError | None = None,
-) -> Any:
-    return render(
-        request,
-        "quality_sample.html",
-        status_code=_status(error) if error else 200,
-        values=values,
-        today=runtime.clock.now().date().isoformat(),
-        result=result,
         error=error.detail if error else None,
     )

@@ -1,11 +1,12 @@
-"""The quality team places a complaint hold on a call in a real browser, its cap shown first."""
+"""The quality team in a real browser: a complaint hold on a call (its cap shown first), and a
+quality project's sample, held and then released."""
 
 from __future__ import annotations
 
 import json
 import re
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -14,6 +15,7 @@ from served import PASSWORD, PHONE, Archive, log_in, screenshot
 from archive.access.browser import CSRF_COOKIE
 
 REFERENCE = "COMPLAINT-2026-118"
+PROJECT = "QA-CALLS-2026-Q4"
 
 
 @pytest.fixture
@@ -81,3 +83,34 @@ def test_quality_places_a_complaint_hold_and_sees_its_cap_badge_and_list(
     badge = page.locator("tr.contact.call .badge.hold")
     expect(badge).to_contain_text(REFERENCE)
     expect(badge.locator(f'time[datetime="{shown}"]')).to_have_count(1)
+
+
+def test_quality_samples_a_project_and_releases_its_hold(
+    page: Page, archive: Archive, quality: str
+) -> None:
+    log_in(page, archive, quality)
+    page.get_by_role("navigation").get_by_role("link", name="Holds").click()
+    page.get_by_role("link", name="Sample for a quality project").click()
+    today = date.today()
+    page.get_by_label("Reference", exact=True).fill(PROJECT)
+    page.get_by_label("Channel", exact=True).select_option("call")
+    page.get_by_label("From", exact=True).fill((today - timedelta(days=120)).isoformat())
+    page.get_by_label("To", exact=True).fill(today.isoformat())
+    page.get_by_label("Contacts per agent per week").fill("1")
+    page.get_by_role("button", name="Take the sample").click()
+
+    result = page.locator("#sample-result")
+    expect(result).to_contain_text("Held")
+    held = re.search(r"Held (\d+) contacts?", result.inner_text())
+    assert held
+    assert int(held.group(1)) >= 1
+    screenshot(page, "sample")
+
+    result.get_by_role("link", name=PROJECT).click()
+    row = page.locator("tr.hold", has_text=PROJECT)
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("quality project")
+    row.locator("summary", has_text="Release").click()
+    row.get_by_role("button", name="Release the hold").click()
+    expect(page).to_have_url(re.compile(r"/holds$"))
+    expect(page.locator("tr.hold", has_text=PROJECT)).to_have_count(0)

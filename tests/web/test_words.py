@@ -1,0 +1,79 @@
+"""Every word a page shows has its Swedish and Finnish translation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from enum import StrEnum
+from pathlib import Path
+
+import pytest
+
+from archive.accounts.models import Role
+from archive.contacts.models import Channel
+from archive.customers.identifiers import IdentifierKind
+from archive.holds.models import HoldScope
+from archive.privacy.models import CaseStatus, RequestKind
+from archive.retention.policy import HoldReason
+from archive.web import HERE, session_pages
+from archive.web.errors import TITLES
+from archive.web.i18n import CATALOGUE, DEFAULT_LANGUAGE, LANGUAGES
+from archive.web.pages import NAVIGATION
+from archive.web.privacy_steps import METHODS
+
+# A literal in a template: t("...") or t('...').
+LITERAL = re.compile(r"""\bt\(\s*(?:"([^"]+)"|'([^']+)')\s*\)""")
+# Stored values a page shows through t(value).
+SHOWN_ENUMS: tuple[type[StrEnum], ...] = (
+    Channel,
+    HoldReason,
+    HoldScope,
+    RequestKind,
+    CaseStatus,
+    IdentifierKind,
+    Role,
+)
+
+
+def template_words() -> set[str]:
+    words = set()
+    for template in (HERE / "templates").glob("*.html"):
+        for match in LITERAL.finditer(template.read_text(encoding="utf-8")):
+            words.add(match.group(1) or match.group(2))
+    return words
+
+
+def code_words() -> set[str]:
+    messages = (
+        session_pages.WRONG,
+        session_pages.LOCKED,
+        session_pages.EXPIRED,
+        session_pages.LOGGED_OUT,
+        session_pages.NO_FACTOR,
+    )
+    enum_values: Iterable[str] = (str(v) for enum in SHOWN_ENUMS for v in enum)
+    return {
+        *(item.label for item in NAVIGATION),
+        *TITLES.values(),
+        *METHODS.values(),
+        *messages,
+        *enum_values,
+    }
+
+
+def test_the_templates_are_found() -> None:
+    assert len(template_words()) > 150
+    assert Path(HERE / "templates" / "base.html").exists()
+
+
+@pytest.mark.parametrize("language", [code for code in LANGUAGES if code != DEFAULT_LANGUAGE])
+def test_every_word_on_a_page_is_translated(language: str) -> None:
+    missing = sorted((template_words() | code_words()) - CATALOGUE[language].keys())
+    assert missing == [], f"{len(missing)} words have no {LANGUAGES[language]} translation"
+
+
+@pytest.mark.parametrize("language", [code for code in LANGUAGES if code != DEFAULT_LANGUAGE])
+def test_translations_keep_the_placeholders_and_are_not_blank(language: str) -> None:
+    for english, translated in CATALOGUE[language].items():
+        assert translated.strip(), english
+        assert re.findall(r"\{\w+\}", english) == re.findall(r"\{\w+\}", translated), english
