@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict
 from typing import Any
 
@@ -29,6 +30,7 @@ from archive.accounts.schemas import (
     LoginIn,
     LoginOut,
     MeOut,
+    PasswordChangeIn,
     PasswordIn,
     RolesIn,
     SessionOut,
@@ -42,11 +44,11 @@ from archive.accounts.schemas import (
     token_out,
     user_out,
 )
-from archive.accounts.service import AccountService
+from archive.accounts.service import CURRENT, AccountService, Principal
 from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.trail import principal_of, record
 from archive.audit import AuditAction, AuditLog, Outcome
-from archive.errors import Conflict, NotFound
+from archive.errors import Conflict, InvalidInput, NotFound
 from archive.runtime import Runtime
 
 # The actor of a failed login for no known account: what was typed is not kept, as people type
@@ -126,21 +128,25 @@ class AuthController(Controller):
     @post("/totp", opt=OWN, sync_to_thread=True, status_code=200)
     def enrol(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> TotpStarted:
         """Start enrolling a second factor; it is active only once a code confirms it."""
-        principal = principal_of(request)
-        if principal.token_kind != TokenKind.SESSION:
-            # API tokens belong to integrations, which have no authenticator app.
-            raise Conflict("a second factor is enrolled from a login session, not an API token")
-        uri = AccountService(session, runtime).enrol_totp(principal.username)
-        session.commit()
-        return TotpStarted(provisioning_uri=uri)
+        return TotpStarted(provisioning_uri=start_totp(request, session, runtime))
 
     @post("/totp/confirm", opt=OWN, sync_to_thread=True, status_code=204)
     def confirm_totp(
         self, request: AnyRequest, data: JSONBody[CodeIn], session: SessionDep, runtime: RuntimeDep
     ) -> None:
-        principal = principal_of(request)
-        AccountService(session, runtime).confirm_totp(principal.username, data.code)
-        _done(request, session, runtime, AuditAction.USER_TOTP_ENROL, "user", principal.user_id)
+        confirm_own_totp(request, data.code, session, runtime)
+
+    @post("/password", opt=OWN, sync_to_thread=True, status_code=204)
+    def change_password(
+        self,
+        request: AnyRequest,
+        data: JSONBody[PasswordChangeIn],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> None:
+        """Change one's own password: the current one is checked like a login (a wrong one
+        counts towards the lockout); the caller's other sessions end, this one stays open."""
+        change_own_password(request, data, session, runtime)
 
 
 class UserController(Controller):
@@ -162,7 +168,7 @@ class UserController(Controller):
             totp=data.totp,
             created_by=principal_of(request).username,
         )
-        _done(request, session, runtime, AuditAction.USER_CREATE, "user", user.id)
+        record_change(request, session, runtime, AuditAction.USER_CREATE, "user", user.id)
         return CreatedUserOut(**asdict(user_out(user)), provisioning_uri=uri)
 
     @post("/{username:str}/disable", opt=USERS, sync_to_thread=True, status_code=200)
@@ -170,11 +176,7 @@ class UserController(Controller):
         self, request: AnyRequest, username: FromPath[str], session: SessionDep, runtime: RuntimeDep
     ) -> UserOut:
         """Disable a user: they cannot log in, and every token they hold stops working at once."""
-        service = AccountService(session, runtime)
-        if service.get(username).id == principal_of(request).user_id:
-            # Administrators could otherwise lock the last of themselves out.
-            raise Conflict("you cannot disable your own account")
-        user = service.disable(username)
+        user = disable_user(AccountService(session, runtime), principal_of(request), username)
         return _changed(request, session, runtime, user, AuditAction.USER_DISABLE)
 
     @post("/{username:str}/enable", opt=USERS, sync_to_thread=True, status_code=200)
@@ -206,11 +208,8 @@ class UserController(Controller):
         session: SessionDep,
         runtime: RuntimeDep,
     ) -> UserOut:
-        roles = clean_roles(data.roles)
         service = AccountService(session, runtime)
-        if Role.ADMIN not in roles and service.get(username).id == principal_of(request).user_id:
-            raise Conflict("you cannot take the admin role from yourself")
-        user = service.set_roles(username, roles)
+        user = set_user_roles(service, principal_of(request), username, data.roles)
         return _changed(request, session, runtime, user, AuditAction.USER_ROLES_CHANGE)
 
     @post("/{username:str}/totp", opt=USERS, sync_to_thread=True, status_code=200)
@@ -220,7 +219,7 @@ class UserController(Controller):
         """Give the user a new second factor, active at once (hand its URI over in person)."""
         service = AccountService(session, runtime)
         uri = service.set_totp(username)
-        _done(
+        record_change(
             request, session, runtime, AuditAction.USER_TOTP_ENROL, "user", service.get(username).id
         )
         return TotpStarted(provisioning_uri=uri)
@@ -231,7 +230,7 @@ class UserController(Controller):
     ) -> None:
         """Take the user's second factor away, e.g. when their phone is lost; sessions end."""
         user = AccountService(session, runtime).remove_totp(username)
-        _done(request, session, runtime, AuditAction.USER_TOTP_REMOVE, "user", user.id)
+        record_change(request, session, runtime, AuditAction.USER_TOTP_REMOVE, "user", user.id)
 
     @post("/{username:str}/tokens", opt=TOKENS, sync_to_thread=True)
     def issue_token(
@@ -246,7 +245,9 @@ class UserController(Controller):
         token, secret = AccountService(session, runtime).issue_api_token(
             username, name=data.name, expires_at=data.expires_at
         )
-        _done(request, session, runtime, AuditAction.TOKEN_CREATE, "token", token.id, token.user_id)
+        record_change(
+            request, session, runtime, AuditAction.TOKEN_CREATE, "token", token.id, token.user_id
+        )
         return TokenIssued(id=token.id, name=token.name, token=secret, expires_at=token.expires_at)
 
     @get("/{username:str}/tokens", opt=TOKENS, sync_to_thread=True)
@@ -270,7 +271,7 @@ class TokenController(Controller):
     ) -> None:
         """Revoke a token, a session or an API token: it stops working at once."""
         AccountService(session, runtime).revoke_token(token_id)
-        _done(request, session, runtime, AuditAction.TOKEN_REVOKE, "token", token_id)
+        record_change(request, session, runtime, AuditAction.TOKEN_REVOKE, "token", token_id)
 
 
 # Every accounts route. Answers hold tokens and TOTP URIs, so no cache may keep any of them.
@@ -308,20 +309,87 @@ def log_in(
     return user, token, secret
 
 
+def start_totp(request: AnyRequest, session: Session, runtime: Runtime) -> str:
+    """Start enrolling the caller's second factor; returns the pending secret's URI."""
+    principal = principal_of(request)
+    if principal.token_kind != TokenKind.SESSION:
+        # API tokens belong to integrations, which have no authenticator app.
+        raise Conflict("a second factor is enrolled from a login session, not an API token")
+    uri = AccountService(session, runtime).enrol_totp(principal.username)
+    session.commit()
+    return uri
+
+
+def confirm_own_totp(request: AnyRequest, code: str, session: Session, runtime: Runtime) -> None:
+    """Activate the caller's pending second factor with a code from it, and audit it."""
+    principal = principal_of(request)
+    AccountService(session, runtime).confirm_totp(principal.username, code)
+    record_change(request, session, runtime, AuditAction.USER_TOTP_ENROL, "user", principal.user_id)
+
+
+def change_own_password(
+    request: AnyRequest, data: PasswordChangeIn, session: Session, runtime: Runtime
+) -> None:
+    """Change the caller's password, ending their other sessions; audit it either way.
+
+    A wrong current password is recorded as a failed login, as the login form records one.
+    """
+    principal = principal_of(request)
+    if principal.token_kind != TokenKind.SESSION:
+        # An API token is not the person: it must not be able to take over their account.
+        raise Conflict("a password is changed from a login session, not an API token")
+    source = request.client.host if request.client else ""
+    try:
+        AccountService(session, runtime).change_password(
+            principal.username,
+            data.current_password,
+            data.new_password,
+            source_address=source,
+            keep_session=principal.token_id,
+        )
+    except (TooManyAttempts, InvalidInput) as refusal:
+        if isinstance(refusal, TooManyAttempts) or refusal.field == CURRENT:
+            locked = isinstance(refusal, TooManyAttempts)
+            action = AuditAction.USER_LOCKED_OUT if locked else AuditAction.USER_LOGIN_FAILED
+            _record_refused_login(session, runtime, principal.username, source, action)
+        raise
+    record_change(
+        request, session, runtime, AuditAction.USER_PASSWORD_CHANGE, "user", principal.user_id
+    )
+
+
 def log_out(request: AnyRequest, session: Session, runtime: Runtime) -> None:
     principal = principal_of(request)
     AccountService(session, runtime).logout(principal.token_id)
-    _done(request, session, runtime, AuditAction.USER_LOGOUT, "token", principal.token_id)
+    record_change(request, session, runtime, AuditAction.USER_LOGOUT, "token", principal.token_id)
+
+
+def disable_user(service: AccountService, actor: Principal, username: str) -> User:
+    """Disable `username` unless they are the caller (whose token would then stop working)."""
+    if service.get(username).id == actor.user_id:
+        # Administrators could otherwise lock the last of themselves out.
+        raise Conflict("you cannot disable your own account")
+    return service.disable(username)
+
+
+def set_user_roles(
+    service: AccountService, actor: Principal, username: str, roles: Iterable[str]
+) -> User:
+    """Replace the roles of `username`; the caller cannot take the admin role from themselves."""
+    wanted = clean_roles(roles)
+    if Role.ADMIN not in wanted and service.get(username).id == actor.user_id:
+        raise Conflict("you cannot take the admin role from yourself")
+    return service.set_roles(username, wanted)
 
 
 def _changed(
     request: AnyRequest, session: Session, runtime: Runtime, user: User, action: AuditAction
 ) -> UserOut:
-    _done(request, session, runtime, action, "user", user.id)
+    record_change(request, session, runtime, action, "user", user.id)
     return user_out(user)
 
 
-def _done(
+def record_change(
     request: AnyRequest,
     session: Session,
     runtime: Runtime,

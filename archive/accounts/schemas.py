@@ -101,6 +101,14 @@ class PasswordIn:
 
 
 @dataclass(frozen=True)
+class PasswordChangeIn:
+    """One's own new password, with the current one to prove it is theirs."""
+
+    current_password: str
+    new_password: str
+
+
+@dataclass(frozen=True)
 class RolesIn:
     roles: list[str]
 

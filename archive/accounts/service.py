@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,9 @@ from archive.errors import Conflict, InvalidInput, NotFound
 from archive.runtime import Runtime
 
 __all__ = ["AccountService", "Principal"]
+
+# The field a self-service password change names the password it proves with.
+CURRENT = "current_password"
 
 
 class AccountService:
@@ -118,6 +121,54 @@ class AccountService:
         tokens.revoke_all(self.session, user.id, now, kinds=(TokenKind.SESSION,))
         return user
 
+    def change_password(
+        self,
+        username: str,
+        current: str,
+        new: str,
+        *,
+        source_address: str = "",
+        keep_session: uuid.UUID | None = None,
+    ) -> User:
+        """The user sets their own password, proving the current one; other sessions end.
+
+        A wrong current password counts as a failed login for the rate limits, as it is as good
+        a guess as one typed into the login form, and is committed although the caller gets an
+        error. The session `keep_session` (the one asking) stays open; API tokens stay valid,
+        as when an administrator resets the password.
+        """
+        user = self.get(username)
+        now = self.runtime.clock.now()
+        given = current if isinstance(current, str) else ""
+        if not given:
+            raise InvalidInput("current_password: the current password is needed", field=CURRENT)
+        key = limits.username_key(self._attempt_key, user.username)
+        address = limits.address_key(source_address)
+        for retry_after in (
+            limits.address_retry_after(self.session, address, now),
+            limits.account_retry_after(self.session, key, now),
+        ):
+            if retry_after is not None:
+                raise TooManyAttempts(
+                    "too many failed logins; try again later", retry_after=retry_after
+                )
+        if user.password_hash is None or not passwords.verify_password(user.password_hash, given):
+            limits.record_failure(self.session, key=key, address=address, at=now, user_id=user.id)
+            self.session.commit()
+            raise InvalidInput("current_password: the current password is wrong", field=CURRENT)
+        checked = passwords.check_password(new, user.username)
+        if passwords.verify_password(user.password_hash, checked):
+            raise InvalidInput(
+                "password: choose a password other than the current one", field="password"
+            )
+        user.password_hash = passwords.hash_password(checked)
+        user.password_changed_at = now
+        user.failed_logins = 0
+        user.locked_until = None
+        limits.record_attempt(self.session, key=key, address=address, at=now, succeeded=True)
+        self._end_sessions(user.id, now, keep=keep_session)
+        return user
+
     def set_roles(self, username: str, roles: Iterable[Role]) -> User:
         """Replace the user's roles; tokens already issued carry the new roles at once."""
         user = self.get(username)
@@ -136,6 +187,14 @@ class AccountService:
         secret = totp_module.new_secret()
         user.totp_pending_ciphertext = totp_module.seal_secret(self._totp_key, user.id, secret)
         self.session.flush()
+        return totp_module.provisioning_uri(secret, user.username)
+
+    def pending_totp(self, username: str) -> str | None:
+        """The URI of the secret waiting for `confirm_totp`, so its form can be shown again."""
+        user = self.get(username)
+        if user.totp_pending_ciphertext is None:
+            return None
+        secret = totp_module.open_secret(self._totp_key, user.id, user.totp_pending_ciphertext)
         return totp_module.provisioning_uri(secret, user.username)
 
     def set_totp(self, username: str) -> str:
@@ -302,6 +361,17 @@ class AccountService:
             if tokens.touch(own, token, now):
                 own.commit()
             return principal(token.user, token)
+
+    def _end_sessions(self, user_id: uuid.UUID, now: datetime, *, keep: uuid.UUID | None) -> None:
+        query = update(AccessToken).where(
+            AccessToken.user_id == user_id,
+            AccessToken.kind == TokenKind.SESSION.value,
+            AccessToken.revoked_at.is_(None),
+        )
+        if keep is not None:
+            query = query.where(AccessToken.id != keep)
+        self.session.execute(query.values(revoked_at=now))
+        self.session.flush()
 
     def _find(self, username: object) -> User | None:
         if not isinstance(username, str):

@@ -37,6 +37,7 @@ class AuditAction(StrEnum):
     USER_ENABLE = "user:enable"
     # S105 mistakes these action names for secrets because they mention passwords and tokens.
     USER_PASSWORD_RESET = "user:password:reset"  # noqa: S105
+    USER_PASSWORD_CHANGE = "user:password:change"  # noqa: S105
     USER_ROLES_CHANGE = "user:roles:change"
     USER_TOTP_ENROL = "user:totp:enrol"
     USER_TOTP_REMOVE = "user:totp:remove"

@@ -1,9 +1,187 @@
-"""The pages of one's own account: roles, and enrolling a second factor."""
+"""The pages of one's own account: roles, enrolling a second factor, changing the password.
+
+Each form calls the same steps as its API route (`POST /api/v1/auth/totp`, `/totp/confirm`,
+`/password`), so the service's checks, the rate limits and the audit records are the API's.
+The secret being enrolled lives where the service keeps it, sealed with the user; pages show
+it only in answers to POSTs, never in a URL or a cookie.
+"""
 
 from __future__ import annotations
 
-from litestar import Controller
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import parse_qs, urlsplit
+
+import segno
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromQuery
+from litestar.response import Redirect
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from archive.access.guards import requires
+from archive.access.permissions import Permission
+from archive.accounts.models import AccessToken, Role
+from archive.accounts.routes import change_own_password, confirm_own_totp, start_totp
+from archive.accounts.schemas import PasswordChangeIn
+from archive.accounts.service import AccountService
+from archive.api.deps import RuntimeDep, SessionDep
+from archive.api.problems import STATUS
+from archive.api.trail import principal_of
+from archive.errors import ArchiveError, InvalidInput
+from archive.runtime import Runtime
+from archive.web.i18n import language_of, translator
+from archive.web.pages import render
+
+AnyRequest = Request[Any, Any, Any]
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+OWN = requires(Permission.SELF)
+MAX_FIELD = 1024  # passwords are capped at this length by the service too
+SECRET_GROUP = 4  # characters per group when the secret is shown for typing in by hand
+
+# What each role lets its holder do, in the words of the page (the role table is the rule).
+ROLE_WORDS = {
+    Role.AGENT: "Find customers and read their contacts and tickets.",
+    Role.QUALITY: "What agents do, and place holds for complaints and quality projects.",
+    Role.PRIVACY: (
+        "What quality does, and handle privacy requests, restrictions and legal holds; "
+        "sees restricted customers."
+    ),
+    Role.ADMIN: "Manage users, API tokens and the retention policy; reads no contacts.",
+    Role.AUDITOR: "Read the audit trail, deletions and erasure certificates.",
+    Role.INGEST: "Send contacts to the archive; reads nothing.",
+}
+DONE = {
+    "totp": "Your second factor is set up. Your next login asks for a code from it.",
+    "password": "Your password is changed. Your other sessions have ended.",
+}
+MISMATCH = "new_password_again: the new passwords do not match"
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """A second factor waiting for its first code, as the page shows it."""
+
+    uri: str
+    secret_groups: list[str]
+    qr_svg: Markup
 
 
 class AccountPages(Controller):
     path = "/account"
+
+    @get("/", opt=OWN, sync_to_thread=True)
+    def account(
+        self,
+        request: AnyRequest,
+        session: SessionDep,
+        runtime: RuntimeDep,
+        done: FromQuery[str | None] = None,
+    ) -> Any:
+        """Who I am, what my roles let me do, my second factor and my session."""
+        return _account_page(request, session, runtime, notice=DONE.get(done or ""))
+
+    @post("/totp", opt=OWN, sync_to_thread=True, status_code=200)
+    def start(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> Any:
+        """A new secret to scan or type in; it replaces any factor once a code confirms it."""
+        try:
+            uri = start_totp(request, session, runtime)
+        except ArchiveError as error:
+            return _account_page(request, session, runtime, error=error)
+        return _totp_page(request, uri)
+
+    @post("/totp/confirm", opt=OWN, sync_to_thread=True, status_code=200)
+    def confirm(
+        self, request: AnyRequest, data: Form, session: SessionDep, runtime: RuntimeDep
+    ) -> Any:
+        code = str(data.get("code", ""))[:MAX_FIELD].strip()
+        try:
+            confirm_own_totp(request, code, session, runtime)
+        except ArchiveError as error:
+            _refused(session, error)
+            pending = AccountService(session, runtime).pending_totp(principal_of(request).username)
+            if pending is None:
+                return _account_page(request, session, runtime, error=error)
+            return _totp_page(request, pending, error=error)
+        return Redirect("/account?done=totp", status_code=303)
+
+    @post("/password", opt=OWN, sync_to_thread=True, status_code=200)
+    def change_password(
+        self, request: AnyRequest, data: Form, session: SessionDep, runtime: RuntimeDep
+    ) -> Any:
+        """The current password and the new one twice; the other sessions end."""
+        current = str(data.get("current_password", ""))[:MAX_FIELD]
+        new = str(data.get("new_password", ""))[:MAX_FIELD]
+        try:
+            if new != str(data.get("new_password_again", ""))[:MAX_FIELD]:
+                raise InvalidInput(MISMATCH, field="new_password_again")
+            change_own_password(request, PasswordChangeIn(current, new), session, runtime)
+        except ArchiveError as error:
+            _refused(session, error)
+            return _account_page(request, session, runtime, error=error, failed="password")
+        return Redirect("/account?done=password", status_code=303)
+
+
+def _status(error: ArchiveError) -> int:
+    return next((status for cls, status, _kind in STATUS if isinstance(error, cls)), 400)
+
+
+def _refused(session: Session, error: ArchiveError) -> None:
+    if _status(error) >= 500:
+        raise error  # the pages' error handler logs it and answers with its own page
+    session.rollback()
+
+
+def _account_page(
+    request: AnyRequest,
+    session: Session,
+    runtime: Runtime,
+    *,
+    notice: str | None = None,
+    error: ArchiveError | None = None,
+    failed: str = "",
+) -> Any:
+    principal = principal_of(request)
+    user = AccountService(session, runtime).get(principal.username)
+    token = session.get(AccessToken, principal.token_id)
+    expires_at: datetime | None = token.expires_at if token is not None else None
+    roles = [(role, ROLE_WORDS[role]) for role in sorted(user.roles)]
+    return render(
+        request,
+        "account.html",
+        status_code=_status(error) if error else 200,
+        account=user,
+        roles=roles,
+        mfa=principal.mfa,
+        expires_at=expires_at,
+        notice=notice,
+        error=error.detail if error else None,
+        error_field=error.field if error else None,
+        failed=failed,
+    )
+
+
+def _totp_page(request: AnyRequest, uri: str, *, error: ArchiveError | None = None) -> Any:
+    return render(
+        request,
+        "account_totp.html",
+        status_code=_status(error) if error else 200,
+        enrolment=enrolment(uri, translator(language_of(request))("QR code of the secret")),
+        error=error.detail if error else None,
+    )
+
+
+def enrolment(uri: str, title: str) -> Enrolment:
+    """The secret of an otpauth URI in groups, and its QR code as inline SVG.
+
+    The SVG is built by segno from the URI alone and carries no style attribute or element,
+    which the pages' CSP would block; it is markup the archive makes, not data it was given.
+    """
+    secret = parse_qs(urlsplit(uri).query).get("secret", [""])[0]
+    groups = [secret[i : i + SECRET_GROUP] for i in range(0, len(secret), SECRET_GROUP)]
+    svg = segno.make(uri, error="m").svg_inline(
+        scale=4, border=4, svgclass="qr", lineclass=None, title=title, dark="#000", light="#fff"
+    )
+    return Enrolment(uri=uri, secret_groups=groups, qr_svg=Markup(svg))  # noqa: S704

@@ -1,0 +1,170 @@
+"""What the administrators' pages read from forms and show: a user list, a user, a secret once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from litestar import Request
+from litestar.response import Redirect
+from sqlalchemy.orm import Session
+
+from archive.access.permissions import Permission
+from archive.accounts.models import Role, User
+from archive.accounts.passwords import MAX_LENGTH as MAX_PASSWORD
+from archive.accounts.routes import record_change
+from archive.accounts.schemas import token_out, user_out
+from archive.accounts.service import AccountService
+from archive.api.problems import STATUS
+from archive.api.trail import principal_of
+from archive.audit import AuditAction
+from archive.errors import ArchiveError, InvalidInput
+from archive.runtime import Runtime
+from archive.web.pages import may, render, user_of
+
+AnyRequest = Request[Any, Any, Any]
+MAX_FIELD = 300  # longer than any name the service accepts, so its own message answers
+ROLES = [str(role) for role in Role]
+TOKEN_DAYS = 365  # the expiry a new token's form suggests
+# What a change just done says on the user's page it leads back to.
+DONE = {
+    "roles": "Roles saved.",
+    "disabled": "The user is disabled: their sessions and API tokens stopped working.",
+    "enabled": "The user may log in again.",
+    "password": "Password set: the user's login sessions ended.",
+    "totp-removed": "Second factor removed: the user's login sessions ended.",
+    "revoked": "Token revoked: it stopped working.",
+}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A secret made by this request, shown once: a second factor's or an API token's."""
+
+    secret: str
+    uri: str | None = None
+    name: str | None = None
+    expires_at: datetime | None = None
+
+
+def form_field(data: dict[str, str], name: str, cap: int = MAX_FIELD) -> str:
+    return str(data.get(name, ""))[:cap].strip()
+
+
+def form_password(data: dict[str, str]) -> str:
+    # Not stripped: spaces are part of a password. One over the limit, for the service to refuse.
+    return str(data.get("password", ""))[: MAX_PASSWORD + 1]
+
+
+def ticked_roles(data: dict[str, str]) -> list[str]:
+    """The roles ticked: one checkbox per role, named `role_<role>`."""
+    return [role for role in ROLES if data.get(f"role_{role}")]
+
+
+def status_of(error: ArchiveError) -> int:
+    return next((status for cls, status, _kind in STATUS if isinstance(error, cls)), 400)
+
+
+def token_expiry(raw: str) -> datetime:
+    """The end of the day named, in UTC, so a token works through that whole day."""
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput("expires_at: a date as YYYY-MM-DD", field="expires_at") from None
+    return datetime.combine(day, time(), tzinfo=UTC) + timedelta(days=1)
+
+
+def totp_shown(uri: str) -> Shown:
+    secret = parse_qs(urlparse(uri).query).get("secret", [""])[0]
+    return Shown(secret=secret, uri=uri)
+
+
+def changed(
+    request: AnyRequest,
+    session: Session,
+    runtime: Runtime,
+    user: User,
+    action: AuditAction,
+    done: str,
+) -> Redirect:
+    record_change(request, session, runtime, action, "user", user.id)
+    return Redirect(f"/admin/users/{user.username}?done={done}", status_code=303)
+
+
+def refused(
+    request: AnyRequest,
+    session: Session,
+    runtime: Runtime,
+    username: str,
+    error: ArchiveError,
+    *,
+    values: dict[str, str] | None = None,
+) -> Any:
+    """The user's page again with the service's message; an unknown user is the error page."""
+    if status_of(error) >= 500:
+        raise error  # the pages' error handler logs it and answers with its own page
+    session.rollback()
+    return user_page(request, session, runtime, username, error=error, values=values)
+
+
+def users_page(
+    request: AnyRequest,
+    session: Session,
+    runtime: Runtime,
+    values: dict[str, str],
+    *,
+    roles: list[str] | None = None,
+    error: ArchiveError | None = None,
+) -> Any:
+    status = 200
+    if error is not None:
+        status = status_of(error)
+        if status >= 500:
+            raise error
+        session.rollback()
+    users = [user_out(u) for u in AccountService(session, runtime).list_users()]
+    return render(
+        request,
+        "admin_users.html",
+        status_code=status,
+        users=users,
+        roles=ROLES,
+        values=values,
+        ticked=set(roles or []),
+        error=error.detail if error else None,
+    )
+
+
+def user_page(
+    request: AnyRequest,
+    session: Session,
+    runtime: Runtime,
+    username: str,
+    *,
+    error: ArchiveError | None = None,
+    shown: Shown | None = None,
+    done: str | None = None,
+    values: dict[str, str] | None = None,
+) -> Any:
+    service = AccountService(session, runtime)
+    user = service.get(username)  # NotFound: the error page, as there is no page to show
+    listed = may(user_of(request), Permission.TOKENS_MANAGE)
+    tokens = [token_out(t) for t in service.list_tokens(username)] if listed else []
+    suggested = (runtime.clock.now() + timedelta(days=TOKEN_DAYS)).date().isoformat()
+    return render(
+        request,
+        "admin_user.html",
+        status_code=status_of(error) if error else 200,
+        account=user_out(user),
+        roles=ROLES,
+        tokens=tokens,
+        own=principal_of(request),
+        shown=shown,
+        done=done,
+        values={"name": "", "expires_at": suggested, **(values or {})},
+        tomorrow=(runtime.clock.now() + timedelta(days=1)).date().isoformat(),
+        error=error.detail if error else None,
+        error_field=error.field if error else None,
+    )

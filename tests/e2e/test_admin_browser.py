@@ -1,0 +1,105 @@
+"""The administrator in a real browser: users and tokens, the policy and a change's preview, and
+no way into any customer's contacts."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from playwright.sync_api import Page, expect
+from served import Archive, log_in, screenshot
+
+NEW_PASSWORD = "saffron-lantern-quarry-88"
+
+
+def test_admin_cannot_open_content(page: Page, archive: Archive) -> None:
+    log_in(page, archive, "adam.admin")
+    nav = page.get_by_role("navigation", name="Main navigation")
+    expect(nav.get_by_role("link", name="Users")).to_be_visible()
+    expect(nav.get_by_role("link", name="Retention policy")).to_be_visible()
+    for hidden in ("Find a customer", "Holds", "Privacy requests"):
+        expect(nav.get_by_role("link", name=hidden)).to_have_count(0)
+
+    for path in (f"/contacts/{archive.call_id}", "/customers"):
+        answer = page.goto(archive.url + path)
+        assert answer is not None
+        assert answer.status == 403
+        expect(page.locator("h1")).to_have_text("Not allowed")
+        expect(page.locator("audio")).to_have_count(0)
+        expect(page.locator("#content")).not_to_contain_text("Sanna")
+    # What the call page's player would stream: the API's content route, refused as well.
+    content = page.request.get(f"{archive.url}/api/v1/contacts/{archive.call_id}/content")
+    assert content.status == 403
+    assert b"RIFF" not in content.body()
+
+
+def test_admin_adds_an_agent_and_issues_an_api_token(page: Page, archive: Archive) -> None:
+    log_in(page, archive, "adam.admin")
+    page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Users").click()
+    expect(page.locator("h1")).to_have_text("Users")
+    expect(page.locator("tr#user-anna\\.agent")).to_contain_text("agent")
+
+    username = f"otto.{uuid.uuid4().hex[:6]}"
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("agent", exact=True).check()
+    page.get_by_label("Initial password").fill("short")
+    page.get_by_role("button", name="Add the user").click()
+    expect(page.locator("#user-error")).to_contain_text("at least 12 characters")
+    page.get_by_label("Initial password").fill(NEW_PASSWORD)
+    screenshot(page, "admin-users")
+    page.get_by_role("button", name="Add the user").click()
+
+    expect(page).to_have_url(re.compile(rf"/admin/users/{re.escape(username)}$"))
+    expect(page.locator("h1")).to_contain_text(username)
+    expect(page.locator("#account")).to_contain_text("agent")
+    page.get_by_label("What it is for").fill("telephony upload")
+    page.get_by_role("button", name="Issue the token").click()
+    secret = page.locator("#token-secret")
+    expect(secret).to_be_visible()
+    expect(page.locator("#shown-secret")).to_contain_text("it is not shown again")
+    token = secret.inner_text()
+    assert len(token) > 20
+    expect(page.locator("tr.token.api")).to_contain_text("telephony upload")
+    screenshot(page, "admin-user")
+
+    # The token works for the API as the new agent, and is not shown again on the page.
+    me = page.request.get(
+        f"{archive.url}/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert me.status == 200
+    assert me.json()["username"] == username
+    page.goto(f"{archive.url}/admin/users/{username}")
+    expect(page.locator("tr.token.api")).to_have_count(1)
+    expect(page.locator("#token-secret")).to_have_count(0)
+    assert token not in page.content()
+
+
+def test_admin_previews_a_policy_change_and_sees_its_diff(page: Page, archive: Archive) -> None:
+    log_in(page, archive, "adam.admin")
+    page.get_by_role("link", name="Retention policy").click()
+    expect(page.locator("h1")).to_have_text("Retention policy")
+    expect(page.locator("#channel-call")).to_contain_text("P3M")
+    version = page.locator("#policy-version").inner_text()
+    screenshot(page, "policy")
+
+    document = page.get_by_label(re.compile("The policy as a file"))
+    proposed = document.input_value().replace(
+        '[channels.call]\nretention = "P3M"', '[channels.call]\nretention = "P7M"'
+    )
+    assert 'retention = "P7M"' in proposed
+    document.fill(proposed)
+    page.get_by_role("button", name="Preview the change").click()
+
+    diff = page.locator("#policy-diff")
+    expect(diff).to_be_visible()
+    expect(page.locator("#rule-changes")).to_contain_text("P7M")
+    later = page.locator("#diff-call td.later")
+    assert int(later.inner_text()) >= 1  # the demo's calls would be kept longer
+    expect(page.locator("#diff-call td.earlier")).to_have_text("0")
+    expect(diff.get_by_role("button", name="Apply the policy")).to_be_hidden()  # confirm first
+    diff.locator("summary", has_text="Apply this policy").click()
+    expect(diff.get_by_role("button", name="Apply the policy")).to_be_visible()
+    screenshot(page, "policy-diff")
+    # Previewing changed nothing.
+    page.goto(archive.url + "/policy")
+    expect(page.locator("#policy-version")).to_have_text(version)
