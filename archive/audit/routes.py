@@ -12,6 +12,7 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
+from sqlalchemy.orm import Session
 
 from archive.access.guards import requires
 from archive.access.permissions import Permission
@@ -63,6 +64,59 @@ class VerifyOut:
     summary: str
 
 
+def read_records(
+    request: Request[Any, Any, Any],
+    session: Session,
+    runtime: Runtime,
+    filters: Filters,
+    *,
+    limit: int = 100,
+    after_id: int | None = None,
+) -> RecordPage:
+    """A page of the trail, and the record that it was read (committed): the trail's API and
+    its page read it through here, so both leave the same record."""
+    found = AuditLog(session, runtime).query(**filters.as_kwargs(), limit=limit, after_id=after_id)
+    page = RecordPage(
+        items=[export_document(r) for r in found],
+        next_after_id=found[-1].id if len(found) == limit else None,
+    )
+    record(
+        request,
+        session,
+        runtime,
+        action=AuditAction.AUDIT_READ,
+        permission=Permission.AUDIT_READ,
+    )
+    session.commit()
+    return page
+
+
+def verify_trail(request: Request[Any, Any, Any], session: Session, runtime: Runtime) -> VerifyOut:
+    """Record the check, then walk the chain and its checkpoints."""
+    record(
+        request,
+        session,
+        runtime,
+        action=AuditAction.AUDIT_VERIFY,
+        permission=Permission.AUDIT_READ,
+    )
+    # Committed first: on SQLite the walk's own session would wait for this one's lock.
+    session.commit()
+    report = verify(runtime)
+    return VerifyOut(
+        ok=report.ok,
+        records=report.records,
+        last_record_id=report.last_record_id,
+        first_bad_record_id=report.first_bad_record_id,
+        reason=report.reason,
+        checkpoints=report.checkpoints,
+        checkpoint_problems=list(report.checkpoint_problems),
+        vouched_record_id=report.vouched_record_id,
+        vouched_checkpoint_id=report.vouched_checkpoint_id,
+        summary=report.summary(),
+    )
+
+
 def _export_chunks(runtime: Runtime, filters: Filters) -> Generator[str, None, None]:
     """The export's JSON lines, a batch per chunk, read from a session that never writes.
 
@@ -105,22 +159,7 @@ class AuditController(Controller):
         after_id: FromQuery[int | None] = None,
     ) -> RecordPage:
         filters = Filters(actor, action, target, since, until)
-        found = AuditLog(session, runtime).query(
-            **filters.as_kwargs(), limit=limit, after_id=after_id
-        )
-        page = RecordPage(
-            items=[export_document(r) for r in found],
-            next_after_id=found[-1].id if len(found) == limit else None,
-        )
-        record(
-            request,
-            session,
-            runtime,
-            action=AuditAction.AUDIT_READ,
-            permission=Permission.AUDIT_READ,
-        )
-        session.commit()
-        return page
+        return read_records(request, session, runtime, filters, limit=limit, after_id=after_id)
 
     @get(
         "/export",
@@ -175,28 +214,7 @@ class AuditController(Controller):
     def verify_chain(
         self, request: Request[Any, Any, Any], session: SessionDep, runtime: RuntimeDep
     ) -> VerifyOut:
-        record(
-            request,
-            session,
-            runtime,
-            action=AuditAction.AUDIT_VERIFY,
-            permission=Permission.AUDIT_READ,
-        )
-        # Committed first: on SQLite the walk's own session would wait for this one's lock.
-        session.commit()
-        report = verify(runtime)
-        return VerifyOut(
-            ok=report.ok,
-            records=report.records,
-            last_record_id=report.last_record_id,
-            first_bad_record_id=report.first_bad_record_id,
-            reason=report.reason,
-            checkpoints=report.checkpoints,
-            checkpoint_problems=list(report.checkpoint_problems),
-            vouched_record_id=report.vouched_record_id,
-            vouched_checkpoint_id=report.vouched_checkpoint_id,
-            summary=report.summary(),
-        )
+        return verify_trail(request, session, runtime)
 
 
 class AccessReportController(Controller):

@@ -103,13 +103,22 @@ def deleted_by(session: Session, run_id: uuid.UUID) -> list[uuid.UUID]:
     )
 
 
-def _proposed(data: PolicyIn) -> Policy:
-    if not isinstance(data.document, str) or len(data.document.encode()) > MAX_POLICY_BYTES:
+def proposed_policy(document: object) -> Policy:
+    """The policy a caller proposes as TOML text, checked; PolicyError says what is wrong."""
+    if not isinstance(document, str) or len(document.encode()) > MAX_POLICY_BYTES:
         raise InvalidInput(f"document: a TOML policy of at most {MAX_POLICY_BYTES} bytes")
-    return parse_policy(data.document, "request")
+    return parse_policy(document, "request")
 
 
-def _policy_out(runtime: Runtime, session: Session) -> PolicyOut:
+def apply_proposed(runtime: Runtime, session: Session, proposed: Policy, username: str) -> str:
+    """Make `proposed` the policy in force (audited) and start re-timing stored contacts;
+    says where the re-timing runs."""
+    session.rollback()  # apply_policy writes in a transaction of its own
+    applied = apply_policy(runtime, proposed, origin=username, actor=username, role="admin")
+    return start_retime(runtime, applied.id)
+
+
+def policy_out(runtime: Runtime, session: Session) -> PolicyOut:
     service = RetentionService(session, runtime)
     current: PolicyRecord | None = service.current_record()
     policy = service.in_force()
@@ -130,12 +139,12 @@ class PolicyController(Controller):
     @get("/", opt=requires(Permission.POLICY_READ), sync_to_thread=True)
     def show(self, session: SessionDep, runtime: RuntimeDep) -> PolicyOut:
         """The policy in force, as canonical TOML, with when and by whom it was applied."""
-        return _policy_out(runtime, session)
+        return policy_out(runtime, session)
 
     @post("/diff", opt=requires(Permission.POLICY_MANAGE), sync_to_thread=True, status_code=200)
     def diff(self, data: JSONBody[PolicyIn], session: SessionDep, runtime: RuntimeDep) -> DiffOut:
         """Per channel, how many stored contacts would expire earlier, later or at once."""
-        result = RetentionService(session, runtime).diff(_proposed(data))
+        result = RetentionService(session, runtime).diff(proposed_policy(data.document))
         return DiffOut(result.current, result.proposed, result.channels)
 
     @put("/", opt=requires(Permission.POLICY_MANAGE), sync_to_thread=True)
@@ -147,14 +156,9 @@ class PolicyController(Controller):
         runtime: RuntimeDep,
     ) -> AppliedOut:
         """Make a policy the one in force; stored contacts are re-timed in the background."""
-        proposed = _proposed(data)
-        session.rollback()  # apply_policy writes in a transaction of its own
-        user = principal_of(request)
-        applied = apply_policy(
-            runtime, proposed, origin=user.username, actor=user.username, role="admin"
-        )
-        where = start_retime(runtime, applied.id)
-        return AppliedOut(_policy_out(runtime, session), where)
+        proposed = proposed_policy(data.document)
+        where = apply_proposed(runtime, session, proposed, principal_of(request).username)
+        return AppliedOut(policy_out(runtime, session), where)
 
 
 class DeletionController(Controller):
@@ -171,14 +175,7 @@ class DeletionController(Controller):
         limit: FromQuery[int] = 50,
     ) -> list[RunOut]:
         """Deletion records, newest first: counts per channel and reason, policy, chain hash."""
-        if not 1 <= limit <= MAX_RUNS:
-            raise InvalidInput(f"limit: between 1 and {MAX_RUNS}", field="limit")
-        query = select(DeletionRun).order_by(DeletionRun.started_at.desc()).limit(limit)
-        if since is not None:
-            query = query.where(DeletionRun.started_at >= since)
-        runs = list(session.scalars(query))
-        _audit(request, session, runtime, [run.id for run in runs])
-        return [run_out(run) for run in runs]
+        return list_runs(request, session, runtime, since=since, limit=limit)
 
     @get("/{run_id:uuid}", opt=requires(Permission.DELETIONS_READ), sync_to_thread=True)
     def one(
@@ -189,11 +186,7 @@ class DeletionController(Controller):
         runtime: RuntimeDep,
     ) -> RunOut:
         """One deletion record with the ids of every contact it deleted."""
-        run = session.get(DeletionRun, run_id)
-        if run is None:
-            raise NotFound(f"no deletion run {run_id}")
-        _audit(request, session, runtime, [run.id])
-        return run_out(run, deleted_by(session, run.id))
+        return read_run(request, session, runtime, run_id)
 
     @get("/export", opt=requires(Permission.DELETIONS_READ), sync_to_thread=True)
     def export(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> Stream:
@@ -204,6 +197,34 @@ class DeletionController(Controller):
             media_type="application/x-ndjson",
             headers={"Content-Disposition": 'attachment; filename="deletions.jsonl"'},
         )
+
+
+def list_runs(
+    request: AnyRequest,
+    session: Session,
+    runtime: Runtime,
+    *,
+    since: datetime | None = None,
+    limit: int = 50,
+) -> list[RunOut]:
+    """Deletion records, newest first, and the record that they were read (committed)."""
+    if not 1 <= limit <= MAX_RUNS:
+        raise InvalidInput(f"limit: between 1 and {MAX_RUNS}", field="limit")
+    query = select(DeletionRun).order_by(DeletionRun.started_at.desc()).limit(limit)
+    if since is not None:
+        query = query.where(DeletionRun.started_at >= since)
+    runs = list(session.scalars(query))
+    _audit(request, session, runtime, [run.id for run in runs])
+    return [run_out(run) for run in runs]
+
+
+def read_run(request: AnyRequest, session: Session, runtime: Runtime, run_id: uuid.UUID) -> RunOut:
+    """One deletion record with its contact ids, and the record that it was read (committed)."""
+    run = session.get(DeletionRun, run_id)
+    if run is None:
+        raise NotFound(f"no deletion run {run_id}")
+    _audit(request, session, runtime, [run.id])
+    return run_out(run, deleted_by(session, run.id))
 
 
 def _export_lines(runtime: Runtime) -> Iterator[bytes]:

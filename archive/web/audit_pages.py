@@ -1,9 +1,199 @@
-"""The pages of the audit trail with filters, and the deletion records."""
+"""The auditor's pages: the audit trail with filters, the chain's check, the deletion records.
+
+Each page reads through the same helpers as the audit and deletions API, so reading the trail
+or a deletion record from a page leaves the same audit record as reading it with `curl`.
+Filters arrive as GET parameters, so a filtered view can be bookmarked; a bad one is shown on
+the form with the status the API would answer.
+"""
 
 from __future__ import annotations
 
-from litestar import Controller
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Controller, Request, get
+from litestar.params import FromPath
+from sqlalchemy.orm import Session
+
+from archive.access.guards import requires
+from archive.access.permissions import Permission
+from archive.api.deps import RuntimeDep, SessionDep
+from archive.api.problems import STATUS
+from archive.audit.actions import AuditAction
+from archive.audit.routes import Filters, read_records, verify_trail
+from archive.errors import ArchiveError, InvalidInput, MalformedRequest
+from archive.retention.routes import list_runs, read_run
+from archive.web.pages import render
+
+AnyRequest = Request[Any, Any, Any]
+AUDIT = requires(Permission.AUDIT_READ)
+DELETIONS = requires(Permission.DELETIONS_READ)
+MAX_FIELD = 200
+PAGE_SIZE = 50
+SHOWN_RUNS = 100
+FILTER_FIELDS = ("actor", "action", "target", "since", "until")
+ACTIONS = [str(action) for action in AuditAction]
+
+
+@dataclass(frozen=True)
+class TrailQuery:
+    """The trail's filters as typed on the form, and as the API takes them."""
+
+    values: dict[str, str]
+    filters: Filters
+    after_id: int | None
+
+    def api_query(self) -> str:
+        """The same filters as the API's parameters (times in ISO 8601, zone included)."""
+        params = {
+            name: value.isoformat() if isinstance(value, datetime) else str(value)
+            for name, value in self.filters.as_kwargs().items()
+            if value is not None
+        }
+        return urlencode(params)
+
+    def page_query(self, after_id: int | None = None) -> str:
+        params = {name: value for name, value in self.values.items() if value}
+        if after_id is not None:
+            params["after_id"] = str(after_id)
+        return urlencode(params)
+
+
+def _status(error: ArchiveError) -> int:
+    return next((status for cls, status, _kind in STATUS if isinstance(error, cls)), 400)
+
+
+def _day(raw: str, name: str, *, end: bool = False) -> datetime | None:
+    """A date in UTC: its start, or (for an end) the start of the next day, so the day named
+    is included in full."""
+    if not raw:
+        return None
+    try:
+        moment = datetime.combine(date.fromisoformat(raw), time(), tzinfo=UTC)
+    except ValueError:
+        raise MalformedRequest(f"{name}: a date as YYYY-MM-DD", field=name) from None
+    return moment + timedelta(days=1) if end else moment
+
+
+def _action(raw: str) -> AuditAction | None:
+    if not raw:
+        return None
+    try:
+        return AuditAction(raw)
+    except ValueError:
+        raise MalformedRequest("action: not a known action", field="action") from None
+
+
+def _after_id(raw: str) -> int | None:
+    if not raw:
+        return None
+    # Both databases keep record ids in 64 bits; a longer number would fail in the driver.
+    if not raw.isdigit() or len(raw) > 18 or int(raw) < 1:
+        raise MalformedRequest("after_id: a record number", field="after_id")
+    return int(raw)
+
+
+def trail_query(
+    request: AnyRequest,
+) -> tuple[dict[str, str], TrailQuery | None, ArchiveError | None]:
+    """The form's values as given, and the query they make (or why they make none)."""
+    values = {n: str(request.query_params.get(n) or "")[:MAX_FIELD].strip() for n in FILTER_FIELDS}
+    try:
+        since = _day(values["since"], "since")
+        until = _day(values["until"], "until", end=True)
+        if since is not None and until is not None and since >= until:
+            raise InvalidInput("the first day comes after the last one", field="since")
+        filters = Filters(
+            actor=values["actor"] or None,
+            action=_action(values["action"]),
+            target=values["target"] or None,
+            since=since,
+            until=until,
+        )
+        after_id = _after_id(str(request.query_params.get("after_id") or "")[:MAX_FIELD])
+    except ArchiveError as error:
+        return values, None, error
+    return values, TrailQuery(values, filters, after_id), None
 
 
 class AuditPages(Controller):
     path = "/audit"
+
+    @get("/", opt=AUDIT, sync_to_thread=True)
+    def trail(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> Any:
+        """The trail, newest first, narrowed by the form; reading it is recorded in it."""
+        values, query, error = trail_query(request)
+        if query is None:
+            return _trail_page(request, values, error=error)
+        try:
+            page = read_records(
+                request, session, runtime, query.filters, limit=PAGE_SIZE, after_id=query.after_id
+            )
+        except ArchiveError as error:
+            return _trail_page(request, values, error=_refused(session, error))
+        return _trail_page(
+            request,
+            values,
+            records=page.items,
+            older=query.page_query(page.next_after_id) if page.next_after_id else None,
+            export=query.api_query(),
+            newest=query.page_query() if query.after_id is not None else None,
+        )
+
+    @get("/verify", opt=AUDIT, sync_to_thread=True)
+    def verify(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> Any:
+        """The chain walked and every signed checkpoint checked, as the API's check reports."""
+        return render(request, "audit_verify.html", result=verify_trail(request, session, runtime))
+
+    @get("/deletions", opt=DELETIONS, sync_to_thread=True)
+    def deletions(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> Any:
+        """The deletion runs, newest first: when, by whom, under which policy, how many."""
+        runs = list_runs(request, session, runtime, limit=SHOWN_RUNS)
+        return render(request, "audit_deletions.html", runs=runs, limit=SHOWN_RUNS)
+
+    @get("/deletions/{run_id:uuid}", opt=DELETIONS, sync_to_thread=True)
+    def deletion(
+        self,
+        request: AnyRequest,
+        run_id: FromPath[uuid.UUID],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> Any:
+        """One run with every contact it deleted, and the audit record that vouches for it."""
+        return render(
+            request, "audit_deletion.html", run=read_run(request, session, runtime, run_id)
+        )
+
+
+def _refused(session: Session, error: ArchiveError) -> ArchiveError:
+    if _status(error) >= 500:
+        raise error  # the pages' error handler logs it and answers with its own page
+    session.rollback()
+    return error
+
+
+def _trail_page(
+    request: AnyRequest,
+    values: dict[str, str],
+    *,
+    records: list[dict[str, Any]] | None = None,
+    older: str | None = None,
+    export: str = "",
+    newest: str | None = None,
+    error: ArchiveError | None = None,
+) -> Any:
+    return render(
+        request,
+        "audit_trail.html",
+        status_code=_status(error) if error else 200,
+        values=values,
+        actions=ACTIONS,
+        records=records or [],
+        older=older,
+        export=export,
+        newest=newest,
+        error=error.detail if error else None,
+    )

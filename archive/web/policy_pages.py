@@ -1,9 +1,179 @@
-"""The pages of the retention policy: the policy in force, and a preview of a change's effect."""
+"""The pages of the retention policy: the policy in force, and a preview of a change's effect.
+
+Everyone holding POLICY_READ sees the policy in force, as the API's `show` returns it. Those
+holding POLICY_MANAGE may propose another in the TOML the API and `archive policy` accept, see
+what the API's `diff` says it would change (nothing changes yet), then apply it through the
+API's own `apply_proposed`, which audits the change and re-times stored contacts.
+"""
 
 from __future__ import annotations
 
-from litestar import Controller
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromQuery
+from litestar.response import Redirect
+from sqlalchemy.orm import Session
+
+from archive.access.guards import requires
+from archive.access.permissions import Permission
+from archive.api.deps import RuntimeDep, SessionDep
+from archive.api.problems import STATUS
+from archive.api.trail import principal_of
+from archive.errors import ArchiveError, Conflict
+from archive.retention.policy import CHANNELS, HoldReason, Policy, PolicyError
+from archive.retention.routes import (
+    MAX_POLICY_BYTES,
+    apply_proposed,
+    policy_out,
+    proposed_policy,
+)
+from archive.retention.service import PolicyDiff, RetentionService
+from archive.runtime import Runtime
+from archive.web.pages import render
+
+AnyRequest = Request[Any, Any, Any]
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+READ = requires(Permission.POLICY_READ)
+MANAGE = requires(Permission.POLICY_MANAGE)
+VERSION_FIELD = 80
+
+
+@dataclass(frozen=True)
+class RuleChange:
+    """One rule a proposal changes: `kind` is name, retention, category or cap."""
+
+    kind: str
+    subject: str  # the channel or hold reason (empty for the name)
+    category: str | None
+    before: str | None  # None: the rule is new
+    after: str | None  # None: the rule is dropped
+
+
+def rule_changes(current: Policy, proposed: Policy) -> list[RuleChange]:
+    """The rules that differ between two policies, in the order a policy file lists them."""
+    changes: list[RuleChange] = []
+    if current.name != proposed.name:
+        changes.append(RuleChange("name", "", None, current.name, proposed.name))
+    for channel in CHANNELS:
+        old, new = current.channels[channel], proposed.channels[channel]
+        if str(old.retention) != str(new.retention):
+            changes.append(
+                RuleChange("retention", channel, None, str(old.retention), str(new.retention))
+            )
+        for category in sorted(set(old.categories) | set(new.categories)):
+            before, after = old.categories.get(category), new.categories.get(category)
+            if str(before) != str(after):
+                changes.append(
+                    RuleChange(
+                        "category",
+                        channel,
+                        category,
+                        None if before is None else str(before),
+                        None if after is None else str(after),
+                    )
+                )
+    for reason in HoldReason:
+        before_cap, after_cap = current.cap_for(reason), proposed.cap_for(reason)
+        if str(before_cap) != str(after_cap):
+            changes.append(RuleChange("cap", str(reason), None, _cap(before_cap), _cap(after_cap)))
+    return changes
+
+
+def _cap(cap: object) -> str:
+    return "none" if cap is None else str(cap)
+
+
+def _status(error: ArchiveError) -> int:
+    return next((status for cls, status, _kind in STATUS if isinstance(error, cls)), 400)
+
+
+def _document(data: dict[str, str]) -> str:
+    # One character over the limit is enough for the API's own check to refuse it.
+    return str(data.get("document", ""))[: MAX_POLICY_BYTES + 1]
 
 
 class PolicyPages(Controller):
     path = "/policy"
+
+    @get("/", opt=READ, sync_to_thread=True)
+    def show(
+        self,
+        request: AnyRequest,
+        session: SessionDep,
+        runtime: RuntimeDep,
+        applied: FromQuery[str | None] = None,
+    ) -> Any:
+        """The policy in force: each channel's retention, category rules and hold caps."""
+        return _page(request, session, runtime, applied=applied is not None)
+
+    @post("/diff", opt=MANAGE, sync_to_thread=True, status_code=200)
+    def diff(
+        self, request: AnyRequest, data: Form, session: SessionDep, runtime: RuntimeDep
+    ) -> Any:
+        """What a proposed policy would change; nothing is applied."""
+        document = _document(data)
+        try:
+            proposed = proposed_policy(document)
+            result = RetentionService(session, runtime).diff(proposed)
+        except ArchiveError as error:
+            return _page(request, session, runtime, document=document, error=error)
+        session.rollback()
+        return _page(request, session, runtime, document=document, proposed=proposed, result=result)
+
+    @post("/apply", opt=MANAGE, sync_to_thread=True, status_code=200)
+    def apply(
+        self, request: AnyRequest, data: Form, session: SessionDep, runtime: RuntimeDep
+    ) -> Any:
+        """Make the previewed policy the one in force; stored contacts are re-timed."""
+        document = _document(data)
+        previewed = str(data.get("current", ""))[:VERSION_FIELD]
+        try:
+            proposed = proposed_policy(document)
+            # The preview compared against the policy then in force; another change since
+            # would make what the administrator saw untrue.
+            if previewed != RetentionService(session, runtime).in_force().version:
+                raise Conflict("the policy in force changed since the preview; preview again")
+        except ArchiveError as error:
+            return _page(request, session, runtime, document=document, error=error)
+        apply_proposed(runtime, session, proposed, principal_of(request).username)
+        return Redirect("/policy?applied=1", status_code=303)
+
+
+def _page(
+    request: AnyRequest,
+    session: Session,
+    runtime: Runtime,
+    *,
+    document: str | None = None,
+    proposed: Policy | None = None,
+    result: PolicyDiff | None = None,
+    error: ArchiveError | None = None,
+    applied: bool = False,
+) -> Any:
+    status = 200
+    if error is not None:
+        status = _status(error)
+        if status >= 500:
+            raise error  # the pages' error handler logs it and answers with its own page
+        session.rollback()
+    current = RetentionService(session, runtime).in_force()
+    shown = policy_out(runtime, session)
+    return render(
+        request,
+        "policy_show.html",
+        status_code=status,
+        policy=current,
+        record=shown,
+        channels=CHANNELS,
+        reasons=[str(reason) for reason in HoldReason],
+        document=shown.document if document is None else document,
+        proposed=proposed,
+        changes=rule_changes(current, proposed) if proposed else [],
+        result=result,
+        applied=applied,
+        error=error.detail if error else None,
+        problems=error.problems if isinstance(error, PolicyError) else [],
+    )
