@@ -11,9 +11,11 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 import uvicorn
+from helpers import ingest_call
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from served import CHROMIUM, PASSWORD, USERS, Archive, hostile_email
 from sqlalchemy import select
@@ -25,6 +27,7 @@ from archive.contacts.models import Channel, Contact
 from archive.crypto.keyring import generate_key_material
 from archive.db.migrate import upgrade
 from archive.demo.dataset import load_demo
+from archive.retention.sweep import sweep
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
 
@@ -38,6 +41,11 @@ def _free_port() -> int:
 
 def _prepare(runtime: Runtime) -> tuple[uuid.UUID, uuid.UUID]:
     upgrade(runtime.engine)
+    # A call past its retention, swept away before the demo arrives (some of whose contacts
+    # are due too, and are kept for the pages): the deletion records have a run to show.
+    started = runtime.clock.now() - timedelta(days=400)
+    ingest_call(runtime, started_at=started, external_id="pbx-e2e-expired")
+    assert len(sweep(runtime, actor="expiry").deleted_ids) == 1
     load_demo(runtime)
     with runtime.session() as session:
         accounts = AccountService(session, runtime)
