@@ -18,6 +18,8 @@ USERS = {
     "anna.agent": [Role.AGENT],
     "adam.admin": [Role.ADMIN],
     "aud.auditor": [Role.AUDITOR],
+    "qa.quality": [Role.QUALITY],
+    "pia.privacy": [Role.PRIVACY],
 }
 # The demo customer found by phone; her inbound call is 36 seconds of PCM WAV.
 PHONE = "050 461 7735"

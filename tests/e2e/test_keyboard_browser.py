@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
-from served import PASSWORD, PHONE, Archive
+from served import PASSWORD, PHONE, Archive, log_in
+
+from archive.web.i18n import LANGUAGE_COOKIE
 
 # Every control a person can reach has a name a screen reader reads out; every page has a
 # language, one h1 and a main landmark; nothing takes focus that cannot be seen.
@@ -47,12 +50,12 @@ def tab_to(page: Page, wanted: re.Pattern[str], limit: int = 40) -> None:
     raise AssertionError(f"nothing matching {wanted.pattern} took focus in {limit} tabs")
 
 
-def check_page(page: Page) -> None:
+def check_page(page: Page, language: str = "en") -> None:
     found = page.evaluate(AUDIT)
-    assert found["lang"] == "en"
+    assert found["lang"] == language
     assert found["h1"] == 1, page.url
     assert found["main"] == 1, page.url
-    assert found["title"].endswith("Contact archive"), page.url
+    assert re.fullmatch(r"\S.* · \S.*", found["title"]), page.url  # the page, then the archive
     assert found["unnamed"] == [], page.url
 
 
@@ -97,3 +100,40 @@ def test_an_agent_logs_in_finds_a_customer_and_opens_a_call_by_keyboard(
     assert focused(page)["text"] == "Skip to content"
     page.keyboard.press("Enter")
     assert focused(page)["id"] == "content"
+
+
+# Each role's main pages, reached as the role would reach them; "{call}" is the demo call.
+PAGES = {
+    "anna.agent": ["/customers", f"/customers?q={PHONE}", "/contacts/{call}", "/account"],
+    "qa.quality": ["/holds", "/holds/new?contact={call}", "/holds/samples", "/policy"],
+    "pia.privacy": ["/privacy", "/privacy?closed=true", "/contacts/{call}"],
+    "aud.auditor": ["/audit", "/audit/verify", "/audit/deletions", "/account"],
+    "adam.admin": ["/admin/users", "/admin/users/anna.agent", "/policy", "/no-such-page"],
+}
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+@pytest.mark.parametrize("username", list(PAGES))
+def test_every_main_page_names_its_controls_and_has_one_heading(
+    page: Page, archive: Archive, username: str, language: str
+) -> None:
+    page.context.add_cookies([{"name": LANGUAGE_COOKIE, "value": language, "url": archive.url}])
+    if language == "en":
+        log_in(page, archive, username)
+    else:
+        page.goto(archive.url + "/login")
+        page.locator("#username").fill(username)
+        page.locator("#password").fill(PASSWORD)
+        page.locator("form[action='/login'] button[type=submit]").click()
+        page.wait_for_url(lambda url: "/login" not in url)
+    for path in PAGES[username]:
+        answer = page.goto(archive.url + path.format(call=archive.call_id))
+        assert answer is not None
+        assert answer.status < 500, path
+        check_page(page, language)
+        # A link the role may follow leads to a page, never to "Not allowed".
+        for href in page.eval_on_selector_all(
+            "main a[href^='/']:not([href^='/api/'])", "els => els.map(e => e.getAttribute('href'))"
+        )[:15]:
+            followed = page.request.get(archive.url + href)
+            assert followed.status not in (403, 500), f"{username} on {path}: {href}"
