@@ -162,6 +162,16 @@ def _is_transient(error: Exception) -> bool:
     return any(word in reason for word in ("database is locked", "connect", "server closed"))
 
 
+UNSTORABLE = "a value the database cannot store, such as text with a NUL character"
+
+
+def unstorable_value(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+    # The database refused a value every check before it let through (PostgreSQL takes no NUL
+    # in text); the transaction is rolled back with the session, so nothing was kept.
+    log.warning("value refused by the database", path=request.url.path)
+    return problem(HTTP_422_UNPROCESSABLE_ENTITY, "invalid-input", "Invalid input", UNSTORABLE)
+
+
 def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
     # The traceback goes to the log, never to the client (it may quote personal data).
     log.exception("unexpected error", path=request.url.path, error_type=type(error).__name__)
@@ -177,5 +187,6 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     # A pool exhausted by slow clients, or a database that went away: the client may retry.
     sqlalchemy.exc.TimeoutError: database_unavailable,
     sqlalchemy.exc.OperationalError: database_unavailable,
+    sqlalchemy.exc.DataError: unstorable_value,
     Exception: unexpected_error,
 }

@@ -28,10 +28,10 @@ from archive.accounts.routes import change_own_password, confirm_own_totp, start
 from archive.accounts.schemas import PasswordChangeIn
 from archive.accounts.service import AccountService
 from archive.api.deps import RuntimeDep, SessionDep
-from archive.api.problems import STATUS
 from archive.api.trail import principal_of
 from archive.errors import ArchiveError, InvalidInput
 from archive.runtime import Runtime
+from archive.web.forms import status_of
 from archive.web.i18n import language_of, translator
 from archive.web.pages import render
 
@@ -124,12 +124,8 @@ class AccountPages(Controller):
         return Redirect("/account?done=password", status_code=303)
 
 
-def _status(error: ArchiveError) -> int:
-    return next((status for cls, status, _kind in STATUS if isinstance(error, cls)), 400)
-
-
 def _refused(session: Session, error: ArchiveError) -> None:
-    if _status(error) >= 500:
+    if status_of(error) >= 500:
         raise error  # the pages' error handler logs it and answers with its own page
     session.rollback()
 
@@ -151,7 +147,7 @@ def _account_page(
     return render(
         request,
         "account.html",
-        status_code=_status(error) if error else 200,
+        status_code=status_of(error) if error else 200,
         account=user,
         roles=roles,
         mfa=principal.mfa,
@@ -167,7 +163,7 @@ def _totp_page(request: AnyRequest, uri: str, *, error: ArchiveError | None = No
     return render(
         request,
         "account_totp.html",
-        status_code=_status(error) if error else 200,
+        status_code=status_of(error) if error else 200,
         enrolment=enrolment(uri, translator(language_of(request))("QR code of the secret")),
         error=error.detail if error else None,
     )

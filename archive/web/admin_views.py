@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -17,11 +17,11 @@ from archive.accounts.passwords import MAX_LENGTH as MAX_PASSWORD
 from archive.accounts.routes import record_change
 from archive.accounts.schemas import token_out, user_out
 from archive.accounts.service import AccountService
-from archive.api.problems import STATUS
 from archive.api.trail import principal_of
 from archive.audit import AuditAction
 from archive.errors import ArchiveError, InvalidInput
 from archive.runtime import Runtime
+from archive.web.forms import form_date, status_of
 from archive.web.pages import may, render, user_of
 
 AnyRequest = Request[Any, Any, Any]
@@ -63,17 +63,12 @@ def ticked_roles(data: dict[str, str]) -> list[str]:
     return [role for role in ROLES if data.get(f"role_{role}")]
 
 
-def status_of(error: ArchiveError) -> int:
-    return next((status for cls, status, _kind in STATUS if isinstance(error, cls)), 400)
-
-
 def token_expiry(raw: str) -> datetime:
     """The end of the day named, in UTC, so a token works through that whole day."""
-    try:
-        day = date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput("expires_at: a date as YYYY-MM-DD", field="expires_at") from None
-    return datetime.combine(day, time(), tzinfo=UTC) + timedelta(days=1)
+    moment = form_date(raw, "expires_at", end=True)
+    if moment is None:
+        raise InvalidInput("expires_at: a date as YYYY-MM-DD", field="expires_at")
+    return moment
 
 
 def totp_shown(uri: str) -> Shown:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 from archive.access.guards import requires
 from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
-from archive.api.problems import STATUS
 from archive.audit.actions import AuditAction
 from archive.audit.routes import Filters, read_records, verify_trail
 from archive.errors import ArchiveError, InvalidInput, MalformedRequest
 from archive.retention.routes import list_runs, read_run
+from archive.web.forms import form_date, status_of
 from archive.web.pages import render
 
 AnyRequest = Request[Any, Any, Any]
@@ -62,22 +62,6 @@ class TrailQuery:
         return urlencode(params)
 
 
-def _status(error: ArchiveError) -> int:
-    return next((status for cls, status, _kind in STATUS if isinstance(error, cls)), 400)
-
-
-def _day(raw: str, name: str, *, end: bool = False) -> datetime | None:
-    """A date in UTC: its start, or (for an end) the start of the next day, so the day named
-    is included in full."""
-    if not raw:
-        return None
-    try:
-        moment = datetime.combine(date.fromisoformat(raw), time(), tzinfo=UTC)
-    except ValueError:
-        raise MalformedRequest(f"{name}: a date as YYYY-MM-DD", field=name) from None
-    return moment + timedelta(days=1) if end else moment
-
-
 def _action(raw: str) -> AuditAction | None:
     if not raw:
         return None
@@ -102,8 +86,8 @@ def trail_query(
     """The form's values as given, and the query they make (or why they make none)."""
     values = {n: str(request.query_params.get(n) or "")[:MAX_FIELD].strip() for n in FILTER_FIELDS}
     try:
-        since = _day(values["since"], "since")
-        until = _day(values["until"], "until", end=True)
+        since = form_date(values["since"], "since", invalid=MalformedRequest)
+        until = form_date(values["until"], "until", end=True, invalid=MalformedRequest)
         if since is not None and until is not None and since >= until:
             raise InvalidInput("the first day comes after the last one", field="since")
         filters = Filters(
@@ -169,7 +153,7 @@ class AuditPages(Controller):
 
 
 def _refused(session: Session, error: ArchiveError) -> ArchiveError:
-    if _status(error) >= 500:
+    if status_of(error) >= 500:
         raise error  # the pages' error handler logs it and answers with its own page
     session.rollback()
     return error
@@ -188,7 +172,7 @@ def _trail_page(
     return render(
         request,
         "audit_trail.html",
-        status_code=_status(error) if error else 200,
+        status_code=status_of(error) if error else 200,
         values=values,
         actions=ACTIONS,
         records=records or [],

@@ -6,7 +6,6 @@ Each page calls the services the customers API calls and writes the same audit r
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from litestar import Controller, Request, get
@@ -25,6 +24,7 @@ from archive.customers.identifiers import guess_kind
 from archive.customers.routes import customer_out
 from archive.customers.service import CustomerService
 from archive.errors import InvalidInput
+from archive.web.forms import form_date, status_of
 from archive.web.pages import may, render, user_of
 
 AnyRequest = Request[Any, Any, Any]
@@ -96,11 +96,29 @@ class CustomerPages(Controller):
         viewer = viewer_of(request)
         customers = CustomerService(session, runtime, viewer)
         customer = customers.get(customer_id)
-        where = ContactFilter(
-            channel=_channel(channel), since=_day(since, "since"), until=_day_after(until)
-        )
+        filters = {"channel": channel, "since": since, "until": until}
         contacts = ContactService(session, runtime, viewer)
-        page = contacts.timeline(customer_id, where, limit=TIMELINE_PAGE, cursor=cursor or None)
+        try:
+            where = ContactFilter(
+                channel=_channel(channel),
+                since=form_date(since, "since"),
+                until=form_date(until, "until", end=True),
+            )
+            page = contacts.timeline(customer_id, where, limit=TIMELINE_PAGE, cursor=cursor or None)
+        except InvalidInput as refused:
+            # In place of the contacts, so the filters' partial update swaps the message in.
+            return render(
+                request,
+                "timeline.html",
+                status_code=status_of(refused),
+                customer_id=customer_id,
+                customer=None,
+                items=[],
+                next_cursor=None,
+                channels=[str(c) for c in Channel],
+                filters=filters,
+                filter_error=refused.detail,
+            )
         kept = contacts.holds_of(page.items)
         items = [render_contact(contacts, c, kept) for c in page.items]
         record(
@@ -133,7 +151,8 @@ class CustomerPages(Controller):
             items=items,
             next_cursor=page.next_cursor,
             channels=[str(c) for c in Channel],
-            filters={"channel": channel, "since": since, "until": until},
+            filters=filters,
+            filter_error=None,
         )
 
 
@@ -144,22 +163,3 @@ def _channel(raw: str) -> Channel | None:
         return Channel(raw)
     except ValueError:
         raise InvalidInput("channel: must be chat, email or call", field="channel") from None
-
-
-def _day(raw: str, name: str) -> datetime | None:
-    """The start of a day given as YYYY-MM-DD (a date field's value), in UTC."""
-    if not raw:
-        return None
-    try:
-        return datetime.combine(date.fromisoformat(raw), time(), tzinfo=UTC)
-    except ValueError:
-        raise InvalidInput(f"{name}: a date as YYYY-MM-DD", field=name) from None
-
-
-def _day_after(raw: str) -> datetime | None:
-    """The end of the given day: a range "to 3 March" includes the whole of 3 March."""
-    day = _day(raw, "until")
-    try:
-        return day + timedelta(days=1) if day else None
-    except OverflowError:
-        raise InvalidInput("until: a date before the year 9999", field="until") from None

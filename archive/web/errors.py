@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+import sqlalchemy.exc
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException
@@ -14,7 +15,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from archive import errors
 from archive.access.browser import SESSION_COOKIE
-from archive.api.problems import STATUS
+from archive.api.problems import STATUS, UNSTORABLE
 from archive.web.pages import render
 
 log = structlog.get_logger(__name__)
@@ -100,8 +101,14 @@ def pages_or(api_handler: Handler) -> Handler:
     return handle
 
 
+def unstorable(request: AnyRequest, error: Exception) -> Response[Any]:
+    log.warning("value refused by the database", path=request.url.path)
+    return error_page(request, 422, UNSTORABLE)
+
+
 WEB_EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     errors.ArchiveError: archive_error,
+    sqlalchemy.exc.DataError: unstorable,
     HTTPException: http_error,
     Exception: unexpected,
 }

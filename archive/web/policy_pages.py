@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from archive.access.guards import requires
 from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
-from archive.api.problems import STATUS
 from archive.api.trail import principal_of
 from archive.errors import ArchiveError, Conflict
 from archive.retention.policy import CHANNELS, HoldReason, Policy, PolicyError
@@ -32,6 +31,7 @@ from archive.retention.routes import (
 )
 from archive.retention.service import PolicyDiff, RetentionService
 from archive.runtime import Runtime
+from archive.web.forms import status_of
 from archive.web.pages import render
 
 AnyRequest = Request[Any, Any, Any]
@@ -84,10 +84,6 @@ def rule_changes(current: Policy, proposed: Policy) -> list[RuleChange]:
 
 def _cap(cap: object) -> str:
     return "none" if cap is None else str(cap)
-
-
-def _status(error: ArchiveError) -> int:
-    return next((status for cls, status, _kind in STATUS if isinstance(error, cls)), 400)
 
 
 def _document(data: dict[str, str]) -> str:
@@ -155,7 +151,7 @@ def _page(
 ) -> Any:
     status = 200
     if error is not None:
-        status = _status(error)
+        status = status_of(error)
         if status >= 500:
             raise error  # the pages' error handler logs it and answers with its own page
         session.rollback()

@@ -16,6 +16,7 @@ USERS = {
     "pia.privacy": [Role.PRIVACY],
     "adam.admin": [Role.ADMIN],
     "aud.auditor": [Role.AUDITOR],
+    "qa.quality": [Role.QUALITY],
 }
 
 

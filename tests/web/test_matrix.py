@@ -58,6 +58,8 @@ def test_every_role_gets_what_the_table_says_on_every_page(
         for method, route, permission in routes:
             if route == "/logout":
                 continue  # would end the walk's own session; tests/web/test_login.py tries it
+            if route == "/login" and method == "POST" and who != "anonymous":
+                continue  # once is enough: empty logins from one address soon meet the limit
             path = PARAM.sub(lambda m: world[m.group(1)], route)
             data = {"_csrf_token": csrf(browser)} if method == "POST" else None
             answer = browser.request(method, path, data=data, follow_redirects=False)
