@@ -19,11 +19,13 @@ from archive.access.guards import requires
 from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.trail import viewer_of
+from archive.audit.models import check_purpose
 from archive.contacts.models import Channel, Contact
 from archive.contacts.routes import audit_read
 from archive.contacts.routes import render as render_contact
 from archive.contacts.schemas import email_out
 from archive.contacts.service import ContactService
+from archive.errors import InvalidInput
 from archive.runtime import Runtime
 from archive.web.pages import render
 
@@ -71,9 +73,17 @@ class ContactPages(Controller):
         service = ContactService(session, runtime, viewer_of(request))
         contact = service.get(contact_id)
         purpose = purpose_given(request)
+        try:
+            check_purpose(purpose)
+        except InvalidInput as refused:
+            # Asked again before anything is read; what was typed is not shown back, as it
+            # may name the person (and it has left the address bar with this answer).
+            return render(
+                request, "purpose.html", status_code=422, contact=contact, error=refused.detail
+            )
         if not purpose and runtime.settings.require_purpose:
             # Asked before anything is read: the answer goes into every record that follows.
-            return render(request, "purpose.html", contact=contact)
+            return render(request, "purpose.html", contact=contact, error=None)
         shown = render_contact(service, contact, service.holds_of([contact]))
         audit_read(request, session, runtime, contact_id, content=False)
         context: dict[str, Any] = {"contact": shown, "purpose": purpose, "link": with_purpose}

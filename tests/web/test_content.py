@@ -8,7 +8,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from browsing import log_in
-from helpers import ingest_email
+from helpers import ingest_call, ingest_email
 from litestar.testing import TestClient
 
 from archive.audit import AuditAction, AuditLog
@@ -116,3 +116,23 @@ def test_a_required_purpose_is_asked_before_anything_is_read(
     opened = browser.get(f"/contacts/{contact.id}?purpose=CS-5101")
     assert "Invoice question" in opened.text
     assert "purpose=CS-5101" in opened.text  # the frame and the downloads carry it along
+
+
+def test_a_purpose_naming_the_person_is_asked_again_and_nothing_is_read(
+    browser: TestClient[Any], runtime: Runtime
+) -> None:
+    runtime.settings = dataclasses.replace(runtime.settings, require_purpose=True)
+    contacts = [ingest_email(runtime).contact, ingest_call(runtime).contact]
+    log_in(browser, "anna.agent")
+    for contact in contacts:
+        refused = browser.get(f"/contacts/{contact.id}?purpose=aino.virtanen@example.fi")
+        assert refused.status_code == 422
+        assert "not the person" in refused.text
+        assert 'name="purpose"' in refused.text
+        assert "aino.virtanen" not in refused.text  # not echoed back
+        assert "Invoice question" not in refused.text
+        assert "<audio" not in refused.text
+    with runtime.session() as session:
+        trail = AuditLog(session, runtime)
+        assert trail.query(action=AuditAction.CONTACT_CONTENT_READ) == []
+        assert trail.query(action=AuditAction.CONTACT_METADATA_READ) == []
