@@ -19,11 +19,12 @@ from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.trail import principal_of
 from archive.audit import AuditAction
 from archive.customers.routes import _restriction
-from archive.errors import ArchiveError, InvalidInput
+from archive.errors import ArchiveError, Conflict, InvalidInput
 from archive.privacy.erasure import erase
 from archive.privacy.export_routes import DOWNLOAD_PATH, bundle_out
 from archive.privacy.export_routes import _audit as audit_bundle
 from archive.privacy.exports import ExportService, start_export
+from archive.privacy.models import RequestKind
 from archive.web.pages import render
 from archive.web.privacy_steps import (
     CASES,
@@ -131,6 +132,10 @@ class PrivacyDataPages(Controller):
         reason = field(data, "reason")
         try:
             case = cases_of(request, session, runtime).get(case_id)
+            if case.kind != RequestKind.RESTRICTION:
+                # Restriction is a step of a restriction request, on or off, open or closed
+                # (it is lifted when what it waited for is settled); other cases do not hold it.
+                raise Conflict(f"case {case.id} is a {case.kind} request, not a restriction")
             if case.customer_id is None:
                 raise InvalidInput("the case no longer has a customer")
             if not restrict and not reason:

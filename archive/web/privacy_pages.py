@@ -17,11 +17,13 @@ from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.trail import viewer_of
 from archive.audit import AuditAction
 from archive.customers.service import CustomerService
-from archive.errors import ArchiveError, InvalidInput
+from archive.errors import ArchiveError, InvalidInput, NotFound
 from archive.privacy.cases import CaseService
 from archive.privacy.models import RequestKind
 from archive.privacy.routes import _audit as audit_case
 from archive.privacy.routes import audit_rectification, case_out
+from archive.runtime import Runtime
+from archive.web.forms import status_of
 from archive.web.pages import render
 from archive.web.privacy_steps import (
     CASES,
@@ -67,10 +69,7 @@ class PrivacyPages(Controller):
         """The form for a request received from the customer whose timeline led here."""
         CustomerService(session, runtime, viewer_of(request)).get(customer_id)
         today = runtime.clock.now().date().isoformat()
-        kinds = [str(k) for k in RequestKind]
-        return render(
-            request, "privacy_new.html", customer_id=customer_id, kinds=kinds, today=today
-        )
+        return _new_form(request, runtime, customer_id, {"received": today})
 
     @post("/cases", opt=CASES, sync_to_thread=True, status_code=200)
     def open(
@@ -80,15 +79,23 @@ class PrivacyPages(Controller):
             customer_id = uuid.UUID(field(data, "customer_id"))
         except ValueError:
             raise InvalidInput("customer_id: not a customer", field="customer_id") from None
-        received = field(data, "received")
+        values = {name: field(data, name) for name in ("kind", "received", "notes")}
         service = cases_of(request, session, runtime)
-        case = service.open(
-            customer_id,
-            field(data, "kind"),
-            # The start of the day received: a date today is never "in the future".
-            received_at=day(received, "received", time()) if received else None,
-            notes=field(data, "notes") or None,
-        )
+        try:
+            case = service.open(
+                customer_id,
+                values["kind"],
+                # The start of the day received: a date today is never "in the future".
+                received_at=day(values["received"], "received", time())
+                if values["received"]
+                else None,
+                notes=values["notes"] or None,
+            )
+        except ArchiveError as error:
+            if status_of(error) >= 500 or isinstance(error, NotFound):
+                raise  # an unknown customer: the not-found page, as for the form itself
+            session.rollback()
+            return _new_form(request, runtime, customer_id, values, error)
         audit_case(request, session, runtime, AuditAction.CASE_OPEN, [case])
         return back(case.id)
 
@@ -191,3 +198,23 @@ class PrivacyPages(Controller):
             return refused(request, session, runtime, case_id, error)
         audit_rectification(request, session, runtime, case, kind)
         return back(case_id)
+
+
+def _new_form(
+    request: AnyRequest,
+    runtime: Runtime,
+    customer_id: uuid.UUID,
+    values: dict[str, str],
+    error: ArchiveError | None = None,
+) -> Any:
+    """The form, again with what was typed and the reason when the service refused it."""
+    return render(
+        request,
+        "privacy_new.html",
+        status_code=status_of(error) if error else 200,
+        customer_id=customer_id,
+        kinds=[str(k) for k in RequestKind],
+        today=runtime.clock.now().date().isoformat(),
+        values=values,
+        error=error.detail if error else None,
+    )

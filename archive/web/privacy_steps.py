@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
+from datetime import datetime, time
 from typing import Annotated, Any
 
 from litestar import Request
@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from archive.access.guards import requires
 from archive.access.permissions import Permission
-from archive.api.problems import STATUS
 from archive.api.trail import principal_of, record, viewer_of
 from archive.audit import AuditAction
 from archive.customers.identifiers import IdentifierKind
@@ -32,8 +31,9 @@ from archive.privacy.export_routes import bundle_out
 from archive.privacy.exports import ExportService
 from archive.privacy.models import BundleState, CaseStatus, IdentityMethod, RequestKind
 from archive.privacy.routes import _audit as audit_case
-from archive.privacy.routes import case_out, erasure_out
+from archive.privacy.routes import case_out
 from archive.runtime import Runtime
+from archive.web.forms import form_date, status_of
 from archive.web.pages import render
 
 AnyRequest = Request[Any, Any, Any]
@@ -67,11 +67,11 @@ def cases_of(request: AnyRequest, session: Session, runtime: Runtime) -> CaseSer
 
 
 def day(raw: str, name: str, at: time) -> datetime:
-    """A date field's YYYY-MM-DD at the given time of day, in UTC."""
-    try:
-        return datetime.combine(date.fromisoformat(raw), at, tzinfo=UTC)
-    except ValueError:
-        raise InvalidInput(f"{name}: a date as YYYY-MM-DD", field=name) from None
+    """A required date field's YYYY-MM-DD at the given time of day, in UTC."""
+    moment = form_date(raw, name, at=at)
+    if moment is None:
+        raise InvalidInput(f"{name}: a date as YYYY-MM-DD", field=name)
+    return moment
 
 
 def back(case_id: uuid.UUID) -> Redirect:
@@ -103,7 +103,7 @@ def refused(
     case_id: uuid.UUID,
     error: ArchiveError,
 ) -> Any:
-    status = next((status for cls, status, _kind in STATUS if isinstance(error, cls)), 400)
+    status = status_of(error)
     if status >= 500:
         raise error  # the pages' error handler logs it and answers with its own page
     session.rollback()
@@ -155,7 +155,6 @@ def case_page(
         building=(BundleState.QUEUED, BundleState.BUILDING),
         restricted=restricted,
         erasure=erasure,
-        erasure_detail=erasure_out(erasure).detail if erasure else None,
         methods={str(m): label for m, label in METHODS.items()},
         is_open=is_open,
         exportable=shown.kind in (RequestKind.ACCESS, RequestKind.PORTABILITY),

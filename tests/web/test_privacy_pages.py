@@ -283,6 +283,36 @@ def test_a_restriction_is_lifted_only_with_a_reason(
     assert "customer:unrestrict" in done
 
 
+def test_only_a_restriction_request_restricts(officer: TestClient[Any], runtime: Runtime) -> None:
+    customer_id = ingest_email(runtime).contact.customer_id
+    case_id = open_case(officer, customer_id, "access")
+    answer = post(officer, f"/privacy/cases/{case_id}/restriction", action="restrict", reason="X")
+    assert answer.status_code == 409
+    assert "not a restriction" in answer.text
+    assert "customer:restrict" not in actions_of(runtime, OFFICER)
+
+
+def test_a_refused_request_form_keeps_what_was_typed(
+    officer: TestClient[Any], runtime: Runtime
+) -> None:
+    customer_id = ingest_email(runtime).contact.customer_id
+    answer = post(
+        officer,
+        "/privacy/cases",
+        customer_id=str(customer_id),
+        kind="erasure",
+        received="1899-12-31",
+        notes="Asked by letter <b>twice</b>",
+    )
+    assert answer.status_code == 422
+    assert 'id="open-error"' in answer.text
+    assert "Asked by letter &lt;b&gt;twice&lt;/b&gt;</textarea>" in answer.text
+    assert '<option value="erasure" selected>' in answer.text
+    assert 'value="1899-12-31"' in answer.text
+    with runtime.session() as session:
+        assert CaseService(session, runtime, SYSTEM, "x").queue(include_closed=True) == []
+
+
 @pytest.mark.parametrize("username", ["anna.agent", "adam.admin", "aud.auditor"])
 def test_other_roles_get_no_link_and_a_403_page(
     browser: TestClient[Any], runtime: Runtime, username: str
