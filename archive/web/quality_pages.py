@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -21,7 +20,6 @@ from sqlalchemy.orm import Session
 from archive.access.guards import requires
 from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
-from archive.api.problems import STATUS
 from archive.api.trail import principal_of, viewer_of
 from archive.audit import AuditAction
 from archive.contacts.service import ContactService
@@ -33,6 +31,7 @@ from archive.holds.service import LEGAL_ROLES, HoldRequest, HoldService
 from archive.retention.policy import HoldReason
 from archive.runtime import Runtime
 from archive.tickets.models import Ticket
+from archive.web.forms import form_date, status_of
 from archive.web.pages import render, user_of
 
 AnyRequest = Request[Any, Any, Any]
@@ -68,22 +67,6 @@ def field(data: dict[str, str], name: str) -> str:
     return str(data.get(name, ""))[:MAX_FIELD].strip()
 
 
-def status_of(error: ArchiveError) -> int:
-    return next((status for cls, status, _kind in STATUS if isinstance(error, cls)), 400)
-
-
-def day(raw: str, name: str, *, end: bool = False) -> datetime | None:
-    """A date field in UTC: its start, or (for an end) the start of the day after, so the
-    day named is kept in full."""
-    if not raw:
-        return None
-    try:
-        moment = datetime.combine(date.fromisoformat(raw), time(), tzinfo=UTC)
-    except ValueError:
-        raise InvalidInput(f"{name}: a date as YYYY-MM-DD", field=name) from None
-    return moment + timedelta(days=1) if end else moment
-
-
 def _uuid(raw: str, name: str) -> uuid.UUID | None:
     if not raw:
         return None
@@ -102,9 +85,9 @@ def _hold_request(data: dict[str, str]) -> HoldRequest:
         contact_ids=[i for i in contact_ids if i is not None],
         ticket_id=_uuid(field(data, "ticket_id"), "ticket_id"),
         customer_id=_uuid(field(data, "customer_id"), "customer_id"),
-        since=day(field(data, "since"), "since"),
-        until=day(field(data, "until"), "until", end=True),
-        ends_at=day(field(data, "ends_at"), "ends_at", end=True),
+        since=form_date(field(data, "since"), "since"),
+        until=form_date(field(data, "until"), "until", end=True),
+        ends_at=form_date(field(data, "ends_at"), "ends_at", end=True),
     )
 
 
@@ -112,10 +95,14 @@ def hold_service(request: AnyRequest, session: Session, runtime: Runtime) -> Hol
     return HoldService(session, runtime, viewer_of(request), principal_of(request).username)
 
 
-def _reasons(request: AnyRequest) -> list[str]:
-    # `legal` is offered only to those the service lets place it (it would refuse the rest).
+def _places_legal(request: AnyRequest) -> bool:
+    """Whether the user may place and release `legal` holds (the service refuses the rest)."""
     user = user_of(request)
-    legal = user is not None and bool(user.roles & LEGAL_ROLES)
+    return user is not None and bool(user.roles & LEGAL_ROLES)
+
+
+def _reasons(request: AnyRequest) -> list[str]:
+    legal = _places_legal(request)
     return [str(r) for r in HoldReason if r != HoldReason.LEGAL or legal]
 
 
@@ -251,4 +238,5 @@ def _list_page(
         status_code=status_of(error) if error else 200,
         holds=listed,
         error=error.detail if error else None,
+        releases_legal=_places_legal(request),
     )
