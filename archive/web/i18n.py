@@ -75,6 +75,7 @@ _COMMON: dict[str, dict[str, str]] = {
         "Expires": "Raderas",
         "Hold": "Spärr",
         "Held until": "Spärrad till",
+        "Held until {date}": "Spärrad till {date}",
         "until released": "tills den hävs",
         "No contacts.": "Inga kontakter.",
         "Older contacts": "Äldre kontakter",
@@ -169,6 +170,17 @@ _COMMON: dict[str, dict[str, str]] = {
         "Request an export": "Beställ en export",
         "Erasure": "Radering",
         "Withheld contacts": "Kvarhållna kontakter",
+        "Erased completely; the request is closed.": "Helt raderad; begäran är avslutad.",
+        "Erased partially: {count} contact is withheld under an active hold and will be erased "
+        "when it ends; the request stays open.": (
+            "Delvis raderad: {count} kontakt hålls kvar av en aktiv spärr och raderas när den "
+            "upphör; begäran förblir öppen."
+        ),
+        "Erased partially: {count} contacts are withheld under active holds and will be erased "
+        "when those end; the request stays open.": (
+            "Delvis raderad: {count} kontakter hålls kvar av aktiva spärrar och raderas när de "
+            "upphör; begäran förblir öppen."
+        ),
         "Contact": "Kontakt",
         "I confirm: erase all about this customer that no hold keeps; it cannot be undone.": (
             "Jag bekräftar: radera allt om kunden som ingen spärr behåller; det kan inte ångras."
@@ -322,7 +334,8 @@ _COMMON: dict[str, dict[str, str]] = {
         "Length": "Pituus",
         "Expires": "Poistuu",
         "Hold": "Säilytys",
-        "Held until": "Säilytetään asti",
+        "Held until": "Säilytys päättyy",
+        "Held until {date}": "Säilytetään {date} asti",
         "until released": "kunnes vapautetaan",
         "No contacts.": "Ei yhteydenottoja.",
         "Older contacts": "Vanhemmat yhteydenotot",
@@ -406,7 +419,7 @@ _COMMON: dict[str, dict[str, str]] = {
         ),
         "Other (say how in the note)": "Muu (kerro tapa huomautuksessa)",
         "Extension": "Määräajan jatko",
-        "Extended to": "Jatkettu asti",
+        "Extended to": "Jatkettu päivään",
         "New due date": "Uusi määräpäivä",
         "Reason": "Peruste",
         "At most three months from receipt in all.": (
@@ -417,6 +430,17 @@ _COMMON: dict[str, dict[str, str]] = {
         "Request an export": "Pyydä vienti",
         "Erasure": "Poisto",
         "Withheld contacts": "Pidätetyt yhteydenotot",
+        "Erased completely; the request is closed.": "Poistettu kokonaan; pyyntö on suljettu.",
+        "Erased partially: {count} contact is withheld under an active hold and will be erased "
+        "when it ends; the request stays open.": (
+            "Poistettu osittain: {count} yhteydenotto on pidätetty voimassa olevan säilytyksen "
+            "vuoksi, ja se poistetaan säilytyksen päättyessä; pyyntö pysyy avoimena."
+        ),
+        "Erased partially: {count} contacts are withheld under active holds and will be erased "
+        "when those end; the request stays open.": (
+            "Poistettu osittain: {count} yhteydenottoa on pidätetty voimassa olevien säilytysten "
+            "vuoksi, ja ne poistetaan säilytysten päättyessä; pyyntö pysyy avoimena."
+        ),
         "Contact": "Yhteydenotto",
         "I confirm: erase all about this customer that no hold keeps; it cannot be undone.": (
             "Vahvistan: poista asiakkaasta kaikki, mitä säilytys ei pidä; tätä ei voi perua."
@@ -527,7 +551,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     if language != DEFAULT_LANGUAGE
 }
 # Stored values shown as words: English too has a better word than the identifier.
-CATALOGUE[DEFAULT_LANGUAGE] = {"quality_project": "quality project", "national_id": "identity code"}
+CATALOGUE[DEFAULT_LANGUAGE] = {
+    "quality_project": "quality project",
+    "national_id": "identity code",
+    "deletion_run": "deletion run",
+}
 
 Translate = Callable[[str], str]
 

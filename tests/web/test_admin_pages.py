@@ -323,4 +323,4 @@ def test_the_pages_speak_swedish(admin: TestClient[Any], runtime: Runtime) -> No
     page = admin.get("/admin/users")
     assert "Lägg till en användare" in page.text
     assert "handläggare" in page.text  # the agent role, in Swedish
-    assert "Andra faktorn" in admin.get("/admin/users/anna.agent").text
+    assert "Andra faktor" in admin.get("/admin/users/anna.agent").text

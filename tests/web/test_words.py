@@ -77,3 +77,19 @@ def test_translations_keep_the_placeholders_and_are_not_blank(language: str) -> 
     for english, translated in CATALOGUE[language].items():
         assert translated.strip(), english
         assert re.findall(r"\{\w+\}", english) == re.findall(r"\{\w+\}", translated), english
+
+
+def test_each_word_is_translated_in_one_place() -> None:
+    from archive.web import i18n
+    from archive.web.words import account, admin, audit
+
+    places = {"common": i18n._COMMON, "account": account.WORDS, "admin": admin.WORDS}
+    places["audit"] = audit.WORDS
+    for language in CATALOGUE:
+        if language == DEFAULT_LANGUAGE:
+            continue
+        seen: dict[str, str] = {}
+        for place, words in places.items():
+            for english in words.get(language, {}):
+                assert english not in seen, f"{english!r} in {seen[english]} and {place}"
+                seen[english] = place

@@ -5,12 +5,6 @@ from __future__ import annotations
 WORDS: dict[str, dict[str, str]] = {
     "sv": {
         # Roles, as the users' pages name them.
-        "agent": "handläggare",
-        "quality": "kvalitet",
-        "privacy": "dataskydd",
-        "admin": "administratör",
-        "auditor": "granskare",
-        "ingest": "inläsning",
         # Users and their tokens.
         "Add a user": "Lägg till en användare",
         "Add the user": "Lägg till användaren",
@@ -30,10 +24,8 @@ WORDS: dict[str, dict[str, str]] = {
         ),
         "Service account: API tokens only": "Tjänstekonto: bara API-nycklar",
         "Set up a second factor now": "Ställ in en andra faktor nu",
-        "Status": "Status",
         "Enabled": "Aktiv",
         "Disabled": "Avstängd",
-        "Second factor": "Andra faktorn",
         "Enrolled": "Registrerad",
         "None": "Ingen",
         "Created": "Skapad",
@@ -57,7 +49,6 @@ WORDS: dict[str, dict[str, str]] = {
             "Användaren är avstängd: hens sessioner och API-nycklar slutade fungera."
         ),
         "The user may log in again.": "Användaren kan logga in igen.",
-        "New password": "Nytt lösenord",
         "Set the password": "Sätt lösenordet",
         "The user's login sessions end; their API tokens stay valid.": (
             "Användarens inloggningssessioner avslutas; hens API-nycklar fortsätter gälla."
@@ -65,7 +56,6 @@ WORDS: dict[str, dict[str, str]] = {
         "Password set: the user's login sessions ended.": (
             "Lösenordet är satt: användarens inloggningssessioner avslutades."
         ),
-        "Set up a second factor": "Ställ in en andra faktor",
         "Active at once; the user's login sessions end.": (
             "Gäller genast; användarens inloggningssessioner avslutas."
         ),
@@ -90,10 +80,8 @@ WORDS: dict[str, dict[str, str]] = {
             "Lämna över dessa till användaren personligen; hens autentiseringsapp läser länken "
             "(eller nyckeln inskriven för hand)."
         ),
-        "Key": "Nyckel",
         "Link": "Länk",
         "New API token": "Ny API-nyckel",
-        "Name": "Namn",
         "Token": "Nyckel",
         "Copy it now: it is not shown again. The archive keeps only what checks it.": (
             "Kopiera den nu: den visas inte igen. Arkivet sparar bara det som kontrollerar den."
@@ -183,12 +171,6 @@ WORDS: dict[str, dict[str, str]] = {
         ),
     },
     "fi": {
-        "agent": "asiakaspalvelija",
-        "quality": "laatu",
-        "privacy": "tietosuoja",
-        "admin": "ylläpitäjä",
-        "auditor": "tarkastaja",
-        "ingest": "tallennus",
         "Add a user": "Lisää käyttäjä",
         "Add the user": "Lisää käyttäjä",
         "Display name": "Näyttönimi",
@@ -207,10 +189,8 @@ WORDS: dict[str, dict[str, str]] = {
         ),
         "Service account: API tokens only": "Palvelutili: vain API-tunnuksia",
         "Set up a second factor now": "Ota toinen tunnistustekijä käyttöön heti",
-        "Status": "Tila",
         "Enabled": "Käytössä",
         "Disabled": "Poistettu käytöstä",
-        "Second factor": "Toinen tunnistustekijä",
         "Enrolled": "Käytössä",
         "None": "Ei ole",
         "Created": "Luotu",
@@ -236,7 +216,6 @@ WORDS: dict[str, dict[str, str]] = {
             "toimimasta."
         ),
         "The user may log in again.": "Käyttäjä voi taas kirjautua.",
-        "New password": "Uusi salasana",
         "Set the password": "Aseta salasana",
         "The user's login sessions end; their API tokens stay valid.": (
             "Käyttäjän kirjautumisistunnot päättyvät; API-tunnukset pysyvät voimassa."
@@ -244,7 +223,6 @@ WORDS: dict[str, dict[str, str]] = {
         "Password set: the user's login sessions ended.": (
             "Salasana asetettu: käyttäjän kirjautumisistunnot päättyivät."
         ),
-        "Set up a second factor": "Ota toinen tunnistustekijä käyttöön",
         "Active at once; the user's login sessions end.": (
             "Voimassa heti; käyttäjän kirjautumisistunnot päättyvät."
         ),
@@ -269,10 +247,8 @@ WORDS: dict[str, dict[str, str]] = {
             "Anna nämä käyttäjälle henkilökohtaisesti; hänen todennussovelluksensa lukee linkin "
             "(tai käsin syötetyn avaimen)."
         ),
-        "Key": "Avain",
         "Link": "Linkki",
         "New API token": "Uusi API-tunnus",
-        "Name": "Nimi",
         "Token": "Tunnus",
         "Copy it now: it is not shown again. The archive keeps only what checks it.": (
             "Kopioi se nyt: sitä ei näytetä uudelleen. Arkisto säilyttää vain sen tarkisteen."
