@@ -15,6 +15,7 @@ from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.access.guards import requires
@@ -22,7 +23,9 @@ from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.trail import principal_of, viewer_of
 from archive.audit import AuditAction
+from archive.contacts.models import Contact
 from archive.contacts.service import ContactService
+from archive.customers.models import Customer
 from archive.errors import ArchiveError, InvalidInput
 from archive.holds.legal import sync_legal_holds
 from archive.holds.models import HoldScope
@@ -61,6 +64,7 @@ class Listed:
     hold: HoldOut
     contact_ids: list[uuid.UUID]
     ticket_ref: str | None
+    customer_shown: bool  # a restricted customer's page answers 404 to all but privacy
 
 
 def field(data: dict[str, str], name: str) -> str:
@@ -225,12 +229,22 @@ def _list_page(
     request: AnyRequest, session: Session, runtime: Runtime, *, error: ArchiveError | None = None
 ) -> Any:
     service = hold_service(request, session, runtime)
+    sees_restricted = viewer_of(request).sees_restricted
     listed = []
     for summary in service.active():
-        ids = service.describe(summary.hold, with_ids=True).contact_ids
+        ids = service.describe(summary.hold, with_ids=True).contact_ids[:SHOWN_CONTACTS]
+        hidden = set() if sees_restricted else _of_restricted(session, ids)
         ticket = session.get(Ticket, summary.hold.ticket_id) if summary.hold.ticket_id else None
+        held = summary.hold.customer_id
+        customer = session.get(Customer, held) if held else None
         listed.append(
-            Listed(hold_out(summary), ids[:SHOWN_CONTACTS], ticket.external_ref if ticket else None)
+            Listed(
+                hold_out(summary),
+                [i for i in ids if i not in hidden],
+                ticket.external_ref if ticket else None,
+                customer_shown=customer is not None
+                and (sees_restricted or customer.restricted_at is None),
+            )
         )
     return render(
         request,
@@ -240,3 +254,15 @@ def _list_page(
         error=error.detail if error else None,
         releases_legal=_places_legal(request),
     )
+
+
+def _of_restricted(session: Session, contact_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these contacts belong to restricted customers (no link leads to them)."""
+    if not contact_ids:
+        return set()
+    query = (
+        select(Contact.id)
+        .join(Customer, Customer.id == Contact.customer_id)
+        .where(Contact.id.in_(contact_ids), Customer.restricted_at.is_not(None))
+    )
+    return set(session.scalars(query))

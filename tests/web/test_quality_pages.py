@@ -18,6 +18,7 @@ from archive.access.viewer import SYSTEM
 from archive.accounts.models import Role
 from archive.accounts.service import AccountService
 from archive.audit import AuditAction, AuditLog
+from archive.customers.service import CustomerService
 from archive.holds.models import Hold, HoldState
 from archive.holds.service import HoldRequest, HoldService
 from archive.runtime import Runtime
@@ -117,6 +118,26 @@ def test_a_hold_is_released(quality: TestClient[Any], runtime: Runtime) -> None:
     again = post(quality, f"/holds/{hold.id}/release")
     assert again.status_code == 409  # already released: said on the list, nothing changed
     assert "already" in again.text
+
+
+def test_the_list_links_no_restricted_customer_or_their_contacts(
+    quality: TestClient[Any], runtime: Runtime
+) -> None:
+    contact = ingest_email(runtime).contact
+    fields = {"reason": "complaint", "reference": "C-9"}
+    by_customer = {"scope": "customer", "customer_id": str(contact.customer_id)}
+    by_contact = {"scope": "contacts", "contact_ids": str(contact.id)}
+    for scope in (by_customer, by_contact):
+        assert post(quality, "/holds", **fields, **scope).status_code == 303
+    assert f'href="/customers/{contact.customer_id}"' in quality.get("/holds").text
+    with runtime.session() as session:
+        customers = CustomerService(session, runtime, SYSTEM)
+        customers.restrict(customers.get(contact.customer_id))  # type: ignore[arg-type]
+        session.commit()
+    listed = quality.get("/holds").text
+    assert listed.count('class="hold"') == 2  # both holds still listed, with what they cover
+    assert f'href="/customers/{contact.customer_id}"' not in listed
+    assert f'href="/contacts/{contact.id}"' not in listed
 
 
 def test_legal_holds_and_bad_input_are_refused_on_the_form(
