@@ -145,5 +145,5 @@ class PrivacyDataPages(Controller):
                 request, session, runtime, case.customer_id, restrict=restrict, reason=reason
             )
         except ArchiveError as error:
-            return refused(request, session, runtime, case_id, error)
+            return refused(request, session, runtime, case_id, error, typed=(data, "restriction"))
         return back(case_id)

@@ -122,7 +122,15 @@ class PrivacyPages(Controller):
             method, note = field(data, "method"), field(data, "note") or None
             service.verify_identity(service.get(case_id), method, note=note)
 
-        return attempt(request, session, runtime, case_id, step, AuditAction.CASE_IDENTITY_VERIFY)
+        return attempt(
+            request,
+            session,
+            runtime,
+            case_id,
+            step,
+            AuditAction.CASE_IDENTITY_VERIFY,
+            typed=(data, "identity"),
+        )
 
     @post("/cases/{case_id:uuid}/extension", opt=CASES, sync_to_thread=True, status_code=200)
     def extend(
@@ -140,7 +148,15 @@ class PrivacyPages(Controller):
             until = day(field(data, "until"), "until", due.time())
             service.extend(case, until, field(data, "reason"))
 
-        return attempt(request, session, runtime, case_id, step, AuditAction.CASE_EXTEND)
+        return attempt(
+            request,
+            session,
+            runtime,
+            case_id,
+            step,
+            AuditAction.CASE_EXTEND,
+            typed=(data, "extension"),
+        )
 
     @post("/cases/{case_id:uuid}/close", opt=CASES, sync_to_thread=True, status_code=200)
     def close(
@@ -155,7 +171,9 @@ class PrivacyPages(Controller):
             status, note = field(data, "status"), field(data, "note") or None
             service.close(service.get(case_id), status, note=note)
 
-        return attempt(request, session, runtime, case_id, step, AuditAction.CASE_CLOSE)
+        return attempt(
+            request, session, runtime, case_id, step, AuditAction.CASE_CLOSE, typed=(data, "close")
+        )
 
     @post("/cases/{case_id:uuid}/objection", opt=CASES, sync_to_thread=True, status_code=200)
     def decide_objection(
@@ -173,7 +191,15 @@ class PrivacyPages(Controller):
             note = field(data, "note") or None
             service.decide_objection(service.get(case_id), upheld=decision == "upheld", note=note)
 
-        return attempt(request, session, runtime, case_id, step, AuditAction.CASE_CLOSE)
+        return attempt(
+            request,
+            session,
+            runtime,
+            case_id,
+            step,
+            AuditAction.CASE_CLOSE,
+            typed=(data, "objection"),
+        )
 
     @post("/cases/{case_id:uuid}/rectification", opt=CASES, sync_to_thread=True, status_code=200)
     def rectify(
@@ -195,7 +221,7 @@ class PrivacyPages(Controller):
             case = service.get(case_id)
             service.rectify(case, kind, values)
         except ArchiveError as error:
-            return refused(request, session, runtime, case_id, error)
+            return refused(request, session, runtime, case_id, error, typed=(data, "rectification"))
         audit_rectification(request, session, runtime, case, kind)
         return back(case_id)
 

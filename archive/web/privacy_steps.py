@@ -41,6 +41,7 @@ Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED
 CASES = requires(Permission.PRIVACY_CASES)
 MAX_FIELD = 2000  # the services' own limit on free text; the rest is not read
 Step = Callable[[CaseService], None]
+Typed = tuple[dict[str, str], str]  # a step's form fields, and the step's name
 # What each way of verifying means, in the words a page shows (and translates).
 METHODS = {
     IdentityMethod.STRONG_ELECTRONIC: "Strong electronic identification",
@@ -85,13 +86,15 @@ def attempt(
     case_id: uuid.UUID,
     step: Step,
     action: AuditAction,
+    *,
+    typed: Typed | None = None,
 ) -> Any:
     """Run a case step and record it; a refusal comes back on the case page instead."""
     service = cases_of(request, session, runtime)
     try:
         step(service)
     except ArchiveError as error:
-        return refused(request, session, runtime, case_id, error)
+        return refused(request, session, runtime, case_id, error, typed=typed)
     audit_case(request, session, runtime, action, [service.get(case_id)])
     return back(case_id)
 
@@ -102,12 +105,17 @@ def refused(
     runtime: Runtime,
     case_id: uuid.UUID,
     error: ArchiveError,
+    *,
+    typed: Typed | None = None,
 ) -> Any:
+    """The case page with the refusal, and what was typed into the refused step's form."""
     status = status_of(error)
     if status >= 500:
         raise error  # the pages' error handler logs it and answers with its own page
     session.rollback()
-    return case_page(request, session, runtime, case_id, status_code=status, error=error.detail)
+    return case_page(
+        request, session, runtime, case_id, status_code=status, error=error.detail, typed=typed
+    )
 
 
 def case_page(
@@ -119,6 +127,7 @@ def case_page(
     status_code: int = 200,
     error: str | None = None,
     erasure: ErasureResult | None = None,
+    typed: Typed | None = None,
 ) -> Any:
     service = cases_of(request, session, runtime)
     case = service.get(case_id)
@@ -156,6 +165,9 @@ def case_page(
         restricted=restricted,
         erasure=erasure,
         methods={str(m): label for m, label in METHODS.items()},
+        # The refused step's fields as typed (capped), for its form; the others start empty.
+        failed=typed[1] if typed else None,
+        kept={k: str(v)[: 20 * MAX_FIELD] for k, v in typed[0].items()} if typed else {},
         is_open=is_open,
         exportable=shown.kind in (RequestKind.ACCESS, RequestKind.PORTABILITY),
         on_record={str(k): getattr(current, name) for k, name in RECTIFIABLE.items()}

@@ -380,3 +380,21 @@ def test_the_case_page_speaks_swedish(officer: TestClient[Any], runtime: Runtime
     assert "Bekräfta identiteten" in page.text
     assert "Radera" in page.text
     assert "Integritetsärenden" in page.text
+
+
+def test_a_refused_step_keeps_what_was_typed_in_its_own_form(
+    officer: TestClient[Any], runtime: Runtime
+) -> None:
+    customer_id = ingest_email(runtime).contact.customer_id
+    case_id = verified(officer, customer_id, "rectification")
+    url = f"/privacy/cases/{case_id}"
+    late = post(officer, f"{url}/extension", until="2099-01-01", reason="Waiting <for> the bank")
+    assert late.status_code in (409, 422)
+    assert 'value="2099-01-01"' in late.text
+    assert 'value="Waiting &lt;for&gt; the bank"' in late.text
+    assert late.text.count('name="note" maxlength="2000" value=""') == 1  # closing starts empty
+    wrong = post(officer, f"{url}/rectification", kind="phone", values="not a phone\n040 1")
+    assert wrong.status_code == 422
+    assert '<option value="phone" selected>' in wrong.text
+    assert ">not a phone\n040 1</textarea>" in wrong.text
+    assert 'id="extension-reason" name="reason" maxlength="2000" required value=""' in wrong.text
