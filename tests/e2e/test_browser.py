@@ -59,6 +59,28 @@ def test_an_agent_finds_a_customer_by_phone_and_plays_a_call(page: Page, archive
     screenshot(page, "call")
 
 
+def test_an_agent_reads_a_chat_as_a_conversation_and_downloads_its_photo(
+    page: Page, archive: Archive
+) -> None:
+    log_in(page, archive, "anna.agent")
+    page.get_by_label("E-mail, phone, identity code or name").press_sequentially(PHONE)
+    page.locator("#results a", has_text="Sanna Heikkilä").click()
+    page.locator("tr.contact.chat a").first.click()
+    expect(page.locator("h1")).to_contain_text("Chat")
+    conversation = page.locator("ol.conversation")
+    # Each side of the conversation is marked: the customer, the bot, the agent.
+    for side in ("customer", "bot", "agent"):
+        expect(conversation.locator(f"li.message.{side}").first).to_be_visible()
+    expect(conversation.locator("li.message.customer .name").first).to_have_text("Sanna Heikkilä")
+    photo = conversation.locator("ul.attachments a").first
+    expect(photo).to_be_visible()
+    with page.expect_download() as download:
+        photo.click()
+    saved = download.value.path()
+    assert saved.stat().st_size > 0
+    screenshot(page, "chat")
+
+
 def test_a_script_in_an_email_does_not_run(page: Page, archive: Archive) -> None:
     log_in(page, archive, "anna.agent")
     page.goto(f"{archive.url}/contacts/{archive.email_id}")
