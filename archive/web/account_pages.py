@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import segno
 from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect
 from markupsafe import Markup
 from sqlalchemy.orm import Session
@@ -31,12 +30,11 @@ from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.trail import principal_of
 from archive.errors import ArchiveError, InvalidInput
 from archive.runtime import Runtime
-from archive.web.forms import status_of
+from archive.web.forms import Form, refusal_status, status_of
 from archive.web.i18n import language_of, translator
 from archive.web.pages import render
 
 AnyRequest = Request[Any, Any, Any]
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 OWN = requires(Permission.SELF)
 MAX_FIELD = 1024  # passwords are capped at this length by the service too
 SECRET_GROUP = 4  # characters per group when the secret is shown for typing in by hand
@@ -100,7 +98,7 @@ class AccountPages(Controller):
         try:
             confirm_own_totp(request, code, session, runtime)
         except ArchiveError as error:
-            _refused(session, error)
+            refusal_status(session, error)
             pending = AccountService(session, runtime).pending_totp(principal_of(request).username)
             if pending is None:
                 return _account_page(request, session, runtime, error=error)
@@ -119,15 +117,9 @@ class AccountPages(Controller):
                 raise InvalidInput(MISMATCH, field="new_password_again")
             change_own_password(request, PasswordChangeIn(current, new), session, runtime)
         except ArchiveError as error:
-            _refused(session, error)
+            refusal_status(session, error)
             return _account_page(request, session, runtime, error=error, failed="password")
         return Redirect("/account?done=password", status_code=303)
-
-
-def _refused(session: Session, error: ArchiveError) -> None:
-    if status_of(error) >= 500:
-        raise error  # the pages' error handler logs it and answers with its own page
-    session.rollback()
 
 
 def _account_page(

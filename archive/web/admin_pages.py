@@ -9,11 +9,10 @@ answer. Secrets (a new token, a new second factor) are shown on the answer that 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from archive.access.guards import requires
@@ -29,7 +28,6 @@ from archive.web.admin_views import (
     DONE,
     Shown,
     changed,
-    form_field,
     form_password,
     refused,
     ticked_roles,
@@ -38,9 +36,9 @@ from archive.web.admin_views import (
     user_page,
     users_page,
 )
+from archive.web.forms import Form, field
 
 AnyRequest = Request[Any, Any, Any]
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 USERS = requires(Permission.USERS_MANAGE)
 TOKENS = requires(Permission.TOKENS_MANAGE)
 
@@ -55,7 +53,7 @@ class AdminPages(Controller):
 
     @post("/users", opt=USERS, sync_to_thread=True, status_code=200)
     def add(self, request: AnyRequest, data: Form, session: SessionDep, runtime: RuntimeDep) -> Any:
-        values = {n: form_field(data, n) for n in ("username", "display_name", "service", "totp")}
+        values = {n: field(data, n) for n in ("username", "display_name", "service", "totp")}
         roles = ticked_roles(data)
         password = form_password(data)
         try:
@@ -181,7 +179,7 @@ class AdminPages(Controller):
         runtime: RuntimeDep,
     ) -> Any:
         """A long-lived API token for an integration; its secret is on this answer only."""
-        values = {n: form_field(data, n) for n in ("name", "expires_at")}
+        values = {n: field(data, n) for n in ("name", "expires_at")}
         try:
             token, secret = AccountService(session, runtime).issue_api_token(
                 username, name=values["name"], expires_at=token_expiry(values["expires_at"])

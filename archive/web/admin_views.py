@@ -21,11 +21,10 @@ from archive.api.trail import principal_of
 from archive.audit import AuditAction
 from archive.errors import ArchiveError, InvalidInput
 from archive.runtime import Runtime
-from archive.web.forms import form_date, status_of
+from archive.web.forms import form_date, refusal_status, status_of
 from archive.web.pages import may, render, user_of
 
 AnyRequest = Request[Any, Any, Any]
-MAX_FIELD = 300  # longer than any name the service accepts, so its own message answers
 ROLES = [str(role) for role in Role]
 TOKEN_DAYS = 365  # the expiry a new token's form suggests
 # What a change just done says on the user's page it leads back to.
@@ -47,10 +46,6 @@ class Shown:
     uri: str | None = None
     name: str | None = None
     expires_at: datetime | None = None
-
-
-def form_field(data: dict[str, str], name: str, cap: int = MAX_FIELD) -> str:
-    return str(data.get(name, ""))[:cap].strip()
 
 
 def form_password(data: dict[str, str]) -> str:
@@ -98,9 +93,7 @@ def refused(
     values: dict[str, str] | None = None,
 ) -> Any:
     """The user's page again with the service's message; an unknown user is the error page."""
-    if status_of(error) >= 500:
-        raise error  # the pages' error handler logs it and answers with its own page
-    session.rollback()
+    refusal_status(session, error)
     return user_page(request, session, runtime, username, error=error, values=values)
 
 
@@ -113,12 +106,7 @@ def users_page(
     roles: list[str] | None = None,
     error: ArchiveError | None = None,
 ) -> Any:
-    status = 200
-    if error is not None:
-        status = status_of(error)
-        if status >= 500:
-            raise error
-        session.rollback()
+    status = refusal_status(session, error) if error else 200
     users = [user_out(u) for u in AccountService(session, runtime).list_users()]
     return render(
         request,

@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 
 from litestar import Controller, Request, get
 from litestar.params import FromPath
-from sqlalchemy.orm import Session
 
 from archive.access.guards import requires
 from archive.access.permissions import Permission
@@ -25,7 +24,7 @@ from archive.audit.actions import AuditAction
 from archive.audit.routes import Filters, read_records, verify_trail
 from archive.errors import ArchiveError, InvalidInput, MalformedRequest
 from archive.retention.routes import list_runs, read_run
-from archive.web.forms import form_date, status_of
+from archive.web.forms import form_date, refusal_status, status_of
 from archive.web.pages import render
 
 AnyRequest = Request[Any, Any, Any]
@@ -117,7 +116,8 @@ class AuditPages(Controller):
                 request, session, runtime, query.filters, limit=PAGE_SIZE, after_id=query.after_id
             )
         except ArchiveError as error:
-            return _trail_page(request, values, error=_refused(session, error))
+            refusal_status(session, error)
+            return _trail_page(request, values, error=error)
         return _trail_page(
             request,
             values,
@@ -150,13 +150,6 @@ class AuditPages(Controller):
         return render(
             request, "audit_deletion.html", run=read_run(request, session, runtime, run_id)
         )
-
-
-def _refused(session: Session, error: ArchiveError) -> ArchiveError:
-    if status_of(error) >= 500:
-        raise error  # the pages' error handler logs it and answers with its own page
-    session.rollback()
-    return error
 
 
 def _trail_page(

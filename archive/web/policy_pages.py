@@ -9,11 +9,10 @@ API's own `apply_proposed`, which audits the change and re-times stored contacts
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect
 from sqlalchemy.orm import Session
 
@@ -31,11 +30,10 @@ from archive.retention.routes import (
 )
 from archive.retention.service import PolicyDiff, RetentionService
 from archive.runtime import Runtime
-from archive.web.forms import status_of
+from archive.web.forms import Form, refusal_status
 from archive.web.pages import render
 
 AnyRequest = Request[Any, Any, Any]
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 READ = requires(Permission.POLICY_READ)
 MANAGE = requires(Permission.POLICY_MANAGE)
 VERSION_FIELD = 80
@@ -149,12 +147,7 @@ def _page(
     error: ArchiveError | None = None,
     applied: bool = False,
 ) -> Any:
-    status = 200
-    if error is not None:
-        status = status_of(error)
-        if status >= 500:
-            raise error  # the pages' error handler logs it and answers with its own page
-        session.rollback()
+    status = refusal_status(session, error) if error else 200
     current = RetentionService(session, runtime).in_force()
     shown = policy_out(runtime, session)
     return render(

@@ -25,15 +25,14 @@ from archive.privacy.export_routes import DOWNLOAD_PATH, bundle_out
 from archive.privacy.export_routes import _audit as audit_bundle
 from archive.privacy.exports import ExportService, start_export
 from archive.privacy.models import RequestKind
+from archive.web.forms import Form, field
 from archive.web.pages import render
 from archive.web.privacy_steps import (
     CASES,
     AnyRequest,
-    Form,
     back,
     case_page,
     cases_of,
-    field,
     refused,
 )
 

@@ -23,19 +23,16 @@ from archive.privacy.models import RequestKind
 from archive.privacy.routes import _audit as audit_case
 from archive.privacy.routes import audit_rectification, case_out
 from archive.runtime import Runtime
-from archive.web.forms import status_of
+from archive.web.forms import MAX_FIELD, Form, field, refusal_status, status_of
 from archive.web.pages import render
 from archive.web.privacy_steps import (
     CASES,
-    MAX_FIELD,
     AnyRequest,
-    Form,
     attempt,
     back,
     case_page,
     cases_of,
     day,
-    field,
     refused,
 )
 
@@ -92,9 +89,9 @@ class PrivacyPages(Controller):
                 notes=values["notes"] or None,
             )
         except ArchiveError as error:
-            if status_of(error) >= 500 or isinstance(error, NotFound):
+            if isinstance(error, NotFound):
                 raise  # an unknown customer: the not-found page, as for the form itself
-            session.rollback()
+            refusal_status(session, error)
             return _new_form(request, runtime, customer_id, values, error)
         audit_case(request, session, runtime, AuditAction.CASE_OPEN, [case])
         return back(case.id)

@@ -10,11 +10,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime, time
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect
 from sqlalchemy.orm import Session
 
@@ -33,13 +31,11 @@ from archive.privacy.models import BundleState, CaseStatus, IdentityMethod, Requ
 from archive.privacy.routes import _audit as audit_case
 from archive.privacy.routes import case_out
 from archive.runtime import Runtime
-from archive.web.forms import form_date, status_of
+from archive.web.forms import MAX_FIELD, form_date, refusal_status
 from archive.web.pages import render
 
 AnyRequest = Request[Any, Any, Any]
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 CASES = requires(Permission.PRIVACY_CASES)
-MAX_FIELD = 2000  # the services' own limit on free text; the rest is not read
 Step = Callable[[CaseService], None]
 Typed = tuple[dict[str, str], str]  # a step's form fields, and the step's name
 # What each way of verifying means, in the words a page shows (and translates).
@@ -57,10 +53,6 @@ RECTIFIABLE = {
     IdentifierKind.ADDRESS: "addresses",
     IdentifierKind.NATIONAL_ID: "national_ids",
 }
-
-
-def field(data: dict[str, str], name: str) -> str:
-    return str(data.get(name, ""))[:MAX_FIELD].strip()
 
 
 def cases_of(request: AnyRequest, session: Session, runtime: Runtime) -> CaseService:
@@ -109,10 +101,7 @@ def refused(
     typed: Typed | None = None,
 ) -> Any:
     """The case page with the refusal, and what was typed into the refused step's form."""
-    status = status_of(error)
-    if status >= 500:
-        raise error  # the pages' error handler logs it and answers with its own page
-    session.rollback()
+    status = refusal_status(session, error)
     return case_page(
         request, session, runtime, case_id, status_code=status, error=error.detail, typed=typed
     )

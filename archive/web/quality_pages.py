@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,14 +33,12 @@ from archive.holds.service import LEGAL_ROLES, HoldRequest, HoldService
 from archive.retention.policy import HoldReason
 from archive.runtime import Runtime
 from archive.tickets.models import Ticket
-from archive.web.forms import form_date, status_of
+from archive.web.forms import Form, field, form_date, refusal_status, status_of
 from archive.web.pages import render, user_of
 
 AnyRequest = Request[Any, Any, Any]
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 READ = requires(Permission.HOLDS_READ)
 PLACE = requires(Permission.HOLDS_PLACE)
-MAX_FIELD = 2000
 SHOWN_CONTACTS = 5  # links per hold in the list; the count says how many there are in all
 # The fields a hold's form carries from the form to its preview and on to placing it.
 HOLD_FIELDS = (
@@ -65,10 +62,6 @@ class Listed:
     contact_ids: list[uuid.UUID]
     ticket_ref: str | None
     customer_shown: bool  # a restricted customer's page answers 404 to all but privacy
-
-
-def field(data: dict[str, str], name: str) -> str:
-    return str(data.get(name, ""))[:MAX_FIELD].strip()
 
 
 def _uuid(raw: str, name: str) -> uuid.UUID | None:
@@ -189,9 +182,7 @@ class QualityPages(Controller):
         try:
             hold = service.release(hold_id)
         except ArchiveError as error:
-            if status_of(error) >= 500:
-                raise
-            session.rollback()
+            refusal_status(session, error)
             return _list_page(request, session, runtime, error=error)
         audit_hold(
             request, session, runtime, AuditAction.HOLD_RELEASE, hold, Permission.HOLDS_PLACE
@@ -208,12 +199,7 @@ def _form_page(
     preview: HoldOut | None = None,
     error: ArchiveError | None = None,
 ) -> Any:
-    status = 200
-    if error is not None:
-        status = status_of(error)
-        if status >= 500:
-            raise error  # the pages' error handler logs it and answers with its own page
-        session.rollback()
+    status = refusal_status(session, error) if error else 200
     return render(
         request,
         "quality_new.html",

@@ -17,13 +17,11 @@ from archive.errors import ArchiveError, InvalidInput
 from archive.holds.routes import HoldOut, audit_hold, hold_out
 from archive.holds.service import SampleRequest
 from archive.runtime import Runtime
-from archive.web.forms import form_date, status_of
+from archive.web.forms import Form, field, form_date, refusal_status, status_of
 from archive.web.pages import render
 from archive.web.quality_pages import (
     PLACE,
     AnyRequest,
-    Form,
-    field,
     hold_service,
     record_placed,
 )
@@ -80,9 +78,7 @@ class SamplePages(Controller):
                 )
             )
         except ArchiveError as error:
-            if status_of(error) >= 500:
-                raise
-            session.rollback()
+            refusal_status(session, error)
             return _sample_page(request, runtime, values, error=error)
         record_placed(request, session, runtime, service, summary.hold)
         # To a page of its own, so that reloading it cannot take a second sample.

@@ -6,12 +6,11 @@ factor, audit records, the session cookie); only the form and its messages are t
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect
 
 from archive.access.browser import cleared_session_cookie, session_cookie
@@ -22,11 +21,11 @@ from archive.accounts.routes import log_in, log_out
 from archive.accounts.schemas import LoginIn
 from archive.api.deps import RuntimeDep, SessionDep
 from archive.web.errors import safe_next
+from archive.web.forms import Form
 from archive.web.i18n import LANGUAGE_COOKIE, LANGUAGES
 from archive.web.pages import render, user_of
 
 AnyRequest = Request[Any, Any, Any]
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 WRONG = "User name, password or code is wrong."
 LOCKED = "Too many failed logins. Try again in a few minutes."
