@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -144,14 +144,7 @@ class AccountService:
             raise InvalidInput("current_password: the current password is needed", field=CURRENT)
         key = limits.username_key(self._attempt_key, user.username)
         address = limits.address_key(source_address)
-        for retry_after in (
-            limits.address_retry_after(self.session, address, now),
-            limits.account_retry_after(self.session, key, now),
-        ):
-            if retry_after is not None:
-                raise TooManyAttempts(
-                    "too many failed logins; try again later", retry_after=retry_after
-                )
+        self._refuse_if_limited(key, address, now)
         if user.password_hash is None or not passwords.verify_password(user.password_hash, given):
             limits.record_failure(self.session, key=key, address=address, at=now, user_id=user.id)
             self.session.commit()
@@ -166,7 +159,7 @@ class AccountService:
         user.failed_logins = 0
         user.locked_until = None
         limits.record_attempt(self.session, key=key, address=address, at=now, succeeded=True)
-        self._end_sessions(user.id, now, keep=keep_session)
+        tokens.revoke_all(self.session, user.id, now, kinds=(TokenKind.SESSION,), keep=keep_session)
         return user
 
     def set_roles(self, username: str, roles: Iterable[Role]) -> User:
@@ -263,14 +256,7 @@ class AccountService:
         name = username.strip().lower() if isinstance(username, str) else ""
         key = limits.username_key(self._attempt_key, name)
         address = limits.address_key(source_address)
-        for retry_after in (
-            limits.address_retry_after(self.session, address, now),
-            limits.account_retry_after(self.session, key, now),
-        ):
-            if retry_after is not None:
-                raise TooManyAttempts(
-                    "too many failed logins; try again later", retry_after=retry_after
-                )
+        self._refuse_if_limited(key, address, now)
         user = self._find(name) if USERNAME.fullmatch(name) else None
         given = password if isinstance(password, str) else ""
         if user is None or user.password_hash is None or user.disabled:
@@ -299,6 +285,17 @@ class AccountService:
         )
         self.session.commit()
         return principal(user, token), secret
+
+    def _refuse_if_limited(self, key: bytes, address: str, now: datetime) -> None:
+        """TooManyAttempts while the address or the account is limited, before any check."""
+        for retry_after in (
+            limits.address_retry_after(self.session, address, now),
+            limits.account_retry_after(self.session, key, now),
+        ):
+            if retry_after is not None:
+                raise TooManyAttempts(
+                    "too many failed logins; try again later", retry_after=retry_after
+                )
 
     def _failed(self, key: bytes, address: str, now: datetime, user: User | None) -> LoginFailed:
         user_id = user.id if user is not None else None
@@ -361,17 +358,6 @@ class AccountService:
             if tokens.touch(own, token, now):
                 own.commit()
             return principal(token.user, token)
-
-    def _end_sessions(self, user_id: uuid.UUID, now: datetime, *, keep: uuid.UUID | None) -> None:
-        query = update(AccessToken).where(
-            AccessToken.user_id == user_id,
-            AccessToken.kind == TokenKind.SESSION.value,
-            AccessToken.revoked_at.is_(None),
-        )
-        if keep is not None:
-            query = query.where(AccessToken.id != keep)
-        self.session.execute(query.values(revoked_at=now))
-        self.session.flush()
 
     def _find(self, username: object) -> User | None:
         if not isinstance(username, str):

@@ -131,17 +131,22 @@ def touch(session: Session, token: AccessToken, now: datetime) -> bool:
 
 
 def revoke_all(
-    session: Session, user_id: uuid.UUID, now: datetime, *, kinds: Iterable[TokenKind]
+    session: Session,
+    user_id: uuid.UUID,
+    now: datetime,
+    *,
+    kinds: Iterable[TokenKind],
+    keep: uuid.UUID | None = None,
 ) -> None:
-    session.execute(
-        update(AccessToken)
-        .where(
-            AccessToken.user_id == user_id,
-            AccessToken.kind.in_([kind.value for kind in kinds]),
-            AccessToken.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
+    """Revoke the user's tokens of these kinds, all but `keep` (the one asking, if any)."""
+    query = update(AccessToken).where(
+        AccessToken.user_id == user_id,
+        AccessToken.kind.in_([kind.value for kind in kinds]),
+        AccessToken.revoked_at.is_(None),
     )
+    if keep is not None:
+        query = query.where(AccessToken.id != keep)
+    session.execute(query.values(revoked_at=now))
     session.flush()
 
 
