@@ -24,6 +24,10 @@ class UnreadableMedia(InvalidInput):
     """A recording or attachment whose format cannot be read (HTTP 422)."""
 
 
+class IdempotencyKeyReused(InvalidInput):
+    """An Idempotency-Key sent again with a different request or content (HTTP 422)."""
+
+
 class PayloadTooLarge(ArchiveError):
     """A body above the configured limit (HTTP 413)."""
 

@@ -36,6 +36,7 @@ STATUS: list[tuple[type[errors.ArchiveError], int, str]] = [
     (SecondFactorRequired, HTTP_401_UNAUTHORIZED, "second-factor-required"),
     (TooManyAttempts, HTTP_429_TOO_MANY_REQUESTS, "too-many-attempts"),
     (errors.MalformedRequest, HTTP_400_BAD_REQUEST, "malformed-request"),
+    (errors.IdempotencyKeyReused, HTTP_422_UNPROCESSABLE_ENTITY, "idempotency-key-reused"),
     (errors.UnreadableMedia, HTTP_422_UNPROCESSABLE_ENTITY, "unreadable-media"),
     (errors.InvalidInput, HTTP_422_UNPROCESSABLE_ENTITY, "invalid-input"),
     (errors.PayloadTooLarge, HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too-large"),

@@ -32,6 +32,8 @@ class Summary:
     skipped: int = 0
     failed: list[tuple[Path, str]] = field(default_factory=list)
     ignored: list[tuple[Path, str]] = field(default_factory=list)
+    # Stored, though a contact with the same natural key and other bytes was there already.
+    shared_key: list[tuple[Path, str]] = field(default_factory=list)
 
 
 def channel_of(path: Path) -> str | None:
@@ -109,12 +111,12 @@ def _moment(raw: str | None) -> datetime | None:
         raise InvalidInput("started_at: not an ISO 8601 time", field="started_at") from None
 
 
-def _file_digest(path: Path) -> str:
+def _file_digest(path: Path) -> bytes:
     digest = hashlib.sha256()
     with path.open("rb") as file:
         while chunk := file.read(CHUNK):
             digest.update(chunk)
-    return digest.hexdigest()
+    return digest.digest()
 
 
 def _chunks(path: Path, progress: Progress, task: Any) -> Iterator[bytes]:
@@ -140,12 +142,13 @@ def _ingest_one(
             raise InvalidInput(
                 "direction: inbound, outbound or internal", field="direction"
             ) from None
+        digest = _file_digest(path)
         envelope = Envelope(
             direction=direction,
             agent=meta.get("agent", defaults.agent),
             ticket=meta.get("ticket", defaults.ticket),
             # The file's digest makes a re-run find the recording it already stored.
-            external_id=meta.get("external_id") or f"file-sha256:{_file_digest(path)}",
+            external_id=meta.get("external_id") or f"file-sha256:{digest.hex()}",
             started_at=_moment(meta.get("started_at")),
             source="cli",
         )
@@ -157,6 +160,10 @@ def _ingest_one(
             customer_name=meta.get("customer_name"),
             filename=path.name,
         )
+        stored = service.stored_call(envelope, digest)
+        if stored is not None:
+            progress.advance(task, path.stat().st_size)
+            return Ingested(stored, created=False)
         return service.ingest_call(envelope, parties, _chunks(path, progress, task))
     limit = service.runtime.settings.max_message_bytes
     if path.stat().st_size > limit:
@@ -214,12 +221,18 @@ def ingest_command(
                     continue
             if result.created:
                 summary.stored += 1
+                if result.same_key_as is not None:
+                    summary.shared_key.append(
+                        (path, f"same {result.key_name} as contact {result.same_key_as.id}")
+                    )
             else:
                 summary.skipped += 1
     click.echo(
         f"stored {summary.stored}, already archived {summary.skipped}, "
         f"failed {len(summary.failed)}, not archivable {len(summary.ignored)}"
     )
+    for path, note in summary.shared_key:
+        click.echo(f"  stored  {path}: {note}, different content")
     for path, reason in summary.failed:
         click.echo(f"  failed  {path}: {reason}", err=True)
     for path, reason in summary.ignored:

@@ -2,8 +2,9 @@
 
 Order matters for invariant 5: objects are written first, the database row last, in one commit.
 If anything after the first write fails the objects are removed again (and anything left is an
-orphan the integrity sweep finds). A retry (same idempotency key and same request, or the same
-natural key) returns the stored contact; an idempotency key reused for another request is refused.
+orphan the integrity sweep finds). A retry (the same Idempotency-Key, request and bytes) or a
+re-send of the same bytes returns the stored contact (see `sameness`); different bytes under a
+stored natural key are a contact of their own, linked to the first.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,10 +41,19 @@ from archive.contacts.ingest_support import (
 )
 from archive.contacts.models import Channel, Contact, ContentObject, Direction, ObjectRole
 from archive.contacts.objects import discard, open_reader, write_object
-from archive.crypto.fields import blind_index
+from archive.contacts.sameness import (
+    DIGEST_PREFIX,
+    ContactKeys,
+    KeyHasher,
+    already_stored,
+    check_retry,
+    first_under,
+    retried,
+    stored_copy,
+)
 from archive.customers.identifiers import IdentifierKind
 from archive.customers.service import CustomerService, IdentifierInput
-from archive.errors import Conflict, InvalidInput, PayloadTooLarge, UnreadableMedia
+from archive.errors import InvalidInput, PayloadTooLarge, UnreadableMedia
 from archive.keys.rows import issue_key
 from archive.retention.service import RetentionService
 from archive.runtime import Runtime
@@ -60,12 +69,21 @@ CHAT_SOURCES = ("archive", "zendesk", "chatwoot")
 Identified = list[tuple[IdentifierInput, str]]
 
 
+def _digest_of(body: Iterable[bytes]) -> bytes:
+    """SHA-256 of a body read to its end and kept nowhere."""
+    digest = hashlib.sha256()
+    for chunk in body:
+        digest.update(chunk)
+    return digest.digest()
+
+
 class IngestService:
     def __init__(self, session: Session, runtime: Runtime) -> None:
         self.session = session
         self.runtime = runtime
         self.customers = CustomerService(session, runtime)
         self.tickets = TicketService(session, runtime)
+        self.hasher = KeyHasher(runtime)
 
     # --- calls --------------------------------------------------------------------------
 
@@ -85,13 +103,15 @@ class IngestService:
                 (IdentifierKind.NAME, parties.customer_name, "customer_name"),
             )
         )
-        fingerprint = canonical_request(envelope, parties)
-        keys = self._keys(Channel.CALL, envelope, envelope.external_id, fingerprint)
-        existing = self._existing(*keys)
-        if existing is not None:
-            return Ingested(existing, created=False)
+        keys = self.hasher.keys(
+            Channel.CALL, envelope, envelope.external_id, canonical_request(envelope, parties)
+        )
+        retry = retried(self.session, keys)
         # The upload may take minutes: no database connection is held while it streams.
         self.session.rollback()
+        if retry is not None:
+            # A retry is answered only once its bytes are known to be the first request's.
+            return Ingested(check_retry(self.session, retry, _digest_of(body)), created=False)
         head, chunks = peek(iter(body), SNIFF_BYTES)
         sniff_audio(head)  # refuse a non-audio body before storing anything
         contact_id = uuid.uuid4()
@@ -105,11 +125,16 @@ class IngestService:
         )
 
         def record() -> Ingested:
+            known = keys.with_digest(obj.sha256, self.hasher)
+            copy = already_stored(self.session, known, obj.sha256)
+            if copy is not None:
+                discard(self.runtime, [obj])
+                return Ingested(copy, created=False)
             # Buffered, so the parser's many small reads become few reads of the store.
             with io.BufferedReader(open_reader(self.runtime, obj), AUDIO_READ_BUFFER) as reader:
                 info = probe_audio(reader)
             obj.media_type = info.media_type
-            contact = self._new_contact(contact_id, Channel.CALL, envelope, keys, started)
+            contact = self._new_contact(contact_id, envelope, known, obj.sha256, started)
             contact.ended_at = contact.started_at + timedelta(seconds=info.duration_seconds)
             contact.duration_seconds = info.duration_seconds
             contact.codec = info.codec
@@ -124,9 +149,17 @@ class IngestService:
                 "sample_rate": info.sample_rate,
                 "channels": info.channels,
             }
-            return self._record(contact, [obj], identifiers, envelope.ticket, details)
+            return self._record(
+                contact, [obj], identifiers, envelope.ticket, details, known, obj.sha256
+            )
 
         return self._or_discard([obj], record)
+
+    def stored_call(self, envelope: Envelope, digest: bytes) -> Contact | None:
+        """The call already archived with these bytes under the envelope's external id, for a
+        caller that holds the recording and its SHA-256, so a re-run need not stream it again."""
+        keys = self.hasher.keys(Channel.CALL, envelope, envelope.external_id, "")
+        return stored_copy(self.session, keys.with_digest(digest, self.hasher), digest)
 
     # --- e-mail -------------------------------------------------------------------------
 
@@ -141,10 +174,15 @@ class IngestService:
                 "the body is not an e-mail: an RFC 5322 message starts with header lines"
             )
         parsed = parse_email(raw)
-        natural = parsed.message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
-        fingerprint = canonical_request(envelope, hashlib.sha256(raw).hexdigest())
-        keys = self._keys(Channel.EMAIL, envelope, envelope.external_id or natural, fingerprint)
-        existing = self._existing(*keys)
+        digest = hashlib.sha256(raw).digest()
+        keys = self.hasher.keys(
+            Channel.EMAIL,
+            envelope,
+            envelope.external_id or parsed.message_id or DIGEST_PREFIX + digest.hex(),
+            canonical_request(envelope, digest.hex()),
+            key_name="external id" if envelope.external_id else None,
+        )
+        existing = already_stored(self.session, keys, digest)
         if existing is not None:
             return Ingested(existing, created=False)
         party = parsed.sender if envelope.direction is Direction.INBOUND else first(parsed.to)
@@ -152,7 +190,7 @@ class IngestService:
         contact_id = uuid.uuid4()
         # A Date header from another era is the sender's error, not the contact's start.
         dated = parsed.date if parsed.date and EARLIEST <= parsed.date < LATEST else None
-        contact = self._new_contact(contact_id, Channel.EMAIL, envelope, keys, dated or received)
+        contact = self._new_contact(contact_id, envelope, keys, digest, dated or received)
         contact.message_count = 1
         contact.attachment_count = len(parsed.attachments)
         contact.defect_count = len(parsed.defects)
@@ -186,7 +224,10 @@ class IngestService:
             limit=self.runtime.settings.max_message_bytes,
         )
         return self._or_discard(
-            [obj], lambda: self._record(contact, [obj], identifiers, envelope.ticket, details)
+            [obj],
+            lambda: self._record(
+                contact, [obj], identifiers, envelope.ticket, details, keys, digest
+            ),
         )
 
     # --- chat ---------------------------------------------------------------------------
@@ -198,14 +239,20 @@ class IngestService:
         if source not in CHAT_SOURCES:
             raise InvalidInput(f"format: must be one of {', '.join(CHAT_SOURCES)}", field="format")
         transcript = parse_transcript(raw, source=source)
+        digest = hashlib.sha256(raw).digest()
         natural = (
             f"{source}:{transcript.external_id}"
             if transcript.external_id
-            else "sha256:" + hashlib.sha256(raw).hexdigest()
+            else DIGEST_PREFIX + digest.hex()
         )
-        fingerprint = canonical_request(envelope, source, hashlib.sha256(raw).hexdigest())
-        keys = self._keys(Channel.CHAT, envelope, envelope.external_id or natural, fingerprint)
-        existing = self._existing(*keys)
+        keys = self.hasher.keys(
+            Channel.CHAT,
+            envelope,
+            envelope.external_id or natural,
+            canonical_request(envelope, source, digest.hex()),
+            key_name="external id" if envelope.external_id else None,
+        )
+        existing = already_stored(self.session, keys, digest)
         if existing is not None:
             return Ingested(existing, created=False)
         identifiers: Identified = []
@@ -224,7 +271,7 @@ class IngestService:
         if ticket is not None:
             clean_reference(ticket)
         contact_id = uuid.uuid4()
-        contact = self._new_contact(contact_id, Channel.CHAT, envelope, keys, transcript.started_at)
+        contact = self._new_contact(contact_id, envelope, keys, digest, transcript.started_at)
         contact.ended_at = transcript.ended_at
         contact.agent = contact.agent or clean_agent(transcript.agent)
         contact.message_count = len(transcript.messages)
@@ -273,7 +320,7 @@ class IngestService:
                 )
             contact.attachment_count = len(objects) - 2
             contact.size_bytes = sum(o.size for o in objects)
-            return self._record(contact, objects, identifiers, ticket, details)
+            return self._record(contact, objects, identifiers, ticket, details, keys, digest)
 
         return self._or_discard(objects, store_and_record)
 
@@ -334,63 +381,24 @@ class IngestService:
             usable.append((identifier, field))
         return usable if any(i.kind is IdentifierKind.EMAIL for i, _ in usable) else []
 
-    def _hash(self, purpose: str, value: str) -> str:
-        """A keyed hash: equal values meet, the value itself is never stored."""
-        return blind_index(self.runtime.keys.blind_index_key, purpose, value).hex()
-
-    def _keys(
-        self, channel: Channel, envelope: Envelope, natural: str | None, request: str
-    ) -> tuple[str | None, str | None, str]:
-        """(idempotency key, natural key, request fingerprint) as stored."""
-        idempotency = (
-            f"{channel}:{self._hash('idempotency-key', envelope.idempotency_key)}"
-            if envelope.idempotency_key
-            else None
-        )
-        external = f"{channel}:{self._hash(f'contact:{channel}', natural)}" if natural else None
-        return idempotency, external, self._hash("request", request)
-
-    def _existing(
-        self, idempotency_key: str | None, external_key: str | None, fingerprint: str
-    ) -> Contact | None:
-        conditions = []
-        if idempotency_key is not None:
-            conditions.append(Contact.idempotency_key == idempotency_key)
-        if external_key is not None:
-            conditions.append(Contact.external_key == external_key)
-        if not conditions:
-            return None
-        found = self.session.scalars(select(Contact).where(or_(*conditions)).limit(1)).first()
-        if (
-            found is not None
-            and idempotency_key is not None
-            and found.idempotency_key == idempotency_key
-            and found.request_fingerprint != fingerprint
-        ):
-            raise Conflict(
-                "this Idempotency-Key was already used for a different request; "
-                "use a new key for new content"
-            )
-        return found
-
     def _new_contact(
         self,
         contact_id: uuid.UUID,
-        channel: Channel,
         envelope: Envelope,
-        keys: tuple[str | None, str | None, str],
+        keys: ContactKeys,
+        digest: bytes,
         started_at: datetime,
     ) -> Contact:
-        idempotency_key, external_key, fingerprint = keys
         return Contact(
             id=contact_id,
-            channel=channel,
+            channel=keys.channel,
             direction=envelope.direction,
             started_at=checked_moment(started_at, "started_at"),
             agent=envelope.agent,
-            external_key=external_key,
-            idempotency_key=idempotency_key,
-            request_fingerprint=fingerprint,
+            external_key=keys.natural,
+            content_key=self.hasher.content(keys, digest),
+            idempotency_key=keys.idempotency,
+            request_fingerprint=keys.fingerprint,
             source=envelope.source,
             created_at=self.runtime.clock.now(),
         )
@@ -411,8 +419,12 @@ class IngestService:
         identifiers: Identified,
         ticket_ref: str | None,
         details: dict[str, Any],
+        keys: ContactKeys,
+        digest: bytes,
     ) -> Ingested:
         try:
+            first = first_under(self.session, keys)
+            contact.same_key_as_id = first.id if first is not None else None
             wanted = [identifier for identifier, _ in identifiers]
             customer = self.customers.find_or_create(wanted) if wanted else None
             contact.customer_id = customer.id if customer else None
@@ -435,10 +447,8 @@ class IngestService:
             # Another request stored the same contact between our check and our commit.
             self.session.rollback()
             discard(self.runtime, objects)
-            existing = self._existing(
-                contact.idempotency_key, contact.external_key, contact.request_fingerprint or ""
-            )
+            existing = already_stored(self.session, keys, digest)
             if existing is None:
                 raise
             return Ingested(existing, created=False)
-        return Ingested(contact, created=True)
+        return Ingested(contact, created=True, same_key_as=first, key_name=keys.key_name)

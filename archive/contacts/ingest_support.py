@@ -23,6 +23,9 @@ AGENT = re.compile(r"[^\x00-\x1f\x7f]{1,128}")
 class Ingested:
     contact: Contact
     created: bool
+    # A stored contact with the same natural key and other bytes, and what that key is called.
+    same_key_as: Contact | None = None
+    key_name: str | None = None
 
 
 @dataclass(frozen=True)

@@ -61,9 +61,17 @@ class Contact(WrappedKeyMixin, Base):
         ForeignKey("customers.id", ondelete="SET NULL")
     )
     expires_at: Mapped[datetime | None] = mapped_column(index=True)
-    # HMAC of the channel's natural key (Message-ID, chat id, call id): duplicates are found
-    # without storing identifiers that may be personal.
-    external_key: Mapped[str | None] = mapped_column(String(96), unique=True)
+    # HMAC of the channel's natural key (Message-ID, chat id, call id), so contacts sharing one
+    # are found without storing identifiers that may be personal. Not unique: a different
+    # message may carry a stored Message-ID, and is then a contact of its own.
+    external_key: Mapped[str | None] = mapped_column(String(96), index=True)
+    # HMAC of the natural key with the original's SHA-256: one per stored contact, so two
+    # concurrent stores of the same bytes meet at this unique index and keep one contact.
+    content_key: Mapped[str | None] = mapped_column(String(96), unique=True)
+    # The first contact stored under the same natural key, when this one's bytes differ.
+    same_key_as_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL")
+    )
     # The client's Idempotency-Key, keyed-hashed and scoped to the channel, and a keyed hash of
     # the request it came with: a retry matches both, a reused key with other content does not.
     idempotency_key: Mapped[str | None] = mapped_column(String(96), unique=True)

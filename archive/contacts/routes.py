@@ -28,6 +28,7 @@ from archive.contacts.schemas import (
     EmailOut,
     HoldBadge,
     IngestOut,
+    SameKeyOut,
     contact_out,
     email_out,
 )
@@ -76,10 +77,22 @@ def _answer(
     if granting_role(principal_of(request).roles, Permission.CONTACTS_LIST) is None:
         # Ingest accounts write and never read back: not even the contact a retry found.
         shown = replace(shown, details={}, links={})
-    body = IngestOut(contact=shown, created=result.created)
+    body = IngestOut(contact=shown, created=result.created, same_key_as=same_key(result))
     status = HTTP_201_CREATED if result.created else HTTP_200_OK
     location = f"/api/v1/contacts/{result.contact.id}"
     return Response(body, status_code=status, headers={"Location": location})
+
+
+def same_key(result: Ingested) -> SameKeyOut | None:
+    """Said when a new contact shares its natural key with a stored one: nothing is hidden."""
+    first = result.same_key_as
+    if first is None or result.key_name is None:
+        return None
+    detail = (
+        f"contact {first.id} has the same {result.key_name} with different content; "
+        "this one is stored as a contact of its own"
+    )
+    return SameKeyOut(contact_id=first.id, key=result.key_name, detail=detail)
 
 
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]

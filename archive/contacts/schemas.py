@@ -42,6 +42,9 @@ class ContactOut:
     details: dict[str, Any] = field(default_factory=dict)
     links: dict[str, str] = field(default_factory=dict)
     hold: HoldBadge | None = None
+    # The first contact stored under this one's natural key (Message-ID, chat id, external id)
+    # with different bytes: two messages that claim one id, both kept.
+    same_key_as: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -51,9 +54,19 @@ class ContactPage:
 
 
 @dataclass(frozen=True)
+class SameKeyOut:
+    """A stored contact with the new contact's natural key and different bytes."""
+
+    contact_id: uuid.UUID
+    key: str  # what the shared key is: "Message-ID", "chat id", "external id"
+    detail: str
+
+
+@dataclass(frozen=True)
 class IngestOut:
     contact: ContactOut
     created: bool
+    same_key_as: SameKeyOut | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +117,7 @@ def contact_out(
         details=details,
         links=links,
         hold=hold,
+        same_key_as=contact.same_key_as_id,
     )
 
 

@@ -47,6 +47,8 @@ def claim(
             # Crypto-shredding: without the wrapped keys nothing stored can be read.
             kek_id=None,
             wrapped_key=None,
+            # Going: a re-sent copy of it is stored anew, not answered with this contact.
+            content_key=None,
         )
     )
     session.execute(
@@ -104,6 +106,8 @@ def finish(
                 customer_id=None,
                 details_ciphertext=None,
                 external_key=None,
+                content_key=None,
+                same_key_as_id=None,
                 idempotency_key=None,
                 request_fingerprint=None,
             )

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Request
 
-from archive.web.words import account, admin, audit
+from archive.web.words import account, admin, audit, identity
 
 LANGUAGES = {"en": "English", "sv": "Svenska", "fi": "Suomi"}
 DEFAULT_LANGUAGE = "en"
@@ -546,6 +546,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         **account.WORDS.get(language, {}),
         **admin.WORDS.get(language, {}),
         **audit.WORDS.get(language, {}),
+        **identity.WORDS.get(language, {}),
     }
     for language in LANGUAGES
     if language != DEFAULT_LANGUAGE

@@ -11,7 +11,7 @@ import pytest
 from helpers import count
 from litestar.testing import TestClient
 
-from archive.contacts.models import Contact, ContentObject
+from archive.contacts.models import Contact
 from archive.runtime import Runtime
 
 EMAILS = "/api/v1/contacts/emails"
@@ -148,19 +148,6 @@ def test_hostile_attachment_names_are_made_safe(client: TestClient[Any]) -> None
     disposition = download.headers["content-disposition"]
     assert disposition.startswith('attachment; filename="passwd"')
     assert not re.search(r"[\x00-\x1f/\\]|\.\.", disposition)
-
-
-def test_the_same_message_id_is_one_contact(client: TestClient[Any], runtime: Runtime) -> None:
-    first = send(client, message().as_bytes())
-    # A second delivery of the same mail carries one more Received header: still the same mail.
-    again = send(client, b"Received: from relay.example.org\r\n" + message().as_bytes())
-    assert first.status_code == 201
-    assert again.status_code == 200, again.text
-    assert again.json()["created"] is False
-    assert again.json()["contact"]["id"] == first.json()["contact"]["id"]
-    assert count(runtime, Contact) == 1
-    assert count(runtime, ContentObject) == 1
-    assert len(list(runtime.store.list())) == 1
 
 
 def test_messages_without_a_message_id_are_told_apart_by_content(

@@ -34,8 +34,8 @@ def test_a_reused_idempotency_key_with_other_content_is_refused(
     assert call(client, "pbx-1").status_code == 201
     assert call(client, "pbx-1").status_code == 200  # a retry
     other = call(client, "pbx-1", agent="Someone Else")
-    assert other.status_code == 409
-    assert other.json()["type"] == "/problems/conflict"
+    assert other.status_code == 422
+    assert other.json()["type"] == "/problems/idempotency-key-reused"
     mail = client.post(
         "/api/v1/contacts/emails",
         content=sample_email("x", "y"),

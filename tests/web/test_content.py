@@ -136,3 +136,16 @@ def test_a_purpose_naming_the_person_is_asked_again_and_nothing_is_read(
         trail = AuditLog(session, runtime)
         assert trail.query(action=AuditAction.CONTACT_CONTENT_READ) == []
         assert trail.query(action=AuditAction.CONTACT_METADATA_READ) == []
+
+
+def test_an_email_sharing_a_message_id_links_to_the_first(
+    agent: TestClient[Any], runtime: Runtime
+) -> None:
+    first = ingest_email(runtime, html_email()).contact
+    second = ingest_email(runtime, b"Received: from relay.example.org\r\n" + html_email())
+    assert second.created
+    page = agent.get(f"/contacts/{second.contact.id}")
+    assert page.status_code == 200
+    assert f'href="/contacts/{first.id}"' in page.text
+    assert "with different content; both are kept" in page.text
+    assert f'href="/contacts/{second.contact.id}"' not in agent.get(f"/contacts/{first.id}").text
