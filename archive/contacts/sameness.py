@@ -33,15 +33,8 @@ class ContactKeys:
     channel: Channel
     idempotency: str | None
     fingerprint: str
-    natural: str | None  # None until the bytes are known, for a call with no external id
+    natural: str
     key_name: str
-
-    def with_digest(self, digest: bytes, hashed: KeyHasher) -> ContactKeys:
-        """A call without an external id is known by its bytes, once they have streamed by."""
-        if self.natural is not None:
-            return self
-        natural = hashed.natural(self.channel, DIGEST_PREFIX + digest.hex())
-        return ContactKeys(self.channel, self.idempotency, self.fingerprint, natural, "content")
 
 
 class KeyHasher:
@@ -65,19 +58,26 @@ class KeyHasher:
         *,
         key_name: str | None = None,
     ) -> ContactKeys:
-        """The keys of a contact whose natural key is `natural` (None: not known yet)."""
+        """The keys of a contact whose natural key is `natural`.
+
+        A call with no external id has nothing in its bytes that names it: the request is its
+        natural key, so it repeats a stored call only with the same parties, times and bytes.
+        """
         idempotency = (
             f"{channel}:{self._hash('idempotency-key', envelope.idempotency_key)}"
             if envelope.idempotency_key
             else None
         )
-        if natural is not None and natural.startswith(DIGEST_PREFIX) and key_name is None:
+        fingerprint = self._hash("request", request)
+        if natural is None:
+            natural = f"request:{fingerprint}"
+        if natural.startswith((DIGEST_PREFIX, "request:")) and key_name is None:
             key_name = "content"
         return ContactKeys(
             channel=channel,
             idempotency=idempotency,
-            fingerprint=self._hash("request", request),
-            natural=self.natural(channel, natural) if natural is not None else None,
+            fingerprint=fingerprint,
+            natural=self.natural(channel, natural),
             key_name=key_name or KEY_NAMES[channel],
         )
 
@@ -124,8 +124,6 @@ def reused() -> IdempotencyKeyReused:
 
 def stored_copy(session: Session, keys: ContactKeys, digest: bytes) -> Contact | None:
     """The live contact stored under the same natural key with the same original bytes."""
-    if keys.natural is None:
-        return None
     return session.scalars(
         select(Contact)
         .join(ContentObject, ContentObject.contact_id == Contact.id)
@@ -142,8 +140,6 @@ def stored_copy(session: Session, keys: ContactKeys, digest: bytes) -> Contact |
 
 def first_under(session: Session, keys: ContactKeys) -> Contact | None:
     """The first live contact stored under this natural key (whose bytes, here, differ)."""
-    if keys.natural is None:
-        return None
     return session.scalars(
         select(Contact)
         .where(Contact.external_key == keys.natural, Contact.state == ContactState.ACTIVE)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, LargeBinary, String
+from sqlalchemy import Boolean, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from archive.db.base import Base, WrappedKeyMixin, new_id
@@ -32,9 +33,12 @@ class Customer(WrappedKeyMixin, Base):
 class CustomerIdentifier(Base):
     """One identifier of a customer: ciphertext for display, a blind index for exact lookup.
 
-    `unique_index` repeats the blind index for the kinds that identify one person (e-mail, phone,
-    identity code) and is NULL for names and addresses, so the database itself refuses two
-    customers with the same e-mail while many may share a name.
+    `unique_index` repeats the blind index where the row claims its value for one customer: always
+    for an identity code, which names one person, so the database itself refuses two customers
+    with one code; for an e-mail address or phone number only on the first customer to hold it.
+    Those may be shared (a household's phone, a shared mailbox), and later holders keep NULL;
+    the claim makes two concurrent ingests of a new address meet at one customer. Names and
+    addresses are never claimed.
     """
 
     __tablename__ = "customer_identifiers"
@@ -69,3 +73,56 @@ class NameToken(Base):
         ForeignKey("customers.id", ondelete="CASCADE"), index=True
     )
     digest: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+
+
+class ContactIdentifier(Base):
+    """An identifier a contact carried when it arrived (its kind and blind index only), so a
+    split moves a contact together with the identifiers it brought to its customer."""
+
+    __tablename__ = "contact_identifiers"
+
+    contact_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    blind_index: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+
+
+class Uncertainty(StrEnum):
+    """Why a contact's customer is a guess the privacy team should look at."""
+
+    # Its e-mail or phone also belongs to a customer with another identity code.
+    OTHER_IDENTITY_CODE = "other_identity_code"
+    # Its e-mail or phone belong to more than one customer.
+    SEVERAL_CUSTOMERS = "several_customers"
+
+
+class Resolution(StrEnum):
+    CONFIRMED = "confirmed"  # the contact is the customer's it is attached to
+    MOVED = "moved"  # to another existing customer
+    SPLIT = "split"  # to a new customer of its own
+
+
+class IdentityReview(Base):
+    """A contact attached to a customer without certainty, waiting for the privacy team.
+
+    Until it is resolved the contact stays where ingest attached it, and is left out of that
+    customer's access exports and erasure: another person's data is never disclosed or
+    destroyed on a guess.
+    """
+
+    __tablename__ = "identity_reviews"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    contact_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), unique=True
+    )
+    reason: Mapped[str] = mapped_column(String(24))
+    # The other customers the contact's e-mail or phone belong to, as a JSON list of ids.
+    candidates: Mapped[str] = mapped_column(Text, default="[]")
+    opened_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(80))
+    resolution: Mapped[str | None] = mapped_column(String(16))
+
+    __table_args__ = (Index("ix_identity_reviews_open", "resolved_at", "opened_at"),)

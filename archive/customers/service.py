@@ -23,13 +23,12 @@ from archive.customers.identifiers import (
     normalise_national_id,
     normalise_phone,
 )
+from archive.customers.matching import SHARED_KINDS, Attachment, Matches, decide
 from archive.customers.models import Customer, CustomerIdentifier, NameToken
 from archive.errors import Conflict, InvalidInput, NotFound
 from archive.keys.rows import issue_key, open_key
 from archive.runtime import Runtime
 
-# Kinds that point at one person; the database refuses two customers sharing one of these.
-UNIQUE_KINDS = (IdentifierKind.NATIONAL_ID, IdentifierKind.EMAIL, IdentifierKind.PHONE)
 MAX_RESULTS = 50
 
 
@@ -171,39 +170,69 @@ class CustomerService:
     # --- creation and linking -----------------------------------------------------------------
 
     def find_or_create(self, given: Sequence[IdentifierInput]) -> Customer | None:
-        """The customer these identifiers point at, created if none does; None when none given.
+        """The customer these identifiers point at, created if none does; None when none given."""
+        attached = self.attach(given)
+        return attached.customer if attached is not None else None
 
-        The strongest unique identifier decides (identity code, then e-mail, then phone); the
-        other identifiers are added to that customer unless they already belong to someone else.
-        Two concurrent ingests of a new customer meet at the unique index: the loser re-reads.
+    def attach(self, given: Sequence[IdentifierInput]) -> Attachment | None:
+        """The customer a contact carrying these identifiers belongs to (`matching.decide`),
+        created if needed; None when it carries no identity code, e-mail or phone.
+
+        Two concurrent ingests of a new customer meet at a unique index (an identity code, or
+        the first claim of an e-mail or phone): the loser reads again and finds the winner.
         """
         cleaned = [self.clean(g) for g in given]
-        if not any(c.kind in UNIQUE_KINDS for c in cleaned):
+        code = next((c for c in cleaned if c.kind is IdentifierKind.NATIONAL_ID), None)
+        if code is None and not any(c.kind in SHARED_KINDS for c in cleaned):
             return None
+        brought = tuple((str(c.kind), self._digest(c.kind, c.indexed)) for c in cleaned)
         for _attempt in range(3):
-            customer = self._match(cleaned)
             try:
                 with self.session.begin_nested():
-                    if customer is None:
-                        customer = self._create()
-                    self._add_missing(customer, cleaned)
-                return customer
+                    decision = decide(has_code=code is not None, matches=self._matches(cleaned))
+                    customer = self._locked(decision.customer_id) or self._create()
+                    if decision.adds_identifiers:
+                        self._add_missing(customer, cleaned)
+                return Attachment(customer, decision.uncertain, decision.candidates, brought)
             except IntegrityError:
                 continue
         raise InvalidInput("identifiers are being changed concurrently; try again")
 
-    def _match(self, cleaned: Sequence[CleanIdentifier]) -> Customer | None:
-        for kind in UNIQUE_KINDS:
-            for c in cleaned:
-                if c.kind is kind:
-                    ids = self._ids_by_digest(kind, self._digest(kind, c.indexed))
-                    if ids:
-                        # Share-locked until the ingest commits, so the expiry sweep cannot
-                        # remove the customer in between (None if it just did: create anew).
-                        return self.session.get(
-                            Customer, ids[0], with_for_update={"read": True, "key_share": True}
-                        )
-        return None
+    def _matches(self, cleaned: Sequence[CleanIdentifier]) -> Matches:
+        code_owner = None
+        counts: dict[uuid.UUID, int] = {}
+        for c in cleaned:
+            ids = self._ids_by_digest(c.kind, self._digest(c.kind, c.indexed))
+            if c.kind is IdentifierKind.NATIONAL_ID:
+                code_owner = ids[0] if ids else None
+            elif c.kind in SHARED_KINDS:
+                for customer_id in ids:
+                    counts[customer_id] = counts.get(customer_id, 0) + 1
+        # Most matches first; among equals the order found (e-mail before phone, as given).
+        named = sorted(counts, key=lambda customer_id: -counts[customer_id])
+        return Matches(code_owner, named, self.coded([*named, *filter(None, [code_owner])]))
+
+    def coded(self, ids: Sequence[uuid.UUID]) -> frozenset[uuid.UUID]:
+        """Which of these customers hold an identity code."""
+        if not ids:
+            return frozenset()
+        return frozenset(
+            self.session.scalars(
+                select(CustomerIdentifier.customer_id).where(
+                    CustomerIdentifier.customer_id.in_(ids),
+                    CustomerIdentifier.kind == str(IdentifierKind.NATIONAL_ID),
+                )
+            )
+        )
+
+    def _locked(self, customer_id: uuid.UUID | None) -> Customer | None:
+        if customer_id is None:
+            return None
+        # Share-locked until the ingest commits, so the expiry sweep cannot remove the customer
+        # in between (None if it just did: a new customer is created instead).
+        return self.session.get(
+            Customer, customer_id, with_for_update={"read": True, "key_share": True}
+        )
 
     def _create(self) -> Customer:
         now = self.runtime.clock.now()
@@ -225,7 +254,8 @@ class CustomerService:
             raise InvalidInput(f"values: at most {MAX_IDENTIFIERS_OF_A_KIND}", field="values")
         cleaned = [self.clean(IdentifierInput(which, value)) for value in values]
         digests = {self._digest(c.kind, c.indexed) for c in cleaned}
-        for digest in digests if which in UNIQUE_KINDS else ():
+        # An identity code names one person; an e-mail address or phone may be shared.
+        for digest in digests if which is IdentifierKind.NATIONAL_ID else ():
             owners = set(self._ids_by_digest(which, digest)) - {customer.id}
             if owners:
                 raise Conflict(
@@ -255,8 +285,8 @@ class CustomerService:
             digest = self._digest(c.kind, c.indexed)
             if (str(c.kind), digest) in have:
                 continue
-            if c.kind in UNIQUE_KINDS and self._ids_by_digest(c.kind, digest):
-                continue  # another customer's: merging is a deliberate act, never a side effect
+            if c.kind is IdentifierKind.NATIONAL_ID and self._ids_by_digest(c.kind, digest):
+                continue  # another person's code: merging is a deliberate act, never a side effect
             data_key = data_key or open_key(customer, self.runtime.keys.keyring)
             self._add_identifier(customer, c, digest, data_key)
             have.add((str(c.kind), digest))
@@ -267,10 +297,13 @@ class CustomerService:
     def _add_identifier(
         self, customer: Customer, c: CleanIdentifier, digest: bytes, data_key: bytes
     ) -> None:
+        claimed = c.kind is IdentifierKind.NATIONAL_ID or (
+            c.kind in SHARED_KINDS and not self._ids_by_digest(c.kind, digest)
+        )
         row = CustomerIdentifier(
             kind=str(c.kind),
             blind_index=digest,
-            unique_index=digest if c.kind in UNIQUE_KINDS else None,
+            unique_index=digest if claimed else None,
             temporary=c.temporary,
             created_at=self.runtime.clock.now(),
             ciphertext=b"",

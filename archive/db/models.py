@@ -3,7 +3,13 @@
 from archive.accounts.models import AccessToken, LoginAttempt, User, UserRole
 from archive.audit.models import AuditCheckpoint, AuditRecord
 from archive.contacts.models import Contact, ContentObject
-from archive.customers.models import Customer, CustomerIdentifier, NameToken
+from archive.customers.models import (
+    ContactIdentifier,
+    Customer,
+    CustomerIdentifier,
+    IdentityReview,
+    NameToken,
+)
 from archive.db.base import Base
 from archive.holds.models import Hold, HoldContact
 from archive.privacy.models import ErasureCertificate, PrivacyCase
@@ -16,6 +22,7 @@ __all__ = [
     "AuditRecord",
     "Base",
     "Contact",
+    "ContactIdentifier",
     "ContentObject",
     "Customer",
     "CustomerIdentifier",
@@ -23,6 +30,7 @@ __all__ = [
     "ErasureCertificate",
     "Hold",
     "HoldContact",
+    "IdentityReview",
     "LoginAttempt",
     "NameToken",
     "PolicyRecord",

@@ -17,7 +17,7 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from archive.contacts.models import Contact, ContactState, ContentObject
-from archive.customers.models import Customer
+from archive.customers.models import ContactIdentifier, Customer, IdentityReview
 from archive.holds.models import Hold, HoldContact, HoldState
 from archive.runtime import Runtime
 from archive.tickets.models import Ticket
@@ -94,6 +94,9 @@ def finish(
             return []
         session.execute(delete(ContentObject).where(ContentObject.contact_id.in_(done)))
         session.execute(delete(HoldContact).where(HoldContact.contact_id.in_(done)))
+        # What the contact carried and any doubt about whose it was: personal, so it goes too.
+        session.execute(delete(ContactIdentifier).where(ContactIdentifier.contact_id.in_(done)))
+        session.execute(delete(IdentityReview).where(IdentityReview.contact_id.in_(done)))
         session.execute(
             update(Contact)
             .where(Contact.id.in_(done))

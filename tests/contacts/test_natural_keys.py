@@ -182,7 +182,7 @@ def test_calls_sharing_an_external_id_with_other_audio_are_both_kept(
     assert len(stored_bytes(runtime)) == 2
 
 
-def test_a_call_without_an_external_id_is_known_by_its_bytes(
+def test_a_call_without_an_external_id_is_known_by_its_request_and_bytes(
     client: TestClient[Any], runtime: Runtime
 ) -> None:
     recording = (MEDIA / "speech.opus").read_bytes()
@@ -191,7 +191,12 @@ def test_a_call_without_an_external_id_is_known_by_its_bytes(
     assert first.status_code == 201
     assert again.status_code == 200
     assert again.json()["contact"]["id"] == first.json()["contact"]["id"]
-    assert len(stored_bytes(runtime)) == 1
+    # The same file sent for another call is that call's: its parties are not dropped.
+    other = post(client, CALLS, recording, caller="+358509876543")
+    assert other.status_code == 201
+    assert other.json()["same_key_as"] is None
+    assert other.json()["contact"]["customer_id"] != first.json()["contact"]["customer_id"]
+    assert len(stored_bytes(runtime)) == 2
 
 
 @pytest.mark.parametrize("channel", ["email", "chat", "call"])

@@ -89,7 +89,8 @@ def timeline(client: TestClient[Any]) -> list[dict[str, Any]]:
         email(client, "Sun, 01 Mar 2026 12:00:00 +0200", 1, ticket="ZD-1"),
         chat(client, "2026-03-01T14:00:00+02:00", 1),
         call(client, "2026-03-02T09:00:00+02:00", ticket="ZD-2"),
-        call(client, "2026-03-02T09:00:00+02:00", ticket="ZD-2"),
+        # Another agent's call at the same moment (the same request again would be a retry).
+        call(client, "2026-03-02T09:00:00+02:00", ticket="ZD-2", agent="Anna Lindqvist"),
         email(client, "Tue, 03 Mar 2026 08:00:00 +0200", 2),
         chat(client, "2026-03-04T08:00:00+02:00", 2),
     ]

@@ -1,0 +1,101 @@
+"""Which customer a contact belongs to: one person, one customer (invariant 8).
+
+Identifiers differ in strength. A valid identity code names one person. An e-mail address or a
+phone number may be shared by a household, a company or a shared mailbox, so it only suggests
+a person. The rules, in `decide`:
+
+- A contact carrying an identity code belongs to the customer with that code. Without one, it
+  goes to the customer its e-mail and phone name, if that customer has no identity code of its
+  own (the same record, now identified); otherwise to a new customer. Its e-mail or phone never
+  gives another customer a second identity code.
+- A contact without an identity code goes to the one customer its e-mail and phone name, or to
+  a new customer when they name none.
+- When its e-mail or phone also name another customer with an identity code, or several
+  customers, the contact is attached without merging anyone and marked uncertain for the
+  privacy team (`IdentityReview`). Attached by a guess (no code, several customers), it adds
+  none of its identifiers to the customer until the privacy team confirms it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from archive.customers.identifiers import IdentifierKind
+from archive.customers.models import ContactIdentifier, Customer, IdentityReview, Uncertainty
+
+#: Identifiers that suggest a person without naming one: they may be shared.
+SHARED_KINDS = (IdentifierKind.EMAIL, IdentifierKind.PHONE)
+
+
+@dataclass(frozen=True)
+class Matches:
+    """What a contact's identifiers find among the stored customers."""
+
+    code_owner: uuid.UUID | None  # the customer holding the contact's identity code
+    named: Sequence[uuid.UUID]  # customers its e-mail and phone name, most matches first
+    coded: frozenset[uuid.UUID]  # which customers among those hold an identity code
+
+
+@dataclass(frozen=True)
+class Decision:
+    customer_id: uuid.UUID | None  # None: a new customer
+    uncertain: Uncertainty | None
+    candidates: tuple[uuid.UUID, ...]  # the other customers its e-mail and phone name
+    adds_identifiers: bool  # whether the contact's identifiers join the customer now
+
+
+def decide(*, has_code: bool, matches: Matches) -> Decision:
+    """The customer a contact goes to, and whether that is certain (the rules above)."""
+    named = list(matches.named)
+    if has_code:
+        if matches.code_owner is not None:
+            chosen: uuid.UUID | None = matches.code_owner
+        elif len(named) == 1 and named[0] not in matches.coded:
+            chosen = named[0]
+        else:
+            chosen = None
+        others = tuple(n for n in named if n != chosen)
+        if any(o in matches.coded for o in others):
+            reason: Uncertainty | None = Uncertainty.OTHER_IDENTITY_CODE
+        else:
+            reason = Uncertainty.SEVERAL_CUSTOMERS if others else None
+        # The code is certain whatever else is: the customer takes what the contact carried.
+        return Decision(chosen, reason, others, adds_identifiers=True)
+    if len(named) <= 1:
+        return Decision(named[0] if named else None, None, (), adds_identifiers=True)
+    return Decision(named[0], Uncertainty.SEVERAL_CUSTOMERS, tuple(named[1:]), False)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """The customer ingest attached a contact to, and what the contact brought."""
+
+    customer: Customer
+    uncertain: Uncertainty | None
+    candidates: tuple[uuid.UUID, ...]
+    brought: tuple[tuple[str, bytes], ...]  # (kind, blind index) of each identifier it carried
+
+
+def identity_rows(
+    contact_id: uuid.UUID, attachment: Attachment, now: datetime
+) -> list[ContactIdentifier | IdentityReview]:
+    """The rows that remember what the contact brought, and its review if it is uncertain."""
+    rows: list[ContactIdentifier | IdentityReview] = [
+        ContactIdentifier(contact_id=contact_id, kind=kind, blind_index=digest)
+        for kind, digest in dict.fromkeys(attachment.brought)
+    ]
+    if attachment.uncertain is not None:
+        rows.append(
+            IdentityReview(
+                id=uuid.uuid4(),
+                contact_id=contact_id,
+                reason=str(attachment.uncertain),
+                candidates=json.dumps([str(c) for c in attachment.candidates]),
+                opened_at=now,
+            )
+        )
+    return rows
