@@ -12,7 +12,8 @@ class Permission(StrEnum):
     CUSTOMERS_SEARCH = "customers:identity:search"
     CUSTOMERS_READ = "customers:identity:read"
     CUSTOMERS_RESTRICT = "customers:restriction:write"
-    CUSTOMERS_MERGE = "customers:identity:merge"
+    CUSTOMERS_MERGE = "customers:identity:merge"  # and split, merge's inverse
+    IDENTITY_REVIEW = "customers:identity:review"  # contacts whose customer is uncertain
     CONTACTS_LIST = "contacts:metadata:read"
     CONTACTS_CONTENT_READ = "contacts:content:read"
     CONTACTS_CREATE = "contacts:content:create"
@@ -57,6 +58,7 @@ ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[Permission]] = MappingProxyTy
             | {
                 Permission.CUSTOMERS_RESTRICT,
                 Permission.CUSTOMERS_MERGE,
+                Permission.IDENTITY_REVIEW,
                 Permission.AUDIT_SUBJECT_REPORT,
                 Permission.PRIVACY_CASES,
                 Permission.CERTIFICATES_READ,

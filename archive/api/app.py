@@ -25,6 +25,7 @@ from archive.api.headers import security_headers
 from archive.api.problems import EXCEPTION_HANDLERS, http_error
 from archive.audit.routes import AccessReportController, AuditController
 from archive.contacts.routes import ContactController
+from archive.customers.review_routes import IdentityReviewController
 from archive.customers.routes import CustomerController
 from archive.errors import ArchiveError
 from archive.holds.routes import HoldController
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
             health,
             ContactController,
             CustomerController,
+            IdentityReviewController,
             TicketController,
             accounts_router,
             AuditController,

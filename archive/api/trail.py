@@ -12,6 +12,7 @@ from archive.access.permissions import Permission, granting_role
 from archive.access.viewer import Viewer
 from archive.accounts.service import Principal
 from archive.audit import AuditAction, AuditLog, Outcome
+from archive.audit.actor import Actor
 from archive.errors import MalformedRequest
 from archive.runtime import Runtime
 
@@ -41,6 +42,18 @@ def purpose_of(request: Request[Any, Any, Any], runtime: Runtime) -> str | None:
     return purpose or None
 
 
+def actor_of(request: Request[Any, Any, Any], permission: Permission) -> Actor:
+    """The request's user as the audit trail names them, acting through `permission`."""
+    principal = principal_of(request)
+    role = granting_role(principal.roles, permission)
+    return Actor(
+        name=principal.username,
+        user_id=principal.user_id,
+        role=str(role) if role else None,
+        source_address=request.client.host if request.client else None,
+    )
+
+
 def record(
     request: Request[Any, Any, Any],
     session: Session,
@@ -53,16 +66,15 @@ def record(
     purpose: str | None = None,
 ) -> None:
     """Append an allowed action to the trail, in the request's transaction (the caller commits)."""
-    principal = principal_of(request)
-    role = granting_role(principal.roles, permission)
+    actor = actor_of(request, permission)
     AuditLog(session, runtime).record(
-        actor=principal.username,
-        actor_id=principal.user_id,
-        role=str(role) if role else None,
+        actor=actor.name,
+        actor_id=actor.user_id,
+        role=actor.role,
         action=action,
         outcome=Outcome.ALLOWED,
         target_type=target_type,
         target_ids=[str(t) for t in target_ids],
         purpose=purpose,
-        source_address=request.client.host if request.client else None,
+        source_address=actor.source_address,
     )

@@ -23,6 +23,11 @@ class AuditAction(StrEnum):
     # Which kind of identifier changed; the old and new values never enter the trail.
     CUSTOMER_RECTIFY = "customer:identity:rectify"
     CUSTOMER_MERGE = "customer:merge"
+    # Contacts moved from one customer to another (merge's inverse), with their identifiers.
+    CUSTOMER_SPLIT = "customer:split"
+    IDENTITY_REVIEW_READ = "customer:identity:review:read"
+    # A contact whose customer was uncertain, confirmed as that customer's.
+    IDENTITY_CONFIRM = "customer:identity:confirm"
 
     TICKET_READ = "ticket:read"
     TICKET_CREATE = "ticket:create"

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from archive.audit.service import AuditLog
 from archive.contacts.models import Contact
+from archive.customers.certainty import settled
 from archive.runtime import Runtime
 from archive.tickets.models import Ticket
 
@@ -35,8 +36,10 @@ class AccessReport:
 
 def subject_ids(session: Session, customer_id: uuid.UUID) -> list[str]:
     """The ids under which a customer's data appears in the trail: theirs, their contacts' and
-    their tickets'."""
-    contacts = session.scalars(select(Contact.id).where(Contact.customer_id == customer_id))
+    their tickets' (not a contact whose customer is still a guess: it may be someone else's)."""
+    contacts = session.scalars(
+        select(Contact.id).where(Contact.customer_id == customer_id, settled())
+    )
     tickets = session.scalars(select(Ticket.id).where(Ticket.customer_id == customer_id))
     return [str(customer_id), *(str(i) for i in contacts), *(str(i) for i in tickets)]
 

@@ -13,6 +13,7 @@ from archive.cli.audit import audit_group
 from archive.cli.check import check_command
 from archive.cli.context import Context
 from archive.cli.expire import expire_command
+from archive.cli.identity import identity_group
 from archive.cli.ingest import ingest_command
 from archive.cli.keys import keys_group
 from archive.cli.policy import policy_group
@@ -70,5 +71,6 @@ for command in (
     tokens_group,
     audit_group,
     requests_group,
+    identity_group,
 ):
     cli.add_command(command)

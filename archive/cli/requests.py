@@ -221,9 +221,13 @@ def erase_request(ctx: Context, case_id: uuid.UUID, yes: bool) -> None:
     if result.certificate.complete:
         click.echo("erased completely; the case is closed")
         return
-    click.echo(f"erased partially; {len(result.withheld)} contacts withheld under holds:")
+    click.echo(
+        f"erased partially; {len(result.withheld)} contacts withheld under holds "
+        "or awaiting an identity review:"
+    )
     for withheld in result.withheld:
-        until = f"{withheld.until:%Y-%m-%d}" if withheld.until else "until released"
+        open_ended = "until released" if withheld.hold_id else "until reviewed"
+        until = f"{withheld.until:%Y-%m-%d}" if withheld.until else open_ended
         click.echo(f"  {withheld.contact_id}  {withheld.channel}  {withheld.reason}  {until}")
     click.echo("they are erased when their holds end, and the case then closes")
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from archive.accounts.models import Role, clean_username
 from archive.accounts.service import AccountService
 from archive.audit import AuditAction, AuditLog, Outcome
+from archive.audit.actor import Actor
 from archive.cli.context import Context, pass_context
 from archive.runtime import Runtime
 
@@ -31,6 +32,11 @@ def operator() -> str:
     except (KeyError, OSError):  # no user name in the environment nor in the password database
         return "console"
     return f"console:{name}" if _PLAIN_NAME.fullmatch(name) else "console"
+
+
+def console_actor() -> Actor:
+    """The console operator as an actor of the use cases."""
+    return Actor(name=operator(), role=CONSOLE_ROLE)
 
 
 def audited(

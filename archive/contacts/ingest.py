@@ -449,7 +449,7 @@ class IngestService:
             self.session.add_all(objects)
             if attachment is not None:
                 now = self.runtime.clock.now()
-                self.session.add_all(identity_rows(contact.id, attachment, now))
+                self.session.add_all(identity_rows(contact.id, attachment, now, data_key))
             self.session.commit()
         except IntegrityError:
             # Another request stored the same contact between our check and our commit.

@@ -47,16 +47,22 @@ def _direction(raw: str) -> Direction:
 
 
 def render(
-    service: ContactService, contact: Contact, kept: dict[uuid.UUID, Keeping] | None = None
+    service: ContactService,
+    contact: Contact,
+    kept: dict[uuid.UUID, Keeping] | None = None,
+    reviews: dict[uuid.UUID, str] | None = None,
 ) -> ContactOut:
-    """A contact as the API shows it; `kept` (from `holds_of`) adds its hold badge."""
+    """A contact as the API shows it; `kept` (from `holds_of`) adds its hold badge, `reviews`
+    (from `reviews_of`) why its customer is uncertain."""
     keeping = (kept or {}).get(contact.id)
     badge = None
     if keeping is not None:
         until = None if keeping.until == LATEST else keeping.until
         hold = keeping.hold
         badge = HoldBadge(id=hold.id, reason=hold.reason, reference=hold.reference, until=until)
-    return contact_out(contact, service.ticket_reference(contact), service.details(contact), badge)
+    shown = contact_out(contact, service.ticket_reference(contact), service.details(contact), badge)
+    uncertain = (reviews or {}).get(contact.id)
+    return replace(shown, uncertain_identity=uncertain) if uncertain else shown
 
 
 def _answer(
@@ -73,10 +79,10 @@ def _answer(
     )
     session.commit()
     service = ContactService(session, runtime)
-    shown = render(service, result.contact)
+    shown = render(service, result.contact, reviews=service.reviews_of([result.contact]))
     if granting_role(principal_of(request).roles, Permission.CONTACTS_LIST) is None:
         # Ingest accounts write and never read back: not even the contact a retry found.
-        shown = replace(shown, details={}, links={})
+        shown = replace(shown, details={}, links={}, uncertain_identity=None)
     body = IngestOut(contact=shown, created=result.created, same_key_as=same_key(result))
     status = HTTP_201_CREATED if result.created else HTTP_200_OK
     location = f"/api/v1/contacts/{result.contact.id}"
@@ -215,7 +221,7 @@ class ContactController(Controller):
     ) -> ContactOut:
         service = ContactService(session, runtime, viewer_of(request))
         contact = service.get(contact_id)
-        shown = render(service, contact, service.holds_of([contact]))
+        shown = render(service, contact, service.holds_of([contact]), service.reviews_of([contact]))
         audit_read(request, session, runtime, contact_id, content=False)
         return shown
 

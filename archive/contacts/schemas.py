@@ -45,6 +45,9 @@ class ContactOut:
     # The first contact stored under this one's natural key (Message-ID, chat id, external id)
     # with different bytes: two messages that claim one id, both kept.
     same_key_as: uuid.UUID | None = None
+    # Why it is not certain whose contact this is (a shared phone or mailbox), until the privacy
+    # team has reviewed it: `other_identity_code` or `several_customers`.
+    uncertain_identity: str | None = None
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from archive.contacts.details import open_details
 from archive.contacts.email import AttachmentInfo, ParsedEmail, attachment_bytes, parse_email
 from archive.contacts.models import Channel, Contact, ContactState, ContentObject, ObjectRole
 from archive.contacts.objects import read_bytes
+from archive.customers.certainty import under_review
 from archive.customers.models import Customer
 from archive.errors import InvalidInput, NotFound
 from archive.holds.coverage import Keeping, covering, keeping
@@ -118,6 +119,10 @@ class ContactService:
         policy = RetentionService(self.session, self.runtime).in_force()
         covered = covering(self.session, contacts)
         return keeping(contacts, covered, policy, self.runtime.clock.now())
+
+    def reviews_of(self, contacts: Sequence[Contact]) -> dict[uuid.UUID, str]:
+        """For each contact whose customer is uncertain (an open identity review), why."""
+        return under_review(self.session, [c.id for c in contacts])
 
     def details(self, contact: Contact) -> dict[str, Any]:
         return open_details(self.runtime, contact)

@@ -24,8 +24,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from archive.crypto.fields import encrypt_field
 from archive.customers.identifiers import IdentifierKind
-from archive.customers.models import ContactIdentifier, Customer, IdentityReview, Uncertainty
+from archive.customers.models import (
+    AttachedBy,
+    ContactIdentifier,
+    Customer,
+    IdentityReview,
+    Uncertainty,
+)
 
 #: Identifiers that suggest a person without naming one: they may be shared.
 SHARED_KINDS = (IdentifierKind.EMAIL, IdentifierKind.PHONE)
@@ -46,6 +53,7 @@ class Decision:
     uncertain: Uncertainty | None
     candidates: tuple[uuid.UUID, ...]  # the other customers its e-mail and phone name
     adds_identifiers: bool  # whether the contact's identifiers join the customer now
+    by_code: bool  # its identity code chose the customer: certain whatever else matched
 
 
 def decide(*, has_code: bool, matches: Matches) -> Decision:
@@ -64,10 +72,10 @@ def decide(*, has_code: bool, matches: Matches) -> Decision:
         else:
             reason = Uncertainty.SEVERAL_CUSTOMERS if others else None
         # The code is certain whatever else is: the customer takes what the contact carried.
-        return Decision(chosen, reason, others, adds_identifiers=True)
+        return Decision(chosen, reason, others, adds_identifiers=True, by_code=True)
     if len(named) <= 1:
-        return Decision(named[0] if named else None, None, (), adds_identifiers=True)
-    return Decision(named[0], Uncertainty.SEVERAL_CUSTOMERS, tuple(named[1:]), False)
+        return Decision(named[0] if named else None, None, (), True, by_code=False)
+    return Decision(named[0], Uncertainty.SEVERAL_CUSTOMERS, tuple(named[1:]), False, False)
 
 
 @dataclass(frozen=True)
@@ -77,23 +85,38 @@ class Attachment:
     customer: Customer
     uncertain: Uncertainty | None
     candidates: tuple[uuid.UUID, ...]
-    brought: tuple[tuple[str, bytes], ...]  # (kind, blind index) of each identifier it carried
+    by_code: bool
+    brought: tuple[Brought, ...]
+
+
+@dataclass(frozen=True)
+class Brought:
+    """An identifier a contact carried, normalised: its kind, blind index and value."""
+
+    kind: str
+    blind_index: bytes
+    value: str
 
 
 def identity_rows(
-    contact_id: uuid.UUID, attachment: Attachment, now: datetime
+    contact_id: uuid.UUID, attachment: Attachment, now: datetime, data_key: bytes
 ) -> list[ContactIdentifier | IdentityReview]:
-    """The rows that remember what the contact brought, and its review if it is uncertain."""
-    rows: list[ContactIdentifier | IdentityReview] = [
-        ContactIdentifier(contact_id=contact_id, kind=kind, blind_index=digest)
-        for kind, digest in dict.fromkeys(attachment.brought)
-    ]
+    """The rows that remember what the contact brought (sealed under the contact's own data
+    key), and its review if its customer is uncertain."""
+    rows: list[ContactIdentifier | IdentityReview] = []
+    for item in {(b.kind, b.blind_index): b for b in attachment.brought}.values():
+        row = ContactIdentifier(contact_id=contact_id, kind=item.kind, blind_index=item.blind_index)
+        row.ciphertext = encrypt_field(data_key, item.value, row.context)
+        rows.append(row)
     if attachment.uncertain is not None:
         rows.append(
             IdentityReview(
                 id=uuid.uuid4(),
                 contact_id=contact_id,
                 reason=str(attachment.uncertain),
+                attached_by=AttachedBy.IDENTITY_CODE
+                if attachment.by_code
+                else AttachedBy.EMAIL_OR_PHONE,
                 candidates=json.dumps([str(c) for c in attachment.candidates]),
                 opened_at=now,
             )

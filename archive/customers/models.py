@@ -76,8 +76,12 @@ class NameToken(Base):
 
 
 class ContactIdentifier(Base):
-    """An identifier a contact carried when it arrived (its kind and blind index only), so a
-    split moves a contact together with the identifiers it brought to its customer."""
+    """An identifier a contact carried when it arrived, so a split moves the contact together
+    with the identifiers it brought, and a confirmed guess gives its customer those it lacks.
+
+    The value is encrypted under the contact's data key: destroying that key (expiry, erasure)
+    shreds it with the contact.
+    """
 
     __tablename__ = "contact_identifiers"
 
@@ -86,6 +90,11 @@ class ContactIdentifier(Base):
     )
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     blind_index: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+
+    @property
+    def context(self) -> str:
+        return f"contact_identifiers:{self.contact_id}:{self.kind}:{self.blind_index.hex()}"
 
 
 class Uncertainty(StrEnum):
@@ -97,6 +106,13 @@ class Uncertainty(StrEnum):
     SEVERAL_CUSTOMERS = "several_customers"
 
 
+class AttachedBy(StrEnum):
+    """What chose the customer of a contact under review."""
+
+    IDENTITY_CODE = "identity_code"  # certain: the review only says the phone is shared
+    EMAIL_OR_PHONE = "email_or_phone"  # a guess among several customers
+
+
 class Resolution(StrEnum):
     CONFIRMED = "confirmed"  # the contact is the customer's it is attached to
     MOVED = "moved"  # to another existing customer
@@ -106,9 +122,10 @@ class Resolution(StrEnum):
 class IdentityReview(Base):
     """A contact attached to a customer without certainty, waiting for the privacy team.
 
-    Until it is resolved the contact stays where ingest attached it, and is left out of that
-    customer's access exports and erasure: another person's data is never disclosed or
-    destroyed on a guess.
+    Until it is resolved the contact stays where ingest attached it. If its e-mail or phone
+    chose that customer (a guess), it is left out of the customer's access exports, erasure and
+    access report: another person's data is never disclosed or destroyed on a guess. If its own
+    identity code chose the customer, the contact is that person's whatever the review says.
     """
 
     __tablename__ = "identity_reviews"
@@ -118,6 +135,7 @@ class IdentityReview(Base):
         ForeignKey("contacts.id", ondelete="CASCADE"), unique=True
     )
     reason: Mapped[str] = mapped_column(String(24))
+    attached_by: Mapped[str] = mapped_column(String(16))
     # The other customers the contact's e-mail or phone belong to, as a JSON list of ids.
     candidates: Mapped[str] = mapped_column(Text, default="[]")
     opened_at: Mapped[datetime]

@@ -14,15 +14,17 @@ from sqlalchemy.orm import Session
 from archive.access.guards import requires
 from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
-from archive.api.trail import record, viewer_of
+from archive.api.trail import actor_of, record, viewer_of
 from archive.audit import AuditAction
 from archive.audit.models import check_purpose
 from archive.contacts.models import Channel
 from archive.contacts.routes import render
 from archive.contacts.schemas import ContactPage
 from archive.contacts.service import ContactFilter, ContactService
+from archive.customers import use_cases
 from archive.customers.identifiers import IdentifierKind
 from archive.customers.merge import merge
+from archive.customers.schemas import SplitIn, SplitOut, split_out
 from archive.customers.service import CustomerService, CustomerView
 from archive.errors import InvalidInput
 from archive.runtime import Runtime
@@ -154,9 +156,10 @@ class CustomerController(Controller):
             limit=limit,
             cursor=cursor,
         )
-        kept = service.holds_of(page.items)
+        kept, doubted = service.holds_of(page.items), service.reviews_of(page.items)
         shown = ContactPage(
-            items=[render(service, c, kept) for c in page.items], next_cursor=page.next_cursor
+            items=[render(service, c, kept, doubted) for c in page.items],
+            next_cursor=page.next_cursor,
         )
         record(
             request,
@@ -245,6 +248,29 @@ class CustomerController(Controller):
                 field="reason",
             )
         return _restriction(request, session, runtime, customer_id, restrict=False, reason=reason)
+
+    @post(
+        "/{customer_id:uuid}/split",
+        opt=requires(Permission.CUSTOMERS_MERGE),
+        sync_to_thread=True,
+        status_code=200,
+        summary="Move contacts that are another person's to a new or another customer",
+    )
+    def split(
+        self,
+        request: Request[Any, Any, Any],
+        customer_id: FromPath[uuid.UUID],
+        data: JSONBody[SplitIn],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> SplitOut:
+        """Merge's inverse: the identifiers the contacts brought go with them, holds keep
+        them, and the customer's export bundles (which held them) are destroyed."""
+        actor = actor_of(request, Permission.CUSTOMERS_MERGE)
+        done = use_cases.split_customer(
+            session, runtime, actor, customer_id, data.contacts, data.into
+        )
+        return split_out(done)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from archive.customers.identifiers import (
     normalise_national_id,
     normalise_phone,
 )
-from archive.customers.matching import SHARED_KINDS, Attachment, Matches, decide
+from archive.customers.matching import SHARED_KINDS, Attachment, Brought, Matches, decide
 from archive.customers.models import Customer, CustomerIdentifier, NameToken
 from archive.errors import Conflict, InvalidInput, NotFound
 from archive.keys.rows import issue_key, open_key
@@ -185,15 +185,19 @@ class CustomerService:
         code = next((c for c in cleaned if c.kind is IdentifierKind.NATIONAL_ID), None)
         if code is None and not any(c.kind in SHARED_KINDS for c in cleaned):
             return None
-        brought = tuple((str(c.kind), self._digest(c.kind, c.indexed)) for c in cleaned)
+        brought = tuple(
+            Brought(str(c.kind), self._digest(c.kind, c.indexed), c.stored) for c in cleaned
+        )
         for _attempt in range(3):
             try:
                 with self.session.begin_nested():
                     decision = decide(has_code=code is not None, matches=self._matches(cleaned))
-                    customer = self._locked(decision.customer_id) or self._create()
+                    customer = self._locked(decision.customer_id) or self.create()
                     if decision.adds_identifiers:
                         self._add_missing(customer, cleaned)
-                return Attachment(customer, decision.uncertain, decision.candidates, brought)
+                return Attachment(
+                    customer, decision.uncertain, decision.candidates, decision.by_code, brought
+                )
             except IntegrityError:
                 continue
         raise InvalidInput("identifiers are being changed concurrently; try again")
@@ -234,7 +238,8 @@ class CustomerService:
             Customer, customer_id, with_for_update={"read": True, "key_share": True}
         )
 
-    def _create(self) -> Customer:
+    def create(self) -> Customer:
+        """A new customer with no identifiers yet."""
         now = self.runtime.clock.now()
         customer = Customer(id=uuid.uuid4(), created_at=now, updated_at=now)
         issue_key(customer, self.runtime.keys.keyring)

@@ -28,6 +28,7 @@ from archive.contacts.chat_model import safe_filename
 from archive.contacts.details import open_details
 from archive.contacts.models import Channel, Contact, ContactState, ContentObject, ObjectRole
 from archive.contacts.objects import read_bytes, read_object
+from archive.customers.certainty import awaiting_review, settled
 from archive.customers.identifiers import normalise_email, normalise_phone
 from archive.customers.models import Customer
 from archive.customers.service import CustomerService, CustomerView
@@ -95,7 +96,12 @@ def gather(session: Session, runtime: Runtime, case: PrivacyCase) -> Gathered:
     contacts = list(
         session.scalars(
             select(Contact)
-            .where(Contact.customer_id == customer.id, Contact.state == ContactState.ACTIVE)
+            .where(
+                Contact.customer_id == customer.id,
+                Contact.state == ContactState.ACTIVE,
+                # One whose customer is still a guess may be someone else's: never disclosed.
+                settled(),
+            )
             .order_by(Contact.started_at, Contact.id)
         )
     )
@@ -127,6 +133,7 @@ def gather(session: Session, runtime: Runtime, case: PrivacyCase) -> Gathered:
             },
             "tickets": tickets,
             "contacts": [],
+            "contacts_awaiting_identity_review": awaiting_review(session, customer.id),
             "holds": holds,
             "accesses": _accesses(session, runtime, customer.id),
             "files": [],

@@ -23,6 +23,7 @@ from archive.audit import AuditAction, AuditLog, Outcome, audit_key, audit_key_i
 from archive.audit.chain import canonical
 from archive.clock import LATEST
 from archive.contacts.models import Contact, ContactState
+from archive.customers.certainty import guessed
 from archive.customers.models import Customer
 from archive.errors import Conflict
 from archive.holds.coverage import covering, keeping
@@ -38,13 +39,17 @@ ERASURE = "erasure"
 CERTIFICATE_FORMAT = "contact-archive/erasure-certificate/v1"
 
 
+#: Why a contact is withheld when no hold keeps it: whose it is, is still a guess.
+IDENTITY_REVIEW = "identity_review"
+
+
 @dataclass
 class Withheld:
     contact_id: uuid.UUID
     channel: str
-    hold_id: uuid.UUID
-    reason: str
-    until: datetime | None  # None: until the hold is released
+    hold_id: uuid.UUID | None  # None: withheld until its identity review is resolved
+    reason: str  # the hold's reason, or IDENTITY_REVIEW
+    until: datetime | None  # None: until the hold is released, or the review resolved
 
 
 @dataclass
@@ -155,7 +160,8 @@ def _erasure_case(
 def _claim_unheld(
     session: Session, runtime: Runtime, customer_id: uuid.UUID, by: str
 ) -> list[Withheld]:
-    """Lock the customer's contacts, claim those no hold keeps; say which are withheld."""
+    """Lock the customer's contacts, claim those no hold keeps and whose customer is certain;
+    say which are withheld (a contact that may be someone else's is not erased on a guess)."""
     now = runtime.clock.now()
     contacts = list(
         session.scalars(
@@ -167,8 +173,10 @@ def _claim_unheld(
     )
     policy = RetentionService(session, runtime).in_force()
     kept = keeping(contacts, covering(session, contacts), policy, now)
-    claim(session, [c.id for c in contacts if c.id not in kept], by=by, reason=ERASURE, now=now)
-    return [
+    doubted = guessed(session, [c.id for c in contacts])
+    erasable = [c.id for c in contacts if c.id not in kept and c.id not in doubted]
+    claim(session, erasable, by=by, reason=ERASURE, now=now)
+    withheld = [
         Withheld(
             contact_id=c.id,
             channel=c.channel,
@@ -178,6 +186,11 @@ def _claim_unheld(
         )
         for c in contacts
         if c.id in kept
+    ]
+    return withheld + [
+        Withheld(c.id, c.channel, None, IDENTITY_REVIEW, None)
+        for c in contacts
+        if c.id in doubted and c.id not in kept
     ]
 
 
@@ -232,9 +245,9 @@ def _certify(
                 {
                     "contact": str(w.contact_id),
                     "channel": w.channel,
-                    "hold": str(w.hold_id),
+                    "hold": str(w.hold_id) if w.hold_id else None,
                     "reason": w.reason,
-                    "until": w.until.isoformat() if w.until else "until released",
+                    "until": w.until.isoformat() if w.until else _open_ended(w),
                 }
                 for w in withheld
             ],
@@ -269,6 +282,10 @@ def _certify(
         session.refresh(certificate)
         session.expunge(certificate)
     return ErasureResult(certificate, withheld)
+
+
+def _open_ended(withheld: Withheld) -> str:
+    return "until reviewed" if withheld.hold_id is None else "until released"
 
 
 def certificate_document(certificate: ErasureCertificate) -> dict[str, object]:

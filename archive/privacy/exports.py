@@ -267,8 +267,11 @@ def destroy_expired(runtime: Runtime) -> int:
     return destroy(runtime, due, reason="expired") if due else 0
 
 
-def destroy_for_customer(runtime: Runtime, customer_id: uuid.UUID) -> list[uuid.UUID]:
-    """Destroy every bundle of the customer's cases (an erasure takes them with it)."""
+def destroy_for_customer(
+    runtime: Runtime, customer_id: uuid.UUID, *, reason: str = "erased"
+) -> list[uuid.UUID]:
+    """Destroy every bundle of the customer's cases (an erasure takes them with it, a split
+    too: they hold contacts that are no longer the customer's)."""
     with runtime.session() as session:
         ids = list(
             session.scalars(
@@ -281,7 +284,7 @@ def destroy_for_customer(runtime: Runtime, customer_id: uuid.UUID) -> list[uuid.
             )
         )
     if ids:
-        destroy(runtime, ids, reason="erased")
+        destroy(runtime, ids, reason=reason)
     return ids
 
 

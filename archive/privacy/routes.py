@@ -288,7 +288,8 @@ def erasure_out(result: ErasureResult) -> ErasureOut:
     else:
         detail = (
             f"erased partially: {len(result.withheld)} contacts are withheld under active holds "
-            "(listed in the certificate) and will be erased when those end; the case stays open"
+            "or awaiting an identity review (listed in the certificate) and will be erased when "
+            "the hold ends or the review confirms them as this customer's; the case stays open"
         )
     return ErasureOut(result.certificate.complete, detail, certificate_out(result.certificate))
 

@@ -20,6 +20,7 @@ from archive.web.contact_pages import ContactPages
 from archive.web.customer_pages import CustomerPages
 from archive.web.errors import WEB_EXCEPTION_HANDLERS
 from archive.web.formats import FILTERS
+from archive.web.identity_pages import IdentityPages
 from archive.web.policy_pages import PolicyPages
 from archive.web.privacy_data_pages import PrivacyDataPages
 from archive.web.privacy_pages import PrivacyPages
@@ -52,6 +53,7 @@ def web_router() -> RouterType:
             ContactPages,
             PrivacyPages,
             PrivacyDataPages,
+            IdentityPages,
             QualityPages,
             SamplePages,
             AuditPages,

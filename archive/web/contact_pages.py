@@ -84,7 +84,9 @@ class ContactPages(Controller):
         if not purpose and runtime.settings.require_purpose:
             # Asked before anything is read: the answer goes into every record that follows.
             return render(request, "purpose.html", contact=contact, error=None)
-        shown = render_contact(service, contact, service.holds_of([contact]))
+        shown = render_contact(
+            service, contact, service.holds_of([contact]), service.reviews_of([contact])
+        )
         audit_read(request, session, runtime, contact_id, content=False)
         context: dict[str, Any] = {"contact": shown, "purpose": purpose, "link": with_purpose}
         if contact.channel == Channel.CHAT:

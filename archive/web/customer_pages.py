@@ -119,8 +119,8 @@ class CustomerPages(Controller):
                 filters=filters,
                 filter_error=refused.detail,
             )
-        kept = contacts.holds_of(page.items)
-        items = [render_contact(contacts, c, kept) for c in page.items]
+        kept, doubted = contacts.holds_of(page.items), contacts.reviews_of(page.items)
+        items = [render_contact(contacts, c, kept, doubted) for c in page.items]
         record(
             request,
             session,

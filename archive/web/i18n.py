@@ -556,6 +556,7 @@ CATALOGUE[DEFAULT_LANGUAGE] = {
     "quality_project": "quality project",
     "national_id": "identity code",
     "deletion_run": "deletion run",
+    "identity_review": "identity review",
 }
 
 Translate = Callable[[str], str]

@@ -35,6 +35,7 @@ NAVIGATION = (
     NavItem(Permission.CUSTOMERS_SEARCH, "Find a customer", "/customers"),
     NavItem(Permission.HOLDS_READ, "Holds", "/holds"),
     NavItem(Permission.PRIVACY_CASES, "Privacy requests", "/privacy"),
+    NavItem(Permission.IDENTITY_REVIEW, "Identity reviews", "/privacy/identity"),
     NavItem(Permission.AUDIT_READ, "Audit trail", "/audit"),
     NavItem(Permission.DELETIONS_READ, "Deletions", "/audit/deletions"),
     NavItem(Permission.USERS_MANAGE, "Users", "/admin/users"),

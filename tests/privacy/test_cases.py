@@ -200,7 +200,7 @@ def test_rectification_replaces_an_identifier_and_the_lookup_follows(
     subject = customer(runtime)  # the caller +358401234567
     with runtime.session() as session:
         found = CustomerService(session, runtime).find_or_create(
-            [IdentifierInput(IdentifierKind.PHONE, "+358409999999")]
+            [IdentifierInput(IdentifierKind.NATIONAL_ID, "131052-308T")]
         )
         other = found.id if found else None
         session.commit()
@@ -216,7 +216,9 @@ def test_rectification_replaces_an_identifier_and_the_lookup_follows(
 
     bad = anonymous.post(url, json={"kind": "phone", "values": ["not a phone"]}, headers=who)
     assert bad.status_code == 422
-    taken = anonymous.post(url, json={"kind": "phone", "values": ["+358409999999"]}, headers=who)
+    # An identity code names one person: another customer's is refused. (A phone may be shared.)
+    code = {"kind": "national_id", "values": ["131052-308T"]}
+    taken = anonymous.post(url, json=code, headers=who)
     assert taken.status_code == 409
     assert "merge" in taken.json()["detail"]
     done = anonymous.post(url, json=body, headers=who)

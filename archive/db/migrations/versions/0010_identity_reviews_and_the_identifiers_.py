@@ -2,7 +2,7 @@
 
 Revision ID: 0010
 Revises: 0009
-Create Date: 2026-12-05 04:09:50.053601
+Create Date: 2026-12-05 04:28:54.294477
 """
 
 from collections.abc import Sequence
@@ -24,6 +24,7 @@ def upgrade() -> None:
     sa.Column('contact_id', sa.Uuid(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('blind_index', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('ciphertext', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_contact_identifiers_contact_id_contacts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('contact_id', 'kind', 'blind_index', name=op.f('pk_contact_identifiers'))
     )
@@ -31,6 +32,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('contact_id', sa.Uuid(), nullable=False),
     sa.Column('reason', sa.String(length=24), nullable=False),
+    sa.Column('attached_by', sa.String(length=16), nullable=False),
     sa.Column('candidates', sa.Text(), nullable=False),
     sa.Column('opened_at', archive.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('resolved_at', archive.db.base.UTCDateTime(timezone=True), nullable=True),

@@ -1,0 +1,67 @@
+"""Whether a contact's customer is certain, or a guess an open identity review doubts.
+
+A contact whose own identity code chose its customer is that person's; one whose e-mail or
+phone chose among several customers is a guess until the privacy team resolves its review.
+Exports, erasure and access reports cover a person's own contacts only, so they leave out the
+guesses (`settled`), and say how many they left out.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy.orm import Session
+
+from archive.contacts.models import Contact, ContactState
+from archive.customers.models import AttachedBy, IdentityReview
+
+_GUESS = (IdentityReview.resolved_at.is_(None)) & (
+    IdentityReview.attached_by == AttachedBy.EMAIL_OR_PHONE
+)
+
+
+def settled() -> ColumnElement[bool]:
+    """A condition on `Contact`: its customer is not a guess awaiting review."""
+    return ~exists().where(IdentityReview.contact_id == Contact.id, _GUESS)
+
+
+def guessed(session: Session, contact_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these contacts are attached to their customer by a guess awaiting review."""
+    if not contact_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(IdentityReview.contact_id).where(
+                IdentityReview.contact_id.in_(contact_ids), _GUESS
+            )
+        )
+    )
+
+
+def under_review(session: Session, contact_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """For each of these contacts with an open review, the review's reason (shown with it)."""
+    if not contact_ids:
+        return {}
+    rows = session.execute(
+        select(IdentityReview.contact_id, IdentityReview.reason).where(
+            IdentityReview.contact_id.in_(contact_ids), IdentityReview.resolved_at.is_(None)
+        )
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def awaiting_review(session: Session, customer_id: uuid.UUID) -> int:
+    """How many of a customer's live contacts are attached to it by a guess awaiting review."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Contact)
+            .where(
+                Contact.customer_id == customer_id,
+                Contact.state == ContactState.ACTIVE,
+                ~settled(),
+            )
+        )
+        or 0
+    )
