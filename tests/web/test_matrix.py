@@ -44,6 +44,7 @@ def test_every_role_gets_what_the_table_says_on_every_page(
         "bundle_id": str(uuid.uuid4()),
         "hold_id": str(uuid.uuid4()),
         "run_id": str(uuid.uuid4()),
+        "review_id": str(uuid.uuid4()),
         "token_id": str(uuid.uuid4()),
         # Not one of the walk's own accounts: an administrator's POSTs would change it.
         "username": "no.such.user",
