@@ -176,7 +176,8 @@ class LocalStore:
         written = 0
         try:
             for chunk in chunks:
-                writer.put(chunk)
+                if not writer.put(chunk):
+                    break  # the disk refused a write; raised below as the store's failure
                 written += len(chunk)
         finally:
             failure = writer.finish()
@@ -307,10 +308,12 @@ class _Writer:
             except OSError as error:
                 self._failure = error
 
-    def put(self, chunk: bytes | bytearray) -> None:
+    def put(self, chunk: bytes | bytearray) -> bool:
+        """Queue `chunk` for writing; False once a write has failed (`finish` says how)."""
         if self._failure is not None:
-            raise self._failure
+            return False
         self._queue.put(chunk)
+        return True
 
     def finish(self) -> OSError | None:
         """Wait for every queued chunk to be written; the write error, if there was one."""
