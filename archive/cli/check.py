@@ -14,7 +14,7 @@ from archive.integrity.check import check
 @click.option(
     "--repair",
     is_flag=True,
-    help="Remove orphans and unfinished uploads older than the grace period.",
+    help="Remove orphans older than the grace period and unfinished uploads idle for longer.",
 )
 @click.option("--quick", is_flag=True, help="Compare sizes only; skip decrypting every object.")
 @pass_context
