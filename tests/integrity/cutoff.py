@@ -223,6 +223,10 @@ def _kill_self() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+def _limit_already_set() -> None:
+    return None
+
+
 def _ingest(mode: str, at: int) -> None:
     settings = Settings.from_env()
     cut: Callable[[], None] = _kill_self
@@ -234,7 +238,7 @@ def _ingest(mode: str, at: int) -> None:
         # The kernel refuses to grow any file of this process past `at` bytes (EFBIG), as a
         # full disk refuses writes; CPython ignores SIGXFSZ, so the write fails, not the process.
         resource.setrlimit(resource.RLIMIT_FSIZE, (at, at))
-        cut = lambda: None  # noqa: E731 - nothing more to do once the limit is set
+        cut = _limit_already_set
     runtime = build_runtime(settings)
     body = cut_off(recording(), at, cut)
     try:
