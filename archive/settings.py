@@ -121,7 +121,8 @@ class Settings:
         default=86400,
         metadata=_doc(
             "ARCHIVE_ORPHAN_GRACE_SECONDS",
-            "Age an unreferenced object must reach before `archive check --repair` removes it.",
+            "Age an unreferenced object must reach, and how long an unfinished upload must have "
+            "been idle, before `archive check --repair` removes it.",
         ),
     )
     policy: str = field(

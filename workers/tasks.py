@@ -36,6 +36,11 @@ def integrity_check(repair: bool = False, deep: bool = True) -> dict[str, Any]:
         "objects_checked": report.objects_checked,
         "stored_objects": report.stored_objects,
         "orphans_removed": report.orphans_removed,
+        "unfinished_uploads": {
+            "found": report.uploads.found,
+            "stale": report.uploads.stale,
+            "removed": report.uploads.removed,
+        },
         "ok": report.ok,
         "findings": {kind: report.count(kind) for kind in kinds},
     }

@@ -11,11 +11,16 @@ from archive.integrity.check import check
 
 
 @click.command("check")
-@click.option("--repair", is_flag=True, help="Remove orphans older than the grace period.")
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Remove orphans older than the grace period and unfinished uploads idle for longer.",
+)
 @click.option("--quick", is_flag=True, help="Compare sizes only; skip decrypting every object.")
 @pass_context
 def check_command(ctx: Context, repair: bool, quick: bool) -> None:
-    """Report orphaned, missing and corrupt objects (exit status 1 if any problem remains)."""
+    """Report orphaned, missing and corrupt objects and unfinished uploads (exit status 1 if
+    any problem remains)."""
     report = check(ctx.runtime, repair=repair, deep=not quick)
     click.echo(f"checked {report.objects_checked} objects; the store holds {report.stored_objects}")
     for finding in report.findings:
@@ -28,6 +33,11 @@ def check_command(ctx: Context, repair: bool, quick: bool) -> None:
             f"{report.orphans_too_young} orphans are younger than the grace period "
             f"({ctx.settings.orphan_grace_seconds} s) and were kept: an ingest may still be running"
         )
+    uploads = report.uploads
+    click.echo(
+        f"unfinished uploads: {uploads.found} found, {uploads.stale} idle for longer than the "
+        f"grace period, {uploads.removed} removed"
+    )
     if not report.ok:
         sys.exit(1)
     click.echo("ok")

@@ -15,6 +15,8 @@ from archive.crypto.keyring import (
 )
 from archive.customers.service import CustomerService
 from archive.db.migrate import upgrade
+from archive.errors import ArchiveError
+from archive.integrity.check import unfinished_uploads
 from archive.runtime import Runtime
 from archive.settings import Settings
 
@@ -237,6 +239,8 @@ def _serve(ctx: Context) -> None:
     settings = ctx.settings
     click.echo(describe(settings), err=True)
     runtime = ctx.runtime
+    if settings.is_embedded:
+        clean_unfinished_uploads(runtime)
     settle_policy(runtime)
     app = create_app(settings, runtime=runtime)
     if settings.broker_url:
@@ -250,3 +254,23 @@ def _serve(ctx: Context) -> None:
     )
     with InProcessSchedule(runtime):
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+
+
+def clean_unfinished_uploads(runtime: Runtime) -> None:
+    """Abort what uploads cut off before this start left in the store, and say so.
+
+    A laptop archive is stopped and started often and has no worker of its own: each start is
+    when its leftovers go. Only those idle past the grace period, since an `archive ingest`
+    may be running beside it.
+    """
+    try:
+        counts = unfinished_uploads(runtime, repair=True)
+    except ArchiveError as error:
+        click.secho(f"could not clean up unfinished uploads: {error}", fg="yellow", err=True)
+        return
+    if counts.removed:
+        click.echo(
+            f"removed {counts.removed} unfinished uploads idle for longer than the grace period "
+            f"({runtime.settings.orphan_grace_seconds} s): left by uploads that were cut off",
+            err=True,
+        )

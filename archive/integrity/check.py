@@ -1,7 +1,8 @@
 """The integrity sweep: stored objects against the database, as small checks behind `check()`.
 
 Finds orphans (objects no row points at: left by an ingest whose commit failed), missing objects,
-objects of the wrong size, and objects whose decrypted content no longer matches its digest.
+objects of the wrong size, objects whose decrypted content no longer matches its digest, and
+unfinished uploads (left by a killed process, or a store that failed mid-upload).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -30,17 +31,34 @@ class Finding:
 
 
 @dataclass
+class UnfinishedUploads:
+    """Writes the store began and never completed: temporary files, S3 multipart uploads."""
+
+    found: int = 0
+    stale: int = 0  # idle for longer than the grace period
+    removed: int = 0
+
+    @property
+    def pending(self) -> int:
+        """Stale ones still in the store."""
+        return self.stale - self.removed
+
+
+@dataclass
 class CheckReport:
     objects_checked: int = 0
     stored_objects: int = 0
     findings: list[Finding] = field(default_factory=list)
     orphans_removed: int = 0
     orphans_too_young: int = 0
+    uploads: UnfinishedUploads = field(default_factory=UnfinishedUploads)
 
     @property
     def ok(self) -> bool:
-        """No problem left: young orphans are not one (their ingest may still be committing)."""
-        return not [f for f in self.findings if f.kind != "orphan"] and not self.orphans_pending
+        """No problem left: young orphans and young unfinished uploads are not one (their
+        ingest may still be running)."""
+        problems = [f for f in self.findings if f.kind != "orphan"]
+        return not problems and not self.orphans_pending and not self.uploads.pending
 
     @property
     def orphans_pending(self) -> int:
@@ -59,7 +77,8 @@ def check(
     deep: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> CheckReport:
-    """Compare store and database. With `repair`, orphans older than the grace period go."""
+    """Compare store and database. With `repair`, orphans and unfinished uploads older than
+    the grace period go."""
     report = CheckReport()
     stored = {info.key: info for info in runtime.store.list()}
     report.stored_objects = len(stored)
@@ -73,7 +92,28 @@ def check(
         if progress is not None:
             progress(report.objects_checked)
     _orphans(runtime, stored, known, report, repair=repair)
+    _unfinished(runtime, report, repair=repair)
     return report
+
+
+def unfinished_uploads(runtime: Runtime, *, repair: bool) -> UnfinishedUploads:
+    """Count the store's unfinished uploads; with `repair`, abort those idle past the grace.
+
+    A younger one is left alone: its upload may still be running.
+    """
+    cutoff = _grace_cutoff(runtime)
+    found = list(runtime.store.unfinished_uploads())
+    stale = [upload for upload in found if upload.last_active <= cutoff]
+    counts = UnfinishedUploads(found=len(found), stale=len(stale))
+    if repair and stale:
+        runtime.store.abort_uploads(stale)
+        counts.removed = len(stale)
+    return counts
+
+
+def _grace_cutoff(runtime: Runtime) -> datetime:
+    """Anything last touched after this may belong to an ingest that is still running."""
+    return runtime.clock.now() - timedelta(seconds=runtime.settings.orphan_grace_seconds)
 
 
 def _live_objects(runtime: Runtime, batch: int = 1000) -> Iterator[ContentObject]:
@@ -151,7 +191,7 @@ def _orphans(
             )
             if key is not None
         )
-    cutoff = runtime.clock.now() - timedelta(seconds=runtime.settings.orphan_grace_seconds)
+    cutoff = _grace_cutoff(runtime)
     removable = []
     for key, info in stored.items():
         if key in known or key in referenced:
@@ -168,3 +208,10 @@ def _orphans(
             report.findings.append(Finding("unreadable", "", None, f"repair failed: {error}"))
             return
         report.orphans_removed = len(removable)
+
+
+def _unfinished(runtime: Runtime, report: CheckReport, *, repair: bool) -> None:
+    try:
+        report.uploads = unfinished_uploads(runtime, repair=repair)
+    except ArchiveError as error:
+        report.findings.append(Finding("unreadable", "", None, f"unfinished uploads: {error}"))

@@ -28,6 +28,19 @@ class ObjectInfo:
     modified: datetime  # timezone-aware, UTC
 
 
+@dataclass(frozen=True)
+class UnfinishedUpload:
+    """A write that began and never completed, or has not completed yet.
+
+    A failing `put` removes its own; a killed process, or a store that fails part-way and
+    then refuses the clean-up too, leaves one behind.
+    """
+
+    upload_id: str  # the backend's own name for it: a temporary file, an S3 upload id
+    key: str | None  # the object it was to become, where the backend records that (S3)
+    last_active: datetime  # when it last received data, as far as the backend tells; UTC
+
+
 class ObjectStore(Protocol):
     """A place for opaque ciphertext blobs under caller-chosen keys.
 
@@ -72,6 +85,17 @@ class ObjectStore(Protocol):
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         """Every stored object whose key starts with `prefix`, in no promised order."""
+        ...
+
+    def unfinished_uploads(self) -> Iterator[UnfinishedUpload]:
+        """Every write that began and has not completed: left behind, or still running."""
+        ...
+
+    def abort_uploads(self, uploads: Iterable[UnfinishedUpload]) -> None:
+        """Remove these unfinished writes and the bytes they hold; ones already gone are fine.
+
+        A `put` still writing one of them fails; callers pick only writes idle for long.
+        """
         ...
 
     def check(self) -> None:

@@ -13,9 +13,10 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import BinaryIO
 
-from archive.errors import Conflict, NotFound, StorageError
+from archive.errors import Conflict, InvalidInput, NotFound, StorageError
 from archive.storage.base import (
     ObjectInfo,
+    UnfinishedUpload,
     check_chunk_size,
     check_key,
     check_prefix,
@@ -103,6 +104,22 @@ class LocalStore:
         check_prefix(prefix)  # here, not in the generator, so a bad prefix fails at once
         return self._list(prefix)
 
+    def unfinished_uploads(self) -> Iterator[UnfinishedUpload]:
+        # Listed here rather than in the generator so that a failing directory fails the call.
+        with self._os_errors("list the unfinished writes", None):
+            entries = list(os.scandir(self._temp))
+        return self._unfinished(entries)
+
+    def abort_uploads(self, uploads: Iterable[UnfinishedUpload]) -> None:
+        names = [_temp_name(upload.upload_id) for upload in uploads]  # all checked first
+        for name in names:
+            try:
+                (self._temp / name).unlink()
+            except FileNotFoundError:
+                continue  # already gone: its put ended after all, or another sweep came first
+            except OSError as exc:
+                raise self._failure(f"remove the unfinished write {name!r}", None, exc) from exc
+
     def check(self) -> None:
         with self._os_errors("write a probe file into", None):
             fd, probe = tempfile.mkstemp(dir=self._temp, prefix="check-")
@@ -129,6 +146,21 @@ class LocalStore:
                     with suppress(NotFound):  # deleted while we walk
                         yield self.stat(key)
 
+    def _unfinished(self, entries: Iterable[os.DirEntry[str]]) -> Iterator[UnfinishedUpload]:
+        for entry in entries:
+            try:
+                found = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # its put finished or gave up while we looked
+            except OSError as exc:
+                raise self._failure(f"stat the unfinished write {entry.name!r}", None, exc) from exc
+            if S_ISREG(found.st_mode):
+                # A write in progress touches its file with every chunk, so the modification
+                # time is its last sign of life.
+                yield UnfinishedUpload(
+                    entry.name, None, datetime.fromtimestamp(found.st_mtime, UTC)
+                )
+
     def _path(self, key: str) -> Path:
         # A checked key has only [a-z0-9] segments, so it cannot climb out of the root.
         return self.root.joinpath(*check_key(key).split("/"))
@@ -144,7 +176,8 @@ class LocalStore:
         written = 0
         try:
             for chunk in chunks:
-                writer.put(chunk)
+                if not writer.put(chunk):
+                    break  # the disk refused a write; raised below as the store's failure
                 written += len(chunk)
         finally:
             failure = writer.finish()
@@ -211,6 +244,15 @@ class LocalStore:
         raise self._failure("list", None, exc) from exc
 
 
+def _temp_name(name: str) -> str:
+    """`name` if it can only name a file directly inside the temporary directory."""
+    if not isinstance(name, str) or name in ("", ".", "..") or "/" in name or "\0" in name:
+        raise InvalidInput(
+            f"{name!r} is not an unfinished write of the local store", field="upload"
+        )
+    return name
+
+
 def _make_parents(directory: Path, root: Path) -> list[Path]:
     """Create `directory` and any missing parents below `root`; return those created."""
     missing: list[Path] = []
@@ -266,10 +308,12 @@ class _Writer:
             except OSError as error:
                 self._failure = error
 
-    def put(self, chunk: bytes | bytearray) -> None:
+    def put(self, chunk: bytes | bytearray) -> bool:
+        """Queue `chunk` for writing; False once a write has failed (`finish` says how)."""
         if self._failure is not None:
-            raise self._failure
+            return False
         self._queue.put(chunk)
+        return True
 
     def finish(self) -> OSError | None:
         """Wait for every queued chunk to be written; the write error, if there was one."""

@@ -10,6 +10,7 @@ from typing import BinaryIO, cast
 
 import urllib3
 from minio import Minio
+from minio.datatypes import Upload
 from minio.deleteobjects import DeleteObject
 from minio.error import MinioException, S3Error
 from minio.helpers import MAX_PART_SIZE, MIN_PART_SIZE, check_bucket_name
@@ -17,6 +18,7 @@ from minio.helpers import MAX_PART_SIZE, MIN_PART_SIZE, check_bucket_name
 from archive.errors import ConfigurationError, NotFound, StorageError
 from archive.storage.base import (
     ObjectInfo,
+    UnfinishedUpload,
     check_chunk_size,
     check_key,
     check_prefix,
@@ -29,6 +31,8 @@ from archive.storage.base import (
 DEFAULT_PART_SIZE = 8 * 1024 * 1024
 #: S3 accepts at most this many keys in one DeleteObjects request.
 MAX_DELETE_BATCH = 1000
+#: S3 lists at most this many multipart uploads, or parts of one, per request.
+MAX_LIST_PAGE = 1000
 
 _SDK_ERRORS = (MinioException, urllib3.exceptions.HTTPError, OSError)
 _BUCKET_TAKEN = ("BucketAlreadyOwnedByYou", "BucketAlreadyExists")
@@ -89,6 +93,7 @@ class S3Store:
         region: str | None,
         part_size: int = DEFAULT_PART_SIZE,
         delete_batch: int = MAX_DELETE_BATCH,
+        list_page: int = MAX_LIST_PAGE,
         object_lock: bool = False,
         timeout: float = 60.0,
     ) -> None:
@@ -107,6 +112,11 @@ class S3Store:
                 f"S3 delete batch must be between 1 and {MAX_DELETE_BATCH} keys",
                 field="delete_batch",
             )
+        if not 1 <= list_page <= MAX_LIST_PAGE:
+            raise ConfigurationError(
+                f"S3 listing page must be between 1 and {MAX_LIST_PAGE} entries",
+                field="list_page",
+            )
         try:
             check_bucket_name(bucket, strict=True)
         except ValueError as exc:
@@ -115,6 +125,7 @@ class S3Store:
         self.bucket = bucket
         self.part_size = part_size
         self.delete_batch = delete_batch
+        self.list_page = list_page
         self._object_lock = object_lock
         http = urllib3.PoolManager(
             # minio's own default waits five minutes and retries five times; a store that
@@ -225,6 +236,31 @@ class S3Store:
         check_prefix(prefix)
         return self._list(prefix)
 
+    def unfinished_uploads(self) -> Iterator[UnfinishedUpload]:
+        with self._errors("list unfinished uploads in", None):
+            self._ensure_bucket()
+            for upload in self._multipart_uploads():
+                name, upload_id = upload.object_name, upload.upload_id
+                # Uploads under names that are not keys were not started by the archive.
+                if upload_id is None or not is_key(name):
+                    continue
+                last_active = self._last_active(name, upload_id, upload.initiated_time)
+                if last_active is not None:
+                    yield UnfinishedUpload(upload_id, name, last_active)
+
+    def abort_uploads(self, uploads: Iterable[UnfinishedUpload]) -> None:
+        # Every key is checked before any upload is aborted.
+        targets = [(check_key(upload.key or ""), upload.upload_id) for upload in uploads]
+        with self._errors("abort unfinished uploads in", None):
+            self._ensure_bucket()
+            for key, upload_id in targets:
+                try:
+                    # minio has no public call for this; the private one is the plain S3 request.
+                    self._client._abort_multipart_upload(self.bucket, key, upload_id)
+                except S3Error as exc:
+                    if exc.code != "NoSuchUpload":
+                        raise
+
     def check(self) -> None:
         with self._errors("reach", None):
             self._ensure_bucket(recheck=True)
@@ -283,6 +319,59 @@ class S3Store:
                     if exc.code not in _BUCKET_TAKEN or not self._client.bucket_exists(self.bucket):
                         raise
             self._bucket_ready = True
+
+    def _multipart_uploads(self) -> Iterator[Upload]:
+        """Every multipart upload in the bucket, a page at a time."""
+        key_marker: str | None = None
+        upload_id_marker: str | None = None
+        while True:
+            page = self._client._list_multipart_uploads(
+                self.bucket,
+                key_marker=key_marker,
+                upload_id_marker=upload_id_marker,
+                max_uploads=self.list_page,
+            )
+            yield from page.uploads
+            if not page.is_truncated or not page.uploads:
+                return
+            # The next page starts after the last upload of this one. minio stores the answer's
+            # NextUploadIdMarker under a misspelt attribute, so it is taken from the upload itself.
+            last = page.uploads[-1]
+            key_marker, upload_id_marker = last.object_name, last.upload_id
+
+    def _last_active(self, key: str, upload_id: str, initiated: datetime | None) -> datetime | None:
+        """When the upload last received a part; None if it completed or went meanwhile.
+
+        S3 lists only when an upload began, which a long upload soon leaves behind: its parts
+        carry the times that show whether it is still going.
+        """
+        parts = self._part_times(key, upload_id)
+        if parts is None:
+            return None
+        times = [*parts, initiated] if initiated is not None else parts
+        if not times:
+            raise self._failure(
+                "list unfinished uploads in", None, "an upload came without a start time"
+            )
+        return max(times).astimezone(UTC)
+
+    def _part_times(self, key: str, upload_id: str) -> Sequence[datetime] | None:
+        """When each part of the upload arrived; None if there is no such upload (any more)."""
+        times: list[datetime] = []
+        marker: str | None = None
+        while True:
+            try:
+                page = self._client._list_parts(
+                    self.bucket, key, upload_id, max_parts=self.list_page, part_number_marker=marker
+                )
+            except S3Error as exc:
+                if exc.code == "NoSuchUpload":
+                    return None
+                raise
+            times.extend(part.last_modified for part in page.parts if part.last_modified)
+            if not page.is_truncated or page.next_part_number_marker is None:
+                return times
+            marker = page.next_part_number_marker
 
     def _list(self, prefix: str) -> Iterator[ObjectInfo]:
         with self._errors("list", None):

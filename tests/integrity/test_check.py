@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,8 +15,11 @@ from sqlalchemy.orm import Session
 from archive.clock import FixedClock
 from archive.contacts.models import Contact, ObjectRole
 from archive.contacts.objects import write_object
-from archive.integrity.check import check
+from archive.errors import StorageError
+from archive.integrity.check import UnfinishedUploads, check
 from archive.runtime import Runtime
+
+MIB = 1 << 20
 
 
 @pytest.fixture
@@ -68,6 +73,54 @@ def test_orphans_are_reported_and_removed_only_after_the_grace_period(
     assert old.orphans_removed == 1
     assert not timed.store.exists(key)
     assert check(timed).ok
+
+
+def test_a_stalled_upload_is_kept_within_the_grace_period_then_aborted(
+    timed: Runtime, clock: FixedClock
+) -> None:
+    stalled, resume = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def body() -> Iterator[bytes]:
+        # Past the first 8 MiB part, so an S3 store holds a multipart upload by now.
+        for _ in range(9):
+            yield bytes(MIB)
+        stalled.set()
+        resume.wait(timeout=60)
+        yield bytes(MIB)
+
+    def upload() -> None:
+        try:
+            write_object(
+                timed,
+                contact_id=uuid.uuid4(),
+                role=ObjectRole.ORIGINAL,
+                media_type="audio/wav",
+                chunks=body(),
+                limit=1 << 30,
+            )
+        except BaseException as error:  # collected for the assertions below
+            failures.append(error)
+
+    uploader = threading.Thread(target=upload)
+    uploader.start()
+    try:
+        assert stalled.wait(timeout=60)
+        young = check(timed, repair=True)
+        clock.advance(timedelta(seconds=timed.settings.orphan_grace_seconds + 60))
+        old = check(timed, repair=True)
+    finally:
+        resume.set()
+        uploader.join()
+
+    assert young.uploads == UnfinishedUploads(found=1, stale=0, removed=0)
+    assert young.ok  # an upload in progress is not a problem
+    assert old.uploads == UnfinishedUploads(found=1, stale=1, removed=1)
+    assert old.ok
+    # An upload idle for that long has lost its client; aborted, it can only fail.
+    assert [type(error) for error in failures] == [StorageError]
+    assert list(timed.store.unfinished_uploads()) == []
+    assert list(timed.store.list()) == []
 
 
 def test_missing_and_corrupt_objects_are_reported(timed: Runtime) -> None:

@@ -15,6 +15,9 @@ from .stores import StoreSpec
 
 #: Small batches so that a test with a few dozen keys crosses several DeleteObjects requests.
 TEST_DELETE_BATCH = 7
+#: Small pages so that a few unfinished uploads cross several listing requests (where the S3
+#: server pages them: MinIO and AWS do, moto answers every listing in one page).
+TEST_LIST_PAGE = 2
 
 
 def s3_spec(endpoint: S3Endpoint, bucket: str) -> StoreSpec:
@@ -30,6 +33,7 @@ def s3_spec(endpoint: S3Endpoint, bucket: str) -> StoreSpec:
             # The smallest part S3 allows, so a dozen MiB is already a multipart upload.
             "part_size": MIN_PART_SIZE,
             "delete_batch": TEST_DELETE_BATCH,
+            "list_page": TEST_LIST_PAGE,
         },
     )
 

@@ -1,13 +1,16 @@
-"""How the storage tests open each backend, and a memory probe that runs in its own process.
+"""How the storage tests open each backend, and uploads that run in a process of their own.
 
-Run as a script, it reads a store description as JSON on stdin, streams a large object into
-that store and prints how much memory the upload took. A separate process keeps the test
-server's own allocations (moto runs inside the test process) out of the measurement.
+Run as a script, it reads a store description as JSON on stdin and either streams a large
+object into that store and prints how much memory the upload took (a separate process keeps
+the test server's own allocations, moto runs inside the test process, out of the measurement),
+or streams into it and kills itself part-way, as a process killed mid-upload would stop.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 import tracemalloc
 from collections.abc import Iterator
@@ -49,16 +52,35 @@ def unfinished_writes(spec: StoreSpec) -> list[str]:
     """What a failed put could leave behind: temp files, or incomplete multipart uploads."""
     if spec.kind == "local":
         return sorted(path.name for path in (Path(spec.options["root"]) / TEMP_DIR).iterdir())
+    uploads = _s3_client(spec).list_multipart_uploads(Bucket=spec.options["bucket"])
+    return sorted(str(upload["Key"]) for upload in uploads.get("Uploads", []))
+
+
+def leave_unfinished(spec: StoreSpec, key: str) -> None:
+    """Make what a put killed part-way leaves: a temp file, or a multipart upload with a part."""
+    spec.open().check()  # creates the directory or the bucket
+    if spec.kind == "local":
+        temp = Path(spec.options["root"]) / TEMP_DIR
+        (temp / f"put-{key.replace('/', '')}").write_bytes(b"half an object")
+        return
+    client = _s3_client(spec)
+    bucket = spec.options["bucket"]
+    upload = client.create_multipart_upload(Bucket=bucket, Key=key)
+    client.upload_part(
+        Bucket=bucket, Key=key, UploadId=upload["UploadId"], PartNumber=1, Body=b"half"
+    )
+
+
+def _s3_client(spec: StoreSpec) -> Any:
+    """A boto3 client: a second S3 SDK, so the tests do not only see what the store's own sees."""
     options = spec.options
-    client = boto3.client(
+    return boto3.client(
         "s3",
         endpoint_url=f"{'https' if options['secure'] else 'http'}://{options['endpoint']}",
         aws_access_key_id=options["access_key"],
         aws_secret_access_key=options["secret_key"],
         region_name=options["region"] or "us-east-1",
     )
-    uploads = client.list_multipart_uploads(Bucket=options["bucket"]).get("Uploads", [])
-    return sorted(str(upload["Key"]) for upload in uploads)
 
 
 def fresh_chunks(count: int, size: int = MIB) -> Iterator[bytes]:
@@ -79,9 +101,24 @@ def measure_put(spec: StoreSpec, key: str, chunk_count: int) -> dict[str, int]:
     return {"written": written, "growth": peak - before}
 
 
+def put_then_die(spec: StoreSpec, key: str, kill_after: int) -> None:
+    """Stream MiB chunks into `key`; SIGKILL this process once `kill_after` bytes have gone in."""
+
+    def stream() -> Iterator[bytes]:
+        sent = 0
+        while True:
+            if sent >= kill_after:
+                os.kill(os.getpid(), signal.SIGKILL)
+            yield b"k" * MIB
+            sent += MIB
+
+    spec.open().put(key, stream())
+
+
 if __name__ == "__main__":
     request = json.loads(sys.stdin.read())
-    result = measure_put(
-        StoreSpec.from_json(request["spec"]), request["key"], request["chunk_count"]
-    )
+    spec = StoreSpec.from_json(request["spec"])
+    if "kill_after" in request:
+        put_then_die(spec, request["key"], request["kill_after"])
+    result = measure_put(spec, request["key"], request["chunk_count"])
     sys.stdout.write(json.dumps(result))

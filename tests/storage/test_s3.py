@@ -5,12 +5,13 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from s3server import S3Endpoint, remove_bucket, unique_bucket
 
 from archive.errors import ConfigurationError, StorageError
-from archive.storage import S3Store
+from archive.storage import S3Store, UnfinishedUpload
 
 from .conftest import s3_spec
 from .stores import MIB
@@ -95,6 +96,8 @@ def test_unreachable_endpoint_is_a_storage_error() -> None:
         store.check,
         lambda: store.put("ab/object1", [b"x"]),
         lambda: list(store.list()),  # the listing is lazy: the request goes out when read
+        lambda: list(store.unfinished_uploads()),
+        lambda: store.abort_uploads([UnfinishedUpload("u1", "ab/object1", datetime.now(UTC))]),
     ]
     for call in attempts:
         with pytest.raises(StorageError) as raised:
@@ -112,6 +115,8 @@ def test_unreachable_endpoint_is_a_storage_error() -> None:
         {"part_size": 6 * 1024 * MIB},
         {"delete_batch": 0},
         {"delete_batch": 1001},
+        {"list_page": 0},
+        {"list_page": 1001},
         {"bucket": "Not_A_Bucket"},
         {"bucket": "ab"},
         {"endpoint": "http://127.0.0.1:9000"},
@@ -121,6 +126,8 @@ def test_unreachable_endpoint_is_a_storage_error() -> None:
         "part-too-large",
         "no-batch",
         "batch-too-large",
+        "no-page",
+        "page-too-large",
         "bad-bucket",
         "short-bucket",
         "endpoint-with-scheme",

@@ -71,6 +71,7 @@ def test_integrity_check_runs_on_a_worker(worker: Runtime) -> None:
     assert result["ok"] is True
     assert result["objects_checked"] == 1
     assert result["findings"]["missing"] == 0
+    assert result["unfinished_uploads"] == {"found": 0, "stale": 0, "removed": 0}
 
 
 def test_rewrap_runs_on_a_worker(worker: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
