@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from helpers import POSTGRES_ADMIN_URL, api_token, authorised
+from helpers import POSTGRES_ADMIN_URL, Backend, api_token, authorised
 from litestar.testing import TestClient
 from s3server import S3Endpoint, remove_bucket, s3_endpoint, unique_bucket
 from sqlalchemy import create_engine, text
@@ -58,12 +57,6 @@ def postgres_url() -> Iterator[str]:
 def s3() -> Iterator[S3Endpoint]:
     with s3_endpoint() as endpoint:
         yield endpoint
-
-
-@dataclass(frozen=True)
-class Backend:
-    database: str
-    store: str
 
 
 @pytest.fixture(params=BACKENDS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -24,6 +25,14 @@ MEDIA = Path(__file__).parent / "media"
 POSTGRES_ADMIN_URL = os.environ.get(
     "ARCHIVE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Which database and store a test runs on (the `backend` fixture's value)."""
+
+    database: str
+    store: str
 
 
 def chunks_of(path: Path, size: int = 8192) -> Iterator[bytes]:

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import replace
 
 import pytest
-from conftest import Backend
+from helpers import Backend
 
 from archive.audit import AuditAction, AuditLog, AuditRecord, Outcome, record_hash, verify
 from archive.errors import IntegrityFailure

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from conftest import Backend
+from helpers import Backend
 from sqlalchemy import func, select
 
 from archive.audit import AuditAction, AuditLog, AuditRecord, Outcome, verify

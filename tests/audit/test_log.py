@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import Backend
+from helpers import Backend
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 

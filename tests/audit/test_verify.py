@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from conftest import Backend
+from helpers import Backend
 
 from archive.audit import AuditRecord, record_hash, verify
 from archive.db.base import Base

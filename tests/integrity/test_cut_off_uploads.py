@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import Backend
-from helpers import api_token, count
+from helpers import Backend, api_token, count
 
 from archive.accounts.models import Role
 from archive.cli.main import cli
