@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import hypothesis
 import pytest
 from helpers import POSTGRES_ADMIN_URL, Backend, api_token, authorised
 from litestar.testing import TestClient
@@ -31,6 +32,11 @@ from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
 
 BACKENDS = ["sqlite-local", "postgresql-s3"]
+
+# Hypothesis's per-example deadline measures the machine as much as the code: on a shared,
+# loaded one it fails fast examples at random. Speed is measured by benchmarks/ instead.
+hypothesis.settings.register_profile("archive", deadline=None)
+hypothesis.settings.load_profile("archive")
 
 
 @pytest.fixture(scope="session")
