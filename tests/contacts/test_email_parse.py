@@ -46,7 +46,12 @@ def strings_of(parsed: ParsedEmail) -> list[str]:
         if address is not None:
             values += [address.name, address.email]
     values += [a.filename for a in parsed.attachments] + [a.media_type for a in parsed.attachments]
-    return [v for v in (*values, *parsed.defects) if v is not None]
+    values += [d.description for d in parsed.defects]
+    return [v for v in values if v is not None]
+
+
+def kinds(parsed: ParsedEmail) -> dict[str, int]:
+    return {defect.kind: defect.count for defect in parsed.defects}
 
 
 def test_a_normal_multipart_message_with_an_attachment() -> None:
@@ -129,7 +134,7 @@ def test_unknown_charsets_fall_back_and_say_so(charset: str) -> None:
     )
     parsed = parse_email(raw)
     assert parsed.text == "Päivää!\r\n"
-    assert any(charset in defect for defect in parsed.defects)
+    assert kinds(parsed)["unknown-charset"] == 1
 
 
 def test_charsets_that_make_lone_surrogates_are_cleaned() -> None:
@@ -142,7 +147,7 @@ def test_eight_bit_body_that_is_not_utf8() -> None:
     latin = "Hej! Tack för ditt köp på Åland.".encode("latin-1")
     undeclared = parse_email(b"From: a@example.com\r\nSubject: x\r\n\r\n" + latin)
     assert undeclared.text == "Hej! Tack för ditt köp på Åland."
-    assert any("8-bit text without a charset" in d for d in undeclared.defects)
+    assert kinds(undeclared)["undeclared-8bit"] == 1
     declared = parse_email(
         b"From: a@example.com\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
         b"Content-Transfer-Encoding: 8bit\r\n\r\n" + latin
@@ -151,26 +156,26 @@ def test_eight_bit_body_that_is_not_utf8() -> None:
     wrong = parse_email(b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + latin)
     assert wrong.text is not None
     assert "Tack f\ufffdr" in wrong.text
-    assert any("not valid utf-8" in d for d in wrong.defects)
+    assert kinds(wrong)["wrong-charset"] == 1
 
 
 def test_missing_headers_are_defects_not_errors() -> None:
     parsed = parse_email(b"Subject: only a subject\r\n\r\nbody\r\n")
     assert (parsed.message_id, parsed.date, parsed.sender) == (None, None, None)
     assert parsed.to == ()
-    assert {"message-id: missing", "date: missing", "from: missing"} <= set(parsed.defects)
+    assert kinds(parsed) == {"missing-from": 1, "missing-date": 1, "missing-message-id": 1}
     assert parsed.text == "body\r\n"
 
 
 def test_bad_and_zoneless_dates() -> None:
     bad = parse_email(b"From: a@example.com\r\nDate: the day after tomorrow\r\n\r\nx")
     assert bad.date is None
-    assert any(d.startswith("date: InvalidDateDefect") for d in bad.defects)
+    assert kinds(bad)["bad-date"] == 1
     zoneless = parse_email(b"From: a@example.com\r\nDate: Thu, 02 May 2024 09:15:00 -0000\r\n\r\nx")
     assert zoneless.date == datetime(2024, 5, 2, 9, 15, tzinfo=UTC)
     edge = parse_email(b"From: a@example.com\r\nDate: Fri, 31 Dec 9999 23:59:59 -0100\r\n\r\nx")
     assert edge.date is None
-    assert "date: out of range" in edge.defects
+    assert kinds(edge)["date-out-of-range"] == 1
 
 
 @pytest.mark.parametrize(
@@ -215,10 +220,11 @@ def test_broken_boundaries_keep_what_can_be_read() -> None:
     )
     assert missing.text is not None
     assert "Hello there" in missing.text
-    assert any("StartBoundaryNotFoundDefect" in d for d in missing.defects)
+    assert kinds(missing)["boundary-not-found"] == 1
     truncated = parse_email(normal_message()[:-400])
     assert truncated.text == "Hei,\n\nlaskussa on kaksi kuukautta.\n"
-    assert any("CloseBoundaryNotFoundDefect" in d for d in truncated.defects)
+    # The cut falls inside the alternative, so neither it nor the mixed part around it closes.
+    assert kinds(truncated)["boundary-not-closed"] == 2
     assert all(a.size >= 0 for a in truncated.attachments)
 
 
