@@ -33,8 +33,18 @@ VOID = frozenset({
     "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta",
     "param", "source", "track", "wbr",
 })  # fmt: skip
-# Elements an HTML parser closes by itself when another of the same name starts.
-SELF_ENDING = frozenset({"p", "li", "dt", "dd", "option", "tr", "td", "th"})
+# Elements whose start closes open elements of these names, when those are the latest opened
+# (as an HTML parser ends a list item, cell or row that was left open).
+ENDED_BY = {
+    "p": frozenset({"p"}),
+    "li": frozenset({"li"}),
+    "dt": frozenset({"dt", "dd"}),
+    "dd": frozenset({"dt", "dd"}),
+    "option": frozenset({"option"}),
+    "tr": frozenset({"tr", "td", "th"}),
+    "td": frozenset({"td", "th"}),
+    "th": frozenset({"td", "th"}),
+}
 
 
 def transfer_encoding(value: str | None, defects: Defects) -> str:
@@ -124,9 +134,9 @@ def read_text(
 def html_is_bounded(html: str) -> bool:
     """Whether the sanitiser can take `html` in bounded time and memory: few and shallow tags.
 
-    The depth is an estimate from the tags alone (end tags close what they name, void and
-    self-ending elements are not counted as open), which is enough to refuse what would make
-    the sanitiser slow and pass what mail programs write.
+    The depth is an estimate from the tags alone: an end tag closes what it names, void
+    elements never open, and a new list item, row or cell ends one left open just before it.
+    It errs on the deep side, so what it passes stays shallow for the sanitiser too.
     """
     if html.count("<") > MOST_HTML_TAGS:
         return False
@@ -134,15 +144,16 @@ def html_is_bounded(html: str) -> bool:
     counts: dict[str, int] = {}
     for tag in TAG.finditer(html):
         closing, name, empty = tag.group(1), tag.group(2).lower(), tag.group(3)
-        if closing or name in SELF_ENDING:
-            if counts.get(name):
-                while open_tags:
-                    top = open_tags.pop()
-                    counts[top] -= 1
-                    if top == name:
-                        break
-            if closing:
-                continue
+        if closing:
+            while counts.get(name) and open_tags:
+                top = open_tags.pop()
+                counts[top] -= 1
+                if top == name:
+                    break
+            continue
+        ended = ENDED_BY.get(name, frozenset())
+        while open_tags and open_tags[-1] in ended:
+            counts[open_tags.pop()] -= 1
         if name in VOID or empty:
             continue
         open_tags.append(name)

@@ -50,7 +50,8 @@ class Defect(StrEnum):
 DESCRIPTIONS: dict[Defect, str] = {
     Defect.STRAY_LINE: "A line before the first header field is not a header; it was skipped.",
     Defect.BROKEN_FOLD: (
-        "A header line lost its indent; it was read as part of the field above it."
+        "A header line has lost its indent (a broken fold); it is read as part of the Subject "
+        "above it, or else left unread."
     ),
     Defect.SPACE_BEFORE_COLON: (
         "A header field has white space between its name and its colon (obsolete syntax)."
@@ -60,7 +61,7 @@ DESCRIPTIONS: dict[Defect, str] = {
         "line that is not a header."
     ),
     Defect.BARE_CR: "Lines end in a bare carriage return.",
-    Defect.LONG_LINE: "A header line is longer than the 998 characters RFC 5322 allows.",
+    Defect.LONG_LINE: "A header line is too long: more than 998 characters after its name.",
     Defect.LONG_HEADER: "A header is longer than 64 KiB; only its start is read.",
     Defect.HEADER_NOT_UTF8: (
         "A header holds 8-bit bytes that are not UTF-8; they are shown as replacement characters."
@@ -106,8 +107,8 @@ DESCRIPTIONS: dict[Defect, str] = {
     ),
     Defect.UNKNOWN_CHARSET: "A charset is unknown; the text is read as UTF-8, else as Latin-1.",
     Defect.WRONG_CHARSET: (
-        "Text is not valid in its declared charset; what cannot be read is shown as "
-        "replacement characters."
+        "Text holds bytes its declared charset does not allow; they are shown as replacement "
+        "characters (under US-ASCII, the text is read as UTF-8 or Latin-1)."
     ),
     Defect.UNDECLARED_8BIT: (
         "A part holds 8-bit text but declares no charset; it is read as UTF-8, else as Latin-1."

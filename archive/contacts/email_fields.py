@@ -190,9 +190,13 @@ def read_header_block(
     raw: bytes,
     start: int,
     defects: Defects,
-    ends_block: Callable[[int], bool] | None = None,
+    ends_block: Callable[[int, HeaderBlock], bool] | None = None,
 ) -> HeaderBlock:
-    """The header block that begins at `start`; `ends_block(pos)` tells a boundary line."""
+    """The header block that begins at `start`.
+
+    `ends_block(position, block)` tells whether the line at `position`, which breaks the rules
+    above, is a boundary line that ends the block read so far.
+    """
     reader = _Reader(raw, defects)
     block = reader.block
     size = len(raw)
@@ -213,14 +217,15 @@ def read_header_block(
         if found is not None and found.start() == position:
             block.body_start = found.end()
             return block
-        if _ends(ends_block, position):
+        if _ends(ends_block, position, block):
+            defects.add(Defect.NO_BLANK_LINE)  # a boundary line where the blank line should be
             return block
         if _is_long(raw, position, found.start() if found else size, reader.any_field):
             position = reader.long_line(position)
             continue
         # A line that is no field: look past it and the indented lines under it.
         after = _end_of(INDENTED_LINES, raw, found.end() if found else size, size)
-        if after >= size or FIELD_LINE.match(raw, after) is None or _ends(ends_block, after):
+        if after >= size or FIELD_LINE.match(raw, after) is None or _ends(ends_block, after, block):
             defects.add(Defect.NO_BLANK_LINE)
             return block
         if defects.count(Defect.STRAY_LINE) + defects.count(Defect.BROKEN_FOLD) >= (
@@ -248,5 +253,7 @@ def _is_long(raw: bytes, position: int, line_end: int, after_field: bool) -> boo
     return FIELD_LINE.match(raw, position, line_end) is not None
 
 
-def _ends(ends_block: Callable[[int], bool] | None, position: int) -> bool:
-    return ends_block is not None and ends_block(position)
+def _ends(
+    ends_block: Callable[[int, HeaderBlock], bool] | None, position: int, block: HeaderBlock
+) -> bool:
+    return ends_block is not None and ends_block(position, block)

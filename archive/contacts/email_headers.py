@@ -141,16 +141,15 @@ def tidy_id(text: str) -> str:
     return "".join(pieces).strip()
 
 
-def message_ids(text: str) -> tuple[list[str], bool]:
-    """The msg-ids of a Message-ID or In-Reply-To value, each tidied, and whether the value
-    was nothing but msg-ids (angle brackets, an @ sign, white space and comments)."""
+def message_ids(text: str) -> tuple[list[str], str, bool]:
+    """The msg-ids of a Message-ID or In-Reply-To value, each tidied; the whole value tidied
+    (comments out, each msg-id tidied, nothing else dropped); and whether the value was
+    nothing but well-formed msg-ids and the comments and white space around them."""
     bare = without_comments(text)
     found = [f"<{tidy_id(inner)}>" for inner in MSG_ID.findall(bare)]
-    rest = MSG_ID.sub("", bare).strip()
-    if found:
-        return found, not rest and all(PROPER_ID.fullmatch(msg_id) for msg_id in found)
-    tidied = tidy_id(bare)
-    return ([tidied] if tidied else []), False
+    whole = tidy_id(MSG_ID.sub(lambda msg_id: f" <{tidy_id(msg_id.group(1))}> ", bare))
+    proper = bool(found) and not MSG_ID.sub("", bare).strip()
+    return found, whole, proper and all(PROPER_ID.fullmatch(msg_id) for msg_id in found)
 
 
 class HeaderReader:
@@ -182,17 +181,20 @@ class HeaderReader:
         value = self.raw_value("message-id", required=True)
         if value is None:
             return None
-        ids, proper = message_ids(value)
-        if not proper or len(ids) != 1:
-            self.defects.add(Defect.BAD_MESSAGE_ID)
-        return clean_text(ids[0]) if ids else None
+        ids, whole, proper = message_ids(value)
+        if proper and len(ids) == 1:
+            return clean_text(ids[0])
+        # Read as written, with only comments and folding taken out: two ids that differ
+        # anywhere but in those stay two ids.
+        self.defects.add(Defect.BAD_MESSAGE_ID)
+        return clean_text(whole) or None
 
     def in_reply_to(self) -> str | None:
         value = self.raw_value("in-reply-to")
         if value is None:
             return None
-        ids, _ = message_ids(value)
-        return clean_text(" ".join(ids)) or None
+        ids, whole, _ = message_ids(value)
+        return clean_text(" ".join(ids) or whole) or None
 
     def date(self) -> datetime | None:
         value = self.raw_value("date", required=True)

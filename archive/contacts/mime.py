@@ -90,7 +90,7 @@ class _Walk:
     too_complex: str | None = None
 
     def walk(self) -> Structure:
-        top = read_header_block(self.raw, 0, self.defects)
+        top = read_header_block(self.raw, 0, self.defects, self.ends_block)
         self.begin(top, depth=0, digest=False)
         position = top.body_start
         while self.stack and self.too_complex is None:
@@ -109,7 +109,7 @@ class _Walk:
             if len(self.parts) >= MOST_PARTS:
                 self.too_complex = TOO_MANY_PARTS
                 break
-            block = read_header_block(self.raw, after, self.defects, self.is_boundary)
+            block = read_header_block(self.raw, after, self.defects, self.ends_block)
             self.begin(block, depth=frame.part.depth + 1, digest=frame.digest)
             position = block.body_start
         self.finish(position if self.too_complex else len(self.raw))
@@ -206,14 +206,30 @@ class _Walk:
         return position == 0 or self.raw[position - 1] in b"\r\n"
 
     def boundary_at(self, line_start: int) -> bool:
+        if not self.levels or not self.at_line_start(line_start):
+            return False
         fast, _ = self.boundary_lines()
-        return self.at_line_start(line_start) and fast.match(self.raw, line_start) is not None
+        return fast.match(self.raw, line_start) is not None
 
     def boundary_lines(self) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
         return _boundary_lines(tuple(sorted(self.levels)))
 
-    def is_boundary(self, position: int) -> bool:
-        return self.raw.startswith(b"--", position) and self.boundary_at(position)
+    def ends_block(self, position: int, block: HeaderBlock) -> bool:
+        """Whether a line that breaks a header block's rules is a boundary line: of an open
+        multipart, or of the block's own, when a multipart's headers run into its first part
+        with no blank line between."""
+        if not self.raw.startswith(b"--", position):
+            return False
+        if self.boundary_at(position):
+            return True
+        scratch = Defects()  # the Content-Type is read for its defects once the block ends
+        value = HeaderReader(self.raw, block.fields, scratch).raw_value("content-type")
+        content = content_type(value, "text/plain", scratch)
+        boundary = content.params.get("boundary", "").rstrip().encode("utf-8")
+        if not content.media_type.startswith("multipart/") or not boundary:
+            return False
+        fast, _ = _boundary_lines((boundary,))
+        return fast.match(self.raw, position) is not None
 
 
 def read_structure(raw: bytes, defects: Defects) -> Structure:
