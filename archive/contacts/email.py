@@ -31,7 +31,14 @@ from archive.contacts.email_bodies import (
 )
 from archive.contacts.email_defects import Defect, DefectCount, Defects
 from archive.contacts.email_headers import HeaderReader, decode_words
-from archive.contacts.mime import Part, Structure, read_structure
+from archive.contacts.mime import (
+    TOO_DEEP,
+    TOO_MANY_PARTS,
+    TOO_MANY_STRAY_LINES,
+    Part,
+    Structure,
+    read_structure,
+)
 from archive.contacts.mime_params import disposition
 from archive.errors import InvalidInput, NotFound
 
@@ -53,6 +60,8 @@ TOO_COMPLEX_HTML = (
     f"Its formatted (HTML) part has more than {MOST_HTML_TAGS:,} tags or nests them more "
     f"than {DEEPEST_HTML} deep."
 )
+# Why a message may be too complex to show; the pages translate each.
+TOO_COMPLEX = (TOO_MANY_PARTS, TOO_DEEP, TOO_MANY_STRAY_LINES, TOO_COMPLEX_HTML)
 URL_SCHEMES = set(nh3.ALLOWED_URL_SCHEMES) | {"cid", "data"}
 # Inline images only: a remote image would tell the sender when and where the mail was read.
 INLINE_IMAGE = re.compile(r"(cid:|data:image/(png|gif|jpeg|webp)[;,])", re.IGNORECASE)
