@@ -1,40 +1,67 @@
-"""Reading stored e-mails for their headers, bodies and attachments, however broken they are."""
+"""Reading stored e-mails for their headers, bodies and attachments, however broken they are.
+
+The archive reads mail with its own parser rather than the standard library's `email`
+package, whose header parser takes time and memory that grow with the square of some inputs:
+one pass over the bytes finds the header blocks and the MIME structure (`mime`), header values
+are read only when asked for and only so far (`email_headers`), and bodies are decoded a piece
+at a time (`email_bodies`). Every problem becomes a counted defect, never an exception; past a
+budget the message is "too complex to show", with the list of the parts that were read.
+"""
 
 from __future__ import annotations
 
 import mimetypes
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from email import policy
-from email.generator import BytesGenerator
-from email.message import Message
-from io import BytesIO
 
 import nh3
 
+from archive.contacts.charsets import clean_text
 from archive.contacts.chat_model import safe_filename
-from archive.contacts.email_headers import (
-    HEADER_ERRORS,
-    Address,
-    HeaderReader,
-    clean_text,
-    describe_defect,
+from archive.contacts.email_addresses import Address, read_addresses
+from archive.contacts.email_bodies import (
+    DEEPEST_HTML,
+    MOST_HTML_TAGS,
+    decoded_pieces,
+    decoded_size,
+    html_is_bounded,
+    read_text,
+    transfer_encoding,
 )
+from archive.contacts.email_defects import Defect, DefectCount, Defects
+from archive.contacts.email_headers import HeaderReader, decode_words
+from archive.contacts.mime import (
+    TOO_DEEP,
+    TOO_MANY_PARTS,
+    TOO_MANY_STRAY_LINES,
+    Part,
+    Structure,
+    read_structure,
+)
+from archive.contacts.mime_params import disposition
 from archive.errors import InvalidInput, NotFound
 
 __all__ = [
     "Address",
     "AttachmentInfo",
+    "DefectCount",
     "ParsedEmail",
+    "PartInfo",
     "attachment_bytes",
     "looks_like_email",
     "parse_email",
     "sanitise_html",
 ]
 
-MAX_DEFECTS = 50
+MOST_LISTED_PARTS = 100
+LONGEST_FILENAME = 1024  # read of a name parameter; a kept name is cut to 255 anyway
+TOO_COMPLEX_HTML = (
+    f"Its formatted (HTML) part has more than {MOST_HTML_TAGS:,} tags or nests them more "
+    f"than {DEEPEST_HTML} deep."
+)
+# Why a message may be too complex to show; the pages translate each.
+TOO_COMPLEX = (TOO_MANY_PARTS, TOO_DEEP, TOO_MANY_STRAY_LINES, TOO_COMPLEX_HTML)
 URL_SCHEMES = set(nh3.ALLOWED_URL_SCHEMES) | {"cid", "data"}
 # Inline images only: a remote image would tell the sender when and where the mail was read.
 INLINE_IMAGE = re.compile(r"(cid:|data:image/(png|gif|jpeg|webp)[;,])", re.IGNORECASE)
@@ -57,6 +84,18 @@ class AttachmentInfo:
 
 
 @dataclass(frozen=True)
+class PartInfo:
+    """A part as listed with a message too complex to show; its size is as stored."""
+
+    index: int
+    depth: int
+    media_type: str
+    filename: str | None
+    size: int
+    attachment: bool  # whether it downloads on its own as an attachment
+
+
+@dataclass(frozen=True)
 class ParsedEmail:
     message_id: str | None
     subject: str | None
@@ -69,29 +108,111 @@ class ParsedEmail:
     text: str | None
     html: str | None
     attachments: tuple[AttachmentInfo, ...]
-    defects: tuple[str, ...]
+    defects: tuple[DefectCount, ...]
+    too_complex: str | None = None  # why the message is not shown (text and html are None)
+    parts: tuple[PartInfo, ...] = ()  # the first `MOST_LISTED_PARTS` parts read
+    part_count: int = 0  # parts read in all
+    shortened: bool = False  # text or HTML longer than is shown
+    has_headers: bool = True  # whether any header field was found at the start
+
+    @property
+    def defect_count(self) -> int:
+        return sum(defect.count for defect in self.defects)
+
+
+@dataclass(frozen=True)
+class _Role:
+    """A leaf part's place in the view: the text, the HTML, or an attachment."""
+
+    part: Part
+    filename: str | None
+    encoding: str
+
+
+@dataclass
+class _Roles:
+    text: _Role | None = None
+    html: _Role | None = None
+    attached: list[_Role] = field(default_factory=list)
+    filenames: dict[int, str] = field(default_factory=dict)  # part index: its file's name
 
 
 def parse_email(raw: bytes) -> ParsedEmail:
     """Read an RFC 5322 message; every problem found becomes a defect, never an exception."""
-    parsed, _ = _read(raw)
-    return parsed
+    if not raw:
+        raise InvalidInput("an empty file is not an e-mail")
+    defects = Defects()
+    if raw.count(b"\r") > raw.count(b"\r\n"):
+        defects.add(Defect.BARE_CR)
+    structure = read_structure(raw, defects)
+    headers = HeaderReader(raw, structure.top.fields, defects)
+    message_id = headers.message_id()
+    subject = headers.text("subject")
+    date = headers.date()
+    sender = _addresses(headers, "from", required=True)[:1]
+    to, cc, reply_to = (_addresses(headers, name) for name in ("to", "cc", "reply-to"))
+    in_reply_to = headers.in_reply_to()
+    roles = _roles(raw, structure, defects)
+    attachments = tuple(_attachment(raw, role, defects) for role in roles.attached)
+    text = html = None
+    shortened = False
+    too_complex = structure.too_complex
+    if too_complex is None and roles.text is not None:
+        text, shortened = _text(raw, roles.text, defects)
+    if too_complex is None and roles.html is not None:
+        page, cut = _text(raw, roles.html, defects)
+        if html_is_bounded(page):
+            html, shortened = sanitise_html(page), shortened or cut
+        else:
+            too_complex = TOO_COMPLEX_HTML
+    if too_complex is not None:
+        text = html = None
+        shortened = False
+    downloads = {role.part.index for role in roles.attached}
+    return ParsedEmail(
+        message_id=message_id,
+        subject=subject,
+        date=date,
+        sender=sender[0] if sender else None,
+        to=to,
+        cc=cc,
+        reply_to=reply_to,
+        in_reply_to=in_reply_to,
+        text=text,
+        html=html,
+        attachments=attachments,
+        defects=defects.summary(),
+        too_complex=too_complex,
+        parts=tuple(
+            _listed(part, roles.filenames.get(part.index), part.index in downloads)
+            for part in structure.parts[:MOST_LISTED_PARTS]
+        ),
+        part_count=len(structure.parts),
+        shortened=shortened,
+        has_headers=structure.top.found,
+    )
 
 
 def attachment_bytes(raw: bytes, index: int) -> tuple[AttachmentInfo, bytes]:
     """The decoded bytes of the attachment at ``index``."""
-    parsed, parts = _read(raw)
-    for info in parsed.attachments:
-        if info.index == index:
-            return info, _part_bytes(parts[index])
+    if raw:
+        defects = Defects()  # the view has reported them; these are found a second time
+        structure = read_structure(raw, defects)
+        for role in _roles(raw, structure, defects).attached:
+            if role.part.index == index:
+                pieces = decoded_pieces(
+                    raw, role.part.body_start, role.part.body_end, role.encoding, defects
+                )
+                data = b"".join(pieces)
+                return _info(role, len(data)), data
     raise NotFound(f"the e-mail has no attachment {index}", field="index")
 
 
 def looks_like_email(raw_head: bytes, *, known_headers: int = 2) -> bool:
     """Whether a file's first bytes look like a message's header block.
 
-    Guessing a file's type wants two well-known headers; a body sent as an e-mail on purpose
-    needs one, so a message missing most of its headers is still archived.
+    This guesses a file's type for `archive ingest`, so it wants well-known headers and no
+    stray lines; what the API accepts as an e-mail is far wider (see docs/email.md).
     """
     lines = raw_head.replace(b"\r\n", b"\n").split(b"\n")
     if lines and lines[0].startswith(b"From "):
@@ -127,150 +248,71 @@ def _filter_attribute(tag: str, name: str, value: str) -> str | None:
     return value
 
 
-def _read(raw: bytes) -> tuple[ParsedEmail, dict[int, Message]]:
-    if not raw:
-        raise InvalidInput("an empty file is not an e-mail")
-    headers = HeaderReader(raw)
-    message = headers.message
-    text: str | None = None
-    html: str | None = None
-    attachments: list[AttachmentInfo] = []
-    parts: dict[int, Message] = {}
-    for index, part in _walk(message):
-        media_type = _media_type(part)
-        body = _is_body(part, media_type)
-        if part.is_multipart() and media_type != "message/rfc822":
-            pass  # a container: its children follow in the walk
-        elif body and media_type != "text/html" and text is None:
-            text = _decode_text(part, index, headers.defects)
-        elif body and media_type == "text/html" and html is None:
-            html = sanitise_html(_decode_text(part, index, headers.defects))
-        else:
-            parts[index] = part
-            attachments.append(_attachment_info(index, part, media_type))
-        # Read after decoding: bad base64 and the like are only noticed then.
-        headers.defects.extend(f"part {index}: {describe_defect(d)}" for d in part.defects)
-    date = headers.date()
-    parsed = ParsedEmail(
-        message_id=headers.text("message-id", required=True),
-        subject=headers.text("subject"),
-        date=date,
-        sender=next(iter(headers.addresses("from", required=True)), None),
-        to=headers.addresses("to"),
-        cc=headers.addresses("cc"),
-        reply_to=headers.addresses("reply-to"),
-        in_reply_to=headers.text("in-reply-to"),
-        text=text,
-        html=html,
-        attachments=tuple(attachments),
-        defects=_summarise(headers.defects),
-    )
-    return parsed, parts
+def _addresses(headers: HeaderReader, name: str, *, required: bool = False) -> tuple[Address, ...]:
+    value = headers.raw_value(name, required=required)
+    return () if value is None else read_addresses(value, headers.defects)
 
 
-def _walk(message: Message) -> Iterator[tuple[int, Message]]:
-    """Every part depth-first, numbered from 0 (the message); attached messages are leaves."""
-    stack: list[Message] = [message]
-    index = 0
-    while stack:
-        part = stack.pop()
-        yield index, part
-        index += 1
-        if part.is_multipart() and _media_type(part) != "message/rfc822":
-            payload = part.get_payload()
-            if isinstance(payload, list):
-                stack.extend(reversed([p for p in payload if isinstance(p, Message)]))
+def _roles(raw: bytes, structure: Structure, defects: Defects) -> _Roles:
+    """The part shown as text, the part shown as HTML, and the parts kept as attachments."""
+    roles = _Roles()
+    for part in structure.parts:
+        if part.container:
+            continue
+        headers = HeaderReader(raw, part.fields, defects)
+        kind, params = disposition(headers.raw_value("content-disposition"), defects)
+        name = params.get("filename") or part.content.params.get("name")
+        filename = (
+            clean_text(decode_words(name[:LONGEST_FILENAME], defects)).strip() if name else ""
+        )
+        encoding = transfer_encoding(headers.raw_value("content-transfer-encoding"), defects)
+        role = _Role(part, filename or None, encoding)
+        if filename:
+            roles.filenames[part.index] = safe_filename(filename)
+        media_type = part.content.media_type
+        # A multipart whose boundary is missing keeps its body as text; shown rather than hidden.
+        readable = part.as_text or media_type in ("text/plain", "text/html")
+        if readable and kind != "attachment" and not filename:
+            if media_type != "text/html" and roles.text is None:
+                roles.text = role
+                continue
+            if media_type == "text/html" and roles.html is None:
+                roles.html = role
+                continue
+        roles.attached.append(role)
+    return roles
 
 
-def _media_type(part: Message) -> str:
-    try:
-        return part.get_content_type()
-    except HEADER_ERRORS:
-        return "application/octet-stream"
+def _text(raw: bytes, role: _Role, defects: Defects) -> tuple[str, bool]:
+    part = role.part
+    charset = part.content.params.get("charset")
+    return read_text(raw, part.body_start, part.body_end, role.encoding, charset, defects)
 
 
-def _filename(part: Message) -> str | None:
-    try:
-        name = part.get_filename()
-    except HEADER_ERRORS:
-        return None
-    return clean_text(name) if name else None
+def _attachment(raw: bytes, role: _Role, defects: Defects) -> AttachmentInfo:
+    part = role.part
+    size = decoded_size(raw, part.body_start, part.body_end, role.encoding, defects)
+    return _info(role, size)
 
 
-def _is_body(part: Message, media_type: str) -> bool:
-    try:
-        disposition = part.get_content_disposition()
-    except HEADER_ERRORS:
-        disposition = None
-    # A multipart whose boundary never appears keeps its body as text; show it rather than hide it.
-    readable = media_type in ("text/plain", "text/html") or media_type.startswith("multipart/")
-    return readable and disposition != "attachment" and _filename(part) is None
-
-
-def _attachment_info(index: int, part: Message, media_type: str) -> AttachmentInfo:
-    name = _filename(part)
+def _info(role: _Role, size: int) -> AttachmentInfo:
+    media_type = role.part.content.media_type
+    name = role.filename
     if name is None:
-        extension = ".eml" if media_type == "message/rfc822" else None
+        extension = ".eml" if media_type.startswith("message/") else None
         extension = extension or mimetypes.guess_extension(media_type, strict=False) or ".bin"
-        name = f"part-{index}{extension}"
+        name = f"part-{role.part.index}{extension}"
     return AttachmentInfo(
-        index=index,
-        filename=safe_filename(name),
-        media_type=media_type,
-        size=len(_part_bytes(part)),
+        index=role.part.index, filename=safe_filename(name), media_type=media_type, size=size
     )
 
 
-def _part_bytes(part: Message) -> bytes:
-    payload = part.get_payload(decode=True)
-    if isinstance(payload, bytes):
-        return payload
-    inner = part.get_payload()
-    if isinstance(inner, list) and inner and isinstance(inner[0], Message):
-        # An attached message: written out again without refolding, as near its original as
-        # the parser allows.
-        buffer = BytesIO()
-        try:
-            BytesGenerator(buffer, mangle_from_=False, policy=policy.compat32).flatten(inner[0])
-        except HEADER_ERRORS:
-            return b""
-        return buffer.getvalue()
-    return b""
-
-
-def _decode_text(part: Message, index: int, defects: list[str]) -> str:
-    # Codecs such as unicode_escape can yield lone surrogates, which nothing downstream accepts.
-    return clean_text(_decode_payload(part, index, defects))
-
-
-def _decode_payload(part: Message, index: int, defects: list[str]) -> str:
-    payload = _part_bytes(part)
-    try:
-        charset = part.get_content_charset()
-    except HEADER_ERRORS:
-        charset = None
-    if charset:
-        try:
-            return payload.decode(charset)
-        except UnicodeDecodeError:
-            defects.append(f"part {index}: text is not valid {charset[:40]}")
-            try:
-                return payload.decode(charset, errors="replace")
-            except (LookupError, ValueError):
-                pass
-        except (LookupError, ValueError):
-            defects.append(f"part {index}: unknown charset {charset[:40]!r}")
-    try:
-        return payload.decode("utf-8")
-    except UnicodeDecodeError:
-        if not charset:
-            defects.append(f"part {index}: 8-bit text without a charset")
-        # Latin-1 maps every byte, so old Nordic mail stays readable rather than replaced.
-        return payload.decode("latin-1")
-
-
-def _summarise(defects: list[str]) -> tuple[str, ...]:
-    unique = list(dict.fromkeys(defects))
-    if len(unique) <= MAX_DEFECTS:
-        return tuple(unique)
-    return (*unique[:MAX_DEFECTS], f"and {len(unique) - MAX_DEFECTS} more")
+def _listed(part: Part, filename: str | None, attachment: bool) -> PartInfo:
+    return PartInfo(
+        index=part.index,
+        depth=part.depth,
+        media_type=part.content.media_type,
+        filename=filename,
+        size=max(part.body_end - part.body_start, 0),
+        attachment=attachment,
+    )

@@ -23,7 +23,7 @@ from archive.clock import EARLIEST, LATEST, checked_moment
 from archive.contacts.audio import probe_audio, sniff_audio
 from archive.contacts.chat import customer_participants, parse_transcript, transcript_to_json
 from archive.contacts.details import seal_details
-from archive.contacts.email import Address, looks_like_email, parse_email
+from archive.contacts.email import Address, parse_email
 from archive.contacts.ingest_support import (
     AGENT,
     IDEMPOTENCY_KEY,
@@ -64,7 +64,10 @@ __all__ = ["CallParties", "Envelope", "IngestService", "Ingested"]
 
 SNIFF_BYTES = 64
 AUDIO_READ_BUFFER = 64 * 1024
-HEADER_BLOCK = 256 * 1024  # how far into a message its header block may reach
+NO_HEADER_LINE = (
+    "the body has no header line, so it is not an e-mail: an RFC 5322 message begins with "
+    "header fields such as From: or Subject:"
+)
 CHAT_SOURCES = ("archive", "zendesk", "chatwoot")
 
 Identified = list[tuple[IdentifierInput, str]]
@@ -172,13 +175,10 @@ class IngestService:
         """Store an RFC 5322 message byte for byte; headers and MIME tree become metadata."""
         received = self._check_envelope(envelope)
         self._check_message_size(len(raw))
-        blank = raw.replace(b"\r\n", b"\n").find(b"\n\n", 0, HEADER_BLOCK)
-        head = raw[: blank + 1] if blank >= 0 else raw[:HEADER_BLOCK]
-        if not looks_like_email(head, known_headers=1):
-            raise UnreadableMedia(
-                "the body is not an e-mail: an RFC 5322 message starts with header lines"
-            )
-        parsed = parse_email(raw)
+        # Whatever else is wrong with a message, it is kept as received (see docs/email.md).
+        parsed = parse_email(raw) if raw else None
+        if parsed is None or not parsed.has_headers:
+            raise UnreadableMedia(NO_HEADER_LINE)
         digest = hashlib.sha256(raw).digest()
         keys = self.hasher.keys(
             Channel.EMAIL,
@@ -198,7 +198,7 @@ class IngestService:
         contact = self._new_contact(contact_id, envelope, keys, digest, dated or received)
         contact.message_count = 1
         contact.attachment_count = len(parsed.attachments)
-        contact.defect_count = len(parsed.defects)
+        contact.defect_count = parsed.defect_count
         contact.media_type = "message/rfc822"
         contact.size_bytes = len(raw)
         details = {
@@ -218,7 +218,8 @@ class IngestService:
                 }
                 for a in parsed.attachments
             ],
-            "defects": list(parsed.defects),
+            "defects": [{"kind": d.kind, "count": d.count} for d in parsed.defects],
+            "too_complex": parsed.too_complex,
         }
         obj = write_object(
             self.runtime,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import secrets
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -115,8 +116,21 @@ def read_range(runtime: Runtime, obj: ContentObject, start: int, end: int) -> It
 
 
 def read_bytes(runtime: Runtime, obj: ContentObject) -> bytes:
-    """The whole plaintext in memory; only for small objects (e-mails, transcripts)."""
-    data = b"".join(read_object(runtime, obj))
+    """The whole plaintext in memory; only for small objects (e-mails, transcripts).
+
+    Each segment is written into one buffer of the object's size as it is decrypted, so the
+    plaintext is held once, not once in segments and again joined.
+    """
+    buffer = io.BytesIO()
+    if obj.size:
+        # Writing the last byte first sizes the buffer once; getvalue() then hands that buffer
+        # over without copying it. A plaintext of another size fails the digest below.
+        buffer.seek(obj.size - 1)
+        buffer.write(b"\0")
+        buffer.seek(0)
+    for segment in read_object(runtime, obj):
+        buffer.write(segment)
+    data = buffer.getvalue()
     if hashlib.sha256(data).digest() != obj.sha256:
         raise IntegrityFailure(f"object {obj.id} does not match its recorded digest")
     return data

@@ -84,7 +84,14 @@ class EmailOut:
     text: str | None
     html: str | None
     attachments: list[dict[str, Any]]
-    defects: list[str]
+    # Each kind of defect found: {"kind": a stable code, "count", "description"}.
+    defects: list[dict[str, Any]]
+    # Why the message is not shown here (then text and html are null): download the original.
+    too_complex: str | None = None
+    # The parts read, in order (at most 100 of part_count): what a too complex message holds.
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    part_count: int = 0
+    shortened: bool = False  # the text or HTML is longer than is shown
 
 
 def contact_out(
@@ -150,5 +157,21 @@ def email_out(contact: Contact, parsed: ParsedEmail) -> EmailOut:
             }
             for a in parsed.attachments
         ],
-        defects=list(parsed.defects),
+        defects=[
+            {"kind": d.kind, "count": d.count, "description": d.description} for d in parsed.defects
+        ],
+        too_complex=parsed.too_complex,
+        parts=[
+            {
+                "index": p.index,
+                "depth": p.depth,
+                "media_type": p.media_type,
+                "filename": p.filename,
+                "size": p.size,
+                "download": f"{base}/{p.index}" if p.attachment else None,
+            }
+            for p in parsed.parts
+        ],
+        part_count=parsed.part_count,
+        shortened=parsed.shortened,
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Request
 
-from archive.web.words import account, admin, audit, identity
+from archive.web.words import account, admin, audit, email, identity
 
 LANGUAGES = {"en": "English", "sv": "Svenska", "fi": "Suomi"}
 DEFAULT_LANGUAGE = "en"
@@ -547,6 +547,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         **admin.WORDS.get(language, {}),
         **audit.WORDS.get(language, {}),
         **identity.WORDS.get(language, {}),
+        **email.WORDS.get(language, {}),
     }
     for language in LANGUAGES
     if language != DEFAULT_LANGUAGE

@@ -188,17 +188,20 @@ def test_broken_mail_is_archived_with_its_defects(client: TestClient[Any], raw: 
     assert response.status_code == 201, response.text
     contact = response.json()["contact"]
     assert contact["defect_count"] > 0
-    assert len(contact["details"]["defects"]) == contact["defect_count"]
+    assert sum(d["count"] for d in contact["details"]["defects"]) == contact["defect_count"]
     view = client.get(contact["links"]["email"]).json()
-    assert view["defects"] == contact["details"]["defects"]
+    assert [{"kind": d["kind"], "count": d["count"]} for d in view["defects"]] == contact[
+        "details"
+    ]["defects"]
+    assert all(d["description"] for d in view["defects"])
     assert view["text"]
     assert client.get(contact["links"]["content"]).content == raw
 
 
 def test_missing_headers_are_named_as_defects(client: TestClient[Any]) -> None:
     contact = send(client, BROKEN["missing headers"]).json()["contact"]
-    defects = contact["details"]["defects"]
-    assert {"from: missing", "date: missing", "message-id: missing"} <= set(defects)
+    defects = {d["kind"]: d["count"] for d in contact["details"]["defects"]}
+    assert defects == {"missing-from": 1, "missing-date": 1, "missing-message-id": 1}
     assert contact["details"]["from"] is None
     assert contact["customer_id"] is None
 
@@ -206,7 +209,7 @@ def test_missing_headers_are_named_as_defects(client: TestClient[Any]) -> None:
 def test_unknown_charset_is_still_readable(client: TestClient[Any]) -> None:
     contact = send(client, BROKEN["unknown charset"]).json()["contact"]
     view = client.get(contact["links"]["email"]).json()
-    assert "unknown charset 'x-klingon'" in " ".join(view["defects"])
+    assert [(d["kind"], d["count"]) for d in view["defects"]] == [("unknown-charset", 1)]
     assert view["text"].startswith("hyvää päivä")
 
 

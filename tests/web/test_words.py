@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from archive.accounts.models import Role
+from archive.contacts.email import TOO_COMPLEX
+from archive.contacts.email_defects import DESCRIPTIONS
 from archive.contacts.models import Channel
 from archive.customers.identifiers import IdentifierKind
 from archive.holds.models import HoldScope
@@ -58,6 +60,8 @@ def code_words() -> set[str]:
         *METHODS.values(),
         *messages,
         *enum_values,
+        *DESCRIPTIONS.values(),
+        *TOO_COMPLEX,
     }
 
 
@@ -81,10 +85,11 @@ def test_translations_keep_the_placeholders_and_are_not_blank(language: str) -> 
 
 def test_each_word_is_translated_in_one_place() -> None:
     from archive.web import i18n
-    from archive.web.words import account, admin, audit
+    from archive.web.words import account, admin, audit, email
 
     places = {"common": i18n._COMMON, "account": account.WORDS, "admin": admin.WORDS}
     places["audit"] = audit.WORDS
+    places["email"] = email.WORDS
     for language in CATALOGUE:
         if language == DEFAULT_LANGUAGE:
             continue
