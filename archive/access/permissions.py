@@ -20,7 +20,8 @@ class Permission(StrEnum):
     TICKETS_READ = "tickets:record:read"
     TICKETS_WRITE = "tickets:record:write"
     USERS_MANAGE = "accounts:users:manage"
-    TOKENS_MANAGE = "accounts:tokens:manage"
+    TOKENS_MANAGE = "accounts:tokens:manage"  # service accounts' tokens; revoking any
+    APPROVALS_READ = "accounts:approvals:read"  # changes waiting for a second administrator
     SELF = "accounts:self:manage"  # one's own session, password and second factor
     HOLDS_READ = "holds:record:read"
     HOLDS_PLACE = "holds:record:write"
@@ -69,6 +70,7 @@ ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[Permission]] = MappingProxyTy
             {
                 Permission.USERS_MANAGE,
                 Permission.TOKENS_MANAGE,
+                Permission.APPROVALS_READ,
                 Permission.POLICY_READ,
                 Permission.POLICY_MANAGE,
                 Permission.SELF,
@@ -77,6 +79,7 @@ ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[Permission]] = MappingProxyTy
         Role.AUDITOR: frozenset(
             {
                 Permission.AUDIT_READ,
+                Permission.APPROVALS_READ,
                 Permission.DELETIONS_READ,
                 Permission.CERTIFICATES_READ,
                 Permission.SELF,

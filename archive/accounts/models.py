@@ -33,23 +33,30 @@ class Role(StrEnum):
     INGEST = "ingest"
 
 
+class AccountKind(StrEnum):
+    PERSON = "person"  # one person: a password, human roles, their own tokens
+    SERVICE = "service"  # an integration: machine roles only, no password, tokens from admins
+
+
 class TokenKind(StrEnum):
     SESSION = "session"  # issued by a password login, short-lived
-    API = "api"  # issued by an administrator for an integration, long-lived
+    API = "api"  # long-lived: a person's own, or one an administrator made for an integration
 
 
 class User(Base):
-    """One person, or one integration, with a personal login.
+    """One person, or one integration (a service account, which only uses API tokens).
 
-    `password_hash` is NULL for service accounts that only use API tokens. A second factor is
-    active when `totp_secret_ciphertext` is set; `totp_pending_ciphertext` holds a newly enrolled
-    secret until a code from it is confirmed, so an enrolment never weakens a factor in use.
+    A second factor is active when `totp_secret_ciphertext` is set; `totp_pending_ciphertext`
+    holds a newly enrolled secret until a code from it is confirmed, so an enrolment never
+    weakens a factor in use. After an administrator's reset `password_hash` is NULL and only
+    the one-time code's hash opens the way to a new password.
     """
 
     __tablename__ = "users"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     username: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default=AccountKind.PERSON)
     display_name: Mapped[str | None] = mapped_column(String(200))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     password_changed_at: Mapped[datetime | None]
@@ -64,6 +71,13 @@ class User(Base):
     disabled_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     created_by: Mapped[str | None] = mapped_column(String(64))
+    # The last reset by an administrator: who, when, and the code's hash until it is used.
+    reset_code_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
+    reset_code_expires_at: Mapped[datetime | None]
+    reset_by: Mapped[str | None] = mapped_column(String(200))
+    reset_at: Mapped[datetime | None]
+    # Whether the user has been told of that reset (at their next login).
+    reset_told: Mapped[bool] = mapped_column(Boolean, default=True)
 
     role_rows: Mapped[list[UserRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.role"
@@ -86,6 +100,10 @@ class User(Base):
     def disabled(self) -> bool:
         return self.disabled_at is not None
 
+    @property
+    def is_service(self) -> bool:
+        return self.kind == AccountKind.SERVICE
+
 
 class UserRole(Base):
     """One role a user holds; a user may hold several."""
@@ -96,6 +114,41 @@ class UserRole(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     role: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class ApprovalKind(StrEnum):
+    ROLE = "role"  # a role that opens content or identifiers, or the admin role
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (a kind of request, not a secret)
+
+
+class ApprovalState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    WITHDRAWN = "withdrawn"
+
+
+class Approval(Base):
+    """A change one administrator asked for that takes effect only when a second approves it
+    (separation of duties): nobody can give themselves, or an accomplice, access to content."""
+
+    __tablename__ = "approvals"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str | None] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default=ApprovalState.PENDING)
+    requested_by: Mapped[str] = mapped_column(String(80))
+    requested_by_id: Mapped[uuid.UUID | None]
+    requested_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    __table_args__ = (Index("ix_approvals_state", "state", "requested_at"),)
 
 
 class AccessToken(Base):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import asdict
 from typing import Any
 
 from litestar import Controller, Request, Response, Router, delete, get, post, put
 from litestar.datastructures import CacheControlHeader
 from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from litestar.utils.scope.state import ScopeState
 from sqlalchemy.orm import Session
 
@@ -21,17 +21,21 @@ from archive.access.browser import (
 )
 from archive.access.guards import MFA_ROLES, PERMISSION_KEY, public, requires
 from archive.access.permissions import Permission
+from archive.accounts import use_cases
+from archive.accounts.approval_routes import ApprovalController
 from archive.accounts.errors import LoginFailed, SecondFactorRequired, TooManyAttempts
-from archive.accounts.models import AccessToken, Role, TokenKind, User, clean_roles
+from archive.accounts.models import AccessToken, AccountKind, TokenKind, User
 from archive.accounts.schemas import (
+    ChangedUserOut,
     CodeIn,
-    CreatedUserOut,
     CsrfOut,
     LoginIn,
     LoginOut,
     MeOut,
     PasswordChangeIn,
-    PasswordIn,
+    ResetCodeIn,
+    ResetNotice,
+    ResetOut,
     RolesIn,
     SessionOut,
     TokenIn,
@@ -40,13 +44,16 @@ from archive.accounts.schemas import (
     TotpStarted,
     UserIn,
     UserOut,
+    approval_out,
+    changed_out,
     summary,
     token_out,
     user_out,
 )
 from archive.accounts.service import CURRENT, AccountService, Principal
+from archive.accounts.use_cases import NewUser
 from archive.api.deps import RuntimeDep, SessionDep
-from archive.api.trail import principal_of, record
+from archive.api.trail import actor_of, principal_of, record
 from archive.audit import AuditAction, AuditLog, Outcome
 from archive.errors import Conflict, InvalidInput, NotFound
 from archive.runtime import Runtime
@@ -74,9 +81,13 @@ class AuthController(Controller):
         No CSRF token is asked for: nothing is set in the browser, and no other site can read
         the answer.
         """
-        user, token, secret = log_in(request, data, session, runtime)
+        user, token, secret, notice = log_in(request, data, session, runtime)
         return LoginOut(
-            token=secret, expires_at=token.expires_at, user=summary(user), mfa=token.mfa
+            token=secret,
+            expires_at=token.expires_at,
+            user=summary(user),
+            mfa=token.mfa,
+            password_reset=notice,
         )
 
     @post("/session", opt=public(), sync_to_thread=True, status_code=200)
@@ -88,9 +99,11 @@ class AuthController(Controller):
         Like every request a browser sends without a bearer token, it must repeat the CSRF
         token (`GET /api/v1/auth/csrf`) in the X-CSRF-Token header.
         """
-        user, token, secret = log_in(request, data, session, runtime)
+        user, token, secret, notice = log_in(request, data, session, runtime)
         cookie = session_cookie(secret, token.expires_at, runtime.settings, runtime.clock.now())
-        body = SessionOut(expires_at=token.expires_at, user=summary(user), mfa=token.mfa)
+        body = SessionOut(
+            expires_at=token.expires_at, user=summary(user), mfa=token.mfa, password_reset=notice
+        )
         return Response(body, cookies=[cookie])
 
     @delete("/session", opt=OWN, sync_to_thread=True, status_code=204)
@@ -148,6 +161,49 @@ class AuthController(Controller):
         counts towards the lockout); the caller's other sessions end, this one stays open."""
         change_own_password(request, data, session, runtime)
 
+    @post(
+        "/password/reset",
+        opt={**public(), NO_CSRF_KEY: False},
+        sync_to_thread=True,
+        status_code=204,
+    )
+    def use_reset_code(
+        self,
+        request: AnyRequest,
+        data: JSONBody[ResetCodeIn],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> None:
+        """Choose a new password with the one-time code an administrator gave you; then log in.
+        A wrong code counts as a failed login."""
+        use_code(request, data, session, runtime)
+
+    @post("/tokens", opt=OWN, sync_to_thread=True)
+    def issue_own_token(
+        self, request: AnyRequest, data: JSONBody[TokenIn], session: SessionDep, runtime: RuntimeDep
+    ) -> TokenIssued:
+        """An API token of your own (for a script of yours); its secret is in this answer only."""
+        token, secret = issue_own(request, data, session, runtime)
+        return TokenIssued(id=token.id, name=token.name, token=secret, expires_at=token.expires_at)
+
+    @get("/tokens", opt=OWN, sync_to_thread=True)
+    def own_tokens(
+        self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep
+    ) -> list[TokenOut]:
+        """Your tokens that still work, sessions and API tokens alike (no secrets)."""
+        username = principal_of(request).username
+        return [token_out(t) for t in AccountService(session, runtime).list_tokens(username)]
+
+    @delete("/tokens/{token_id:uuid}", opt=OWN, sync_to_thread=True)
+    def revoke_own_token(
+        self,
+        request: AnyRequest,
+        token_id: FromPath[uuid.UUID],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> None:
+        revoke_own(request, token_id, session, runtime)
+
 
 class UserController(Controller):
     path = "/api/v1/users"
@@ -159,17 +215,19 @@ class UserController(Controller):
     @post("/", opt=USERS, sync_to_thread=True)
     def add(
         self, request: AnyRequest, data: JSONBody[UserIn], session: SessionDep, runtime: RuntimeDep
-    ) -> CreatedUserOut:
-        user, uri = AccountService(session, runtime).add_user(
-            data.username,
-            roles=clean_roles(data.roles),
+    ) -> ChangedUserOut:
+        """A person, or a service account (`kind: service`: ingest only, no password). Roles
+        that open content or identifiers, and admin, wait for a second administrator."""
+        new = NewUser(
+            username=data.username,
+            roles=data.roles,
+            kind=account_kind(data.kind),
             password=data.password,
             display_name=data.display_name,
             totp=data.totp,
-            created_by=principal_of(request).username,
         )
-        record_change(request, session, runtime, AuditAction.USER_CREATE, "user", user.id)
-        return CreatedUserOut(**asdict(user_out(user)), provisioning_uri=uri)
+        done = use_cases.add_user(session, runtime, actor_of(request, Permission.USERS_MANAGE), new)
+        return changed_out(done.user, done.pending, done.provisioning_uri)
 
     @post("/{username:str}/disable", opt=USERS, sync_to_thread=True, status_code=200)
     def disable(
@@ -188,16 +246,21 @@ class UserController(Controller):
 
     @post("/{username:str}/password", opt=USERS, sync_to_thread=True, status_code=200)
     def reset_password(
-        self,
-        request: AnyRequest,
-        username: FromPath[str],
-        data: JSONBody[PasswordIn],
-        session: SessionDep,
-        runtime: RuntimeDep,
-    ) -> UserOut:
-        """Set a new password; the user's login sessions end, their API tokens stay valid."""
-        user = AccountService(session, runtime).reset_password(username, data.password)
-        return _changed(request, session, runtime, user, AuditAction.USER_PASSWORD_RESET)
+        self, request: AnyRequest, username: FromPath[str], session: SessionDep, runtime: RuntimeDep
+    ) -> Response[ResetOut]:
+        """Reset a password: a one-time code (in this answer only) with which the user chooses
+        a new one; their password, sessions and API tokens stop working now. For someone
+        holding a role that opens content or identifiers, or admin, the reset waits (202) for a
+        second administrator, who gets the code."""
+        actor = actor_of(request, Permission.USERS_MANAGE)
+        done = use_cases.reset_password(session, runtime, actor, username)
+        body = ResetOut(
+            username=done.user.username,
+            code=done.code,
+            expires_at=done.expires_at,
+            pending=approval_out(done.pending) if done.pending else None,
+        )
+        return Response(body, status_code=HTTP_202_ACCEPTED if done.pending else HTTP_200_OK)
 
     @put("/{username:str}/roles", opt=USERS, sync_to_thread=True)
     def set_roles(
@@ -207,10 +270,13 @@ class UserController(Controller):
         data: JSONBody[RolesIn],
         session: SessionDep,
         runtime: RuntimeDep,
-    ) -> UserOut:
-        service = AccountService(session, runtime)
-        user = set_user_roles(service, principal_of(request), username, data.roles)
-        return _changed(request, session, runtime, user, AuditAction.USER_ROLES_CHANGE)
+    ) -> Response[ChangedUserOut]:
+        """The roles the user should hold. Nobody changes their own. Removals apply now; roles
+        that open content or identifiers, and admin, wait (202) for a second administrator."""
+        actor = actor_of(request, Permission.USERS_MANAGE)
+        done = use_cases.set_roles(session, runtime, actor, username, data.roles)
+        status = HTTP_202_ACCEPTED if done.pending else HTTP_200_OK
+        return Response(changed_out(done.user, done.pending), status_code=status)
 
     @post("/{username:str}/totp", opt=USERS, sync_to_thread=True, status_code=200)
     def set_totp(
@@ -241,12 +307,15 @@ class UserController(Controller):
         session: SessionDep,
         runtime: RuntimeDep,
     ) -> TokenIssued:
-        """A long-lived API token for an integration; its secret is in this answer only."""
-        token, secret = AccountService(session, runtime).issue_api_token(
-            username, name=data.name, expires_at=data.expires_at
-        )
-        record_change(
-            request, session, runtime, AuditAction.TOKEN_CREATE, "token", token.id, token.user_id
+        """A long-lived API token for a service account (an integration); its secret is in this
+        answer only. People make their own tokens (`POST /api/v1/auth/tokens`)."""
+        token, secret = use_cases.issue_token(
+            session,
+            runtime,
+            actor_of(request, Permission.TOKENS_MANAGE),
+            username,
+            name=data.name,
+            expires_at=data.expires_at,
         )
         return TokenIssued(id=token.id, name=token.name, token=secret, expires_at=token.expires_at)
 
@@ -277,7 +346,7 @@ class TokenController(Controller):
 # Every accounts route. Answers hold tokens and TOTP URIs, so no cache may keep any of them.
 accounts_router = Router(
     path="/",
-    route_handlers=[AuthController, UserController, TokenController],
+    route_handlers=[AuthController, UserController, TokenController, ApprovalController],
     tags=["accounts"],
     cache_control=CacheControlHeader(no_store=True),
 )
@@ -285,7 +354,7 @@ accounts_router = Router(
 
 def log_in(
     request: AnyRequest, data: LoginIn, session: Session, runtime: Runtime
-) -> tuple[User, AccessToken, str]:
+) -> tuple[User, AccessToken, str, ResetNotice | None]:
     """Check the credentials, open a session and audit the attempt, whatever its outcome."""
     source = request.client.host if request.client else ""
     service = AccountService(session, runtime)
@@ -304,9 +373,11 @@ def log_in(
         raise
     user = service.get(principal.username)
     token = session.get_one(AccessToken, principal.token_id)
+    told = service.told_of_reset(user)
     _record_login(session, runtime, user, source, AuditAction.USER_LOGIN)
     session.commit()
-    return user, token, secret
+    notice = ResetNotice(reset_by=told[0], reset_at=told[1]) if told else None
+    return user, token, secret, notice
 
 
 def start_totp(request: AnyRequest, session: Session, runtime: Runtime) -> str:
@@ -364,22 +435,73 @@ def log_out(request: AnyRequest, session: Session, runtime: Runtime) -> None:
     record_change(request, session, runtime, AuditAction.USER_LOGOUT, "token", principal.token_id)
 
 
+def use_code(request: AnyRequest, data: ResetCodeIn, session: Session, runtime: Runtime) -> None:
+    """A new password chosen with a reset code; a wrong code is audited as a failed login."""
+    source = request.client.host if request.client else ""
+    service = AccountService(session, runtime)
+    try:
+        user = service.use_reset_code(
+            data.username, data.code, data.new_password, source_address=source
+        )
+    except (TooManyAttempts, LoginFailed) as refusal:
+        locked = isinstance(refusal, TooManyAttempts)
+        action = AuditAction.USER_LOCKED_OUT if locked else AuditAction.USER_LOGIN_FAILED
+        _record_refused_login(session, runtime, data.username, source, action)
+        raise
+    AuditLog(session, runtime).record(
+        actor=user.username,
+        actor_id=user.id,
+        role=None,
+        action=AuditAction.USER_PASSWORD_RESET_USE,
+        outcome=Outcome.ALLOWED,
+        target_type="user",
+        target_ids=[str(user.id)],
+        source_address=source or None,
+    )
+    session.commit()
+
+
+def issue_own(
+    request: AnyRequest, data: TokenIn, session: Session, runtime: Runtime
+) -> tuple[AccessToken, str]:
+    """An API token of the caller's own, from a login session (a token does not beget one)."""
+    principal = principal_of(request)
+    if principal.token_kind != TokenKind.SESSION:
+        raise Conflict("an API token is made from a login session, not with another token")
+    return use_cases.issue_token(
+        session,
+        runtime,
+        actor_of(request, Permission.SELF),
+        principal.username,
+        name=data.name,
+        expires_at=data.expires_at,
+    )
+
+
+def revoke_own(
+    request: AnyRequest, token_id: uuid.UUID, session: Session, runtime: Runtime
+) -> None:
+    principal = principal_of(request)
+    service = AccountService(session, runtime)
+    if token_id not in {t.id for t in service.list_tokens(principal.username)}:
+        raise NotFound(f"no token {token_id} of yours that still works")
+    service.revoke_token(token_id)
+    record_change(request, session, runtime, AuditAction.TOKEN_REVOKE, "token", token_id)
+
+
+def account_kind(raw: str) -> AccountKind:
+    try:
+        return AccountKind(raw)
+    except ValueError:
+        raise InvalidInput("kind: person or service", field="kind") from None
+
+
 def disable_user(service: AccountService, actor: Principal, username: str) -> User:
     """Disable `username` unless they are the caller (whose token would then stop working)."""
     if service.get(username).id == actor.user_id:
         # Administrators could otherwise lock the last of themselves out.
         raise Conflict("you cannot disable your own account")
     return service.disable(username)
-
-
-def set_user_roles(
-    service: AccountService, actor: Principal, username: str, roles: Iterable[str]
-) -> User:
-    """Replace the roles of `username`; the caller cannot take the admin role from themselves."""
-    wanted = clean_roles(roles)
-    if Role.ADMIN not in wanted and service.get(username).id == actor.user_id:
-        raise Conflict("you cannot take the admin role from yourself")
-    return service.set_roles(username, wanted)
 
 
 def _changed(

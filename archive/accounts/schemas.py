@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from archive.accounts.models import AccessToken, User
+from archive.accounts.models import AccessToken, Approval, User
 
 
 @dataclass(frozen=True)
@@ -24,11 +24,20 @@ class UserSummary:
 
 
 @dataclass(frozen=True)
+class ResetNotice:
+    """Told at the first login after an administrator reset the password."""
+
+    reset_by: str
+    reset_at: datetime
+
+
+@dataclass(frozen=True)
 class LoginOut:
     token: str
     expires_at: datetime
     user: UserSummary
     mfa: bool
+    password_reset: ResetNotice | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,7 @@ class SessionOut:
     expires_at: datetime
     user: UserSummary
     mfa: bool
+    password_reset: ResetNotice | None = None
 
 
 @dataclass(frozen=True)
@@ -67,8 +77,9 @@ class CodeIn:
 class UserIn:
     username: str
     roles: list[str]
+    # "person", or "service": an integration with machine roles only and no password.
+    kind: str = "person"
     display_name: str | None = None
-    # None makes a service account, which can only use API tokens.
     password: str | None = None
     totp: bool = False
 
@@ -77,6 +88,7 @@ class UserIn:
 class UserOut:
     id: uuid.UUID
     username: str
+    kind: str
     display_name: str | None
     roles: list[str]
     disabled: bool
@@ -90,14 +102,53 @@ class UserOut:
 
 
 @dataclass(frozen=True)
-class CreatedUserOut(UserOut):
+class ApprovalOut:
+    """A change waiting for (or decided by) a second administrator."""
+
+    id: uuid.UUID
+    kind: str  # role | password_reset
+    username: str
+    role: str | None
+    state: str  # pending | approved | withdrawn
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ChangedUserOut(UserOut):
+    # Guarded roles asked for: they take effect when a second administrator approves.
+    pending: list[ApprovalOut] = field(default_factory=list)
     # Shown in this answer only: the secret behind it is stored sealed and never returned again.
     provisioning_uri: str | None = None
 
 
 @dataclass(frozen=True)
-class PasswordIn:
-    password: str
+class ResetOut:
+    """A password reset: the one-time code (this answer only), or the request it waits on."""
+
+    username: str
+    code: str | None = None
+    expires_at: datetime | None = None
+    pending: ApprovalOut | None = None
+
+
+@dataclass(frozen=True)
+class ResetCodeIn:
+    """A user choosing a new password with the code an administrator gave them."""
+
+    username: str
+    code: str
+    new_password: str
+
+
+@dataclass(frozen=True)
+class ApprovedOut:
+    approval: ApprovalOut
+    # A reset's one-time code, for the approving administrator to hand over; this answer only.
+    code: str | None = None
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +202,7 @@ def user_out(user: User) -> UserOut:
     return UserOut(
         id=user.id,
         username=user.username,
+        kind=user.kind,
         display_name=user.display_name,
         roles=sorted(role.value for role in user.roles),
         disabled=user.disabled,
@@ -173,4 +225,28 @@ def token_out(token: AccessToken) -> TokenOut:
         created_at=token.created_at,
         expires_at=token.expires_at,
         last_used_at=token.last_used_at,
+    )
+
+
+def approval_out(approval: Approval) -> ApprovalOut:
+    return ApprovalOut(
+        id=approval.id,
+        kind=approval.kind,
+        username=approval.user.username,
+        role=approval.role,
+        state=approval.state,
+        requested_by=approval.requested_by,
+        requested_at=approval.requested_at,
+        decided_by=approval.decided_by,
+        decided_at=approval.decided_at,
+    )
+
+
+def changed_out(
+    user: User, pending: list[Approval], provisioning_uri: str | None = None
+) -> ChangedUserOut:
+    return ChangedUserOut(
+        **asdict(user_out(user)),
+        pending=[approval_out(a) for a in pending],
+        provisioning_uri=provisioning_uri,
     )

@@ -10,12 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from archive.accounts import limits, passwords, purpose_key, tokens
+from archive.accounts import limits, passwords, purpose_key, resets, tokens
 from archive.accounts import totp as totp_module
 from archive.accounts.errors import LoginFailed, TooManyAttempts
 from archive.accounts.models import (
     USERNAME,
     AccessToken,
+    AccountKind,
     Role,
     TokenKind,
     User,
@@ -52,21 +53,30 @@ class AccountService:
         display_name: str | None = None,
         totp: bool = False,
         created_by: str | None = None,
+        kind: AccountKind = AccountKind.PERSON,
     ) -> tuple[User, str | None]:
         """A new user; with `totp`, their second factor is active at once and its URI returned.
 
-        A user without a password is a service account that can only use API tokens.
+        A service account has no password and can only use API tokens. The roles may be none
+        when the ones asked for wait for a second administrator (`accounts.use_cases`).
         """
         name = clean_username(username)
         now = self.runtime.clock.now()
+        wanted = clean_roles(roles) if roles else frozenset()
+        if kind is AccountKind.SERVICE and (password is not None or totp):
+            raise InvalidInput(
+                "password: a service account has none; it uses API tokens only", field="password"
+            )
         user = User(
             id=uuid.uuid4(),
             username=name,
+            kind=kind,
             display_name=clean_display_name(display_name),
             failed_logins=0,
             created_at=now,
             created_by=created_by,
-            role_rows=[UserRole(role=role.value) for role in sorted(clean_roles(roles))],
+            reset_told=True,
+            role_rows=[UserRole(role=role.value) for role in sorted(wanted)],
         )
         if password is not None:
             user.password_hash = passwords.hash_password(passwords.check_password(password, name))
@@ -110,8 +120,9 @@ class AccountService:
         self.session.flush()
         return user
 
-    def reset_password(self, username: str, new_password: str) -> User:
-        """Set a new password and end the user's sessions (API tokens stay valid)."""
+    def set_password(self, username: str, new_password: str) -> User:
+        """Set a password directly and end the user's sessions: for the operator's own setup
+        (the demo's accounts). An administrator resets with a one-time code instead."""
         user = self.get(username)
         now = self.runtime.clock.now()
         user.password_hash = passwords.hash_password(
@@ -120,6 +131,44 @@ class AccountService:
         user.password_changed_at = now
         tokens.revoke_all(self.session, user.id, now, kinds=(TokenKind.SESSION,))
         return user
+
+    def issue_reset_code(self, username: str, *, by: str) -> tuple[User, str, datetime]:
+        """A one-time code for `username` to choose a new password with (`resets`)."""
+        user = self.get(username)
+        if user.is_service:
+            raise Conflict(f"{user.username} is a service account: it has no password")
+        code, expires_at = resets.issue(self.session, user, by=by, now=self.runtime.clock.now())
+        self.session.flush()
+        return user, code, expires_at
+
+    def use_reset_code(
+        self, username: str, code: str, new_password: str, *, source_address: str
+    ) -> User:
+        """The user chooses a new password with the code an administrator gave them.
+
+        A wrong code counts as a failed login, since it is as good a guess; the refusal says
+        no more than a failed login does, and is committed although the caller gets an error.
+        """
+        now = self.runtime.clock.now()
+        name = username.strip().lower() if isinstance(username, str) else ""
+        key = limits.username_key(self._attempt_key, name)
+        address = limits.address_key(source_address)
+        self._refuse_if_limited(key, address, now)
+        user = self._find(name) if USERNAME.fullmatch(name) else None
+        if user is None or user.disabled or not resets.matches(user, code, now):
+            raise self._failed(key, address, now, user)
+        resets.choose_password(user, new_password, now)
+        limits.record_attempt(self.session, key=key, address=address, at=now, succeeded=True)
+        self.session.flush()
+        return user
+
+    def told_of_reset(self, user: User) -> tuple[str, datetime] | None:
+        """Who reset the user's password and when, the first time they log in after it."""
+        if user.reset_told or user.reset_at is None or user.reset_by is None:
+            return None
+        user.reset_told = True
+        self.session.flush()
+        return user.reset_by, user.reset_at
 
     def change_password(
         self,
@@ -163,9 +212,10 @@ class AccountService:
         return user
 
     def set_roles(self, username: str, roles: Iterable[Role]) -> User:
-        """Replace the user's roles; tokens already issued carry the new roles at once."""
+        """Replace the user's roles; tokens already issued carry the new roles at once. May be
+        none, while the roles asked for wait for a second administrator."""
         user = self.get(username)
-        wanted = clean_roles(roles)
+        wanted = frozenset(roles)
         user.role_rows = [row for row in user.role_rows if Role(row.role) in wanted]
         for role in sorted(wanted - user.roles):
             user.role_rows.append(UserRole(role=role.value))
@@ -259,7 +309,8 @@ class AccountService:
         self._refuse_if_limited(key, address, now)
         user = self._find(name) if USERNAME.fullmatch(name) else None
         given = password if isinstance(password, str) else ""
-        if user is None or user.password_hash is None or user.disabled:
+        if user is None or user.password_hash is None or user.disabled or user.is_service:
+            # A service account never logs in; a reset user has no password until they choose.
             passwords.spend_verification_time(given)
             raise self._failed(key, address, now, user)
         if not passwords.verify_password(user.password_hash, given):
@@ -313,6 +364,8 @@ class AccountService:
         now = self.runtime.clock.now()
         if user.disabled:
             raise Conflict(f"user {user.username} is disabled")
+        if user.reset_code_hash is not None:
+            raise Conflict(f"user {user.username} must first choose a password with their code")
         label = tokens.clean_name(name)
         tokens.check_expiry(expires_at, now)
         return tokens.issue(

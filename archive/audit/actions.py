@@ -47,6 +47,14 @@ class AuditAction(StrEnum):
     USER_TOTP_ENROL = "user:totp:enrol"
     USER_TOTP_REMOVE = "user:totp:remove"
 
+    # A one-time code issued for a user to choose a new password with, and its use.
+    USER_PASSWORD_RESET_USE = "user:password:reset:use"  # noqa: S105
+    # A change that waits for a second administrator: asked for, approved, withdrawn, listed.
+    APPROVAL_REQUEST = "user:approval:request"
+    APPROVAL_APPROVE = "user:approval:approve"
+    APPROVAL_WITHDRAW = "user:approval:withdraw"
+    APPROVALS_READ = "user:approvals:read"
+
     TOKEN_CREATE = "token:create"  # noqa: S105
     TOKEN_REVOKE = "token:revoke"  # noqa: S105
 

@@ -210,7 +210,7 @@ def _demo_people(runtime: Runtime) -> str:
                     created_by="demo",
                 )
         for username in (DEMO_USER, *DEMO_PEOPLE):
-            accounts.reset_password(username, password)
+            accounts.set_password(username, password)
         session.commit()
     return password
 

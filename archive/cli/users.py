@@ -11,8 +11,10 @@ from datetime import timedelta
 import click
 from sqlalchemy.orm import Session
 
-from archive.accounts.models import Role, clean_username
+from archive.accounts import use_cases
+from archive.accounts.models import AccountKind, Role, clean_username
 from archive.accounts.service import AccountService
+from archive.accounts.use_cases import NewUser
 from archive.audit import AuditAction, AuditLog, Outcome
 from archive.audit.actor import Actor
 from archive.cli.context import Context, pass_context
@@ -107,23 +109,26 @@ def add_user(
     no_password: bool,
     password_stdin: bool,
 ) -> None:
-    """Add a user; prompts twice for the password unless --no-password or --password-stdin."""
+    """Add a user; prompts twice for the password unless --no-password or --password-stdin.
+
+    Roles are granted at once: the console is the operator's own machine (in the API and the
+    pages, a role that opens content waits for a second administrator)."""
     if no_password and (totp or password_stdin):
         raise click.UsageError("--no-password makes a service account: no password, no TOTP")
     clean_username(username)  # refuse a bad name before asking for a password
     password = None if no_password else new_password(password_stdin)
     runtime = ctx.runtime
+    new = NewUser(
+        username=username,
+        roles=list(roles),
+        kind=AccountKind.SERVICE if no_password else AccountKind.PERSON,
+        password=password,
+        display_name=display_name,
+        totp=totp,
+    )
     with runtime.session() as session:
-        user, uri = AccountService(session, runtime).add_user(
-            username,
-            roles=[Role(role) for role in roles],
-            password=password,
-            display_name=display_name,
-            totp=totp,
-            created_by=operator(),
-        )
-        audited(session, runtime, AuditAction.USER_CREATE, "user", user.id)
-        session.commit()
+        done = use_cases.add_user(session, runtime, console_actor(), new)
+    user, uri = done.user, done.provisioning_uri
     click.echo(f"added {user.username} ({', '.join(sorted(r.value for r in user.roles))})")
     if uri is not None:
         click.echo("TOTP provisioning URI (shown only now; add it to the authenticator app):")
@@ -176,17 +181,23 @@ def enable_user(ctx: Context, username: str) -> None:
 
 @users_group.command("reset-password")
 @click.argument("username")
-@password_stdin_option
 @pass_context
-def reset_password(ctx: Context, username: str, password_stdin: bool) -> None:
-    """Set a new password; the user's login sessions end, their API tokens stay valid."""
-    password = new_password(password_stdin)
+def reset_password(ctx: Context, username: str) -> None:
+    """A one-time code with which the user chooses a new password (on the login page's
+    "I have a reset code", or POST /api/v1/auth/password/reset); printed once. Their password,
+    sessions and API tokens stop working now."""
     runtime = ctx.runtime
     with runtime.session() as session:
-        user = AccountService(session, runtime).reset_password(username, password)
-        audited(session, runtime, AuditAction.USER_PASSWORD_RESET, "user", user.id)
-        session.commit()
-    click.echo(f"new password set for {user.username}; their sessions are ended")
+        done = use_cases.reset_password(session, runtime, console_actor(), username)
+    # The console needs no second administrator: the code is issued at once.
+    assert done.code is not None
+    assert done.expires_at is not None
+    click.echo(
+        f"reset {done.user.username}: their sessions and tokens have ended; the code works "
+        f"once, until {done.expires_at:%Y-%m-%d %H:%M} UTC (hand it over in person):",
+        err=True,
+    )
+    click.echo(done.code)
 
 
 @users_group.command("roles")
@@ -197,9 +208,7 @@ def set_roles(ctx: Context, username: str, roles: tuple[str, ...]) -> None:
     """Replace a user's roles with the ones given; takes effect on their next request."""
     runtime = ctx.runtime
     with runtime.session() as session:
-        user = AccountService(session, runtime).set_roles(username, [Role(r) for r in roles])
-        audited(session, runtime, AuditAction.USER_ROLES_CHANGE, "user", user.id)
-        session.commit()
+        user = use_cases.set_roles(session, runtime, console_actor(), username, list(roles)).user
     click.echo(f"{user.username} now holds {', '.join(sorted(r.value for r in user.roles))}")
 
 
@@ -250,15 +259,14 @@ def tokens_group() -> None:
 )
 @pass_context
 def add_token(ctx: Context, username: str, name: str, days: int) -> None:
-    """Issue an API token; its secret is printed once, alone on standard output."""
+    """Issue a service account's API token; its secret is printed once, alone on standard
+    output. People make their own tokens on their account page."""
     runtime = ctx.runtime
     expires_at = runtime.clock.now() + timedelta(days=days)
     with runtime.session() as session:
-        token, secret = AccountService(session, runtime).issue_api_token(
-            username, name=name, expires_at=expires_at
+        token, secret = use_cases.issue_token(
+            session, runtime, console_actor(), username, name=name, expires_at=expires_at
         )
-        audited(session, runtime, AuditAction.TOKEN_CREATE, "token", token.id, token.user_id)
-        session.commit()
     # Notes go to standard error, so `archive tokens add ... > file` captures the secret only.
     click.echo(f"token {token.id} for {username}, expires {token.expires_at:%Y-%m-%d}", err=True)
     click.echo("the secret follows; it is shown only now and cannot be recovered:", err=True)

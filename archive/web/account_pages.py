@@ -8,28 +8,36 @@ it only in answers to POSTs, never in a URL or a cookie.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import segno
 from litestar import Controller, Request, get, post
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from archive.access.guards import requires
 from archive.access.permissions import Permission
-from archive.accounts.models import AccessToken, Role
-from archive.accounts.routes import change_own_password, confirm_own_totp, start_totp
-from archive.accounts.schemas import PasswordChangeIn
+from archive.accounts.models import AccessToken, Role, TokenKind
+from archive.accounts.routes import (
+    change_own_password,
+    confirm_own_totp,
+    issue_own,
+    revoke_own,
+    start_totp,
+)
+from archive.accounts.schemas import PasswordChangeIn, TokenIn, token_out
 from archive.accounts.service import AccountService
 from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.trail import principal_of
 from archive.errors import ArchiveError, InvalidInput
 from archive.runtime import Runtime
+from archive.web.admin_views import Shown, token_expiry
 from archive.web.forms import Form, refusal_status, status_of
 from archive.web.i18n import language_of, translator
 from archive.web.pages import render
@@ -54,7 +62,11 @@ ROLE_WORDS = {
 DONE = {
     "totp": "Your second factor is set up. Your next login asks for a code from it.",
     "password": "Your password is changed. Your other sessions have ended.",
+    "reset": "An administrator reset your password: who and when is shown below. If you did "
+    "not ask for it, tell your security contact.",
+    "revoked": "Token revoked: it stopped working.",
 }
+TOKEN_DAYS = 90  # the expiry a new token's form suggests
 MISMATCH = "new_password_again: the new passwords do not match"
 
 
@@ -121,6 +133,36 @@ class AccountPages(Controller):
             return _account_page(request, session, runtime, error=error, failed="password")
         return Redirect("/account?done=password", status_code=303)
 
+    @post("/tokens", opt=OWN, sync_to_thread=True, status_code=200)
+    def make_token(
+        self, request: AnyRequest, data: Form, session: SessionDep, runtime: RuntimeDep
+    ) -> Any:
+        """An API token of one's own; its secret is on this answer only."""
+        name = str(data.get("name", ""))[:MAX_FIELD].strip()
+        try:
+            expires_at = token_expiry(str(data.get("expires_at", ""))[:MAX_FIELD].strip())
+            token, secret = issue_own(request, TokenIn(name, expires_at), session, runtime)
+        except ArchiveError as error:
+            refusal_status(session, error)
+            return _account_page(request, session, runtime, error=error, failed="token")
+        shown = Shown(secret=secret, name=token.name, expires_at=token.expires_at)
+        return _account_page(request, session, runtime, shown=shown)
+
+    @post("/tokens/{token_id:uuid}/revoke", opt=OWN, sync_to_thread=True, status_code=200)
+    def revoke_token(
+        self,
+        request: AnyRequest,
+        token_id: FromPath[uuid.UUID],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> Any:
+        try:
+            revoke_own(request, token_id, session, runtime)
+        except ArchiveError as error:
+            refusal_status(session, error)
+            return _account_page(request, session, runtime, error=error, failed="token")
+        return Redirect("/account?done=revoked#tokens", status_code=303)
+
 
 def _account_page(
     request: AnyRequest,
@@ -130,9 +172,13 @@ def _account_page(
     notice: str | None = None,
     error: ArchiveError | None = None,
     failed: str = "",
+    shown: Shown | None = None,
 ) -> Any:
     principal = principal_of(request)
-    user = AccountService(session, runtime).get(principal.username)
+    service = AccountService(session, runtime)
+    user = service.get(principal.username)
+    own = [t for t in service.list_tokens(principal.username) if t.kind == TokenKind.API]
+    now = runtime.clock.now()
     token = session.get(AccessToken, principal.token_id)
     expires_at: datetime | None = token.expires_at if token is not None else None
     roles = [(role, ROLE_WORDS[role]) for role in sorted(user.roles)]
@@ -148,6 +194,10 @@ def _account_page(
         error=error.detail if error else None,
         error_field=error.field if error else None,
         failed=failed,
+        tokens=[token_out(t) for t in own],
+        shown=shown,
+        tomorrow=(now + timedelta(days=1)).date().isoformat(),
+        suggested=(now + timedelta(days=TOKEN_DAYS)).date().isoformat(),
     )
 
 

@@ -17,16 +17,20 @@ from litestar.response import Redirect
 
 from archive.access.guards import requires
 from archive.access.permissions import Permission
-from archive.accounts.models import clean_roles
-from archive.accounts.routes import disable_user, record_change, set_user_roles
+from archive.accounts import use_cases
+from archive.accounts.models import AccountKind
+from archive.accounts.routes import disable_user, record_change
 from archive.accounts.service import AccountService
+from archive.accounts.use_cases import NewUser
 from archive.api.deps import RuntimeDep, SessionDep
-from archive.api.trail import principal_of
+from archive.api.trail import actor_of, principal_of
 from archive.audit import AuditAction
+from archive.audit.actor import Actor
 from archive.errors import ArchiveError, InvalidInput, NotFound
 from archive.web.admin_views import (
     DONE,
     Shown,
+    approvals_page,
     changed,
     form_password,
     refused,
@@ -53,29 +57,33 @@ class AdminPages(Controller):
 
     @post("/users", opt=USERS, sync_to_thread=True, status_code=200)
     def add(self, request: AnyRequest, data: Form, session: SessionDep, runtime: RuntimeDep) -> Any:
+        """A person or a service account; roles that open content or identifiers, and admin,
+        wait for a second administrator's approval."""
         values = {n: field(data, n) for n in ("username", "display_name", "service", "totp")}
         roles = ticked_roles(data)
-        password = form_password(data)
+        service = bool(values["service"])
+        new = NewUser(
+            username=values["username"],
+            roles=roles,
+            kind=AccountKind.SERVICE if service else AccountKind.PERSON,
+            password=(form_password(data) or None) if not service else None,
+            display_name=values["display_name"] or None,
+            totp=bool(values["totp"]),
+        )
         try:
-            if values["service"] and password:
+            if service and form_password(data):
                 raise InvalidInput(
                     "password: a service account has none; it uses API tokens only",
                     field="password",
                 )
-            user, uri = AccountService(session, runtime).add_user(
-                values["username"],
-                roles=clean_roles(roles),
-                password=None if values["service"] else password,
-                display_name=values["display_name"] or None,
-                totp=bool(values["totp"]),
-                created_by=principal_of(request).username,
-            )
+            done = use_cases.add_user(session, runtime, actor(request), new)
         except ArchiveError as error:
             return users_page(request, session, runtime, values, roles=roles, error=error)
-        record_change(request, session, runtime, AuditAction.USER_CREATE, "user", user.id)
-        if uri is not None:
-            return user_page(request, session, runtime, user.username, shown=totp_shown(uri))
-        return Redirect(f"/admin/users/{user.username}", status_code=303)
+        name = done.user.username
+        if done.provisioning_uri is not None:
+            shown = totp_shown(done.provisioning_uri)
+            return user_page(request, session, runtime, name, shown=shown)
+        return Redirect(f"/admin/users/{name}?done=created", status_code=303)
 
     @get("/users/{username:str}", opt=USERS, sync_to_thread=True)
     def user(
@@ -98,12 +106,14 @@ class AdminPages(Controller):
         session: SessionDep,
         runtime: RuntimeDep,
     ) -> Any:
-        service = AccountService(session, runtime)
         try:
-            user = set_user_roles(service, principal_of(request), username, ticked_roles(data))
+            done = use_cases.set_roles(
+                session, runtime, actor(request), username, ticked_roles(data)
+            )
         except ArchiveError as error:
             return refused(request, session, runtime, username, error)
-        return changed(request, session, runtime, user, AuditAction.USER_ROLES_CHANGE, "roles")
+        said = "roles-pending" if done.pending else "roles"
+        return Redirect(f"/admin/users/{done.user.username}?done={said}", status_code=303)
 
     @post("/users/{username:str}/disable", opt=USERS, sync_to_thread=True, status_code=200)
     def disable(
@@ -129,19 +139,18 @@ class AdminPages(Controller):
 
     @post("/users/{username:str}/password", opt=USERS, sync_to_thread=True, status_code=200)
     def reset_password(
-        self,
-        request: AnyRequest,
-        username: FromPath[str],
-        data: Form,
-        session: SessionDep,
-        runtime: RuntimeDep,
+        self, request: AnyRequest, username: FromPath[str], session: SessionDep, runtime: RuntimeDep
     ) -> Any:
-        """A new password; the user's login sessions end, their API tokens stay valid."""
+        """A one-time code with which the user chooses a new password, shown on this answer
+        only; for a holder of a role that opens content, a request a second admin approves."""
         try:
-            user = AccountService(session, runtime).reset_password(username, form_password(data))
+            done = use_cases.reset_password(session, runtime, actor(request), username)
         except ArchiveError as error:
             return refused(request, session, runtime, username, error)
-        return changed(request, session, runtime, user, AuditAction.USER_PASSWORD_RESET, "password")
+        if done.code is None or done.expires_at is None:
+            return Redirect(f"/admin/users/{username}?done=reset-pending", status_code=303)
+        shown = Shown(secret=done.code, expires_at=done.expires_at, reset=True)
+        return user_page(request, session, runtime, username, shown=shown)
 
     @post("/users/{username:str}/totp", opt=USERS, sync_to_thread=True, status_code=200)
     def set_totp(
@@ -181,14 +190,16 @@ class AdminPages(Controller):
         """A long-lived API token for an integration; its secret is on this answer only."""
         values = {n: field(data, n) for n in ("name", "expires_at")}
         try:
-            token, secret = AccountService(session, runtime).issue_api_token(
-                username, name=values["name"], expires_at=token_expiry(values["expires_at"])
+            token, secret = use_cases.issue_token(
+                session,
+                runtime,
+                actor_of(request, Permission.TOKENS_MANAGE),
+                username,
+                name=values["name"],
+                expires_at=token_expiry(values["expires_at"]),
             )
         except ArchiveError as error:
             return refused(request, session, runtime, username, error, values=values)
-        record_change(
-            request, session, runtime, AuditAction.TOKEN_CREATE, "token", token.id, token.user_id
-        )
         shown = Shown(secret=secret, name=token.name, expires_at=token.expires_at)
         return user_page(request, session, runtime, username, shown=shown)
 
@@ -217,3 +228,45 @@ class AdminPages(Controller):
             return refused(request, session, runtime, username, error)
         record_change(request, session, runtime, AuditAction.TOKEN_REVOKE, "token", token_id)
         return Redirect(f"/admin/users/{username}?done=revoked#tokens", status_code=303)
+
+    @get("/approvals", opt=USERS, sync_to_thread=True)
+    def approvals(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> Any:
+        """Role grants and password resets waiting for a second administrator."""
+        return approvals_page(request, session, runtime)
+
+    @post("/approvals/{approval_id:uuid}/approve", opt=USERS, sync_to_thread=True, status_code=200)
+    def approve(
+        self,
+        request: AnyRequest,
+        approval_id: FromPath[uuid.UUID],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> Any:
+        """Approve another administrator's request; a reset's code is on this answer only."""
+        try:
+            done = use_cases.approve(session, runtime, actor(request), approval_id)
+        except ArchiveError as error:
+            return approvals_page(request, session, runtime, error=error)
+        if done.code is None or done.code_expires_at is None:
+            return Redirect("/admin/approvals?done=approved", status_code=303)
+        shown = Shown(secret=done.code, expires_at=done.code_expires_at, reset=True)
+        username = done.approval.user.username
+        return user_page(request, session, runtime, username, shown=shown)
+
+    @post("/approvals/{approval_id:uuid}/withdraw", opt=USERS, sync_to_thread=True, status_code=200)
+    def withdraw(
+        self,
+        request: AnyRequest,
+        approval_id: FromPath[uuid.UUID],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> Any:
+        try:
+            use_cases.withdraw(session, runtime, actor(request), approval_id)
+        except ArchiveError as error:
+            return approvals_page(request, session, runtime, error=error)
+        return Redirect("/admin/approvals?done=withdrawn", status_code=303)
+
+
+def actor(request: AnyRequest) -> Actor:
+    return actor_of(request, Permission.USERS_MANAGE)

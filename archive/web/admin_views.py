@@ -9,15 +9,19 @@ from urllib.parse import parse_qs, urlparse
 
 from litestar import Request
 from litestar.response import Redirect
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from archive.access.permissions import Permission
-from archive.accounts.models import Role, User
+from archive.accounts import use_cases
+from archive.accounts.approvals import Approvals
+from archive.accounts.duties import GUARDED_ROLES
+from archive.accounts.models import Role, User, UserRole
 from archive.accounts.passwords import MAX_LENGTH as MAX_PASSWORD
 from archive.accounts.routes import record_change
-from archive.accounts.schemas import token_out, user_out
+from archive.accounts.schemas import approval_out, token_out, user_out
 from archive.accounts.service import AccountService
-from archive.api.trail import principal_of
+from archive.api.trail import actor_of, principal_of
 from archive.audit import AuditAction
 from archive.errors import ArchiveError, InvalidInput
 from archive.runtime import Runtime
@@ -26,10 +30,20 @@ from archive.web.pages import may, render, user_of
 
 AnyRequest = Request[Any, Any, Any]
 ROLES = [str(role) for role in Role]
+GUARDED = {str(role) for role in GUARDED_ROLES}
 TOKEN_DAYS = 365  # the expiry a new token's form suggests
+DECIDED_SHOWN = 20  # decided requests listed under the pending ones
 # What a change just done says on the user's page it leads back to.
 DONE = {
+    "created": "User added. Roles that open content or identifiers, or admin, wait for a second "
+    "administrator's approval.",
     "roles": "Roles saved.",
+    "roles-pending": "Roles saved. Roles that open content or identifiers, or admin, wait for a "
+    "second administrator's approval.",
+    "reset-pending": "The reset waits for a second administrator's approval; the one who "
+    "approves it gets the code to hand over.",
+    "approved": "Approved: the change is in effect.",
+    "withdrawn": "Withdrawn: the change will not take effect.",
     "disabled": "The user is disabled: their sessions and API tokens stopped working.",
     "enabled": "The user may log in again.",
     "password": "Password set: the user's login sessions ended.",
@@ -46,6 +60,7 @@ class Shown:
     uri: str | None = None
     name: str | None = None
     expires_at: datetime | None = None
+    reset: bool = False  # a password reset's one-time code
 
 
 def form_password(data: dict[str, str]) -> str:
@@ -114,6 +129,7 @@ def users_page(
         status_code=status,
         users=users,
         roles=ROLES,
+        guarded=GUARDED,
         values=values,
         ticked=set(roles or []),
         error=error.detail if error else None,
@@ -135,6 +151,7 @@ def user_page(
     user = service.get(username)  # NotFound: the error page, as there is no page to show
     listed = may(user_of(request), Permission.TOKENS_MANAGE)
     tokens = [token_out(t) for t in service.list_tokens(username)] if listed else []
+    pending = [approval_out(a) for a in Approvals(session, runtime).listed(user=user)]
     suggested = (runtime.clock.now() + timedelta(days=TOKEN_DAYS)).date().isoformat()
     return render(
         request,
@@ -142,6 +159,9 @@ def user_page(
         status_code=status_of(error) if error else 200,
         account=user_out(user),
         roles=ROLES,
+        guarded=GUARDED,
+        pending=pending,
+        pending_roles={a.role for a in pending if a.role},
         tokens=tokens,
         own=principal_of(request),
         shown=shown,
@@ -151,3 +171,41 @@ def user_page(
         error=error.detail if error else None,
         error_field=error.field if error else None,
     )
+
+
+def approvals_page(
+    request: AnyRequest,
+    session: Session,
+    runtime: Runtime,
+    *,
+    error: ArchiveError | None = None,
+) -> Any:
+    """Requests waiting for a second administrator, and the latest decided ones."""
+    status = refusal_status(session, error) if error else 200
+    actor = actor_of(request, Permission.APPROVALS_READ)
+    pending = use_cases.approvals(session, runtime, actor)
+    decided = Approvals(session, runtime).listed(pending=False)[:DECIDED_SHOWN]
+    done = request.query_params.get("done")
+    return render(
+        request,
+        "admin_approvals.html",
+        status_code=status,
+        pending=[approval_out(a) for a in pending],
+        decided=[approval_out(a) for a in decided],
+        own=principal_of(request),
+        lone_admin=lone_admin(session),
+        done=DONE.get(done or ""),
+        error=error.detail if error else None,
+    )
+
+
+def lone_admin(session: Session) -> bool:
+    """Whether at most one enabled administrator exists: nobody can approve a request then,
+    and role grants and resets are made at the console."""
+    admins = session.scalar(
+        select(func.count())
+        .select_from(User)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.ADMIN.value, User.disabled_at.is_(None))
+    )
+    return (admins or 0) <= 1

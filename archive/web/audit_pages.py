@@ -24,6 +24,7 @@ from archive.audit.actions import AuditAction
 from archive.audit.routes import Filters, read_records, verify_trail
 from archive.errors import ArchiveError, InvalidInput, MalformedRequest
 from archive.retention.routes import list_runs, read_run
+from archive.web.admin_views import approvals_page, lone_admin
 from archive.web.forms import form_date, refusal_status, status_of
 from archive.web.pages import render
 
@@ -110,17 +111,18 @@ class AuditPages(Controller):
         """The trail, newest first, narrowed by the form; reading it is recorded in it."""
         values, query, error = trail_query(request)
         if query is None:
-            return _trail_page(request, values, error=error)
+            return _trail_page(request, values, lone_admin(session), error=error)
         try:
             page = read_records(
                 request, session, runtime, query.filters, limit=PAGE_SIZE, after_id=query.after_id
             )
         except ArchiveError as error:
             refusal_status(session, error)
-            return _trail_page(request, values, error=error)
+            return _trail_page(request, values, lone_admin(session), error=error)
         return _trail_page(
             request,
             values,
+            lone_admin(session),
             records=page.items,
             older=query.page_query(page.next_after_id) if page.next_after_id else None,
             export=query.api_query(),
@@ -131,6 +133,11 @@ class AuditPages(Controller):
     def verify(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> Any:
         """The chain walked and every signed checkpoint checked, as the API's check reports."""
         return render(request, "audit_verify.html", result=verify_trail(request, session, runtime))
+
+    @get("/approvals", opt=requires(Permission.APPROVALS_READ), sync_to_thread=True)
+    def approvals(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> Any:
+        """Role grants and password resets waiting for a second administrator, read-only."""
+        return approvals_page(request, session, runtime)
 
     @get("/deletions", opt=DELETIONS, sync_to_thread=True)
     def deletions(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> Any:
@@ -155,6 +162,7 @@ class AuditPages(Controller):
 def _trail_page(
     request: AnyRequest,
     values: dict[str, str],
+    lone: bool,
     *,
     records: list[dict[str, Any]] | None = None,
     older: str | None = None,
@@ -172,5 +180,6 @@ def _trail_page(
         older=older,
         export=export,
         newest=newest,
+        lone_admin=lone,
         error=error.detail if error else None,
     )

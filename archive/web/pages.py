@@ -38,7 +38,10 @@ NAVIGATION = (
     NavItem(Permission.IDENTITY_REVIEW, "Identity reviews", "/privacy/identity"),
     NavItem(Permission.AUDIT_READ, "Audit trail", "/audit"),
     NavItem(Permission.DELETIONS_READ, "Deletions", "/audit/deletions"),
+    # The auditor's view of the requests that wait for a second administrator.
+    NavItem(Permission.AUDIT_READ, "Approvals", "/audit/approvals"),
     NavItem(Permission.USERS_MANAGE, "Users", "/admin/users"),
+    NavItem(Permission.USERS_MANAGE, "Approvals", "/admin/approvals"),
     NavItem(Permission.POLICY_READ, "Retention policy", "/policy"),
 )
 

@@ -17,11 +17,12 @@ from archive.access.browser import cleared_session_cookie, session_cookie
 from archive.access.guards import public, requires
 from archive.access.permissions import Permission
 from archive.accounts.errors import LoginFailed, SecondFactorRequired, TooManyAttempts
-from archive.accounts.routes import log_in, log_out
-from archive.accounts.schemas import LoginIn
+from archive.accounts.routes import log_in, log_out, use_code
+from archive.accounts.schemas import LoginIn, ResetCodeIn
 from archive.api.deps import RuntimeDep, SessionDep
+from archive.errors import InvalidInput
 from archive.web.errors import safe_next
-from archive.web.forms import Form
+from archive.web.forms import Form, refusal_status
 from archive.web.i18n import LANGUAGE_COOKIE, LANGUAGES
 from archive.web.pages import render, user_of
 
@@ -32,6 +33,11 @@ LOCKED = "Too many failed logins. Try again in a few minutes."
 EXPIRED = "Your session has ended. Log in again."
 LOGGED_OUT = "You have logged out."
 NO_FACTOR = "Your roles need a second factor, and none is enrolled: ask an administrator."
+BAD_CODE = (
+    "User name or code is wrong, or the code has expired: ask an administrator for a new one."
+)
+CHOSEN = "Your new password is set. Log in with it."
+MISMATCH = "new_password_again: the new passwords do not match"
 MAX_FIELD = 1024  # longer than any user name, password or code; the rest is not read
 
 
@@ -45,10 +51,11 @@ class SessionPages(Controller):
         next: FromQuery[str | None] = None,
         expired: FromQuery[str | None] = None,
         out: FromQuery[str | None] = None,
+        chosen: FromQuery[str | None] = None,
     ) -> Any:
         if user_of(request) is not None:
             return Redirect(safe_next(next), status_code=303)
-        message = EXPIRED if expired else LOGGED_OUT if out else None
+        message = EXPIRED if expired else LOGGED_OUT if out else CHOSEN if chosen else None
         return render(request, "login.html", next=safe_next(next), notice=message)
 
     @post("/login", opt=public(), sync_to_thread=True, status_code=200)
@@ -62,7 +69,7 @@ class SessionPages(Controller):
         given = LoginIn(username, str(data.get("password", ""))[:MAX_FIELD], code)
         target = safe_next(data.get("next"))
         try:
-            _user, token, secret = log_in(request, given, session, runtime)
+            _user, token, secret, notice = log_in(request, given, session, runtime)
         except SecondFactorRequired as missing:
             if not missing.enrolled:
                 return self._again(request, username, target, NO_FACTOR, status=403)
@@ -72,7 +79,43 @@ class SessionPages(Controller):
         except LoginFailed:
             return self._again(request, username, target, WRONG, status=401, ask_code=bool(code))
         cookie = session_cookie(secret, token.expires_at, runtime.settings, runtime.clock.now())
+        if notice is not None:
+            # The first login after a reset says who reset the password and when, on the
+            # account page, before anything else.
+            target = "/account?done=reset"
         return Redirect(target, cookies=[cookie], status_code=303)
+
+    @get("/password-reset", opt=public(), sync_to_thread=False)
+    def reset_form(self, request: AnyRequest) -> Any:
+        """Choosing a new password with the one-time code an administrator handed over."""
+        return render(request, "password_reset.html", values={}, error=None, error_field=None)
+
+    @post("/password-reset", opt=public(), sync_to_thread=True, status_code=200)
+    def reset(
+        self, request: AnyRequest, data: Form, session: SessionDep, runtime: RuntimeDep
+    ) -> Any:
+        values = {n: str(data.get(n, ""))[:MAX_FIELD].strip() for n in ("username", "code")}
+        new = str(data.get("new_password", ""))[:MAX_FIELD]
+        try:
+            if new != str(data.get("new_password_again", ""))[:MAX_FIELD]:
+                raise InvalidInput(MISMATCH, field="new_password_again")
+            use_code(
+                request, ResetCodeIn(values["username"], values["code"], new), session, runtime
+            )
+        except (LoginFailed, TooManyAttempts, InvalidInput) as error:
+            status = refusal_status(session, error)
+            message = LOCKED if isinstance(error, TooManyAttempts) else BAD_CODE
+            shown = error.detail if isinstance(error, InvalidInput) else message
+            field = error.field if isinstance(error, InvalidInput) else "code"
+            return render(
+                request,
+                "password_reset.html",
+                status_code=status,
+                values=values,
+                error=shown,
+                error_field=field,
+            )
+        return Redirect("/login?chosen=1", status_code=303)
 
     @staticmethod
     def _again(

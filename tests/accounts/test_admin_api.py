@@ -10,7 +10,7 @@ import pytest
 from helpers import api_token, authorised
 from litestar.testing import TestClient
 
-from archive.accounts.models import Role
+from archive.accounts.models import AccountKind, Role
 from archive.audit import AuditAction, AuditLog, Outcome
 from archive.clock import FixedClock
 from archive.runtime import Runtime
@@ -28,6 +28,7 @@ def runtime(runtime: Runtime, clock: FixedClock) -> Runtime:
     runtime.clock = clock
     with accounts(runtime) as service:
         service.add_user("aino.virtanen", roles=[Role.AGENT], password=PASSWORD)
+        service.add_user("pbx", roles=[Role.INGEST], password=None, kind=AccountKind.SERVICE)
     return runtime
 
 
@@ -35,6 +36,20 @@ def runtime(runtime: Runtime, clock: FixedClock) -> Runtime:
 def admin(anonymous: TestClient[Any], runtime: Runtime) -> TestClient[Any]:
     """A client acting as the administrator maria.admin."""
     return authorised(anonymous, api_token(runtime, "maria.admin", [Role.ADMIN]))
+
+
+@pytest.fixture
+def second(runtime: Runtime) -> dict[str, str]:
+    """The headers of a second administrator, olli.admin, who approves maria.admin's requests."""
+    return bearer(api_token(runtime, "olli.admin", [Role.ADMIN]))
+
+
+def approve_all(client: TestClient[Any], headers: dict[str, str]) -> list[dict[str, Any]]:
+    """The second administrator approves every pending request; their answers."""
+    pending = client.get("/api/v1/approvals", headers=headers).json()
+    return [
+        client.post(f"/api/v1/approvals/{a['id']}/approve", headers=headers).json() for a in pending
+    ]
 
 
 def bearer(secret: str) -> dict[str, str]:
@@ -60,7 +75,7 @@ def assert_no_secrets(text: str) -> None:
 
 
 def test_an_administrator_adds_a_user_who_can_then_log_in(
-    admin: TestClient[Any], runtime: Runtime
+    admin: TestClient[Any], runtime: Runtime, second: dict[str, str]
 ) -> None:
     answer = admin.post(
         USERS,
@@ -74,7 +89,14 @@ def test_an_administrator_adds_a_user_who_can_then_log_in(
     assert answer.status_code == 201, answer.text
     body = answer.json()
     assert (body["username"], body["display_name"]) == ("eero.korhonen", "Eero Korhonen")
-    assert body["roles"] == ["agent", "quality"]
+    # Roles that open content wait for a second administrator.
+    assert body["roles"] == []
+    assert [(p["role"], p["state"]) for p in body["pending"]] == [
+        ("agent", "pending"),
+        ("quality", "pending"),
+    ]
+    approve_all(admin, second)
+    assert admin.get(f"{USERS}").json()[1]["roles"] == ["agent", "quality"]
     assert body["created_by"] == "maria.admin"
     assert body["password_set"] is True
     assert body["provisioning_uri"] is None
@@ -89,6 +111,8 @@ def test_an_administrator_adds_a_user_who_can_then_log_in(
         "aino.virtanen",
         "eero.korhonen",
         "maria.admin",
+        "olli.admin",
+        "pbx",
     ]
     assert_no_secrets(listed.text)
 
@@ -128,21 +152,59 @@ def test_bad_users_are_refused(
     assert answer.status_code == status, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
     with accounts(runtime) as service:
-        assert len(service.list_users()) == 2
+        assert len(service.list_users()) == 3
     assert trail(runtime, AuditAction.USER_CREATE) == []
 
 
-def test_a_password_reset_ends_the_users_sessions(admin: TestClient[Any], runtime: Runtime) -> None:
+def test_a_password_reset_gives_a_code_that_only_chooses_a_password(
+    admin: TestClient[Any], runtime: Runtime, second: dict[str, str]
+) -> None:
     session = log_in(admin, "aino.virtanen").json()["token"]
-    reset = admin.post(f"{USERS}/aino.virtanen/password", json={"password": NEW_PASSWORD})
-    assert reset.status_code == 200
+    with accounts(runtime) as service:
+        own = service.issue_api_token(
+            "aino.virtanen", name="mine", expires_at=runtime.clock.now() + timedelta(days=9)
+        )[1]
+    # Aino is an agent: one administrator alone cannot reset her password.
+    asked = admin.post(f"{USERS}/aino.virtanen/password")
+    assert asked.status_code == 202, asked.text
+    assert asked.json()["code"] is None
+    assert log_in(admin, "aino.virtanen").status_code == 200  # nothing changed yet
+    (approved,) = approve_all(admin, second)
+    code = approved["code"]
+    assert code
+    # Her password, sessions and API tokens stop working; the code is no password.
     assert admin.get(ME, headers=bearer(session)).status_code == 401
+    assert admin.get(ME, headers=bearer(own)).status_code == 401
     assert log_in(admin, "aino.virtanen").status_code == 401
-    assert log_in(admin, "aino.virtanen", NEW_PASSWORD).status_code == 200
-    weak = admin.post(f"{USERS}/aino.virtanen/password", json={"password": "short"})
-    assert weak.status_code == 422
+    assert log_in(admin, "aino.virtanen", code).status_code == 401
+    chosen = {"username": "aino.virtanen", "code": code, "new_password": NEW_PASSWORD}
+    assert admin.post("/api/v1/auth/password/reset", json=chosen).status_code == 204
+    assert admin.post("/api/v1/auth/password/reset", json=chosen).status_code == 401  # once
+    first = log_in(admin, "aino.virtanen", NEW_PASSWORD)
+    assert first.status_code == 200
+    told = first.json()["password_reset"]
+    assert told["reset_by"] == "maria.admin, olli.admin"
+    assert log_in(admin, "aino.virtanen", NEW_PASSWORD).json()["password_reset"] is None
     ((actor, role, targets),) = trail(runtime, AuditAction.USER_PASSWORD_RESET)
-    assert (actor, role, targets) == ("maria.admin", "admin", [reset.json()["id"]])
+    assert (actor, role) == ("olli.admin", "admin")
+    aino = next(u for u in admin.get(USERS).json() if u["username"] == "aino.virtanen")
+    assert targets == [aino["id"]]
+    assert [r[0] for r in trail(runtime, AuditAction.USER_PASSWORD_RESET_USE)] == ["aino.virtanen"]
+
+
+def test_a_reset_code_that_is_wrong_counts_as_a_failed_login(
+    admin: TestClient[Any], runtime: Runtime
+) -> None:
+    with accounts(runtime) as service:
+        service.add_user("aud.itor", roles=[Role.AUDITOR], password=PASSWORD)
+    issued = admin.post(f"{USERS}/aud.itor/password")
+    assert issued.status_code == 200  # no role that opens content: no second administrator
+    wrong = {"username": "aud.itor", "code": "AAAA-BBBB", "new_password": NEW_PASSWORD}
+    assert admin.post("/api/v1/auth/password/reset", json=wrong).status_code == 401
+    weak = {"username": "aud.itor", "code": issued.json()["code"], "new_password": "short"}
+    assert admin.post("/api/v1/auth/password/reset", json=weak).status_code == 422
+    assert [r[0] for r in trail(runtime, AuditAction.USER_LOGIN_FAILED)] == ["aud.itor"]
+    assert admin.post(f"{USERS}/pbx/password").status_code == 409  # a service account: none
 
 
 def test_changed_roles_apply_to_tokens_already_issued(
@@ -158,12 +220,13 @@ def test_changed_roles_apply_to_tokens_already_issued(
     assert len(trail(runtime, AuditAction.USER_ROLES_CHANGE)) == 1
 
 
-def test_an_administrator_cannot_lock_themselves_out(admin: TestClient[Any]) -> None:
+def test_an_administrator_cannot_change_their_own_account(admin: TestClient[Any]) -> None:
     assert admin.post(f"{USERS}/maria.admin/disable").status_code == 409
-    assert admin.put(f"{USERS}/maria.admin/roles", json={"roles": ["agent"]}).status_code == 409
+    assert admin.put(f"{USERS}/maria.admin/roles", json={"roles": ["agent"]}).status_code == 403
     kept = admin.put(f"{USERS}/maria.admin/roles", json={"roles": ["admin", "auditor"]})
-    assert kept.status_code == 200
-    assert admin.get(ME).json()["roles"] == ["admin", "auditor"]
+    assert kept.status_code == 403
+    assert admin.post(f"{USERS}/maria.admin/password").status_code == 403
+    assert admin.get(ME).json()["roles"] == ["admin"]
 
 
 def test_disable_and_enable(admin: TestClient[Any], runtime: Runtime) -> None:
@@ -186,9 +249,16 @@ def test_api_tokens_are_issued_shown_once_listed_and_revoked(
     admin: TestClient[Any], runtime: Runtime, clock: FixedClock
 ) -> None:
     created = admin.post(
-        USERS, json={"username": "telephony.upload", "roles": ["agent"], "display_name": "PBX"}
+        USERS,
+        json={
+            "username": "telephony.upload",
+            "kind": "service",
+            "roles": ["ingest"],
+            "display_name": "PBX",
+        },
     )
     assert created.json()["password_set"] is False
+    assert created.json()["kind"] == "service"
     expires = (clock.now() + timedelta(days=30)).isoformat()
     issued = admin.post(
         f"{USERS}/telephony.upload/tokens", json={"name": "call upload", "expires_at": expires}
@@ -196,8 +266,8 @@ def test_api_tokens_are_issued_shown_once_listed_and_revoked(
     assert issued.status_code == 201, issued.text
     assert issued.headers["cache-control"] == "no-store"
     token = issued.json()
-    me = admin.get(ME, headers=bearer(token["token"]))
-    assert (me.json()["username"], me.json()["token_kind"]) == ("telephony.upload", "api")
+    # The token is known (403: an ingest account reads nothing, not even itself), until revoked.
+    assert admin.get(ME, headers=bearer(token["token"])).status_code == 403
 
     listed = admin.get(f"{USERS}/telephony.upload/tokens")
     assert listed.status_code == 200
@@ -219,7 +289,9 @@ def test_api_tokens_are_issued_shown_once_listed_and_revoked(
     with runtime.session() as session:
         exported = "".join(AuditLog(session, runtime).export_jsonl())
     assert token["token"] not in exported
-    assert {r.outcome for r in _all(runtime)} == {Outcome.ALLOWED}
+    # Allowed, all but the ingest token's own look at /me, refused (and recorded as refused).
+    outcomes = {(r.action, r.outcome) for r in _all(runtime)}
+    assert {o for a, o in outcomes if a != AuditAction.ACCESS_DENIED} == {Outcome.ALLOWED}
 
 
 @pytest.mark.parametrize(
@@ -229,17 +301,14 @@ def test_api_tokens_are_issued_shown_once_listed_and_revoked(
 def test_bad_token_expiries_are_refused(
     admin: TestClient[Any], expires_at: str, status: int
 ) -> None:
-    answer = admin.post(
-        f"{USERS}/aino.virtanen/tokens", json={"name": "x", "expires_at": expires_at}
-    )
+    answer = admin.post(f"{USERS}/pbx/tokens", json={"name": "x", "expires_at": expires_at})
     assert answer.status_code == status, answer.text
 
 
-def test_a_disabled_user_gets_no_new_token(admin: TestClient[Any]) -> None:
-    admin.post(f"{USERS}/aino.virtanen/disable")
+def test_a_disabled_service_account_gets_no_new_token(admin: TestClient[Any]) -> None:
+    admin.post(f"{USERS}/pbx/disable")
     answer = admin.post(
-        f"{USERS}/aino.virtanen/tokens",
-        json={"name": "x", "expires_at": "2026-04-01T00:00:00+00:00"},
+        f"{USERS}/pbx/tokens", json={"name": "x", "expires_at": "2026-04-01T00:00:00+00:00"}
     )
     assert answer.status_code == 409
 
@@ -255,7 +324,7 @@ def test_an_administrator_sets_and_removes_a_users_second_factor(
     admin: TestClient[Any], runtime: Runtime, clock: FixedClock
 ) -> None:
     answer = admin.post(
-        USERS, json={"username": "pia.privacy", "roles": ["privacy"], "password": PASSWORD}
+        USERS, json={"username": "pia.privacy", "roles": ["auditor"], "password": PASSWORD}
     )
     assert answer.status_code == 201
     session = log_in(admin, "pia.privacy").json()["token"]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
+from litestar.testing import TestClient
 from sqlalchemy import select
 
 from archive.accounts import with_account_key
@@ -173,3 +175,35 @@ def test_every_secret_is_different(runtime: Runtime, clock: FixedClock) -> None:
     assert len(secrets) == 20
     with runtime.session() as session:
         assert len(set(session.scalars(select(AccessToken.token_hash)))) == 20
+
+
+def test_a_person_makes_their_own_api_token_from_a_login_session(
+    anonymous: TestClient[Any], runtime: Runtime
+) -> None:
+    with runtime.session() as session:
+        AccountService(session, runtime).add_user("aila.own", roles=[Role.AGENT], password=PASSWORD)
+        session.commit()
+    login = anonymous.post(
+        "/api/v1/auth/login", json={"username": "aila.own", "password": PASSWORD}
+    )
+    session_headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    until = (runtime.clock.now() + timedelta(days=5)).isoformat()
+    made = anonymous.post(
+        "/api/v1/auth/tokens",
+        json={"name": "my script", "expires_at": until},
+        headers=session_headers,
+    )
+    assert made.status_code == 201, made.text
+    own = {"Authorization": f"Bearer {made.json()['token']}"}
+    assert anonymous.get("/api/v1/auth/me", headers=own).json()["username"] == "aila.own"
+    # A token does not beget tokens: only a login session makes one.
+    again = anonymous.post(
+        "/api/v1/auth/tokens", json={"name": "another", "expires_at": until}, headers=own
+    )
+    assert again.status_code == 409
+    listed = anonymous.get("/api/v1/auth/tokens", headers=session_headers).json()
+    assert {t["name"] for t in listed} == {"my script", None}
+    assert (
+        anonymous.delete(f"/api/v1/auth/tokens/{made.json()['id']}", headers=own).status_code == 204
+    )
+    assert anonymous.get("/api/v1/auth/me", headers=own).status_code == 401

@@ -9,10 +9,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from archive.accounts import with_account_key
+from archive.accounts import use_cases, with_account_key
 from archive.accounts.errors import LoginFailed, SecondFactorRequired
 from archive.accounts.models import AccessToken, Role, User
 from archive.accounts.service import AccountService
+from archive.accounts.use_cases import NewUser
+from archive.audit.actor import Actor
 from archive.clock import FixedClock
 from archive.crypto.keyring import KeyMaterial, generate_key_material
 from archive.errors import ConfigurationError, Conflict, InvalidInput, NotFound
@@ -87,9 +89,10 @@ def test_weak_passwords_shared_names_and_no_roles_are_refused(runtime: Runtime) 
             service.add_user("aino.virtanen", roles=[Role.AGENT], password="aino.virtanen!!")
         with pytest.raises(InvalidInput, match="shared login"):
             service.add_user("support", roles=[Role.AGENT], password=PASSWORD)
-        with pytest.raises(InvalidInput, match="at least one role"):
-            service.add_user("aino.virtanen", roles=[], password=PASSWORD)
         assert service.list_users() == []
+    new = NewUser("aino.virtanen", roles=[], password=PASSWORD)
+    with runtime.session() as session, pytest.raises(InvalidInput, match="at least one role"):
+        use_cases.add_user(session, runtime, Actor("console:test"), new)
 
 
 def test_a_service_account_has_no_password_and_cannot_log_in(runtime: Runtime) -> None:
@@ -149,8 +152,8 @@ def test_a_password_reset_ends_sessions_but_keeps_api_tokens(
     clock.advance(timedelta(minutes=5))
     with accounts(runtime) as service:
         with pytest.raises(InvalidInput, match="common"):
-            service.reset_password("aino.virtanen", "qwerty123456")
-        user = service.reset_password("aino.virtanen", "lantern-moss-quartz-77")
+            service.set_password("aino.virtanen", "qwerty123456")
+        user = service.set_password("aino.virtanen", "lantern-moss-quartz-77")
         assert user.password_changed_at == clock.now()
     with accounts(runtime) as service:
         assert service.authenticate(secret_of_session) is None
@@ -167,8 +170,8 @@ def test_changed_roles_apply_to_tokens_already_issued(runtime: Runtime) -> None:
     with accounts(runtime) as service:
         user = service.set_roles("aino.virtanen", [Role.QUALITY, Role.PRIVACY])
         assert user.roles == {Role.QUALITY, Role.PRIVACY}
-        with pytest.raises(InvalidInput):
-            service.set_roles("aino.virtanen", [])
+    with runtime.session() as session, pytest.raises(InvalidInput):
+        use_cases.set_roles(session, runtime, Actor("console:test"), "aino.virtanen", [])
     with accounts(runtime) as service:
         principal = service.authenticate(secret)
         assert principal is not None

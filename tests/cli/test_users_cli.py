@@ -152,10 +152,19 @@ def test_disable_enable_reset_password_and_roles(env: dict[str, str], runtime: R
     assert run(env, "users", "enable", "aino.v").exit_code == 0
     log_in(runtime, "aino.v")
 
-    reset = run(env, "users", "reset-password", "aino.v", stdin=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n")
+    reset = run(env, "users", "reset-password", "aino.v")
     assert reset.exit_code == 0, reset.output
+    code = reset.stdout.strip()  # alone on standard output; the note went to standard error
+    assert "works once" in reset.stderr
     with pytest.raises(LoginFailed):
         log_in(runtime, "aino.v", PASSWORD)
+    with pytest.raises(LoginFailed):
+        log_in(runtime, "aino.v", code)  # a reset code is no password
+    with runtime.session() as session:
+        AccountService(session, runtime).use_reset_code(
+            "aino.v", code, NEW_PASSWORD, source_address="198.51.100.7"
+        )
+        session.commit()
     log_in(runtime, "aino.v", NEW_PASSWORD)
 
     roles = run(env, "users", "roles", "aino.v", "--role", "quality", "--role", "agent")

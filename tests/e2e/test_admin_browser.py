@@ -33,7 +33,9 @@ def test_admin_cannot_open_content(page: Page, archive: Archive) -> None:
     assert b"RIFF" not in content.body()
 
 
-def test_admin_adds_an_agent_and_issues_an_api_token(page: Page, archive: Archive) -> None:
+def test_admin_adds_an_agent_and_a_service_account_with_an_api_token(
+    page: Page, archive: Archive
+) -> None:
     log_in(page, archive, "adam.admin")
     page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Users").click()
     expect(page.locator("h1")).to_have_text("Users")
@@ -41,7 +43,7 @@ def test_admin_adds_an_agent_and_issues_an_api_token(page: Page, archive: Archiv
 
     username = f"otto.{uuid.uuid4().hex[:6]}"
     page.get_by_label("User name").fill(username)
-    page.get_by_label("agent", exact=True).check()
+    page.get_by_label("agent", exact=False).first.check()
     page.get_by_label("Initial password").fill("short")
     page.get_by_role("button", name="Add the user").click()
     expect(page.locator("#user-error")).to_contain_text("at least 12 characters")
@@ -49,9 +51,20 @@ def test_admin_adds_an_agent_and_issues_an_api_token(page: Page, archive: Archiv
     screenshot(page, "admin-users")
     page.get_by_role("button", name="Add the user").click()
 
-    expect(page).to_have_url(re.compile(rf"/admin/users/{re.escape(username)}$"))
+    # The agent role opens content: it waits for a second administrator.
+    expect(page).to_have_url(re.compile(rf"/admin/users/{re.escape(username)}\?done=created$"))
     expect(page.locator("h1")).to_contain_text(username)
-    expect(page.locator("#account")).to_contain_text("agent")
+    expect(page.locator("#pending")).to_contain_text("waits for a second administrator")
+    expect(page.locator("#person-tokens")).to_contain_text("People make their own API tokens")
+
+    # An integration is a service account: ingest only, no password, tokens from admins.
+    page.goto(f"{archive.url}/admin/users")
+    service = f"pbx-{uuid.uuid4().hex[:6]}"
+    page.get_by_label("User name").fill(service)
+    page.get_by_label("ingest", exact=True).check()
+    page.get_by_label("Service account: no password, API tokens only").check()
+    page.get_by_role("button", name="Add the user").click()
+    expect(page.locator("#account-kind")).to_contain_text("Service account")
     page.get_by_label("What it is for").fill("telephony upload")
     page.get_by_role("button", name="Issue the token").click()
     secret = page.locator("#token-secret")
@@ -62,13 +75,13 @@ def test_admin_adds_an_agent_and_issues_an_api_token(page: Page, archive: Archiv
     expect(page.locator("tr.token.api")).to_contain_text("telephony upload")
     screenshot(page, "admin-user")
 
-    # The token works for the API as the new agent, and is not shown again on the page.
+    # The token is the service account's (known: 403, as ingest reads nothing, not 401), and
+    # is not shown again on the page.
     me = page.request.get(
         f"{archive.url}/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}
     )
-    assert me.status == 200
-    assert me.json()["username"] == username
-    page.goto(f"{archive.url}/admin/users/{username}")
+    assert me.status == 403
+    page.goto(f"{archive.url}/admin/users/{service}")
     expect(page.locator("tr.token.api")).to_have_count(1)
     expect(page.locator("#token-secret")).to_have_count(0)
     assert token not in page.content()

@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from playwright.sync_api import Page, expect
-from served import PASSWORD, Archive, log_in, screenshot
+from served import Archive, log_in, screenshot
 
 from archive.access.browser import CSRF_COOKIE
 
@@ -24,7 +24,7 @@ def ingest_token(page: Page, archive: Archive) -> str:
     csrf = next(c["value"] for c in page.context.cookies() if c["name"] == CSRF_COOKIE)
     headers = {"Content-Type": "application/json", "X-CSRF-Token": csrf}
     username = f"pbx.{uuid.uuid4().hex[:8]}"
-    body = {"username": username, "roles": ["ingest"], "password": PASSWORD}
+    body = {"username": username, "roles": ["ingest"], "kind": "service"}
     added = page.request.post(f"{archive.url}/api/v1/users", data=json.dumps(body), headers=headers)
     assert added.status == 201, added.text()
     until = (datetime.now(UTC) + timedelta(days=1)).isoformat()

@@ -196,3 +196,33 @@ def test_an_ingest_account_has_no_account_page(browser: TestClient[Any], runtime
     fields = {"current_password": PASSWORD, "new_password": NEW, "new_password_again": NEW}
     assert post(browser, "/account/password", **fields).status_code == 403
     assert not totp_enabled(runtime, "ivo.ingest")
+
+
+def test_a_person_makes_and_revokes_their_own_api_token(
+    browser: TestClient[Any], runtime: Runtime
+) -> None:
+    assert log_in(browser, "anna.agent").status_code == 303
+    until = (runtime.clock.now() + timedelta(days=30)).date().isoformat()
+    fields = {"_csrf_token": csrf(browser), "name": "my script", "expires_at": until}
+    made = browser.post("/account/tokens", data=fields, follow_redirects=False)
+    assert made.status_code == 200
+    secret = re.search(r'id="token-secret">([^<]+)<', made.text)
+    assert secret
+    with runtime.session() as session:
+        found = AccountService(session, runtime).authenticate(secret.group(1))
+        assert found is not None
+        assert found.username == "anna.agent"
+    page = browser.get("/account").text
+    assert secret.group(1) not in page
+    token_id = re.search(r'id="token-([0-9a-f-]{36})"', page)
+    assert token_id
+    revoke = {"_csrf_token": csrf(browser)}
+    gone = browser.post(
+        f"/account/tokens/{token_id.group(1)}/revoke", data=revoke, follow_redirects=False
+    )
+    assert gone.status_code == 303
+    with runtime.session() as session:
+        assert AccountService(session, runtime).authenticate(secret.group(1)) is None
+    # Only one's own: another's token id is not found on one's page.
+    again = browser.post(f"/account/tokens/{token_id.group(1)}/revoke", data=revoke)
+    assert again.status_code == 404

@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from browsing import csrf, log_in
+from browsing import PASSWORD, csrf, log_in
 from helpers import ingest_email
 from litestar.testing import TestClient
 from sqlalchemy import select
 
-from archive.accounts.models import AccessToken, TokenKind, User
+from archive.accounts.models import AccessToken, AccountKind, Role, TokenKind, User
 from archive.accounts.service import AccountService
 from archive.audit import AuditAction, AuditLog
 from archive.runtime import Runtime
@@ -23,10 +23,43 @@ NEW = "nina.nieminen"
 NEW_PASSWORD = "saffron-lantern-quarry-88"
 
 
+SECOND = "olga.admin"
+SERVICE = "pbx.upload"
+
+
+@pytest.fixture
+def runtime(runtime: Runtime) -> Runtime:
+    """The walk's accounts, a second administrator, and an integration's service account."""
+    with runtime.session() as session:
+        service = AccountService(session, runtime)
+        service.add_user(SECOND, roles=[Role.ADMIN], password=PASSWORD)
+        service.add_user(SERVICE, roles=[Role.INGEST], password=None, kind=AccountKind.SERVICE)
+        session.commit()
+    return runtime
+
+
 @pytest.fixture
 def admin(browser: TestClient[Any]) -> TestClient[Any]:
     assert log_in(browser, "adam.admin").status_code == 303
     return browser
+
+
+def as_user(browser: TestClient[Any], username: str, password: str = PASSWORD) -> None:
+    browser.cookies.clear()
+    assert log_in(browser, username, password).status_code == 303
+
+
+def approve_everything(browser: TestClient[Any]) -> list[Any]:
+    """The second administrator approves every pending request on the approvals page; then
+    adam.admin is logged in again. The answers to the approvals, in order."""
+    as_user(browser, SECOND)
+    page = browser.get("/admin/approvals").text
+    answers = [
+        post(browser, f"/admin/approvals/{found}/approve")
+        for found in re.findall(r'id="approval-([0-9a-f-]{36})"', page)
+    ]
+    as_user(browser, "adam.admin")
+    return answers
 
 
 def post(browser: TestClient[Any], path: str, **fields: str) -> Any:
@@ -100,7 +133,12 @@ def test_users_are_listed_and_one_is_added_with_roles_and_audited(
 
     added = add_new(admin, role_quality="1", display_name="Nina N.")
     assert added.status_code == 303, added.text[-800:]
-    assert added.headers["location"] == f"/admin/users/{NEW}"
+    assert added.headers["location"] == f"/admin/users/{NEW}?done=created"
+    # Roles that open content wait for a second administrator, who approves them.
+    assert roles_of(runtime, NEW) == set()
+    shown = admin.get(added.headers["location"]).text
+    assert shown.count("waits for a second administrator") == 2
+    assert all(a.status_code == 303 for a in approve_everything(admin))
     assert roles_of(runtime, NEW) == {"agent", "quality"}
     user = account(runtime, NEW)
     assert user is not None
@@ -153,7 +191,7 @@ def test_a_user_added_with_a_second_factor_sees_it_once(
 def test_roles_disable_enable_and_password_are_changed_and_audited(
     admin: TestClient[Any], runtime: Runtime
 ) -> None:
-    assert add_new(admin).status_code == 303
+    assert add_new(admin, role_agent="", role_auditor="1").status_code == 303
     page = admin.get(f"/admin/users/{NEW}")
     assert page.status_code == 200
     # Disabling is behind a confirmation step.
@@ -164,9 +202,12 @@ def test_roles_disable_enable_and_password_are_changed_and_audited(
 
     roles = post(admin, f"/admin/users/{NEW}/roles", role_privacy="1")
     assert roles.status_code == 303
-    assert "Roles saved." in admin.get(roles.headers["location"]).text
-    assert roles_of(runtime, NEW) == {"privacy"}
+    assert "wait for a second administrator" in admin.get(roles.headers["location"]).text
+    assert roles_of(runtime, NEW) == set()  # the auditor role went at once; privacy waits
     assert trail(runtime, AuditAction.USER_ROLES_CHANGE) == [("adam.admin", "admin", target)]
+    approve_everything(admin)
+    assert roles_of(runtime, NEW) == {"privacy"}
+    assert post(admin, f"/admin/users/{NEW}/roles", role_auditor="1").status_code == 303
 
     assert post(admin, f"/admin/users/{NEW}/disable").status_code == 303
     assert account(runtime, NEW).disabled  # type: ignore[union-attr]
@@ -174,11 +215,12 @@ def test_roles_disable_enable_and_password_are_changed_and_audited(
     assert post(admin, f"/admin/users/{NEW}/enable").status_code == 303
     assert not account(runtime, NEW).disabled  # type: ignore[union-attr]
 
-    weak = post(admin, f"/admin/users/{NEW}/password", password="nina.nieminen-1")
-    assert weak.status_code == 422
-    assert "must not contain the user name" in weak.text
-    fresh = "marble-otter-gazebo-31"
-    assert post(admin, f"/admin/users/{NEW}/password", password=fresh).status_code == 303
+    # An auditor's password: one administrator resets it, and gets a code, not a password.
+    reset = post(admin, f"/admin/users/{NEW}/password")
+    assert reset.status_code == 200
+    code = re.search(r'id="reset-code">([0-9A-Z-]+)<', reset.text)
+    assert code
+    assert code.group(1) not in admin.get(f"/admin/users/{NEW}").text
     for action in (
         AuditAction.USER_DISABLE,
         AuditAction.USER_ENABLE,
@@ -188,20 +230,37 @@ def test_roles_disable_enable_and_password_are_changed_and_audited(
 
     admin.cookies.clear()
     assert log_in(admin, NEW, NEW_PASSWORD).status_code == 401
-    assert log_in(admin, NEW, fresh).status_code == 303
+    assert log_in(admin, NEW, code.group(1)).status_code == 401  # the code is no password
+    fresh = "marble-otter-gazebo-31"
+    chosen = {"username": NEW, "code": code.group(1), "new_password": fresh}
+    weak_password = "nina.nieminen-1"
+    weak = post(
+        admin,
+        "/password-reset",
+        **{**chosen, "new_password": weak_password, "new_password_again": weak_password},
+    )
+    assert weak.status_code == 422
+    assert "must not contain the user name" in weak.text
+    assert post(admin, "/password-reset", **chosen, new_password_again=fresh).status_code == 303
+    told = log_in(admin, NEW, fresh)
+    assert told.status_code == 303
+    assert told.headers["location"] == "/account?done=reset"
+    assert "adam.admin" in admin.get("/account?done=reset").text
 
 
-def test_administrators_cannot_lock_themselves_out(
+def test_administrators_cannot_change_their_own_account(
     admin: TestClient[Any], runtime: Runtime
 ) -> None:
     own = admin.get("/admin/users/adam.admin")
     assert own.status_code == 200
+    assert "Nobody changes their own roles" in own.text
+    assert 'action="/admin/users/adam.admin/roles"' not in own.text
     refused = post(admin, "/admin/users/adam.admin/disable")
     assert refused.status_code == 409
     assert "you cannot disable your own account" in refused.text
-    demoted = post(admin, "/admin/users/adam.admin/roles", role_agent="1")
-    assert demoted.status_code == 409
-    assert "you cannot take the admin role from yourself" in demoted.text
+    demoted = post(admin, "/admin/users/adam.admin/roles", role_agent="1", role_admin="1")
+    assert demoted.status_code == 403
+    assert "nobody changes their own roles" in demoted.text
     none = post(admin, "/admin/users/anna.agent/roles")
     assert none.status_code == 422
     assert roles_of(runtime, "adam.admin") == {"admin"}
@@ -240,31 +299,43 @@ def test_an_api_token_is_issued_shown_once_used_and_revoked(
     admin: TestClient[Any], runtime: Runtime
 ) -> None:
     until = (runtime.clock.now() + timedelta(days=30)).date().isoformat()
-    issued = post(admin, "/admin/users/anna.agent/tokens", name="call upload", expires_at=until)
+    issued = post(admin, f"/admin/users/{SERVICE}/tokens", name="call upload", expires_at=until)
     assert issued.status_code == 200, issued.text[-800:]
     secret = re.search(r'id="token-secret">([^<]+)<', issued.text)
     assert secret
     assert "it is not shown again" in issued.text
-    [token] = api_tokens(runtime, "anna.agent")
+    [token] = api_tokens(runtime, SERVICE)
     assert token.name == "call upload"
     assert token.expires_at.date().isoformat() > until  # works through the day named
-    user_id = str(account(runtime, "anna.agent").id)  # type: ignore[union-attr]
+    user_id = str(account(runtime, SERVICE).id)  # type: ignore[union-attr]
     assert trail(runtime, AuditAction.TOKEN_CREATE) == [
         ("adam.admin", "admin", sorted([str(token.id), user_id]))
     ]
 
-    assert holder(runtime, secret.group(1)) == "anna.agent"
-    listed = admin.get("/admin/users/anna.agent")
+    assert holder(runtime, secret.group(1)) == SERVICE
+    listed = admin.get(f"/admin/users/{SERVICE}")
     assert f'id="token-{token.id}"' in listed.text
     assert "call upload" in listed.text
     assert secret.group(1) not in listed.text
-    revoke = f"/admin/users/anna.agent/tokens/{token.id}/revoke"
+    revoke = f"/admin/users/{SERVICE}/tokens/{token.id}/revoke"
     assert re.search(r'<details class="confirm">\s*<summary>Revoke', listed.text)
     assert post(admin, revoke).status_code == 303
     assert holder(runtime, secret.group(1)) is None
-    assert api_tokens(runtime, "anna.agent") == []
+    assert api_tokens(runtime, SERVICE) == []
     assert trail(runtime, AuditAction.TOKEN_REVOKE) == [("adam.admin", "admin", [str(token.id)])]
     assert post(admin, revoke).status_code == 404  # revoked already: no longer listed
+
+
+def test_nobody_makes_a_token_for_another_person(admin: TestClient[Any], runtime: Runtime) -> None:
+    page = admin.get("/admin/users/anna.agent")
+    assert 'action="/admin/users/anna.agent/tokens"' not in page.text
+    assert "People make their own API tokens" in page.text
+    until = (runtime.clock.now() + timedelta(days=30)).date().isoformat()
+    refused = post(admin, "/admin/users/anna.agent/tokens", name="mine now", expires_at=until)
+    assert refused.status_code == 403
+    assert "nobody mints a token for another person" in refused.text
+    assert api_tokens(runtime, "anna.agent") == []
+    assert trail(runtime, AuditAction.TOKEN_CREATE) == []
 
 
 @pytest.mark.parametrize(
@@ -278,10 +349,10 @@ def test_an_api_token_is_issued_shown_once_used_and_revoked(
 def test_bad_tokens_are_refused_and_none_is_issued(
     admin: TestClient[Any], runtime: Runtime, fields: dict[str, str], message: str
 ) -> None:
-    answer = post(admin, "/admin/users/anna.agent/tokens", **fields)
+    answer = post(admin, f"/admin/users/{SERVICE}/tokens", **fields)
     assert answer.status_code == 422
     assert message in answer.text
-    assert api_tokens(runtime, "anna.agent") == []
+    assert api_tokens(runtime, SERVICE) == []
     assert trail(runtime, AuditAction.TOKEN_CREATE) == []
 
 

@@ -45,6 +45,7 @@ def test_every_role_gets_what_the_table_says_on_every_page(
         "hold_id": str(uuid.uuid4()),
         "run_id": str(uuid.uuid4()),
         "review_id": str(uuid.uuid4()),
+        "approval_id": str(uuid.uuid4()),
         "token_id": str(uuid.uuid4()),
         # Not one of the walk's own accounts: an administrator's POSTs would change it.
         "username": "no.such.user",
@@ -59,7 +60,7 @@ def test_every_role_gets_what_the_table_says_on_every_page(
         for method, route, permission in routes:
             if route == "/logout":
                 continue  # would end the walk's own session; tests/web/test_login.py tries it
-            if route == "/login" and method == "POST" and who != "anonymous":
+            if route in ("/login", "/password-reset") and method == "POST" and who != "anonymous":
                 continue  # once is enough: empty logins from one address soon meet the limit
             path = PARAM.sub(lambda m: world[m.group(1)], route)
             data = {"_csrf_token": csrf(browser)} if method == "POST" else None
@@ -69,6 +70,9 @@ def test_every_role_gets_what_the_table_says_on_every_page(
             if (method, route) == ("POST", "/login"):
                 assert status == 401  # no credentials in the form: told so, on the login page
                 assert "User name, password or code is wrong." in answer.text
+            elif (method, route) == ("POST", "/password-reset"):
+                assert status == 401  # no reset code in the form: told so, on its page
+                assert "the code has expired" in answer.text
             elif permission is None:
                 assert status not in (401, 403), f"{who} {method} {route} is public"
             elif who == "anonymous":

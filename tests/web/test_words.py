@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.accounts.models import Role
+from archive.accounts.models import ApprovalState, Role
 from archive.contacts.email import TOO_COMPLEX
 from archive.contacts.email_defects import DESCRIPTIONS
 from archive.contacts.models import Channel
@@ -17,7 +17,7 @@ from archive.customers.identifiers import IdentifierKind
 from archive.holds.models import HoldScope
 from archive.privacy.models import CaseStatus, RequestKind
 from archive.retention.policy import HoldReason
-from archive.web import HERE, session_pages
+from archive.web import HERE, account_pages, admin_views, session_pages
 from archive.web.errors import TITLES
 from archive.web.i18n import CATALOGUE, DEFAULT_LANGUAGE, LANGUAGES
 from archive.web.pages import NAVIGATION
@@ -27,6 +27,7 @@ from archive.web.privacy_steps import METHODS
 LITERAL = re.compile(r"""\bt\(\s*(?:"([^"]+)"|'([^']+)')\s*\)""")
 # Stored values a page shows through t(value).
 SHOWN_ENUMS: tuple[type[StrEnum], ...] = (
+    ApprovalState,
     Channel,
     HoldReason,
     HoldScope,
@@ -52,6 +53,10 @@ def code_words() -> set[str]:
         session_pages.EXPIRED,
         session_pages.LOGGED_OUT,
         session_pages.NO_FACTOR,
+        session_pages.BAD_CODE,
+        session_pages.CHOSEN,
+        *admin_views.DONE.values(),
+        *account_pages.DONE.values(),
     )
     enum_values: Iterable[str] = (str(v) for enum in SHOWN_ENUMS for v in enum)
     return {

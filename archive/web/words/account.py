@@ -78,6 +78,39 @@ WORDS: dict[str, dict[str, str]] = {
             "Ange den sexsiffriga kod som appen visar nu. Tills du gör det loggar du in som förut."
         ),
         "Confirm": "Bekräfta",
+        # Choosing a password with a reset code; one's own API tokens
+        "Choose a new password": "Välj ett nytt lösenord",
+        "An administrator reset your password and gave you a one-time code. With it, choose a "
+        "new password here; then log in with the new one.": (
+            "En administratör återställde ditt lösenord och gav dig en engångskod. Välj med den "
+            "ett nytt lösenord här; logga sedan in med det nya."
+        ),
+        "Reset code": "Återställningskod",
+        "Set the new password": "Spara det nya lösenordet",
+        "I have a reset code from an administrator": (
+            "Jag har en återställningskod från en administratör"
+        ),
+        "User name or code is wrong, or the code has expired: ask an administrator for a "
+        "new one.": (
+            "Användarnamnet eller koden är fel, eller koden har gått ut: be en administratör om "
+            "en ny."
+        ),
+        "Your new password is set. Log in with it.": (
+            "Ditt nya lösenord är sparat. Logga in med det."
+        ),
+        "Password last reset": "Lösenordet senast återställt",
+        "Your API tokens": "Dina API-nycklar",
+        "For a script of yours: it acts as you, with your roles, and is recorded as you. Nobody "
+        "else can make one for you.": (
+            "För ett eget skript: den agerar som du, med dina roller, och registreras som du. "
+            "Ingen annan kan skapa en åt dig."
+        ),
+        "Make a token": "Skapa en nyckel",
+        "An administrator reset your password: who and when is shown below. If you did not ask "
+        "for it, tell your security contact.": (
+            "En administratör återställde ditt lösenord: vem och när visas nedan. Om du inte bad "
+            "om det, meddela din säkerhetskontakt."
+        ),
     },
     "fi": {
         "Your account": "Oma tili",
@@ -157,5 +190,36 @@ WORDS: dict[str, dict[str, str]] = {
             "ennenkin."
         ),
         "Confirm": "Vahvista",
+        # Choosing a password with a reset code; one's own API tokens
+        "Choose a new password": "Valitse uusi salasana",
+        "An administrator reset your password and gave you a one-time code. With it, choose a "
+        "new password here; then log in with the new one.": (
+            "Pääkäyttäjä nollasi salasanasi ja antoi sinulle kertakäyttöisen koodin. Valitse sillä "
+            "uusi salasana tässä; kirjaudu sitten uudella."
+        ),
+        "Reset code": "Nollauskoodi",
+        "Set the new password": "Tallenna uusi salasana",
+        "I have a reset code from an administrator": "Minulla on pääkäyttäjän antama nollauskoodi",
+        "User name or code is wrong, or the code has expired: ask an administrator for a "
+        "new one.": (
+            "Käyttäjätunnus tai koodi on väärin, tai koodi on vanhentunut: pyydä pääkäyttäjältä "
+            "uusi."
+        ),
+        "Your new password is set. Log in with it.": (
+            "Uusi salasanasi on tallennettu. Kirjaudu sillä."
+        ),
+        "Password last reset": "Salasana viimeksi nollattu",
+        "Your API tokens": "API-tunnuksesi",
+        "For a script of yours: it acts as you, with your roles, and is recorded as you. Nobody "
+        "else can make one for you.": (
+            "Omalle skriptillesi: se toimii sinuna, rooleillasi, ja kirjataan sinun nimiisi. "
+            "Kukaan muu ei voi luoda sitä puolestasi."
+        ),
+        "Make a token": "Luo tunnus",
+        "An administrator reset your password: who and when is shown below. If you did not ask "
+        "for it, tell your security contact.": (
+            "Pääkäyttäjä nollasi salasanasi: kuka ja milloin näkyy alla. Jos et pyytänyt sitä, "
+            "kerro tietoturvayhteyshenkilöllesi."
+        ),
     },
 }

@@ -169,6 +169,86 @@ WORDS: dict[str, dict[str, str]] = {
         "The policy is applied. Stored contacts are re-timed in the background.": (
             "Policyn är tillämpad. Lagrade kontakter räknas om i bakgrunden."
         ),
+        # Separation of duties: approvals, resets, service accounts
+        "Approvals": "Godkännanden",
+        "A role that opens content or identifiers, the admin role, and a reset of such a role "
+        "holder's password take effect only when a second administrator approves: neither the "
+        "one who asked nor the one it is for.": (
+            "En roll som ger tillgång till innehåll eller identifierare, administratörsrollen och "
+            "en återställning av en sådan rollinnehavares lösenord träder i kraft först när en "
+            "andra administratör godkänner: varken den som bad om det eller den det gäller."
+        ),
+        "There is only one administrator: nobody can approve a request. Until there is a "
+        "second, roles are granted and passwords reset at the console (archive users).": (
+            "Det finns bara en administratör: ingen kan godkänna en begäran. Tills det finns en "
+            "andra ges roller och återställs lösenord vid konsolen (archive users)."
+        ),
+        "Waiting for approval": "Väntar på godkännande",
+        "User": "Användare",
+        "Asked for": "Begärt",
+        "Asked by": "Begärt av",
+        "Asked": "Begärt",
+        "Grant the role": "Ge rollen",
+        "Reset the password": "Återställ lösenordet",
+        "Approve": "Godkänn",
+        "Withdraw": "Dra tillbaka",
+        "Nothing waits for approval.": "Inget väntar på godkännande.",
+        "Decided": "Beslutade",
+        "approved": "godkänd",
+        "withdrawn": "tillbakadragen",
+        "pending": "väntar",
+        "Password reset code": "Kod för återställning av lösenord",
+        "Hand it to the user in person. With it they choose a new password (the login page's "
+        "link for a reset code); it works once. Their password, sessions and API tokens have "
+        "stopped working.": (
+            "Ge den till användaren personligen. Med den väljer de ett nytt lösenord "
+            "(inloggningssidans länk för återställningskod); den fungerar en gång. Deras "
+            "lösenord, sessioner och API-nycklar har slutat fungera."
+        ),
+        "Code": "Kod",
+        "Works until": "Gäller till",
+        "Person": "Person",
+        "Not set: waits for the user to choose one with a reset code": (
+            "Inte satt: väntar på att användaren väljer ett med en återställningskod"
+        ),
+        "waits for a second administrator": "väntar på en andra administratör",
+        "asked by": "begärt av",
+        "Nobody changes their own roles: another administrator does.": (
+            "Ingen ändrar sina egna roller: en annan administratör gör det."
+        ),
+        "needs a second administrator": "kräver en andra administratör",
+        "A one-time code for the user to choose a new password with; their password, sessions "
+        "and API tokens stop working. For a role that opens content, or admin, a second "
+        "administrator approves the reset and gets the code.": (
+            "En engångskod som användaren väljer ett nytt lösenord med; deras lösenord, "
+            "sessioner och API-nycklar slutar fungera. För en roll som ger tillgång till "
+            "innehåll, eller administratör, godkänner en andra administratör återställningen och "
+            "får koden."
+        ),
+        "People make their own API tokens, on their account page; nobody makes one for another "
+        "person.": (
+            "Personer skapar sina egna API-nycklar på sin kontosida; ingen skapar en åt en annan "
+            "person."
+        ),
+        "User added. Roles that open content or identifiers, or admin, wait for a second "
+        "administrator's approval.": (
+            "Användaren är tillagd. Roller som ger tillgång till innehåll eller identifierare, "
+            "eller administratör, väntar på en andra administratörs godkännande."
+        ),
+        "Roles saved. Roles that open content or identifiers, or admin, wait for a second "
+        "administrator's approval.": (
+            "Rollerna är sparade. Roller som ger tillgång till innehåll eller identifierare, "
+            "eller administratör, väntar på en andra administratörs godkännande."
+        ),
+        "The reset waits for a second administrator's approval; the one who approves it gets "
+        "the code to hand over.": (
+            "Återställningen väntar på en andra administratörs godkännande; den som godkänner "
+            "får koden att lämna över."
+        ),
+        "Approved: the change is in effect.": "Godkänt: ändringen gäller.",
+        "Withdrawn: the change will not take effect.": (
+            "Tillbakadraget: ändringen träder inte i kraft."
+        ),
     },
     "fi": {
         "Add a user": "Lisää käyttäjä",
@@ -336,5 +416,81 @@ WORDS: dict[str, dict[str, str]] = {
             "Käytäntö on otettu käyttöön. Tallennettujen yhteydenottojen ajat lasketaan "
             "uudelleen taustalla."
         ),
+        # Separation of duties: approvals, resets, service accounts
+        "Approvals": "Hyväksynnät",
+        "A role that opens content or identifiers, the admin role, and a reset of such a role "
+        "holder's password take effect only when a second administrator approves: neither the "
+        "one who asked nor the one it is for.": (
+            "Rooli, joka avaa sisällön tai tunnisteet, pääkäyttäjän rooli ja tällaisen roolin "
+            "haltijan salasanan nollaus tulevat voimaan vasta, kun toinen pääkäyttäjä hyväksyy: "
+            "ei pyytäjä eikä se, jota pyyntö koskee."
+        ),
+        "There is only one administrator: nobody can approve a request. Until there is a "
+        "second, roles are granted and passwords reset at the console (archive users).": (
+            "Pääkäyttäjiä on vain yksi: kukaan ei voi hyväksyä pyyntöä. Kunnes toinen on, roolit "
+            "annetaan ja salasanat nollataan konsolilla (archive users)."
+        ),
+        "Waiting for approval": "Odottaa hyväksyntää",
+        "User": "Käyttäjä",
+        "Asked for": "Pyydetty",
+        "Asked by": "Pyytäjä",
+        "Asked": "Pyydetty",
+        "Grant the role": "Anna rooli",
+        "Reset the password": "Nollaa salasana",
+        "Approve": "Hyväksy",
+        "Withdraw": "Peru",
+        "Nothing waits for approval.": "Mikään ei odota hyväksyntää.",
+        "Decided": "Päätetyt",
+        "approved": "hyväksytty",
+        "withdrawn": "peruttu",
+        "pending": "odottaa",
+        "Password reset code": "Salasanan nollauskoodi",
+        "Hand it to the user in person. With it they choose a new password (the login page's "
+        "link for a reset code); it works once. Their password, sessions and API tokens have "
+        "stopped working.": (
+            "Anna se käyttäjälle henkilökohtaisesti. Sillä hän valitsee uuden salasanan "
+            "(kirjautumissivun linkki nollauskoodille); se toimii kerran. Hänen salasanansa, "
+            "istuntonsa ja API-tunnuksensa ovat lakanneet toimimasta."
+        ),
+        "Code": "Koodi",
+        "Works until": "Voimassa",
+        "Person": "Henkilö",
+        "Not set: waits for the user to choose one with a reset code": (
+            "Ei asetettu: odottaa, että käyttäjä valitsee sen nollauskoodilla"
+        ),
+        "waits for a second administrator": "odottaa toista pääkäyttäjää",
+        "asked by": "pyytäjä",
+        "Nobody changes their own roles: another administrator does.": (
+            "Kukaan ei muuta omia roolejaan: sen tekee toinen pääkäyttäjä."
+        ),
+        "needs a second administrator": "vaatii toisen pääkäyttäjän",
+        "A one-time code for the user to choose a new password with; their password, sessions "
+        "and API tokens stop working. For a role that opens content, or admin, a second "
+        "administrator approves the reset and gets the code.": (
+            "Kertakäyttöinen koodi, jolla käyttäjä valitsee uuden salasanan; hänen salasanansa, "
+            "istuntonsa ja API-tunnuksensa lakkaavat toimimasta. Sisällön avaavan roolin tai "
+            "pääkäyttäjän nollauksen hyväksyy toinen pääkäyttäjä, joka saa koodin."
+        ),
+        "People make their own API tokens, on their account page; nobody makes one for another "
+        "person.": (
+            "Henkilöt luovat omat API-tunnuksensa tilisivullaan; kukaan ei luo tunnusta toiselle "
+            "henkilölle."
+        ),
+        "User added. Roles that open content or identifiers, or admin, wait for a second "
+        "administrator's approval.": (
+            "Käyttäjä lisätty. Sisällön tai tunnisteet avaavat roolit ja pääkäyttäjän rooli "
+            "odottavat toisen pääkäyttäjän hyväksyntää."
+        ),
+        "Roles saved. Roles that open content or identifiers, or admin, wait for a second "
+        "administrator's approval.": (
+            "Roolit tallennettu. Sisällön tai tunnisteet avaavat roolit ja pääkäyttäjän rooli "
+            "odottavat toisen pääkäyttäjän hyväksyntää."
+        ),
+        "The reset waits for a second administrator's approval; the one who approves it gets "
+        "the code to hand over.": (
+            "Nollaus odottaa toisen pääkäyttäjän hyväksyntää; hyväksyjä saa koodin luovutettavaksi."
+        ),
+        "Approved: the change is in effect.": "Hyväksytty: muutos on voimassa.",
+        "Withdrawn: the change will not take effect.": "Peruttu: muutos ei tule voimaan.",
     },
 }
