@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from archive.access.permissions import Permission, granting_role
 from archive.access.viewer import Viewer
 from archive.accounts.service import Principal
-from archive.audit import AuditAction, AuditLog, Outcome
+from archive.audit import AuditAction
 from archive.audit.actor import Actor
 from archive.errors import MalformedRequest
 from archive.runtime import Runtime
@@ -66,15 +66,11 @@ def record(
     purpose: str | None = None,
 ) -> None:
     """Append an allowed action to the trail, in the request's transaction (the caller commits)."""
-    actor = actor_of(request, permission)
-    AuditLog(session, runtime).record(
-        actor=actor.name,
-        actor_id=actor.user_id,
-        role=actor.role,
-        action=action,
-        outcome=Outcome.ALLOWED,
+    actor_of(request, permission).record(
+        session,
+        runtime,
+        action,
         target_type=target_type,
-        target_ids=[str(t) for t in target_ids],
+        target_ids=target_ids,
         purpose=purpose,
-        source_address=actor.source_address,
     )

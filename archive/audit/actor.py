@@ -26,7 +26,7 @@ class Actor:
         runtime: Runtime,
         action: AuditAction,
         *,
-        target_type: str,
+        target_type: str | None,
         target_ids: Iterable[object],
         purpose: str | None = None,
     ) -> None:

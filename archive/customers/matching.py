@@ -45,6 +45,8 @@ class Matches:
     code_owner: uuid.UUID | None  # the customer holding the contact's identity code
     named: Sequence[uuid.UUID]  # customers its e-mail and phone name, most matches first
     coded: frozenset[uuid.UUID]  # which customers among those hold an identity code
+    # (kind, blind index) of the contact's identifiers some customer held when looked up.
+    owned: frozenset[tuple[str, bytes]] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -191,10 +191,13 @@ class CustomerService:
         for _attempt in range(3):
             try:
                 with self.session.begin_nested():
-                    decision = decide(has_code=code is not None, matches=self._matches(cleaned))
+                    matches = self._matches(cleaned)
+                    decision = decide(has_code=code is not None, matches=matches)
                     customer = self._locked(decision.customer_id) or self.create()
                     if decision.adds_identifiers:
-                        self._add_missing(customer, cleaned)
+                        # What is claimed follows what the match saw: a value another ingest
+                        # claims meanwhile is a unique violation, and the retry finds it.
+                        self._add_missing(customer, cleaned, owned=matches.owned)
                 return Attachment(
                     customer, decision.uncertain, decision.candidates, decision.by_code, brought
                 )
@@ -205,8 +208,12 @@ class CustomerService:
     def _matches(self, cleaned: Sequence[CleanIdentifier]) -> Matches:
         code_owner = None
         counts: dict[uuid.UUID, int] = {}
+        owned: set[tuple[str, bytes]] = set()
         for c in cleaned:
-            ids = self._ids_by_digest(c.kind, self._digest(c.kind, c.indexed))
+            digest = self._digest(c.kind, c.indexed)
+            ids = self._ids_by_digest(c.kind, digest)
+            if ids:
+                owned.add((str(c.kind), digest))
             if c.kind is IdentifierKind.NATIONAL_ID:
                 code_owner = ids[0] if ids else None
             elif c.kind in SHARED_KINDS:
@@ -214,7 +221,8 @@ class CustomerService:
                     counts[customer_id] = counts.get(customer_id, 0) + 1
         # Most matches first; among equals the order found (e-mail before phone, as given).
         named = sorted(counts, key=lambda customer_id: -counts[customer_id])
-        return Matches(code_owner, named, self.coded([*named, *filter(None, [code_owner])]))
+        coded = self.coded([*named, *filter(None, [code_owner])])
+        return Matches(code_owner, named, coded, frozenset(owned))
 
     def coded(self, ids: Sequence[uuid.UUID]) -> frozenset[uuid.UUID]:
         """Which of these customers hold an identity code."""
@@ -283,28 +291,45 @@ class CustomerService:
         """Give the customer these identifiers too (those it has already are skipped)."""
         self._add_missing(customer, [self.clean(g) for g in given])
 
-    def _add_missing(self, customer: Customer, cleaned: Sequence[CleanIdentifier]) -> None:
+    def _add_missing(
+        self,
+        customer: Customer,
+        cleaned: Sequence[CleanIdentifier],
+        *,
+        owned: frozenset[tuple[str, bytes]] | None = None,
+    ) -> None:
+        """Add what the customer lacks. `owned`: the values other customers held when the
+        caller looked (else looked up now), which decides what the new rows claim."""
         have = {(i.kind, i.blind_index) for i in customer.identifiers}
         data_key: bytes | None = None
         for c in cleaned:
             digest = self._digest(c.kind, c.indexed)
-            if (str(c.kind), digest) in have:
+            key = (str(c.kind), digest)
+            if key in have:
                 continue
-            if c.kind is IdentifierKind.NATIONAL_ID and self._ids_by_digest(c.kind, digest):
+            held = key in owned if owned is not None else bool(self._ids_by_digest(c.kind, digest))
+            if c.kind is IdentifierKind.NATIONAL_ID and held:
                 continue  # another person's code: merging is a deliberate act, never a side effect
             data_key = data_key or open_key(customer, self.runtime.keys.keyring)
-            self._add_identifier(customer, c, digest, data_key)
-            have.add((str(c.kind), digest))
+            self._add_identifier(customer, c, digest, data_key, claim=not held)
+            have.add(key)
         if data_key is not None:
             customer.updated_at = self.runtime.clock.now()
             self.session.flush()
 
     def _add_identifier(
-        self, customer: Customer, c: CleanIdentifier, digest: bytes, data_key: bytes
+        self,
+        customer: Customer,
+        c: CleanIdentifier,
+        digest: bytes,
+        data_key: bytes,
+        *,
+        claim: bool | None = None,
     ) -> None:
-        claimed = c.kind is IdentifierKind.NATIONAL_ID or (
-            c.kind in SHARED_KINDS and not self._ids_by_digest(c.kind, digest)
-        )
+        """A new identifier row; `claim`: whether it is the value's first holder (None: look)."""
+        if claim is None:
+            claim = not self._ids_by_digest(c.kind, digest)
+        claimed = c.kind is IdentifierKind.NATIONAL_ID or (c.kind in SHARED_KINDS and claim)
         row = CustomerIdentifier(
             kind=str(c.kind),
             blind_index=digest,

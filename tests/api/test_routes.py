@@ -1,5 +1,6 @@
-"""Every route declares the permission it needs; only health, the API schema, logging in, the
-language choice and the pages' static files are public."""
+"""Every route declares the permission it needs; only health, the API schema, logging in (and
+choosing a password with a reset code), the language choice and the pages' static files are
+public."""
 
 from __future__ import annotations
 
@@ -19,9 +20,13 @@ PUBLIC = {
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/session"),
     ("GET", "/api/v1/auth/csrf"),
+    # Choosing a new password with the one-time code an administrator's reset gave.
+    ("POST", "/api/v1/auth/password/reset"),
     # The web app's login form, the language choice (a cookie) and its scripts and styles.
     ("GET", "/login"),
     ("POST", "/login"),
+    ("GET", "/password-reset"),
+    ("POST", "/password-reset"),
     ("POST", "/language"),
     ("GET", "/static/{file_path:path}"),
     ("HEAD", "/static/{file_path:path}"),

@@ -365,7 +365,10 @@ def test_erasure_waits_for_a_doubtful_contact_and_access_reports_leave_it_out(
     assert client.get(f"/api/v1/contacts/{unknown['id']}").status_code == 404
 
 
-def test_concurrent_first_contacts_from_a_new_number_make_one_customer(runtime: Runtime) -> None:
+@pytest.mark.parametrize("code", [None, "150385-231F"], ids=["phone", "phone-and-code"])
+def test_concurrent_first_contacts_of_a_new_person_make_one_customer(
+    runtime: Runtime, code: str | None
+) -> None:
     recordings = ["speech.mp3", "speech.flac", "speech.opus", "tone-pcm16.wav"]
     made: list[uuid.UUID | None] = []
     failures: list[BaseException] = []
@@ -377,7 +380,7 @@ def test_concurrent_first_contacts_from_a_new_number_make_one_customer(runtime: 
             with runtime.session() as session:
                 done = IngestService(session, runtime).ingest_call(
                     Envelope(direction=Direction.INBOUND),
-                    CallParties(caller="040 777 8899"),
+                    CallParties(caller="040 777 8899", customer_national_id=code),
                     iter([(MEDIA / name).read_bytes()]),
                 )
                 made.append(done.contact.customer_id)
@@ -392,7 +395,7 @@ def test_concurrent_first_contacts_from_a_new_number_make_one_customer(runtime: 
     assert failures == []
     assert len(set(made)) == 1
     with runtime.session() as session:
-        assert (
-            len(CustomerService(session, runtime).find(IdentifierKind.PHONE, "040 777 8899")) == 1
-        )
+        service = CustomerService(session, runtime)
+        (one,) = service.find(IdentifierKind.PHONE, "040 777 8899")
+        assert service.view(one).national_ids == ([code] if code else [])
         assert session.scalars(select(IdentityReview)).all() == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page
 
+from archive.access.browser import CSRF_COOKIE
 from archive.accounts.models import Role
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -17,6 +19,8 @@ PASSWORD = "plum-harbour-violin-42"
 USERS = {
     "anna.agent": [Role.AGENT],
     "adam.admin": [Role.ADMIN],
+    # A second administrator, who approves what adam.admin asks for (separation of duties).
+    "olga.admin": [Role.ADMIN],
     "aud.auditor": [Role.AUDITOR],
     "qa.quality": [Role.QUALITY],
     "pia.privacy": [Role.PRIVACY],
@@ -68,3 +72,30 @@ def log_in(page: Page, archive: Archive, username: str, shot: str | None = None)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+def new_user(page: Page, archive: Archive, prefix: str, roles: list[str]) -> str:
+    """A person of the test's own with `roles`: adam.admin adds them through the API and
+    olga.admin approves the roles that open content. The browser is logged out after."""
+    username = f"{prefix}.{uuid.uuid4().hex[:8]}"
+    log_in(page, archive, "adam.admin")
+    added = page.request.post(
+        f"{archive.url}/api/v1/users",
+        data=json.dumps({"username": username, "roles": roles, "password": PASSWORD}),
+        headers={"Content-Type": "application/json", "X-CSRF-Token": _csrf(page)},
+    )
+    assert added.status == 201, added.text()
+    page.context.clear_cookies()
+    log_in(page, archive, "olga.admin")
+    for approval in added.json()["pending"]:
+        approved = page.request.post(
+            f"{archive.url}/api/v1/approvals/{approval['id']}/approve",
+            headers={"X-CSRF-Token": _csrf(page)},
+        )
+        assert approved.status == 200, approved.text()
+    page.context.clear_cookies()
+    return username
+
+
+def _csrf(page: Page) -> str:
+    return next(c["value"] for c in page.context.cookies() if c["name"] == CSRF_COOKIE)

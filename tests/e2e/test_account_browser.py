@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import time
-import uuid
 
 import pyotp
 import pytest
 from playwright.sync_api import Page, expect
-from served import PASSWORD, Archive, log_in, screenshot
+from served import PASSWORD, Archive, log_in, new_user, screenshot
 
-from archive.access.browser import CSRF_COOKIE
 from archive.web.pages import PAGE_CSP
 
 
 @pytest.fixture
 def agent(page: Page, archive: Archive) -> str:
-    """An agent of this test's own, added by an administrator through the API."""
-    log_in(page, archive, "adam.admin")
-    token = next(c["value"] for c in page.context.cookies() if c["name"] == CSRF_COOKIE)
-    username = f"alma.{uuid.uuid4().hex[:8]}"
-    added = page.request.post(
-        f"{archive.url}/api/v1/users",
-        data=json.dumps({"username": username, "roles": ["agent"], "password": PASSWORD}),
-        headers={"Content-Type": "application/json", "X-CSRF-Token": token},
-    )
-    assert added.status == 201, added.text()
-    page.context.clear_cookies()
-    return username
+    """An agent of this test's own, added by an administrator and approved by a second."""
+    return new_user(page, archive, "alma", ["agent"])
 
 
 def test_an_agent_sets_up_a_second_factor_and_the_next_login_asks_for_a_code(

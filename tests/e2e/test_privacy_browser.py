@@ -5,31 +5,18 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import uuid
 import zipfile
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from served import PASSWORD, PHONE, Archive, log_in, screenshot
-
-from archive.access.browser import CSRF_COOKIE
+from served import PHONE, Archive, log_in, new_user, screenshot
 
 
 @pytest.fixture
 def officer(page: Page, archive: Archive) -> str:
-    """A privacy officer, added by an administrator through the API as a browser would."""
-    log_in(page, archive, "adam.admin")
-    token = next(c["value"] for c in page.context.cookies() if c["name"] == CSRF_COOKIE)
-    username = f"pia.{uuid.uuid4().hex[:8]}"
-    added = page.request.post(
-        f"{archive.url}/api/v1/users",
-        data=json.dumps({"username": username, "roles": ["privacy"], "password": PASSWORD}),
-        headers={"Content-Type": "application/json", "X-CSRF-Token": token},
-    )
-    assert added.status == 201, added.text()
-    page.context.clear_cookies()
-    return username
+    """A privacy officer, added by an administrator and approved by a second, through the API."""
+    return new_user(page, archive, "pia", ["privacy"])
 
 
 def test_a_privacy_officer_answers_an_access_request_with_a_bundle(

@@ -3,16 +3,12 @@ quality project's sample, held and then released."""
 
 from __future__ import annotations
 
-import json
 import re
-import uuid
 from datetime import date, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
-from served import PASSWORD, PHONE, Archive, log_in, screenshot
-
-from archive.access.browser import CSRF_COOKIE
+from served import PHONE, Archive, log_in, new_user, screenshot
 
 REFERENCE = "COMPLAINT-2026-118"
 PROJECT = "QA-CALLS-2026-Q4"
@@ -20,18 +16,8 @@ PROJECT = "QA-CALLS-2026-Q4"
 
 @pytest.fixture
 def quality(page: Page, archive: Archive) -> str:
-    """A quality user, added by an administrator through the API as a browser would."""
-    log_in(page, archive, "adam.admin")
-    token = next(c["value"] for c in page.context.cookies() if c["name"] == CSRF_COOKIE)
-    username = f"quinn.{uuid.uuid4().hex[:8]}"
-    added = page.request.post(
-        f"{archive.url}/api/v1/users",
-        data=json.dumps({"username": username, "roles": ["quality"], "password": PASSWORD}),
-        headers={"Content-Type": "application/json", "X-CSRF-Token": token},
-    )
-    assert added.status == 201, added.text()
-    page.context.clear_cookies()
-    return username
+    """A quality user, added by an administrator and approved by a second, through the API."""
+    return new_user(page, archive, "quinn", ["quality"])
 
 
 def a_year_after(moment: date) -> date:
