@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
@@ -22,7 +21,8 @@ from archive.access.guards import declared_permissions, enforce_permission, publ
 from archive.accounts.routes import accounts_router
 from archive.api.deps import RuntimeDep, provide_runtime, provide_session
 from archive.api.headers import security_headers
-from archive.api.problems import EXCEPTION_HANDLERS, http_error
+from archive.api.problems import problem_answer
+from archive.api.request_ids import request_ids, send_request_id
 from archive.audit.routes import AccessReportController, AuditController
 from archive.contacts.routes import ContactController
 from archive.customers.review_routes import IdentityReviewController
@@ -104,9 +104,18 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
             "runtime": Provide(provide_runtime, sync_to_thread=False),
             "session": Provide(provide_session),
         },
-        exception_handlers={**EXCEPTION_HANDLERS, HTTPException: pages_or(http_error)},
-        # Who is calling first, so a forged request with a dead cookie is a plain 401.
-        middleware=[security_headers, DefineMiddleware(TokenAuthentication), BrowserCsrf],
+        # Errors the pages' own handler never sees (no route matched, a middleware refused)
+        # are a page for a browser asking for one, problem details for everyone else.
+        exception_handlers={Exception: pages_or(problem_answer)},
+        # The request's id before anything else, so every log line carries it; who is calling
+        # before the CSRF check, so a forged request with a dead cookie is a plain 401.
+        middleware=[
+            request_ids,
+            security_headers,
+            DefineMiddleware(TokenAuthentication),
+            BrowserCsrf,
+        ],
+        before_send=[send_request_id],
         guards=[enforce_permission],
         lifespan=[lifespan],
         state=State(),

@@ -109,6 +109,18 @@ _COMMON: dict[str, dict[str, str]] = {
         "Your roles do not allow this page.": "Dina roller ger inte tillgång till denna sida.",
         "Something is wrong with the request": "Något är fel med förfrågan",
         "Go to the start page": "Till startsidan",
+        "Something went wrong": "Något gick fel",
+        "The archive cannot do this right now": "Arkivet kan inte göra detta just nu",
+        "Quote this id to your administrator:": "Uppge detta id för din administratör:",
+        "an unexpected error; quote the request id to an administrator": (
+            "ett oväntat fel; uppge förfrågans id för en administratör"
+        ),
+        "the metadata database did not answer in time; try again later": (
+            "metadatadatabasen svarade inte i tid; försök igen senare"
+        ),
+        "a value the database cannot store, such as text with a NUL character": (
+            "ett värde som databasen inte kan lagra, till exempel text med ett NUL-tecken"
+        ),
         "Identity codes": "Personbeteckningar",
         "Phones": "Telefoner",
         "E-mails": "E-postadresser",
@@ -369,6 +381,18 @@ _COMMON: dict[str, dict[str, str]] = {
         "Your roles do not allow this page.": "Roolisi eivät salli tätä sivua.",
         "Something is wrong with the request": "Pyynnössä on virhe",
         "Go to the start page": "Etusivulle",
+        "Something went wrong": "Jokin meni vikaan",
+        "The archive cannot do this right now": "Arkisto ei pysty tähän juuri nyt",
+        "Quote this id to your administrator:": "Kerro tämä tunniste ylläpitäjälle:",
+        "an unexpected error; quote the request id to an administrator": (
+            "odottamaton virhe; kerro pyynnön tunniste ylläpitäjälle"
+        ),
+        "the metadata database did not answer in time; try again later": (
+            "metatietokanta ei vastannut ajoissa; yritä myöhemmin uudelleen"
+        ),
+        "a value the database cannot store, such as text with a NUL character": (
+            "arvo, jota tietokanta ei voi tallentaa, kuten NUL-merkin sisältävä teksti"
+        ),
         "Identity codes": "Henkilötunnukset",
         "Phones": "Puhelinnumerot",
         "E-mails": "Sähköpostiosoitteet",
