@@ -57,7 +57,11 @@ STATUS: list[tuple[type[errors.ArchiveError], int, str]] = [
     (errors.Conflict, HTTP_409_CONFLICT, "conflict"),
     (errors.Gone, HTTP_410_GONE, "gone"),
     (errors.RangeNotSatisfiable, HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE, "range"),
+    # The store gave back something other than what the database recorded (altered bytes,
+    # nothing at all): a bad answer from upstream, which retrying will not mend.
     (errors.IntegrityFailure, HTTP_502_BAD_GATEWAY, "integrity-failure"),
+    (errors.ContentMissing, HTTP_502_BAD_GATEWAY, "content-missing"),
+    # Something that may come back by itself: a store that is down, a key file not yet reloaded.
     (errors.KeyUnavailable, HTTP_503_SERVICE_UNAVAILABLE, "key-unavailable"),
     (errors.StorageError, HTTP_503_SERVICE_UNAVAILABLE, "storage-unavailable"),
 ]
@@ -170,7 +174,7 @@ def _archive_problem(request: AnyRequest, error: errors.ArchiveError) -> Problem
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, SecondFactorRequired):
         extra["enrolled"] = error.enrolled
-    return Problem(status, kind, title, error.detail, extra, headers)
+    return Problem(status, kind, title, error.public_detail, extra, headers)
 
 
 def _http_problem(request: AnyRequest, error: HTTPException) -> Problem:

@@ -7,6 +7,7 @@ import io
 import secrets
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 import structlog
 
@@ -14,7 +15,7 @@ from archive.contacts.digest import BackgroundDigest
 from archive.contacts.models import ContentObject
 from archive.crypto.reader import DecryptingReader
 from archive.crypto.stream import decrypt_range, decrypt_stream, encrypt_stream
-from archive.errors import ArchiveError, IntegrityFailure, PayloadTooLarge
+from archive.errors import ArchiveError, ContentMissing, IntegrityFailure, NotFound, PayloadTooLarge
 from archive.keys.rows import issue_key, open_key
 from archive.runtime import Runtime
 
@@ -84,21 +85,36 @@ def write_object(
     return obj
 
 
+@contextmanager
+def present(what: str, storage_key: str) -> Iterator[None]:
+    """Reading what the database says is stored: a store without it has lost it.
+
+    The caller asked for something that exists, so this is no `NotFound` (a 404 would say
+    the contact does not exist) but a failure for an operator, logged with the key.
+    """
+    try:
+        yield
+    except NotFound:
+        raise ContentMissing(f"{what}: the store has no object {storage_key!r}") from None
+
+
 def read_object(runtime: Runtime, obj: ContentObject) -> Iterator[bytes]:
     """The whole plaintext, segment by segment, each verified before it is yielded."""
     data_key = open_key(obj, runtime.keys.keyring)
-    return decrypt_stream(
-        data_key,
-        str(obj.id),
-        runtime.store.iter_chunks(obj.storage_key),
-        segment_size=obj.segment_size,
-    )
+    with present(f"object {obj.id}", obj.storage_key):
+        chunks = runtime.store.iter_chunks(obj.storage_key)
+    return decrypt_stream(data_key, str(obj.id), chunks, segment_size=obj.segment_size)
 
 
-def _reader_of(runtime: Runtime, storage_key: str) -> Callable[[int, int], bytes]:
+def _reader_of(runtime: Runtime, obj: ContentObject) -> Callable[[int, int], bytes]:
     # Bound to the key now: responses stream after the request's session has closed.
-    store = runtime.store
-    return lambda offset, length: store.read(storage_key, offset, length)
+    store, storage_key, what = runtime.store, obj.storage_key, f"object {obj.id}"
+
+    def read(offset: int, length: int) -> bytes:
+        with present(what, storage_key):
+            return store.read(storage_key, offset, length)
+
+    return read
 
 
 def read_range(runtime: Runtime, obj: ContentObject, start: int, end: int) -> Iterator[bytes]:
@@ -107,7 +123,7 @@ def read_range(runtime: Runtime, obj: ContentObject, start: int, end: int) -> It
     return decrypt_range(
         data_key,
         str(obj.id),
-        _reader_of(runtime, obj.storage_key),
+        _reader_of(runtime, obj),
         ciphertext_size=obj.stored_size,
         segment_size=obj.segment_size,
         start=start,
@@ -142,7 +158,7 @@ def open_reader(runtime: Runtime, obj: ContentObject) -> DecryptingReader:
     return DecryptingReader(
         data_key,
         str(obj.id),
-        _reader_of(runtime, obj.storage_key),
+        _reader_of(runtime, obj),
         ciphertext_size=obj.stored_size,
         segment_size=obj.segment_size,
     )
