@@ -21,6 +21,7 @@ from archive.access.guards import declared_permissions, enforce_permission, publ
 from archive.accounts.routes import accounts_router
 from archive.api.deps import RuntimeDep, provide_runtime, provide_session
 from archive.api.headers import security_headers
+from archive.api.options import answer_options
 from archive.api.problems import problem_answer
 from archive.api.request_ids import request_ids, send_request_id
 from archive.audit.routes import AccessReportController, AuditController
@@ -109,14 +110,10 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
         exception_handlers={Exception: pages_or(problem_answer)},
         # The request's id before anything else, so every log line carries it; who is calling
         # before the CSRF check, so a forged request with a dead cookie is a plain 401.
-        middleware=[
-            request_ids,
-            security_headers,
-            DefineMiddleware(TokenAuthentication),
-            BrowserCsrf,
-        ],
-        before_send=[send_request_id],
+        middleware=[request_ids, DefineMiddleware(TokenAuthentication), BrowserCsrf],
+        before_send=[security_headers, send_request_id],
         guards=[enforce_permission],
+        before_request=answer_options,
         lifespan=[lifespan],
         state=State(),
         template_config=template_config(),
