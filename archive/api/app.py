@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from litestar import Litestar, get
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
@@ -23,6 +24,7 @@ from archive.api.deps import RuntimeDep, provide_runtime, provide_session
 from archive.api.headers import security_headers
 from archive.api.options import answer_options
 from archive.api.problems import problem_answer
+from archive.api.request_ids import HEADER as REQUEST_ID_HEADER
 from archive.api.request_ids import request_ids, send_request_id
 from archive.audit.routes import AccessReportController, AuditController
 from archive.contacts.routes import ContactController
@@ -65,6 +67,37 @@ def health(runtime: RuntimeDep) -> Health:
         store = "unavailable"
     status = "ok" if database == store == "ok" else "degraded"
     return Health(status, database, store, runtime.settings.is_embedded, __version__)
+
+
+def cors(settings: Settings) -> CORSConfig | None:
+    """Litestar's CORS handling for the origins ARCHIVE_CORS_ORIGINS names; none: CORS off."""
+    if not settings.cors_origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "Idempotency-Key",
+            "X-Archive-Purpose",
+            "Range",
+            "If-Range",
+            REQUEST_ID_HEADER,
+        ],
+        expose_headers=[
+            REQUEST_ID_HEADER,
+            "Content-Disposition",
+            "Content-Range",
+            "Accept-Ranges",
+            "ETag",
+            "Repr-Digest",
+            "Retry-After",
+        ],
+        # Other sites' pages call with a bearer token; the session cookie stays the archive's
+        # own pages' (SameSite, and CSRF-checked), never sent along by another origin's script.
+        allow_credentials=False,
+    )
 
 
 def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None = None) -> Litestar:
@@ -112,6 +145,7 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
         # before the CSRF check, so a forged request with a dead cookie is a plain 401.
         middleware=[request_ids, DefineMiddleware(TokenAuthentication), BrowserCsrf],
         before_send=[security_headers, send_request_id],
+        cors_config=cors(settings),
         guards=[enforce_permission],
         before_request=answer_options,
         lifespan=[lifespan],

@@ -1,8 +1,10 @@
 """HTTP at the edges: every method on every route, as anyone, is never a 5xx; OPTIONS answers
-with `Allow` and needs no login; TRACE, CONNECT and made-up methods are a 405 with `Allow`."""
+with `Allow` and needs no login; TRACE, CONNECT and made-up methods are a 405 with `Allow`;
+CORS is off unless ARCHIVE_CORS_ORIGINS names origins."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +21,7 @@ from archive.runtime import Runtime
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT", "FOO")
 PARAM = re.compile(r"\{(\w+):(\w+)\}")
+ORIGIN = "https://crm.example.com"
 
 
 @pytest.fixture
@@ -143,3 +146,65 @@ def test_trace_connect_and_made_up_methods_are_a_405_with_allow(
     assert page.status_code == 405
     assert allowed(page) == {"GET", "OPTIONS"}
     assert page.headers["content-type"].startswith("text/html")
+
+
+def test_cors_is_off_by_default(client: TestClient[Any]) -> None:
+    preflight = client.options(
+        "/api/v1/tickets",
+        headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 204
+    assert allowed(preflight) == {"GET", "OPTIONS", "POST"}
+    plain = client.get("/health", headers={"Origin": ORIGIN})
+    for answer in (preflight, plain):
+        assert not any(name.startswith("access-control-") for name in answer.headers)
+
+
+@pytest.fixture
+def cors_client(runtime: Runtime) -> Iterator[TestClient[Any]]:
+    settings = dataclasses.replace(runtime.settings, cors_origins=(ORIGIN,))
+    app = create_app(settings, runtime=runtime)
+    with TestClient(app=app, base_url="https://testserver.local") as test_client:
+        yield test_client
+
+
+def test_cors_lets_the_listed_origins_call_with_a_token(
+    runtime: Runtime, cors_client: TestClient[Any]
+) -> None:
+    preflight = cors_client.options(
+        "/api/v1/tickets",
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type, x-archive-purpose",
+        },
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == ORIGIN
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    assert "authorization" in preflight.headers["access-control-allow-headers"]
+    assert "access-control-allow-credentials" not in preflight.headers
+    assert preflight.headers["x-request-id"]
+
+    ingest_call(runtime, ticket="ZD-1")
+    secret = api_token(runtime, "crm.agent", [Role.AGENT])
+    answer = cors_client.get(
+        "/api/v1/tickets",
+        params={"reference": "ZD-1"},
+        headers={"Origin": ORIGIN, "Authorization": f"Bearer {secret}"},
+    )
+    assert answer.status_code == 200
+    assert answer.headers["access-control-allow-origin"] == ORIGIN
+    assert "x-request-id" in answer.headers["access-control-expose-headers"].lower()
+
+
+def test_cors_gives_another_origin_nothing(cors_client: TestClient[Any]) -> None:
+    other = "https://evil.example.net"
+    preflight = cors_client.options(
+        "/api/v1/tickets",
+        headers={"Origin": other, "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code < 500
+    assert not any(name.startswith("access-control-") for name in preflight.headers)
+    answer = cors_client.get("/health", headers={"Origin": other})
+    assert "access-control-allow-origin" not in answer.headers
