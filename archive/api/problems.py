@@ -224,7 +224,9 @@ def _is_transient(error: Exception) -> bool:
     if not isinstance(error, sqlalchemy.exc.OperationalError):
         return False
     reason = str(getattr(error, "orig", error)).lower()
-    return any(word in reason for word in ("database is locked", "connect", "server closed"))
+    # Busy, unreachable, gone away, or (SQLite) a file that cannot be opened just now.
+    signs = ("database is locked", "connect", "server closed", "unable to open database")
+    return any(sign in reason for sign in signs)
 
 
 def _unexpected(request: AnyRequest, error: Exception) -> Problem:
