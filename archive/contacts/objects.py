@@ -15,9 +15,18 @@ from archive.contacts.digest import BackgroundDigest
 from archive.contacts.models import ContentObject
 from archive.crypto.reader import DecryptingReader
 from archive.crypto.stream import decrypt_range, decrypt_stream, encrypt_stream
-from archive.errors import ArchiveError, ContentMissing, IntegrityFailure, NotFound, PayloadTooLarge
+from archive.errors import (
+    ArchiveError,
+    Conflict,
+    ContentMissing,
+    IntegrityFailure,
+    NotFound,
+    PayloadTooLarge,
+    StorageError,
+)
 from archive.keys.rows import issue_key, open_key
 from archive.runtime import Runtime
+from archive.storage.base import ObjectStore
 
 log = structlog.get_logger(__name__)
 
@@ -26,6 +35,18 @@ def new_storage_key() -> str:
     """A random key with two levels of fan-out; it says nothing about the contact."""
     token = secrets.token_hex(16)
     return f"{token[:2]}/{token[2:4]}/{token}"
+
+
+def put_new(store: ObjectStore, storage_key: str, chunks: Iterable[bytes | bytearray]) -> int:
+    """Store an object under a key `new_storage_key` made; returns the bytes stored.
+
+    A store that finds the key clashing with another (the local store's directories) has
+    failed, not the caller: that is a StorageError for an operator, never a 409 naming the key.
+    """
+    try:
+        return store.put(storage_key, chunks)
+    except Conflict as error:
+        raise StorageError(error.detail) from None
 
 
 class _Measured:
@@ -79,7 +100,7 @@ def write_object(
         ciphertext = encrypt_stream(
             data_key, str(obj.id), measured, segment_size=runtime.settings.segment_size
         )
-        obj.stored_size = runtime.store.put(obj.storage_key, ciphertext)
+        obj.stored_size = put_new(runtime.store, obj.storage_key, ciphertext)
         obj.sha256 = digest.digest()
     obj.size = measured.size
     return obj

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from archive.access.viewer import SYSTEM
 from archive.background import start
-from archive.contacts.objects import new_storage_key, present
+from archive.contacts.objects import new_storage_key, present, put_new
 from archive.crypto.stream import decrypt_stream, encrypt_stream
 from archive.errors import ArchiveError, Conflict, Gone, NotFound
 from archive.keys.rows import issue_key, open_key
@@ -186,7 +186,7 @@ def _build(runtime: Runtime, bundle_id: uuid.UUID) -> ExportBundle:
         session.commit()
     plain = _Measured(zip_chunks(runtime, gathered, _Progress(runtime, bundle_id)))
     sealed = encrypt_stream(data_key, str(bundle_id), plain, segment_size=segment_size)
-    stored_size = runtime.store.put(storage_key, sealed)
+    stored_size = put_new(runtime.store, storage_key, sealed)
     with runtime.session() as session:
         bundle = session.get_one(ExportBundle, bundle_id, with_for_update=True)
         if bundle.state != BundleState.BUILDING:

@@ -31,8 +31,10 @@ from archive.accounts.models import Role
 from archive.accounts.service import AccountService
 from archive.api.app import create_app
 from archive.api.problems import KINDS
+from archive.contacts.objects import put_new
 from archive.errors import ContentMissing, IntegrityFailure, KeyUnavailable, StorageError
 from archive.runtime import Runtime
+from archive.storage.local import LocalStore
 from archive.tickets.service import TicketService
 
 ARCHIVE = Path(__file__).parents[2] / "archive"
@@ -283,6 +285,14 @@ def test_no_problem_type_tells_the_archives_insides(
     )
 
     assert probe.kinds == KINDS - NOT_PRODUCED.keys()
+
+
+def test_a_key_clash_in_the_local_store_is_a_storage_failure(tmp_path: Path) -> None:
+    # A conflict would be a 409 naming the key, as if the caller had sent something wrong.
+    store = LocalStore(tmp_path)
+    store.put("ab/cd", [b"x"])
+    with pytest.raises(StorageError, match="clashes"):
+        put_new(store, "ab/cd/ef", [b"y"])
 
 
 def test_the_problem_types_not_driven_cannot_happen() -> None:
