@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class ArchiveError(Exception):
-    """Base of every error the archive raises on purpose."""
+    """Base of every error the archive raises on purpose.
+
+    `detail` tells a caller what they got wrong. A failure of the archive itself carries a
+    detail for operators instead (an endpoint, a bucket, an object key, a path, a library's
+    message): such a class sets `advice`, what users are told in its place.
+    """
+
+    advice: ClassVar[str | None] = None
 
     def __init__(self, detail: str, *, field: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.field = field
+
+    @property
+    def public_detail(self) -> str:
+        """What anyone but an operator may be told about this error."""
+        return self.advice or self.detail
 
 
 class InvalidInput(ArchiveError):
@@ -63,13 +77,29 @@ class RangeNotSatisfiable(ArchiveError):
 class IntegrityFailure(ArchiveError):
     """Ciphertext, a wrapped key or a stored object failed authentication or a digest check."""
 
+    advice = "stored content failed its integrity check; an operator has been told"
+
+
+class ContentMissing(ArchiveError):
+    """Stored content that the database refers to is missing from the object store (HTTP 502).
+
+    Not a `NotFound`: the contact exists, and its content was lost or never arrived, which
+    an operator must look into (a restore, `archive check`), not the caller.
+    """
+
+    advice = "stored content is missing from the object store; an operator has been told"
+
 
 class KeyUnavailable(ArchiveError):
     """A key id that the keyring in use does not hold."""
 
+    advice = "a key needed to open stored content is not available; an operator has been told"
+
 
 class StorageError(ArchiveError):
     """The object store failed or is unreachable (HTTP 503)."""
+
+    advice = "the object store is unavailable; try again later"
 
 
 class ConfigurationError(ArchiveError):

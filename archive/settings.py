@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -11,6 +12,8 @@ from typing import Any, Literal
 from archive.errors import ConfigurationError
 
 StoreKind = Literal["local", "s3"]
+# Exact origins only: a wildcard would let pages of sites nobody vetted read the answers.
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
 GIB = 1 << 30
 MIB = 1 << 20
 
@@ -185,6 +188,15 @@ class Settings:
             "secure; turn off only for plain HTTP on another host you trust.",
         ),
     )
+    cors_origins: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "ARCHIVE_CORS_ORIGINS",
+            "Comma-separated origins (`https://crm.example.com`) whose pages may call the API "
+            "from a browser with a bearer token. Empty: CORS is off, no `Access-Control-*` "
+            "headers at all.",
+        ),
+    )
     log_level: str = field(
         default="INFO",
         metadata=_doc("ARCHIVE_LOG_LEVEL", "Log level: DEBUG, INFO, WARNING, ERROR."),
@@ -218,6 +230,13 @@ class Settings:
         if not self.policy.strip():
             # The policy itself is loaded, and checked, when the runtime is built.
             raise ConfigurationError("ARCHIVE_POLICY must name a policy preset or a policy file")
+        for origin in self.cors_origins:
+            if not _ORIGIN.fullmatch(origin):
+                raise ConfigurationError(
+                    f"ARCHIVE_CORS_ORIGINS: {origin!r} is not an origin such as "
+                    "'https://crm.example.com' (a scheme and a host, an optional port, no path "
+                    "and no wildcard)"
+                )
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigurationError("ARCHIVE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
 
@@ -258,6 +277,8 @@ def _convert(attr: str, env_name: str, raw: str, default: Any) -> Any:
         if lowered in ("0", "false", "no", "off"):
             return False
         raise ConfigurationError(f"{env_name} must be true or false, not {raw!r}")
+    if isinstance(default, tuple):
+        return tuple(item.strip() for item in raw.split(",") if item.strip())
     if isinstance(default, int):
         try:
             return int(raw.replace("_", ""))
@@ -272,6 +293,6 @@ def settings_table() -> list[tuple[str, str, str]]:
     """(variable, default, meaning) for every setting: the README's table is checked against it."""
     rows = []
     for f in fields(Settings):
-        default = "" if f.default is None else str(f.default)
+        default = "" if f.default in (None, ()) else str(f.default)
         rows.append((f.metadata["env"], default, f.metadata["doc"]))
     return rows

@@ -46,11 +46,22 @@ def test_environment_values_are_typed() -> None:
         ({"ARCHIVE_STORE": "s3"}, "ARCHIVE_STORE=s3 needs ARCHIVE_S3_ENDPOINT"),
         ({"ARCHIVE_SEGMENT_SIZE": "10"}, "ARCHIVE_SEGMENT_SIZE must be between"),
         ({"ARCHIVE_LOG_LEVEL": "LOUD"}, "ARCHIVE_LOG_LEVEL must be"),
+        ({"ARCHIVE_CORS_ORIGINS": "*"}, "ARCHIVE_CORS_ORIGINS: '\\*' is not an origin"),
+        ({"ARCHIVE_CORS_ORIGINS": "https://crm.example.com/app"}, "is not an origin"),
+        ({"ARCHIVE_CORS_ORIGINS": "crm.example.com"}, "is not an origin"),
     ],
 )
 def test_contradictions_are_refused_at_start_up(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         Settings.from_env(env)
+
+
+def test_cors_origins_are_a_comma_separated_list_and_off_by_default() -> None:
+    assert Settings.from_env({}).cors_origins == ()
+    settings = Settings.from_env(
+        {"ARCHIVE_CORS_ORIGINS": "https://crm.example.com, http://localhost:5173,"}
+    )
+    assert settings.cors_origins == ("https://crm.example.com", "http://localhost:5173")
 
 
 def test_the_readme_documents_every_setting() -> None:

@@ -15,6 +15,7 @@ from litestar.routes import HTTPRoute
 from archive.access.permissions import Permission, granting_role
 from archive.accounts.models import Role, TokenKind
 from archive.accounts.service import Principal
+from archive.api.options import is_automatic_options
 from archive.audit import AuditAction, AuditLog, Outcome
 from archive.errors import ConfigurationError
 from archive.runtime import Runtime
@@ -50,8 +51,9 @@ def declared_permissions(app: Litestar) -> dict[tuple[str, str], Permission | No
         if not isinstance(route, HTTPRoute):
             continue
         for handler in route.route_handlers:
-            for method in sorted(handler.http_methods - {"OPTIONS"}):
-                # OPTIONS is Litestar's automatic preflight answer: it carries no data.
+            if is_automatic_options(handler):
+                continue
+            for method in sorted(handler.http_methods):
                 if is_public(route.path, handler.opt):
                     table[(method, route.path)] = None
                     continue
@@ -72,10 +74,11 @@ async def enforce_permission(
 
     Fails closed: a route that declares nothing is refused. Every refusal is in the audit trail.
     """
-    if is_public(connection.scope["path"], handler.opt):
+    if is_public(connection.scope["path"], handler.opt) or is_automatic_options(handler):
         return
     permission = handler.opt.get(PERMISSION_KEY)
-    principal = connection.user
+    # From the scope: `connection.user` raises where authentication did not run (OPTIONS).
+    principal = connection.scope.get("user")
     if not isinstance(permission, Permission) or not isinstance(principal, Principal):
         raise PermissionDeniedException("this route is not open to anyone")
     runtime: Runtime = connection.app.state.runtime

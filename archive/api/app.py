@@ -7,9 +7,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from litestar import Litestar, get
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
@@ -22,7 +22,10 @@ from archive.access.guards import declared_permissions, enforce_permission, publ
 from archive.accounts.routes import accounts_router
 from archive.api.deps import RuntimeDep, provide_runtime, provide_session
 from archive.api.headers import security_headers
-from archive.api.problems import EXCEPTION_HANDLERS, http_error
+from archive.api.options import answer_options
+from archive.api.problems import problem_answer
+from archive.api.request_ids import HEADER as REQUEST_ID_HEADER
+from archive.api.request_ids import request_ids, send_request_id
 from archive.audit.routes import AccessReportController, AuditController
 from archive.contacts.routes import ContactController
 from archive.customers.review_routes import IdentityReviewController
@@ -66,6 +69,37 @@ def health(runtime: RuntimeDep) -> Health:
     return Health(status, database, store, runtime.settings.is_embedded, __version__)
 
 
+def cors(settings: Settings) -> CORSConfig | None:
+    """Litestar's CORS handling for the origins ARCHIVE_CORS_ORIGINS names; none: CORS off."""
+    if not settings.cors_origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "Idempotency-Key",
+            "X-Archive-Purpose",
+            "Range",
+            "If-Range",
+            REQUEST_ID_HEADER,
+        ],
+        expose_headers=[
+            REQUEST_ID_HEADER,
+            "Content-Disposition",
+            "Content-Range",
+            "Accept-Ranges",
+            "ETag",
+            "Repr-Digest",
+            "Retry-After",
+        ],
+        # Other sites' pages call with a bearer token; the session cookie stays the archive's
+        # own pages' (SameSite, and CSRF-checked), never sent along by another origin's script.
+        allow_credentials=False,
+    )
+
+
 def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None = None) -> Litestar:
     """The application. Pass a `runtime` to share one (tests, the demo); else one is built."""
     owned = runtime is None
@@ -104,10 +138,16 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
             "runtime": Provide(provide_runtime, sync_to_thread=False),
             "session": Provide(provide_session),
         },
-        exception_handlers={**EXCEPTION_HANDLERS, HTTPException: pages_or(http_error)},
-        # Who is calling first, so a forged request with a dead cookie is a plain 401.
-        middleware=[security_headers, DefineMiddleware(TokenAuthentication), BrowserCsrf],
+        # Errors the pages' own handler never sees (no route matched, a middleware refused)
+        # are a page for a browser asking for one, problem details for everyone else.
+        exception_handlers={Exception: pages_or(problem_answer)},
+        # The request's id before anything else, so every log line carries it; who is calling
+        # before the CSRF check, so a forged request with a dead cookie is a plain 401.
+        middleware=[request_ids, DefineMiddleware(TokenAuthentication), BrowserCsrf],
+        before_send=[security_headers, send_request_id],
+        cors_config=cors(settings),
         guards=[enforce_permission],
+        before_request=answer_options,
         lifespan=[lifespan],
         state=State(),
         template_config=template_config(),

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from litestar.datastructures import MutableScopeHeaders
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 
 HEADERS = {
     "X-Frame-Options": "DENY",
@@ -16,24 +15,16 @@ HEADERS = {
 }
 
 
-def security_headers(app: ASGIApp) -> ASGIApp:
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        documentation = scope["path"].startswith("/schema")
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                for name, value in HEADERS.items():
-                    # The API docs page loads its renderer; downloads bring a CSP of their own.
-                    if name == "Content-Security-Policy" and documentation:
-                        continue
-                    if headers.get(name) is None:
-                        headers[name] = value
-            await send(message)
-
-        await app(scope, receive, send_with_headers)
-
-    return middleware
+def security_headers(message: Message, scope: Scope) -> None:
+    """Add what an answer lacks of these headers, as it is sent: every answer goes through
+    here, also the router's own (404, 405) and CORS preflights, which no middleware sees."""
+    if message["type"] != "http.response.start":
+        return
+    documentation = scope["path"].startswith("/schema")
+    headers = MutableScopeHeaders.from_message(message)
+    for name, value in HEADERS.items():
+        # The API docs page loads its renderer; downloads bring a CSP of their own.
+        if name == "Content-Security-Policy" and documentation:
+            continue
+        if headers.get(name) is None:
+            headers[name] = value

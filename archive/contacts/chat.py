@@ -118,8 +118,13 @@ def _load(data: bytes | Mapping[str, Any]) -> Mapping[str, Any]:
         return data
     try:
         document = json.loads(data)
-    except (ValueError, RecursionError) as exc:
-        raise MalformedRequest(f"the chat transcript is not valid JSON: {exc}") from None
+    except json.JSONDecodeError as exc:
+        # Where, not the parser's own words: an answer never carries an exception's text.
+        raise MalformedRequest(
+            f"the chat transcript is not valid JSON (line {exc.lineno}, column {exc.colno})"
+        ) from None
+    except (ValueError, RecursionError):
+        raise MalformedRequest("the chat transcript is not valid JSON") from None
     if not isinstance(document, dict):
         raise InvalidInput("a chat transcript must be a JSON object", field="$")
     return document

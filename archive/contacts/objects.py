@@ -7,6 +7,7 @@ import io
 import secrets
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 import structlog
 
@@ -14,9 +15,18 @@ from archive.contacts.digest import BackgroundDigest
 from archive.contacts.models import ContentObject
 from archive.crypto.reader import DecryptingReader
 from archive.crypto.stream import decrypt_range, decrypt_stream, encrypt_stream
-from archive.errors import ArchiveError, IntegrityFailure, PayloadTooLarge
+from archive.errors import (
+    ArchiveError,
+    Conflict,
+    ContentMissing,
+    IntegrityFailure,
+    NotFound,
+    PayloadTooLarge,
+    StorageError,
+)
 from archive.keys.rows import issue_key, open_key
 from archive.runtime import Runtime
+from archive.storage.base import ObjectStore
 
 log = structlog.get_logger(__name__)
 
@@ -25,6 +35,18 @@ def new_storage_key() -> str:
     """A random key with two levels of fan-out; it says nothing about the contact."""
     token = secrets.token_hex(16)
     return f"{token[:2]}/{token[2:4]}/{token}"
+
+
+def put_new(store: ObjectStore, storage_key: str, chunks: Iterable[bytes | bytearray]) -> int:
+    """Store an object under a key `new_storage_key` made; returns the bytes stored.
+
+    A store that finds the key clashing with another (the local store's directories) has
+    failed, not the caller: that is a StorageError for an operator, never a 409 naming the key.
+    """
+    try:
+        return store.put(storage_key, chunks)
+    except Conflict as error:
+        raise StorageError(error.detail) from None
 
 
 class _Measured:
@@ -78,27 +100,42 @@ def write_object(
         ciphertext = encrypt_stream(
             data_key, str(obj.id), measured, segment_size=runtime.settings.segment_size
         )
-        obj.stored_size = runtime.store.put(obj.storage_key, ciphertext)
+        obj.stored_size = put_new(runtime.store, obj.storage_key, ciphertext)
         obj.sha256 = digest.digest()
     obj.size = measured.size
     return obj
 
 
+@contextmanager
+def present(what: str, storage_key: str) -> Iterator[None]:
+    """Reading what the database says is stored: a store without it has lost it.
+
+    The caller asked for something that exists, so this is no `NotFound` (a 404 would say
+    the contact does not exist) but a failure for an operator, logged with the key.
+    """
+    try:
+        yield
+    except NotFound:
+        raise ContentMissing(f"{what}: the store has no object {storage_key!r}") from None
+
+
 def read_object(runtime: Runtime, obj: ContentObject) -> Iterator[bytes]:
     """The whole plaintext, segment by segment, each verified before it is yielded."""
     data_key = open_key(obj, runtime.keys.keyring)
-    return decrypt_stream(
-        data_key,
-        str(obj.id),
-        runtime.store.iter_chunks(obj.storage_key),
-        segment_size=obj.segment_size,
-    )
+    with present(f"object {obj.id}", obj.storage_key):
+        chunks = runtime.store.iter_chunks(obj.storage_key)
+    return decrypt_stream(data_key, str(obj.id), chunks, segment_size=obj.segment_size)
 
 
-def _reader_of(runtime: Runtime, storage_key: str) -> Callable[[int, int], bytes]:
+def _reader_of(runtime: Runtime, obj: ContentObject) -> Callable[[int, int], bytes]:
     # Bound to the key now: responses stream after the request's session has closed.
-    store = runtime.store
-    return lambda offset, length: store.read(storage_key, offset, length)
+    store, storage_key, what = runtime.store, obj.storage_key, f"object {obj.id}"
+
+    def read(offset: int, length: int) -> bytes:
+        with present(what, storage_key):
+            return store.read(storage_key, offset, length)
+
+    return read
 
 
 def read_range(runtime: Runtime, obj: ContentObject, start: int, end: int) -> Iterator[bytes]:
@@ -107,7 +144,7 @@ def read_range(runtime: Runtime, obj: ContentObject, start: int, end: int) -> It
     return decrypt_range(
         data_key,
         str(obj.id),
-        _reader_of(runtime, obj.storage_key),
+        _reader_of(runtime, obj),
         ciphertext_size=obj.stored_size,
         segment_size=obj.segment_size,
         start=start,
@@ -142,7 +179,7 @@ def open_reader(runtime: Runtime, obj: ContentObject) -> DecryptingReader:
     return DecryptingReader(
         data_key,
         str(obj.id),
-        _reader_of(runtime, obj.storage_key),
+        _reader_of(runtime, obj),
         ciphertext_size=obj.stored_size,
         segment_size=obj.segment_size,
     )

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from archive.contacts.models import Contact, ContactState, ContentObject
 from archive.contacts.objects import read_object
-from archive.errors import ArchiveError, IntegrityFailure, NotFound
+from archive.errors import ArchiveError, ContentMissing, IntegrityFailure, NotFound
 from archive.privacy.models import BundleState, ExportBundle
 from archive.runtime import Runtime
 from archive.storage.base import ObjectInfo
@@ -164,7 +164,7 @@ def _check_content(runtime: Runtime, obj: ContentObject) -> Finding | None:
             digest.update(chunk)
     except IntegrityFailure as error:
         return Finding("unreadable", key, object_id, error.detail)
-    except NotFound:
+    except ContentMissing:
         return Finding("missing", key, object_id, "the object vanished during the check")
     if digest.digest() != obj.sha256:
         return Finding("digest-mismatch", key, object_id, "content does not match its digest")

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from archive.access.viewer import SYSTEM
 from archive.background import start
-from archive.contacts.objects import new_storage_key
+from archive.contacts.objects import new_storage_key, present, put_new
 from archive.crypto.stream import decrypt_stream, encrypt_stream
 from archive.errors import ArchiveError, Conflict, Gone, NotFound
 from archive.keys.rows import issue_key, open_key
@@ -186,7 +186,7 @@ def _build(runtime: Runtime, bundle_id: uuid.UUID) -> ExportBundle:
         session.commit()
     plain = _Measured(zip_chunks(runtime, gathered, _Progress(runtime, bundle_id)))
     sealed = encrypt_stream(data_key, str(bundle_id), plain, segment_size=segment_size)
-    stored_size = runtime.store.put(storage_key, sealed)
+    stored_size = put_new(runtime.store, storage_key, sealed)
     with runtime.session() as session:
         bundle = session.get_one(ExportBundle, bundle_id, with_for_update=True)
         if bundle.state != BundleState.BUILDING:
@@ -214,12 +214,9 @@ def read_bundle(runtime: Runtime, bundle: ExportBundle) -> Iterator[bytes]:
     assert bundle.storage_key is not None
     assert bundle.segment_size is not None
     data_key = open_key(bundle, runtime.keys.keyring)
-    return decrypt_stream(
-        data_key,
-        str(bundle.id),
-        runtime.store.iter_chunks(bundle.storage_key),
-        segment_size=bundle.segment_size,
-    )
+    with present(f"export bundle {bundle.id}", bundle.storage_key):
+        chunks = runtime.store.iter_chunks(bundle.storage_key)
+    return decrypt_stream(data_key, str(bundle.id), chunks, segment_size=bundle.segment_size)
 
 
 def destroy(runtime: Runtime, bundle_ids: Iterable[uuid.UUID], *, reason: str) -> int:
@@ -289,8 +286,12 @@ def destroy_for_customer(
 
 
 def _failed(runtime: Runtime, bundle_id: uuid.UUID, error: Exception) -> None:
-    reason = error.detail if isinstance(error, ArchiveError) else "an internal error; see the log"
-    log.warning("export bundle failed", bundle=str(bundle_id), error=reason)
+    # The reason is shown to privacy officers; the log keeps what only operators may see.
+    reason = (
+        error.public_detail if isinstance(error, ArchiveError) else "an internal error; see the log"
+    )
+    detail = error.detail if isinstance(error, ArchiveError) else type(error).__name__
+    log.warning("export bundle failed", bundle=str(bundle_id), error=detail)
     key = None
     with runtime.session() as session:
         bundle = session.get(ExportBundle, bundle_id, with_for_update=True)

@@ -6,19 +6,15 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-import sqlalchemy.exc
-import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.response import Redirect
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from archive import errors
 from archive.access.browser import SESSION_COOKIE
-from archive.api.problems import STATUS, UNSTORABLE
+from archive.api.problems import problem_of
+from archive.api.request_ids import request_id
 from archive.web.pages import render
 
-log = structlog.get_logger(__name__)
 AnyRequest = Request[Any, Any, Any]
 Handler = Callable[[AnyRequest, Exception], Response[Any]]
 
@@ -27,6 +23,9 @@ TITLES = {
     403: "Not allowed",
     404: "Page not found",
     422: "Something is wrong with the request",
+    500: "Something went wrong",
+    502: "Something went wrong",
+    503: "The archive cannot do this right now",
 }
 
 
@@ -50,38 +49,32 @@ def login_redirect(request: AnyRequest, error: Exception) -> Response[Any]:
     return Redirect(target)
 
 
-def error_page(request: AnyRequest, status: int, detail: str) -> Response[Any]:
+def error_page(
+    request: AnyRequest, status: int, detail: str, headers: dict[str, str] | None = None
+) -> Response[Any]:
     title = TITLES.get(status, "Something is wrong with the request")
-    return render(request, "error.html", status_code=status, title=title, detail=detail)
+    answer = render(
+        request,
+        "error.html",
+        status_code=status,
+        title=title,
+        detail=detail,
+        request_id=request_id(request),
+    )
+    answer.headers.update(headers or {})
+    return answer
 
 
-def http_error(request: AnyRequest, error: Exception) -> Response[Any]:
-    assert isinstance(error, HTTPException)
+def page_error(request: AnyRequest, error: Exception) -> Response[Any]:
+    """The pages' exception handler: the API's problem, told as a page in the user's language."""
     if isinstance(error, NotAuthorizedException):
         return login_redirect(request, error)
-    if error.status_code >= 500:
-        return unexpected(request, error)
-    if error.status_code == 403:
-        return error_page(request, 403, str(error.detail))
-    # Litestar's own messages for bad parameters quote the URL (which may hold a phone number).
-    detail = "" if error.status_code in {400, 404, 405} else str(error.detail)
-    return error_page(request, error.status_code, detail)
-
-
-def archive_error(request: AnyRequest, error: Exception) -> Response[Any]:
-    assert isinstance(error, errors.ArchiveError)
-    for cls, status, _kind in STATUS:
-        if isinstance(error, cls):
-            if status >= 500:
-                log.error("page failed", path=request.url.path, error=type(error).__name__)
-            return error_page(request, status, error.detail)
-    return unexpected(request, error)
-
-
-def unexpected(request: AnyRequest, error: Exception) -> Response[Any]:
-    # The traceback goes to the log, never to the page (it may quote personal data).
-    log.exception("unexpected error on a page", path=request.url.path)
-    return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR, "")
+    found = problem_of(request, error)
+    detail = found.detail
+    if isinstance(error, HTTPException) and found.status in {400, 404, 405}:
+        # Litestar's own messages for bad parameters quote the URL (which may hold a phone number).
+        detail = ""
+    return error_page(request, found.status, detail, found.headers)
 
 
 def wants_page(request: AnyRequest) -> bool:
@@ -92,23 +85,13 @@ def wants_page(request: AnyRequest) -> bool:
 
 
 def pages_or(api_handler: Handler) -> Handler:
-    """The app-wide handler of HTTP errors: a page for a browser asking for one (an address
-    that matches no route never reaches the pages' own handlers), problem details otherwise."""
+    """The app-wide exception handler: a page for a browser asking for one (an address that
+    matches no route never reaches the pages' own handler), problem details otherwise."""
 
     def handle(request: AnyRequest, error: Exception) -> Response[Any]:
-        return http_error(request, error) if wants_page(request) else api_handler(request, error)
+        return page_error(request, error) if wants_page(request) else api_handler(request, error)
 
     return handle
 
 
-def unstorable(request: AnyRequest, error: Exception) -> Response[Any]:
-    log.warning("value refused by the database", path=request.url.path)
-    return error_page(request, 422, UNSTORABLE)
-
-
-WEB_EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
-    errors.ArchiveError: archive_error,
-    sqlalchemy.exc.DataError: unstorable,
-    HTTPException: http_error,
-    Exception: unexpected,
-}
+WEB_EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {Exception: page_error}

@@ -109,6 +109,31 @@ _COMMON: dict[str, dict[str, str]] = {
         "Your roles do not allow this page.": "Dina roller ger inte tillgång till denna sida.",
         "Something is wrong with the request": "Något är fel med förfrågan",
         "Go to the start page": "Till startsidan",
+        "Something went wrong": "Något gick fel",
+        "The archive cannot do this right now": "Arkivet kan inte göra detta just nu",
+        "Quote this id to your administrator:": "Uppge detta id för din administratör:",
+        "stored content failed its integrity check; an operator has been told": (
+            "lagrat innehåll klarade inte integritetskontrollen; driften har underrättats"
+        ),
+        "stored content is missing from the object store; an operator has been told": (
+            "lagrat innehåll saknas i objektlagret; driften har underrättats"
+        ),
+        "a key needed to open stored content is not available; an operator has been told": (
+            "en nyckel som behövs för att öppna lagrat innehåll är inte tillgänglig; driften har "
+            "underrättats"
+        ),
+        "the object store is unavailable; try again later": (
+            "objektlagret är inte tillgängligt; försök igen senare"
+        ),
+        "an unexpected error; quote the request id to an administrator": (
+            "ett oväntat fel; uppge förfrågans id för en administratör"
+        ),
+        "the metadata database did not answer in time; try again later": (
+            "metadatadatabasen svarade inte i tid; försök igen senare"
+        ),
+        "a value the database cannot store, such as text with a NUL character": (
+            "ett värde som databasen inte kan lagra, till exempel text med ett NUL-tecken"
+        ),
         "Identity codes": "Personbeteckningar",
         "Phones": "Telefoner",
         "E-mails": "E-postadresser",
@@ -369,6 +394,31 @@ _COMMON: dict[str, dict[str, str]] = {
         "Your roles do not allow this page.": "Roolisi eivät salli tätä sivua.",
         "Something is wrong with the request": "Pyynnössä on virhe",
         "Go to the start page": "Etusivulle",
+        "Something went wrong": "Jokin meni vikaan",
+        "The archive cannot do this right now": "Arkisto ei pysty tähän juuri nyt",
+        "Quote this id to your administrator:": "Kerro tämä tunniste ylläpitäjälle:",
+        "stored content failed its integrity check; an operator has been told": (
+            "tallennettu sisältö ei läpäissyt eheystarkistusta; ylläpidolle on ilmoitettu"
+        ),
+        "stored content is missing from the object store; an operator has been told": (
+            "tallennettu sisältö puuttuu objektivarastosta; ylläpidolle on ilmoitettu"
+        ),
+        "a key needed to open stored content is not available; an operator has been told": (
+            "tallennetun sisällön avaamiseen tarvittava avain ei ole saatavilla; ylläpidolle on "
+            "ilmoitettu"
+        ),
+        "the object store is unavailable; try again later": (
+            "objektivarasto ei ole käytettävissä; yritä myöhemmin uudelleen"
+        ),
+        "an unexpected error; quote the request id to an administrator": (
+            "odottamaton virhe; kerro pyynnön tunniste ylläpitäjälle"
+        ),
+        "the metadata database did not answer in time; try again later": (
+            "metatietokanta ei vastannut ajoissa; yritä myöhemmin uudelleen"
+        ),
+        "a value the database cannot store, such as text with a NUL character": (
+            "arvo, jota tietokanta ei voi tallentaa, kuten NUL-merkin sisältävä teksti"
+        ),
         "Identity codes": "Henkilötunnukset",
         "Phones": "Puhelinnumerot",
         "E-mails": "Sähköpostiosoitteet",

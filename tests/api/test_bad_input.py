@@ -20,6 +20,7 @@ from sqlalchemy import text
 
 from archive.accounts.models import Role
 from archive.api.app import create_app
+from archive.api.problems import INTERNAL_DETAIL
 from archive.contacts.models import Contact, ContentObject
 from archive.crypto.keyring import KeyMaterial
 from archive.db.migrate import upgrade
@@ -300,8 +301,9 @@ def test_a_500_says_nothing_about_its_cause(tmp_path: Path, keys: KeyMaterial) -
         problem = assert_problem(response, 500)
         assert (problem["type"], problem["detail"]) == (
             "/problems/internal",
-            "unexpected server error",
+            INTERNAL_DETAIL,
         )
+        assert problem["request_id"] == response.headers["X-Request-ID"]
         assert "aino" not in response.text.lower()
     assert list(runtime.store.list()) == []
     runtime.close()

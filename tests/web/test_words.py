@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from archive.accounts.models import ApprovalState, Role
+from archive.api.problems import DATABASE_DETAIL, INTERNAL_DETAIL, STATUS, UNSTORABLE
 from archive.contacts.email import TOO_COMPLEX
 from archive.contacts.email_defects import DESCRIPTIONS
 from archive.contacts.models import Channel
@@ -59,6 +60,8 @@ def code_words() -> set[str]:
         *account_pages.DONE.values(),
     )
     enum_values: Iterable[str] = (str(v) for enum in SHOWN_ENUMS for v in enum)
+    # What an error page says in place of a failure's detail, which is for operators only.
+    advice = {cls.advice for cls, _status, _kind in STATUS if cls.advice}
     return {
         *(item.label for item in NAVIGATION),
         *TITLES.values(),
@@ -67,6 +70,10 @@ def code_words() -> set[str]:
         *enum_values,
         *DESCRIPTIONS.values(),
         *TOO_COMPLEX,
+        *advice,
+        INTERNAL_DETAIL,
+        DATABASE_DETAIL,
+        UNSTORABLE,
     }
 
 
