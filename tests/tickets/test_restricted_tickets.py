@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import bearer, ingest_call
+from helpers import MEDIA, bearer, chunks_of, ingest_call
 from litestar.testing import TestClient
 
 from archive.accounts.models import Role
+from archive.contacts.ingest import CallParties, Envelope, IngestService
 from archive.contacts.models import Contact
 from archive.customers.service import CustomerService
 from archive.runtime import Runtime
@@ -127,3 +128,60 @@ def test_privacy_reads_and_changes_a_restricted_customers_ticket(
     assert contact_before.expires_at is not None
     assert contact_after.expires_at is not None
     assert contact_after.expires_at > contact_before.expires_at  # re-timed: P6M, not P3M
+
+
+def test_no_hold_is_placed_on_a_restricted_customers_ticket(
+    anonymous: TestClient[Any], runtime: Runtime
+) -> None:
+    contact = restricted_ticket(runtime, "ZD-5152")
+    body = {
+        "reason": "complaint",
+        "reference": "REK-1",
+        "scope": "ticket",
+        "ticket_id": str(contact.ticket_id),
+    }
+    quality = bearer(runtime, Role.QUALITY)
+    for path in ("/api/v1/holds/preview", "/api/v1/holds"):
+        assert anonymous.post(path, json=body, headers=quality).status_code == 404
+    placed = anonymous.post("/api/v1/holds", json=body, headers=bearer(runtime, Role.PRIVACY))
+    assert placed.status_code == 201, placed.text
+
+
+def test_another_customers_contact_on_a_hidden_ticket_names_no_ticket(
+    anonymous: TestClient[Any], runtime: Runtime
+) -> None:
+    """A ticket is its customer's: restricted, it is hidden even where another customer's
+    contact belongs to it. The other customer's contact stays readable, without the reference."""
+    restricted_ticket(runtime, "ZD-5153")
+    with runtime.session() as session:
+        # Another person's call on the same ticket.
+        other = (
+            IngestService(session, runtime)
+            .ingest_call(
+                Envelope(ticket="ZD-5153"),
+                CallParties(caller="+358509876543", callee="+358201234567"),
+                chunks_of(MEDIA / "speech.mp3"),
+            )
+            .contact
+        )
+    customer_id = other.customer_id
+    agent, privacy = bearer(runtime, Role.AGENT), bearer(runtime, Role.PRIVACY)
+
+    shown = anonymous.get(f"/api/v1/contacts/{other.id}", headers=agent)
+    assert shown.status_code == 200
+    assert shown.json()["ticket"] is None
+    timeline = f"/api/v1/customers/{customer_id}/contacts"
+    assert [c["ticket"] for c in anonymous.get(timeline, headers=agent).json()["items"]] == [None]
+    by_reference = anonymous.get(timeline, params={"ticket": "ZD-5153"}, headers=agent)
+    assert by_reference.json()["items"] == []
+    quality = bearer(runtime, Role.QUALITY)
+    form = anonymous.get("/holds/new", params={"contact": str(other.id)}, headers=quality)
+    assert form.status_code == 200
+    assert str(other.id) in form.text
+    assert str(other.ticket_id) not in form.text
+
+    assert anonymous.get(f"/api/v1/contacts/{other.id}", headers=privacy).json()["ticket"] == (
+        "ZD-5153"
+    )
+    seen = anonymous.get(timeline, params={"ticket": "ZD-5153"}, headers=privacy).json()
+    assert [c["id"] for c in seen["items"]] == [str(other.id)]
