@@ -20,20 +20,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, Select, SQLColumnExpression, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, SQLColumnExpression, exists, select, true
+from sqlalchemy.orm import Session, aliased
 
 from archive.access.viewer import Viewer
 from archive.customers.models import Customer
 
 
-def restricted_customers() -> Select[uuid.UUID]:
-    return select(Customer.id).where(Customer.restricted_at.is_not(None))
-
-
 def unrestricted(owner: SQLColumnExpression[uuid.UUID | None]) -> ColumnElement[bool]:
-    """A condition on a row whose customer is `owner`: it has none, or one not restricted."""
-    return owner.is_(None) | owner.not_in(restricted_customers())
+    """A condition on a row whose customer is `owner`: it has none, or one not restricted.
+
+    A probe of the customers' primary key per row, never a scan of all customers (an alias,
+    so that it works on customers themselves too).
+    """
+    customer = aliased(Customer)
+    return ~exists().where(customer.id == owner, customer.restricted_at.is_not(None))
 
 
 class Restriction:
@@ -59,4 +60,10 @@ class Restriction:
         wanted = {i for i in customer_ids if i is not None}
         if self.viewer.sees_restricted or not wanted:
             return set()
-        return set(self.session.scalars(restricted_customers().where(Customer.id.in_(wanted))))
+        return set(
+            self.session.scalars(
+                select(Customer.id).where(
+                    Customer.id.in_(wanted), Customer.restricted_at.is_not(None)
+                )
+            )
+        )
