@@ -77,6 +77,7 @@ class ContactService:
         return contact
 
     def hides(self, contact: Contact) -> bool:
+        """Whether the contact is hidden from the viewer: its customer is restricted."""
         return self.restriction.hides(contact.customer_id)
 
     def timeline(
