@@ -18,6 +18,7 @@ from urllib.parse import quote
 from helpers import MEDIA, chunks_of
 
 from archive.access.viewer import SYSTEM
+from archive.contacts.email import parse_email
 from archive.contacts.ingest import CallParties, Envelope, IngestService
 from archive.contacts.models import Contact
 from archive.customers.service import CustomerService
@@ -102,6 +103,7 @@ class World:
     unrestricted: Side
     run_id: str  # a deletion run: no side's
     now: datetime
+    attachment: int  # the e-mails' attachment, by its place among the message's parts
 
 
 def _email(person: Person) -> bytes:
@@ -226,4 +228,5 @@ def restricted_world(runtime: Runtime) -> World:
         customers = CustomerService(session, runtime)
         customers.restrict(customers.get(uuid.UUID(restricted.names["customer"][0])))
         session.commit()
-    return World(restricted, unrestricted, str(run.run_id), now)
+    (attached,) = parse_email(_email(RESTRICTED)).attachments
+    return World(restricted, unrestricted, str(run.run_id), now, attached.index)

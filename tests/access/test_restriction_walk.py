@@ -66,7 +66,6 @@ SAFE = ("GET", "HEAD")
 HIDING = {"customer", "contact", "ticket"}  # a path naming one of the restricted's: 404
 FIXED = {  # parameters that name no side's thing
     "username": "no.such.user",  # not one of the walk's accounts: administrators' POSTs change it
-    "index": "2",  # the e-mail's attachment: its place in the message, depth first
     "position": "1",
     "file_path": "app.css",
     "path": "openapi.json",
@@ -150,7 +149,8 @@ def calls_of(route: Route, world: World) -> list[Call]:
             kind = kinds[name]
             if kind:
                 return side.names[kind][min(i, len(side.names[kind]) - 1)]
-            return world.run_id if name == "run_id" else FIXED.get(name, UNKNOWN)
+            given = {"run_id": world.run_id, "index": str(world.attachment)}
+            return given.get(name) or FIXED.get(name, UNKNOWN)
 
         return PARAM.sub(value, route.path)
 
