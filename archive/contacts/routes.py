@@ -52,8 +52,12 @@ def render(
     kept: dict[uuid.UUID, Keeping] | None = None,
     reviews: dict[uuid.UUID, str] | None = None,
 ) -> ContactOut:
-    """A contact as the API shows it; `kept` (from `holds_of`) adds its hold badge, `reviews`
-    (from `reviews_of`) why its customer is uncertain."""
+    """A contact as the API shows it to the service's viewer; `kept` (from `holds_of`) adds its
+    hold badge, `reviews` (from `reviews_of`) why its customer is uncertain.
+
+    It names no ticket or contact hidden from the viewer, nor, when the contact itself is
+    (an ingest account's answer about what it just sent), its customer.
+    """
     keeping = (kept or {}).get(contact.id)
     badge = None
     if keeping is not None:
@@ -61,8 +65,12 @@ def render(
         hold = keeping.hold
         badge = HoldBadge(id=hold.id, reason=hold.reason, reference=hold.reference, until=until)
     shown = contact_out(contact, service.ticket_reference(contact), service.details(contact), badge)
-    uncertain = (reviews or {}).get(contact.id)
-    return replace(shown, uncertain_identity=uncertain) if uncertain else shown
+    return replace(
+        shown,
+        customer_id=None if service.hides(contact) else contact.customer_id,
+        same_key_as=service.same_key_as(contact),
+        uncertain_identity=(reviews or {}).get(contact.id),
+    )
 
 
 def _answer(
@@ -78,27 +86,30 @@ def _answer(
         target_ids=[result.contact.id],
     )
     session.commit()
-    service = ContactService(session, runtime)
+    service = ContactService(session, runtime, viewer_of(request))
     shown = render(service, result.contact, reviews=service.reviews_of([result.contact]))
     if granting_role(principal_of(request).roles, Permission.CONTACTS_LIST) is None:
         # Ingest accounts write and never read back: not even the contact a retry found.
         shown = replace(shown, details={}, links={}, uncertain_identity=None)
-    body = IngestOut(contact=shown, created=result.created, same_key_as=same_key(result))
+    body = IngestOut(contact=shown, created=result.created, same_key_as=same_key(service, result))
     status = HTTP_201_CREATED if result.created else HTTP_200_OK
     location = f"/api/v1/contacts/{result.contact.id}"
     return Response(body, status_code=status, headers={"Location": location})
 
 
-def same_key(result: Ingested) -> SameKeyOut | None:
-    """Said when a new contact shares its natural key with a stored one: nothing is hidden."""
+def same_key(service: ContactService, result: Ingested) -> SameKeyOut | None:
+    """Said when a new contact shares its natural key with a stored one, which is named unless
+    it is hidden from the caller (a restricted customer's)."""
     first = result.same_key_as
     if first is None or result.key_name is None:
         return None
+    shown = None if service.hides(first) else first.id
+    named = f"contact {shown}" if shown else "a stored contact"
     detail = (
-        f"contact {first.id} has the same {result.key_name} with different content; "
+        f"{named} has the same {result.key_name} with different content; "
         "this one is stored as a contact of its own"
     )
-    return SameKeyOut(contact_id=first.id, key=result.key_name, detail=detail)
+    return SameKeyOut(contact_id=shown, key=result.key_name, detail=detail)
 
 
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]

@@ -60,7 +60,7 @@ class ContactPage:
 class SameKeyOut:
     """A stored contact with the new contact's natural key and different bytes."""
 
-    contact_id: uuid.UUID
+    contact_id: uuid.UUID | None  # None: the stored one is hidden from the caller
     key: str  # what the shared key is: "Message-ID", "chat id", "external id"
     detail: str
 

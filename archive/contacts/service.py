@@ -20,7 +20,7 @@ from archive.contacts.email import AttachmentInfo, ParsedEmail, attachment_bytes
 from archive.contacts.models import Channel, Contact, ContactState, ContentObject, ObjectRole
 from archive.contacts.objects import read_bytes
 from archive.customers.certainty import under_review
-from archive.customers.models import Customer
+from archive.customers.restriction import Restriction
 from archive.errors import InvalidInput, NotFound
 from archive.holds.coverage import Keeping, covering, keeping
 from archive.retention.service import RetentionService
@@ -63,6 +63,7 @@ class ContactService:
         self.session = session
         self.runtime = runtime
         self.viewer = viewer
+        self.restriction = Restriction(session, viewer)
 
     def get(self, contact_id: uuid.UUID) -> Contact:
         """An active contact; a deleted, unknown or (for most roles) restricted one is not found.
@@ -71,15 +72,13 @@ class ContactService:
         known to exist by those who may not open them.
         """
         contact = self.session.get(Contact, contact_id)
-        if contact is None or contact.state != ContactState.ACTIVE or self._hidden(contact):
+        if contact is None or contact.state != ContactState.ACTIVE or self.hides(contact):
             raise NotFound(f"no contact {contact_id}")
         return contact
 
-    def _hidden(self, contact: Contact) -> bool:
-        if self.viewer.sees_restricted or contact.customer_id is None:
-            return False
-        customer = self.session.get(Customer, contact.customer_id)
-        return customer is not None and customer.restricted_at is not None
+    def hides(self, contact: Contact) -> bool:
+        """Whether the contact is hidden from the viewer: its customer is restricted."""
+        return self.restriction.hides(contact.customer_id)
 
     def timeline(
         self, customer_id: uuid.UUID, where: ContactFilter, *, limit: int, cursor: str | None
@@ -97,8 +96,9 @@ class ContactService:
         if where.until is not None:
             query = query.where(Contact.started_at < checked_moment(where.until, "until"))
         if where.ticket is not None:
+            # A hidden ticket is not found by its reference here either.
             query = query.join(Ticket, Ticket.id == Contact.ticket_id).where(
-                Ticket.external_ref == where.ticket
+                Ticket.external_ref == where.ticket, self.restriction.visible(Ticket.customer_id)
             )
         if cursor is not None:
             started, after_id = decode_cursor(cursor)
@@ -127,11 +127,26 @@ class ContactService:
     def details(self, contact: Contact) -> dict[str, Any]:
         return open_details(self.runtime, contact)
 
-    def ticket_reference(self, contact: Contact) -> str | None:
+    def ticket_of(self, contact: Contact) -> Ticket | None:
+        """The contact's ticket; None too when the ticket is hidden from the viewer (a
+        restricted customer's ticket that another customer's contact belongs to)."""
         if contact.ticket_id is None:
             return None
         ticket = self.session.get(Ticket, contact.ticket_id)
+        if ticket is None or self.restriction.hides(ticket.customer_id):
+            return None
+        return ticket
+
+    def ticket_reference(self, contact: Contact) -> str | None:
+        ticket = self.ticket_of(contact)
         return ticket.external_ref if ticket else None
+
+    def same_key_as(self, contact: Contact) -> uuid.UUID | None:
+        """The contact stored first under this one's natural key, unless it is hidden."""
+        if contact.same_key_as_id is None:
+            return None
+        first = self.session.get(Contact, contact.same_key_as_id)
+        return None if first is None or self.hides(first) else first.id
 
     def object(self, contact: Contact, role: ObjectRole, position: int = 0) -> ContentObject:
         for obj in contact.objects:

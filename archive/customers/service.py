@@ -25,6 +25,7 @@ from archive.customers.identifiers import (
 )
 from archive.customers.matching import SHARED_KINDS, Attachment, Brought, Matches, decide
 from archive.customers.models import Customer, CustomerIdentifier, NameToken
+from archive.customers.restriction import Restriction
 from archive.errors import Conflict, InvalidInput, NotFound
 from archive.keys.rows import issue_key, open_key
 from archive.runtime import Runtime
@@ -79,6 +80,7 @@ class CustomerService:
         self.session = session
         self.runtime = runtime
         self.viewer = viewer
+        self.restriction = Restriction(session, viewer)
         self._index_key = runtime.keys.blind_index_key
 
     # --- normalisation -------------------------------------------------------------------
@@ -144,18 +146,16 @@ class CustomerService:
             return []
         query = (
             select(Customer)
-            .where(Customer.id.in_(wanted))
+            .where(Customer.id.in_(wanted), self.restriction.visible(Customer.id))
             .options(selectinload(Customer.identifiers))
             .order_by(Customer.created_at)
         )
-        if not self.viewer.sees_restricted:
-            query = query.where(Customer.restricted_at.is_(None))
         return list(self.session.scalars(query))
 
     def get(self, customer_id: uuid.UUID) -> Customer:
         """The customer; a restricted one is not found by those who may not see it."""
         customer = self.session.get(Customer, customer_id)
-        if customer is None or (customer.restricted_at and not self.viewer.sees_restricted):
+        if customer is None or self.restriction.hides(customer.id):
             raise NotFound(f"no customer {customer_id}")
         return customer
 

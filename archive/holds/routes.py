@@ -70,8 +70,8 @@ def hold_out(summary: HoldSummary, *, with_ids: bool = False) -> HoldOut:
         reference=hold.reference,
         scope=hold.scope,
         state=hold.state,
-        ticket_id=hold.ticket_id,
-        customer_id=hold.customer_id,
+        ticket_id=summary.ticket_id,
+        customer_id=summary.customer_id,
         since=hold.range_start,
         until=hold.range_end,
         ends_at=hold.ends_at,
@@ -185,9 +185,8 @@ class HoldController(Controller):
         audit_hold(
             request, session, runtime, AuditAction.HOLD_RELEASE, hold, Permission.HOLDS_PLACE
         )
-        summary = service.describe(hold, with_ids=True)
-        sync_legal_holds(runtime, summary.contact_ids)
-        return hold_out(summary)
+        sync_legal_holds(runtime, service.covered_ids(hold))
+        return hold_out(service.describe(hold))
 
     def _placed(
         self,
@@ -200,7 +199,7 @@ class HoldController(Controller):
         audit_hold(
             request, session, runtime, AuditAction.HOLD_PLACE, summary.hold, Permission.HOLDS_PLACE
         )
-        sync_legal_holds(runtime, service.describe(summary.hold, with_ids=True).contact_ids)
+        sync_legal_holds(runtime, service.covered_ids(summary.hold))
         return hold_out(summary)
 
 

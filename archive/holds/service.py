@@ -18,6 +18,7 @@ from archive.accounts.models import Role
 from archive.clock import LATEST, checked_moment
 from archive.contacts.models import Channel, Contact, ContactState
 from archive.customers.models import Customer
+from archive.customers.restriction import Restriction, unrestricted
 from archive.errors import Conflict, Forbidden, InvalidInput, NotFound
 from archive.holds.coverage import hold_end, in_range
 from archive.holds.models import Hold, HoldContact, HoldScope, HoldState
@@ -61,12 +62,16 @@ class SampleRequest:
 
 @dataclass
 class HoldSummary:
-    """A hold with what it covers now and when it lets the last of it go."""
+    """A hold with what it covers now and when it lets the last of it go, as the viewer sees it:
+    the counts are whole, the ids leave out what is hidden from the viewer (a restricted
+    customer's, see `archive.customers.restriction`)."""
 
     hold: Hold
     covered: int
     cap: str | None  # ISO duration counted from each contact's start; None: no cap
     keeps_until: datetime | None  # None: nothing covered; LATEST: until released
+    customer_id: uuid.UUID | None = None  # the customer a customer hold names
+    ticket_id: uuid.UUID | None = None  # the ticket a ticket hold names
     contact_ids: list[uuid.UUID] = field(default_factory=list)
 
 
@@ -75,6 +80,7 @@ class HoldService:
         self.session = session
         self.runtime = runtime
         self.viewer = viewer
+        self.restriction = Restriction(session, viewer)
         self.actor = actor
 
     def policy(self) -> Policy:
@@ -109,17 +115,21 @@ class HoldService:
         if not 1 <= request.per_agent_per_week <= 1000:
             raise InvalidInput("per_agent_per_week: between 1 and 1000", field="per_agent_per_week")
         channel = _channel(request.channel)
-        # Customers who objected (and was upheld) are never sampled, whoever asks.
+        # Customers who objected (and was upheld), and restricted ones, are never sampled,
+        # whoever asks: a quality project is processing, which both stop.
         objected = select(Customer.id).where(Customer.objected_at.is_not(None))
-        query = self._visible(
-            select(Contact).where(
+        query = (
+            select(Contact)
+            .where(
                 Contact.state == ContactState.ACTIVE,
                 Contact.channel == channel,
                 Contact.started_at >= since,
                 Contact.started_at < until,
                 (Contact.customer_id.is_(None)) | (Contact.customer_id.not_in(objected)),
+                unrestricted(Contact.customer_id),
             )
-        ).with_for_update()
+            .with_for_update()
+        )
         groups: dict[tuple[str, int, int], list[Contact]] = defaultdict(list)
         for contact in self.session.scalars(query.order_by(Contact.id)):
             year, week, _ = contact.started_at.isocalendar()
@@ -169,8 +179,14 @@ class HoldService:
         contacts = list(self.session.scalars(self._covered_query(hold)))
         summary = self._summary(hold, contacts)
         if with_ids:
-            summary.contact_ids = [c.id for c in contacts]
+            hidden = self.restriction.hidden(c.customer_id for c in contacts)
+            summary.contact_ids = [c.id for c in contacts if c.customer_id not in hidden]
         return summary
+
+    def covered_ids(self, hold: Hold) -> list[uuid.UUID]:
+        """Every contact the hold covers now, hidden or not: for the store's legal holds and the
+        sweep, which act for the archive itself, never for showing."""
+        return list(self.session.scalars(self._covered_query(hold).with_only_columns(Contact.id)))
 
     def active(self) -> list[HoldSummary]:
         holds = self.session.scalars(
@@ -245,16 +261,15 @@ class HoldService:
             if len(set(request.contact_ids)) > MAX_CONTACTS:
                 raise InvalidInput(f"contact_ids: at most {MAX_CONTACTS}", field="contact_ids")
         elif scope == HoldScope.TICKET:
-            if request.ticket_id is None or self.session.get(Ticket, request.ticket_id) is None:
+            ticket = self.session.get(Ticket, request.ticket_id) if request.ticket_id else None
+            if ticket is None or self.restriction.hides(ticket.customer_id):
                 raise NotFound(f"no ticket {request.ticket_id}")
-            hold.ticket_id = request.ticket_id
+            hold.ticket_id = ticket.id
         elif scope == HoldScope.CUSTOMER:
             customer = (
                 self.session.get(Customer, request.customer_id) if request.customer_id else None
             )
-            if customer is None or (
-                customer.restricted_at is not None and not self.viewer.sees_restricted
-            ):
+            if customer is None or self.restriction.hides(customer.id):
                 raise NotFound(f"no customer {request.customer_id}")
             hold.customer_id = customer.id
             hold.range_start = checked_moment(request.since, "since") if request.since else None
@@ -277,7 +292,9 @@ class HoldService:
         """The contacts the hold covers, locked until the transaction ends (PostgreSQL)."""
         if hold.scope == HoldScope.CONTACTS:
             wanted = sorted(set(contact_ids))
-            query = self._visible(select(Contact).where(Contact.id.in_(wanted)))
+            query = select(Contact).where(
+                Contact.id.in_(wanted), self.restriction.visible(Contact.customer_id)
+            )
             found = {c.id: c for c in self.session.scalars(query.with_for_update())}
             missing = [i for i in wanted if i not in found]
             if missing:
@@ -308,24 +325,19 @@ class HoldService:
             query = query.where(Contact.started_at < hold.range_end)
         return query.order_by(Contact.id)
 
-    def _visible(self, query: Select[Contact]) -> Select[Contact]:
-        """Leave out restricted customers' contacts for those who may not know they exist."""
-        if self.viewer.sees_restricted:
-            return query
-        restricted = select(Customer.id).where(Customer.restricted_at.is_not(None))
-        return query.where(
-            (Contact.customer_id.is_(None)) | (Contact.customer_id.not_in(restricted))
-        )
-
     def _summary(self, hold: Hold, contacts: Sequence[Contact]) -> HoldSummary:
         policy = self.policy()
         cap = policy.cap_for(hold.reason)
         ends = [hold_end(hold, c.started_at, policy) for c in contacts if in_scope(hold, c)]
+        ticket = self.session.get(Ticket, hold.ticket_id) if hold.ticket_id else None
+        shown_ticket = ticket is not None and not self.restriction.hides(ticket.customer_id)
         return HoldSummary(
             hold=hold,
             covered=len(ends),
             cap=str(cap) if cap is not None else None,
             keeps_until=max(ends) if ends else None,
+            customer_id=None if self.restriction.hides(hold.customer_id) else hold.customer_id,
+            ticket_id=hold.ticket_id if shown_ticket else None,
         )
 
 

@@ -31,6 +31,7 @@ from archive.contacts.objects import read_bytes, read_object
 from archive.customers.certainty import awaiting_review, settled
 from archive.customers.identifiers import normalise_email, normalise_phone
 from archive.customers.models import Customer
+from archive.customers.restriction import unrestricted
 from archive.customers.service import CustomerService, CustomerView
 from archive.errors import IntegrityFailure, InvalidInput
 from archive.holds.coverage import covering, hold_end
@@ -257,11 +258,17 @@ def _tickets(
     session: Session, runtime: Runtime, customer_id: uuid.UUID, contacts: list[Contact]
 ) -> list[dict[str, Any]]:
     """The requester's tickets in full; another customer's ticket that one of their contacts
-    belongs to by its reference and category only."""
+    belongs to by its reference and category only, unless that customer is restricted (then
+    not at all, and the contact names no ticket, as it names none on any page)."""
     linked = {contact.ticket_id for contact in contacts if contact.ticket_id is not None}
     found = session.scalars(
         select(Ticket)
-        .where(or_(Ticket.customer_id == customer_id, Ticket.id.in_(linked)))
+        .where(
+            or_(
+                Ticket.customer_id == customer_id,
+                Ticket.id.in_(linked) & unrestricted(Ticket.customer_id),
+            )
+        )
         .order_by(Ticket.opened_at, Ticket.id)
     )
     service = TicketService(session, runtime)

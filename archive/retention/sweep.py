@@ -123,7 +123,7 @@ def _lapse(runtime: Runtime, report: SweepReport, actor: str, now: datetime) -> 
         holds = HoldService(session, runtime, SYSTEM, actor)
         lapsed = holds.lapse_due(now)
         for hold in lapsed:
-            released.update(holds.describe(hold, with_ids=True).contact_ids)
+            released.update(holds.covered_ids(hold))
             report.lapsed.append((hold.id, hold.reason, hold.reference))
             AuditLog(session, runtime).record(
                 actor=actor,

@@ -52,7 +52,7 @@ class TicketController(Controller):
         session: SessionDep,
         runtime: RuntimeDep,
     ) -> TicketView:
-        service = TicketService(session, runtime)
+        service = TicketService(session, runtime, viewer_of(request))
         if data.customer_id is not None:
             CustomerService(session, runtime, viewer_of(request)).get(data.customer_id)
         ticket = service.create(
@@ -73,7 +73,7 @@ class TicketController(Controller):
         session: SessionDep,
         runtime: RuntimeDep,
     ) -> TicketView:
-        ticket = TicketService(session, runtime).by_reference(reference)
+        ticket = TicketService(session, runtime, viewer_of(request)).by_reference(reference)
         if ticket is None:
             raise NotFound(f"no ticket {reference}")
         return _answer(request, session, runtime, ticket, AuditAction.TICKET_READ)
@@ -86,7 +86,7 @@ class TicketController(Controller):
         session: SessionDep,
         runtime: RuntimeDep,
     ) -> TicketView:
-        ticket = TicketService(session, runtime).get(ticket_id)
+        ticket = TicketService(session, runtime, viewer_of(request)).get(ticket_id)
         return _answer(request, session, runtime, ticket, AuditAction.TICKET_READ)
 
     @patch("/{ticket_id:uuid}", opt=requires(Permission.TICKETS_WRITE), sync_to_thread=True)
@@ -98,7 +98,7 @@ class TicketController(Controller):
         session: SessionDep,
         runtime: RuntimeDep,
     ) -> TicketView:
-        service = TicketService(session, runtime)
+        service = TicketService(session, runtime, viewer_of(request))
         ticket = service.update(
             service.get(ticket_id),
             subject=data.subject,

@@ -11,9 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from archive.access.viewer import SYSTEM, Viewer
 from archive.clock import checked_moment
 from archive.contacts.models import Contact, ContactState
 from archive.crypto.fields import decrypt_field, encrypt_field
+from archive.customers.restriction import Restriction
 from archive.errors import Conflict, InvalidInput, NotFound
 from archive.keys.rows import issue_key, open_key
 from archive.retention.service import RetentionService
@@ -64,18 +66,24 @@ def _status(raw: str) -> str:
 
 
 class TicketService:
-    def __init__(self, session: Session, runtime: Runtime) -> None:
+    def __init__(self, session: Session, runtime: Runtime, viewer: Viewer = SYSTEM) -> None:
         self.session = session
         self.runtime = runtime
+        self.restriction = Restriction(session, viewer)
 
     def by_reference(self, reference: str) -> Ticket | None:
-        return self.session.scalars(
+        """The ticket with this reference; None too when it is hidden from the viewer."""
+        ticket = self.session.scalars(
             select(Ticket).where(Ticket.external_ref == clean_reference(reference))
         ).one_or_none()
+        return None if ticket is None or self.restriction.hides(ticket.customer_id) else ticket
 
     def get(self, ticket_id: uuid.UUID) -> Ticket:
+        """The ticket; a restricted customer's is not found by those who may not see it, as
+        their contacts are not: so it can be neither read nor changed (nor its contacts
+        re-timed) by them."""
         ticket = self.session.get(Ticket, ticket_id)
-        if ticket is None:
+        if ticket is None or self.restriction.hides(ticket.customer_id):
             raise NotFound(f"no ticket {ticket_id}")
         return ticket
 

@@ -14,7 +14,6 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.access.guards import requires
@@ -22,9 +21,8 @@ from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.trail import principal_of, viewer_of
 from archive.audit import AuditAction
-from archive.contacts.models import Contact
 from archive.contacts.service import ContactService
-from archive.customers.models import Customer
+from archive.customers.service import CustomerService
 from archive.errors import ArchiveError, InvalidInput
 from archive.holds.legal import sync_legal_holds
 from archive.holds.models import HoldScope
@@ -33,6 +31,7 @@ from archive.holds.service import LEGAL_ROLES, HoldRequest, HoldService
 from archive.retention.policy import HoldReason
 from archive.runtime import Runtime
 from archive.tickets.models import Ticket
+from archive.tickets.service import TicketService
 from archive.web.forms import Form, field, form_date, refusal_status, status_of
 from archive.web.pages import render, user_of
 
@@ -61,7 +60,6 @@ class Listed:
     hold: HoldOut
     contact_ids: list[uuid.UUID]
     ticket_ref: str | None
-    customer_shown: bool  # a restricted customer's page answers 404 to all but privacy
 
 
 def _uuid(raw: str, name: str) -> uuid.UUID | None:
@@ -108,7 +106,7 @@ def record_placed(
 ) -> None:
     """Record and sync a new hold exactly as the API's own `_placed` step does."""
     audit_hold(request, session, runtime, AuditAction.HOLD_PLACE, hold, Permission.HOLDS_PLACE)
-    sync_legal_holds(runtime, service.describe(hold, with_ids=True).contact_ids)
+    sync_legal_holds(runtime, service.covered_ids(hold))
 
 
 class QualityPages(Controller):
@@ -131,15 +129,20 @@ class QualityPages(Controller):
     ) -> Any:
         """The form, for the contact, ticket or customer whose page led here."""
         values = {"scope": "", "contact_ids": "", "ticket_id": "", "customer_id": ""}
+        viewer = viewer_of(request)
         if contact is not None:
-            found = ContactService(session, runtime, viewer_of(request)).get(contact)
+            contacts = ContactService(session, runtime, viewer)
+            found = contacts.get(contact)
             values.update(scope=HoldScope.CONTACTS, contact_ids=str(found.id))
-            values["ticket_id"] = str(found.ticket_id or "")
+            its_ticket = contacts.ticket_of(found)
+            values["ticket_id"] = str(its_ticket.id) if its_ticket else ""
             values["customer_id"] = str(found.customer_id or "")
         elif ticket is not None:
-            values.update(scope=HoldScope.TICKET, ticket_id=str(ticket))
+            found_ticket = TicketService(session, runtime, viewer).get(ticket)
+            values.update(scope=HoldScope.TICKET, ticket_id=str(found_ticket.id))
         elif customer is not None:
-            values.update(scope=HoldScope.CUSTOMER, customer_id=str(customer))
+            found_customer = CustomerService(session, runtime, viewer).get(customer)
+            values.update(scope=HoldScope.CUSTOMER, customer_id=str(found_customer.id))
         else:
             raise InvalidInput("say which contact, ticket or customer to hold")
         return _form_page(request, session, values)
@@ -187,7 +190,7 @@ class QualityPages(Controller):
         audit_hold(
             request, session, runtime, AuditAction.HOLD_RELEASE, hold, Permission.HOLDS_PLACE
         )
-        sync_legal_holds(runtime, service.describe(hold, with_ids=True).contact_ids)
+        sync_legal_holds(runtime, service.covered_ids(hold))
         return Redirect("/holds", status_code=303)
 
 
@@ -215,23 +218,12 @@ def _list_page(
     request: AnyRequest, session: Session, runtime: Runtime, *, error: ArchiveError | None = None
 ) -> Any:
     service = hold_service(request, session, runtime)
-    sees_restricted = viewer_of(request).sees_restricted
     listed = []
     for summary in service.active():
+        # What is hidden from the user (a restricted customer's) is counted but not named.
         ids = service.describe(summary.hold, with_ids=True).contact_ids[:SHOWN_CONTACTS]
-        hidden = set() if sees_restricted else _of_restricted(session, ids)
-        ticket = session.get(Ticket, summary.hold.ticket_id) if summary.hold.ticket_id else None
-        held = summary.hold.customer_id
-        customer = session.get(Customer, held) if held else None
-        listed.append(
-            Listed(
-                hold_out(summary),
-                [i for i in ids if i not in hidden],
-                ticket.external_ref if ticket else None,
-                customer_shown=customer is not None
-                and (sees_restricted or customer.restricted_at is None),
-            )
-        )
+        ticket = session.get(Ticket, summary.ticket_id) if summary.ticket_id else None
+        listed.append(Listed(hold_out(summary), ids, ticket.external_ref if ticket else None))
     return render(
         request,
         "quality_holds.html",
@@ -240,15 +232,3 @@ def _list_page(
         error=error.detail if error else None,
         releases_legal=_places_legal(request),
     )
-
-
-def _of_restricted(session: Session, contact_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of these contacts belong to restricted customers (no link leads to them)."""
-    if not contact_ids:
-        return set()
-    query = (
-        select(Contact.id)
-        .join(Customer, Customer.id == Contact.customer_id)
-        .where(Contact.id.in_(contact_ids), Customer.restricted_at.is_not(None))
-    )
-    return set(session.scalars(query))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from helpers import bearer, ingest_call
+from helpers import bearer, ingest_call, ingest_email, sample_email
 from litestar.testing import TestClient
 from sqlalchemy import select
 
@@ -65,3 +65,41 @@ def test_a_restriction_hides_the_customer_until_lifted_with_a_reason(
     assert json.loads(record.target_ids) == [str(contact.customer_id)]
     [placed] = trail(runtime, "customer:restrict")
     assert placed.purpose == "CASE-7: address disputed"
+
+
+def test_an_ingest_answer_names_nothing_of_a_restricted_customer(
+    anonymous: TestClient[Any], runtime: Runtime
+) -> None:
+    """The ingest account is told about the contact it sent (its id, so that a retry is safe),
+    not whose it is, the ticket it joined, or the restricted customer's other contacts."""
+    first = ingest_email(runtime, sample_email(subject="Refund", body="first")).contact
+    privacy, ingest = bearer(runtime, Role.PRIVACY), bearer(runtime, Role.INGEST)
+    restricted = anonymous.put(
+        f"/api/v1/customers/{first.customer_id}/restriction",
+        params={"reason": "CASE-8"},
+        headers=privacy,
+    )
+    assert restricted.status_code == 200
+    # Another message under the first one's Message-ID, on a ticket of its own.
+    again = sample_email(subject="Refund", body="second").replace(
+        b"Message-ID: <" + str(abs(hash("Refundsecond"))).encode(),
+        b"Message-ID: <" + str(abs(hash("Refundfirst"))).encode(),
+    )
+    for attempt in (1, 2):  # stored, then recognised as already stored
+        answer = anonymous.post(
+            "/api/v1/contacts/emails",
+            content=again,
+            params={"ticket": "ZD-88"},
+            headers={**ingest, "Content-Type": "message/rfc822"},
+        )
+        assert answer.status_code == (201 if attempt == 1 else 200), answer.text
+        body = answer.json()
+        assert body["contact"]["customer_id"] is None
+        assert body["contact"]["ticket"] is None
+        if attempt == 1:
+            assert body["same_key_as"]["contact_id"] is None
+        for hidden in (str(first.customer_id), str(first.id), "ZD-88", "aino"):
+            assert hidden not in answer.text.lower()
+    seen = anonymous.get(f"/api/v1/contacts/{body['contact']['id']}", headers=privacy).json()
+    assert (seen["customer_id"], seen["ticket"]) == (str(first.customer_id), "ZD-88")
+    assert seen["same_key_as"] == str(first.id)

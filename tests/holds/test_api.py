@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from helpers import api_token, ingest_call
+from helpers import MEDIA, api_token, chunks_of, ingest_call
 from litestar.testing import TestClient
 
 from archive.accounts.models import Role
 from archive.audit import AuditAction, AuditLog
 from archive.clock import FixedClock
+from archive.contacts.ingest import CallParties, Envelope, IngestService
 from archive.contacts.models import Contact
 from archive.customers.service import CustomerService
 from archive.retention.sweep import sweep
@@ -138,11 +139,7 @@ def test_restricted_customers_are_not_found_by_quality(
     anonymous: TestClient[Any], runtime: Runtime
 ) -> None:
     contact = call(runtime, 10)
-    assert contact.customer_id is not None
-    with runtime.session() as session:
-        customers = CustomerService(session, runtime)
-        customers.restrict(customers.get(contact.customer_id))
-        session.commit()
+    restrict(runtime, contact.customer_id)
     quality = as_role(anonymous, runtime, Role.QUALITY)
     for body in (
         {"scope": "contacts", "contact_ids": [str(contact.id)]},
@@ -152,6 +149,91 @@ def test_restricted_customers_are_not_found_by_quality(
             HOLDS, json={"reason": "complaint", "reference": "R-1", **body}, headers=quality
         )
         assert answer.status_code == 404, answer.text
+
+
+def restrict(runtime: Runtime, customer_id: uuid.UUID | None) -> None:
+    assert customer_id is not None
+    with runtime.session() as session:
+        customers = CustomerService(session, runtime)
+        customers.restrict(customers.get(customer_id))
+        session.commit()
+
+
+def test_a_hold_on_a_restricted_customer_stays_listed_without_their_ids(
+    anonymous: TestClient[Any], runtime: Runtime
+) -> None:
+    """Quality keep their hold (what it is for, how much it keeps and until when) but learn no
+    id of the restricted customer or of their contacts from it; privacy sees all of it."""
+    contact = call(runtime, 10, ticket="ZD-31")
+    privacy, quality = (
+        as_role(anonymous, runtime, Role.PRIVACY),
+        as_role(anonymous, runtime, Role.QUALITY),
+    )
+    placed = [
+        anonymous.post(
+            HOLDS,
+            json={"reason": "complaint", "reference": f"REK-{scope}", **body},
+            headers=quality,
+        ).json()
+        for scope, body in (
+            ("customer", {"scope": "customer", "customer_id": str(contact.customer_id)}),
+            ("ticket", {"scope": "ticket", "ticket_id": str(contact.ticket_id)}),
+            ("contacts", {"scope": "contacts", "contact_ids": [str(contact.id)]}),
+        )
+    ]
+    restrict(runtime, contact.customer_id)
+    hidden = (str(contact.customer_id), str(contact.ticket_id), str(contact.id), "ZD-31")
+
+    listed = anonymous.get(HOLDS, headers=quality)
+    # Placed at one moment (the clock is fixed): in no particular order.
+    assert sorted((h["reference"], h["covers"]) for h in listed.json()) == [
+        ("REK-contacts", 1),
+        ("REK-customer", 1),
+        ("REK-ticket", 1),
+    ]
+    page = anonymous.get("/holds", headers=quality)
+    for hold in placed:
+        one = anonymous.get(f"{HOLDS}/{hold['id']}", headers=quality)
+        assert one.json()["contact_ids"] == []
+        assert (one.json()["customer_id"], one.json()["ticket_id"]) == (None, None)
+        for answer in (listed, one, page):
+            assert not [i for i in hidden if i in answer.text], answer.text
+
+    seen = [anonymous.get(f"{HOLDS}/{h['id']}", headers=privacy).json() for h in placed]
+    assert [h["contact_ids"] for h in seen] == [[str(contact.id)]] * 3
+    assert seen[0]["customer_id"] == str(contact.customer_id)
+    assert seen[1]["ticket_id"] == str(contact.ticket_id)
+    assert str(contact.customer_id) in anonymous.get("/holds", headers=privacy).text
+
+
+@pytest.mark.parametrize("role", [Role.QUALITY, Role.PRIVACY])
+def test_a_quality_project_never_samples_a_restricted_customer(
+    anonymous: TestClient[Any], runtime: Runtime, role: Role
+) -> None:
+    """Whoever takes it: a quality project is processing, which the restriction stops."""
+    restricted = call(runtime, 3)
+    restrict(runtime, restricted.customer_id)
+    body = {
+        "reference": "QP-restricted",
+        "since": (NOW - timedelta(days=7)).isoformat(),
+        "until": NOW.isoformat(),
+        "per_agent_per_week": 10,
+    }
+    headers = as_role(anonymous, runtime, role)
+    assert anonymous.post(f"{HOLDS}/samples", json=body, headers=headers).status_code == 409
+    with runtime.session() as session:
+        # Another person's call in the same week.
+        other = IngestService(session, runtime).ingest_call(
+            Envelope(started_at=NOW - timedelta(days=2)),
+            CallParties(caller="+358509876543", callee="+358201234567"),
+            chunks_of(MEDIA / "speech.mp3"),
+        )
+    taken = anonymous.post(f"{HOLDS}/samples", json=body, headers=headers)
+    assert taken.status_code == 201, taken.text
+    assert taken.json()["covers"] == 1
+    privacy = as_role(anonymous, runtime, Role.PRIVACY)
+    one = anonymous.get(f"{HOLDS}/{taken.json()['id']}", headers=privacy)
+    assert one.json()["contact_ids"] == [str(other.contact.id)]
 
 
 @pytest.mark.parametrize(

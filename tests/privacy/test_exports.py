@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import bearer, stored_bytes
+from helpers import MEDIA, bearer, stored_bytes
 from litestar.testing import TestClient
 from sqlalchemy import select
 
 from archive.access.viewer import SYSTEM
 from archive.accounts.models import Role
 from archive.clock import FixedClock
-from archive.contacts.ingest import Envelope, IngestService
+from archive.contacts.ingest import CallParties, Envelope, IngestService
 from archive.contacts.models import Contact, ContactState, Direction
 from archive.customers.models import Customer
 from archive.demo.dataset import load_demo
@@ -320,3 +320,51 @@ def test_a_chat_with_another_customer_discloses_only_the_requesters_side(
     assert b"Aino Virtanen" in everything
     with runtime.session() as session:
         assert session.get(Customer, customer_id) is not None
+
+
+def test_a_restricted_customers_ticket_is_not_in_another_customers_bundle(
+    runtime: Runtime,
+) -> None:
+    """Both called about one ticket, whose customer is the first caller; restricted, that
+    ticket is theirs alone: the second caller's bundle lists it no more than pages name it."""
+    calls = []
+    for caller in ("+358401111111", "+358402222222"):
+        with runtime.session() as session:
+            calls.append(
+                IngestService(session, runtime)
+                .ingest_call(
+                    Envelope(ticket="ZD-SHARED", external_id=f"pbx-{caller}"),
+                    CallParties(caller=caller, callee="+358201234567"),
+                    [(MEDIA / "speech.mp3").read_bytes()],
+                )
+                .contact
+            )
+    first, second = calls
+    assert first.customer_id is not None
+    assert second.customer_id is not None
+    assert first.customer_id != second.customer_id
+
+    def bundle_of(customer_id: uuid.UUID) -> dict[str, Any]:
+        with runtime.session() as session:
+            cases = CaseService(session, runtime, SYSTEM, "privacy.officer")
+            case = cases.open(customer_id, "access")
+            cases.verify_identity(case, "in_person", note=None)
+            bundle = ExportService(session, runtime, "privacy.officer").request(case)
+            session.commit()
+        built = build(runtime, bundle.id)
+        with zipfile.ZipFile(io.BytesIO(b"".join(read_bundle(runtime, built)))) as archive:
+            manifest: dict[str, Any] = json.loads(archive.read("manifest.json"))
+        return manifest
+
+    shared = bundle_of(second.customer_id)
+    assert [t["reference"] for t in shared["tickets"]] == ["ZD-SHARED"]
+    assert [c["ticket"] for c in shared["contacts"]] == ["ZD-SHARED"]
+    with runtime.session() as session:
+        session.get_one(Customer, first.customer_id).restricted_at = runtime.clock.now()
+        session.commit()
+    alone = bundle_of(second.customer_id)
+    assert alone["tickets"] == []
+    assert [c["ticket"] for c in alone["contacts"]] == [None]
+    assert str(first.ticket_id) not in json.dumps(alone)
+    own = bundle_of(first.customer_id)  # their own bundle lists it, restricted or not
+    assert [t["reference"] for t in own["tickets"]] == ["ZD-SHARED"]
