@@ -257,6 +257,23 @@ class Settings:
         """True when running on the laptop default: SQLite and the local store."""
         return self.store == "local" and self.resolved_database_url.startswith("sqlite")
 
+    def to_env(self) -> dict[str, str]:
+        """The ARCHIVE_* variables that make `from_env` build these settings again: what a
+        child process (a second worker, a command run by a test) is given."""
+        values: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                text = "true" if value else "false"
+            elif isinstance(value, tuple):
+                text = ",".join(str(item) for item in value)
+            else:
+                text = str(value)
+            values[f.metadata["env"]] = text
+        return values
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         env = os.environ if environ is None else environ

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import fields, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,13 +27,7 @@ from . import append, run_sql
 @pytest.fixture
 def env(settings: Settings, keys: KeyMaterial) -> dict[str, str]:
     """The environment that points the command at the same database, store and keys."""
-    values: dict[str, str] = {}
-    for field in fields(settings):
-        value = getattr(settings, field.name)
-        if value is not None:
-            values[field.metadata["env"]] = (
-                str(value).lower() if isinstance(value, bool) else str(value)
-            )
+    values = settings.to_env()
     values["ARCHIVE_KEYS"] = keys.to_json()
     return values
 

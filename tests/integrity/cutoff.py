@@ -26,7 +26,7 @@ import time
 import wave
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
 
 import boto3  # type: ignore[import-untyped]  # boto3 ships without type hints
@@ -45,11 +45,10 @@ START_TIMEOUT = 60.0
 def archive_env(settings: Settings, keys_json: str) -> dict[str, str]:
     """The ARCHIVE_* variables that give another process these settings and keys."""
     env = {"ARCHIVE_KEYS": keys_json}
-    for setting in fields(Settings):
-        value = getattr(settings, setting.name)
-        if value is None or value == setting.default:
-            continue
-        env[setting.metadata["env"]] = str(value).lower() if isinstance(value, bool) else str(value)
+    defaults = Settings().to_env()
+    env.update(
+        (name, value) for name, value in settings.to_env().items() if defaults.get(name) != value
+    )
     return env
 
 

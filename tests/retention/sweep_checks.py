@@ -3,7 +3,6 @@ ingest, holds placed through the real service, and checks of what a sweep left b
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -191,13 +190,7 @@ def child_environment(settings: Settings, keys: KeyMaterial, name: str) -> dict[
     """ARCHIVE_* variables that make a process build the same archive as `settings`; on
     PostgreSQL its sessions are marked with application_name `name`."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("ARCHIVE_")}
-    for setting in dataclasses.fields(Settings):
-        value = getattr(settings, setting.name)
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            value = "true" if value else "false"
-        env[setting.metadata["env"]] = str(value)
+    env.update(settings.to_env())
     if settings.database_url:
         url = make_url(settings.database_url).update_query_dict({"application_name": name})
         env["ARCHIVE_DATABASE_URL"] = url.render_as_string(hide_password=False)
