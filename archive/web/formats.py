@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from archive.web.words.durations import in_words
+
 
 def _moment(value: datetime | str | None) -> datetime | None:
     if value is None or value == "":
@@ -52,4 +54,13 @@ def size(count: int | None) -> str:
     return f"{amount:.1f} GB"
 
 
-FILTERS = {"when": when, "iso": iso, "day": day, "duration": duration, "size": size}
+# `period` writes a calendar duration in words and needs the page's language:
+# `{{ rule.period|period(language) }}`.
+FILTERS = {
+    "when": when,
+    "iso": iso,
+    "day": day,
+    "duration": duration,
+    "size": size,
+    "period": in_words,
+}

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Request
 
-from archive.web.words import account, admin, audit, email, identity
+from archive.web.words import account, admin, audit, email, identity, pages
 
 LANGUAGES = {"en": "English", "sv": "Svenska", "fi": "Suomi"}
 DEFAULT_LANGUAGE = "en"
@@ -598,6 +598,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         **audit.WORDS.get(language, {}),
         **identity.WORDS.get(language, {}),
         **email.WORDS.get(language, {}),
+        **pages.WORDS.get(language, {}),
     }
     for language in LANGUAGES
     if language != DEFAULT_LANGUAGE

@@ -76,10 +76,20 @@ def test_the_policy_in_force_is_shown_with_its_rules(
     kivra = load_policy("kivra")
     assert f'id="policy-version">{kivra.version}<' in page.text
     for channel in ("chat", "email", "call"):
-        rule = re.search(rf'<tr id="channel-{channel}">.*?<code>([^<]+)</code>', page.text, re.S)
+        # In words, with the ISO 8601 form the policy's TOML uses on hover.
+        rule = re.search(
+            rf'<tr id="channel-{channel}">.*?<span class="period" title="([^"]+)">([^<]+)</span>',
+            page.text,
+            re.S,
+        )
         assert rule
         assert rule.group(1) == str(kivra.retention_for(channel))
-    assert re.search(r'<tr id="cap-complaint">.*?<code>P12M</code>', page.text, re.S)
+        assert rule.group(2) == "3 months"
+    assert re.search(
+        r'<tr id="cap-complaint">.*?<span class="period" title="P12M">12 months</span>',
+        page.text,
+        re.S,
+    )
     assert "no cap: until released" in page.text  # legal holds
     # The administrator's form starts from the policy in force, in the format the API takes.
     document = re.search(
@@ -103,7 +113,10 @@ def test_a_change_is_previewed_then_applied_and_audited(
     assert f'id="proposed-version">{vastuu.version}<' in preview.text
     assert cell(preview.text, "diff-call", "later") == "2"
     assert cell(preview.text, "diff-call", "earlier") == "0"
-    assert re.search(r"<code>P3M</code></td>\s*<td><code>P7M</code>", preview.text)
+    assert re.search(
+        r'title="P3M">3 months</span></td>\s*<td><span class="period" title="P7M">7 months</span>',
+        preview.text,
+    )
     assert re.search(r'<details class="confirm">\s*<summary>Apply this policy', preview.text)
     assert in_force(runtime) == before  # a preview changes nothing
     assert applied_by(runtime) == []
