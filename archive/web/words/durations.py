@@ -39,7 +39,7 @@ def in_words(value: Duration | str | None, language: str) -> str:
         return ""
     if isinstance(value, str):
         try:
-            value = Duration.parse(value)
+            return in_words(Duration.parse(value), language)
         except InvalidInput:
             return value
     units = _UNITS.get(language, _UNITS["en"])
