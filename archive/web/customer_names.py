@@ -19,21 +19,8 @@ from archive.api.trail import record, viewer_of
 from archive.audit import AuditAction
 from archive.customers.service import CustomerService, CustomerView
 from archive.runtime import Runtime
+from archive.web.formats import masked
 from archive.web.pages import may, user_of
-
-# Finnish identity codes: DDMMYY, the century sign, the individual number, the check character.
-CODE_LENGTH = 11
-
-
-def masked(code: str) -> str:
-    """An identity code with its individual number hidden: `131052-***T`.
-
-    The birth date and the check character stay, enough to tell two people apart at a glance;
-    the individual number is what makes the code identify one person.
-    """
-    if len(code) != CODE_LENGTH:
-        return "*" * len(code)
-    return f"{code[:7]}***{code[10]}"
 
 
 def label_of(view: CustomerView) -> str | None:

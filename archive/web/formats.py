@@ -54,6 +54,21 @@ def size(count: int | None) -> str:
     return f"{amount:.1f} GB"
 
 
+# Finnish identity codes: DDMMYY, the century sign, the individual number, the check character.
+CODE_LENGTH = 11
+
+
+def masked(code: str) -> str:
+    """An identity code with its individual number hidden: `131052-***T`.
+
+    The birth date and the check character stay, enough to tell two people apart at a glance;
+    the individual number is what makes the code identify one person.
+    """
+    if len(code) != CODE_LENGTH:
+        return "*" * len(code)
+    return f"{code[:7]}***{code[10]}"
+
+
 # `period` writes a calendar duration in words and needs the page's language:
 # `{{ rule.period|period(language) }}`.
 FILTERS = {
@@ -63,4 +78,5 @@ FILTERS = {
     "duration": duration,
     "size": size,
     "period": in_words,
+    "masked": masked,
 }

@@ -17,7 +17,7 @@ from archive.customers.identifiers import IdentifierKind
 from archive.customers.service import CustomerService, IdentifierInput
 from archive.privacy.cases import CaseService
 from archive.runtime import Runtime
-from archive.web.customer_names import masked
+from archive.web.formats import masked
 
 CODE = "131052-308T"
 
@@ -82,6 +82,12 @@ def test_a_customer_without_a_name_is_named_by_an_identifier_an_identity_code_ma
     assert CODE not in queue.text  # the full code is never a label
     assert named(browser.get(f"/privacy/cases/{first}").text) == ["no.name@example.fi"]
     assert named(browser.get(f"/privacy/cases/{second}").text) == ["131052-***T"]
+    # The customer's own page and the search name them the same way, the code masked.
+    timeline = browser.get(f"/customers/{by_code}").text
+    assert "<h1>131052-***T</h1>" in timeline
+    assert CODE not in timeline
+    found = browser.get("/customers", params={"q": CODE}).text
+    assert f'<a href="/customers/{by_code}">131052-***T</a>' in found
     queue_read = [sorted([str(by_email), str(by_code)])]
     assert queue_read[0] in [sorted(ids) for ids in reads_of(runtime, "pia.privacy")]
 
