@@ -28,6 +28,7 @@ from archive.web.privacy_pages import PrivacyPages
 from archive.web.quality_pages import QualityPages
 from archive.web.sample_pages import SamplePages
 from archive.web.session_pages import SessionPages
+from archive.web.start_pages import StartPages
 
 HERE = Path(__file__).parent
 
@@ -67,6 +68,7 @@ def web_router() -> RouterType:
         route_handlers=[
             favicon,
             SessionPages,
+            StartPages,
             CustomerPages,
             ContactPages,
             PrivacyPages,

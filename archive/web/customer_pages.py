@@ -35,13 +35,6 @@ TIMELINE_PAGE = 25
 class CustomerPages(Controller):
     path = "/"
 
-    @get("/", opt=requires(Permission.SELF), sync_to_thread=False)
-    def start(self, request: AnyRequest) -> Any:
-        """Those who find customers start at the search; everyone else sees their roles."""
-        if may(user_of(request), Permission.CUSTOMERS_SEARCH):
-            return Redirect("/customers", status_code=303)
-        return render(request, "start.html")
-
     @get("/customers", opt=requires(Permission.CUSTOMERS_SEARCH), sync_to_thread=True)
     def search(
         self,

@@ -33,6 +33,7 @@ def test_quality_places_a_complaint_hold_and_sees_its_cap_badge_and_list(
 ) -> None:
     log_in(page, archive, quality)
     expect(page.get_by_role("navigation")).to_contain_text("Holds")
+    page.get_by_role("link", name="Find a customer").click()  # quality lands on the holds
     page.get_by_label("E-mail, phone, identity code or name").press_sequentially(PHONE)
     page.locator("#results a", has_text="Sanna Heikkilä").click()
     customer_url = page.url

@@ -15,6 +15,16 @@ WORDS: dict[str, dict[str, str]] = {
         "purpose: say which ticket or case you need the identity code for": (
             "syfte: ange för vilket ärende du behöver personbeteckningen"
         ),
+        "Your contacts": "Dina kontakter",
+        "Your recent contacts": "Dina senaste kontakter",
+        "No contacts of yours are in the archive.": "Inga av dina kontakter finns i arkivet.",
+        "Yours are the contacts whose agent is one of:": (
+            "Dina är de kontakter vars handläggare är någon av:"
+        ),
+        "On your tickets, by others": "I dina ärenden, av andra",
+        "Nobody else has handled the tickets of your recent contacts.": (
+            "Ingen annan har hanterat ärendena för dina senaste kontakter."
+        ),
     },
     "fi": {
         "kept until {date}": "säilytetään {date} asti",
@@ -26,6 +36,16 @@ WORDS: dict[str, dict[str, str]] = {
         ),
         "purpose: say which ticket or case you need the identity code for": (
             "käyttötarkoitus: kerro, mitä tikettiä tai asiaa varten tarvitset henkilötunnuksen"
+        ),
+        "Your contacts": "Omat yhteydenotot",
+        "Your recent contacts": "Viimeisimmät yhteydenottosi",
+        "No contacts of yours are in the archive.": "Arkistossa ei ole yhteydenottojasi.",
+        "Yours are the contacts whose agent is one of:": (
+            "Omiasi ovat yhteydenotot, joiden asiakaspalvelija on jokin näistä:"
+        ),
+        "On your tickets, by others": "Tiketeilläsi, muiden hoitamat",
+        "Nobody else has handled the tickets of your recent contacts.": (
+            "Kukaan muu ei ole hoitanut viimeisimpien yhteydenottojesi tikettejä."
         ),
     },
 }
