@@ -67,9 +67,10 @@ def test_quality_places_a_complaint_hold_and_sees_its_cap_badge_and_list(
     screenshot(page, "holds")
 
     page.goto(customer_url)
-    badge = page.locator("tr.contact.call .badge.hold")
-    expect(badge).to_contain_text(REFERENCE)
-    expect(badge.locator(f'time[datetime="{shown}"]')).to_have_count(1)
+    # In place of the call's expiry: until when the hold keeps it, and which hold.
+    kept = page.locator("tr.contact.call .kept")
+    expect(kept).to_contain_text(f"(hold: complaint, {REFERENCE})")
+    expect(kept.locator(f'time[datetime="{shown}"]')).to_have_count(1)
 
 
 def test_quality_samples_a_project_and_releases_its_hold(
