@@ -112,6 +112,7 @@ class CustomerPages(Controller):
                 filters=filters,
                 filter_error=refused.detail,
                 require_purpose=runtime.settings.require_purpose,
+                now=runtime.clock.now(),
             )
         kept, doubted = contacts.holds_of(page.items), contacts.reviews_of(page.items)
         items = [render_contact(contacts, c, kept, doubted) for c in page.items]
@@ -148,6 +149,8 @@ class CustomerPages(Controller):
             filters=filters,
             filter_error=None,
             require_purpose=runtime.settings.require_purpose,
+            # Against which an expiry reads as past: the archive's clock, not the server's.
+            now=runtime.clock.now(),
         )
 
     @post(
@@ -173,7 +176,6 @@ class CustomerPages(Controller):
         """
         customers = CustomerService(session, runtime, viewer_of(request))
         customer = customers.get(customer_id)
-        shown = customer_out(customers.view(customer), restricted=bool(customer.restricted_at))
         try:
             purpose = check_purpose(field(data, "purpose"))
             if purpose is None and runtime.settings.require_purpose:
@@ -205,6 +207,8 @@ class CustomerPages(Controller):
             purpose=purpose,
         )
         session.commit()
+        # Decrypted only now, once the read it is has been recorded.
+        shown = customer_out(customers.view(customer), restricted=bool(customer.restricted_at))
         return render(
             request,
             "identity_codes.html",
