@@ -97,6 +97,7 @@ class ContactPages(Controller):
             "purpose": purpose,
             "link": with_purpose,
             "customer_name": names.get(shown.customer_id) if shown.customer_id else None,
+            "now": runtime.clock.now(),
         }
         if contact.channel == Channel.CHAT:
             context["chat"] = _conversation(service, contact, shown.details)

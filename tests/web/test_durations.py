@@ -101,3 +101,38 @@ def test_the_holds_list_and_the_policy_read_durations_as_words(
 def _text(html: str) -> str:
     """The page's words without its tags, as a reader sees them."""
     return re.sub(r"<[^>]+>", " ", html)
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "to be deleted in the next deletion run"),
+        ("sv", "raderas vid nästa raderingskörning"),
+        ("fi", "poistetaan seuraavassa poistoajossa"),
+    ],
+)
+def test_a_contact_past_its_expiry_says_it_goes_at_the_next_run_not_a_past_date(
+    agent: TestClient[Any], runtime: Runtime, language: str, said: str
+) -> None:
+    # Past its three months, not yet swept (the sweep runs on a schedule), and held by nothing.
+    contact = ingest_call(runtime, started_at=runtime.clock.now() - timedelta(days=100)).contact
+    assert contact.expires_at is not None
+    expired = contact.expires_at.date().isoformat()
+    agent.cookies.set(LANGUAGE_COOKIE, language)
+    for path in (f"/customers/{contact.customer_id}", f"/contacts/{contact.id}"):
+        page = agent.get(path)
+        assert page.status_code == 200, path
+        assert said in page.text, path
+        # The date stays at hand, on hover, for whoever needs it.
+        assert f'title="{expired}"' in page.text, path
+        assert f">{expired}<" not in page.text, path
+
+
+def test_a_contact_within_its_retention_shows_its_expiry_date(
+    agent: TestClient[Any], runtime: Runtime
+) -> None:
+    contact = ingest_call(runtime).contact
+    assert contact.expires_at is not None
+    page = agent.get(f"/customers/{contact.customer_id}").text
+    assert f">{contact.expires_at.date().isoformat()}</time>" in page
+    assert "deletion run" not in page

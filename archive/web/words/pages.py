@@ -9,6 +9,8 @@ WORDS: dict[str, dict[str, str]] = {
         "kept until released": "sparas tills spärren hävs",
         "hold": "spärr",
         "Show in full": "Visa hela",
+        "Ticket or case": "Ärende",
+        "to be deleted in the next deletion run": "raderas vid nästa raderingskörning",
         "Shown in full to you; this reading is recorded in the audit trail.": (
             "Visas i sin helhet för dig; visningen registreras i granskningsloggen."
         ),
@@ -31,6 +33,8 @@ WORDS: dict[str, dict[str, str]] = {
         "kept until released": "säilytetään, kunnes säilytys vapautetaan",
         "hold": "säilytys",
         "Show in full": "Näytä kokonaan",
+        "Ticket or case": "Tiketti tai asia",
+        "to be deleted in the next deletion run": "poistetaan seuraavassa poistoajossa",
         "Shown in full to you; this reading is recorded in the audit trail.": (
             "Näytetään sinulle kokonaan; katselu kirjataan tarkastuslokiin."
         ),
