@@ -21,7 +21,12 @@
         return;
       }
       var withTime = element.textContent.indexOf(":") !== -1;
-      element.textContent = withTime
+      // Audit records want the second and the zone: two records a minute apart, or a reader
+      // in another zone than the one who acted, must not be misread.
+      var exact = element.getAttribute("data-precision") === "seconds";
+      element.textContent = exact
+        ? moment.toLocaleString(language, { dateStyle: "short", timeStyle: "long" })
+        : withTime
         ? moment.toLocaleString(language, { dateStyle: "medium", timeStyle: "short" })
         : moment.toLocaleDateString(language, { dateStyle: "medium" });
       element.title = value;
