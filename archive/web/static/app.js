@@ -45,11 +45,28 @@
     });
   }
 
+  // A table shown as cards on a narrow screen names each cell by its column; templates may
+  // write the names themselves, the rest are taken from the table's head.
+  function cardLabels(root) {
+    root.querySelectorAll("table.cards").forEach(function (table) {
+      var heads = table.querySelectorAll("thead th");
+      table.querySelectorAll("tbody tr").forEach(function (row) {
+        Array.prototype.forEach.call(row.children, function (cell, index) {
+          if (!cell.hasAttribute("data-label") && heads[index]) {
+            cell.setAttribute("data-label", heads[index].textContent.trim());
+          }
+        });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     localTimes(document);
     speedControls(document);
+    cardLabels(document);
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     localTimes(event.detail.target.parentNode || document);
+    cardLabels(event.detail.target.parentNode || document);
   });
 })();
