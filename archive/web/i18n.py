@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Request
 
-from archive.web.words import account, admin, audit, email, identity, trail
+from archive.web.words import account, admin, audit, email, identity, sampling, trail
 
 LANGUAGES = {"en": "English", "sv": "Svenska", "fi": "Suomi"}
 DEFAULT_LANGUAGE = "en"
@@ -599,6 +599,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         **identity.WORDS.get(language, {}),
         **email.WORDS.get(language, {}),
         **trail.WORDS.get(language, {}),
+        **sampling.WORDS.get(language, {}),
     }
     for language in LANGUAGES
     if language != DEFAULT_LANGUAGE

@@ -99,12 +99,13 @@ def test_translations_keep_the_placeholders_and_are_not_blank(language: str) -> 
 
 def test_each_word_is_translated_in_one_place() -> None:
     from archive.web import i18n
-    from archive.web.words import account, admin, audit, email, trail
+    from archive.web.words import account, admin, audit, email, sampling, trail
 
     places = {"common": i18n._COMMON, "account": account.WORDS, "admin": admin.WORDS}
     places["audit"] = audit.WORDS
     places["email"] = email.WORDS
     places["trail"] = trail.WORDS
+    places["sampling"] = sampling.WORDS
     for language in CATALOGUE:
         if language == DEFAULT_LANGUAGE:
             continue
