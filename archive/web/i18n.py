@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Request
 
-from archive.web.words import account, admin, audit, email, identity, sampling, trail
+from archive.web.words import account, admin, audit, email, identity, policy, sampling, trail
 
 LANGUAGES = {"en": "English", "sv": "Svenska", "fi": "Suomi"}
 DEFAULT_LANGUAGE = "en"
@@ -600,6 +600,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         **email.WORDS.get(language, {}),
         **trail.WORDS.get(language, {}),
         **sampling.WORDS.get(language, {}),
+        **policy.WORDS.get(language, {}),
     }
     for language in LANGUAGES
     if language != DEFAULT_LANGUAGE

@@ -23,6 +23,7 @@ from archive.web import HERE, account_pages, admin_views, session_pages
 from archive.web.errors import TITLES
 from archive.web.i18n import CATALOGUE, DEFAULT_LANGUAGE, LANGUAGES
 from archive.web.pages import NAVIGATION
+from archive.web.policy_form import UNIT_WORDS
 from archive.web.privacy_steps import METHODS
 
 # A literal in a template: t("...") or t('...').
@@ -72,6 +73,7 @@ def code_words() -> set[str]:
         *enum_values,
         *DESCRIPTIONS.values(),
         *TOO_COMPLEX,
+        *(word for pair in UNIT_WORDS.values() for word in pair),
         *advice,
         INTERNAL_DETAIL,
         DATABASE_DETAIL,
@@ -99,13 +101,14 @@ def test_translations_keep_the_placeholders_and_are_not_blank(language: str) -> 
 
 def test_each_word_is_translated_in_one_place() -> None:
     from archive.web import i18n
-    from archive.web.words import account, admin, audit, email, sampling, trail
+    from archive.web.words import account, admin, audit, email, policy, sampling, trail
 
     places = {"common": i18n._COMMON, "account": account.WORDS, "admin": admin.WORDS}
     places["audit"] = audit.WORDS
     places["email"] = email.WORDS
     places["trail"] = trail.WORDS
     places["sampling"] = sampling.WORDS
+    places["policy"] = policy.WORDS
     for language in CATALOGUE:
         if language == DEFAULT_LANGUAGE:
             continue
