@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,9 +27,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.access.permissions import Permission
-from archive.accounts.models import User
+from archive.accounts.models import AccessToken, Approval, User
 from archive.contacts.models import Contact, ContactState
+from archive.customers.models import Customer
+from archive.holds.models import Hold
+from archive.privacy.models import PrivacyCase
 from archive.retention.models import DeletionRun
+from archive.tickets.models import Ticket
 from archive.web.formats import day
 
 SHORT_ID = 8
@@ -55,6 +59,19 @@ class _Known:
     usernames: dict[uuid.UUID, str]
     runs: dict[uuid.UUID, str]  # a run's day
     contacts: dict[uuid.UUID, str | None]  # the run that deleted it, or None while it lives
+    kinds: dict[uuid.UUID, str] = field(default_factory=dict)  # what another id names
+
+
+# Ids a record names after its first (a case's customer, a token's owner) are told apart by
+# which table holds them; only the id is read, never a column with personal data.
+KINDS: tuple[tuple[str, Any], ...] = (
+    ("customer", Customer.id),
+    ("case", PrivacyCase.id),
+    ("hold", Hold.id),
+    ("ticket", Ticket.id),
+    ("token", AccessToken.id),
+    ("approval", Approval.id),
+)
 
 
 def _uuid(text: str) -> uuid.UUID | None:
@@ -86,6 +103,9 @@ def _look_up(session: Session, ids: set[uuid.UUID]) -> _Known:
         ):
             deleted = state == ContactState.DELETED
             known.contacts[contact_id] = (claimed_by or "") if deleted else None
+        for kind, column in KINDS:
+            for found in session.scalars(select(column).where(column.in_(batch))):
+                known.kinds[found] = kind
     return known
 
 
@@ -106,7 +126,7 @@ def _view(raw: str, declared: str, known: _Known, may: Callable[[Permission], bo
         return TargetView(raw, "deletion_run", known.runs[key], href, is_code=False)
     return TargetView(
         raw,
-        "contact" if key in known.contacts else declared,
+        "contact" if key in known.contacts else known.kinds.get(key, declared),
         raw[:SHORT_ID],
         _href(key, declared, known, may),
         is_code=True,

@@ -20,6 +20,7 @@ from archive.holds.models import HoldScope
 from archive.privacy.models import CaseStatus, RequestKind
 from archive.retention.policy import HoldReason
 from archive.web import HERE, account_pages, admin_views, session_pages
+from archive.web.audit_targets import KINDS
 from archive.web.errors import TITLES
 from archive.web.i18n import CATALOGUE, DEFAULT_LANGUAGE, LANGUAGES
 from archive.web.pages import NAVIGATION
@@ -73,6 +74,10 @@ def code_words() -> set[str]:
         *enum_values,
         *DESCRIPTIONS.values(),
         *TOO_COMPLEX,
+        *(kind for kind, _column in KINDS),
+        "user",
+        "contact",
+        "deletion_run",
         *(word for pair in UNIT_WORDS.values() for word in pair),
         *advice,
         INTERNAL_DETAIL,

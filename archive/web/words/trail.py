@@ -72,6 +72,7 @@ WORDS: dict[str, dict[str, str]] = {
         # The trail's page
         "Records by this actor": "Poster av den här aktören",
         "deleted": "raderad",
+        "approval": "godkännande",
         # Actions
         "contact:content:read": "Läste en kontakts innehåll",
         "contact:metadata:read": "Läste en kontakts uppgifter",
@@ -137,6 +138,7 @@ WORDS: dict[str, dict[str, str]] = {
         # The trail's page
         "Records by this actor": "Tämän tekijän tapahtumat",
         "deleted": "poistettu",
+        "approval": "hyväksyntä",
         # Actions
         "contact:content:read": "Luki yhteydenoton sisällön",
         "contact:metadata:read": "Luki yhteydenoton perustiedot",
