@@ -127,3 +127,52 @@ def test_the_agents_timeline_at_1366_and_800_px(sized: Page, archive: Archive) -
     assert sized.locator("td.ticket").count()
     check_layout(sized)
     shoot(sized, f"agent-timeline-{width_of(sized)}")
+
+
+OTHER_PAGES = [
+    ("aud.auditor", "/audit/deletions"),
+    ("aud.auditor", "/audit/approvals"),
+    ("adam.admin", "/policy"),
+    ("adam.admin", "/admin/approvals"),
+    ("qa.quality", "/holds/samples"),
+    ("qa.quality", "/policy"),
+    ("pia.privacy", "/privacy/identity"),
+    ("anna.agent", "/account"),
+]
+
+
+@pytest.mark.parametrize(("username", "path"), OTHER_PAGES)
+def test_the_other_pages_at_1366_and_800_px(
+    sized: Page, archive: Archive, username: str, path: str
+) -> None:
+    log_in(sized, archive, username)
+    answer = sized.goto(archive.url + path)
+    assert answer is not None
+    assert answer.status == 200
+    check_layout(sized)
+
+
+def test_a_deletion_record_and_a_sample_preview_at_1366_and_800_px(
+    sized: Page, archive: Archive
+) -> None:
+    log_in(sized, archive, "aud.auditor")
+    sized.goto(archive.url + "/audit/deletions")
+    sized.locator("tr.run a").first.click()
+    expect(sized.locator("h1")).to_contain_text("Deletion run")
+    check_layout(sized)
+    sized.context.clear_cookies()
+    log_in(sized, archive, "qa.quality")
+    sized.goto(archive.url + "/holds/samples")
+    sized.get_by_label("Reference", exact=True).fill("QA-LAYOUT")
+    sized.get_by_label("From", exact=True).fill("2020-01-01")
+    sized.get_by_label("To", exact=True).fill(archive_today(sized))
+    sized.get_by_role("button", name="Preview the sample").click()
+    expect(sized.locator("#sample-preview")).to_be_visible()
+    check_layout(sized)
+
+
+def archive_today(page: Page) -> str:
+    """The form's own latest day (the archive's today), which the browser's clock may not be."""
+    latest = page.get_by_label("From", exact=True).get_attribute("max")
+    assert latest
+    return latest
