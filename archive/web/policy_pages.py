@@ -138,6 +138,7 @@ class PolicyPages(Controller):
         """Make the previewed policy the one in force; stored contacts are re-timed."""
         document = _document(data)
         previewed = str(data.get("current", ""))[:VERSION_FIELD]
+        proposed: Policy | None = None
         try:
             proposed = proposed_policy(document)
             # The preview compared against the policy then in force; another change since
@@ -145,7 +146,9 @@ class PolicyPages(Controller):
             if previewed != RetentionService(session, runtime).in_force().version:
                 raise Conflict("the policy in force changed since the preview; preview again")
         except ArchiveError as error:
-            return _page(request, session, runtime, document=document, error=error)
+            # The form keeps the proposal, to be previewed again against the policy now in force.
+            form = PolicyForm.of(proposed) if proposed else None
+            return _page(request, session, runtime, document=document, form=form, error=error)
         apply_proposed(runtime, session, proposed, principal_of(request).username)
         return Redirect("/policy?applied=1", status_code=303)
 

@@ -212,6 +212,8 @@ def test_a_stale_preview_is_not_applied(admin: TestClient[Any], runtime: Runtime
     assert answer.status_code == 409
     assert "changed since the preview" in answer.text
     assert in_force(runtime) == load_policy("kivra").version
+    # The form holds the proposal (vastuu keeps calls 7 months), ready to preview again.
+    assert form_values(answer.text)["call.amount"] == "7"
 
 
 def test_quality_and_privacy_read_the_policy_without_the_change_form(
