@@ -97,10 +97,15 @@ def render_banner(banner: Banner) -> str:
         f"Demo data, dated back from the day it loads (today: {banner.today:%Y-%m-%d}), "
         f"policy {figures.policy_version}:",
         f"  {figures.active_total} contacts stored ({channels or 'none'})",
-        f"  {figures.deleted} deleted: past their retention; this start's sweep deleted "
-        f"{banner.swept}",
+        f"  {figures.deleted} deleted ({banner.swept} by this start's sweeps: past the policy "
+        "and not held)",
         f"  {figures.held} kept by holds ({', '.join(figures.hold_references) or 'none'}); "
-        f"{figures.held_past_policy} of them are past the policy and stay only for their hold",
+        f"{figures.held_past_policy} of them are past the policy and stay only for their hold"
+        + (
+            f" ({', '.join(figures.past_policy_references)})"
+            if figures.past_policy_references
+            else ""
+        ),
         "",
         f"In a browser:  {base}/login",
         f"  as {people}",

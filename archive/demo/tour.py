@@ -100,6 +100,7 @@ class Figures:
     held: int = 0  # active contacts a hold keeps
     held_past_policy: int = 0  # of those, the ones the policy alone would have deleted
     hold_references: tuple[str, ...] = ()
+    past_policy_references: tuple[str, ...] = ()  # the holds that keep those
     policy_version: str = ""
 
     @property
@@ -124,12 +125,14 @@ def figures(runtime: Runtime) -> Figures:
         kept = keeping(live, covering(session, live), policy, now)
         past = [c for c in live if c.id in kept and _aware(c.expires_at, now) <= now]
         references = sorted({k.hold.reference for k in kept.values()})
+        past_references = sorted({kept[c.id].hold.reference for c in past})
     return Figures(
         active=active,
         deleted=deleted or 0,
         held=len(kept),
         held_past_policy=len(past),
         hold_references=tuple(references),
+        past_policy_references=tuple(past_references),
         policy_version=policy.version,
     )
 
