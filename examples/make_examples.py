@@ -28,6 +28,7 @@ CUSTOMER = {
 }
 AGENT = "Anna Lindqvist"
 SERVICE = "service@example-company.fi"
+SERVICE_PHONE = "+358 9 4245 1000"
 
 CALL = [
     ("agent", "Kotivirta customer service, this is Anna. How can I help you?"),
@@ -78,6 +79,18 @@ def make_call() -> None:
             ],
             check=True,
         )
+
+
+def make_call_metadata() -> None:
+    """What a telephone system knows of the call, for `archive ingest` (NAME.meta.json)."""
+    meta = {
+        "direction": "inbound",
+        "caller": CUSTOMER["phone"],
+        "callee": SERVICE_PHONE,
+        "agent": AGENT,
+    }
+    text = json.dumps(meta, indent=2) + "\n"
+    (HERE / "call.wav.meta.json").write_text(text, encoding="utf-8")
 
 
 def make_email() -> None:
@@ -131,5 +144,6 @@ def make_chat() -> None:
 
 if __name__ == "__main__":
     make_call()
+    make_call_metadata()
     make_email()
     make_chat()

@@ -3,6 +3,7 @@ all of the demo customer Aino Virtanen, with their licence stated."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from archive.contacts.audio import probe_audio
@@ -19,6 +20,12 @@ def test_the_call_is_a_telephone_quality_recording() -> None:
         info = probe_audio(recording)
     assert (info.container, info.sample_rate, info.channels) == ("wav", 8000, 1)
     assert 10 < info.duration_seconds < 60
+
+
+def test_the_call_metadata_names_aino_virtanen_as_the_caller() -> None:
+    meta = json.loads((EXAMPLES / "call.wav.meta.json").read_text(encoding="utf-8"))
+    assert meta["direction"] == "inbound"
+    assert meta["caller"] == AINO.phone
 
 
 def test_the_email_is_aino_virtanens_and_has_no_defects() -> None:
@@ -41,5 +48,5 @@ def test_the_chat_is_in_our_format_with_aino_as_the_customer() -> None:
 def test_the_examples_state_how_they_were_made_and_their_licence() -> None:
     readme = (EXAMPLES / "README.md").read_text(encoding="utf-8")
     assert "CC0" in readme
-    for name in ("call.wav", "email.eml", "chat.json", "make_examples.py"):
+    for name in ("call.wav", "call.wav.meta.json", "email.eml", "chat.json", "make_examples.py"):
         assert name in readme
