@@ -88,6 +88,9 @@ def make_call_metadata() -> None:
         "caller": CUSTOMER["phone"],
         "callee": SERVICE_PHONE,
         "agent": AGENT,
+        # The telephone system's own id of the call: sent again, by the API or by
+        # `archive ingest`, the same recording under it is known as the same call.
+        "external_id": "example-call-1",
     }
     text = json.dumps(meta, indent=2) + "\n"
     (HERE / "call.wav.meta.json").write_text(text, encoding="utf-8")
