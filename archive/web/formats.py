@@ -22,6 +22,12 @@ def when(value: datetime | str | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
 
+def instant(value: datetime | str | None) -> str:
+    """UTC, to the second, for records whose order within a minute matters (the audit trail)."""
+    moment = _moment(value)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else ""
+
+
 def iso(value: datetime | str | None) -> str:
     moment = _moment(value)
     return moment.isoformat() if moment else ""
@@ -52,4 +58,11 @@ def size(count: int | None) -> str:
     return f"{amount:.1f} GB"
 
 
-FILTERS = {"when": when, "iso": iso, "day": day, "duration": duration, "size": size}
+FILTERS = {
+    "when": when,
+    "instant": instant,
+    "iso": iso,
+    "day": day,
+    "duration": duration,
+    "size": size,
+}

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Request
 
-from archive.web.words import account, admin, audit, email, identity
+from archive.web.words import account, admin, audit, email, identity, policy, sampling, trail
 
 LANGUAGES = {"en": "English", "sv": "Svenska", "fi": "Suomi"}
 DEFAULT_LANGUAGE = "en"
@@ -598,6 +598,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         **audit.WORDS.get(language, {}),
         **identity.WORDS.get(language, {}),
         **email.WORDS.get(language, {}),
+        **trail.WORDS.get(language, {}),
+        **sampling.WORDS.get(language, {}),
+        **policy.WORDS.get(language, {}),
     }
     for language in LANGUAGES
     if language != DEFAULT_LANGUAGE
@@ -609,6 +612,7 @@ CATALOGUE[DEFAULT_LANGUAGE] = {
     "deletion_run": "deletion run",
     "identity_review": "identity review",
 }
+CATALOGUE[DEFAULT_LANGUAGE].update(trail.WORDS[DEFAULT_LANGUAGE])
 
 Translate = Callable[[str], str]
 
