@@ -12,7 +12,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from sqlalchemy import text
 
 from archive import __version__
@@ -26,6 +25,7 @@ from archive.api.options import answer_options
 from archive.api.problems import problem_answer
 from archive.api.request_ids import HEADER as REQUEST_ID_HEADER
 from archive.api.request_ids import request_ids, send_request_id
+from archive.api.schema_viewer import viewer_assets, viewer_plugin
 from archive.audit.routes import AccessReportController, AuditController
 from archive.contacts.routes import ContactController
 from archive.customers.review_routes import IdentityReviewController
@@ -133,6 +133,7 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
             ExportController,
             web_router(),
             static_router(),
+            viewer_assets(),
         ],
         dependencies={
             "runtime": Provide(provide_runtime, sync_to_thread=False),
@@ -155,7 +156,7 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
             title="Contact archive",
             version=__version__,
             path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
+            render_plugins=[viewer_plugin()],
         ),
         request_max_body_size=1 << 20,
         debug=False,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
+from archive.api.schema_viewer import CONTENT_SECURITY_POLICY
+
 HEADERS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
@@ -22,9 +24,12 @@ def security_headers(message: Message, scope: Scope) -> None:
         return
     documentation = scope["path"].startswith("/schema")
     headers = MutableScopeHeaders.from_message(message)
-    for name, value in HEADERS.items():
-        # The API docs page loads its renderer; downloads bring a CSP of their own.
-        if name == "Content-Security-Policy" and documentation:
-            continue
+    # The API docs page runs its viewer from this origin; downloads bring a CSP of their own.
+    wanted = (
+        {**HEADERS, "Content-Security-Policy": CONTENT_SECURITY_POLICY}
+        if documentation
+        else HEADERS
+    )
+    for name, value in wanted.items():
         if headers.get(name) is None:
             headers[name] = value

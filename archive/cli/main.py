@@ -12,13 +12,14 @@ import sqlalchemy.exc
 from archive.cli.audit import audit_group
 from archive.cli.check import check_command
 from archive.cli.context import Context
+from archive.cli.demo import demo_command
 from archive.cli.expire import expire_command
 from archive.cli.identity import identity_group
 from archive.cli.ingest import ingest_command
 from archive.cli.keys import keys_group
 from archive.cli.policy import policy_group
 from archive.cli.requests import requests_group
-from archive.cli.setup import db_group, demo_command, init_command, serve_command
+from archive.cli.setup import db_group, init_command, serve_command
 from archive.cli.users import tokens_group, users_group
 from archive.errors import ArchiveError
 

@@ -1,19 +1,16 @@
-"""`archive init`, `archive serve`, `archive demo` and `archive db upgrade`."""
+"""`archive init`, `archive serve` and `archive db upgrade`."""
 
 from __future__ import annotations
 
 import click
-from sqlalchemy import func, select
 
 from archive.cli.context import Context, pass_context
-from archive.contacts.models import Channel, Contact
 from archive.crypto.keyring import (
     generate_key_material,
     load_key_material,
     with_purpose_keys,
     write_key_file,
 )
-from archive.customers.service import CustomerService
 from archive.db.migrate import upgrade
 from archive.errors import ArchiveError
 from archive.integrity.check import unfinished_uploads
@@ -96,140 +93,11 @@ def db_upgrade(ctx: Context) -> None:
 @pass_context
 def serve_command(ctx: Context) -> None:
     """Run the API (and the web pages) on ARCHIVE_HOST:ARCHIVE_PORT."""
-    _serve(ctx)
+    serve(ctx)
 
 
-@click.command("demo")
-@click.option("--no-serve", is_flag=True, help="Load the demo data and stop.")
-@pass_context
-def demo_command(ctx: Context, no_serve: bool) -> None:
-    """Set up the embedded default, load the demo dataset once, and serve it."""
-    from archive.demo.dataset import load_demo
-
-    settings = ctx.settings
-    if not settings.is_embedded:
-        raise click.ClickException("the demo runs on the embedded default only (unset ARCHIVE_*)")
-    click.get_current_context().invoke(init_command)
-    runtime = ctx.runtime
-    with runtime.session() as session:
-        stored = session.scalar(select(func.count()).select_from(Contact)) or 0
-    if stored == 0:
-        summary = load_demo(runtime, echo=click.echo)
-        click.echo(f"demo data loaded: {summary}")
-    else:
-        click.echo(f"demo data already present ({stored} contacts)")
-    base = f"http://{settings.host}:{settings.port}"
-    customer, call = _examples(runtime)
-    token = _demo_token(runtime)
-    password = _demo_people(runtime)
-    banner = DEMO_BANNER.format(
-        base=base, customer=customer, call=call, token=token, password=password
-    )
-    click.secho(banner, fg="green")
-    if not no_serve:
-        _serve(ctx)
-
-
-DEMO_BANNER = """
-The contact archive (demo data) at {base}
-  In a browser:       {base}/login  as demo.agent (agent, quality), demo.privacy,
-                      demo.auditor or demo.admin; password for all four: {password}
-                      (a new one each start)
-  API documentation:  {base}/schema
-  Health:             curl -s {base}/health
-  Your token:         export T={token}
-                      (the demo account demo.agent, roles agent and quality, valid 7 days)
-  Find a customer:    curl -s -H "Authorization: Bearer $T" '{base}/api/v1/customers?q=aino.virtanen@example.fi'
-  Their contacts:     curl -s -H "Authorization: Bearer $T" '{base}/api/v1/customers/{customer}/contacts'
-  Fetch a recording:  curl -s -H "Authorization: Bearer $T" -H 'X-Archive-Purpose: demo' -o call.audio '{base}/api/v1/contacts/{call}/content'
-  Archive more:       .venv/bin/archive ingest path/to/files
-  Retention:          .venv/bin/archive expire --dry-run   (the sweep runs here every hour;
-                      contacts older than the policy allows go, complaint holds keep theirs)
-Every read is written to the audit trail. Ctrl-C stops the server.
-"""  # noqa: E501 - copyable command lines
-
-
-DEMO_USER = "demo.agent"
-
-
-def _demo_token(runtime: Runtime) -> str:
-    """A fresh API token of the demo's agent account (created on first use)."""
-    from datetime import timedelta
-
-    from archive.accounts.models import Role
-    from archive.accounts.service import AccountService
-    from archive.errors import NotFound
-
-    with runtime.session() as session:
-        accounts = AccountService(session, runtime)
-        try:
-            accounts.get(DEMO_USER)
-        except NotFound:
-            accounts.add_user(
-                DEMO_USER,
-                roles=[Role.AGENT, Role.QUALITY],
-                password=None,
-                display_name="Demo Agent",
-                created_by="demo",
-            )
-        expires = runtime.clock.now() + timedelta(days=7)
-        _token, secret = accounts.issue_api_token(DEMO_USER, name="demo", expires_at=expires)
-        session.commit()
-    return secret
-
-
-# The demo's people, one per role worth trying in the pages (demo.agent is created above).
-DEMO_PEOPLE = {
-    "demo.privacy": ("Demo Privacy Officer", "privacy"),
-    "demo.auditor": ("Demo Auditor", "auditor"),
-    "demo.admin": ("Demo Administrator", "admin"),
-}
-
-
-def _demo_people(runtime: Runtime) -> str:
-    """Give the demo's accounts a fresh shared password (creating them on first use), so the
-    pages can be tried in every role; returns the password."""
-    import secrets
-
-    from archive.accounts.models import Role
-    from archive.accounts.service import AccountService
-    from archive.errors import NotFound
-
-    password = secrets.token_urlsafe(12)
-    with runtime.session() as session:
-        accounts = AccountService(session, runtime)
-        for username, (name, role) in DEMO_PEOPLE.items():
-            try:
-                accounts.get(username)
-            except NotFound:
-                accounts.add_user(
-                    username,
-                    roles=[Role(role)],
-                    password=password,
-                    display_name=name,
-                    created_by="demo",
-                )
-        for username in (DEMO_USER, *DEMO_PEOPLE):
-            accounts.set_password(username, password)
-        session.commit()
-    return password
-
-
-def _examples(runtime: Runtime) -> tuple[str, str]:
-    """Ids for the banner's examples: the first demo customer, the newest call."""
-    with runtime.session() as session:
-        found = CustomerService(session, runtime).search("aino.virtanen@example.fi")
-        customer = str(found[0].id) if found else "<id>"
-        call = session.scalar(
-            select(Contact.id)
-            .where(Contact.channel == Channel.CALL)
-            .order_by(Contact.started_at.desc())
-            .limit(1)
-        )
-    return customer, str(call) if call else "<id>"
-
-
-def _serve(ctx: Context) -> None:
+def serve(ctx: Context) -> None:
+    """Serve the API and pages; on the embedded default with the schedule in this process."""
     import uvicorn
 
     from archive.api.app import create_app

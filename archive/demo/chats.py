@@ -120,7 +120,7 @@ def _own_format_chats(now: datetime) -> list[DemoChat]:
             "CS-5102",
             matti,
             "Mikko Korhonen",
-            demo_time(now, 297, "13:40"),
+            demo_time(now, 105, "13:40"),
             [
                 (0, "b1", "Hei! Olen Virta-botti. Miten voin auttaa?"),
                 (25, "c1", "Uusi pesukone vuotaa. Kenelle teen valituksen?"),
@@ -135,7 +135,7 @@ def _own_format_chats(now: datetime) -> list[DemoChat]:
             "CS-5101",
             aino,
             "Anna Lindqvist",
-            demo_time(now, 187, "08:10"),
+            demo_time(now, 47, "08:10"),
             [
                 (0, "b1", "Hei! Olen Virta-botti. Miten voin auttaa?"),
                 (18, "c1", "Voiko laskun eräpäivää siirtää?"),
@@ -149,7 +149,7 @@ def _own_format_chats(now: datetime) -> list[DemoChat]:
             "CS-5103",
             johanna,
             "Anna Lindqvist",
-            demo_time(now, 127, "20:15"),
+            demo_time(now, 101, "20:15"),
             [
                 (0, "b1", "Hej! Jag är Virta-botten. Vad kan jag hjälpa dig med?"),
                 (30, "c1", "Min faktura för maj är väldigt hög."),
@@ -177,7 +177,7 @@ def _own_format_chats(now: datetime) -> list[DemoChat]:
             "CS-5106",
             mikko,
             "Aino Korhonen",
-            demo_time(now, 149, "10:05"),
+            demo_time(now, 51, "10:05"),
             [
                 (0, "b1", "Hei! Olen Virta-botti. Miten voin auttaa?"),
                 (15, "c1", "Sovimme eilen maksusuunnitelmasta. Milloin toinen erä erääntyy?"),

@@ -41,10 +41,10 @@ SOURCE = "demo"
 CHUNK_BYTES = 64 * 1024
 # When each recording was made and the ticket it belongs to; calls.json says who and what.
 CALL_TIMES = {
-    "invoice-question-en.wav": (272, "10:12", None),
+    "invoice-question-en.wav": (58, "10:12", None),
     "late-delivery-complaint-en.mp3": (12, "09:05", "CS-5109"),
-    "password-reset-sv.opus": (98, "15:47", None),
-    "payment-plan-fi.flac": (150, "12:40", "CS-5106"),
+    "password-reset-sv.opus": (63, "15:47", None),
+    "payment-plan-fi.flac": (52, "12:40", "CS-5106"),
     "parcel-delay-fi.wav": (37, "11:26", "CS-5107"),
     "complaint-callback-sv.wav": (74, "14:03", "CS-5108"),
 }

@@ -145,13 +145,13 @@ def demo_emails(now: datetime) -> list[DemoEmail]:
 
 def _due_date_question(now: datetime) -> list[DemoEmail]:
     aino = customer_by_email("aino.virtanen@example.fi")
-    question = _inbound(aino, "Laskun eräpäivän siirto", demo_time(now, 186, "08:42"), "a1f3")
+    question = _inbound(aino, "Laskun eräpäivän siirto", demo_time(now, 46, "08:42"), "a1f3")
     question.set_content(
         "Hei,\n\nsain laskun 44712, jonka eräpäivä on 15.3. Olen silloin matkoilla. Voisiko "
         "eräpäivää siirtää kahdella viikolla?\n\nTerveisin\nAino Virtanen\n040 712 3456\n"
     )
     answer = _reply(
-        aino, "Re: Laskun eräpäivän siirto", demo_time(now, 185, "10:05"), "cs5101.1", question
+        aino, "Re: Laskun eräpäivän siirto", demo_time(now, 45, "10:05"), "cs5101.1", question
     )
     body = (
         "kiitos viestistäsi. Siirsimme laskun 44712 eräpäiväksi 29.3., eikä siirrosta "
@@ -167,7 +167,7 @@ def _due_date_question(now: datetime) -> list[DemoEmail]:
 def _washing_machine_complaint(now: datetime) -> list[DemoEmail]:
     matti = customer_by_email("matti.makinen@example.fi")
     complaint = _inbound(
-        matti, "Reklamaatio: uusi pesukone vuotaa", demo_time(now, 296, "14:17"), "m-2291"
+        matti, "Reklamaatio: uusi pesukone vuotaa", demo_time(now, 104, "14:17"), "m-2291"
     )
     complaint.set_content(
         "Hei,\n\nostin pesukoneen verkkokaupastanne kolme viikkoa sitten (tilaus 2291). Kone "
@@ -183,7 +183,7 @@ def _washing_machine_complaint(now: datetime) -> list[DemoEmail]:
     answer = _reply(
         matti,
         "Re: Reklamaatio: uusi pesukone vuotaa",
-        demo_time(now, 295, "09:30"),
+        demo_time(now, 103, "09:30"),
         "cs5102.1",
         complaint,
     )
@@ -202,14 +202,14 @@ def _swedish_invoice_question(now: datetime) -> list[DemoEmail]:
     johanna = customer_by_email("johanna.sjoberg@example.com")
     # A non-ASCII subject is sent as an RFC 2047 encoded word.
     question = _inbound(
-        johanna, "Fråga om fakturan för maj", demo_time(now, 126, "19:48"), "js-0521"
+        johanna, "Fråga om fakturan för maj", demo_time(now, 100, "19:48"), "js-0521"
     )
     question.set_content(
         "Hej!\n\nFakturan för maj är nästan dubbelt så stor som vanligt. Kan ni förklara "
         "varför?\n\nMed vänliga hälsningar\nJohanna Sjöberg\n"
     )
     answer = _reply(
-        johanna, "Sv: Fråga om fakturan för maj", demo_time(now, 125, "11:12"), "cs5103.1", question
+        johanna, "Sv: Fråga om fakturan för maj", demo_time(now, 99, "11:12"), "cs5103.1", question
     )
     body = (
         "tack för ditt meddelande. Fakturan för maj omfattar också april, eftersom "
@@ -226,7 +226,7 @@ def _phishing_report(now: datetime) -> list[DemoEmail]:
     paivi = customer_by_email("paivi.jarvinen@example.fi")
     # A forwarded phishing message: the script and the onerror handler must never run when an
     # agent opens it, which is what the archive's HTML sanitising is for.
-    report = _inbound(paivi, "VS: Laskunne on erääntynyt", demo_time(now, 61, "07:55"), "pj-7781")
+    report = _inbound(paivi, "VS: Laskunne on erääntynyt", demo_time(now, 27, "07:55"), "pj-7781")
     report.set_content(
         "<html><body><p>Hei,</p><p>sain alla olevan viestin. Se näyttää teidän laskultanne, "
         "mutta linkki vie oudolle sivulle. Onko tämä teiltä?</p><blockquote>"
@@ -238,7 +238,7 @@ def _phishing_report(now: datetime) -> list[DemoEmail]:
         subtype="html",
     )
     answer = _reply(
-        paivi, "Re: VS: Laskunne on erääntynyt", demo_time(now, 60, "12:40"), "cs5104.1", report
+        paivi, "Re: VS: Laskunne on erääntynyt", demo_time(now, 26, "12:40"), "cs5104.1", report
     )
     body = (
         "kiitos ilmoituksesta. Viesti ei ole meiltä, vaan se on huijausyritys. Älä avaa "
@@ -253,7 +253,7 @@ def _phishing_report(now: datetime) -> list[DemoEmail]:
 
 def _address_change(now: datetime) -> list[DemoEmail]:
     eero = customer_by_email("eero.hakkinen@example.com")
-    notice = _inbound(eero, "Osoitteenmuutos", demo_time(now, 241, "16:20"), "eh-3310")
+    notice = _inbound(eero, "Osoitteenmuutos", demo_time(now, 68, "16:20"), "eh-3310")
     text = (
         "Hei,\n\nmuutin uuteen osoitteeseen: Puistokatu 18, 70100 Kuopio. Päivittäkää "
         "laskutusosoite.\n\nEero Häkkinen\n"
@@ -269,7 +269,7 @@ def _payment_plan_confirmation(now: datetime) -> list[DemoEmail]:
         sender=Address(SERVICE_NAME, addr_spec=SERVICE_EMAIL),
         to=_mailbox(mikko),
         subject="Maksusuunnitelman vahvistus",
-        sent=demo_time(now, 150, "13:05"),
+        sent=demo_time(now, 52, "13:05"),
         message_id=f"<cs5106.1@{MAIL_DOMAIN}>",
     )
     body = (

@@ -138,7 +138,7 @@ CUSTOMERS = (
 
 TICKETS = (
     DemoTicket(
-        "CS-5101", "Laskun eräpäivän siirto", "question", "solved", "aino.virtanen@example.fi", 186
+        "CS-5101", "Laskun eräpäivän siirto", "question", "solved", "aino.virtanen@example.fi", 47
     ),
     DemoTicket(
         "CS-5102",
@@ -146,7 +146,7 @@ TICKETS = (
         "complaint",
         "pending",
         "matti.makinen@example.fi",
-        296,
+        105,
     ),
     DemoTicket(
         "CS-5103",
@@ -154,19 +154,19 @@ TICKETS = (
         "question",
         "solved",
         "johanna.sjoberg@example.com",
-        126,
+        101,
     ),
     DemoTicket(
-        "CS-5104", "Epäilyttävä laskuviesti", "incident", "closed", "paivi.jarvinen@example.fi", 61
+        "CS-5104", "Epäilyttävä laskuviesti", "incident", "closed", "paivi.jarvinen@example.fi", 27
     ),
-    DemoTicket("CS-5105", "Osoitteenmuutos", "request", "solved", "eero.hakkinen@example.com", 241),
+    DemoTicket("CS-5105", "Osoitteenmuutos", "request", "solved", "eero.hakkinen@example.com", 68),
     DemoTicket(
         "CS-5106",
         "Maksusuunnitelma erääntyneelle laskulle",
         "request",
         "solved",
         "mikko.lehtinen@example.com",
-        150,
+        52,
     ),
     DemoTicket(
         "CS-5107", "Paketti myöhässä", "incident", "solved", "sanna.heikkila@example.org", 36

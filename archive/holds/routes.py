@@ -19,6 +19,7 @@ from archive.audit import AuditAction
 from archive.clock import LATEST
 from archive.holds.legal import sync_legal_holds
 from archive.holds.models import Hold
+from archive.holds.sampling import SamplePlan
 from archive.holds.service import HoldRequest, HoldService, HoldSummary, SampleRequest
 from archive.runtime import Runtime
 
@@ -35,6 +36,49 @@ class SampleIn:
     per_agent_per_week: int
     channel: str = "call"
     ends_at: datetime | None = None
+    # The `fingerprint` of a preview: the sample is refused if its contacts changed since.
+    previewed: str | None = None
+
+    def request(self) -> SampleRequest:
+        return SampleRequest(
+            reference=self.reference,
+            since=self.since,
+            until=self.until,
+            per_agent_per_week=self.per_agent_per_week,
+            channel=self.channel,
+            ends_at=self.ends_at,
+        )
+
+
+@dataclass(frozen=True)
+class SampleGroupOut:
+    agent: str
+    week: str  # ISO 8601 week, `2026-W14`
+    available: int
+    taken: int
+
+
+@dataclass(frozen=True)
+class SamplePlanOut:
+    """What a sample would hold; pass `fingerprint` as `previewed` to take exactly this."""
+
+    contacts: int
+    available: int
+    agents: list[str]
+    weeks: list[str]
+    groups: list[SampleGroupOut]
+    fingerprint: str
+
+
+def sample_plan_out(plan: SamplePlan) -> SamplePlanOut:
+    return SamplePlanOut(
+        contacts=plan.contacts,
+        available=plan.available,
+        agents=plan.agents,
+        weeks=plan.weeks,
+        groups=[SampleGroupOut(g.agent, g.week_label, g.available, g.taken) for g in plan.groups],
+        fingerprint=plan.fingerprint,
+    )
 
 
 @dataclass(frozen=True)
@@ -143,17 +187,21 @@ class HoldController(Controller):
     ) -> HoldOut:
         """A quality project: hold N random contacts per agent per week of a period."""
         service = self._service(request, session, runtime)
-        summary = service.sample(
-            SampleRequest(
-                reference=data.reference,
-                since=data.since,
-                until=data.until,
-                per_agent_per_week=data.per_agent_per_week,
-                channel=data.channel,
-                ends_at=data.ends_at,
-            )
-        )
+        summary = service.sample(data.request(), previewed=data.previewed)
         return self._placed(request, session, runtime, service, summary)
+
+    @post("/samples/preview", opt=PLACE, sync_to_thread=True, status_code=200)
+    def sample_preview(
+        self,
+        request: AnyRequest,
+        data: JSONBody[SampleIn],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> SamplePlanOut:
+        """How many contacts a sample would hold, of which agents and weeks; nothing is held."""
+        plan = self._service(request, session, runtime).sample_plan(data.request())
+        session.rollback()
+        return sample_plan_out(plan)
 
     @get("/{hold_id:uuid}", opt=READ, sync_to_thread=True)
     def one(

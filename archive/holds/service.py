@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,10 +17,11 @@ from archive.accounts.models import Role
 from archive.clock import LATEST, checked_moment
 from archive.contacts.models import Channel, Contact, ContactState
 from archive.customers.models import Customer
-from archive.customers.restriction import Restriction, unrestricted
+from archive.customers.restriction import Restriction
 from archive.errors import Conflict, Forbidden, InvalidInput, NotFound
 from archive.holds.coverage import hold_end, in_range
 from archive.holds.models import Hold, HoldContact, HoldScope, HoldState
+from archive.holds.sampling import SamplePlan, plan_of, sample_groups
 from archive.retention.policy import HoldReason, Policy
 from archive.retention.service import RetentionService
 from archive.runtime import Runtime
@@ -105,43 +105,30 @@ class HoldService:
         self.session.flush()
         return self._summary(hold, contacts)
 
-    def sample(self, request: SampleRequest) -> HoldSummary:
-        """Hold a random sample for a quality project: N contacts per agent per week."""
-        reference = _reference(request.reference)
-        since = checked_moment(request.since, "since")
-        until = checked_moment(request.until, "until")
-        if since >= until:
-            raise InvalidInput("until: must be after since", field="until")
-        if not 1 <= request.per_agent_per_week <= 1000:
-            raise InvalidInput("per_agent_per_week: between 1 and 1000", field="per_agent_per_week")
-        channel = _channel(request.channel)
-        # Customers who objected (and was upheld), and restricted ones, are never sampled,
-        # whoever asks: a quality project is processing, which both stop.
-        objected = select(Customer.id).where(Customer.objected_at.is_not(None))
-        query = (
-            select(Contact)
-            .where(
-                Contact.state == ContactState.ACTIVE,
-                Contact.channel == channel,
-                Contact.started_at >= since,
-                Contact.started_at < until,
-                (Contact.customer_id.is_(None)) | (Contact.customer_id.not_in(objected)),
-                unrestricted(Contact.customer_id),
-            )
-            .with_for_update()
-        )
-        groups: dict[tuple[str, int, int], list[Contact]] = defaultdict(list)
-        for contact in self.session.scalars(query.order_by(Contact.id)):
-            year, week, _ = contact.started_at.isocalendar()
-            groups[(contact.agent or "", year, week)].append(contact)
+    def sample_plan(self, request: SampleRequest) -> SamplePlan:
+        """What `sample` would hold (how many contacts, of which agents and weeks), for the
+        quality team to see before confirming; nothing is held."""
+        plan, _groups = self._plan(request, lock=False)
+        return plan
+
+    def sample(self, request: SampleRequest, previewed: str | None = None) -> HoldSummary:
+        """Hold a random sample for a quality project: N contacts per agent per week.
+
+        `previewed`: the fingerprint of the plan the caller was shown; when the contacts to
+        draw from have changed since, nothing is held (Conflict), so the sample never holds
+        other agents, weeks or counts than the ones confirmed.
+        """
+        plan, groups = self._plan(request, lock=True)
+        if previewed is not None and previewed != plan.fingerprint:
+            raise Conflict("the contacts to sample from changed since the preview; preview again")
         chooser = random.SystemRandom()
         chosen = [
             contact
             for group in groups.values()
             for contact in chooser.sample(group, min(request.per_agent_per_week, len(group)))
         ]
-        if not chosen:
-            raise Conflict("no contacts match the sample's channel and period")
+        reference = _reference(request.reference)
+        channel, since, until = plan.channel, plan.since, plan.until
         hold = Hold(
             id=uuid.uuid4(),
             reason=HoldReason.QUALITY_PROJECT,
@@ -166,6 +153,23 @@ class HoldService:
         self.session.add(hold)
         self.session.flush()
         return self._summary(hold, chosen)
+
+    def _plan(
+        self, request: SampleRequest, *, lock: bool
+    ) -> tuple[SamplePlan, dict[tuple[str, int, int], list[Contact]]]:
+        _reference(request.reference)
+        since = checked_moment(request.since, "since")
+        until = checked_moment(request.until, "until")
+        if since >= until:
+            raise InvalidInput("until: must be after since", field="until")
+        if not 1 <= request.per_agent_per_week <= 1000:
+            raise InvalidInput("per_agent_per_week: between 1 and 1000", field="per_agent_per_week")
+        self._end(request.ends_at)
+        channel = _channel(request.channel)
+        groups = sample_groups(self.session, channel, since, until, lock=lock)
+        if not groups:
+            raise Conflict("no contacts match the sample's channel and period")
+        return plan_of(groups, channel, since, until, request.per_agent_per_week), groups
 
     # --- reading and ending -------------------------------------------------------------------
 

@@ -25,8 +25,9 @@ from archive.audit.routes import Filters, read_records, verify_trail
 from archive.errors import ArchiveError, InvalidInput, MalformedRequest
 from archive.retention.routes import list_runs, read_run
 from archive.web.admin_views import approvals_page, lone_admin
+from archive.web.audit_targets import TargetView, target_views
 from archive.web.forms import form_date, refusal_status, status_of
-from archive.web.pages import render
+from archive.web.pages import may, render, user_of
 
 AnyRequest = Request[Any, Any, Any]
 AUDIT = requires(Permission.AUDIT_READ)
@@ -119,11 +120,14 @@ class AuditPages(Controller):
         except ArchiveError as error:
             refusal_status(session, error)
             return _trail_page(request, values, lone_admin(session), error=error)
+        user = user_of(request)
+        targets = target_views(session, page.items, lambda permission: may(user, permission))
         return _trail_page(
             request,
             values,
             lone_admin(session),
             records=page.items,
+            targets=targets,
             older=query.page_query(page.next_after_id) if page.next_after_id else None,
             export=query.api_query(),
             newest=query.page_query() if query.after_id is not None else None,
@@ -165,6 +169,7 @@ def _trail_page(
     lone: bool,
     *,
     records: list[dict[str, Any]] | None = None,
+    targets: dict[int, list[TargetView]] | None = None,
     older: str | None = None,
     export: str = "",
     newest: str | None = None,
@@ -177,6 +182,7 @@ def _trail_page(
         values=values,
         actions=ACTIONS,
         records=records or [],
+        targets=targets or {},
         older=older,
         export=export,
         newest=newest,

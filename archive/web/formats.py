@@ -24,6 +24,12 @@ def when(value: datetime | str | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
 
+def instant(value: datetime | str | None) -> str:
+    """UTC, to the second, for records whose order within a minute matters (the audit trail)."""
+    moment = _moment(value)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else ""
+
+
 def iso(value: datetime | str | None) -> str:
     moment = _moment(value)
     return moment.isoformat() if moment else ""
@@ -73,6 +79,7 @@ def masked(code: str) -> str:
 # `{{ rule.period|period(language) }}`.
 FILTERS = {
     "when": when,
+    "instant": instant,
     "iso": iso,
     "day": day,
     "duration": duration,

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Request
 
-from archive.web.words import account, admin, audit, email, identity, pages
+from archive.web.words import account, admin, audit, email, identity, pages, policy, sampling, trail
 
 LANGUAGES = {"en": "English", "sv": "Svenska", "fi": "Suomi"}
 DEFAULT_LANGUAGE = "en"
@@ -598,6 +598,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         **audit.WORDS.get(language, {}),
         **identity.WORDS.get(language, {}),
         **email.WORDS.get(language, {}),
+        **trail.WORDS.get(language, {}),
+        **sampling.WORDS.get(language, {}),
+        **policy.WORDS.get(language, {}),
         **pages.WORDS.get(language, {}),
     }
     for language in LANGUAGES
@@ -610,6 +613,7 @@ CATALOGUE[DEFAULT_LANGUAGE] = {
     "deletion_run": "deletion run",
     "identity_review": "identity review",
 }
+CATALOGUE[DEFAULT_LANGUAGE].update(trail.WORDS[DEFAULT_LANGUAGE])
 
 Translate = Callable[[str], str]
 

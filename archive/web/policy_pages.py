@@ -1,7 +1,8 @@
 """The pages of the retention policy: the policy in force, and a preview of a change's effect.
 
-Everyone holding POLICY_READ sees the policy in force, as the API's `show` returns it. Those
-holding POLICY_MANAGE may propose another in the TOML the API and `archive policy` accept, see
+Everyone holding POLICY_READ sees the policy in force, as the API's `show` returns it, as a
+table in words (and as the file `archive policy` reads). Those holding POLICY_MANAGE change it
+through a form of its rules, which becomes the TOML the API and `archive policy` accept, see
 what the API's `diff` says it would change (nothing changes yet), then apply it through the
 API's own `apply_proposed`, which audits the change and re-times stored contacts.
 """
@@ -31,7 +32,16 @@ from archive.retention.routes import (
 from archive.retention.service import PolicyDiff, RetentionService
 from archive.runtime import Runtime
 from archive.web.forms import Form, refusal_status
+from archive.web.i18n import language_of, translator
 from archive.web.pages import render
+from archive.web.policy_form import (
+    BLANK_CATEGORIES,
+    UNIT_WORDS,
+    UNITS,
+    PolicyForm,
+    is_form,
+    period_words,
+)
 
 AnyRequest = Request[Any, Any, Any]
 READ = requires(Permission.POLICY_READ)
@@ -85,6 +95,8 @@ def _cap(cap: object) -> str:
 
 
 def _document(data: dict[str, str]) -> str:
+    if is_form(data):
+        return PolicyForm.read(data).document()
     # One character over the limit is enough for the API's own check to refuse it.
     return str(data.get("document", ""))[: MAX_POLICY_BYTES + 1]
 
@@ -109,11 +121,13 @@ class PolicyPages(Controller):
     ) -> Any:
         """What a proposed policy would change; nothing is applied."""
         document = _document(data)
+        # A refused form comes back as it was sent, for the administrator to correct.
+        sent = PolicyForm.read(data) if is_form(data) else None
         try:
             proposed = proposed_policy(document)
             result = RetentionService(session, runtime).diff(proposed)
         except ArchiveError as error:
-            return _page(request, session, runtime, document=document, error=error)
+            return _page(request, session, runtime, document=document, form=sent, error=error)
         session.rollback()
         return _page(request, session, runtime, document=document, proposed=proposed, result=result)
 
@@ -124,6 +138,7 @@ class PolicyPages(Controller):
         """Make the previewed policy the one in force; stored contacts are re-timed."""
         document = _document(data)
         previewed = str(data.get("current", ""))[:VERSION_FIELD]
+        proposed: Policy | None = None
         try:
             proposed = proposed_policy(document)
             # The preview compared against the policy then in force; another change since
@@ -131,7 +146,9 @@ class PolicyPages(Controller):
             if previewed != RetentionService(session, runtime).in_force().version:
                 raise Conflict("the policy in force changed since the preview; preview again")
         except ArchiveError as error:
-            return _page(request, session, runtime, document=document, error=error)
+            # The form keeps the proposal, to be previewed again against the policy now in force.
+            form = PolicyForm.of(proposed) if proposed else None
+            return _page(request, session, runtime, document=document, form=form, error=error)
         apply_proposed(runtime, session, proposed, principal_of(request).username)
         return Redirect("/policy?applied=1", status_code=303)
 
@@ -142,6 +159,7 @@ def _page(
     runtime: Runtime,
     *,
     document: str | None = None,
+    form: PolicyForm | None = None,
     proposed: Policy | None = None,
     result: PolicyDiff | None = None,
     error: ArchiveError | None = None,
@@ -150,6 +168,9 @@ def _page(
     status = refusal_status(session, error) if error else 200
     current = RetentionService(session, runtime).in_force()
     shown = policy_out(runtime, session)
+    translate = translator(language_of(request))
+    if form is None:
+        form = PolicyForm.of(proposed or current)
     return render(
         request,
         "policy_show.html",
@@ -165,4 +186,9 @@ def _page(
         applied=applied,
         error=error.detail if error else None,
         problems=error.problems if isinstance(error, PolicyError) else [],
+        form=form,
+        blank_categories=BLANK_CATEGORIES,
+        units=UNITS,
+        unit_words=UNIT_WORDS,
+        period=lambda duration: period_words(duration, translate),
     )

@@ -37,6 +37,8 @@ def test_every_route_declares_a_permission(runtime: Runtime) -> None:
     table = declared_permissions(create_app(runtime=runtime))
     public = {route for route, permission in table.items() if permission is None}
     assert {r for r in public if not r[1].startswith("/schema")} == PUBLIC
+    # The API reference and its viewer's files, served by the archive (it works offline).
+    assert ("GET", "/schema/viewer/{file_path:path}") in public
     api = {r: p for r, p in table.items() if r[1].startswith("/api/") and r not in PUBLIC}
     assert len(api) >= 12
     assert all(isinstance(p, Permission) for p in api.values())

@@ -23,6 +23,7 @@ from archive.demo.chats import PNG_SIGNATURE, demo_chats, tiny_png
 from archive.demo.dataset import demo_calls, load_demo, media
 from archive.demo.emails import demo_emails, tiny_pdf
 from archive.demo.people import CUSTOMERS, TICKETS, identity_code
+from archive.retention.sweep import sweep
 from archive.runtime import Runtime
 from archive.tickets.models import Ticket
 from archive.tickets.service import TicketService
@@ -100,7 +101,7 @@ def test_emails_are_rfc_5322_with_the_promised_variety() -> None:
     charsets = {m.get_content_charset() for m in messages if not m.is_multipart()}
     assert "x-unknown" in charsets
     dates = [m["Date"].datetime for m in messages]
-    assert all(NOW - timedelta(days=310) < moment < NOW for moment in dates)
+    assert all(NOW - timedelta(days=120) < moment < NOW for moment in dates)
 
 
 def test_emails_keep_their_message_ids_whatever_the_clock_says() -> None:
@@ -124,7 +125,7 @@ def test_chats_read_in_their_own_formats() -> None:
     ]
     assert len(inline) == 1
     assert inline[0].startswith(PNG_SIGNATURE)
-    assert all(NOW - timedelta(days=310) < t.started_at < NOW for t in transcripts)
+    assert all(NOW - timedelta(days=120) < t.started_at < NOW for t in transcripts)
     assert len({(t.source, t.external_id) for t in transcripts}) == len(chats)
 
 
@@ -189,14 +190,33 @@ def test_demo_loads_every_channel(runtime: Runtime) -> None:
         assert unlinked == []
 
 
-def test_contacts_spread_over_the_last_ten_months(runtime: Runtime) -> None:
+def test_contacts_are_mostly_within_the_policy_and_a_few_just_past_it(runtime: Runtime) -> None:
     load_demo(runtime)
     now = runtime.clock.now()
     with runtime.session() as session:
-        started = [_aware(t) for t in session.scalars(select(Contact.started_at))]
+        rows = session.execute(select(Contact.started_at, Contact.expires_at)).all()
+    started = [_aware(s) for s, _ in rows]
     assert max(started) < now
-    assert min(started) > now - timedelta(days=320)
-    assert max(started) - min(started) > timedelta(days=270)
+    assert min(started) > now - timedelta(days=120)
+    past = [s for s, expires in rows if _aware(expires) <= now]
+    # Under the default policy (3 months): enough to show a sweep and a hold, no more.
+    assert 3 <= len(past) <= 8
+    assert len(past) < len(rows) / 3
+    assert all(_aware(s) > now - timedelta(days=130) for s in past)
+
+
+def test_the_first_sweep_deletes_the_unheld_few_and_a_hold_keeps_the_rest(
+    runtime: Runtime,
+) -> None:
+    load_demo(runtime)
+    report = sweep(runtime, actor="scheduler")
+    assert report.deleted_count == 3  # CS-5103: a question answered over three months ago
+    assert {kept.reference for kept in report.kept} == {"CS-5102"}
+    assert len(report.kept) == 3  # the complaint CS-5102: its chat and two e-mails
+    with runtime.session() as session:
+        tickets = TicketService(session, runtime)
+        assert tickets.by_reference("CS-5103") is None  # its last contact went, so did it
+        assert tickets.by_reference("CS-5102") is not None
 
 
 def _aware(moment: datetime) -> datetime:

@@ -91,23 +91,29 @@ def test_admin_previews_a_policy_change_and_sees_its_diff(page: Page, archive: A
     log_in(page, archive, "adam.admin")
     page.get_by_role("link", name="Retention policy").click()
     expect(page.locator("h1")).to_have_text("Retention policy")
-    # In words, the ISO form the file uses on hover.
-    expect(page.locator("#channel-call")).to_contain_text("3 months")
-    expect(page.locator("#channel-call .period")).to_have_attribute("title", "P3M")
+    # In words, with the period as written on hover.
+    expect(page.locator("#channel-call td.period")).to_have_text("3 months")
+    expect(page.locator("#channel-call td.period span")).to_have_attribute("title", "P3M")
+    expect(page.locator("#cap-complaint td.period")).to_have_text("12 months")
     version = page.locator("#policy-version").inner_text()
     screenshot(page, "policy")
 
-    document = page.get_by_label(re.compile("The policy as a file"))
-    proposed = document.input_value().replace(
-        '[channels.call]\nretention = "P3M"', '[channels.call]\nretention = "P7M"'
-    )
-    assert 'retention = "P7M"' in proposed
-    document.fill(proposed)
+    # The change is made in the form: a rule's amount and unit, and a new category rule.
+    page.get_by_label("call: amount", exact=True).fill("7")
+    expect(page.get_by_label("call: unit", exact=True)).to_have_value("M")
+    page.get_by_label("email: ticket category 1", exact=True).fill("invoice")
+    page.get_by_label("email: ticket category 1: amount", exact=True).fill("26")
+    page.get_by_label("email: ticket category 1: unit", exact=True).select_option("W")
     page.get_by_role("button", name="Preview the change").click()
 
     diff = page.locator("#policy-diff")
     expect(diff).to_be_visible()
-    expect(page.locator("#rule-changes")).to_contain_text("7 months")
+    expect(page.locator("#rule-changes")).to_contain_text("P7M")
+    expect(page.locator("#rule-changes")).to_contain_text("invoice")
+    expect(page.locator("#rule-changes")).to_contain_text("P26W")
+    # The form keeps the proposal, for another round of changes.
+    expect(page.get_by_label("call: amount", exact=True)).to_have_value("7")
+    expect(page.get_by_label("email: ticket category 1", exact=True)).to_have_value("invoice")
     later = page.locator("#diff-call td.later")
     assert int(later.inner_text()) >= 1  # the demo's calls would be kept longer
     expect(page.locator("#diff-call td.earlier")).to_have_text("0")

@@ -85,13 +85,31 @@ def test_quality_samples_a_project_and_releases_its_hold(
     page.get_by_label("From", exact=True).fill((today - timedelta(days=120)).isoformat())
     page.get_by_label("To", exact=True).fill(today.isoformat())
     page.get_by_label("Contacts per agent per week").fill("1")
-    page.get_by_role("button", name="Take the sample").click()
+    # Nothing is taken before the quality team has seen what would be.
+    expect(page.get_by_role("button", name="Take the sample")).to_have_count(0)
+    page.get_by_role("button", name="Preview the sample").click()
+
+    preview = page.locator("#sample-preview")
+    expect(preview).to_be_visible()
+    counted = re.match(
+        r"(\d+) of the (\d+) contacts", preview.locator("#sample-contacts").inner_text()
+    )
+    assert counted, preview.inner_text()
+    would_hold = int(counted.group(1))
+    assert 1 <= would_hold <= int(counted.group(2))
+    # One line per agent; its weeks, each "held/available"; the lines add up to the total.
+    agents = preview.locator("tr.sample-agent")
+    assert agents.count() == int(preview.locator("#sample-agents").inner_text())
+    assert sum(int(n) for n in agents.locator("td.taken").all_inner_texts()) == would_hold
+    expect(agents.first.locator("td.weeks")).to_contain_text(re.compile(r"\d{4}-W\d\d: 1/\d+"))
+    screenshot(page, "sample-preview")
+    preview.get_by_role("button", name="Take the sample").click()
 
     result = page.locator("#sample-result")
     expect(result).to_contain_text("Held")
     held = re.search(r"Held (\d+) contacts?", result.inner_text())
     assert held
-    assert int(held.group(1)) >= 1
+    assert int(held.group(1)) == would_hold  # what the preview said
     screenshot(page, "sample")
 
     result.get_by_role("link", name=PROJECT).click()

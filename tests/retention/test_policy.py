@@ -26,7 +26,7 @@ from archive.retention.policy import (
 )
 from archive.settings import Settings
 
-README = Path(__file__).parent.parent.parent / "README.md"
+RETENTION_DOC = Path(__file__).parent.parent.parent / "docs" / "retention.md"
 START = datetime(2026, 1, 31, 10, 15, tzinfo=UTC)
 
 WITH_CATEGORIES = """
@@ -270,14 +270,14 @@ def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
         load_policy_file(path)
 
 
-# --- the README -------------------------------------------------------------------------------
+# --- the manual -------------------------------------------------------------------------------
 
 
-def test_the_readme_example_is_a_valid_policy_and_its_version_is_real() -> None:
-    readme = README.read_text(encoding="utf-8")
-    section = readme.split("## Retention policies", 1)[1].split("\n## ", 1)[0]
+def test_the_documented_example_is_a_valid_policy_and_its_version_is_real() -> None:
+    manual = RETENTION_DOC.read_text(encoding="utf-8")
+    section = manual.split("## Retention policies", 1)[1].split("\n## ", 1)[0]
     example = section.split("```toml\n", 1)[1].split("```", 1)[0]
-    policy = parse_policy(example, "README")
+    policy = parse_policy(example, "docs/retention.md")
     assert policy.retention_for("call", "complaint") == months(9)
     assert load_policy("kivra").version in section
     for name in PRESETS:

@@ -44,7 +44,7 @@ def rows(page: Any) -> list[Row]:
     assert page.status_code == 200, page.text[-500:]
     found = []
     for outcome, record_id, action, html in ROW.findall(page.text):
-        actor = re.search(r'<td class="actor">([^<]*)</td>', html)
+        actor = re.search(r'<td class="actor"[^>]*><a [^>]*>([^<]*)</a></td>', html)
         assert actor
         found.append(Row(int(record_id), outcome, action, actor.group(1), html))
     return found
@@ -87,7 +87,11 @@ def test_filters_narrow_the_trail_and_the_auditor_sees_no_content_links(
     [read] = [r for r in by_anna if r.action == AuditAction.CONTACT_CONTENT_READ]
     assert str(agent_read) in read.html
     assert "T-1" in read.html  # the purpose given
-    assert '<time datetime="2026-03-02T09:30:00+00:00">' in read.html
+    # To the second and with its zone: the script rewrites it in the reader's own zone.
+    assert (
+        '<time datetime="2026-03-02T09:30:00+00:00" data-precision="seconds">'
+        "2026-03-02 09:30:00 UTC</time>"
+    ) in read.html
 
     content_reads = rows(browser.get(f"/audit?action={AuditAction.CONTACT_CONTENT_READ}"))
     assert [r.id for r in content_reads] == [read.id]
@@ -267,3 +271,102 @@ def test_the_auditor_navigates_in_her_language(auditor: TestClient[Any]) -> None
     assert "Tarkista ketju" in auditor.get("/audit").text
     auditor.cookies.set(LANGUAGE_COOKIE, "sv", domain="archive.example")
     assert "Inga raderingskörningar ännu." in auditor.get("/audit/deletions").text
+
+
+@pytest.mark.parametrize(
+    ("language", "word"),
+    [
+        ("en", "Read a contact&#39;s content"),
+        ("fi", "Luki yhteydenoton sisällön"),
+        ("sv", "Läste en kontakts innehåll"),
+    ],
+)
+def test_actions_read_as_words_with_the_code_on_hover(
+    browser: TestClient[Any], agent_read: uuid.UUID, language: str, word: str
+) -> None:
+    assert log_in(browser, AUDITOR).status_code == 303
+    browser.cookies.set(LANGUAGE_COOKIE, language, domain="archive.example")
+    page = browser.get(f"/audit?action={AuditAction.CONTACT_CONTENT_READ}")
+    [read] = rows(page)
+    assert f'<td class="action" data-label="{_label(language)}" title="contact:content:read">' in (
+        read.html
+    )
+    assert f'title="contact:content:read">{word}</td>' in read.html
+    # The filter's choices are words too, each with its code.
+    assert f'<option value="user:login" title="user:login">{_login(language)}</option>' in (
+        page.text
+    )
+
+
+def _label(language: str) -> str:
+    return {"en": "Action", "fi": "Toimenpide", "sv": "Åtgärd"}[language]
+
+
+def _login(language: str) -> str:
+    return {"en": "Logged in", "fi": "Kirjautui sisään", "sv": "Loggade in"}[language]
+
+
+def test_targets_show_what_the_auditor_may_see_and_link_to_what_she_may_open(
+    browser: TestClient[Any], runtime: Runtime, agent_read: uuid.UUID
+) -> None:
+    now = DAY_FOUR
+    runtime.settings = dataclasses.replace(runtime.settings, policy="kivra")
+    gone = ingest_call(runtime, started_at=now - timedelta(days=100), external_id="pbx-old")
+    report = sweep(runtime, actor="expiry")
+    assert report.run_id is not None
+    assert report.deleted_ids == [gone.contact.id]
+    with runtime.session() as session:
+        log = AuditLog(session, runtime)
+        anna = session.scalar(text("SELECT id FROM users WHERE username = 'anna.agent'"))
+        anna_id = str(uuid.UUID(str(anna)))
+        customer = session.scalar(text("SELECT customer_id FROM contacts WHERE channel = 'email'"))
+        customer_id = str(uuid.UUID(str(customer)))
+        for target_type, ids in [
+            ("user", [anna_id]),
+            ("contact", [str(gone.contact.id)]),
+            ("customer", [customer_id]),
+        ]:
+            log.record(
+                actor="adam.admin",
+                actor_id=None,
+                role="admin",
+                action=AuditAction.USER_DISABLE,
+                outcome=Outcome.ALLOWED,
+                target_type=target_type,
+                target_ids=ids,
+            )
+        session.commit()
+    assert log_in(browser, AUDITOR).status_code == 303
+    page = browser.get("/audit")
+    shown = {r.id: r for r in rows(page)}
+
+    def row_with(fragment: str) -> Row:
+        # The records made above; others (anna's login, the agent's reads) name them too.
+        [found] = [r for r in shown.values() if fragment in r.html and r.actor == "adam.admin"]
+        return found
+
+    # A user is named by username, and leads to what was done to them.
+    user_row = row_with(f'data-target="{anna_id}"')
+    assert f'href="/audit?target={anna_id}"' in user_row.html
+    assert f'data-target="{anna_id}">anna.agent</a>' in user_row.html
+    # A live contact: the start of its id, the whole id on hover, its trail as the link.
+    [read] = [r for r in shown.values() if r.action == AuditAction.CONTACT_CONTENT_READ]
+    assert f"<code>{str(agent_read)[:8]}</code></a>" in read.html
+    assert f'title="{agent_read}"' in read.html
+    assert f'href="/audit?target={agent_read}"' in read.html
+    # A deleted contact leads to the deletion record that lists its tombstone.
+    deleted = row_with(f'data-target="{gone.contact.id}"')
+    assert f'href="/audit/deletions/{report.run_id}#contact-{gone.contact.id}"' in deleted.html
+    assert "(deleted)" in deleted.html
+    # The sweep's record names its run by day, linked to the run's deletion record.
+    swept = [r for r in shown.values() if r.action == AuditAction.RETENTION_SWEEP]
+    assert f'href="/audit/deletions/{report.run_id}"' in swept[0].html
+    assert ">2026-03-05</a>" in swept[0].html
+    # A customer is an id and its trail; never a name, an identifier or a customer page.
+    customer_row = row_with(f'data-target="{customer_id}"')
+    assert f'href="/audit?target={customer_id}"' in customer_row.html
+    for hidden in ("/customers/", "/contacts/", "Aino", "Virtanen", "aino.virtanen@", "358401"):
+        assert hidden not in page.text, hidden
+    # The deletion record has the anchor the link aims at.
+    run = browser.get(f"/audit/deletions/{report.run_id}")
+    assert f'<li id="contact-{gone.contact.id}">' in run.text

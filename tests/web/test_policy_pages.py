@@ -21,7 +21,8 @@ from archive.accounts.service import AccountService
 from archive.audit import AuditAction, AuditLog
 from archive.clock import FixedClock
 from archive.contacts.models import Contact
-from archive.retention.policy import load_policy
+from archive.retention.durations import Duration
+from archive.retention.policy import load_policy, parse_policy
 from archive.retention.service import RetentionService
 from archive.runtime import Runtime
 
@@ -76,27 +77,50 @@ def test_the_policy_in_force_is_shown_with_its_rules(
     kivra = load_policy("kivra")
     assert f'id="policy-version">{kivra.version}<' in page.text
     for channel in ("chat", "email", "call"):
-        # In words, with the ISO 8601 form the policy's TOML uses on hover.
-        rule = re.search(
-            rf'<tr id="channel-{channel}">.*?<span class="period" title="([^"]+)">([^<]+)</span>',
-            page.text,
-            re.S,
-        )
+        shown = r'<span title="(P[^"]+)" data-iso="[^"]+">([^<]+)</span>'
+        rule = re.search(rf'<tr id="channel-{channel}">.*?{shown}', page.text, re.S)
         assert rule
-        assert rule.group(1) == str(kivra.retention_for(channel))
-        assert rule.group(2) == "3 months"
-    assert re.search(
-        r'<tr id="cap-complaint">.*?<span class="period" title="P12M">12 months</span>',
-        page.text,
-        re.S,
-    )
+        # In words, the period as written on hover.
+        assert rule.groups() == (str(kivra.retention_for(channel)), "3 months")
+    assert re.search(r'<tr id="cap-complaint">.*?title="P12M"[^>]*>12 months<', page.text, re.S)
     assert "no cap: until released" in page.text  # legal holds
-    # The administrator's form starts from the policy in force, in the format the API takes.
-    document = re.search(
-        r'<textarea id="document" name="document"[^>]*>(.*?)</textarea>', page.text, re.S
-    )
+    assert "`" not in page.text  # the label once showed its Markdown
+    # The file as `archive policy` reads it, to read and copy.
+    document = re.search(r'<pre class="plain" id="policy-document">(.*?)</pre>', page.text, re.S)
     assert document
     assert unescape(document.group(1)) == kivra.to_toml()
+    # The administrator's form starts from the policy in force.
+    assert form_values(page.text) == {
+        "name": "kivra",
+        **{f"{c}.amount": "3" for c in ("chat", "email", "call")},
+        **{f"{c}.unit": "M" for c in ("chat", "email", "call")},
+        **{f"{c}.cat.0.{f}": "" for c in ("chat", "email", "call") for f in ("name", "amount")},
+        **{f"{c}.cat.0.unit": "M" for c in ("chat", "email", "call")},
+        "cap.complaint.amount": "12",
+        "cap.complaint.unit": "M",
+        "cap.quality_project.amount": "12",
+        "cap.quality_project.unit": "M",
+    }
+
+
+def form_values(page: str) -> dict[str, str]:
+    """The policy form's fields as a browser would send them (the CSRF token left out)."""
+    form = re.search(r'<form method="post" action="/policy/diff".*?</form>', page, re.S)
+    assert form
+    values = {
+        name: unescape(value)
+        for name, value in re.findall(
+            r'<input (?:id="[^"]*" )?name="([^"]+)" value="([^"]*)"', form.group(0)
+        )
+    }
+    for name, options in re.findall(
+        r'<select (?:id="[^"]*" )?name="([^"]+)"[^>]*>(.*?)</select>', form.group(0), re.S
+    ):
+        chosen = re.search(r'<option value="([^"]+)" selected>', options)
+        assert chosen, name
+        values[name] = chosen.group(1)
+    values.pop("_csrf_token", None)
+    return values
 
 
 def test_a_change_is_previewed_then_applied_and_audited(
@@ -113,10 +137,7 @@ def test_a_change_is_previewed_then_applied_and_audited(
     assert f'id="proposed-version">{vastuu.version}<' in preview.text
     assert cell(preview.text, "diff-call", "later") == "2"
     assert cell(preview.text, "diff-call", "earlier") == "0"
-    assert re.search(
-        r'title="P3M">3 months</span></td>\s*<td><span class="period" title="P7M">7 months</span>',
-        preview.text,
-    )
+    assert re.search(r"<code>P3M</code></td>\s*<td><code>P7M</code>", preview.text)
     assert re.search(r'<details class="confirm">\s*<summary>Apply this policy', preview.text)
     assert in_force(runtime) == before  # a preview changes nothing
     assert applied_by(runtime) == []
@@ -191,6 +212,8 @@ def test_a_stale_preview_is_not_applied(admin: TestClient[Any], runtime: Runtime
     assert answer.status_code == 409
     assert "changed since the preview" in answer.text
     assert in_force(runtime) == load_policy("kivra").version
+    # The form holds the proposal (vastuu keeps calls 7 months), ready to preview again.
+    assert form_values(answer.text)["call.amount"] == "7"
 
 
 def test_quality_and_privacy_read_the_policy_without_the_change_form(
@@ -232,3 +255,137 @@ def test_the_policy_page_speaks_finnish(admin: TestClient[Any], runtime: Runtime
     page = admin.get("/policy")
     assert "Kuinka kauan yhteydenotot säilytetään" in page.text
     assert "Esikatsele muutosta" in page.text
+
+
+def test_a_change_made_in_the_form_is_previewed_then_applied(
+    admin: TestClient[Any], runtime: Runtime
+) -> None:
+    call(runtime, 120)  # due under kivra's 3 months, kept under 7
+    values = form_values(admin.get("/policy").text)
+    values |= {"name": "kivra-2027", "call.amount": "7"}
+    # A new rule for e-mails of one ticket category, and a longer complaint cap.
+    values |= {"email.cat.0.name": "invoice", "email.cat.0.amount": "26", "email.cat.0.unit": "W"}
+    values |= {"cap.complaint.amount": "1", "cap.complaint.unit": "Y"}
+    preview = post(admin, "/policy/diff", **values)
+    assert preview.status_code == 200, preview.text[-800:]
+    assert 'id="policy-diff"' in preview.text
+    changes = re.search(
+        r'<table class="policy" id="rule-changes">(.*?)</table>', preview.text, re.S
+    )
+    assert changes
+    rows = [
+        re.sub(r"<[^>]+>|\s+", " ", row).split()
+        for row in re.findall(r"<tr>(.*?)</tr>", changes.group(1), re.S)[1:]
+    ]
+    assert rows == [
+        ["Name", "kivra", "kivra-2027"],
+        ["email,", "ticket", "category", "invoice", "no", "rule", "P26W"],
+        ["call", "P3M", "P7M"],
+        ["Hold", "cap:", "complaint", "P12M", "P1Y"],
+    ]
+    assert cell(preview.text, "diff-call", "later") == "1"
+    assert in_force(runtime) == load_policy("kivra").version  # nothing changed yet
+    # The form now holds the proposal, for another round of changes.
+    again = form_values(preview.text)
+    assert (again["call.amount"], again["email.cat.0.name"], again["email.cat.1.name"]) == (
+        "7",
+        "invoice",
+        "",
+    )
+    assert (again["email.cat.0.amount"], again["email.cat.0.unit"]) == ("26", "W")
+
+    fields = re.search(
+        r'name="current" value="([^"]+)">\s*<input type="hidden" name="document" value="([^"]*)"',
+        preview.text,
+    )
+    assert fields
+    applied = post(
+        admin, "/policy/apply", current=fields.group(1), document=unescape(fields.group(2))
+    )
+    assert applied.status_code == 303, applied.text[-800:]
+    with runtime.session() as session:
+        policy = RetentionService(session, runtime).in_force()
+    assert policy.name == "kivra-2027"
+    assert str(policy.retention_for("call")) == "P7M"
+    assert str(policy.retention_for("email", "invoice")) == "P26W"
+    assert str(policy.cap_for("complaint")) == "P1Y"
+    page = admin.get("/policy")
+    invoice = re.search(r'<span class="category">invoice</span>: <span [^>]*>([^<]+)<', page.text)
+    assert invoice
+    assert invoice.group(1) == "26 weeks"
+    assert applied_by(runtime) == [("adam.admin", "admin")]
+
+
+def test_a_category_rule_is_dropped_by_clearing_it(
+    admin: TestClient[Any], runtime: Runtime
+) -> None:
+    with_rule = (
+        load_policy("kivra")
+        .to_toml()
+        .replace(
+            '[channels.call]\nretention = "P3M"\n',
+            '[channels.call]\nretention = "P3M"\n\n[channels.call.categories]\nfraud = "P6M"\n',
+        )
+    )
+    preview = post(admin, "/policy/diff", document=with_rule)
+    values = form_values(preview.text)
+    assert (values["call.cat.0.name"], values["call.cat.0.amount"]) == ("fraud", "6")
+    values |= {"call.cat.0.name": "", "call.cat.0.amount": ""}
+    dropped = post(admin, "/policy/diff", **values)
+    assert dropped.status_code == 200
+    # Against the policy in force, which has no such rule: the proposal is the same policy.
+    assert 'id="no-rule-changes"' in dropped.text
+    assert "fraud" not in form_values(dropped.text).values()
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"call.amount": "three"}, "channels.call.retention"),
+        ({"call.amount": ""}, "channels.call.retention"),
+        ({"cap.complaint.amount": "1", "cap.complaint.unit": "M"}, "holds.complaint: the cap P1M"),
+        ({"chat.cat.0.name": "", "chat.cat.0.amount": "2"}, "chat.categories"),
+        ({"name": "Kivra Policy"}, "name:"),
+    ],
+)
+def test_a_form_the_policy_refuses_comes_back_as_sent_with_the_problem(
+    admin: TestClient[Any], runtime: Runtime, change: dict[str, str], problem: str
+) -> None:
+    values = form_values(admin.get("/policy").text) | change
+    answer = post(admin, "/policy/diff", **values)
+    assert answer.status_code == 422
+    assert 'id="policy-error"' in answer.text
+    assert problem in unescape(answer.text)
+    assert 'id="policy-diff"' not in answer.text
+    sent = form_values(answer.text)
+    for name, value in change.items():
+        assert sent[name] == value, name
+    assert in_force(runtime) == load_policy("kivra").version
+
+
+def test_a_category_name_is_a_name_and_never_policy_syntax(
+    admin: TestClient[Any], runtime: Runtime
+) -> None:
+    values = form_values(admin.get("/policy").text)
+    sneaky = 'x" = "P1D"'
+    values |= {"chat.cat.0.name": sneaky, "chat.cat.0.amount": "2"}
+    preview = post(admin, "/policy/diff", **values)
+    assert preview.status_code == 200, preview.text[-800:]
+    document = re.search(r'name="document" value="([^"]*)"', preview.text)
+    assert document
+    policy = parse_policy(unescape(document.group(1)), "test")
+    assert dict(policy.channels["chat"].categories) == {sneaky: Duration(months=2)}
+    assert form_values(preview.text)["chat.cat.0.name"] == sneaky
+
+
+def test_periods_read_as_words_in_finnish_and_swedish(
+    admin: TestClient[Any], runtime: Runtime
+) -> None:
+    for language, three, twelve in (
+        ("fi", "3 kuukautta", "12 kuukautta"),
+        ("sv", "3 månader", "12 månader"),
+    ):
+        admin.cookies.set("archive_lang", language, domain="archive.example")
+        page = admin.get("/policy").text
+        assert re.search(rf'<tr id="channel-call">.*?>{three}</span>', page, re.S), language
+        assert re.search(rf'<tr id="cap-complaint">.*?>{twelve}</span>', page, re.S), language

@@ -174,44 +174,6 @@ def test_legal_holds_and_bad_input_are_refused_on_the_form(
     assert quality.get(f"/holds/new?contact={uuid.uuid4()}").status_code == 404
 
 
-def test_a_sample_is_taken_for_a_quality_project(
-    quality: TestClient[Any], runtime: Runtime
-) -> None:
-    ingest_call(runtime, agent="anna.agent")
-    today = runtime.clock.now().date()
-    form = quality.get("/holds/samples")
-    assert form.status_code == 200
-    answer = post(
-        quality,
-        "/holds/samples",
-        reference="Q-2026-spring",
-        channel="call",
-        since=(today - timedelta(days=7)).isoformat(),
-        until=today.isoformat(),
-        per_agent_per_week="3",
-    )
-    assert answer.status_code == 303, answer.text[-500:]
-    [hold] = active_holds(runtime)
-    # Shown on a page of its own: reloading it takes no second sample.
-    assert answer.headers["location"] == f"/holds/samples?held={hold.id}"
-    shown = quality.get(answer.headers["location"])
-    assert f'href="/holds#hold-{hold.id}"' in shown.text
-    assert re.search(r"Held 1 contact:", shown.text)
-    assert len(active_holds(runtime)) == 1
-    assert AuditAction.HOLD_PLACE in actions_of(runtime, QUALITY)
-    empty = post(
-        quality,
-        "/holds/samples",
-        reference="Q-none",
-        channel="chat",
-        since=today.isoformat(),
-        until=today.isoformat(),
-        per_agent_per_week="3",
-    )
-    assert empty.status_code == 409
-    assert 'id="sample-error"' in empty.text
-
-
 def test_roles_without_holds_get_no_links_and_403(
     browser: TestClient[Any], runtime: Runtime
 ) -> None:

@@ -21,7 +21,12 @@
         return;
       }
       var withTime = element.textContent.indexOf(":") !== -1;
-      element.textContent = withTime
+      // Audit records want the second and the zone: two records a minute apart, or a reader
+      // in another zone than the one who acted, must not be misread.
+      var exact = element.getAttribute("data-precision") === "seconds";
+      element.textContent = exact
+        ? moment.toLocaleString(language, { dateStyle: "short", timeStyle: "long" })
+        : withTime
         ? moment.toLocaleString(language, { dateStyle: "medium", timeStyle: "short" })
         : moment.toLocaleDateString(language, { dateStyle: "medium" });
       element.title = value;
@@ -40,11 +45,28 @@
     });
   }
 
+  // A table shown as cards on a narrow screen names each cell by its column; templates may
+  // write the names themselves, the rest are taken from the table's head.
+  function cardLabels(root) {
+    root.querySelectorAll("table.cards").forEach(function (table) {
+      var heads = table.querySelectorAll("thead th");
+      table.querySelectorAll("tbody tr").forEach(function (row) {
+        Array.prototype.forEach.call(row.children, function (cell, index) {
+          if (!cell.hasAttribute("data-label") && heads[index]) {
+            cell.setAttribute("data-label", heads[index].textContent.trim());
+          }
+        });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     localTimes(document);
     speedControls(document);
+    cardLabels(document);
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     localTimes(event.detail.target.parentNode || document);
+    cardLabels(event.detail.target.parentNode || document);
   });
 })();
