@@ -18,6 +18,8 @@ class AuditAction(StrEnum):
 
     CUSTOMER_SEARCH = "customer:search"
     CUSTOMER_READ = "customer:identity:read"
+    # An identity code shown in full: pages mask it until someone asks, with a purpose.
+    CUSTOMER_IDENTITY_CODE_READ = "customer:identity_code:read"
     CUSTOMER_RESTRICT = "customer:restrict"
     CUSTOMER_UNRESTRICT = "customer:unrestrict"
     # Which kind of identifier changed; the old and new values never enter the trail.

@@ -101,6 +101,8 @@ class Contact(WrappedKeyMixin, Base):
     __table_args__ = (
         Index("ix_contacts_customer_started", "customer_id", "started_at"),
         Index("ix_contacts_state_expires", "state", "expires_at"),
+        # An agent's start page: their newest contacts, without reading everyone's.
+        Index("ix_contacts_agent_started", "agent", "started_at"),
     )
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from archive.access.viewer import SYSTEM, Viewer
@@ -28,6 +28,8 @@ from archive.runtime import Runtime
 from archive.tickets.models import Ticket
 
 MAX_PAGE = 200
+# How many of an agent's newest tickets "the tickets they work on" are.
+RECENT_TICKETS = 50
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,55 @@ class ContactService:
         more = len(rows) > limit
         items = rows[:limit]
         return Page(items, encode_cursor(items[-1]) if more and items else None)
+
+    def recent_of_agent(self, agents: Collection[str], *, limit: int) -> list[Contact]:
+        """The newest active contacts an agent handled (`agents`: the names the systems that
+        send contacts know them by), leaving out what is hidden from the viewer."""
+        if not agents:
+            return []
+        query = (
+            select(Contact)
+            .where(
+                Contact.agent.in_(sorted(agents)),
+                Contact.state == ContactState.ACTIVE,
+                self.restriction.visible(Contact.customer_id),
+            )
+            .order_by(Contact.started_at.desc(), Contact.id.desc())
+            .limit(min(limit, MAX_PAGE))
+        )
+        return list(self.session.scalars(query))
+
+    def recent_on_tickets_of(self, agents: Collection[str], *, limit: int) -> list[Contact]:
+        """The newest contacts others handled on the tickets of the agent's own newest contacts:
+        what happened on their cases since. Hidden tickets and contacts are left out."""
+        if not agents:
+            return []
+        names = sorted(agents)
+        tickets = (
+            select(Contact.ticket_id)
+            .where(
+                Contact.agent.in_(names),
+                Contact.ticket_id.is_not(None),
+                Contact.state == ContactState.ACTIVE,
+            )
+            .group_by(Contact.ticket_id)
+            .order_by(func.max(Contact.started_at).desc())
+            .limit(RECENT_TICKETS)
+        )
+        query = (
+            select(Contact)
+            .join(Ticket, Ticket.id == Contact.ticket_id)
+            .where(
+                Contact.ticket_id.in_(tickets.scalar_subquery()),
+                or_(Contact.agent.is_(None), Contact.agent.not_in(names)),
+                Contact.state == ContactState.ACTIVE,
+                self.restriction.visible(Contact.customer_id),
+                self.restriction.visible(Ticket.customer_id),
+            )
+            .order_by(Contact.started_at.desc(), Contact.id.desc())
+            .limit(min(limit, MAX_PAGE))
+        )
+        return list(self.session.scalars(query))
 
     def holds_of(self, contacts: Sequence[Contact]) -> dict[uuid.UUID, Keeping]:
         """For each contact a hold keeps past its retention now, the hold keeping it longest."""

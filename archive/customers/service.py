@@ -31,6 +31,8 @@ from archive.keys.rows import issue_key, open_key
 from archive.runtime import Runtime
 
 MAX_RESULTS = 50
+# Ids in one IN (...) list: well inside SQLite's and PostgreSQL's limits on parameters.
+ID_CHUNK = 500
 
 
 MAX_IDENTIFIERS_OF_A_KIND = 20
@@ -151,6 +153,22 @@ class CustomerService:
             .order_by(Customer.created_at)
         )
         return list(self.session.scalars(query))
+
+    def visible(self, ids: Iterable[uuid.UUID]) -> list[Customer]:
+        """These customers, leaving out the unknown and those hidden from the viewer."""
+        wanted = sorted(set(ids))
+        found: list[Customer] = []
+        for start in range(0, len(wanted), ID_CHUNK):
+            query = (
+                select(Customer)
+                .where(
+                    Customer.id.in_(wanted[start : start + ID_CHUNK]),
+                    self.restriction.visible(Customer.id),
+                )
+                .options(selectinload(Customer.identifiers))
+            )
+            found.extend(self.session.scalars(query))
+        return found
 
     def get(self, customer_id: uuid.UUID) -> Customer:
         """The customer; a restricted one is not found by those who may not see it."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from litestar import Router
+from litestar import Router, get
 from litestar.datastructures import CacheControlHeader
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import File
 from litestar.router import Router as RouterType
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -27,6 +28,7 @@ from archive.web.privacy_pages import PrivacyPages
 from archive.web.quality_pages import QualityPages
 from archive.web.sample_pages import SamplePages
 from archive.web.session_pages import SessionPages
+from archive.web.start_pages import StartPages
 
 HERE = Path(__file__).parent
 
@@ -44,11 +46,29 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
     return TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment))
 
 
+@get(
+    "/favicon.ico",
+    opt=public(),
+    include_in_schema=False,
+    sync_to_thread=False,
+    cache_control=CacheControlHeader(max_age=86400),
+)
+def favicon() -> File:
+    """The icon browsers ask for at this fixed address, whatever the page links to."""
+    return File(
+        HERE / "static" / "favicon.ico",
+        media_type="image/x-icon",
+        content_disposition_type="inline",
+    )
+
+
 def web_router() -> RouterType:
     return Router(
         path="/",
         route_handlers=[
+            favicon,
             SessionPages,
+            StartPages,
             CustomerPages,
             ContactPages,
             PrivacyPages,

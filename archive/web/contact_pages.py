@@ -27,6 +27,7 @@ from archive.contacts.schemas import email_out
 from archive.contacts.service import ContactService
 from archive.errors import InvalidInput
 from archive.runtime import Runtime
+from archive.web.customer_names import customer_names
 from archive.web.pages import render
 
 AnyRequest = Request[Any, Any, Any]
@@ -87,8 +88,17 @@ class ContactPages(Controller):
         shown = render_contact(
             service, contact, service.holds_of([contact]), service.reviews_of([contact])
         )
+        # Whose contact this is, for roles that may see it (recorded as a customer read; the
+        # contact's own read below commits both).
+        names = customer_names(request, session, runtime, [shown.customer_id])
         audit_read(request, session, runtime, contact_id, content=False)
-        context: dict[str, Any] = {"contact": shown, "purpose": purpose, "link": with_purpose}
+        context: dict[str, Any] = {
+            "contact": shown,
+            "purpose": purpose,
+            "link": with_purpose,
+            "customer_name": names.get(shown.customer_id) if shown.customer_id else None,
+            "now": runtime.clock.now(),
+        }
         if contact.channel == Channel.CHAT:
             context["chat"] = _conversation(service, contact, shown.details)
         elif contact.channel == Channel.EMAIL:

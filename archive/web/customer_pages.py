@@ -8,15 +8,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect
 
 from archive.access.guards import requires
 from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.trail import record, viewer_of
 from archive.audit import AuditAction
+from archive.audit.models import check_purpose
 from archive.contacts.models import Channel
 from archive.contacts.routes import render as render_contact
 from archive.contacts.service import ContactFilter, ContactService
@@ -24,7 +24,7 @@ from archive.customers.identifiers import guess_kind
 from archive.customers.routes import customer_out
 from archive.customers.service import CustomerService
 from archive.errors import InvalidInput
-from archive.web.forms import form_date, status_of
+from archive.web.forms import Form, field, form_date, status_of
 from archive.web.pages import may, render, user_of
 
 AnyRequest = Request[Any, Any, Any]
@@ -34,13 +34,6 @@ TIMELINE_PAGE = 25
 
 class CustomerPages(Controller):
     path = "/"
-
-    @get("/", opt=requires(Permission.SELF), sync_to_thread=False)
-    def start(self, request: AnyRequest) -> Any:
-        """Those who find customers start at the search; everyone else sees their roles."""
-        if may(user_of(request), Permission.CUSTOMERS_SEARCH):
-            return Redirect("/customers", status_code=303)
-        return render(request, "start.html")
 
     @get("/customers", opt=requires(Permission.CUSTOMERS_SEARCH), sync_to_thread=True)
     def search(
@@ -118,6 +111,8 @@ class CustomerPages(Controller):
                 channels=[str(c) for c in Channel],
                 filters=filters,
                 filter_error=refused.detail,
+                require_purpose=runtime.settings.require_purpose,
+                now=runtime.clock.now(),
             )
         kept, doubted = contacts.holds_of(page.items), contacts.reviews_of(page.items)
         items = [render_contact(contacts, c, kept, doubted) for c in page.items]
@@ -153,6 +148,75 @@ class CustomerPages(Controller):
             channels=[str(c) for c in Channel],
             filters=filters,
             filter_error=None,
+            require_purpose=runtime.settings.require_purpose,
+            # Against which an expiry reads as past: the archive's clock, not the server's.
+            now=runtime.clock.now(),
+        )
+
+    @post(
+        "/customers/{customer_id:uuid}/identity-codes",
+        opt=requires(Permission.CUSTOMERS_READ),
+        sync_to_thread=True,
+        status_code=200,
+    )
+    def identity_codes(
+        self,
+        request: AnyRequest,
+        customer_id: FromPath[uuid.UUID],
+        data: Form,
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> Any:
+        """The customer's identity codes in full, asked for with a button: an audited read.
+
+        A code identifies one person wherever it is typed, so pages mask it; showing it follows
+        the rules of opening content: the viewer may see the customer, and says why (required
+        where the archive is set to require a purpose), and the read is recorded with that
+        purpose. A POST, as it is an act that leaves a record, not a page to prefetch or bookmark.
+        """
+        customers = CustomerService(session, runtime, viewer_of(request))
+        customer = customers.get(customer_id)
+        try:
+            purpose = check_purpose(field(data, "purpose"))
+            if purpose is None and runtime.settings.require_purpose:
+                raise InvalidInput(
+                    "purpose: say which ticket or case you need the identity code for",
+                    field="purpose",
+                )
+        except InvalidInput as refused:
+            # Nothing is shown and nothing read; what was typed is not shown back, as it may
+            # name the person.
+            return render(
+                request,
+                "identity_codes.html",
+                status_code=status_of(refused),
+                customer_id=customer_id,
+                customer=None,
+                name=None,
+                error=refused.detail,
+                require_purpose=runtime.settings.require_purpose,
+            )
+        record(
+            request,
+            session,
+            runtime,
+            action=AuditAction.CUSTOMER_IDENTITY_CODE_READ,
+            permission=Permission.CUSTOMERS_READ,
+            target_type="customer",
+            target_ids=[customer_id],
+            purpose=purpose,
+        )
+        session.commit()
+        # Decrypted only now, once the read it is has been recorded.
+        shown = customer_out(customers.view(customer), restricted=bool(customer.restricted_at))
+        return render(
+            request,
+            "identity_codes.html",
+            customer_id=customer_id,
+            customer=shown,
+            name=shown.names[0] if shown.names else None,
+            error=None,
+            require_purpose=runtime.settings.require_purpose,
         )
 
 

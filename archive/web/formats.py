@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from archive.web.words.durations import in_words
+
 
 def _moment(value: datetime | str | None) -> datetime | None:
     if value is None or value == "":
@@ -58,6 +60,23 @@ def size(count: int | None) -> str:
     return f"{amount:.1f} GB"
 
 
+# Finnish identity codes: DDMMYY, the century sign, the individual number, the check character.
+CODE_LENGTH = 11
+
+
+def masked(code: str) -> str:
+    """An identity code with its individual number hidden: `131052-***T`.
+
+    The birth date and the check character stay, enough to tell two people apart at a glance;
+    the individual number is what makes the code identify one person.
+    """
+    if len(code) != CODE_LENGTH:
+        return "*" * len(code)
+    return f"{code[:7]}***{code[10]}"
+
+
+# `period` writes a calendar duration in words and needs the page's language:
+# `{{ rule.period|period(language) }}`.
 FILTERS = {
     "when": when,
     "instant": instant,
@@ -65,4 +84,6 @@ FILTERS = {
     "day": day,
     "duration": duration,
     "size": size,
+    "period": in_words,
+    "masked": masked,
 }

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Request
 
-from archive.web.words import account, admin, audit, email, identity, policy, sampling, trail
+from archive.web.words import account, admin, audit, email, identity, pages, policy, sampling, trail
 
 LANGUAGES = {"en": "English", "sv": "Svenska", "fi": "Suomi"}
 DEFAULT_LANGUAGE = "en"
@@ -601,6 +601,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         **trail.WORDS.get(language, {}),
         **sampling.WORDS.get(language, {}),
         **policy.WORDS.get(language, {}),
+        **pages.WORDS.get(language, {}),
     }
     for language in LANGUAGES
     if language != DEFAULT_LANGUAGE

@@ -32,6 +32,7 @@ class NavItem:
 
 # The navigation, in order; an item shows only to roles holding its permission.
 NAVIGATION = (
+    NavItem(Permission.CONTACTS_LIST, "Your contacts", "/start"),
     NavItem(Permission.CUSTOMERS_SEARCH, "Find a customer", "/customers"),
     NavItem(Permission.HOLDS_READ, "Holds", "/holds"),
     NavItem(Permission.PRIVACY_CASES, "Privacy requests", "/privacy"),

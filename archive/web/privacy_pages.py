@@ -23,6 +23,7 @@ from archive.privacy.models import RequestKind
 from archive.privacy.routes import _audit as audit_case
 from archive.privacy.routes import audit_rectification, case_out
 from archive.runtime import Runtime
+from archive.web.customer_names import customer_names
 from archive.web.forms import MAX_FIELD, Form, field, refusal_status, status_of
 from archive.web.pages import render
 from archive.web.privacy_steps import (
@@ -50,9 +51,15 @@ class PrivacyPages(Controller):
     ) -> Any:
         """Open cases by due date, the most overdue first; closed ones on request."""
         views = cases_of(request, session, runtime).queue(include_closed=closed)
+        # Whose request each row is: the officer answers people, not case numbers.
+        names = customer_names(request, session, runtime, [v.case.customer_id for v in views])
         audit_case(request, session, runtime, AuditAction.CASE_READ, [v.case for v in views][:50])
         return render(
-            request, "privacy_queue.html", cases=[case_out(v) for v in views], closed=closed
+            request,
+            "privacy_queue.html",
+            cases=[case_out(v) for v in views],
+            closed=closed,
+            names=names,
         )
 
     @get("/new", opt=CASES, sync_to_thread=True)

@@ -31,6 +31,7 @@ from archive.privacy.models import BundleState, CaseStatus, IdentityMethod, Requ
 from archive.privacy.routes import _audit as audit_case
 from archive.privacy.routes import case_out
 from archive.runtime import Runtime
+from archive.web.customer_names import customer_names
 from archive.web.forms import MAX_FIELD, form_date, refusal_status
 from archive.web.pages import render
 
@@ -142,12 +143,14 @@ def case_page(
                 target_type="customer",
                 target_ids=[case.customer_id],
             )
+    names = customer_names(request, session, runtime, [case.customer_id])
     audit_case(request, session, runtime, AuditAction.CASE_READ, [case])
     return render(
         request,
         "privacy_case.html",
         status_code=status_code,
         case=shown,
+        customer_name=names.get(case.customer_id) if case.customer_id else None,
         error=error,
         bundles=[bundle_out(b) for b in bundles],
         building=(BundleState.QUEUED, BundleState.BUILDING),

@@ -74,14 +74,23 @@ def log_in(page: Page, archive: Archive, username: str, shot: str | None = None)
     page.wait_for_url(lambda url: "/login" not in url)
 
 
-def new_user(page: Page, archive: Archive, prefix: str, roles: list[str]) -> str:
+def new_user(
+    page: Page, archive: Archive, prefix: str, roles: list[str], display_name: str | None = None
+) -> str:
     """A person of the test's own with `roles`: adam.admin adds them through the API and
     olga.admin approves the roles that open content. The browser is logged out after."""
     username = f"{prefix}.{uuid.uuid4().hex[:8]}"
     log_in(page, archive, "adam.admin")
     added = page.request.post(
         f"{archive.url}/api/v1/users",
-        data=json.dumps({"username": username, "roles": roles, "password": PASSWORD}),
+        data=json.dumps(
+            {
+                "username": username,
+                "roles": roles,
+                "password": PASSWORD,
+                "display_name": display_name,
+            }
+        ),
         headers={"Content-Type": "application/json", "X-CSRF-Token": _csrf(page)},
     )
     assert added.status == 201, added.text()

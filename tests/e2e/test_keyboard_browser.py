@@ -71,7 +71,7 @@ def test_an_agent_logs_in_finds_a_customer_and_opens_a_call_by_keyboard(
     assert focused(page)["id"] == "password"
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(r"/customers$"))
+    expect(page).to_have_url(re.compile(r"/start$"))
     check_page(page)
 
     # The search box has focus; results come as typed, and Tab reaches them.

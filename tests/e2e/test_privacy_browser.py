@@ -24,6 +24,7 @@ def test_a_privacy_officer_answers_an_access_request_with_a_bundle(
 ) -> None:
     log_in(page, archive, officer)
     expect(page.get_by_role("navigation")).to_contain_text("Privacy requests")
+    page.get_by_role("link", name="Find a customer").click()  # the officer lands on the queue
     page.get_by_label("E-mail, phone, identity code or name").press_sequentially(PHONE)
     page.locator("#results a", has_text="Sanna Heikkilä").click()
 

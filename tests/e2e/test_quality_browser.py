@@ -33,6 +33,7 @@ def test_quality_places_a_complaint_hold_and_sees_its_cap_badge_and_list(
 ) -> None:
     log_in(page, archive, quality)
     expect(page.get_by_role("navigation")).to_contain_text("Holds")
+    page.get_by_role("link", name="Find a customer").click()  # quality lands on the holds
     page.get_by_label("E-mail, phone, identity code or name").press_sequentially(PHONE)
     page.locator("#results a", has_text="Sanna Heikkilä").click()
     customer_url = page.url
@@ -66,9 +67,10 @@ def test_quality_places_a_complaint_hold_and_sees_its_cap_badge_and_list(
     screenshot(page, "holds")
 
     page.goto(customer_url)
-    badge = page.locator("tr.contact.call .badge.hold")
-    expect(badge).to_contain_text(REFERENCE)
-    expect(badge.locator(f'time[datetime="{shown}"]')).to_have_count(1)
+    # In place of the call's expiry: until when the hold keeps it, and which hold.
+    kept = page.locator("tr.contact.call .kept")
+    expect(kept).to_contain_text(f"(hold: complaint, {REFERENCE})")
+    expect(kept.locator(f'time[datetime="{shown}"]')).to_have_count(1)
 
 
 def test_quality_samples_a_project_and_releases_its_hold(

@@ -103,7 +103,7 @@ def test_a_hold_is_previewed_with_its_capped_end_then_placed_and_audited(
     assert f'id="hold-{hold.id}"' in listed.text
     assert "C-1042" in listed.text
     assert capped.group(1) in listed.text
-    assert "Hold: complaint C-1042" in quality.get(f"/customers/{contact.customer_id}").text
+    assert "(hold: complaint, C-1042)" in quality.get(f"/customers/{contact.customer_id}").text
 
 
 def test_a_hold_is_released(quality: TestClient[Any], runtime: Runtime) -> None:

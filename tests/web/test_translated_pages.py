@@ -45,20 +45,20 @@ def test_a_held_contact_on_the_timeline_says_its_reason_and_date_in_the_language
 
     speak(agent, "sv")
     swedish = agent.get(f"/customers/{contact.customer_id}").text
-    assert "Spärr: reklamation REK-7" in swedish
+    assert "(spärr: reklamation, REK-7)" in swedish
     assert 'title="reklamation REK-7"' in swedish
-    assert re.search(r"Spärrad till <time[^>]*>[0-9-]+</time>", swedish)
+    assert re.search(r"sparas till <time[^>]*>[0-9-]+</time>", swedish)
     assert "complaint" not in swedish
 
     speak(agent, "fi")
     finnish = agent.get(f"/customers/{contact.customer_id}").text
-    assert "Säilytys: reklamaatio REK-7" in finnish
-    # Finnish puts the date before its postposition: "Säilytetään 2027-03-01 asti".
-    assert re.search(r"Säilytetään <time[^>]*>[0-9-]+</time> asti", finnish)
-    assert "Säilytetään asti" not in finnish
+    assert "(säilytys: reklamaatio, REK-7)" in finnish
+    # Finnish puts the date before its postposition: "säilytetään 2027-03-01 asti".
+    assert re.search(r"säilytetään <time[^>]*>[0-9-]+</time> asti", finnish)
+    assert "säilytetään asti" not in finnish
 
 
-def test_the_start_page_and_the_trail_name_roles_and_targets_in_finnish(
+def test_the_account_page_and_the_trail_name_roles_and_targets_in_finnish(
     agent: TestClient[Any], runtime: Runtime
 ) -> None:
     customer_id = ingest_call(runtime).contact.customer_id
@@ -66,9 +66,11 @@ def test_the_start_page_and_the_trail_name_roles_and_targets_in_finnish(
     assert log_in(agent, "aud.auditor").status_code == 303
     speak(agent, "fi")
 
-    start = agent.get("/").text
-    assert '<span class="role">tarkastaja</span>' in start
-    assert '<span class="role">auditor</span>' not in start
+    # The auditor lands on the trail; their roles are listed on their own account page.
+    assert agent.get("/", follow_redirects=False).headers["location"] == "/audit"
+    account = agent.get("/account").text
+    assert '<span class="role">tarkastaja</span>' in account
+    assert '<span class="role">auditor</span>' not in account
 
     trail = agent.get("/audit", params={"actor": "anna.agent"}).text
     assert '<td data-label="Rooli">asiakaspalvelija</td>' in trail
