@@ -6,7 +6,7 @@ by exactly the code that checks, previews and applies a file.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from archive.retention.durations import Duration
@@ -143,22 +143,3 @@ def _string(text: str) -> str:
 def is_form(data: Mapping[str, str]) -> bool:
     """Whether a proposal came from the form (it names every channel) rather than a file."""
     return all(f"{channel}.amount" in data for channel in CHANNELS)
-
-
-def period_words(duration: Duration | None, translate: Callable[[str], str]) -> str:
-    """`P3M` as "3 months" (or "3 kuukautta", "3 månader"); `P1Y6M` as "1 year 6 months"."""
-    if duration is None:
-        return ""
-    parts = [
-        (amount, unit)
-        for amount, unit in (
-            (duration.years, "Y"),
-            (duration.months, "M"),
-            (duration.weeks, "W"),
-            (duration.days, "D"),
-        )
-        if amount
-    ]
-    return " ".join(
-        f"{amount} {translate(UNIT_WORDS[unit][0 if amount == 1 else 1])}" for amount, unit in parts
-    )

@@ -32,7 +32,7 @@ from archive.retention.routes import (
 from archive.retention.service import PolicyDiff, RetentionService
 from archive.runtime import Runtime
 from archive.web.forms import Form, refusal_status
-from archive.web.i18n import language_of, translator
+from archive.web.i18n import language_of
 from archive.web.pages import render
 from archive.web.policy_form import (
     BLANK_CATEGORIES,
@@ -40,8 +40,8 @@ from archive.web.policy_form import (
     UNITS,
     PolicyForm,
     is_form,
-    period_words,
 )
+from archive.web.words.durations import in_words
 
 AnyRequest = Request[Any, Any, Any]
 READ = requires(Permission.POLICY_READ)
@@ -168,7 +168,6 @@ def _page(
     status = refusal_status(session, error) if error else 200
     current = RetentionService(session, runtime).in_force()
     shown = policy_out(runtime, session)
-    translate = translator(language_of(request))
     if form is None:
         form = PolicyForm.of(proposed or current)
     return render(
@@ -190,5 +189,5 @@ def _page(
         blank_categories=BLANK_CATEGORIES,
         units=UNITS,
         unit_words=UNIT_WORDS,
-        period=lambda duration: period_words(duration, translate),
+        period=lambda duration: in_words(duration, language_of(request)),
     )

@@ -8,8 +8,7 @@ import pytest
 
 from archive.retention.durations import Duration
 from archive.retention.policy import PRESETS, load_policy, parse_policy
-from archive.web.i18n import translator
-from archive.web.policy_form import Period, PolicyForm, period_words
+from archive.web.policy_form import Period, PolicyForm
 
 
 @pytest.mark.parametrize(
@@ -43,18 +42,3 @@ def test_a_policy_through_the_form_is_the_same_policy(preset: str) -> None:
     policy = load_policy(preset)
     through = parse_policy(PolicyForm.of(policy).document(), "form")
     assert through.version == policy.version
-
-
-@pytest.mark.parametrize(
-    ("language", "written", "words"),
-    [
-        ("en", "P1M", "1 month"),
-        ("en", "P1Y6M", "1 year 6 months"),
-        ("fi", "P3M", "3 kuukautta"),
-        ("fi", "P1Y", "1 vuosi"),
-        ("sv", "P3M", "3 månader"),
-        ("sv", "P2W", "2 veckor"),
-    ],
-)
-def test_periods_read_as_words(language: str, written: str, words: str) -> None:
-    assert period_words(Duration.parse(written), translator(language)) == words
