@@ -17,7 +17,7 @@ import pytest
 import uvicorn
 from helpers import ingest_call
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
-from served import CHROMIUM, PASSWORD, USERS, Archive, hostile_email
+from served import CHROMIUM, DISPLAY_NAMES, PASSWORD, USERS, Archive, hostile_email
 from sqlalchemy import select
 
 from archive.accounts.service import AccountService
@@ -50,7 +50,9 @@ def _prepare(runtime: Runtime) -> tuple[uuid.UUID, uuid.UUID]:
     with runtime.session() as session:
         accounts = AccountService(session, runtime)
         for username, roles in USERS.items():
-            accounts.add_user(username, roles=roles, password=PASSWORD)
+            accounts.add_user(
+                username, roles=roles, password=PASSWORD, display_name=DISPLAY_NAMES.get(username)
+            )
         session.commit()
         email = IngestService(session, runtime).ingest_email(Envelope(), hostile_email()).contact
         assert email.customer_id is not None

@@ -25,6 +25,9 @@ USERS = {
     "qa.quality": [Role.QUALITY],
     "pia.privacy": [Role.PRIVACY],
 }
+# Named as the demo's agent who handled most of its e-mails and chats, so the agents' start page
+# has rows to show.
+DISPLAY_NAMES = {"anna.agent": "Anna Lindqvist"}
 # The demo customer found by phone; her inbound call is 36 seconds of PCM WAV.
 PHONE = "050 461 7735"
 CUSTOMER_EMAIL = "sanna.heikkila@example.org"
