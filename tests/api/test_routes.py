@@ -1,6 +1,6 @@
 """Every route declares the permission it needs; only health, the API schema, logging in (and
-choosing a password with a reset code), the language choice and the pages' static files are
-public."""
+choosing a password with a reset code), the language choice, the pages' static files and the favicon
+are public."""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ PUBLIC = {
     ("POST", "/language"),
     ("GET", "/static/{file_path:path}"),
     ("HEAD", "/static/{file_path:path}"),
+    # Browsers ask for it on every site, logged in or not.
+    ("GET", "/favicon.ico"),
 }
 
 
