@@ -119,16 +119,8 @@ WORDS: dict[str, dict[str, str]] = {
         "How long a hold may keep them": "Hur länge en spärr får behålla dem",
         "Cap, from the contact's start": "Tak, räknat från kontaktens början",
         "no cap: until released": "inget tak: tills den hävs",
-        "Periods are ISO 8601 durations counted from a contact's start: P3M is three months, "
-        "P1Y one year, P90D ninety days. The most specific rule wins.": (
-            "Perioderna är ISO 8601-tidslängder räknade från kontaktens början: P3M är tre "
-            "månader, P1Y ett år, P90D nittio dagar. Den mest specifika regeln gäller."
-        ),
         "Propose a change": "Föreslå en ändring",
         "The policy as a file (TOML)": "Policyn som fil (TOML)",
-        "The policy as a file (TOML), as `archive policy check` reads it": (
-            "Policyn som fil (TOML), så som `archive policy check` läser den"
-        ),
         "Nothing changes until you apply it: first you see how many stored contacts would "
         "expire sooner or later.": (
             "Inget ändras förrän du tillämpar den: först ser du hur många lagrade kontakter "
@@ -365,16 +357,8 @@ WORDS: dict[str, dict[str, str]] = {
         "How long a hold may keep them": "Kuinka kauan säilytys voi pitää ne",
         "Cap, from the contact's start": "Enimmäisaika yhteydenoton alusta",
         "no cap: until released": "ei enimmäisaikaa: kunnes vapautetaan",
-        "Periods are ISO 8601 durations counted from a contact's start: P3M is three months, "
-        "P1Y one year, P90D ninety days. The most specific rule wins.": (
-            "Ajat ovat ISO 8601 -kestoja yhteydenoton alusta: P3M on kolme kuukautta, P1Y "
-            "vuosi, P90D yhdeksänkymmentä päivää. Tarkin sääntö ratkaisee."
-        ),
         "Propose a change": "Ehdota muutosta",
         "The policy as a file (TOML)": "Käytäntö tiedostona (TOML)",
-        "The policy as a file (TOML), as `archive policy check` reads it": (
-            "Käytäntö tiedostona (TOML), kuten `archive policy check` sen lukee"
-        ),
         "Nothing changes until you apply it: first you see how many stored contacts would "
         "expire sooner or later.": (
             "Mikään ei muutu ennen kuin otat sen käyttöön: ensin näet, kuinka moni tallennettu "
