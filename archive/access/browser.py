@@ -24,7 +24,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from archive.accounts import purpose_key
 from archive.accounts.tokens import Principal
-from archive.audit import AuditAction, AuditLog, Outcome
+from archive.audit import Actor, AuditAction, AuditLog, Outcome
 from archive.runtime import Runtime
 from archive.settings import Settings
 
@@ -126,14 +126,16 @@ def _record_forgery(runtime: Runtime, scope: Scope) -> None:
     user: Any = scope.get("user")
     client = scope.get("client")
     with runtime.session() as session:
+        actor = Actor(
+            name=user.username if isinstance(user, Principal) else "(anonymous)",
+            user_id=user.user_id if isinstance(user, Principal) else None,
+            source_address=client[0] if client else None,
+        )
         AuditLog(session, runtime).record(
-            actor=user.username if isinstance(user, Principal) else "(anonymous)",
-            actor_id=user.user_id if isinstance(user, Principal) else None,
-            role=None,
-            action=AuditAction.REQUEST_FORGERY_REFUSED,
+            actor,
+            AuditAction.REQUEST_FORGERY_REFUSED,
             outcome=Outcome.DENIED,
             target_type="route",
             target_ids=_route_targets(scope),
-            source_address=client[0] if client else None,
         )
         session.commit()

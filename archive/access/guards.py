@@ -16,7 +16,7 @@ from archive.access.permissions import Permission, granting_role
 from archive.accounts.models import Role, TokenKind
 from archive.accounts.service import Principal
 from archive.api.options import is_automatic_options
-from archive.audit import AuditAction, AuditLog, Outcome
+from archive.audit import Actor, AuditAction, AuditLog, Outcome
 from archive.errors import ConfigurationError
 from archive.runtime import Runtime
 
@@ -115,14 +115,17 @@ def _record_denial(
 ) -> None:
     # In a transaction of its own: the refused request's own work is rolled back, this is not.
     with runtime.session() as session:
+        actor = Actor(
+            name=principal.username,
+            user_id=principal.user_id,
+            roles=frozenset(principal.roles),
+            source_address=source,
+        )
         AuditLog(session, runtime).record(
-            actor=principal.username,
-            actor_id=principal.user_id,
-            role=None,
-            action=AuditAction.ACCESS_DENIED,
+            actor,
+            AuditAction.ACCESS_DENIED,
             outcome=Outcome.DENIED,
             target_type="permission",
             target_ids=[str(permission), *targets],
-            source_address=source,
         )
         session.commit()

@@ -54,7 +54,7 @@ from archive.accounts.service import CURRENT, AccountService, Principal
 from archive.accounts.use_cases import NewUser
 from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.trail import actor_of, principal_of, record
-from archive.audit import AuditAction, AuditLog, Outcome
+from archive.audit import Actor, AuditAction, AuditLog, Outcome
 from archive.errors import Conflict, InvalidInput, NotFound
 from archive.runtime import Runtime
 
@@ -449,14 +449,10 @@ def use_code(request: AnyRequest, data: ResetCodeIn, session: Session, runtime: 
         _record_refused_login(session, runtime, data.username, source, action)
         raise
     AuditLog(session, runtime).record(
-        actor=user.username,
-        actor_id=user.id,
-        role=None,
-        action=AuditAction.USER_PASSWORD_RESET_USE,
-        outcome=Outcome.ALLOWED,
+        Actor(name=user.username, user_id=user.id, source_address=source or None),
+        AuditAction.USER_PASSWORD_RESET_USE,
         target_type="user",
-        target_ids=[str(user.id)],
-        source_address=source or None,
+        target_ids=[user.id],
     )
     session.commit()
 
@@ -537,15 +533,17 @@ def record_change(
 def _record_login(
     session: Session, runtime: Runtime, user: User | None, source: str, action: AuditAction
 ) -> None:
+    actor = Actor(
+        name=user.username if user else UNKNOWN_ACTOR,
+        user_id=user.id if user else None,
+        source_address=source or None,
+    )
     AuditLog(session, runtime).record(
-        actor=user.username if user else UNKNOWN_ACTOR,
-        actor_id=user.id if user else None,
-        role=None,
-        action=action,
+        actor,
+        action,
         outcome=Outcome.ALLOWED if action is AuditAction.USER_LOGIN else Outcome.DENIED,
         target_type="user" if user else None,
-        target_ids=[str(user.id)] if user else [],
-        source_address=source or None,
+        target_ids=[user.id] if user else [],
     )
 
 

@@ -32,7 +32,7 @@ from archive.accounts.models import (
     clean_roles,
 )
 from archive.accounts.service import AccountService
-from archive.audit import AuditAction
+from archive.audit import AuditAction, AuditLog
 from archive.audit.actor import Actor
 from archive.runtime import Runtime
 
@@ -80,8 +80,8 @@ def add_user(session: Session, runtime: Runtime, actor: Actor, new: NewUser) -> 
         created_by=actor.name,
         kind=new.kind,
     )
-    actor.record(
-        session, runtime, AuditAction.USER_CREATE, target_type="user", target_ids=[user.id]
+    AuditLog(session, runtime).record(
+        actor, AuditAction.USER_CREATE, target_type="user", target_ids=[user.id]
     )
     pending = _request_roles(session, runtime, actor, user, waiting)
     session.commit()
@@ -104,9 +104,8 @@ def set_roles(
         _record(session, runtime, actor, AuditAction.APPROVAL_WITHDRAW, approval)
     if (wanted - waiting) != user.roles:
         service.set_roles(username, wanted - waiting)
-        actor.record(
-            session,
-            runtime,
+        AuditLog(session, runtime).record(
+            actor,
             AuditAction.USER_ROLES_CHANGE,
             target_type="user",
             target_ids=[user.id],
@@ -128,8 +127,8 @@ def reset_password(session: Session, runtime: Runtime, actor: Actor, username: s
         session.commit()
         return Reset(user, pending=approval)
     user, code, expires_at = service.issue_reset_code(username, by=actor.name)
-    actor.record(
-        session, runtime, AuditAction.USER_PASSWORD_RESET, target_type="user", target_ids=[user.id]
+    AuditLog(session, runtime).record(
+        actor, AuditAction.USER_PASSWORD_RESET, target_type="user", target_ids=[user.id]
     )
     session.commit()
     return Reset(user, code, expires_at)
@@ -143,7 +142,9 @@ def approve(session: Session, runtime: Runtime, actor: Actor, approval_id: uuid.
         if done.approval.kind == ApprovalKind.ROLE
         else AuditAction.USER_PASSWORD_RESET
     )
-    actor.record(session, runtime, action, target_type="user", target_ids=[done.approval.user_id])
+    AuditLog(session, runtime).record(
+        actor, action, target_type="user", target_ids=[done.approval.user_id]
+    )
     session.commit()
     return done
 
@@ -160,9 +161,8 @@ def approvals(
 ) -> list[Approval]:
     """Requests waiting for a second administrator (or decided ones), read and recorded."""
     found = Approvals(session, runtime).listed(pending=pending)
-    actor.record(
-        session,
-        runtime,
+    AuditLog(session, runtime).record(
+        actor,
         AuditAction.APPROVALS_READ,
         target_type="user",
         target_ids=list(dict.fromkeys(a.user_id for a in found)),
@@ -184,9 +184,8 @@ def issue_token(
     service = AccountService(session, runtime)
     may_mint_token(actor, service.get(username))
     token, secret = service.issue_api_token(username, name=name, expires_at=expires_at)
-    actor.record(
-        session,
-        runtime,
+    AuditLog(session, runtime).record(
+        actor,
         AuditAction.TOKEN_CREATE,
         target_type="token",
         target_ids=[token.id, token.user_id],
@@ -208,9 +207,8 @@ def _request_roles(
 def _record(
     session: Session, runtime: Runtime, actor: Actor, action: AuditAction, approval: Approval
 ) -> None:
-    actor.record(
-        session,
-        runtime,
+    AuditLog(session, runtime).record(
+        actor,
         action,
         target_type="approval",
         target_ids=[approval.id, approval.user_id],

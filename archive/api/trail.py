@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from archive.access.permissions import Permission, granting_role
 from archive.access.viewer import Viewer
 from archive.accounts.service import Principal
-from archive.audit import AuditAction
+from archive.audit import AuditAction, AuditLog
 from archive.audit.actor import Actor
 from archive.errors import MalformedRequest
 from archive.runtime import Runtime
@@ -42,15 +42,19 @@ def purpose_of(request: Request[Any, Any, Any], runtime: Runtime) -> str | None:
     return purpose or None
 
 
-def actor_of(request: Request[Any, Any, Any], permission: Permission) -> Actor:
+def actor_of(
+    request: Request[Any, Any, Any], permission: Permission, *, purpose: str | None = None
+) -> Actor:
     """The request's user as the audit trail names them, acting through `permission`."""
     principal = principal_of(request)
     role = granting_role(principal.roles, permission)
     return Actor(
         name=principal.username,
         user_id=principal.user_id,
+        roles=frozenset(str(r) for r in principal.roles),
         role=str(role) if role else None,
         source_address=request.client.host if request.client else None,
+        purpose=purpose,
     )
 
 
@@ -66,9 +70,8 @@ def record(
     purpose: str | None = None,
 ) -> None:
     """Append an allowed action to the trail, in the request's transaction (the caller commits)."""
-    actor_of(request, permission).record(
-        session,
-        runtime,
+    AuditLog(session, runtime).record(
+        actor_of(request, permission),
         action,
         target_type=target_type,
         target_ids=target_ids,

@@ -1,6 +1,7 @@
 """The tamper-evident audit trail: who did what to which ids, when, why, and whether allowed."""
 
 from archive.audit.actions import AuditAction, Outcome
+from archive.audit.actor import Actor
 from archive.audit.chain import GENESIS, RecordFields, audit_key, audit_key_id, record_hash
 from archive.audit.models import AuditCheckpoint, AuditRecord
 from archive.audit.service import AuditLog, export_document
@@ -8,6 +9,7 @@ from archive.audit.verify import CheckpointProblem, VerifyReport, verify
 
 __all__ = [
     "GENESIS",
+    "Actor",
     "AuditAction",
     "AuditCheckpoint",
     "AuditLog",

@@ -1,44 +1,49 @@
-"""Who acts, as the audit trail names them, whichever way they came in (API, page, console)."""
+"""Who acts, as the audit trail names them, whichever way they came in (API, page, console, job).
+
+Every entry point builds one `Actor` and hands it to a use case; the use case checks what the
+actor may do and records what was done through `AuditLog.record(actor, …)`.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
-
-from sqlalchemy.orm import Session
-
-from archive.audit.actions import AuditAction, Outcome
-from archive.audit.service import AuditLog
-from archive.runtime import Runtime
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
 class Actor:
-    name: str  # a user name, or `console:<OS user>` at the console
+    name: str  # a user name, `console:<OS user>` at the console, or a job's name
     user_id: uuid.UUID | None = None
-    role: str | None = None  # the role the action was allowed through
+    roles: frozenset[str] = frozenset()  # every role the user holds
+    role: str | None = None  # the role the action is allowed through
     source_address: str | None = None
+    purpose: str | None = None  # why content is opened: the ticket or case worked on
 
-    def record(
-        self,
-        session: Session,
-        runtime: Runtime,
-        action: AuditAction,
-        *,
-        target_type: str | None,
-        target_ids: Iterable[object],
-        purpose: str | None = None,
-    ) -> None:
-        """Append an allowed action to the trail, in the caller's transaction."""
-        AuditLog(session, runtime).record(
-            actor=self.name,
-            actor_id=self.user_id,
-            role=self.role,
-            action=action,
-            outcome=Outcome.ALLOWED,
-            target_type=target_type,
-            target_ids=[str(t) for t in target_ids if t is not None],
-            purpose=purpose,
-            source_address=self.source_address,
-        )
+    def for_purpose(self, purpose: str | None) -> Actor:
+        return replace(self, purpose=purpose)
+
+    def acting_as(self, role: str | None) -> Actor:
+        return replace(self, role=role)
+
+
+def job(name: str) -> Actor:
+    """A scheduled or background job, named as the trail has always named it."""
+    return Actor(name=name)
+
+
+def user(
+    name: str,
+    user_id: uuid.UUID | None,
+    roles: Iterable[str] = (),
+    *,
+    role: str | None = None,
+    source_address: str | None = None,
+) -> Actor:
+    return Actor(
+        name=name,
+        user_id=user_id,
+        roles=frozenset(str(r) for r in roles),
+        role=role,
+        source_address=source_address,
+    )

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from archive.audit.actions import AuditAction, Outcome
+from archive.audit.actor import Actor
 from archive.audit.chain import (
     GENESIS,
     HASH_SIZE,
@@ -61,18 +62,16 @@ class AuditLog:
 
     def record(
         self,
-        *,
-        actor: str,
-        actor_id: uuid.UUID | None,
-        role: str | None,
+        actor: Actor,
         action: AuditAction,
-        outcome: Outcome,
+        *,
+        outcome: Outcome = Outcome.ALLOWED,
         target_type: str | None = None,
-        target_ids: Iterable[str] = (),
+        target_ids: Iterable[object] = (),
         purpose: str | None = None,
-        source_address: str | None = None,
     ) -> AuditRecord:
-        """Append a record chained to the one before it, in the caller's transaction.
+        """Append a record of `actor` doing `action`, chained to the one before it, in the
+        caller's transaction. `purpose` defaults to the actor's; ids that are None are left out.
 
         Appends are serialised until the caller's transaction ends, so commit promptly (before
         streaming content, say). A denial should be recorded in a transaction of its own, so
@@ -80,19 +79,21 @@ class AuditLog:
         transaction that has only read cannot write once another writer has committed
         ("database is locked"), so there append first or after the transaction's first write.
         """
-        if actor_id is not None and not isinstance(actor_id, uuid.UUID):
+        if actor.user_id is not None and not isinstance(actor.user_id, uuid.UUID):
             raise ValueError("actor_id is a UUID")
+        if isinstance(target_ids, str):
+            raise ValueError("target_ids is a collection of ids, not one string")
         row = AuditRecord(
             at=self.runtime.clock.now(),
-            actor=short_text(actor, "actor", 150, required=True),
-            actor_id=actor_id,
-            role=short_text(role, "role", 32),
+            actor=short_text(actor.name, "actor", 150, required=True),
+            actor_id=actor.user_id,
+            role=short_text(actor.role, "role", 32),
             action=str(AuditAction(action)),
             outcome=str(Outcome(outcome)),
             target_type=short_text(target_type, "target_type", 32),
-            target_ids=target_ids_json(target_ids),
-            purpose=check_purpose(purpose),
-            source_address=short_text(source_address, "source_address", 64),
+            target_ids=target_ids_json(str(t) for t in target_ids if t is not None),
+            purpose=check_purpose(purpose if purpose is not None else actor.purpose),
+            source_address=short_text(actor.source_address, "source_address", 64),
             # Placeholders, unique like the real values, replaced before anyone else can see
             # the row: the id must exist before the hash (which covers it) can be computed.
             prev_hash=secrets.token_bytes(HASH_SIZE),

@@ -15,8 +15,7 @@ from archive.accounts import use_cases
 from archive.accounts.models import AccountKind, Role, clean_username
 from archive.accounts.service import AccountService
 from archive.accounts.use_cases import NewUser
-from archive.audit import AuditAction, AuditLog, Outcome
-from archive.audit.actor import Actor
+from archive.audit import Actor, AuditAction, AuditLog
 from archive.cli.context import Context, pass_context
 from archive.runtime import Runtime
 
@@ -38,7 +37,7 @@ def operator() -> str:
 
 def console_actor() -> Actor:
     """The console operator as an actor of the use cases."""
-    return Actor(name=operator(), role=CONSOLE_ROLE)
+    return Actor(name=operator(), roles=frozenset({CONSOLE_ROLE}), role=CONSOLE_ROLE)
 
 
 def audited(
@@ -51,14 +50,7 @@ def audited(
 ) -> None:
     """Record a console change in the audit trail, in the caller's transaction."""
     AuditLog(session, runtime).record(
-        actor=operator(),
-        actor_id=None,
-        role=CONSOLE_ROLE,
-        action=action,
-        outcome=Outcome.ALLOWED,
-        target_type=target_type,
-        target_ids=[str(i) for i in ids if i is not None],
-        purpose=purpose,
+        console_actor(), action, target_type=target_type, target_ids=ids, purpose=purpose
     )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from archive.audit import AuditAction
+from archive.audit import AuditAction, AuditLog
 from archive.audit.actor import Actor
 from archive.customers import reviews
 from archive.customers.models import Customer
@@ -34,9 +34,8 @@ def review_queue(
     """The reviews, read and recorded: they tie contacts to customers."""
     found = reviews.queue(session, resolved=resolved, limit=limit, customer=customer)
     named = [(i.contact_id, i.customer_id, *i.candidates) for i in found]
-    actor.record(
-        session,
-        runtime,
+    AuditLog(session, runtime).record(
+        actor,
         AuditAction.IDENTITY_REVIEW_READ,
         target_type="contact",
         target_ids=list(dict.fromkeys(n for ids in named for n in ids)),
@@ -49,9 +48,8 @@ def confirm(
     session: Session, runtime: Runtime, actor: Actor, review_id: uuid.UUID
 ) -> reviews.ReviewItem:
     done = reviews.confirm(session, runtime, review_id, actor=actor.name)
-    actor.record(
-        session,
-        runtime,
+    AuditLog(session, runtime).record(
+        actor,
         AuditAction.IDENTITY_CONFIRM,
         target_type="contact",
         target_ids=[done.contact_id, done.customer_id],
@@ -96,9 +94,8 @@ def _customer(session: Session, customer_id: uuid.UUID, field: str) -> Customer:
 
 
 def _finish_split(session: Session, runtime: Runtime, actor: Actor, done: Split) -> None:
-    actor.record(
-        session,
-        runtime,
+    AuditLog(session, runtime).record(
+        actor,
         AuditAction.CUSTOMER_SPLIT,
         target_type="customer",
         target_ids=[done.source.id, done.target.id, *done.contacts],
@@ -107,9 +104,8 @@ def _finish_split(session: Session, runtime: Runtime, actor: Actor, done: Split)
     # Copies made for the source's requests hold the moved contacts: made again, they won't.
     destroyed = destroy_for_customer(runtime, done.source.id, reason="split")
     if destroyed:
-        actor.record(
-            session,
-            runtime,
+        AuditLog(session, runtime).record(
+            actor,
             AuditAction.EXPORT_DESTROY,
             target_type="customer",
             target_ids=[done.source.id, *destroyed],

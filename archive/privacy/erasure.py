@@ -19,7 +19,7 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from archive.access.viewer import SYSTEM
-from archive.audit import AuditAction, AuditLog, Outcome, audit_key, audit_key_id
+from archive.audit import Actor, AuditAction, AuditLog, audit_key, audit_key_id
 from archive.audit.chain import canonical
 from archive.clock import LATEST
 from archive.contacts.models import Contact, ContactState
@@ -113,13 +113,10 @@ def _destroy_bundles(
         return
     with runtime.session() as session:
         AuditLog(session, runtime).record(
-            actor=actor,
-            actor_id=None,
-            role="privacy",
-            action=AuditAction.EXPORT_DESTROY,
-            outcome=Outcome.ALLOWED,
+            Actor(name=actor, role="privacy"),
+            AuditAction.EXPORT_DESTROY,
             target_type="case",
-            target_ids=[str(case_id), *(str(b) for b in destroyed)],
+            target_ids=[case_id, *destroyed],
         )
         session.commit()
 
@@ -270,13 +267,10 @@ def _certify(
             case.closed_at = now
             case.closed_by = actor
         AuditLog(session, runtime).record(
-            actor=actor,
-            actor_id=None,
-            role="privacy",
-            action=AuditAction.CASE_ERASE,
-            outcome=Outcome.ALLOWED,
+            Actor(name=actor, role="privacy"),
+            AuditAction.CASE_ERASE,
             target_type="case",
-            target_ids=[str(case.id), str(certificate.id)],
+            target_ids=[case.id, certificate.id],
         )
         session.commit()
         session.refresh(certificate)

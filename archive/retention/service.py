@@ -18,7 +18,7 @@ import structlog
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from archive.audit import AuditAction, AuditLog, Outcome
+from archive.audit import Actor, AuditAction, AuditLog
 from archive.contacts.models import Contact, ContactState
 from archive.retention.models import PolicyRecord
 from archive.retention.policy import Policy, load_policy, parse_policy
@@ -207,11 +207,8 @@ def _applied(
 ) -> PolicyRecord:
     record = RetentionService(session, runtime).apply(policy, origin=origin)
     AuditLog(session, runtime).record(
-        actor=actor,
-        actor_id=None,
-        role=role,
-        action=AuditAction.POLICY_APPLY,
-        outcome=Outcome.ALLOWED,
+        Actor(name=actor, role=role),
+        AuditAction.POLICY_APPLY,
         target_type="policy",
         target_ids=[_version_id(policy.version)],
     )

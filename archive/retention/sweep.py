@@ -28,7 +28,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from archive.access.viewer import SYSTEM
-from archive.audit import AuditAction, AuditLog, Outcome
+from archive.audit import Actor, AuditAction, AuditLog
 from archive.contacts.models import Contact, ContactState
 from archive.errors import StorageError
 from archive.holds.coverage import covering, keeping
@@ -126,13 +126,7 @@ def _lapse(runtime: Runtime, report: SweepReport, actor: str, now: datetime) -> 
             released.update(holds.covered_ids(hold))
             report.lapsed.append((hold.id, hold.reason, hold.reference))
             AuditLog(session, runtime).record(
-                actor=actor,
-                actor_id=None,
-                role=None,
-                action=AuditAction.HOLD_LAPSE,
-                outcome=Outcome.ALLOWED,
-                target_type="hold",
-                target_ids=[str(hold.id)],
+                Actor(name=actor), AuditAction.HOLD_LAPSE, target_type="hold", target_ids=[hold.id]
             )
         session.commit()
     sync_legal_holds(runtime, released)
@@ -243,13 +237,10 @@ def _close(runtime: Runtime, report: SweepReport, run_id: uuid.UUID, actor: str)
         run.lapsed_holds = len(report.lapsed)
         run.counts = json.dumps(counts, sort_keys=True, separators=(",", ":"))
         record = AuditLog(session, runtime).record(
-            actor=actor,
-            actor_id=None,
-            role=None,
-            action=AuditAction.RETENTION_SWEEP,
-            outcome=Outcome.ALLOWED,
+            Actor(name=actor),
+            AuditAction.RETENTION_SWEEP,
             target_type="deletion_run",
-            target_ids=[str(run_id)],
+            target_ids=[run_id],
         )
         run.audit_hash = record.hash.hex()
         session.commit()

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import text
 
-from archive.audit import AuditAction, AuditCheckpoint, AuditLog, Outcome
+from archive.audit import Actor, AuditAction, AuditCheckpoint, AuditLog
 from archive.crypto.keyring import KeyMaterial
 from archive.runtime import Runtime
 
@@ -33,15 +33,11 @@ def append(runtime: Runtime, count: int, *, actor: str = "aino") -> list[int]:
     for number in range(count):
         with runtime.session() as session:
             record = AuditLog(session, runtime).record(
-                actor=actor,
-                actor_id=None,
-                role="agent",
-                action=AuditAction.CONTACT_CONTENT_READ,
-                outcome=Outcome.ALLOWED,
+                Actor(name=actor, role="agent", source_address="192.0.2.10"),
+                AuditAction.CONTACT_CONTENT_READ,
                 target_type="contact",
                 target_ids=[f"contact-{number}"],
                 purpose=f"ticket INC-{number}",
-                source_address="192.0.2.10",
             )
             session.commit()
             ids.append(record.id)

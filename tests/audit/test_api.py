@@ -19,7 +19,7 @@ from sqlalchemy import select
 from archive.access.permissions import ROLE_PERMISSIONS, Permission
 from archive.accounts.models import Role
 from archive.api.app import create_app
-from archive.audit import AuditAction, AuditLog, AuditRecord, Outcome, export_document
+from archive.audit import Actor, AuditAction, AuditLog, AuditRecord, export_document
 from archive.audit.chain import document_hash
 from archive.audit.service import EXPORT_BATCH
 from archive.clock import FixedClock
@@ -201,11 +201,8 @@ def test_a_long_export_streams_in_batches(runtime: Runtime, auditor: Client) -> 
         trail = AuditLog(session, runtime)
         for number in range(total):
             trail.record(
-                actor="bulk",
-                actor_id=None,
-                role="agent",
-                action=AuditAction.CONTACT_METADATA_READ,
-                outcome=Outcome.ALLOWED,
+                Actor(name="bulk", role="agent"),
+                AuditAction.CONTACT_METADATA_READ,
                 target_ids=[f"contact-{number}"],
             )
         session.commit()
@@ -258,11 +255,8 @@ def test_the_access_report_tells_who_read_what_and_why(
     someone_else = str(uuid.uuid4())
     with runtime.session() as session:
         AuditLog(session, runtime).record(
-            actor="test.agent",
-            actor_id=None,
-            role="agent",
-            action=AuditAction.CUSTOMER_SEARCH,
-            outcome=Outcome.ALLOWED,
+            Actor(name="test.agent", role="agent"),
+            AuditAction.CUSTOMER_SEARCH,
             target_type="customer",
             target_ids=[call_read.customer_id, someone_else],
         )

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 from helpers import Backend
 
-from archive.audit import AuditAction, AuditLog, AuditRecord, Outcome, record_hash, verify
+from archive.audit import Actor, AuditAction, AuditLog, AuditRecord, record_hash, verify
 from archive.errors import IntegrityFailure
 from archive.runtime import Runtime
 
@@ -126,11 +126,8 @@ def test_a_checkpoint_covers_committed_records_only(audit_runtime: Runtime) -> N
     with audit_runtime.session() as session:
         log = AuditLog(session, audit_runtime)
         uncommitted = log.record(
-            actor="aino",
-            actor_id=None,
-            role=None,
-            action=AuditAction.USER_LOGIN,
-            outcome=Outcome.ALLOWED,
+            Actor(name="aino"),
+            AuditAction.USER_LOGIN,
         )
         assert uncommitted.id == 3
         checkpoint = log.checkpoint()

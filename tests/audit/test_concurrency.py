@@ -8,7 +8,7 @@ import pytest
 from helpers import Backend
 from sqlalchemy import func, select
 
-from archive.audit import AuditAction, AuditLog, AuditRecord, Outcome, verify
+from archive.audit import Actor, AuditAction, AuditLog, AuditRecord, verify
 from archive.runtime import Runtime
 
 from . import audit_runtime_for
@@ -34,11 +34,8 @@ def _writer(runtime: Runtime, name: str, appends: int, start: threading.Barrier)
             if read_first:
                 session.scalar(select(func.max(AuditRecord.id)))
             AuditLog(session, runtime).record(
-                actor=name,
-                actor_id=None,
-                role="agent",
-                action=AuditAction.CONTACT_METADATA_READ,
-                outcome=Outcome.ALLOWED,
+                Actor(name=name, role="agent"),
+                AuditAction.CONTACT_METADATA_READ,
                 target_ids=[f"contact-{number}"],
             )
             session.commit()

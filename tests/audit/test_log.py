@@ -12,7 +12,7 @@ from helpers import Backend
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from archive.audit import GENESIS, AuditAction, AuditLog, AuditRecord, Outcome, verify
+from archive.audit import GENESIS, Actor, AuditAction, AuditLog, AuditRecord, Outcome, verify
 from archive.audit import service as audit_service
 from archive.audit.chain import document_hash
 from archive.clock import FixedClock
@@ -45,8 +45,15 @@ def _record(runtime: Runtime, **given: object) -> AuditRecord:
         "outcome": Outcome.ALLOWED,
         **given,
     }
+    actor = Actor(
+        name=values.pop("actor"),  # type: ignore[arg-type]
+        user_id=values.pop("actor_id"),  # type: ignore[arg-type]
+        role=values.pop("role"),  # type: ignore[arg-type]
+        source_address=values.pop("source_address", None),  # type: ignore[arg-type]
+    )
+    action = values.pop("action")
     with runtime.session() as session:
-        record = AuditLog(session, runtime).record(**values)  # type: ignore[arg-type]
+        record = AuditLog(session, runtime).record(actor, action, **values)  # type: ignore[arg-type]
         session.commit()
     _clock(runtime).advance(timedelta(minutes=1))
     return record
@@ -88,11 +95,8 @@ def test_a_rolled_back_append_leaves_no_trace(audit_runtime: Runtime) -> None:
     append(audit_runtime, 2)
     with audit_runtime.session() as session:
         AuditLog(session, audit_runtime).record(
-            actor="aino",
-            actor_id=None,
-            role=None,
-            action=AuditAction.USER_LOGIN,
-            outcome=Outcome.ALLOWED,
+            Actor(name="aino"),
+            AuditAction.USER_LOGIN,
         )
         session.rollback()
     append(audit_runtime, 2)

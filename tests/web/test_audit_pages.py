@@ -16,7 +16,7 @@ from helpers import ingest_call, ingest_email
 from litestar.testing import TestClient
 from sqlalchemy import text
 
-from archive.audit import AuditAction, AuditLog, Outcome
+from archive.audit import Actor, AuditAction, AuditLog
 from archive.clock import FixedClock
 from archive.retention.sweep import sweep
 from archive.runtime import Runtime
@@ -137,11 +137,8 @@ def test_older_records_page_through_the_trail(auditor: TestClient[Any], runtime:
         log = AuditLog(session, runtime)
         for _ in range(120):
             log.record(
-                actor="bulk.writer",
-                actor_id=None,
-                role="agent",
-                action=AuditAction.CUSTOMER_SEARCH,
-                outcome=Outcome.ALLOWED,
+                Actor(name="bulk.writer", role="agent"),
+                AuditAction.CUSTOMER_SEARCH,
             )
         session.commit()
     seen: list[int] = []
@@ -327,11 +324,8 @@ def test_targets_show_what_the_auditor_may_see_and_link_to_what_she_may_open(
             ("customer", [customer_id]),
         ]:
             log.record(
-                actor="adam.admin",
-                actor_id=None,
-                role="admin",
-                action=AuditAction.USER_DISABLE,
-                outcome=Outcome.ALLOWED,
+                Actor(name="adam.admin", role="admin"),
+                AuditAction.USER_DISABLE,
                 target_type=target_type,
                 target_ids=ids,
             )
