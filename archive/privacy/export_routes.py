@@ -22,13 +22,9 @@ from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.download import content_disposition
 from archive.api.trail import principal_of, record, viewer_of
 from archive.audit import AuditAction
+from archive.jobs import start_export
 from archive.privacy.cases import CaseService
-from archive.privacy.exports import (
-    ExportService,
-    destroy,
-    read_bundle,
-    start_export,
-)
+from archive.privacy.exports import ExportService, destroy, read_bundle
 from archive.privacy.models import BundleState, ExportBundle, PrivacyCase
 from archive.runtime import Runtime
 

@@ -20,10 +20,11 @@ from archive.api.trail import principal_of
 from archive.audit import AuditAction
 from archive.customers.routes import _restriction
 from archive.errors import ArchiveError, Conflict, InvalidInput
+from archive.jobs import start_export
 from archive.privacy.erasure import erase
 from archive.privacy.export_routes import DOWNLOAD_PATH, bundle_out
 from archive.privacy.export_routes import _audit as audit_bundle
-from archive.privacy.exports import ExportService, start_export
+from archive.privacy.exports import ExportService
 from archive.privacy.models import RequestKind
 from archive.web.forms import Form, field
 from archive.web.pages import render
