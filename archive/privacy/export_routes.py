@@ -6,8 +6,6 @@ from __future__ import annotations
 import base64
 import itertools
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, delete, get, post
@@ -25,66 +23,12 @@ from archive.audit import AuditAction
 from archive.jobs import start_export
 from archive.privacy.cases import CaseService
 from archive.privacy.exports import ExportService, destroy, read_bundle
-from archive.privacy.models import BundleState, ExportBundle, PrivacyCase
+from archive.privacy.models import ExportBundle, PrivacyCase
+from archive.privacy.schemas import BundleOut, LinkOut, bundle_out, link_out
 from archive.runtime import Runtime
 
 AnyRequest = Request[Any, Any, Any]
 CASES = requires(Permission.PRIVACY_CASES)
-DOWNLOAD_PATH = "/api/v1/privacy/exports/download"
-
-
-@dataclass(frozen=True)
-class BundleOut:
-    id: uuid.UUID
-    case_id: uuid.UUID
-    state: str  # queued, building, ready, failed or destroyed
-    requested_by: str
-    requested_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    contacts_total: int
-    contacts_done: int
-    progress: float  # 0 to 1
-    files: int
-    size: int | None  # bytes of the ZIP
-    sha256: str | None  # of the ZIP, to check a download
-    expires_at: datetime | None  # destroyed from then on
-    destroyed_at: datetime | None
-    downloads: int
-    last_downloaded_at: datetime | None
-    error: str | None
-
-
-@dataclass(frozen=True)
-class LinkOut:
-    url: str  # relative to the API's origin; works once, for a privacy officer
-    expires_at: datetime
-
-
-def bundle_out(bundle: ExportBundle) -> BundleOut:
-    total = bundle.contacts_total
-    done = total if bundle.state == BundleState.READY else bundle.contacts_done
-    progress = done / total if total else float(bundle.state == BundleState.READY)
-    return BundleOut(
-        id=bundle.id,
-        case_id=bundle.case_id,
-        state=bundle.state,
-        requested_by=bundle.requested_by,
-        requested_at=bundle.requested_at,
-        started_at=bundle.started_at,
-        finished_at=bundle.finished_at,
-        contacts_total=total,
-        contacts_done=bundle.contacts_done,
-        progress=round(progress, 3),
-        files=bundle.files,
-        size=bundle.size,
-        sha256=bundle.sha256.hex() if bundle.sha256 else None,
-        expires_at=bundle.expires_at,
-        destroyed_at=bundle.destroyed_at,
-        downloads=bundle.downloads,
-        last_downloaded_at=bundle.last_downloaded_at,
-        error=bundle.error,
-    )
 
 
 class ExportController(Controller):
@@ -151,7 +95,7 @@ class ExportController(Controller):
         bundle = service.get(bundle_id)
         issued = service.link(bundle)
         _audit(request, session, runtime, AuditAction.EXPORT_LINK, bundle)
-        return LinkOut(f"{DOWNLOAD_PATH}/{issued.token}", issued.expires_at)
+        return link_out(issued)
 
     @get("/exports/download/{token:str}", opt=CASES, sync_to_thread=True)
     def download(

@@ -17,97 +17,23 @@ from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.trail import principal_of, record, viewer_of
 from archive.audit import AuditAction
-from archive.privacy.cases import CaseService, CaseView
+from archive.privacy.cases import CaseService
 from archive.privacy.erasure import ErasureResult, certificate_document, erase
 from archive.privacy.models import ErasureCertificate, PrivacyCase
+from archive.privacy.schemas import (
+    CaseIn,
+    CaseOut,
+    CloseIn,
+    ExtensionIn,
+    IdentityIn,
+    ObjectionIn,
+    RectificationIn,
+    case_out,
+)
 from archive.runtime import Runtime
 
 AnyRequest = Request[Any, Any, Any]
 CASES = requires(Permission.PRIVACY_CASES)
-
-
-@dataclass(frozen=True)
-class CaseIn:
-    customer_id: uuid.UUID
-    kind: str
-    received_at: datetime | None = None
-    notes: str | None = None
-
-
-@dataclass(frozen=True)
-class IdentityIn:
-    method: str
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class ExtensionIn:
-    until: datetime
-    reason: str
-
-
-@dataclass(frozen=True)
-class RectificationIn:
-    kind: str  # email, phone, national_id, name or address
-    values: list[str]  # the corrected values; they replace every value of that kind
-
-
-@dataclass(frozen=True)
-class ObjectionIn:
-    upheld: bool
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class CloseIn:
-    status: str
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class CaseOut:
-    id: uuid.UUID
-    customer_id: uuid.UUID | None
-    kind: str
-    status: str
-    received_at: datetime
-    due_at: datetime
-    days_left: int
-    overdue: bool
-    extended: bool
-    extension_reason: str | None
-    identity_method: str | None
-    identity_verified_by: str | None
-    identity_verified_at: datetime | None
-    notes: str | None
-    opened_by: str
-    opened_at: datetime
-    closed_by: str | None
-    closed_at: datetime | None
-
-
-def case_out(view: CaseView) -> CaseOut:
-    case = view.case
-    return CaseOut(
-        id=case.id,
-        customer_id=case.customer_id,
-        kind=case.kind,
-        status=case.status,
-        received_at=case.received_at,
-        due_at=case.due_at,
-        days_left=view.days_left,
-        overdue=view.overdue,
-        extended=case.extended,
-        extension_reason=view.extension_reason,
-        identity_method=case.identity_method,
-        identity_verified_by=case.identity_verified_by,
-        identity_verified_at=case.identity_verified_at,
-        notes=view.notes,
-        opened_by=case.opened_by,
-        opened_at=case.opened_at,
-        closed_by=case.closed_by,
-        closed_at=case.closed_at,
-    )
 
 
 class CaseController(Controller):

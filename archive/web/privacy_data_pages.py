@@ -22,10 +22,10 @@ from archive.customers.routes import _restriction
 from archive.errors import ArchiveError, Conflict, InvalidInput
 from archive.jobs import start_export
 from archive.privacy.erasure import erase
-from archive.privacy.export_routes import DOWNLOAD_PATH, bundle_out
 from archive.privacy.export_routes import _audit as audit_bundle
 from archive.privacy.exports import ExportService
 from archive.privacy.models import RequestKind
+from archive.privacy.schemas import bundle_out, link_out
 from archive.web.forms import Form, field
 from archive.web.pages import render
 from archive.web.privacy_steps import (
@@ -92,7 +92,7 @@ class PrivacyDataPages(Controller):
         except ArchiveError as error:
             return refused(request, session, runtime, bundle.case_id, error)
         audit_bundle(request, session, runtime, AuditAction.EXPORT_LINK, bundle)
-        return Redirect(f"{DOWNLOAD_PATH}/{issued.token}", status_code=303)
+        return Redirect(link_out(issued).url, status_code=303)
 
     @post("/cases/{case_id:uuid}/erasure", opt=CASES, sync_to_thread=True, status_code=200)
     def erase_customer(

@@ -21,7 +21,8 @@ from archive.errors import ArchiveError, InvalidInput, NotFound
 from archive.privacy.cases import CaseService
 from archive.privacy.models import RequestKind
 from archive.privacy.routes import _audit as audit_case
-from archive.privacy.routes import audit_rectification, case_out
+from archive.privacy.routes import audit_rectification
+from archive.privacy.schemas import case_out
 from archive.runtime import Runtime
 from archive.web.customer_names import customer_names
 from archive.web.forms import MAX_FIELD, Form, field, refusal_status, status_of

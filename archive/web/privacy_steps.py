@@ -25,11 +25,10 @@ from archive.customers.service import CustomerService, CustomerView
 from archive.errors import ArchiveError, InvalidInput
 from archive.privacy.cases import CaseService
 from archive.privacy.erasure import ErasureResult
-from archive.privacy.export_routes import bundle_out
 from archive.privacy.exports import ExportService
 from archive.privacy.models import BundleState, CaseStatus, IdentityMethod, RequestKind
 from archive.privacy.routes import _audit as audit_case
-from archive.privacy.routes import case_out
+from archive.privacy.schemas import bundle_out, case_out
 from archive.runtime import Runtime
 from archive.web.customer_names import customer_names
 from archive.web.forms import MAX_FIELD, form_date, refusal_status
