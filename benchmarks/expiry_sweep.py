@@ -43,8 +43,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import click
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import create_engine, func, or_, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from archive.access.viewer import SYSTEM
@@ -70,11 +69,11 @@ from archive.retention.policy import HoldReason, Policy, load_policy
 from archive.retention.service import SETTINGS_ORIGIN, apply_policy, retime
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
+from archive.testing.databases import new_database
+from archive.testing.s3 import remove_bucket, s3_endpoint, unique_bucket, with_bucket
 from archive.tickets.models import TicketCategory
 from archive.tickets.service import TicketService
 from benchmarks._common import write_results
-from benchmarks._s3 import s3_endpoint
-from tests.s3server import S3Endpoint, remove_bucket, unique_bucket
 
 if TYPE_CHECKING:
     from multiprocessing.queues import Queue
@@ -85,10 +84,6 @@ BACKENDS = ("local", "s3")
 FULL_COUNT = 100_000
 #: Contacts per second the sweep should reach on the local backend.
 TARGET_RATE = 1000.0
-#: The server the tests use; a database of the benchmark's own is created there for each case.
-POSTGRES_ADMIN_URL = os.environ.get(
-    "ARCHIVE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 ACTOR = "benchmark"
 #: The same population every run, so runs differ only in what they measure.
 SEED = 20_261_122
@@ -727,21 +722,6 @@ def verify(
 
 
 @contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh, empty database of the benchmark's own on the PostgreSQL server; dropped after."""
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"archive_bench_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@contextmanager
 def case_settings(backend: str, data_dir: Path) -> Iterator[Settings]:
     """Settings of a fresh archive: SQLite and a local store, or PostgreSQL and an S3 bucket."""
     data_dir.mkdir(parents=True)
@@ -754,21 +734,12 @@ def case_settings(backend: str, data_dir: Path) -> Iterator[Settings]:
         )
         return
     with ExitStack() as cleanup:
-        endpoint: S3Endpoint = cleanup.enter_context(s3_endpoint())
-        url = cleanup.enter_context(postgres_database())
+        endpoint = cleanup.enter_context(s3_endpoint(separate_process=True))
+        url = cleanup.enter_context(new_database("archive_bench"))
         bucket = unique_bucket("sweep")
         cleanup.callback(remove_bucket, endpoint, bucket)
-        yield Settings(
-            data_dir=data_dir,
-            database_url=url,
-            store="s3",
-            s3_endpoint=endpoint.host,
-            s3_access_key=endpoint.access_key,
-            s3_secret_key=endpoint.secret_key,
-            s3_bucket=bucket,
-            s3_secure=endpoint.secure,
-            keys_json=keys,
-        )
+        settings = Settings(data_dir=data_dir, database_url=url, keys_json=keys)
+        yield with_bucket(settings, endpoint, bucket)
 
 
 def run_case(

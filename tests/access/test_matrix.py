@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from helpers import MEDIA, api_token, ingest_call, ingest_email
 from litestar.testing import TestClient
 
 from archive.access.browser import CSRF_HEADER
@@ -17,6 +16,8 @@ from archive.access.permissions import ROLE_PERMISSIONS, Permission
 from archive.accounts.models import Role
 from archive.app import create_app
 from archive.runtime import Runtime
+from archive.testing.builders import MEDIA, ingest_call, ingest_email
+from archive.testing.tokens import api_token
 
 PARAM = re.compile(r"\{(\w+):(\w+)\}")
 
