@@ -1,10 +1,16 @@
-"""Fixtures shared by every suite: real databases, a real S3 endpoint, a runtime, an API client.
+"""Fixtures shared by every suite: real databases, a real S3 endpoint, a runtime, an API client;
+and the fast lane.
 
 PostgreSQL and S3 are required, never skipped: if the server is not reachable the tests that
 need it fail. ARCHIVE_TEST_POSTGRES_URL names the PostgreSQL server (a database there is created
 for the run and dropped after it); ARCHIVE_TEST_S3_ENDPOINT names an S3 server such as MinIO,
 else moto's S3 server is started in-process. What the fixtures build comes from
 `archive.testing`.
+
+The fast lane (`./dev test --fast`, `pytest -m fast`) is the tests marked `fast`: a module
+says `pytestmark = pytest.mark.fast` when none of its tests needs a service. Such a test must
+not ask for a fixture of a service (the run stops at collection) nor reach one (the test fails,
+in every run, even where its code catches the error).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
 from archive.testing.backends import BACKENDS, Backend
 from archive.testing.databases import empty_tables, new_database, postgres_admin_url
+from archive.testing.offline import offline
 from archive.testing.s3 import S3Endpoint, remove_bucket, s3_endpoint, unique_bucket, with_bucket
 from archive.testing.tokens import api_token, authorised
 
@@ -36,6 +43,30 @@ from archive.testing.tokens import api_token, authorised
 # loaded one it fails fast examples at random. Speed is measured by benchmarks/ instead.
 hypothesis.settings.register_profile("archive", deadline=None)
 hypothesis.settings.load_profile("archive")
+
+#: Fixtures that stand for a service; everything that needs one asks for one of these.
+SERVICE_FIXTURES = frozenset({"postgres_url", "s3", "backend", "store_spec"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    wrong = [
+        f"{item.nodeid} uses {', '.join(sorted(SERVICE_FIXTURES & set(item.fixturenames)))}"
+        for item in items
+        if item.get_closest_marker("fast") and SERVICE_FIXTURES & set(item.fixturenames)
+    ]
+    if wrong:
+        raise pytest.UsageError("tests marked fast need a service:\n  " + "\n  ".join(wrong))
+
+
+@pytest.fixture(autouse=True)
+def _fast_means_offline(request: pytest.FixtureRequest) -> Iterator[None]:
+    if request.node.get_closest_marker("fast") is None:
+        yield
+        return
+    with offline() as attempts:
+        yield
+    if attempts:
+        pytest.fail(f"a test marked fast tried to {attempts[0]}; it is not fast", pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -157,6 +157,7 @@ def test_ingest_accounts_cannot_read_back(world: dict[str, str], clients: dict[s
     assert again.json()["contact"]["details"] == {}
 
 
+@pytest.mark.fast
 def test_every_permission_is_held_by_some_role() -> None:
     held = set().union(*ROLE_PERMISSIONS.values())
     assert held == set(Permission)

@@ -23,6 +23,8 @@ from archive.errors import InvalidInput, NotFound
 
 from .malformed import Shape, build, describe, expected_defects, shapes
 
+pytestmark = pytest.mark.fast
+
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
 
 
