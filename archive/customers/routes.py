@@ -18,13 +18,7 @@ from archive.contacts import use_cases as contact_use_cases
 from archive.contacts.schemas import ContactPage
 from archive.contacts.service import ContactFilter, channel_named
 from archive.customers import use_cases
-from archive.customers.schemas import (
-    CustomerOut,
-    MergeIn,
-    SplitIn,
-    SplitOut,
-    split_out,
-)
+from archive.customers.schemas import CustomerOut, MergeIn, SplitIn, SplitOut, split_out
 from archive.runtime import Runtime
 
 
@@ -192,6 +186,7 @@ def _restriction(
     restrict: bool,
     reason: str | None,
 ) -> CustomerOut:
+    """Restrict or lift as the request's user (the restriction step of the privacy pages too)."""
     actor = actor_of(request, Permission.CUSTOMERS_RESTRICT)
     change = use_cases.restrict_customer if restrict else use_cases.lift_restriction
     return change(session, runtime, actor, customer_id, reason)
