@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from archive.accounts import use_cases
 from archive.accounts.models import AccountKind, Role, clean_username
-from archive.accounts.service import AccountService
 from archive.accounts.use_cases import NewUser
 from archive.audit import Actor, AuditAction, AuditLog
 from archive.cli.context import Context, pass_context
@@ -133,7 +132,7 @@ def list_users(ctx: Context) -> None:
     """Every user: name, roles, whether active, second factor, display name."""
     runtime = ctx.runtime
     with runtime.session() as session:
-        users = AccountService(session, runtime).list_users()
+        users = use_cases.list_users(session, runtime)
         if not users:
             click.echo("no users yet; `archive users add NAME --role admin` adds the first")
         for user in users:
@@ -152,9 +151,7 @@ def disable_user(ctx: Context, username: str) -> None:
     """Disable a user: no more logins, and every token they hold stops working at once."""
     runtime = ctx.runtime
     with runtime.session() as session:
-        user = AccountService(session, runtime).disable(username)
-        audited(session, runtime, AuditAction.USER_DISABLE, "user", user.id)
-        session.commit()
+        user = use_cases.disable_user(session, runtime, console_actor(), username)
     click.echo(f"disabled {user.username}; their tokens are revoked")
 
 
@@ -165,9 +162,7 @@ def enable_user(ctx: Context, username: str) -> None:
     """Let a disabled user log in again (tokens revoked meanwhile stay revoked)."""
     runtime = ctx.runtime
     with runtime.session() as session:
-        user = AccountService(session, runtime).enable(username)
-        audited(session, runtime, AuditAction.USER_ENABLE, "user", user.id)
-        session.commit()
+        user = use_cases.enable_user(session, runtime, console_actor(), username)
     click.echo(f"enabled {user.username}")
 
 
@@ -216,16 +211,11 @@ def set_totp(ctx: Context, username: str, remove: bool) -> None:
     """
     runtime = ctx.runtime
     with runtime.session() as session:
-        service = AccountService(session, runtime)
+        uri: str | None = None
         if remove:
-            user = service.remove_totp(username)
-            audited(session, runtime, AuditAction.USER_TOTP_REMOVE, "user", user.id)
-            uri = None
+            user = use_cases.remove_totp(session, runtime, console_actor(), username)
         else:
-            uri = service.set_totp(username)
-            user = service.get(username)
-            audited(session, runtime, AuditAction.USER_TOTP_ENROL, "user", user.id)
-        session.commit()
+            user, uri = use_cases.set_totp(session, runtime, console_actor(), username)
     if uri is None:
         click.echo(f"{user.username} has no second factor now; their sessions are ended")
         return
@@ -272,7 +262,7 @@ def list_tokens(ctx: Context, username: str) -> None:
     """The user's tokens that still work (sessions and API tokens), without their secrets."""
     runtime = ctx.runtime
     with runtime.session() as session:
-        found = AccountService(session, runtime).list_tokens(username)
+        found = use_cases.list_tokens(session, runtime, username)
         if not found:
             click.echo(f"{username} has no token that works")
         for token in found:
@@ -290,7 +280,5 @@ def revoke_token(ctx: Context, token_id: uuid.UUID) -> None:
     """Revoke a token: it stops working at once."""
     runtime = ctx.runtime
     with runtime.session() as session:
-        AccountService(session, runtime).revoke_token(token_id)
-        audited(session, runtime, AuditAction.TOKEN_REVOKE, "token", token_id)
-        session.commit()
+        use_cases.revoke_token(session, runtime, console_actor(), token_id)
     click.echo(f"revoked {token_id}")

@@ -19,12 +19,13 @@ from litestar.params import FromPath
 
 from archive.access.guards import requires
 from archive.access.permissions import Permission
+from archive.accounts.use_cases import lone_admin
 from archive.api.deps import RuntimeDep, SessionDep
 from archive.audit.actions import AuditAction
 from archive.audit.routes import Filters, read_records, verify_trail
 from archive.errors import ArchiveError, InvalidInput, MalformedRequest
 from archive.retention.routes import list_runs, read_run
-from archive.web.admin_views import approvals_page, lone_admin
+from archive.web.admin_views import approvals_page
 from archive.web.audit_targets import TargetView, target_views
 from archive.web.forms import form_date, refusal_status, status_of
 from archive.web.pages import may, render, user_of
@@ -112,20 +113,20 @@ class AuditPages(Controller):
         """The trail, newest first, narrowed by the form; reading it is recorded in it."""
         values, query, error = trail_query(request)
         if query is None:
-            return _trail_page(request, values, lone_admin(session), error=error)
+            return _trail_page(request, values, lone_admin(session, runtime), error=error)
         try:
             page = read_records(
                 request, session, runtime, query.filters, limit=PAGE_SIZE, after_id=query.after_id
             )
         except ArchiveError as error:
             refusal_status(session, error)
-            return _trail_page(request, values, lone_admin(session), error=error)
+            return _trail_page(request, values, lone_admin(session, runtime), error=error)
         user = user_of(request)
         targets = target_views(session, page.items, lambda permission: may(user, permission))
         return _trail_page(
             request,
             values,
-            lone_admin(session),
+            lone_admin(session, runtime),
             records=page.items,
             targets=targets,
             older=query.page_query(page.next_after_id) if page.next_after_id else None,
