@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from archive.accounts.models import Role
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.clock import FixedClock
 from archive.crypto.keyring import KeyMaterial, generate_key_material
 from archive.db.migrate import upgrade

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import uvicorn
 
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.cli.demo import prepare_demo
 from archive.clock import Clock, FixedClock
 from archive.crypto.keyring import generate_key_material, write_key_file

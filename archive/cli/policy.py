@@ -8,7 +8,7 @@ import click
 
 from archive.cli.context import Context, pass_context
 from archive.cli.users import operator
-from archive.retention.jobs import start_retime
+from archive.jobs import start_retime
 from archive.retention.policy import (
     CHANNELS,
     PRESETS,

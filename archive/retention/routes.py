@@ -22,7 +22,7 @@ from archive.api.trail import principal_of, record
 from archive.audit import AuditAction
 from archive.contacts.models import Contact, ContactState
 from archive.errors import InvalidInput, NotFound
-from archive.retention.jobs import start_retime
+from archive.jobs import start_retime
 from archive.retention.models import DeletionRun, PolicyRecord
 from archive.retention.policy import Policy, parse_policy
 from archive.retention.service import ChannelChange, RetentionService, apply_policy

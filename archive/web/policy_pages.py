@@ -31,6 +31,7 @@ from archive.retention.routes import (
 )
 from archive.retention.service import PolicyDiff, RetentionService
 from archive.runtime import Runtime
+from archive.web.formats import in_words
 from archive.web.forms import Form, refusal_status
 from archive.web.i18n import language_of
 from archive.web.pages import render
@@ -41,7 +42,6 @@ from archive.web.policy_form import (
     PolicyForm,
     is_form,
 )
-from archive.web.words.durations import in_words
 
 AnyRequest = Request[Any, Any, Any]
 READ = requires(Permission.POLICY_READ)

@@ -16,7 +16,7 @@ from litestar.testing import TestClient
 from archive.access.browser import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, csrf_config
 from archive.accounts.models import Role
 from archive.accounts.service import AccountService
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.audit import AuditAction, AuditLog, Outcome
 from archive.clock import FixedClock
 from archive.runtime import Runtime

@@ -15,7 +15,7 @@ from archive.access.browser import CSRF_HEADER
 from archive.access.guards import declared_permissions
 from archive.access.permissions import ROLE_PERMISSIONS, Permission
 from archive.accounts.models import Role
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.runtime import Runtime
 
 PARAM = re.compile(r"\{(\w+):(\w+)\}")

@@ -52,7 +52,7 @@ from sqlalchemy import select
 from archive.access.guards import declared_permissions
 from archive.access.permissions import Permission
 from archive.accounts.models import Role
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.contacts.models import Contact
 from archive.customers.models import Customer
 from archive.runtime import Runtime

@@ -21,7 +21,7 @@ from litestar.testing import TestClient
 from archive.access.browser import CSRF_COOKIE, CSRF_HEADER
 from archive.accounts.models import Role
 from archive.accounts.service import AccountService
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.audit import AuditAction, AuditLog
 from archive.runtime import Runtime
 

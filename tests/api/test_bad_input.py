@@ -19,8 +19,8 @@ from litestar.testing import TestClient
 from sqlalchemy import text
 
 from archive.accounts.models import Role
-from archive.api.app import create_app
 from archive.api.problems import INTERNAL_DETAIL
+from archive.app import create_app
 from archive.contacts.models import Contact, ContentObject
 from archive.crypto.keyring import KeyMaterial
 from archive.db.migrate import upgrade

@@ -29,8 +29,8 @@ from litestar.testing import TestClient
 
 from archive.accounts.models import Role
 from archive.accounts.service import AccountService
-from archive.api.app import create_app
 from archive.api.problems import KINDS
+from archive.app import create_app
 from archive.contacts.objects import put_new
 from archive.errors import ContentMissing, IntegrityFailure, KeyUnavailable, StorageError
 from archive.runtime import Runtime

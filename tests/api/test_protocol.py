@@ -16,7 +16,7 @@ from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 
 from archive.accounts.models import Role
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.runtime import Runtime
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT", "FOO")

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from archive.access.permissions import ROLE_PERMISSIONS, Permission
 from archive.accounts.models import Role
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.audit import Actor, AuditAction, AuditLog, AuditRecord, export_document
 from archive.audit.chain import document_hash
 from archive.audit.service import EXPORT_BATCH

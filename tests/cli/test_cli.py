@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from helpers import MEDIA, sample_email
 from litestar.testing import TestClient
 
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.cli.main import cli
 from archive.runtime import build_runtime
 from archive.settings import Settings

@@ -21,7 +21,7 @@ from served import CHROMIUM, DISPLAY_NAMES, PASSWORD, USERS, Archive, hostile_em
 from sqlalchemy import select
 
 from archive.accounts.service import AccountService
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.contacts.ingest import Envelope, IngestService
 from archive.contacts.models import Channel, Contact
 from archive.crypto.keyring import generate_key_material

@@ -22,7 +22,7 @@ from archive.access.guards import declared_permissions
 from archive.access.permissions import ROLE_PERMISSIONS, Permission
 from archive.access.viewer import SYSTEM
 from archive.accounts.models import Role
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.holds.service import HoldRequest, HoldService
 from archive.privacy.cases import CaseService
 from archive.privacy.models import RequestKind

@@ -16,7 +16,7 @@ from litestar.testing import TestClient
 from archive.access.guards import declared_permissions
 from archive.access.permissions import ROLE_PERMISSIONS, Permission
 from archive.accounts.models import Role
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.runtime import Runtime
 
 PARAM = re.compile(r"\{(\w+):(\w+)\}")
