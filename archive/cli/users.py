@@ -9,14 +9,12 @@ import uuid
 from datetime import timedelta
 
 import click
-from sqlalchemy.orm import Session
 
 from archive.accounts import use_cases
 from archive.accounts.models import AccountKind, Role, clean_username
 from archive.accounts.use_cases import NewUser
-from archive.audit import Actor, AuditAction, AuditLog
+from archive.audit import Actor
 from archive.cli.context import Context, pass_context
-from archive.runtime import Runtime
 
 ROLE_CHOICE = click.Choice([role.value for role in Role])
 # Whoever runs these commands can read the key file and the database, so they act with the
@@ -37,20 +35,6 @@ def operator() -> str:
 def console_actor() -> Actor:
     """The console operator as an actor of the use cases."""
     return Actor(name=operator(), roles=frozenset({CONSOLE_ROLE}), role=CONSOLE_ROLE)
-
-
-def audited(
-    session: Session,
-    runtime: Runtime,
-    action: AuditAction,
-    target_type: str,
-    *ids: object,
-    purpose: str | None = None,
-) -> None:
-    """Record a console change in the audit trail, in the caller's transaction."""
-    AuditLog(session, runtime).record(
-        console_actor(), action, target_type=target_type, target_ids=ids, purpose=purpose
-    )
 
 
 def new_password(from_stdin: bool) -> str:
