@@ -9,7 +9,6 @@ from http.cookies import SimpleCookie
 from typing import Any
 
 import pytest
-from helpers import api_token, ingest_call
 from litestar.middleware.csrf import generate_csrf_token
 from litestar.testing import TestClient
 
@@ -20,6 +19,8 @@ from archive.app import create_app
 from archive.audit import AuditAction, AuditLog, Outcome
 from archive.clock import FixedClock
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call
+from archive.testing.tokens import api_token
 
 PASSWORD = "plum-harbour-violin-42"
 SESSION = "/api/v1/auth/session"

@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import MEDIA, api_token, authorised, count
 from litestar.testing import TestClient
 from sqlalchemy import text
 
@@ -26,6 +25,9 @@ from archive.crypto.keyring import KeyMaterial
 from archive.db.migrate import upgrade
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
+from archive.testing.builders import MEDIA
+from archive.testing.contents import count
+from archive.testing.tokens import api_token, authorised
 
 CONTACTS = "/api/v1/contacts"
 TRACEBACK = re.compile(

@@ -14,16 +14,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy.exc
-from failures import (
-    database_down,
-    forget_kek,
-    lose,
-    original_key,
-    storage_keys,
-    store_down,
-    tamper,
-)
-from helpers import MEDIA, bearer, ingest_call, ingest_email
 from litestar.exceptions import TooManyRequestsException
 from litestar.testing import TestClient
 
@@ -35,6 +25,17 @@ from archive.contacts.objects import put_new
 from archive.errors import ContentMissing, IntegrityFailure, KeyUnavailable, StorageError
 from archive.runtime import Runtime
 from archive.storage.local import LocalStore
+from archive.testing.builders import MEDIA, ingest_call, ingest_email
+from archive.testing.failures import (
+    database_down,
+    forget_kek,
+    lose,
+    original_key,
+    storage_keys,
+    store_down,
+    tamper,
+)
+from archive.testing.tokens import bearer
 from archive.tickets.service import TicketService
 
 ARCHIVE = Path(__file__).parents[2] / "archive"

@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import api_token, authorised
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from archive.accounts.models import Role
 from archive.contacts.models import Contact, ContentObject
 from archive.runtime import Runtime
+from archive.testing.tokens import api_token, authorised
 
 MEDIA = Path(__file__).parent.parent / "media"
 CALL_QUERY = {

@@ -6,7 +6,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from helpers import count, ingest_call, ingest_email, stored_bytes
 
 from archive.contacts.models import ContentObject
 from archive.contacts.objects import read_bytes
@@ -26,6 +25,8 @@ from archive.errors import KeyUnavailable
 from archive.keys.rotation import count_by_kek, rewrap_all
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
+from archive.testing.builders import ingest_call, ingest_email
+from archive.testing.contents import count, stored_bytes
 
 
 def only_active(material: KeyMaterial) -> KeyMaterial:

@@ -7,7 +7,6 @@ import uuid
 from datetime import UTC, date, datetime
 
 import pytest
-from helpers import ingest_call
 from sqlalchemy import select
 
 from archive.audit import Actor, AuditAction, AuditRecord
@@ -17,6 +16,7 @@ from archive.clock import FixedClock
 from archive.errors import Conflict, NotFound
 from archive.privacy import use_cases
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call
 
 NOW = datetime(2026, 3, 31, 10, 0, tzinfo=UTC)
 # A privacy officer who is an agent too: each record names the role its action is allowed by.

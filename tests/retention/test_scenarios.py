@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from helpers import count
 
 from archive.clock import LATEST, FixedClock
 from archive.contacts.models import Contact, ContactState
@@ -24,6 +23,7 @@ from archive.retention.policy import load_policy
 from archive.retention.service import RetentionService, apply_policy, retime
 from archive.retention.sweep import SweepReport, sweep
 from archive.runtime import Runtime
+from archive.testing.contents import count
 
 from .sweep_checks import (
     PRIVACY,

@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from browsing import USERS, log_in
-from helpers import ingest_call, ingest_email
 from litestar.testing import TestClient
 
 from archive.access.guards import declared_permissions
@@ -28,6 +27,7 @@ from archive.privacy.cases import CaseService
 from archive.privacy.models import RequestKind
 from archive.retention.sweep import sweep
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call, ingest_email
 
 MAX_PAGES = 60
 SKIPPED = ("/logout", "/static/", "/schema")

@@ -19,6 +19,8 @@ from archive.audit.actions import AuditAction
 from archive.web.code_words import ACTIONS
 from archive.web.i18n import DEFAULT_LANGUAGE, DOMAIN, LANGUAGES, LOCALE, translator
 
+pytestmark = pytest.mark.fast
+
 ROOT = Path(__file__).parents[2]
 TRANSLATED = [code for code in LANGUAGES if code != DEFAULT_LANGUAGE]
 # `%(name)s` as gettext and Jinja's newstyle `_()` fill it, and `{name}` as str.format does.

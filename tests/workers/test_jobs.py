@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from helpers import ingest_call
 from sqlalchemy import select
 
 from archive.jobs import JOBS, PERIODIC, SCHEDULER_ACTOR
@@ -13,6 +12,7 @@ from archive.retention.models import DeletionRun
 from archive.runtime import Runtime
 from archive.schedule import InProcessSchedule
 from archive.settings import Settings
+from archive.testing.builders import ingest_call
 from workers import tasks
 from workers.app import app, configure
 

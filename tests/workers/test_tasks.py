@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
-from helpers import ingest_call
 from sqlalchemy import select
 
 from archive.contacts.models import Contact, ContactState
@@ -21,6 +20,7 @@ from archive.retention.policy import load_policy
 from archive.retention.service import apply_policy
 from archive.runtime import Runtime
 from archive.settings import Settings
+from archive.testing.builders import ingest_call
 from workers import tasks
 from workers.app import app, configure
 
