@@ -19,6 +19,11 @@ from archive.runtime import Runtime
 BEARER = "bearer "
 
 
+def source_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The address the caller connects from, as login limits count it; empty when unknown."""
+    return connection.client.host if connection.client else ""
+
+
 def bearer_secret(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     header = connection.headers.get("authorization", "")
     if header[: len(BEARER)].lower() == BEARER:

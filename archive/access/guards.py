@@ -12,16 +12,13 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.routes import HTTPRoute
 
-from archive.access.permissions import Permission, granting_role
-from archive.accounts.models import Role, TokenKind
+from archive.access.permissions import MFA_ROLES, Permission, granting_role
+from archive.accounts.models import TokenKind
 from archive.accounts.service import Principal
 from archive.api.options import is_automatic_options
 from archive.audit import Actor, AuditAction, AuditLog, Outcome
 from archive.errors import ConfigurationError
 from archive.runtime import Runtime
-
-# With ARCHIVE_REQUIRE_MFA on, sessions of these roles must have passed a second factor.
-MFA_ROLES = frozenset({Role.PRIVACY, Role.ADMIN})
 
 PERMISSION_KEY = "permission"
 PUBLIC_KEY = "public"

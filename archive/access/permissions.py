@@ -91,6 +91,8 @@ ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[Permission]] = MappingProxyTy
 
 # Roles that see contacts of restricted customers (everyone else gets 404 for them).
 SEES_RESTRICTED = frozenset({Role.PRIVACY})
+# With ARCHIVE_REQUIRE_MFA on, sessions of these roles must have passed a second factor.
+MFA_ROLES = frozenset({Role.PRIVACY, Role.ADMIN})
 
 
 def granting_role(roles: frozenset[Role], permission: Permission) -> Role | None:

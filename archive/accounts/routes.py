@@ -11,20 +11,19 @@ from litestar.datastructures import CacheControlHeader
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from litestar.utils.scope.state import ScopeState
-from sqlalchemy.orm import Session
 
+from archive.access.auth import source_address
 from archive.access.browser import (
     CSRF_HEADER,
     NO_CSRF_KEY,
     cleared_session_cookie,
     session_cookie,
 )
-from archive.access.guards import MFA_ROLES, PERMISSION_KEY, public, requires
+from archive.access.guards import public, requires
 from archive.access.permissions import Permission
 from archive.accounts import use_cases
 from archive.accounts.approval_routes import ApprovalController
-from archive.accounts.errors import LoginFailed, SecondFactorRequired, TooManyAttempts
-from archive.accounts.models import AccessToken, AccountKind, TokenKind, User
+from archive.accounts.models import AccountKind
 from archive.accounts.schemas import (
     ChangedUserOut,
     CodeIn,
@@ -34,7 +33,6 @@ from archive.accounts.schemas import (
     MeOut,
     PasswordChangeIn,
     ResetCodeIn,
-    ResetNotice,
     ResetOut,
     RolesIn,
     SessionOut,
@@ -47,20 +45,14 @@ from archive.accounts.schemas import (
     approval_out,
     changed_out,
     summary,
+    token_issued,
     token_out,
     user_out,
 )
-from archive.accounts.service import CURRENT, AccountService, Principal
 from archive.accounts.use_cases import NewUser
 from archive.api.deps import RuntimeDep, SessionDep
-from archive.api.trail import actor_of, principal_of, record
-from archive.audit import Actor, AuditAction, AuditLog, Outcome
-from archive.errors import Conflict, InvalidInput, NotFound
-from archive.runtime import Runtime
-
-# The actor of a failed login for no known account: what was typed is not kept, as people type
-# passwords into the name field and the trail is never deleted. No user name has parentheses.
-UNKNOWN_ACTOR = "(unknown)"
+from archive.api.trail import actor_of, principal_of
+from archive.errors import Conflict, InvalidInput
 
 AnyRequest = Request[Any, Any, Any]
 # What each route needs; Litestar copies `opt`, so handlers may share these.
@@ -81,13 +73,13 @@ class AuthController(Controller):
         No CSRF token is asked for: nothing is set in the browser, and no other site can read
         the answer.
         """
-        user, token, secret, notice = log_in(request, data, session, runtime)
+        done = use_cases.log_in(session, runtime, data, source_address=source_address(request))
         return LoginOut(
-            token=secret,
-            expires_at=token.expires_at,
-            user=summary(user),
-            mfa=token.mfa,
-            password_reset=notice,
+            token=done.secret,
+            expires_at=done.token.expires_at,
+            user=summary(done.user),
+            mfa=done.token.mfa,
+            password_reset=done.notice,
         )
 
     @post("/session", opt=public(), sync_to_thread=True, status_code=200)
@@ -99,10 +91,14 @@ class AuthController(Controller):
         Like every request a browser sends without a bearer token, it must repeat the CSRF
         token (`GET /api/v1/auth/csrf`) in the X-CSRF-Token header.
         """
-        user, token, secret, notice = log_in(request, data, session, runtime)
-        cookie = session_cookie(secret, token.expires_at, runtime.settings, runtime.clock.now())
+        done = use_cases.log_in(session, runtime, data, source_address=source_address(request))
+        token, now = done.token, runtime.clock.now()
+        cookie = session_cookie(done.secret, token.expires_at, runtime.settings, now)
         body = SessionOut(
-            expires_at=token.expires_at, user=summary(user), mfa=token.mfa, password_reset=notice
+            expires_at=token.expires_at,
+            user=summary(done.user),
+            mfa=token.mfa,
+            password_reset=done.notice,
         )
         return Response(body, cookies=[cookie])
 
@@ -111,7 +107,8 @@ class AuthController(Controller):
         self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep
     ) -> Response[None]:
         """Log a browser out: its session stops working at once and the cookie is cleared."""
-        log_out(request, session, runtime)
+        actor = actor_of(request, Permission.SELF)
+        use_cases.log_out(session, runtime, actor, principal_of(request).token_id)
         return Response(None, status_code=204, cookies=[cleared_session_cookie(runtime.settings)])
 
     @get("/csrf", opt=public())
@@ -125,12 +122,13 @@ class AuthController(Controller):
     @post("/logout", opt=OWN, sync_to_thread=True, status_code=204)
     def logout(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> None:
         """End the session: the token sent with this request stops working at once."""
-        log_out(request, session, runtime)
+        actor = actor_of(request, Permission.SELF)
+        use_cases.log_out(session, runtime, actor, principal_of(request).token_id)
 
     @get("/me", opt=OWN, sync_to_thread=True)
     def me(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> MeOut:
         principal = principal_of(request)
-        user = AccountService(session, runtime).get(principal.username)
+        user = use_cases.get_user(session, runtime, principal.username)
         return MeOut(
             **asdict(summary(user)),
             token_kind=principal.token_kind,
@@ -141,13 +139,15 @@ class AuthController(Controller):
     @post("/totp", opt=OWN, sync_to_thread=True, status_code=200)
     def enrol(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> TotpStarted:
         """Start enrolling a second factor; it is active only once a code confirms it."""
-        return TotpStarted(provisioning_uri=start_totp(request, session, runtime))
+        actor = actor_of(request, Permission.SELF)
+        uri = use_cases.start_totp(session, runtime, actor, principal_of(request).token_id)
+        return TotpStarted(provisioning_uri=uri)
 
     @post("/totp/confirm", opt=OWN, sync_to_thread=True, status_code=204)
     def confirm_totp(
         self, request: AnyRequest, data: JSONBody[CodeIn], session: SessionDep, runtime: RuntimeDep
     ) -> None:
-        confirm_own_totp(request, data.code, session, runtime)
+        use_cases.confirm_totp(session, runtime, actor_of(request, Permission.SELF), data.code)
 
     @post("/password", opt=OWN, sync_to_thread=True, status_code=204)
     def change_password(
@@ -159,7 +159,14 @@ class AuthController(Controller):
     ) -> None:
         """Change one's own password: the current one is checked like a login (a wrong one
         counts towards the lockout); the caller's other sessions end, this one stays open."""
-        change_own_password(request, data, session, runtime)
+        use_cases.change_password(
+            session,
+            runtime,
+            actor_of(request, Permission.SELF),
+            principal_of(request).token_id,
+            current=data.current_password,
+            new=data.new_password,
+        )
 
     @post(
         "/password/reset",
@@ -176,15 +183,22 @@ class AuthController(Controller):
     ) -> None:
         """Choose a new password with the one-time code an administrator gave you; then log in.
         A wrong code counts as a failed login."""
-        use_code(request, data, session, runtime)
+        use_cases.use_reset_code(session, runtime, data, source_address=source_address(request))
 
     @post("/tokens", opt=OWN, sync_to_thread=True)
     def issue_own_token(
         self, request: AnyRequest, data: JSONBody[TokenIn], session: SessionDep, runtime: RuntimeDep
     ) -> TokenIssued:
         """An API token of your own (for a script of yours); its secret is in this answer only."""
-        token, secret = issue_own(request, data, session, runtime)
-        return TokenIssued(id=token.id, name=token.name, token=secret, expires_at=token.expires_at)
+        token, secret = use_cases.issue_own_token(
+            session,
+            runtime,
+            actor_of(request, Permission.SELF),
+            principal_of(request).token_id,
+            name=data.name,
+            expires_at=data.expires_at,
+        )
+        return token_issued(token, secret)
 
     @get("/tokens", opt=OWN, sync_to_thread=True)
     def own_tokens(
@@ -192,7 +206,7 @@ class AuthController(Controller):
     ) -> list[TokenOut]:
         """Your tokens that still work, sessions and API tokens alike (no secrets)."""
         username = principal_of(request).username
-        return [token_out(t) for t in AccountService(session, runtime).list_tokens(username)]
+        return [token_out(t) for t in use_cases.list_tokens(session, runtime, username)]
 
     @delete("/tokens/{token_id:uuid}", opt=OWN, sync_to_thread=True)
     def revoke_own_token(
@@ -202,7 +216,8 @@ class AuthController(Controller):
         session: SessionDep,
         runtime: RuntimeDep,
     ) -> None:
-        revoke_own(request, token_id, session, runtime)
+        actor = actor_of(request, Permission.SELF)
+        use_cases.revoke_own_token(session, runtime, actor, token_id)
 
 
 class UserController(Controller):
@@ -210,7 +225,7 @@ class UserController(Controller):
 
     @get("/", opt=USERS, sync_to_thread=True)
     def list_users(self, session: SessionDep, runtime: RuntimeDep) -> list[UserOut]:
-        return [user_out(user) for user in AccountService(session, runtime).list_users()]
+        return [user_out(user) for user in use_cases.list_users(session, runtime)]
 
     @post("/", opt=USERS, sync_to_thread=True)
     def add(
@@ -234,15 +249,15 @@ class UserController(Controller):
         self, request: AnyRequest, username: FromPath[str], session: SessionDep, runtime: RuntimeDep
     ) -> UserOut:
         """Disable a user: they cannot log in, and every token they hold stops working at once."""
-        user = disable_user(AccountService(session, runtime), principal_of(request), username)
-        return _changed(request, session, runtime, user, AuditAction.USER_DISABLE)
+        actor = actor_of(request, Permission.USERS_MANAGE)
+        return user_out(use_cases.disable_user(session, runtime, actor, username))
 
     @post("/{username:str}/enable", opt=USERS, sync_to_thread=True, status_code=200)
     def enable(
         self, request: AnyRequest, username: FromPath[str], session: SessionDep, runtime: RuntimeDep
     ) -> UserOut:
-        user = AccountService(session, runtime).enable(username)
-        return _changed(request, session, runtime, user, AuditAction.USER_ENABLE)
+        actor = actor_of(request, Permission.USERS_MANAGE)
+        return user_out(use_cases.enable_user(session, runtime, actor, username))
 
     @post("/{username:str}/password", opt=USERS, sync_to_thread=True, status_code=200)
     def reset_password(
@@ -283,11 +298,8 @@ class UserController(Controller):
         self, request: AnyRequest, username: FromPath[str], session: SessionDep, runtime: RuntimeDep
     ) -> TotpStarted:
         """Give the user a new second factor, active at once (hand its URI over in person)."""
-        service = AccountService(session, runtime)
-        uri = service.set_totp(username)
-        record_change(
-            request, session, runtime, AuditAction.USER_TOTP_ENROL, "user", service.get(username).id
-        )
+        actor = actor_of(request, Permission.USERS_MANAGE)
+        _user, uri = use_cases.set_totp(session, runtime, actor, username)
         return TotpStarted(provisioning_uri=uri)
 
     @delete("/{username:str}/totp", opt=USERS, sync_to_thread=True)
@@ -295,8 +307,8 @@ class UserController(Controller):
         self, request: AnyRequest, username: FromPath[str], session: SessionDep, runtime: RuntimeDep
     ) -> None:
         """Take the user's second factor away, e.g. when their phone is lost; sessions end."""
-        user = AccountService(session, runtime).remove_totp(username)
-        record_change(request, session, runtime, AuditAction.USER_TOTP_REMOVE, "user", user.id)
+        actor = actor_of(request, Permission.USERS_MANAGE)
+        use_cases.remove_totp(session, runtime, actor, username)
 
     @post("/{username:str}/tokens", opt=TOKENS, sync_to_thread=True)
     def issue_token(
@@ -317,14 +329,14 @@ class UserController(Controller):
             name=data.name,
             expires_at=data.expires_at,
         )
-        return TokenIssued(id=token.id, name=token.name, token=secret, expires_at=token.expires_at)
+        return token_issued(token, secret)
 
     @get("/{username:str}/tokens", opt=TOKENS, sync_to_thread=True)
     def list_tokens(
         self, username: FromPath[str], session: SessionDep, runtime: RuntimeDep
     ) -> list[TokenOut]:
         """The user's tokens that still work, sessions and API tokens alike (no secrets)."""
-        return [token_out(t) for t in AccountService(session, runtime).list_tokens(username)]
+        return [token_out(t) for t in use_cases.list_tokens(session, runtime, username)]
 
 
 class TokenController(Controller):
@@ -339,8 +351,8 @@ class TokenController(Controller):
         runtime: RuntimeDep,
     ) -> None:
         """Revoke a token, a session or an API token: it stops working at once."""
-        AccountService(session, runtime).revoke_token(token_id)
-        record_change(request, session, runtime, AuditAction.TOKEN_REVOKE, "token", token_id)
+        actor = actor_of(request, Permission.TOKENS_MANAGE)
+        use_cases.revoke_token(session, runtime, actor, token_id)
 
 
 # Every accounts route. Answers hold tokens and TOTP URIs, so no cache may keep any of them.
@@ -352,210 +364,8 @@ accounts_router = Router(
 )
 
 
-def log_in(
-    request: AnyRequest, data: LoginIn, session: Session, runtime: Runtime
-) -> tuple[User, AccessToken, str, ResetNotice | None]:
-    """Check the credentials, open a session and audit the attempt, whatever its outcome."""
-    source = request.client.host if request.client else ""
-    service = AccountService(session, runtime)
-    try:
-        principal, secret = service.login(
-            data.username,
-            data.password,
-            totp_code=data.totp_code,
-            source_address=source,
-            require_mfa_for=MFA_ROLES if runtime.settings.require_mfa else frozenset(),
-        )
-    except (TooManyAttempts, LoginFailed, SecondFactorRequired) as refusal:
-        locked = isinstance(refusal, TooManyAttempts)
-        action = AuditAction.USER_LOCKED_OUT if locked else AuditAction.USER_LOGIN_FAILED
-        _record_refused_login(session, runtime, data.username, source, action)
-        raise
-    user = service.get(principal.username)
-    token = session.get_one(AccessToken, principal.token_id)
-    told = service.told_of_reset(user)
-    _record_login(session, runtime, user, source, AuditAction.USER_LOGIN)
-    session.commit()
-    notice = ResetNotice(reset_by=told[0], reset_at=told[1]) if told else None
-    return user, token, secret, notice
-
-
-def start_totp(request: AnyRequest, session: Session, runtime: Runtime) -> str:
-    """Start enrolling the caller's second factor; returns the pending secret's URI."""
-    principal = principal_of(request)
-    if principal.token_kind != TokenKind.SESSION:
-        # API tokens belong to integrations, which have no authenticator app.
-        raise Conflict("a second factor is enrolled from a login session, not an API token")
-    uri = AccountService(session, runtime).enrol_totp(principal.username)
-    session.commit()
-    return uri
-
-
-def confirm_own_totp(request: AnyRequest, code: str, session: Session, runtime: Runtime) -> None:
-    """Activate the caller's pending second factor with a code from it, and audit it."""
-    principal = principal_of(request)
-    AccountService(session, runtime).confirm_totp(principal.username, code)
-    record_change(request, session, runtime, AuditAction.USER_TOTP_ENROL, "user", principal.user_id)
-
-
-def change_own_password(
-    request: AnyRequest, data: PasswordChangeIn, session: Session, runtime: Runtime
-) -> None:
-    """Change the caller's password, ending their other sessions; audit it either way.
-
-    A wrong current password is recorded as a failed login, as the login form records one.
-    """
-    principal = principal_of(request)
-    if principal.token_kind != TokenKind.SESSION:
-        # An API token is not the person: it must not be able to take over their account.
-        raise Conflict("a password is changed from a login session, not an API token")
-    source = request.client.host if request.client else ""
-    try:
-        AccountService(session, runtime).change_password(
-            principal.username,
-            data.current_password,
-            data.new_password,
-            source_address=source,
-            keep_session=principal.token_id,
-        )
-    except (TooManyAttempts, InvalidInput) as refusal:
-        if isinstance(refusal, TooManyAttempts) or refusal.field == CURRENT:
-            locked = isinstance(refusal, TooManyAttempts)
-            action = AuditAction.USER_LOCKED_OUT if locked else AuditAction.USER_LOGIN_FAILED
-            _record_refused_login(session, runtime, principal.username, source, action)
-        raise
-    record_change(
-        request, session, runtime, AuditAction.USER_PASSWORD_CHANGE, "user", principal.user_id
-    )
-
-
-def log_out(request: AnyRequest, session: Session, runtime: Runtime) -> None:
-    principal = principal_of(request)
-    AccountService(session, runtime).logout(principal.token_id)
-    record_change(request, session, runtime, AuditAction.USER_LOGOUT, "token", principal.token_id)
-
-
-def use_code(request: AnyRequest, data: ResetCodeIn, session: Session, runtime: Runtime) -> None:
-    """A new password chosen with a reset code; a wrong code is audited as a failed login."""
-    source = request.client.host if request.client else ""
-    service = AccountService(session, runtime)
-    try:
-        user = service.use_reset_code(
-            data.username, data.code, data.new_password, source_address=source
-        )
-    except (TooManyAttempts, LoginFailed) as refusal:
-        locked = isinstance(refusal, TooManyAttempts)
-        action = AuditAction.USER_LOCKED_OUT if locked else AuditAction.USER_LOGIN_FAILED
-        _record_refused_login(session, runtime, data.username, source, action)
-        raise
-    AuditLog(session, runtime).record(
-        Actor(name=user.username, user_id=user.id, source_address=source or None),
-        AuditAction.USER_PASSWORD_RESET_USE,
-        target_type="user",
-        target_ids=[user.id],
-    )
-    session.commit()
-
-
-def issue_own(
-    request: AnyRequest, data: TokenIn, session: Session, runtime: Runtime
-) -> tuple[AccessToken, str]:
-    """An API token of the caller's own, from a login session (a token does not beget one)."""
-    principal = principal_of(request)
-    if principal.token_kind != TokenKind.SESSION:
-        raise Conflict("an API token is made from a login session, not with another token")
-    return use_cases.issue_token(
-        session,
-        runtime,
-        actor_of(request, Permission.SELF),
-        principal.username,
-        name=data.name,
-        expires_at=data.expires_at,
-    )
-
-
-def revoke_own(
-    request: AnyRequest, token_id: uuid.UUID, session: Session, runtime: Runtime
-) -> None:
-    principal = principal_of(request)
-    service = AccountService(session, runtime)
-    if token_id not in {t.id for t in service.list_tokens(principal.username)}:
-        raise NotFound(f"no token {token_id} of yours that still works")
-    service.revoke_token(token_id)
-    record_change(request, session, runtime, AuditAction.TOKEN_REVOKE, "token", token_id)
-
-
 def account_kind(raw: str) -> AccountKind:
     try:
         return AccountKind(raw)
     except ValueError:
         raise InvalidInput("kind: person or service", field="kind") from None
-
-
-def disable_user(service: AccountService, actor: Principal, username: str) -> User:
-    """Disable `username` unless they are the caller (whose token would then stop working)."""
-    if service.get(username).id == actor.user_id:
-        # Administrators could otherwise lock the last of themselves out.
-        raise Conflict("you cannot disable your own account")
-    return service.disable(username)
-
-
-def _changed(
-    request: AnyRequest, session: Session, runtime: Runtime, user: User, action: AuditAction
-) -> UserOut:
-    record_change(request, session, runtime, action, "user", user.id)
-    return user_out(user)
-
-
-def record_change(
-    request: AnyRequest,
-    session: Session,
-    runtime: Runtime,
-    action: AuditAction,
-    target_type: str,
-    *target_ids: object,
-) -> None:
-    """Record the change in the audit trail, under the route's permission, and commit both."""
-    permission = request.route_handler.opt[PERMISSION_KEY]
-    assert isinstance(permission, Permission)  # the app refuses to start otherwise
-    record(
-        request,
-        session,
-        runtime,
-        action=action,
-        permission=permission,
-        target_type=target_type,
-        target_ids=target_ids,
-    )
-    session.commit()
-
-
-def _record_login(
-    session: Session, runtime: Runtime, user: User | None, source: str, action: AuditAction
-) -> None:
-    actor = Actor(
-        name=user.username if user else UNKNOWN_ACTOR,
-        user_id=user.id if user else None,
-        source_address=source or None,
-    )
-    AuditLog(session, runtime).record(
-        actor,
-        action,
-        outcome=Outcome.ALLOWED if action is AuditAction.USER_LOGIN else Outcome.DENIED,
-        target_type="user" if user else None,
-        target_ids=[user.id] if user else [],
-    )
-
-
-def _record_refused_login(
-    session: Session, runtime: Runtime, typed: str, source: str, action: AuditAction
-) -> None:
-    """Audit a refused login in a transaction of its own: the request's ends in an error."""
-    session.rollback()  # on SQLite the request's transaction holds the write lock until it ends
-    with runtime.session() as own:
-        try:
-            user: User | None = AccountService(own, runtime).get(typed)
-        except NotFound:
-            user = None
-        _record_login(own, runtime, user, source, action)
-        own.commit()

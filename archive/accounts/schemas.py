@@ -228,6 +228,10 @@ def token_out(token: AccessToken) -> TokenOut:
     )
 
 
+def token_issued(token: AccessToken, secret: str) -> TokenIssued:
+    return TokenIssued(id=token.id, name=token.name, token=secret, expires_at=token.expires_at)
+
+
 def approval_out(approval: Approval) -> ApprovalOut:
     return ApprovalOut(
         id=approval.id,

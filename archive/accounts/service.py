@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -97,6 +97,16 @@ class AccountService:
 
     def list_users(self) -> list[User]:
         return list(self.session.scalars(select(User).order_by(User.username)))
+
+    def enabled_holders(self, role: Role) -> int:
+        """How many enabled users hold `role`."""
+        found = self.session.scalar(
+            select(func.count())
+            .select_from(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role == role.value, User.disabled_at.is_(None))
+        )
+        return found or 0
 
     def get(self, username: str) -> User:
         user = self._find(username)

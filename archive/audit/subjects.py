@@ -3,35 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive.audit.schemas import Access, AccessReport
 from archive.audit.service import AuditLog
 from archive.contacts.models import Contact
 from archive.customers.certainty import settled
 from archive.runtime import Runtime
 from archive.tickets.models import Ticket
-
-
-@dataclass(frozen=True)
-class Access:
-    at: datetime
-    actor: str
-    role: str | None
-    action: str
-    purpose: str | None
-    outcome: str
-    targets: list[str]
-
-
-@dataclass(frozen=True)
-class AccessReport:
-    customer_id: uuid.UUID
-    generated_at: datetime
-    accesses: list[Access]
 
 
 def subject_ids(session: Session, customer_id: uuid.UUID) -> list[str]:

@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from archive.audit import AuditAction, AuditLog, verify
+from archive.audit import AuditAction, use_cases, verify
+from archive.audit.schemas import Filters
 from archive.cli.context import Context, pass_context
 
 
@@ -60,8 +61,7 @@ def checkpoint_command(ctx: Context) -> None:
     """Sign the chain's newest record, so later verifiers can trust everything up to it."""
     runtime = ctx.runtime
     with runtime.session() as session:
-        checkpoint = AuditLog(session, runtime).checkpoint()
-        session.commit()
+        checkpoint = use_cases.sign_checkpoint(session, runtime)
     if checkpoint is None:
         click.echo("the audit trail is empty: nothing to sign")
         return
@@ -95,16 +95,13 @@ def export_command(
 
     Each line holds the record's hash, so the export can be checked without the database.
     """
-    runtime = ctx.runtime
-    # A read-only session: a long export never holds the write lock appenders wait for.
-    with runtime.reading() as session:
-        lines = AuditLog(session, runtime).export_jsonl(
-            actor=actor,
-            action=None if action is None else AuditAction(action),
-            target=target,
-            since=since,
-            until=until,
-        )
-        # Written as it is read, so an export of any length never sits in memory.
-        sys.stdout.writelines(lines)
-        sys.stdout.flush()
+    filters = Filters(
+        actor=actor,
+        action=None if action is None else AuditAction(action),
+        target=target,
+        since=since,
+        until=until,
+    )
+    # Written as it is read, so an export of any length never sits in memory.
+    sys.stdout.writelines(use_cases.trail_lines(ctx.runtime, filters))
+    sys.stdout.flush()

@@ -9,15 +9,12 @@ import uuid
 from datetime import timedelta
 
 import click
-from sqlalchemy.orm import Session
 
 from archive.accounts import use_cases
 from archive.accounts.models import AccountKind, Role, clean_username
-from archive.accounts.service import AccountService
 from archive.accounts.use_cases import NewUser
-from archive.audit import Actor, AuditAction, AuditLog
+from archive.audit import Actor
 from archive.cli.context import Context, pass_context
-from archive.runtime import Runtime
 
 ROLE_CHOICE = click.Choice([role.value for role in Role])
 # Whoever runs these commands can read the key file and the database, so they act with the
@@ -38,20 +35,6 @@ def operator() -> str:
 def console_actor() -> Actor:
     """The console operator as an actor of the use cases."""
     return Actor(name=operator(), roles=frozenset({CONSOLE_ROLE}), role=CONSOLE_ROLE)
-
-
-def audited(
-    session: Session,
-    runtime: Runtime,
-    action: AuditAction,
-    target_type: str,
-    *ids: object,
-    purpose: str | None = None,
-) -> None:
-    """Record a console change in the audit trail, in the caller's transaction."""
-    AuditLog(session, runtime).record(
-        console_actor(), action, target_type=target_type, target_ids=ids, purpose=purpose
-    )
 
 
 def new_password(from_stdin: bool) -> str:
@@ -133,7 +116,7 @@ def list_users(ctx: Context) -> None:
     """Every user: name, roles, whether active, second factor, display name."""
     runtime = ctx.runtime
     with runtime.session() as session:
-        users = AccountService(session, runtime).list_users()
+        users = use_cases.list_users(session, runtime)
         if not users:
             click.echo("no users yet; `archive users add NAME --role admin` adds the first")
         for user in users:
@@ -152,9 +135,7 @@ def disable_user(ctx: Context, username: str) -> None:
     """Disable a user: no more logins, and every token they hold stops working at once."""
     runtime = ctx.runtime
     with runtime.session() as session:
-        user = AccountService(session, runtime).disable(username)
-        audited(session, runtime, AuditAction.USER_DISABLE, "user", user.id)
-        session.commit()
+        user = use_cases.disable_user(session, runtime, console_actor(), username)
     click.echo(f"disabled {user.username}; their tokens are revoked")
 
 
@@ -165,9 +146,7 @@ def enable_user(ctx: Context, username: str) -> None:
     """Let a disabled user log in again (tokens revoked meanwhile stay revoked)."""
     runtime = ctx.runtime
     with runtime.session() as session:
-        user = AccountService(session, runtime).enable(username)
-        audited(session, runtime, AuditAction.USER_ENABLE, "user", user.id)
-        session.commit()
+        user = use_cases.enable_user(session, runtime, console_actor(), username)
     click.echo(f"enabled {user.username}")
 
 
@@ -216,16 +195,11 @@ def set_totp(ctx: Context, username: str, remove: bool) -> None:
     """
     runtime = ctx.runtime
     with runtime.session() as session:
-        service = AccountService(session, runtime)
+        uri: str | None = None
         if remove:
-            user = service.remove_totp(username)
-            audited(session, runtime, AuditAction.USER_TOTP_REMOVE, "user", user.id)
-            uri = None
+            user = use_cases.remove_totp(session, runtime, console_actor(), username)
         else:
-            uri = service.set_totp(username)
-            user = service.get(username)
-            audited(session, runtime, AuditAction.USER_TOTP_ENROL, "user", user.id)
-        session.commit()
+            user, uri = use_cases.set_totp(session, runtime, console_actor(), username)
     if uri is None:
         click.echo(f"{user.username} has no second factor now; their sessions are ended")
         return
@@ -272,7 +246,7 @@ def list_tokens(ctx: Context, username: str) -> None:
     """The user's tokens that still work (sessions and API tokens), without their secrets."""
     runtime = ctx.runtime
     with runtime.session() as session:
-        found = AccountService(session, runtime).list_tokens(username)
+        found = use_cases.list_tokens(session, runtime, username)
         if not found:
             click.echo(f"{username} has no token that works")
         for token in found:
@@ -290,7 +264,5 @@ def revoke_token(ctx: Context, token_id: uuid.UUID) -> None:
     """Revoke a token: it stops working at once."""
     runtime = ctx.runtime
     with runtime.session() as session:
-        AccountService(session, runtime).revoke_token(token_id)
-        audited(session, runtime, AuditAction.TOKEN_REVOKE, "token", token_id)
-        session.commit()
+        use_cases.revoke_token(session, runtime, console_actor(), token_id)
     click.echo(f"revoked {token_id}")

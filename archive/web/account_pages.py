@@ -1,6 +1,6 @@
 """The pages of one's own account: roles, enrolling a second factor, changing the password.
 
-Each form calls the same steps as its API route (`POST /api/v1/auth/totp`, `/totp/confirm`,
+Each form calls the same use case as its API route (`POST /api/v1/auth/totp`, `/totp/confirm`,
 `/password`), so the service's checks, the rate limits and the audit records are the API's.
 The secret being enrolled lives where the service keeps it, sealed with the user; pages show
 it only in answers to POSTs, never in a URL or a cookie.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -23,18 +23,12 @@ from sqlalchemy.orm import Session
 
 from archive.access.guards import requires
 from archive.access.permissions import Permission
-from archive.accounts.models import AccessToken, Role, TokenKind
-from archive.accounts.routes import (
-    change_own_password,
-    confirm_own_totp,
-    issue_own,
-    revoke_own,
-    start_totp,
-)
-from archive.accounts.schemas import PasswordChangeIn, TokenIn, token_out
-from archive.accounts.service import AccountService
+from archive.accounts import use_cases
+from archive.accounts.models import Role
+from archive.accounts.schemas import token_out
 from archive.api.deps import RuntimeDep, SessionDep
-from archive.api.trail import principal_of
+from archive.api.trail import actor_of, principal_of
+from archive.audit.actor import Actor
 from archive.errors import ArchiveError, InvalidInput
 from archive.runtime import Runtime
 from archive.web.admin_views import Shown, token_expiry
@@ -97,7 +91,9 @@ class AccountPages(Controller):
     def start(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> Any:
         """A new secret to scan or type in; it replaces any factor once a code confirms it."""
         try:
-            uri = start_totp(request, session, runtime)
+            uri = use_cases.start_totp(
+                session, runtime, own(request), principal_of(request).token_id
+            )
         except ArchiveError as error:
             return _account_page(request, session, runtime, error=error)
         return _totp_page(request, uri)
@@ -108,10 +104,10 @@ class AccountPages(Controller):
     ) -> Any:
         code = str(data.get("code", ""))[:MAX_FIELD].strip()
         try:
-            confirm_own_totp(request, code, session, runtime)
+            use_cases.confirm_totp(session, runtime, own(request), code)
         except ArchiveError as error:
             refusal_status(session, error)
-            pending = AccountService(session, runtime).pending_totp(principal_of(request).username)
+            pending = use_cases.pending_totp(session, runtime, own(request))
             if pending is None:
                 return _account_page(request, session, runtime, error=error)
             return _totp_page(request, pending, error=error)
@@ -127,7 +123,14 @@ class AccountPages(Controller):
         try:
             if new != str(data.get("new_password_again", ""))[:MAX_FIELD]:
                 raise InvalidInput(MISMATCH, field="new_password_again")
-            change_own_password(request, PasswordChangeIn(current, new), session, runtime)
+            use_cases.change_password(
+                session,
+                runtime,
+                own(request),
+                principal_of(request).token_id,
+                current=current,
+                new=new,
+            )
         except ArchiveError as error:
             refusal_status(session, error)
             return _account_page(request, session, runtime, error=error, failed="password")
@@ -141,7 +144,14 @@ class AccountPages(Controller):
         name = str(data.get("name", ""))[:MAX_FIELD].strip()
         try:
             expires_at = token_expiry(str(data.get("expires_at", ""))[:MAX_FIELD].strip())
-            token, secret = issue_own(request, TokenIn(name, expires_at), session, runtime)
+            token, secret = use_cases.issue_own_token(
+                session,
+                runtime,
+                own(request),
+                principal_of(request).token_id,
+                name=name,
+                expires_at=expires_at,
+            )
         except ArchiveError as error:
             refusal_status(session, error)
             return _account_page(request, session, runtime, error=error, failed="token")
@@ -157,7 +167,7 @@ class AccountPages(Controller):
         runtime: RuntimeDep,
     ) -> Any:
         try:
-            revoke_own(request, token_id, session, runtime)
+            use_cases.revoke_own_token(session, runtime, own(request), token_id)
         except ArchiveError as error:
             refusal_status(session, error)
             return _account_page(request, session, runtime, error=error, failed="token")
@@ -175,12 +185,9 @@ def _account_page(
     shown: Shown | None = None,
 ) -> Any:
     principal = principal_of(request)
-    service = AccountService(session, runtime)
-    user = service.get(principal.username)
-    own = [t for t in service.list_tokens(principal.username) if t.kind == TokenKind.API]
+    found = use_cases.own_account(session, runtime, own(request), principal.token_id)
+    user = found.user
     now = runtime.clock.now()
-    token = session.get(AccessToken, principal.token_id)
-    expires_at: datetime | None = token.expires_at if token is not None else None
     roles = [(role, ROLE_WORDS[role]) for role in sorted(user.roles)]
     return render(
         request,
@@ -189,16 +196,21 @@ def _account_page(
         account=user,
         roles=roles,
         mfa=principal.mfa,
-        expires_at=expires_at,
+        expires_at=found.session_expires_at,
         notice=notice,
         error=error.detail if error else None,
         error_field=error.field if error else None,
         failed=failed,
-        tokens=[token_out(t) for t in own],
+        tokens=[token_out(t) for t in found.api_tokens],
         shown=shown,
         tomorrow=(now + timedelta(days=1)).date().isoformat(),
         suggested=(now + timedelta(days=TOKEN_DAYS)).date().isoformat(),
     )
+
+
+def own(request: AnyRequest) -> Actor:
+    """The caller, acting on their own account."""
+    return actor_of(request, Permission.SELF)
 
 
 def _totp_page(request: AnyRequest, uri: str, *, error: ArchiveError | None = None) -> Any:

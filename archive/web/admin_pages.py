@@ -1,9 +1,9 @@
 """The administrators' pages: users, their roles and second factors, and their API tokens.
 
-Every change calls `AccountService` as the users API does and is recorded through the API's own
-`record_change`, under the same permission, so a change made here leaves the same trail as one
-made with `curl`. A refusal is shown on the page that caused it, with the status the API would
-answer. Secrets (a new token, a new second factor) are shown on the answer that made them, once.
+Every change calls the same use case as the users API, acting through the same permission, so
+a change made here leaves the same trail as one made with `curl`. A refusal is shown on the
+page that caused it, with the status the API would answer. Secrets (a new token, a new second
+factor) are shown on the answer that made them, once.
 """
 
 from __future__ import annotations
@@ -19,14 +19,11 @@ from archive.access.guards import requires
 from archive.access.permissions import Permission
 from archive.accounts import use_cases
 from archive.accounts.models import AccountKind
-from archive.accounts.routes import disable_user, record_change
-from archive.accounts.service import AccountService
 from archive.accounts.use_cases import NewUser
 from archive.api.deps import RuntimeDep, SessionDep
-from archive.api.trail import actor_of, principal_of
-from archive.audit import AuditAction
+from archive.api.trail import actor_of
 from archive.audit.actor import Actor
-from archive.errors import ArchiveError, InvalidInput, NotFound
+from archive.errors import ArchiveError, InvalidInput
 from archive.web.admin_views import (
     DONE,
     Shown,
@@ -120,22 +117,21 @@ class AdminPages(Controller):
         self, request: AnyRequest, username: FromPath[str], session: SessionDep, runtime: RuntimeDep
     ) -> Any:
         """Disable a user: no login, and every token they hold stops working at once."""
-        service = AccountService(session, runtime)
         try:
-            user = disable_user(service, principal_of(request), username)
+            user = use_cases.disable_user(session, runtime, actor(request), username)
         except ArchiveError as error:
             return refused(request, session, runtime, username, error)
-        return changed(request, session, runtime, user, AuditAction.USER_DISABLE, "disabled")
+        return changed(user, "disabled")
 
     @post("/users/{username:str}/enable", opt=USERS, sync_to_thread=True, status_code=200)
     def enable(
         self, request: AnyRequest, username: FromPath[str], session: SessionDep, runtime: RuntimeDep
     ) -> Any:
         try:
-            user = AccountService(session, runtime).enable(username)
+            user = use_cases.enable_user(session, runtime, actor(request), username)
         except ArchiveError as error:
             return refused(request, session, runtime, username, error)
-        return changed(request, session, runtime, user, AuditAction.USER_ENABLE, "enabled")
+        return changed(user, "enabled")
 
     @post("/users/{username:str}/password", opt=USERS, sync_to_thread=True, status_code=200)
     def reset_password(
@@ -157,13 +153,10 @@ class AdminPages(Controller):
         self, request: AnyRequest, username: FromPath[str], session: SessionDep, runtime: RuntimeDep
     ) -> Any:
         """A new second factor, active at once; its secret is on this answer only."""
-        service = AccountService(session, runtime)
         try:
-            uri = service.set_totp(username)
+            _user, uri = use_cases.set_totp(session, runtime, actor(request), username)
         except ArchiveError as error:
             return refused(request, session, runtime, username, error)
-        user_id = service.get(username).id
-        record_change(request, session, runtime, AuditAction.USER_TOTP_ENROL, "user", user_id)
         return user_page(request, session, runtime, username, shown=totp_shown(uri))
 
     @post("/users/{username:str}/totp/remove", opt=USERS, sync_to_thread=True, status_code=200)
@@ -171,12 +164,10 @@ class AdminPages(Controller):
         self, request: AnyRequest, username: FromPath[str], session: SessionDep, runtime: RuntimeDep
     ) -> Any:
         try:
-            user = AccountService(session, runtime).remove_totp(username)
+            user = use_cases.remove_totp(session, runtime, actor(request), username)
         except ArchiveError as error:
             return refused(request, session, runtime, username, error)
-        return changed(
-            request, session, runtime, user, AuditAction.USER_TOTP_REMOVE, "totp-removed"
-        )
+        return changed(user, "totp-removed")
 
     @post("/users/{username:str}/tokens", opt=TOKENS, sync_to_thread=True, status_code=200)
     def issue_token(
@@ -218,15 +209,17 @@ class AdminPages(Controller):
         runtime: RuntimeDep,
     ) -> Any:
         """Revoke one of the user's tokens, a session or an API token: it stops working at once."""
-        service = AccountService(session, runtime)
         try:
             # Only a token listed on this user's page: the address names whose it is.
-            if token_id not in {t.id for t in service.list_tokens(username)}:
-                raise NotFound(f"no token {token_id} of user {username} that still works")
-            service.revoke_token(token_id)
+            use_cases.revoke_token(
+                session,
+                runtime,
+                actor_of(request, Permission.TOKENS_MANAGE),
+                token_id,
+                username=username,
+            )
         except ArchiveError as error:
             return refused(request, session, runtime, username, error)
-        record_change(request, session, runtime, AuditAction.TOKEN_REVOKE, "token", token_id)
         return Redirect(f"/admin/users/{username}?done=revoked#tokens", status_code=303)
 
     @get("/approvals", opt=USERS, sync_to_thread=True)

@@ -9,20 +9,15 @@ from urllib.parse import parse_qs, urlparse
 
 from litestar import Request
 from litestar.response import Redirect
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from archive.access.permissions import Permission
 from archive.accounts import use_cases
-from archive.accounts.approvals import Approvals
 from archive.accounts.duties import GUARDED_ROLES
-from archive.accounts.models import Role, User, UserRole
+from archive.accounts.models import Role, User
 from archive.accounts.passwords import MAX_LENGTH as MAX_PASSWORD
-from archive.accounts.routes import record_change
 from archive.accounts.schemas import approval_out, token_out, user_out
-from archive.accounts.service import AccountService
 from archive.api.trail import actor_of, principal_of
-from archive.audit import AuditAction
 from archive.errors import ArchiveError, InvalidInput
 from archive.runtime import Runtime
 from archive.web.forms import form_date, refusal_status, status_of
@@ -86,15 +81,8 @@ def totp_shown(uri: str) -> Shown:
     return Shown(secret=secret, uri=uri)
 
 
-def changed(
-    request: AnyRequest,
-    session: Session,
-    runtime: Runtime,
-    user: User,
-    action: AuditAction,
-    done: str,
-) -> Redirect:
-    record_change(request, session, runtime, action, "user", user.id)
+def changed(user: User, done: str) -> Redirect:
+    """Back to the user's page, saying what was just done."""
     return Redirect(f"/admin/users/{user.username}?done={done}", status_code=303)
 
 
@@ -122,7 +110,7 @@ def users_page(
     error: ArchiveError | None = None,
 ) -> Any:
     status = refusal_status(session, error) if error else 200
-    users = [user_out(u) for u in AccountService(session, runtime).list_users()]
+    users = [user_out(u) for u in use_cases.list_users(session, runtime)]
     return render(
         request,
         "admin_users.html",
@@ -147,11 +135,13 @@ def user_page(
     done: str | None = None,
     values: dict[str, str] | None = None,
 ) -> Any:
-    service = AccountService(session, runtime)
-    user = service.get(username)  # NotFound: the error page, as there is no page to show
+    # NotFound: the error page, as there is no page to show
+    user = use_cases.get_user(session, runtime, username)
     listed = may(user_of(request), Permission.TOKENS_MANAGE)
-    tokens = [token_out(t) for t in service.list_tokens(username)] if listed else []
-    pending = [approval_out(a) for a in Approvals(session, runtime).listed(user=user)]
+    tokens = (
+        [token_out(t) for t in use_cases.list_tokens(session, runtime, username)] if listed else []
+    )
+    pending = [approval_out(a) for a in use_cases.pending_approvals(session, runtime, user)]
     suggested = (runtime.clock.now() + timedelta(days=TOKEN_DAYS)).date().isoformat()
     return render(
         request,
@@ -184,7 +174,7 @@ def approvals_page(
     status = refusal_status(session, error) if error else 200
     actor = actor_of(request, Permission.APPROVALS_READ)
     pending = use_cases.approvals(session, runtime, actor)
-    decided = Approvals(session, runtime).listed(pending=False)[:DECIDED_SHOWN]
+    decided = use_cases.decided_approvals(session, runtime)[:DECIDED_SHOWN]
     done = request.query_params.get("done")
     return render(
         request,
@@ -193,19 +183,7 @@ def approvals_page(
         pending=[approval_out(a) for a in pending],
         decided=[approval_out(a) for a in decided],
         own=principal_of(request),
-        lone_admin=lone_admin(session),
+        lone_admin=use_cases.lone_admin(session, runtime),
         done=DONE.get(done or ""),
         error=error.detail if error else None,
     )
-
-
-def lone_admin(session: Session) -> bool:
-    """Whether at most one enabled administrator exists: nobody can approve a request then,
-    and role grants and resets are made at the console."""
-    admins = session.scalar(
-        select(func.count())
-        .select_from(User)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == Role.ADMIN.value, User.disabled_at.is_(None))
-    )
-    return (admins or 0) <= 1

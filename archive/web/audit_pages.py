@@ -1,7 +1,8 @@
 """The auditor's pages: the audit trail with filters, the chain's check, the deletion records.
 
-Each page reads through the same helpers as the audit and deletions API, so reading the trail
-or a deletion record from a page leaves the same audit record as reading it with `curl`.
+Each page reads the trail through the same use cases as the audit API, and the deletion records
+as the deletions API does, so reading either from a page leaves the same audit record as reading
+it with `curl`.
 Filters arrive as GET parameters, so a filtered view can be bookmarked; a bad one is shown on
 the form with the status the API would answer.
 """
@@ -19,12 +20,15 @@ from litestar.params import FromPath
 
 from archive.access.guards import requires
 from archive.access.permissions import Permission
+from archive.accounts.use_cases import lone_admin
 from archive.api.deps import RuntimeDep, SessionDep
+from archive.api.trail import actor_of
+from archive.audit import use_cases
 from archive.audit.actions import AuditAction
-from archive.audit.routes import Filters, read_records, verify_trail
+from archive.audit.schemas import Filters, verify_out
 from archive.errors import ArchiveError, InvalidInput, MalformedRequest
 from archive.retention.routes import list_runs, read_run
-from archive.web.admin_views import approvals_page, lone_admin
+from archive.web.admin_views import approvals_page
 from archive.web.audit_targets import TargetView, target_views
 from archive.web.forms import form_date, refusal_status, status_of
 from archive.web.pages import may, render, user_of
@@ -112,20 +116,25 @@ class AuditPages(Controller):
         """The trail, newest first, narrowed by the form; reading it is recorded in it."""
         values, query, error = trail_query(request)
         if query is None:
-            return _trail_page(request, values, lone_admin(session), error=error)
+            return _trail_page(request, values, lone_admin(session, runtime), error=error)
         try:
-            page = read_records(
-                request, session, runtime, query.filters, limit=PAGE_SIZE, after_id=query.after_id
+            page = use_cases.read_records(
+                session,
+                runtime,
+                actor_of(request, Permission.AUDIT_READ),
+                query.filters,
+                limit=PAGE_SIZE,
+                after_id=query.after_id,
             )
         except ArchiveError as error:
             refusal_status(session, error)
-            return _trail_page(request, values, lone_admin(session), error=error)
+            return _trail_page(request, values, lone_admin(session, runtime), error=error)
         user = user_of(request)
         targets = target_views(session, page.items, lambda permission: may(user, permission))
         return _trail_page(
             request,
             values,
-            lone_admin(session),
+            lone_admin(session, runtime),
             records=page.items,
             targets=targets,
             older=query.page_query(page.next_after_id) if page.next_after_id else None,
@@ -136,7 +145,8 @@ class AuditPages(Controller):
     @get("/verify", opt=AUDIT, sync_to_thread=True)
     def verify(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> Any:
         """The chain walked and every signed checkpoint checked, as the API's check reports."""
-        return render(request, "audit_verify.html", result=verify_trail(request, session, runtime))
+        report = use_cases.verify_trail(session, runtime, actor_of(request, Permission.AUDIT_READ))
+        return render(request, "audit_verify.html", result=verify_out(report))
 
     @get("/approvals", opt=requires(Permission.APPROVALS_READ), sync_to_thread=True)
     def approvals(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> Any:

@@ -13,13 +13,15 @@ from litestar.datastructures import Cookie
 from litestar.params import FromQuery
 from litestar.response import Redirect
 
+from archive.access.auth import source_address
 from archive.access.browser import cleared_session_cookie, session_cookie
 from archive.access.guards import public, requires
 from archive.access.permissions import Permission
+from archive.accounts import use_cases
 from archive.accounts.errors import LoginFailed, SecondFactorRequired, TooManyAttempts
-from archive.accounts.routes import log_in, log_out, use_code
 from archive.accounts.schemas import LoginIn, ResetCodeIn
 from archive.api.deps import RuntimeDep, SessionDep
+from archive.api.trail import actor_of, principal_of
 from archive.errors import InvalidInput
 from archive.web.errors import safe_next
 from archive.web.forms import Form, refusal_status
@@ -69,7 +71,7 @@ class SessionPages(Controller):
         given = LoginIn(username, str(data.get("password", ""))[:MAX_FIELD], code)
         target = safe_next(data.get("next"))
         try:
-            _user, token, secret, notice = log_in(request, given, session, runtime)
+            done = use_cases.log_in(session, runtime, given, source_address=source_address(request))
         except SecondFactorRequired as missing:
             if not missing.enrolled:
                 return self._again(request, username, target, NO_FACTOR, status=403)
@@ -78,8 +80,9 @@ class SessionPages(Controller):
             return self._again(request, username, target, LOCKED, status=429, ask_code=bool(code))
         except LoginFailed:
             return self._again(request, username, target, WRONG, status=401, ask_code=bool(code))
-        cookie = session_cookie(secret, token.expires_at, runtime.settings, runtime.clock.now())
-        if notice is not None:
+        now = runtime.clock.now()
+        cookie = session_cookie(done.secret, done.token.expires_at, runtime.settings, now)
+        if done.notice is not None:
             # The first login after a reset says who reset the password and when, on the
             # account page, before anything else.
             target = "/account?done=reset"
@@ -99,8 +102,9 @@ class SessionPages(Controller):
         try:
             if new != str(data.get("new_password_again", ""))[:MAX_FIELD]:
                 raise InvalidInput(MISMATCH, field="new_password_again")
-            use_code(
-                request, ResetCodeIn(values["username"], values["code"], new), session, runtime
+            chosen = ResetCodeIn(values["username"], values["code"], new)
+            use_cases.use_reset_code(
+                session, runtime, chosen, source_address=source_address(request)
             )
         except (LoginFailed, TooManyAttempts, InvalidInput) as error:
             status = refusal_status(session, error)
@@ -139,7 +143,8 @@ class SessionPages(Controller):
 
     @post("/logout", opt=requires(Permission.SELF), sync_to_thread=True, status_code=200)
     def log_out(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> Redirect:
-        log_out(request, session, runtime)
+        actor = actor_of(request, Permission.SELF)
+        use_cases.log_out(session, runtime, actor, principal_of(request).token_id)
         return Redirect(
             "/login?out=1", cookies=[cleared_session_cookie(runtime.settings)], status_code=303
         )

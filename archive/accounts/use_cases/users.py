@@ -1,39 +1,27 @@
-"""Managing accounts under the separation of duties (`duties`): act, audit, commit.
-
-The API, the administrators' pages and the console call these with their own `Actor`, so the
-same rules hold and the same trail is left whichever way a change comes in.
-"""
+"""Managing users under the separation of duties (`duties`): act, audit, commit."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from archive.accounts.approvals import Approvals, Approved
+from archive.accounts.approvals import Approvals
 from archive.accounts.duties import (
     at_console,
     check_kind,
     guarded,
-    may_mint_token,
     needs_approval_to_reset,
     not_yourself,
 )
-from archive.accounts.models import (
-    AccessToken,
-    AccountKind,
-    Approval,
-    ApprovalKind,
-    Role,
-    User,
-    clean_roles,
-)
+from archive.accounts.models import AccountKind, Approval, ApprovalKind, Role, User, clean_roles
 from archive.accounts.service import AccountService
+from archive.accounts.use_cases.second_admin import record_approval, request_roles
 from archive.audit import AuditAction, AuditLog
 from archive.audit.actor import Actor
+from archive.errors import Conflict
 from archive.runtime import Runtime
 
 
@@ -83,7 +71,7 @@ def add_user(session: Session, runtime: Runtime, actor: Actor, new: NewUser) -> 
     AuditLog(session, runtime).record(
         actor, AuditAction.USER_CREATE, target_type="user", target_ids=[user.id]
     )
-    pending = _request_roles(session, runtime, actor, user, waiting)
+    pending = request_roles(session, runtime, actor, user, waiting)
     session.commit()
     return Changed(user, pending, uri)
 
@@ -101,7 +89,7 @@ def set_roles(
     waiting = frozenset() if at_console(actor) else guarded(wanted - user.roles)
     withdrawn = Approvals(session, runtime).withdraw_roles(user, wanted, actor)
     for approval in withdrawn:
-        _record(session, runtime, actor, AuditAction.APPROVAL_WITHDRAW, approval)
+        record_approval(session, runtime, actor, AuditAction.APPROVAL_WITHDRAW, approval)
     if (wanted - waiting) != user.roles:
         service.set_roles(username, wanted - waiting)
         AuditLog(session, runtime).record(
@@ -110,7 +98,7 @@ def set_roles(
             target_type="user",
             target_ids=[user.id],
         )
-    pending = _request_roles(session, runtime, actor, user, waiting)
+    pending = request_roles(session, runtime, actor, user, waiting)
     session.commit()
     return Changed(user, pending)
 
@@ -123,7 +111,7 @@ def reset_password(session: Session, runtime: Runtime, actor: Actor, username: s
     not_yourself(actor, user, "password through a reset (change it on your account page)")
     if needs_approval_to_reset(actor, user):
         approval = Approvals(session, runtime).request(user, ApprovalKind.PASSWORD_RESET, actor)
-        _record(session, runtime, actor, AuditAction.APPROVAL_REQUEST, approval)
+        record_approval(session, runtime, actor, AuditAction.APPROVAL_REQUEST, approval)
         session.commit()
         return Reset(user, pending=approval)
     user, code, expires_at = service.issue_reset_code(username, by=actor.name)
@@ -134,84 +122,60 @@ def reset_password(session: Session, runtime: Runtime, actor: Actor, username: s
     return Reset(user, code, expires_at)
 
 
-def approve(session: Session, runtime: Runtime, actor: Actor, approval_id: uuid.UUID) -> Approved:
-    done = Approvals(session, runtime).approve(approval_id, actor)
-    _record(session, runtime, actor, AuditAction.APPROVAL_APPROVE, done.approval)
-    action = (
-        AuditAction.USER_ROLES_CHANGE
-        if done.approval.kind == ApprovalKind.ROLE
-        else AuditAction.USER_PASSWORD_RESET
-    )
-    AuditLog(session, runtime).record(
-        actor, action, target_type="user", target_ids=[done.approval.user_id]
-    )
-    session.commit()
-    return done
-
-
-def withdraw(session: Session, runtime: Runtime, actor: Actor, approval_id: uuid.UUID) -> Approval:
-    approval = Approvals(session, runtime).withdraw(approval_id, actor)
-    _record(session, runtime, actor, AuditAction.APPROVAL_WITHDRAW, approval)
-    session.commit()
-    return approval
-
-
-def approvals(
-    session: Session, runtime: Runtime, actor: Actor, *, pending: bool = True
-) -> list[Approval]:
-    """Requests waiting for a second administrator (or decided ones), read and recorded."""
-    found = Approvals(session, runtime).listed(pending=pending)
-    AuditLog(session, runtime).record(
-        actor,
-        AuditAction.APPROVALS_READ,
-        target_type="user",
-        target_ids=list(dict.fromkeys(a.user_id for a in found)),
-    )
-    session.commit()
-    return found
-
-
-def issue_token(
-    session: Session,
-    runtime: Runtime,
-    actor: Actor,
-    username: str,
-    *,
-    name: str,
-    expires_at: datetime,
-) -> tuple[AccessToken, str]:
-    """An API token: a service account's from an administrator, a person's by themselves."""
+def disable_user(session: Session, runtime: Runtime, actor: Actor, username: str) -> User:
+    """No more logins for the user, and every token they hold stops working at once."""
     service = AccountService(session, runtime)
-    may_mint_token(actor, service.get(username))
-    token, secret = service.issue_api_token(username, name=name, expires_at=expires_at)
-    AuditLog(session, runtime).record(
-        actor,
-        AuditAction.TOKEN_CREATE,
-        target_type="token",
-        target_ids=[token.id, token.user_id],
-    )
+    if service.get(username).id == actor.user_id:
+        # Administrators could otherwise lock the last of themselves out.
+        raise Conflict("you cannot disable your own account")
+    user = service.disable(username)
+    _record_user(session, runtime, actor, AuditAction.USER_DISABLE, user)
     session.commit()
-    return token, secret
+    return user
 
 
-def _request_roles(
-    session: Session, runtime: Runtime, actor: Actor, user: User, roles: frozenset[Role]
-) -> list[Approval]:
-    service = Approvals(session, runtime)
-    asked = [service.request(user, ApprovalKind.ROLE, actor, role=role) for role in sorted(roles)]
-    for approval in asked:
-        _record(session, runtime, actor, AuditAction.APPROVAL_REQUEST, approval)
-    return asked
+def enable_user(session: Session, runtime: Runtime, actor: Actor, username: str) -> User:
+    """Let the user log in again; tokens revoked while disabled stay revoked."""
+    user = AccountService(session, runtime).enable(username)
+    _record_user(session, runtime, actor, AuditAction.USER_ENABLE, user)
+    session.commit()
+    return user
 
 
-def _record(
-    session: Session, runtime: Runtime, actor: Actor, action: AuditAction, approval: Approval
+def set_totp(session: Session, runtime: Runtime, actor: Actor, username: str) -> tuple[User, str]:
+    """A new second factor for the user, active at once; its URI is handed over in person.
+    Their sessions end."""
+    service = AccountService(session, runtime)
+    uri = service.set_totp(username)
+    user = service.get(username)
+    _record_user(session, runtime, actor, AuditAction.USER_TOTP_ENROL, user)
+    session.commit()
+    return user, uri
+
+
+def remove_totp(session: Session, runtime: Runtime, actor: Actor, username: str) -> User:
+    """Take the user's second factor away (a lost phone); their sessions end."""
+    user = AccountService(session, runtime).remove_totp(username)
+    _record_user(session, runtime, actor, AuditAction.USER_TOTP_REMOVE, user)
+    session.commit()
+    return user
+
+
+def list_users(session: Session, runtime: Runtime) -> list[User]:
+    return AccountService(session, runtime).list_users()
+
+
+def get_user(session: Session, runtime: Runtime, username: str) -> User:
+    return AccountService(session, runtime).get(username)
+
+
+def lone_admin(session: Session, runtime: Runtime) -> bool:
+    """Whether at most one enabled administrator exists: nobody can approve a request then,
+    and role grants and resets are made at the console."""
+    return AccountService(session, runtime).enabled_holders(Role.ADMIN) <= 1
+
+
+def _record_user(
+    session: Session, runtime: Runtime, actor: Actor, action: AuditAction, user: User
 ) -> None:
-    AuditLog(session, runtime).record(
-        actor,
-        action,
-        target_type="approval",
-        target_ids=[approval.id, approval.user_id],
-        # The role asked for says what the request is; it is no personal data.
-        purpose=approval.role or approval.kind,
-    )
+    AuditLog(session, runtime).record(actor, action, target_type="user", target_ids=[user.id])

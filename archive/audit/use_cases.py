@@ -1,0 +1,112 @@
+"""Reading the audit trail: a page of records, an export, the chain's check, a subject's report.
+
+Reading the trail is itself recorded in it, the same way whether an auditor reads through the
+API or the pages. The console's export and check record nothing: whoever runs them holds the
+database and the keys already.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Generator, Iterator
+
+from sqlalchemy.orm import Session
+
+from archive.access.viewer import Viewer
+from archive.accounts.models import Role
+from archive.audit.actions import AuditAction
+from archive.audit.actor import Actor
+from archive.audit.models import AuditCheckpoint
+from archive.audit.schemas import AccessReport, Filters, RecordPage
+from archive.audit.service import AuditLog, export_document
+from archive.audit.subjects import subject_report
+from archive.audit.verify import VerifyReport, verify
+from archive.customers.service import CustomerService
+from archive.runtime import Runtime
+
+
+def read_records(
+    session: Session,
+    runtime: Runtime,
+    actor: Actor,
+    filters: Filters,
+    *,
+    limit: int = 100,
+    after_id: int | None = None,
+) -> RecordPage:
+    """A page of the trail, newest first, and the record that it was read."""
+    found = AuditLog(session, runtime).query(**filters.as_kwargs(), limit=limit, after_id=after_id)
+    page = RecordPage(
+        items=[export_document(r) for r in found],
+        next_after_id=found[-1].id if len(found) == limit else None,
+    )
+    AuditLog(session, runtime).record(actor, AuditAction.AUDIT_READ)
+    session.commit()
+    return page
+
+
+def export_records(
+    session: Session, runtime: Runtime, actor: Actor, filters: Filters
+) -> Iterator[str]:
+    """The matching records oldest first, one JSON line each, read while the caller iterates.
+
+    The first batch is read before the export is recorded, so bad filters raise here and a
+    refused export leaves no record claiming it happened. The record is committed before any
+    line is handed on: the export holds no write transaction while it runs.
+    """
+    lines = trail_lines(runtime, filters)
+    try:
+        first = next(lines, None)
+        AuditLog(session, runtime).record(actor, AuditAction.AUDIT_EXPORT)
+        session.commit()
+    except BaseException:
+        lines.close()
+        raise
+    return _resumed(first, lines)
+
+
+def trail_lines(runtime: Runtime, filters: Filters) -> Generator[str, None, None]:
+    """The matching records oldest first, one JSON line each, unrecorded (the console's export).
+
+    Read from a session that never writes, so a long export never holds the write lock that
+    appenders wait for; it stays open until the lines are read or the iterator is closed.
+    """
+    with runtime.reading() as session:
+        yield from AuditLog(session, runtime).export_jsonl(**filters.as_kwargs())
+
+
+def verify_trail(session: Session, runtime: Runtime, actor: Actor) -> VerifyReport:
+    """Record the check, then walk the chain and its checkpoints."""
+    AuditLog(session, runtime).record(actor, AuditAction.AUDIT_VERIFY)
+    # Committed first: on SQLite the walk's own session would wait for this one's lock.
+    session.commit()
+    return verify(runtime)
+
+
+def access_report(
+    session: Session, runtime: Runtime, actor: Actor, customer_id: uuid.UUID
+) -> AccessReport:
+    """Every recorded access to the customer, their contacts and their tickets, for the data
+    subject; a customer the actor may not see is not found."""
+    viewer = Viewer(frozenset(Role(r) for r in actor.roles))
+    CustomerService(session, runtime, viewer).get(customer_id)
+    report = subject_report(session, runtime, customer_id)
+    AuditLog(session, runtime).record(
+        actor, AuditAction.AUDIT_SUBJECT_REPORT, target_type="customer", target_ids=[customer_id]
+    )
+    session.commit()
+    return report
+
+
+def sign_checkpoint(session: Session, runtime: Runtime) -> AuditCheckpoint | None:
+    """Sign the chain's newest record (None while the trail is empty)."""
+    checkpoint = AuditLog(session, runtime).checkpoint()
+    session.commit()
+    return checkpoint
+
+
+def _resumed(first: str | None, rest: Iterator[str]) -> Generator[str, None, None]:
+    if first is None:
+        return
+    yield first
+    yield from rest
