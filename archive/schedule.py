@@ -13,9 +13,9 @@ import structlog
 
 from archive.audit import AuditLog
 from archive.integrity.check import check
+from archive.lifecycle.sweep import sweep
 from archive.privacy.cases import warn_overdue
 from archive.privacy.exports import destroy_expired
-from archive.retention.sweep import sweep
 from archive.runtime import Runtime
 
 log = structlog.get_logger(__name__)

@@ -64,8 +64,8 @@ from archive.customers.service import CustomerService, IdentifierInput
 from archive.db.migrate import upgrade
 from archive.holds.service import HoldRequest, HoldService
 from archive.keys.rows import issue_key
+from archive.lifecycle import sweep as sweep_module
 from archive.logging import configure_logging
-from archive.retention import sweep as sweep_module
 from archive.retention.policy import HoldReason, Policy, load_policy
 from archive.retention.service import SETTINGS_ORIGIN, apply_policy, retime
 from archive.runtime import Runtime, build_runtime
@@ -482,18 +482,18 @@ COMMITS = "commits (of all the steps)"
 #: calls through module globals, at a cost of one clock pair per call (a few per batch).
 #: Names that do not exist (the code moved) are skipped; their time shows as "the rest".
 STEP_FUNCTIONS = (
-    ("archive.retention.sweep", "_lapse", LAPSE),
-    ("archive.retention.sweep", "_finish_interrupted", INTERRUPTED),
-    ("archive.retention.sweep", "_claim", CLAIM_REST),
-    ("archive.retention.sweep", "_due", DUE),
-    ("archive.retention.sweep", "covering", COVERING),
-    ("archive.retention.sweep", "keeping", COVERING),
-    ("archive.retention.sweep", "claim", MARK),
-    ("archive.retention.sweep", "_delete", TOMBSTONES),
-    ("archive.retention.sweep", "finish", TOMBSTONES),
-    ("archive.retention.sweep", "_remove_orphans", ORPHANS),
-    ("archive.retention.deletion", "remove_orphans", ORPHANS),
-    ("archive.retention.sweep", "_close", CLOSE),
+    ("archive.lifecycle.sweep", "_lapse", LAPSE),
+    ("archive.lifecycle.sweep", "_finish_interrupted", INTERRUPTED),
+    ("archive.lifecycle.sweep", "_claim", CLAIM_REST),
+    ("archive.lifecycle.sweep", "_due", DUE),
+    ("archive.lifecycle.sweep", "covering", COVERING),
+    ("archive.lifecycle.sweep", "keeping", COVERING),
+    ("archive.lifecycle.sweep", "claim", MARK),
+    ("archive.lifecycle.sweep", "_delete", TOMBSTONES),
+    ("archive.lifecycle.sweep", "finish", TOMBSTONES),
+    ("archive.lifecycle.sweep", "_remove_orphans", ORPHANS),
+    ("archive.lifecycle.deletion", "remove_orphans", ORPHANS),
+    ("archive.lifecycle.sweep", "_close", CLOSE),
 )
 STORE_METHODS = (("set_legal_hold", LEGAL_HOLDS), ("delete_many", STORE_DELETE))
 STEP_ORDER = (

@@ -8,10 +8,10 @@ from typing import Any
 from archive.audit import AuditLog
 from archive.integrity.check import check
 from archive.keys.rotation import rewrap_all
+from archive.lifecycle.sweep import sweep
 from archive.privacy.cases import warn_overdue
 from archive.privacy.exports import EXPORT_TASK, build, destroy_expired
 from archive.retention.service import retime
-from archive.retention.sweep import sweep
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
 from workers.app import app

@@ -6,7 +6,7 @@ import click
 
 from archive.cli.context import Context, pass_context
 from archive.cli.users import operator
-from archive.retention.sweep import SweepReport, sweep
+from archive.lifecycle.sweep import SweepReport, sweep
 
 
 @click.command("expire")

@@ -24,8 +24,8 @@ from archive.cli.users import audited, operator
 from archive.customers.models import Customer
 from archive.customers.service import CustomerService
 from archive.errors import InvalidInput, NotFound
+from archive.lifecycle.erasure import erase
 from archive.privacy.cases import CaseService, CaseView
-from archive.privacy.erasure import erase
 from archive.privacy.exports import ExportService, build, read_bundle
 from archive.privacy.models import PrivacyCase, RequestKind
 from archive.runtime import Runtime

@@ -20,7 +20,7 @@ from archive.api.trail import principal_of
 from archive.audit import AuditAction
 from archive.customers.routes import _restriction
 from archive.errors import ArchiveError, Conflict, InvalidInput
-from archive.privacy.erasure import erase
+from archive.lifecycle.erasure import erase
 from archive.privacy.export_routes import DOWNLOAD_PATH, bundle_out
 from archive.privacy.export_routes import _audit as audit_bundle
 from archive.privacy.exports import ExportService, start_export

@@ -23,8 +23,8 @@ from archive.audit import AuditAction
 from archive.customers.identifiers import IdentifierKind
 from archive.customers.service import CustomerService, CustomerView
 from archive.errors import ArchiveError, InvalidInput
+from archive.lifecycle.erasure import ErasureResult
 from archive.privacy.cases import CaseService
-from archive.privacy.erasure import ErasureResult
 from archive.privacy.export_routes import bundle_out
 from archive.privacy.exports import ExportService
 from archive.privacy.models import BundleState, CaseStatus, IdentityMethod, RequestKind

@@ -19,9 +19,9 @@ from archive.clock import FixedClock
 from archive.contacts.models import Contact, ContactState, ContentObject
 from archive.crypto.fields import blind_index
 from archive.customers.models import Customer
-from archive.privacy.erasure import verify_certificate
+from archive.lifecycle.erasure import verify_certificate
+from archive.lifecycle.sweep import sweep
 from archive.privacy.models import ErasureCertificate
-from archive.retention.sweep import sweep
 from archive.runtime import Runtime
 
 CASES = "/api/v1/privacy/cases"

@@ -20,9 +20,9 @@ from archive.contacts.models import Contact, ContactState
 from archive.errors import Forbidden
 from archive.holds.models import Hold, HoldState
 from archive.holds.service import HoldRequest, HoldService
+from archive.lifecycle.sweep import SweepReport, sweep
 from archive.retention.policy import load_policy
 from archive.retention.service import RetentionService, apply_policy, retime
-from archive.retention.sweep import SweepReport, sweep
 from archive.runtime import Runtime
 
 from .sweep_checks import (

@@ -18,8 +18,8 @@ from archive.contacts.models import Contact, ContactState, ContentObject
 from archive.customers.models import Customer
 from archive.holds.models import HoldState
 from archive.holds.service import HoldRequest, HoldService
+from archive.lifecycle.sweep import sweep
 from archive.retention.models import DeletionRun
-from archive.retention.sweep import sweep
 from archive.runtime import Runtime
 from archive.tickets.models import Ticket
 

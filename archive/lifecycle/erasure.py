@@ -3,7 +3,7 @@ keeps, say what was withheld and why, and sign a certificate that holds no perso
 
 Withheld contacts are erased when their hold ends: every sweep continues open erasure cases,
 and the case closes itself once nothing is withheld. Like the sweep, each step can be repeated
-after a crash: contacts go through the same claim and finish steps (`retention.deletion`).
+after a crash: contacts go through the same claim and finish steps (`lifecycle.deletion`).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from archive.customers.certainty import guessed
 from archive.customers.models import Customer
 from archive.errors import Conflict
 from archive.holds.coverage import covering, keeping
+from archive.lifecycle.deletion import claim, finish
 from archive.privacy.cases import CaseService
 from archive.privacy.exports import destroy_for_customer
 from archive.privacy.models import CaseStatus, ErasureCertificate, PrivacyCase, RequestKind
-from archive.retention.deletion import claim, finish
 from archive.retention.service import RetentionService
 from archive.runtime import Runtime
 from archive.tickets.models import Ticket
