@@ -17,8 +17,9 @@ from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.trail import principal_of, record, viewer_of
 from archive.audit import AuditAction
-from archive.lifecycle.erasure import ErasureResult, certificate_document, erase
+from archive.lifecycle.erasure import ErasureResult, erase
 from archive.privacy.cases import CaseService, CaseView
+from archive.privacy.certificates import certificate_document
 from archive.privacy.models import ErasureCertificate, PrivacyCase
 from archive.runtime import Runtime
 

@@ -19,8 +19,8 @@ from archive.clock import FixedClock
 from archive.contacts.models import Contact, ContactState, ContentObject
 from archive.crypto.fields import blind_index
 from archive.customers.models import Customer
-from archive.lifecycle.erasure import verify_certificate
 from archive.lifecycle.sweep import sweep
+from archive.privacy.certificates import verify_certificate
 from archive.privacy.models import ErasureCertificate
 from archive.runtime import Runtime
 
