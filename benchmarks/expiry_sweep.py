@@ -48,6 +48,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from archive.access.viewer import SYSTEM
+from archive.audit.actor import job
 from archive.contacts.details import seal_details
 from archive.contacts.models import (
     Channel,
@@ -67,7 +68,8 @@ from archive.keys.rows import issue_key
 from archive.lifecycle import sweep as sweep_module
 from archive.logging import configure_logging
 from archive.retention.policy import HoldReason, Policy, load_policy
-from archive.retention.service import SETTINGS_ORIGIN, apply_policy, retime
+from archive.retention.service import SETTINGS_ORIGIN, retime
+from archive.retention.use_cases import put_in_force
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
 from archive.tickets.models import TicketCategory
@@ -182,7 +184,8 @@ def populate(runtime: Runtime, count: int, held_percent: float, console: Console
     with timed(seconds, "policy", console):
         # Applied now, on an empty database, so the sweep finds it in force and re-times nothing.
         policy = load_policy(runtime.settings.policy)
-        record = apply_policy(runtime, policy, origin=SETTINGS_ORIGIN, actor=ACTOR)
+        with runtime.session() as session:
+            record = put_in_force(session, runtime, job(ACTOR), policy, origin=SETTINGS_ORIGIN)
         retime(runtime, record.id)
     with timed(seconds, "customers", console):
         customers = make_customers(runtime, max(1, count // CONTACTS_PER_CUSTOMER))

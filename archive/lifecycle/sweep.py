@@ -39,7 +39,8 @@ from archive.lifecycle.deletion import claim, finish
 from archive.lifecycle.erasure import continue_erasures
 from archive.retention.models import DeletionRun
 from archive.retention.policy import Policy
-from archive.retention.service import RetentionService, settle_policy
+from archive.retention.service import RetentionService
+from archive.retention.use_cases import settle_policy
 from archive.runtime import Runtime
 
 log = structlog.get_logger(__name__)
