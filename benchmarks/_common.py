@@ -6,10 +6,7 @@ import io
 import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
-import time
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -103,14 +100,6 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def free_port() -> int:
-    """A TCP port on the loopback interface that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def machine() -> dict[str, Any]:
     """What the figures were measured on, so results from different hosts are not compared."""
     return {
@@ -128,28 +117,3 @@ def write_results(name: str, results: dict[str, Any]) -> Path:
     document = {"benchmark": name, "measured_at": stamp, "machine": machine(), **results}
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     return path
-
-
-def wait_for_port(port: int, timeout: float, what: str) -> None:
-    """Return once something accepts connections on the loopback `port`, else fail loudly."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1.0):
-                return
-        except OSError as error:
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"{what} did not listen on port {port} within {timeout:.0f} s"
-                ) from error
-            time.sleep(0.1)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """End a server this benchmark started, politely first."""
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()

@@ -10,8 +10,7 @@ from archive.crypto.keyring import generate_key_material
 from archive.db.migrate import upgrade
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
-from benchmarks._s3 import s3_endpoint
-from tests.s3server import remove_bucket, unique_bucket
+from archive.testing.s3 import remove_bucket, s3_endpoint, unique_bucket
 
 BACKENDS = ("local", "s3")
 
@@ -30,7 +29,7 @@ def benchmark_runtime(backend: str, work_dir: Path) -> Iterator[Runtime]:
         if backend == "local":
             settings = Settings(data_dir=data_dir, database_url=database_url)
         elif backend == "s3":
-            endpoint = cleanup.enter_context(s3_endpoint())
+            endpoint = cleanup.enter_context(s3_endpoint(separate_process=True))
             bucket = unique_bucket("bench")
             settings = Settings(
                 data_dir=data_dir,

@@ -15,8 +15,8 @@ from types import TracebackType
 
 import httpx
 
-from benchmarks._common import free_port, stop, wait_for_port
-from tests.s3server import S3Endpoint, unique_bucket
+from archive.testing.s3 import S3Endpoint, unique_bucket
+from archive.testing.servers import free_port, stop, wait_for_port
 
 START_TIMEOUT = 60.0
 KIB = 1024

@@ -4,7 +4,7 @@ Run from the repository root:
 
     python -m benchmarks.email_parse --sizes 1,5,25 --runs 3 [--stdlib]
 
-For each shape of `tests/contacts/pathological.py` and each size, a child process of its own
+For each shape of `archive/testing/pathological.py` and each size, a child process of its own
 makes the message, parses a small one to load what a first parse loads, then times one
 `parse_email` of it and reads its peak RSS growth (VmHWM, reset just before, minus VmRSS then;
 the message itself is already held). The RSS figure counts memory outside Python's objects too,
@@ -40,8 +40,8 @@ from rich.console import Console
 from rich.table import Table
 
 from archive.contacts.email import parse_email
+from archive.testing.pathological import SHAPES
 from benchmarks._common import MIB, median, write_results
-from tests.contacts.pathological import SHAPES
 
 STDLIB_SECONDS = 60
 STDLIB_MEMORY = 4 << 30  # address space of the child

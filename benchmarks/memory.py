@@ -28,6 +28,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from archive.testing.s3 import remove_bucket, s3_endpoint
 from benchmarks._common import (
     CHUNK_SIZE,
     MIB,
@@ -37,9 +38,7 @@ from benchmarks._common import (
     shared_block,
     write_results,
 )
-from benchmarks._s3 import s3_endpoint
 from benchmarks._server import ArchiveServer, sampled_peak
-from tests.s3server import remove_bucket
 
 #: The server's RSS may grow by less than this while handling one recording of any size.
 TARGET_GROWTH = 64 * MIB
@@ -179,7 +178,9 @@ def run_backend(backend: str, size: int, range_count: int, work_dir: Path) -> di
     block = shared_block()
     recording = Recording.make(size, seed=1, block=block)
     with ExitStack() as cleanup:
-        endpoint = cleanup.enter_context(s3_endpoint()) if backend == "s3" else None
+        endpoint = (
+            cleanup.enter_context(s3_endpoint(separate_process=True)) if backend == "s3" else None
+        )
         server = ArchiveServer(work_dir / backend, endpoint)
         if endpoint is not None:
             cleanup.callback(remove_bucket, endpoint, server.env["ARCHIVE_S3_BUCKET"])

@@ -1,62 +1,86 @@
-"""Fixtures shared by every suite: real databases, a real S3 endpoint, a runtime, an API client.
+"""Fixtures shared by every suite: real databases, a real S3 endpoint, a runtime, an API client;
+and the fast lane.
 
 PostgreSQL and S3 are required, never skipped: if the server is not reachable the tests that
 need it fail. ARCHIVE_TEST_POSTGRES_URL names the PostgreSQL server (a database there is created
 for the run and dropped after it); ARCHIVE_TEST_S3_ENDPOINT names an S3 server such as MinIO,
-else moto's S3 server is started in-process.
+else moto's S3 server is started in-process. What the fixtures build comes from
+`archive.testing`.
+
+The fast lane (`./dev test --fast`, `pytest -m fast`) is the tests marked `fast`: a module
+says `pytestmark = pytest.mark.fast` when none of its tests needs a service. Such a test must
+not ask for a fixture of a service (the run stops at collection) nor reach one (the test fails,
+in every run, even where its code catches the error).
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import hypothesis
 import pytest
-from helpers import POSTGRES_ADMIN_URL, Backend, api_token, authorised
 from litestar.testing import TestClient
-from s3server import S3Endpoint, remove_bucket, s3_endpoint, unique_bucket
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from archive.accounts.models import Role
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.clock import FixedClock
 from archive.crypto.keyring import KeyMaterial, generate_key_material
 from archive.db.migrate import upgrade
-from archive.db.models import Base
 from archive.db.session import make_engine
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
-
-BACKENDS = ["sqlite-local", "postgresql-s3"]
+from archive.testing.backends import BACKENDS, Backend
+from archive.testing.databases import empty_tables, new_database, postgres_admin_url
+from archive.testing.offline import offline
+from archive.testing.s3 import S3Endpoint, remove_bucket, s3_endpoint, unique_bucket, with_bucket
+from archive.testing.tokens import api_token, authorised
 
 # Hypothesis's per-example deadline measures the machine as much as the code: on a shared,
 # loaded one it fails fast examples at random. Speed is measured by benchmarks/ instead.
 hypothesis.settings.register_profile("archive", deadline=None)
 hypothesis.settings.load_profile("archive")
 
+#: Fixtures that stand for a service; everything that needs one asks for one of these.
+SERVICE_FIXTURES = frozenset({"postgres_url", "s3", "backend", "store_spec"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    wrong = [
+        f"{item.nodeid} uses {', '.join(sorted(SERVICE_FIXTURES & set(item.fixturenames)))}"
+        for item in items
+        if item.get_closest_marker("fast") and SERVICE_FIXTURES & set(item.fixturenames)
+    ]
+    if wrong:
+        raise pytest.UsageError("tests marked fast need a service:\n  " + "\n  ".join(wrong))
+
+
+@pytest.fixture(autouse=True)
+def _fast_means_offline(request: pytest.FixtureRequest) -> Iterator[None]:
+    if request.node.get_closest_marker("fast") is None:
+        yield
+        return
+    with offline() as attempts:
+        yield
+    if attempts:
+        pytest.fail(f"a test marked fast tried to {attempts[0]}; it is not fast", pytrace=False)
+
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A freshly migrated database of this run's own on the PostgreSQL server."""
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"archive_test_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:
-        pytest.fail(f"PostgreSQL is required ({POSTGRES_ADMIN_URL}): {error}")
-    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with ExitStack() as cleanup:
+        try:
+            url = cleanup.enter_context(new_database("archive_test"))
+        except Exception as error:
+            pytest.fail(f"PostgreSQL is required ({postgres_admin_url()}): {error}")
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -67,8 +91,7 @@ def s3() -> Iterator[S3Endpoint]:
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> Backend:
-    database, store = str(request.param).split("-")
-    return Backend(database, store)
+    return Backend.named(str(request.param))
 
 
 @pytest.fixture
@@ -81,39 +104,23 @@ def clock() -> FixedClock:
     return FixedClock(datetime(2026, 3, 2, 9, 30, tzinfo=UTC))
 
 
-def _truncate(url: str) -> None:
-    engine = make_engine(url)
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-
-
 @pytest.fixture
 def settings(
     request: pytest.FixtureRequest, backend: Backend, tmp_path: Path
 ) -> Iterator[Settings]:
     """Settings for the chosen backend; each test starts with empty tables and an empty store."""
-    values: dict[str, object] = {"data_dir": tmp_path / "data", "segment_size": 64 * 1024}
+    settings = Settings(data_dir=tmp_path / "data", segment_size=64 * 1024)
     if backend.database == "postgresql":
         url: str = request.getfixturevalue("postgres_url")
-        _truncate(url)
-        values["database_url"] = url
+        empty_tables(url)
+        settings = replace(settings, database_url=url)
     if backend.store == "s3":
         endpoint: S3Endpoint = request.getfixturevalue("s3")
         bucket = unique_bucket()
-        values.update(
-            store="s3",
-            s3_endpoint=endpoint.host,
-            s3_access_key=endpoint.access_key,
-            s3_secret_key=endpoint.secret_key,
-            s3_bucket=bucket,
-            s3_secure=endpoint.secure,
-        )
-        yield Settings(**values)  # type: ignore[arg-type]
+        yield with_bucket(settings, endpoint, bucket)
         remove_bucket(endpoint, bucket)
         return
-    yield Settings(**values)  # type: ignore[arg-type]
+    yield settings
 
 
 @pytest.fixture

@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import MEDIA, stored_bytes
 from litestar.testing import TestClient
 from sqlalchemy import select
 
 from archive.contacts.models import ContentObject
 from archive.db.models import Base
 from archive.runtime import Runtime
+from archive.testing.builders import MEDIA
+from archive.testing.contents import stored_bytes
 
 MARKER = "kiwi-marker-7731"
 NAME = "Ilmari Kärkkäinen"

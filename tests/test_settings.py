@@ -9,6 +9,8 @@ import pytest
 from archive.errors import ConfigurationError
 from archive.settings import Settings, settings_table
 
+pytestmark = pytest.mark.fast
+
 SETTINGS_DOC = Path(__file__).parent.parent / "docs" / "settings.md"
 
 

@@ -10,22 +10,38 @@ from typing import Any
 from celery import Celery
 from celery.schedules import schedule
 
+from archive.jobs import PERIODIC
 from archive.settings import Settings
 
 app = Celery("archive", include=["workers.tasks"])
 
-# How often the integrity sweep runs; `expires` drops a run that waited longer than its period,
-# so a stopped worker does not find a pile of identical runs when it comes back.
-INTEGRITY_EVERY = 24 * 3600.0
-# How often the audit trail's head is signed: a verifier trusts every record up to a checkpoint.
-AUDIT_CHECKPOINT_EVERY = 3600.0
-# Overdue data-subject requests are logged as warnings once a day.
-OVERDUE_EVERY = 24 * 3600.0
-# Export bundles past their days are destroyed within the hour.
-EXPORTS_EVERY = 3600.0
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    """One entry per periodic job of `archive/jobs.py`. `expires` drops a run that waited longer
+    than its period, so a stopped worker does not find a pile of identical runs when it comes
+    back."""
+    entries: dict[str, dict[str, Any]] = {}
+    for job in PERIODIC:
+        every = job.every(settings)
+        entries[job.label] = {
+            "task": job.name,
+            "schedule": schedule(every),
+            "kwargs": dict(job.kwargs),
+            "options": {"expires": every},
+        }
+    return entries
 
 
 def configure(celery: Celery, settings: Settings) -> None:
+    """Configure `celery` from `settings`, replacing what it had."""
+    if not celery.configured:
+        # The app's first read of its configuration configures it from the environment
+        # (_on_configure); done now, it cannot overwrite what is set here afterwards.
+        _ = celery.conf.broker_url
+    _apply(celery, settings)
+
+
+def _apply(celery: Celery, settings: Settings) -> None:
     broker = settings.broker_url or "memory://"
     celery.conf.update(
         broker_url=broker,
@@ -40,37 +56,10 @@ def configure(celery: Celery, settings: Settings) -> None:
         task_always_eager=settings.broker_url is None,
         broker_connection_retry_on_startup=True,
         result_expires=24 * 3600,
-        beat_schedule={
-            "expiry-sweep": {
-                "task": "archive.retention.sweep",
-                "schedule": schedule(float(settings.expiry_interval_seconds)),
-                "options": {"expires": float(settings.expiry_interval_seconds)},
-            },
-            "integrity-check": {
-                "task": "archive.integrity.check",
-                "schedule": schedule(INTEGRITY_EVERY),
-                "kwargs": {"repair": True},
-                "options": {"expires": INTEGRITY_EVERY},
-            },
-            "overdue-requests": {
-                "task": "archive.privacy.overdue",
-                "schedule": schedule(OVERDUE_EVERY),
-                "options": {"expires": OVERDUE_EVERY},
-            },
-            "expired-exports": {
-                "task": "archive.privacy.expire_exports",
-                "schedule": schedule(EXPORTS_EVERY),
-                "options": {"expires": EXPORTS_EVERY},
-            },
-            "audit-checkpoint": {
-                "task": "archive.audit.checkpoint",
-                "schedule": schedule(AUDIT_CHECKPOINT_EVERY),
-                "options": {"expires": AUDIT_CHECKPOINT_EVERY},
-            },
-        },
+        beat_schedule=beat_schedule(settings),
     )
 
 
 @app.on_configure.connect
 def _on_configure(sender: Celery, **_: Any) -> None:
-    configure(sender, Settings.from_env())
+    _apply(sender, Settings.from_env())

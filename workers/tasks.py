@@ -1,17 +1,14 @@
-"""Tasks take ids and plain values, call the service layer, and return a JSON summary."""
+"""One Celery task per job of `archive/jobs.py`, registered under the job's name: it builds the
+worker's runtime and returns the job's JSON summary."""
 
 from __future__ import annotations
 
-import uuid
+import inspect
 from typing import Any
 
-from archive.audit import AuditLog
-from archive.integrity.check import check
-from archive.keys.rotation import rewrap_all
-from archive.lifecycle.sweep import sweep
-from archive.privacy.cases import warn_overdue
-from archive.privacy.exports import EXPORT_TASK, build, destroy_expired
-from archive.retention.service import retime
+from celery import Task
+
+from archive.jobs import JOBS, Job, Summary
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
 from workers.app import app
@@ -28,77 +25,26 @@ def worker_runtime() -> Runtime:
     return _runtime
 
 
-@app.task(name="archive.integrity.check")
-def integrity_check(repair: bool = False, deep: bool = True) -> dict[str, Any]:
-    report = check(worker_runtime(), repair=repair, deep=deep)
-    kinds = ("orphan", "missing", "size-mismatch", "digest-mismatch", "unreadable")
-    return {
-        "objects_checked": report.objects_checked,
-        "stored_objects": report.stored_objects,
-        "orphans_removed": report.orphans_removed,
-        "unfinished_uploads": {
-            "found": report.uploads.found,
-            "stale": report.uploads.stale,
-            "removed": report.uploads.removed,
-        },
-        "ok": report.ok,
-        "findings": {kind: report.count(kind) for kind in kinds},
-    }
+def register(job: Job) -> Task:
+    def run(*args: Any, **kwargs: Any) -> Summary:
+        return job.run(worker_runtime(), *args, **kwargs)
+
+    run.__name__ = run.__qualname__ = job.run.__name__
+    run.__doc__ = job.run.__doc__
+    # The job's own parameters without the runtime: Celery checks a call's arguments against
+    # them, so a wrong call is refused where it is made, not on the worker.
+    parameters = list(inspect.signature(job.run).parameters.values())[1:]
+    run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    task: Task = app.task(name=job.name)(run)
+    return task
 
 
-@app.task(name="archive.audit.checkpoint")
-def audit_checkpoint() -> dict[str, Any]:
-    runtime = worker_runtime()
-    with runtime.session() as session:
-        checkpoint = AuditLog(session, runtime).checkpoint()
-        session.commit()
-    if checkpoint is None:
-        return {"checkpoint_id": None, "record_id": None}
-    return {"checkpoint_id": checkpoint.id, "record_id": checkpoint.record_id}
+TASKS: dict[str, Task] = {job.name: register(job) for job in JOBS}
 
 
-@app.task(name="archive.keys.rewrap")
-def rewrap_keys(batch_size: int = 500) -> dict[str, Any]:
-    report = rewrap_all(worker_runtime(), batch_size=batch_size)
-    return {"active_kek": report.active_kek, "rewrapped": report.rewrapped}
-
-
-@app.task(name="archive.retention.sweep")
-def expiry_sweep(dry_run: bool = False) -> dict[str, Any]:
-    """One expiry sweep; several workers may run it at once and split the due contacts."""
-    report = sweep(worker_runtime(), actor="worker", dry_run=dry_run)
-    return {
-        "run_id": str(report.run_id) if report.run_id else None,
-        "policy_version": report.policy_version,
-        "deleted": report.deleted_count,
-        "by_channel": {f"{c}:{r}": n for (c, r), n in sorted(report.deleted.items())},
-        "kept": len(report.kept),
-        "lapsed_holds": len(report.lapsed),
-        "finished": report.finished,
-        "error": report.error,
-    }
-
-
-@app.task(name="archive.retention.retime")
-def retime_contacts(record_id: int) -> dict[str, Any]:
-    """Re-time stored contacts under the policy applied as `record_id` (resumable)."""
-    return {"policy_record": record_id, "contacts": retime(worker_runtime(), record_id)}
-
-
-@app.task(name="archive.privacy.overdue")
-def overdue_requests() -> dict[str, Any]:
-    """Log a warning for every open data-subject request past its due date."""
-    return {"overdue": [str(case_id) for case_id in warn_overdue(worker_runtime())]}
-
-
-@app.task(name=EXPORT_TASK)
-def build_export(bundle_id: str) -> dict[str, Any]:
-    """Build a data subject's export bundle (a bundle built or destroyed already is left)."""
-    bundle = build(worker_runtime(), uuid.UUID(bundle_id))
-    return {"bundle": bundle_id, "state": bundle.state, "files": bundle.files, "size": bundle.size}
-
-
-@app.task(name="archive.privacy.expire_exports")
-def expire_exports() -> dict[str, Any]:
-    """Destroy export bundles past their days, and failed ones."""
-    return {"destroyed": destroy_expired(worker_runtime())}
+def __getattr__(name: str) -> Task:
+    """Each task also under its job function's name: `tasks.expiry_sweep.delay()`."""
+    for job in JOBS:
+        if job.run.__name__ == name:
+            return TASKS[job.name]
+    raise AttributeError(name)

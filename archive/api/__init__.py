@@ -1,1 +1,2 @@
-"""The Litestar application: routes, problem details, request plumbing."""
+"""The HTTP toolkit of routes and pages: problem details, request ids, headers, ranges and
+downloads, dependencies, the audit of a request. The application is assembled in archive/app.py."""

@@ -1,34 +1,27 @@
 """`archive requests`: the privacy officer's data-subject requests, at the console.
 
-The same service functions as the API's; every change is recorded in the audit trail with the
-console operator as the actor.
+The same use cases as the API's and the pages'; every change is recorded in the audit trail with
+the console operator as the actor.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from sqlalchemy.orm import Session
 
-from archive.access.viewer import SYSTEM
-from archive.audit import AuditAction
 from archive.audit.models import check_purpose
 from archive.cli.context import Context, pass_context
-from archive.cli.users import audited, operator
-from archive.customers.models import Customer
-from archive.customers.service import CustomerService
-from archive.errors import InvalidInput, NotFound
+from archive.cli.users import console_actor, operator
+from archive.errors import InvalidInput
 from archive.lifecycle.erasure import erase
-from archive.privacy.cases import CaseService, CaseView
-from archive.privacy.exports import ExportService, build, read_bundle
+from archive.privacy import use_cases
+from archive.privacy.cases import CaseView
 from archive.privacy.models import PrivacyCase, RequestKind
-from archive.runtime import Runtime
 
 KINDS = [kind.value for kind in RequestKind]
 
@@ -46,8 +39,8 @@ def list_requests(ctx: Context, include_closed: bool) -> None:
     """Cases by due date, with the days left; overdue ones are flagged."""
     runtime = ctx.runtime
     with runtime.session() as session:
-        views = CaseService(session, runtime, SYSTEM, operator()).queue(
-            include_closed=include_closed
+        views = use_cases.case_queue(
+            session, runtime, console_actor(), include_closed=include_closed
         )
         if not views:
             click.echo("no open requests" if not include_closed else "no requests")
@@ -70,12 +63,12 @@ def open_request(
 ) -> None:
     """Open a case for CUSTOMER: an id, or any identifier (e-mail, phone, identity code, name)."""
     runtime = ctx.runtime
+    actor = console_actor()
     with runtime.session() as session:
-        found = _customer(session, runtime, customer)
-        cases = CaseService(session, runtime, SYSTEM, operator())
-        case = cases.open(found.id, kind, received_at=_aware(received), notes=note)
-        audited(session, runtime, AuditAction.CASE_OPEN, "case", case.id, found.id)
-        session.commit()
+        found = use_cases.find_customer(session, runtime, actor, customer)
+        case = use_cases.open_case(
+            session, runtime, actor, found.id, kind, received_at=_aware(received), notes=note
+        ).case
         click.echo(f"opened {case.kind} case {case.id}, due {case.due_at:%Y-%m-%d}")
 
 
@@ -85,12 +78,10 @@ def open_request(
 def show_request(ctx: Context, case_id: uuid.UUID) -> None:
     """One case: its dates, identity verification, notes, and export bundles."""
     runtime = ctx.runtime
+    actor = console_actor()
     with runtime.session() as session:
-        cases = CaseService(session, runtime, SYSTEM, operator())
-        case = cases.get(case_id)
-        view = cases.view(case)
-        audited(session, runtime, AuditAction.CASE_READ, "case", case.id)
-        session.commit()
+        view = use_cases.read_case(session, runtime, actor, case_id)
+        case = view.case
         click.echo(_line(view))
         click.echo(f"customer      {case.customer_id or '(erased)'}")
         click.echo(f"received      {case.received_at:%Y-%m-%d %H:%M} UTC")
@@ -105,7 +96,7 @@ def show_request(ctx: Context, case_id: uuid.UUID) -> None:
             click.echo("notes")
             for note in view.notes.splitlines():
                 click.echo(f"  {note}")
-        for bundle in ExportService(session, runtime, operator()).of_case(case.id):
+        for bundle in use_cases.case_exports(session, runtime, actor, case.id):
             done = f"{bundle.contacts_done}/{bundle.contacts_total} contacts"
             click.echo(f"export        {bundle.id}  {bundle.state}  {done}")
 
@@ -122,13 +113,9 @@ def show_request(ctx: Context, case_id: uuid.UUID) -> None:
 @pass_context
 def verify_request(ctx: Context, case_id: uuid.UUID, method: str, note: str | None) -> None:
     """Record that the requester's identity was verified, and how; the operator verified it."""
-    _change(
-        ctx.runtime,
-        case_id,
-        AuditAction.CASE_IDENTITY_VERIFY,
-        lambda cases, case: cases.verify_identity(case, method, note=note),
-        "identity verified",
-    )
+    with ctx.runtime.session() as session:
+        use_cases.verify_identity(session, ctx.runtime, console_actor(), case_id, method, note=note)
+    click.echo(f"case {case_id}: identity verified")
 
 
 @requests_group.command("extend")
@@ -142,13 +129,9 @@ def extend_request(ctx: Context, case_id: uuid.UUID, until: datetime, reason: st
     """Extend the due date, to at most three months from receipt in all."""
     moment = _aware(until)
     assert moment is not None
-    _change(
-        ctx.runtime,
-        case_id,
-        AuditAction.CASE_EXTEND,
-        lambda cases, case: cases.extend(case, moment, reason),
-        f"due {moment:%Y-%m-%d}",
-    )
+    with ctx.runtime.session() as session:
+        use_cases.extend_case(session, ctx.runtime, console_actor(), case_id, moment, reason)
+    click.echo(f"case {case_id}: due {moment:%Y-%m-%d}")
 
 
 @requests_group.command("rectify")
@@ -164,14 +147,8 @@ def extend_request(ctx: Context, case_id: uuid.UUID, until: datetime, reason: st
 def rectify_request(ctx: Context, case_id: uuid.UUID, kind: str, values: tuple[str, ...]) -> None:
     """Replace every identifier of one kind with VALUES (validated; the trail records only the
     kind that changed)."""
-    runtime = ctx.runtime
-    with runtime.session() as session:
-        cases = CaseService(session, runtime, SYSTEM, operator())
-        case = cases.get(case_id)
-        cases.rectify(case, kind, list(values))
-        targets = (case.id, case.customer_id, kind)
-        audited(session, runtime, AuditAction.CUSTOMER_RECTIFY, "customer", *targets)
-        session.commit()
+    with ctx.runtime.session() as session:
+        use_cases.rectify(session, ctx.runtime, console_actor(), case_id, kind, list(values))
     click.echo(f"{kind} corrected")
 
 
@@ -182,13 +159,11 @@ def rectify_request(ctx: Context, case_id: uuid.UUID, kind: str, values: tuple[s
 @pass_context
 def decide_objection(ctx: Context, case_id: uuid.UUID, upheld: bool, note: str | None) -> None:
     """Decide an objection; upheld, the customer's contacts leave quality projects."""
-    _change(
-        ctx.runtime,
-        case_id,
-        AuditAction.CASE_CLOSE,
-        lambda cases, case: cases.decide_objection(case, upheld=upheld, note=note),
-        "objection upheld" if upheld else "objection not upheld",
-    )
+    with ctx.runtime.session() as session:
+        use_cases.decide_objection(
+            session, ctx.runtime, console_actor(), case_id, upheld=upheld, note=note
+        )
+    click.echo(f"case {case_id}: objection {'upheld' if upheld else 'not upheld'}")
 
 
 @requests_group.command("close")
@@ -198,13 +173,9 @@ def decide_objection(ctx: Context, case_id: uuid.UUID, upheld: bool, note: str |
 @pass_context
 def close_request(ctx: Context, case_id: uuid.UUID, status: str, note: str | None) -> None:
     """Close a case as completed (the requester verified) or rejected."""
-    _change(
-        ctx.runtime,
-        case_id,
-        AuditAction.CASE_CLOSE,
-        lambda cases, case: cases.close(case, status, note=note),
-        status,
-    )
+    with ctx.runtime.session() as session:
+        use_cases.close_case(session, ctx.runtime, console_actor(), case_id, status, note=note)
+    click.echo(f"case {case_id}: {status}")
 
 
 @requests_group.command("erase")
@@ -246,17 +217,16 @@ def export_request(ctx: Context, case_id: uuid.UUID, out: Path) -> None:
     runtime = ctx.runtime
     if out.exists():
         raise click.UsageError(f"{out} exists; choose another file")
+    actor = console_actor()
     with runtime.session() as session:
-        case = CaseService(session, runtime, SYSTEM, operator()).get(case_id)
-        bundle = ExportService(session, runtime, operator()).request(case)
-        audited(session, runtime, AuditAction.EXPORT_REQUEST, "case", case.id, bundle.id)
-        session.commit()
-    click.echo(f"building bundle {bundle.id} ...")
-    built = build(runtime, bundle.id)
-    _write_private(out, read_bundle(runtime, built))
+        bundle_id = use_cases.request_export(
+            session, runtime, actor, case_id, in_background=False
+        ).id
+    click.echo(f"building bundle {bundle_id} ...")
     with runtime.session() as session:
-        audited(session, runtime, AuditAction.EXPORT_DOWNLOAD, "case", case_id, built.id)
-        session.commit()
+        download = use_cases.build_and_download(session, runtime, actor, bundle_id)
+    _write_private(out, download.chunks)
+    built = download.bundle
     sha = built.sha256.hex() if built.sha256 else ""
     click.echo(f"wrote {out}: {built.files} files, {built.size} bytes, sha256 {sha}")
 
@@ -272,47 +242,13 @@ def restrict_customer(ctx: Context, customer: str, reason: str, lift: bool) -> N
     purpose = check_purpose(reason)
     if purpose is None:
         raise InvalidInput("reason: say why", field="reason")
+    actor = console_actor()
     with runtime.session() as session:
-        found = _customer(session, runtime, customer)
-        service = CustomerService(session, runtime, SYSTEM)
-        if lift:
-            service.lift_restriction(found)
-        else:
-            service.restrict(found)
-        action = AuditAction.CUSTOMER_UNRESTRICT if lift else AuditAction.CUSTOMER_RESTRICT
-        audited(session, runtime, action, "customer", found.id, purpose=purpose)
-        session.commit()
+        found = use_cases.find_customer(session, runtime, actor, customer)
+        use_cases.restrict_customer(
+            session, runtime, actor, found.id, restrict=not lift, reason=reason
+        )
     click.echo(f"customer {found.id} {'no longer restricted' if lift else 'restricted'}")
-
-
-def _change(
-    runtime: Runtime,
-    case_id: uuid.UUID,
-    action: AuditAction,
-    step: Callable[[CaseService, PrivacyCase], object],
-    done: str,
-) -> None:
-    with runtime.session() as session:
-        cases = CaseService(session, runtime, SYSTEM, operator())
-        case = cases.get(case_id)
-        step(cases, case)
-        audited(session, runtime, action, "case", case.id)
-        session.commit()
-    click.echo(f"case {case_id}: {done}")
-
-
-def _customer(session: Session, runtime: Runtime, query: str) -> Customer:
-    """A customer by id, or by exactly one match of an identifier."""
-    service = CustomerService(session, runtime, SYSTEM)
-    with contextlib.suppress(ValueError):
-        return service.get(uuid.UUID(query))
-    found = service.search(query)
-    if not found:
-        raise NotFound("no customer has that identifier")
-    if len(found) > 1:
-        ids = ", ".join(str(c.id) for c in found)
-        raise InvalidInput(f"{len(found)} customers match; give one of their ids: {ids}")
-    return found[0]
 
 
 def _write_private(path: Path, chunks: Iterable[bytes]) -> None:

@@ -100,7 +100,7 @@ def serve(ctx: Context) -> None:
     """Serve the API and pages; on the embedded default with the schedule in this process."""
     import uvicorn
 
-    from archive.api.app import create_app
+    from archive.app import create_app
     from archive.retention.use_cases import settle_policy
     from archive.schedule import InProcessSchedule
 

@@ -21,7 +21,7 @@ def codec_of(charset: str) -> str | None:
         return None
     try:
         info = codecs.lookup(name)
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
         return None
     # Codecs such as base64 or zlib turn bytes into bytes; they are not charsets.
     if not info._is_text_encoding or info.name in NOT_CHARSETS:

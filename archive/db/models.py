@@ -1,4 +1,5 @@
-"""Imports every domain's models so the metadata (and Alembic) sees all tables."""
+"""Imports every domain's models so the metadata (and Alembic) sees all tables, and names the
+tables whose rows carry a wrapped data key."""
 
 from archive.accounts.models import AccessToken, LoginAttempt, User, UserRole
 from archive.audit.models import AuditCheckpoint, AuditRecord
@@ -10,13 +11,24 @@ from archive.customers.models import (
     IdentityReview,
     NameToken,
 )
-from archive.db.base import Base
+from archive.db.base import Base, WrappedKeyMixin
 from archive.holds.models import Hold, HoldContact
-from archive.privacy.models import ErasureCertificate, PrivacyCase
+from archive.privacy.models import ErasureCertificate, ExportBundle, PrivacyCase
 from archive.retention.models import DeletionRun, PolicyRecord
 from archive.tickets.models import Ticket
 
+# Every table whose rows own a wrapped data key, in the order key rotation rewraps them.
+KEYED_MODELS: tuple[type[WrappedKeyMixin], ...] = (
+    Customer,
+    Ticket,
+    Contact,
+    ContentObject,
+    PrivacyCase,
+    ExportBundle,
+)
+
 __all__ = [
+    "KEYED_MODELS",
     "AccessToken",
     "AuditCheckpoint",
     "AuditRecord",
@@ -28,6 +40,7 @@ __all__ = [
     "CustomerIdentifier",
     "DeletionRun",
     "ErasureCertificate",
+    "ExportBundle",
     "Hold",
     "HoldContact",
     "IdentityReview",

@@ -11,23 +11,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from archive.contacts.models import Contact, ContentObject
 from archive.crypto.keyring import Keyring
-from archive.customers.models import Customer
-from archive.db.base import WrappedKeyMixin
-from archive.privacy.models import ExportBundle, PrivacyCase
+from archive.db.models import KEYED_MODELS
 from archive.runtime import Runtime
-from archive.tickets.models import Ticket
-
-# Every table whose rows own a wrapped data key.
-KEYED_MODELS: tuple[type[WrappedKeyMixin], ...] = (
-    Customer,
-    Ticket,
-    Contact,
-    ContentObject,
-    PrivacyCase,
-    ExportBundle,
-)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from archive.customers.models import ContactIdentifier, Customer, IdentityReview
 from archive.holds.models import Hold, HoldContact, HoldState
 from archive.runtime import Runtime
 from archive.tickets.models import Ticket
+from archive.timing import step
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Deleted:
     reason: str
 
 
+@step("mark-deleting")
 def claim(
     session: Session, ids: Sequence[uuid.UUID], *, by: str, reason: str, now: datetime
 ) -> None:
@@ -58,6 +60,7 @@ def claim(
     )
 
 
+@step("finish")
 def finish(
     runtime: Runtime, ids: Sequence[uuid.UUID], *, by: str, policy_version: str | None
 ) -> list[Deleted]:
@@ -70,8 +73,10 @@ def finish(
         )
     # The database says nothing keeps these: a legal hold left on an object (a sync that
     # failed) must not make the store refuse the delete.
-    runtime.store.set_legal_hold(keys, False)
-    runtime.store.delete_many(keys)
+    with step("lift-legal-holds"):
+        runtime.store.set_legal_hold(keys, False)
+    with step("delete-objects"):
+        runtime.store.delete_many(keys)
     now = runtime.clock.now()
     with runtime.session() as session:
         mine = list(
@@ -124,6 +129,7 @@ def finish(
     return [Deleted(row[0], row[1], row[2] or "retention") for row in mine]
 
 
+@step("remove-orphans")
 def remove_orphans(session: Session, *, tickets: set[uuid.UUID], customers: set[uuid.UUID]) -> None:
     """Tickets and customers whose last contact just went, unless a hold or a restriction
     still concerns them: their subjects and identifiers must not outlive the contacts."""

@@ -42,6 +42,7 @@ from archive.retention.policy import Policy
 from archive.retention.service import RetentionService
 from archive.retention.use_cases import settle_policy
 from archive.runtime import Runtime
+from archive.timing import step
 
 log = structlog.get_logger(__name__)
 
@@ -118,6 +119,7 @@ def sweep(
     return report
 
 
+@step("lapse-holds")
 def _lapse(runtime: Runtime, report: SweepReport, actor: str, now: datetime) -> None:
     released: set[uuid.UUID] = set()
     with runtime.session() as session:
@@ -133,6 +135,7 @@ def _lapse(runtime: Runtime, report: SweepReport, actor: str, now: datetime) -> 
     sync_legal_holds(runtime, released)
 
 
+@step("finish-interrupted")
 def _finish_interrupted(
     runtime: Runtime, report: SweepReport, run_id: uuid.UUID, claimed_before: datetime
 ) -> None:
@@ -164,6 +167,7 @@ def _finish_interrupted(
         _delete(runtime, report, run_id, ids)
 
 
+@step("claim")
 def _claim(
     runtime: Runtime,
     report: SweepReport,
@@ -178,7 +182,8 @@ def _claim(
         due = _due(session, now, cursor, batch_size, lock=True)
         if not due:
             return [], None
-        held = keeping(due, covering(session, due), policy, now)
+        with step("check-holds"):
+            held = keeping(due, covering(session, due), policy, now)
         doomed = [contact.id for contact in due if contact.id not in held]
         for contact in due:
             if contact.id in held:
@@ -190,6 +195,7 @@ def _claim(
         return doomed, (last.expires_at, last.id)
 
 
+@step("select-due")
 def _due(
     session: Session,
     now: datetime,
@@ -226,6 +232,7 @@ def _delete(
         report.deleted_ids.append(gone.contact_id)
 
 
+@step("close-run")
 def _close(runtime: Runtime, report: SweepReport, run_id: uuid.UUID, actor: str) -> None:
     counts: dict[str, dict[str, int]] = {}
     for (channel, reason), count in sorted(report.deleted.items()):

@@ -6,89 +6,28 @@ from __future__ import annotations
 import base64
 import itertools
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath
 from litestar.response import Stream
 from litestar.status_codes import HTTP_202_ACCEPTED
-from sqlalchemy.orm import Session
 
 from archive.access.guards import requires
 from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.download import content_disposition
-from archive.api.trail import principal_of, record, viewer_of
-from archive.audit import AuditAction
-from archive.privacy.cases import CaseService
-from archive.privacy.exports import (
-    ExportService,
-    destroy,
-    read_bundle,
-    start_export,
-)
-from archive.privacy.models import BundleState, ExportBundle, PrivacyCase
-from archive.runtime import Runtime
+from archive.api.trail import actor_of
+from archive.audit import Actor
+from archive.privacy import use_cases
+from archive.privacy.schemas import BundleOut, LinkOut, bundle_out, link_out
 
 AnyRequest = Request[Any, Any, Any]
 CASES = requires(Permission.PRIVACY_CASES)
-DOWNLOAD_PATH = "/api/v1/privacy/exports/download"
 
 
-@dataclass(frozen=True)
-class BundleOut:
-    id: uuid.UUID
-    case_id: uuid.UUID
-    state: str  # queued, building, ready, failed or destroyed
-    requested_by: str
-    requested_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    contacts_total: int
-    contacts_done: int
-    progress: float  # 0 to 1
-    files: int
-    size: int | None  # bytes of the ZIP
-    sha256: str | None  # of the ZIP, to check a download
-    expires_at: datetime | None  # destroyed from then on
-    destroyed_at: datetime | None
-    downloads: int
-    last_downloaded_at: datetime | None
-    error: str | None
-
-
-@dataclass(frozen=True)
-class LinkOut:
-    url: str  # relative to the API's origin; works once, for a privacy officer
-    expires_at: datetime
-
-
-def bundle_out(bundle: ExportBundle) -> BundleOut:
-    total = bundle.contacts_total
-    done = total if bundle.state == BundleState.READY else bundle.contacts_done
-    progress = done / total if total else float(bundle.state == BundleState.READY)
-    return BundleOut(
-        id=bundle.id,
-        case_id=bundle.case_id,
-        state=bundle.state,
-        requested_by=bundle.requested_by,
-        requested_at=bundle.requested_at,
-        started_at=bundle.started_at,
-        finished_at=bundle.finished_at,
-        contacts_total=total,
-        contacts_done=bundle.contacts_done,
-        progress=round(progress, 3),
-        files=bundle.files,
-        size=bundle.size,
-        sha256=bundle.sha256.hex() if bundle.sha256 else None,
-        expires_at=bundle.expires_at,
-        destroyed_at=bundle.destroyed_at,
-        downloads=bundle.downloads,
-        last_downloaded_at=bundle.last_downloaded_at,
-        error=bundle.error,
-    )
+def officer(request: AnyRequest) -> Actor:
+    return actor_of(request, Permission.PRIVACY_CASES)
 
 
 class ExportController(Controller):
@@ -110,12 +49,7 @@ class ExportController(Controller):
     ) -> BundleOut:
         """Start building the export bundle of an access or portability case whose requester
         is verified; follow it with GET /exports/{id}."""
-        actor = principal_of(request).username
-        case = CaseService(session, runtime, viewer_of(request), actor).get(case_id)
-        bundle = ExportService(session, runtime, actor).request(case)
-        _audit(request, session, runtime, AuditAction.EXPORT_REQUEST, bundle)
-        start_export(runtime, bundle.id)
-        return bundle_out(bundle)
+        return bundle_out(use_cases.request_export(session, runtime, officer(request), case_id))
 
     @get("/cases/{case_id:uuid}/exports", opt=CASES, sync_to_thread=True)
     def case_exports(
@@ -126,9 +60,8 @@ class ExportController(Controller):
         runtime: RuntimeDep,
     ) -> list[BundleOut]:
         """The case's bundles, newest first."""
-        actor = principal_of(request).username
-        case = CaseService(session, runtime, viewer_of(request), actor).get(case_id)
-        return [bundle_out(b) for b in ExportService(session, runtime, actor).of_case(case.id)]
+        bundles = use_cases.case_exports(session, runtime, officer(request), case_id)
+        return [bundle_out(b) for b in bundles]
 
     @get("/exports/{bundle_id:uuid}", opt=CASES, sync_to_thread=True)
     def one(
@@ -139,8 +72,7 @@ class ExportController(Controller):
         runtime: RuntimeDep,
     ) -> BundleOut:
         """A bundle's state and progress."""
-        actor = principal_of(request).username
-        return bundle_out(ExportService(session, runtime, actor).get(bundle_id))
+        return bundle_out(use_cases.export_progress(session, runtime, officer(request), bundle_id))
 
     @post("/exports/{bundle_id:uuid}/link", opt=CASES, sync_to_thread=True)
     def link(
@@ -151,11 +83,7 @@ class ExportController(Controller):
         runtime: RuntimeDep,
     ) -> LinkOut:
         """A download link that works once, within 15 minutes; a new one replaces the last."""
-        service = ExportService(session, runtime, principal_of(request).username)
-        bundle = service.get(bundle_id)
-        issued = service.link(bundle)
-        _audit(request, session, runtime, AuditAction.EXPORT_LINK, bundle)
-        return LinkOut(f"{DOWNLOAD_PATH}/{issued.token}", issued.expires_at)
+        return link_out(use_cases.issue_link(session, runtime, officer(request), bundle_id))
 
     @get("/exports/download/{token:str}", opt=CASES, sync_to_thread=True)
     def download(
@@ -166,10 +94,8 @@ class ExportController(Controller):
         runtime: RuntimeDep,
     ) -> Stream:
         """The bundle's ZIP, decrypted on the way; the link is spent by this request."""
-        service = ExportService(session, runtime, principal_of(request).username)
-        bundle = service.redeem(token)
-        _audit(request, session, runtime, AuditAction.EXPORT_DOWNLOAD, bundle)
-        chunks = read_bundle(runtime, bundle)
+        download = use_cases.download_export(session, runtime, officer(request), token)
+        bundle, chunks = download.bundle, download.chunks
         # The first segment is opened before any header goes out: a broken bundle is a problem
         # answer, not a truncated download.
         first = next(chunks, b"")
@@ -197,31 +123,4 @@ class ExportController(Controller):
         runtime: RuntimeDep,
     ) -> BundleOut:
         """Destroy a bundle now (its key, then its object)."""
-        service = ExportService(session, runtime, principal_of(request).username)
-        bundle = service.get(bundle_id)
-        _audit(request, session, runtime, AuditAction.EXPORT_DESTROY, bundle)
-        destroy(runtime, [bundle_id], reason=f"destroyed by {principal_of(request).username}")
-        session.expire_all()
-        return bundle_out(service.get(bundle_id))
-
-
-def _audit(
-    request: AnyRequest,
-    session: Session,
-    runtime: Runtime,
-    action: AuditAction,
-    bundle: ExportBundle,
-) -> None:
-    """Record `action` on the bundle, naming its case and customer too; commits."""
-    case = session.get_one(PrivacyCase, bundle.case_id)
-    targets = [case.id, bundle.id] + ([case.customer_id] if case.customer_id else [])
-    record(
-        request,
-        session,
-        runtime,
-        action=action,
-        permission=Permission.PRIVACY_CASES,
-        target_type="case",
-        target_ids=targets,
-    )
-    session.commit()
+        return bundle_out(use_cases.destroy_export(session, runtime, officer(request), bundle_id))

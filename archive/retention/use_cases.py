@@ -19,7 +19,6 @@ from archive.audit import Actor, AuditAction, AuditLog
 from archive.audit.actor import job
 from archive.errors import Conflict, InvalidInput
 from archive.retention import runs
-from archive.retention.jobs import start_retime
 from archive.retention.models import DeletionRun, PolicyRecord
 from archive.retention.policy import Policy
 from archive.retention.service import (
@@ -76,6 +75,10 @@ def apply_policy(
     `previewed`: the version in force when the change was previewed; if another policy came
     into force since, what was previewed is no longer true, and nothing changes (Conflict).
     """
+    # Imported here: the job table imports the sweep, which settles the policy through this
+    # module, so a top-level import would be circular.
+    from archive.jobs import start_retime
+
     record = put_in_force(session, runtime, actor, proposed, previewed=previewed)
     if wait and not runtime.settings.broker_url:
         return Applied(record, "here", retime(runtime, record.id))

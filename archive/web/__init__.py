@@ -41,7 +41,12 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # Newstyle: `{% trans %}` hands its variables to gettext as keywords. These English
+    # callables are the extension's defaults; each page's context brings its own language's
+    # (`archive.web.pages.render`).
+    environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     environment.filters.update(FILTERS)
     return TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment))
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from archive.web.words.durations import in_words
+from archive.errors import InvalidInput
+from archive.retention.durations import Duration
+from archive.web.i18n import words
 
 
 def _moment(value: datetime | str | None) -> datetime | None:
@@ -73,6 +75,36 @@ def masked(code: str) -> str:
     if len(code) != CODE_LENGTH:
         return "*" * len(code)
     return f"{code[:7]}***{code[10]}"
+
+
+def in_words(value: Duration | str | None, language: str) -> str:
+    """`P1Y6M` as "1 year and 6 months" in `language` (English for one we do not offer).
+
+    Text that is not a duration is given back as it is, so a page never loses a value.
+    """
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            return in_words(Duration.parse(value), language)
+        except InvalidInput:
+            return value
+    gettext, ngettext = words(language).gettext, words(language).ngettext
+    parts = [
+        text % {"num": count}
+        for count, text in (
+            (value.years, ngettext("%(num)d year", "%(num)d years", value.years)),
+            (value.months, ngettext("%(num)d month", "%(num)d months", value.months)),
+            (value.weeks, ngettext("%(num)d week", "%(num)d weeks", value.weeks)),
+            (value.days, ngettext("%(num)d day", "%(num)d days", value.days)),
+        )
+        if count
+    ]
+    if not parts:
+        return ngettext("%(num)d day", "%(num)d days", 0) % {"num": 0}
+    if len(parts) == 1:
+        return parts[0]
+    return gettext("%(list)s and %(last)s") % {"list": ", ".join(parts[:-1]), "last": parts[-1]}
 
 
 # `period` writes a calendar duration in words and needs the page's language:

@@ -11,7 +11,7 @@ from litestar.utils.scope.state import ScopeState
 
 from archive.access.permissions import Permission, granting_role
 from archive.accounts.service import Principal
-from archive.web.i18n import LANGUAGES, language_of, translator
+from archive.web.i18n import LANGUAGES, language_of, words
 
 # Pages load only the archive's own scripts, styles and media; e-mail HTML lives in a frame
 # of its own origin-less sandbox (see `email_frame`), the only thing they may frame.
@@ -85,7 +85,8 @@ def render(
         "current": current_item(nav, request.url.path),
         "may": lambda permission: may(user, permission),
         "Permission": Permission,
-        "t": translator(language),
+        # `_()`, `{% trans %}` and `ngettext()` in the page's language.
+        **words(language).for_templates(),
         "language": language,
         "languages": LANGUAGES,
         "csrf_token": csrf_token_of(request),

@@ -27,6 +27,7 @@ from archive.retention.policy import CHANNELS, HoldReason, Policy, PolicyError
 from archive.retention.schemas import MAX_POLICY_BYTES, policy_out, proposed_policy
 from archive.retention.service import PolicyDiff
 from archive.runtime import Runtime
+from archive.web.formats import in_words
 from archive.web.forms import Form, refusal_status
 from archive.web.i18n import language_of
 from archive.web.pages import render
@@ -37,7 +38,6 @@ from archive.web.policy_form import (
     PolicyForm,
     is_form,
 )
-from archive.web.words.durations import in_words
 
 AnyRequest = Request[Any, Any, Any]
 READ = requires(Permission.POLICY_READ)

@@ -1,7 +1,7 @@
 """The privacy officer's steps that act on the customer's data: building and downloading an
 export bundle, erasure (with what holds keep), and restriction.
 
-Each calls the service the privacy API calls and writes the same audit record.
+Each calls the use case the privacy API calls, so it writes the same audit record.
 """
 
 from __future__ import annotations
@@ -16,15 +16,11 @@ from litestar.response import Redirect
 from archive.access.guards import requires
 from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
-from archive.api.trail import principal_of
-from archive.audit import AuditAction
-from archive.customers.routes import _restriction
-from archive.errors import ArchiveError, Conflict, InvalidInput
+from archive.api.trail import actor_of, principal_of
+from archive.errors import ArchiveError, InvalidInput
 from archive.lifecycle.erasure import erase
-from archive.privacy.export_routes import DOWNLOAD_PATH, bundle_out
-from archive.privacy.export_routes import _audit as audit_bundle
-from archive.privacy.exports import ExportService, start_export
-from archive.privacy.models import RequestKind
+from archive.privacy import use_cases
+from archive.privacy.schemas import bundle_out, link_out
 from archive.web.forms import Form, field
 from archive.web.pages import render
 from archive.web.privacy_steps import (
@@ -32,11 +28,10 @@ from archive.web.privacy_steps import (
     AnyRequest,
     back,
     case_page,
-    cases_of,
+    officer,
     refused,
 )
 
-LIFT_NEEDS_REASON = "reason: say why the restriction is lifted (the case, and what was decided)"
 NOT_CONFIRMED = "Tick the box to confirm the erasure: it cannot be undone."
 
 
@@ -52,14 +47,10 @@ class PrivacyDataPages(Controller):
         runtime: RuntimeDep,
     ) -> Any:
         """Queue the bundle, as the API does; the case page then follows its progress."""
-        actor = principal_of(request).username
         try:
-            case = cases_of(request, session, runtime).get(case_id)
-            bundle = ExportService(session, runtime, actor).request(case)
+            use_cases.request_export(session, runtime, officer(request), case_id)
         except ArchiveError as error:
             return refused(request, session, runtime, case_id, error)
-        audit_bundle(request, session, runtime, AuditAction.EXPORT_REQUEST, bundle)
-        start_export(runtime, bundle.id)
         return back(case_id)
 
     @get("/exports/{bundle_id:uuid}", opt=CASES, sync_to_thread=True)
@@ -71,7 +62,7 @@ class PrivacyDataPages(Controller):
         runtime: RuntimeDep,
     ) -> Any:
         """One bundle's row, which the case page asks for every second while it is built."""
-        bundle = ExportService(session, runtime, principal_of(request).username).get(bundle_id)
+        bundle = use_cases.export_progress(session, runtime, officer(request), bundle_id)
         return render(request, "privacy_bundle.html", bundle=bundle_out(bundle))
 
     @post("/exports/{bundle_id:uuid}/download", opt=CASES, sync_to_thread=True, status_code=200)
@@ -84,14 +75,14 @@ class PrivacyDataPages(Controller):
     ) -> Any:
         """A one-time link, issued and audited as the API issues it, opened at once: the
         download route checks the session cookie like any other API route."""
-        service = ExportService(session, runtime, principal_of(request).username)
-        bundle = service.get(bundle_id)
+        actor = officer(request)
+        # An unknown bundle is the not-found page; a refused link, its case's page.
+        case_id = use_cases.export_progress(session, runtime, actor, bundle_id).case_id
         try:
-            issued = service.link(bundle)
+            link = use_cases.issue_link(session, runtime, actor, bundle_id)
         except ArchiveError as error:
-            return refused(request, session, runtime, bundle.case_id, error)
-        audit_bundle(request, session, runtime, AuditAction.EXPORT_LINK, bundle)
-        return Redirect(f"{DOWNLOAD_PATH}/{issued.token}", status_code=303)
+            return refused(request, session, runtime, case_id, error)
+        return Redirect(link_out(link).url, status_code=303)
 
     @post("/cases/{case_id:uuid}/erasure", opt=CASES, sync_to_thread=True, status_code=200)
     def erase_customer(
@@ -126,22 +117,15 @@ class PrivacyDataPages(Controller):
         session: SessionDep,
         runtime: RuntimeDep,
     ) -> Any:
-        """Restrict or lift through the customers API's own step (its checks and record)."""
-        restrict = field(data, "action") == "restrict"
-        reason = field(data, "reason")
+        """Restrict or lift, as a step of a restriction request (the API's checks and record)."""
         try:
-            case = cases_of(request, session, runtime).get(case_id)
-            if case.kind != RequestKind.RESTRICTION:
-                # Restriction is a step of a restriction request, on or off, open or closed
-                # (it is lifted when what it waited for is settled); other cases do not hold it.
-                raise Conflict(f"case {case.id} is a {case.kind} request, not a restriction")
-            if case.customer_id is None:
-                raise InvalidInput("the case no longer has a customer")
-            if not restrict and not reason:
-                # The API's lift route refuses this before its shared step; so does the page.
-                raise InvalidInput(LIFT_NEEDS_REASON, field="reason")
-            _restriction(
-                request, session, runtime, case.customer_id, restrict=restrict, reason=reason
+            use_cases.restrict_for_case(
+                session,
+                runtime,
+                actor_of(request, Permission.CUSTOMERS_RESTRICT),
+                case_id,
+                restrict=field(data, "action") == "restrict",
+                reason=field(data, "reason"),
             )
         except ArchiveError as error:
             return refused(request, session, runtime, case_id, error, typed=(data, "restriction"))

@@ -1,27 +1,23 @@
 """The privacy officer's pages: the request queue, opening a case, and the steps that decide
-it (identity, extension, rectification, objection, closing). What a case does with the customer's
-data (export, erasure, restriction) is in `privacy_data_pages`; what both share, in
-`privacy_steps`.
+it (identity, extension, rectification, objection, closing), each through the use case the API
+calls. What a case does with the customer's data (export, erasure, restriction) is in
+`privacy_data_pages`; what both share, in `privacy_steps`.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, time
+from datetime import time
 from typing import Any
 
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery
 
 from archive.api.deps import RuntimeDep, SessionDep
-from archive.api.trail import viewer_of
-from archive.audit import AuditAction
-from archive.customers.service import CustomerService
 from archive.errors import ArchiveError, InvalidInput, NotFound
-from archive.privacy.cases import CaseService
+from archive.privacy import use_cases
 from archive.privacy.models import RequestKind
-from archive.privacy.routes import _audit as audit_case
-from archive.privacy.routes import audit_rectification, case_out
+from archive.privacy.schemas import case_out
 from archive.runtime import Runtime
 from archive.web.customer_names import customer_names
 from archive.web.forms import MAX_FIELD, Form, field, refusal_status, status_of
@@ -32,8 +28,9 @@ from archive.web.privacy_steps import (
     attempt,
     back,
     case_page,
-    cases_of,
+    date_of,
     day,
+    officer,
     refused,
 )
 
@@ -50,10 +47,10 @@ class PrivacyPages(Controller):
         closed: FromQuery[bool] = False,
     ) -> Any:
         """Open cases by due date, the most overdue first; closed ones on request."""
-        views = cases_of(request, session, runtime).queue(include_closed=closed)
+        views = use_cases.case_queue(session, runtime, officer(request), include_closed=closed)
         # Whose request each row is: the officer answers people, not case numbers.
         names = customer_names(request, session, runtime, [v.case.customer_id for v in views])
-        audit_case(request, session, runtime, AuditAction.CASE_READ, [v.case for v in views][:50])
+        session.commit()  # the names' read is recorded; customer_names leaves the commit to us
         return render(
             request,
             "privacy_queue.html",
@@ -71,7 +68,7 @@ class PrivacyPages(Controller):
         customer_id: FromQuery[uuid.UUID],
     ) -> Any:
         """The form for a request received from the customer whose timeline led here."""
-        CustomerService(session, runtime, viewer_of(request)).get(customer_id)
+        use_cases.find_customer(session, runtime, officer(request), customer_id)
         today = runtime.clock.now().date().isoformat()
         return _new_form(request, runtime, customer_id, {"received": today})
 
@@ -84,9 +81,11 @@ class PrivacyPages(Controller):
         except ValueError:
             raise InvalidInput("customer_id: not a customer", field="customer_id") from None
         values = {name: field(data, name) for name in ("kind", "received", "notes")}
-        service = cases_of(request, session, runtime)
         try:
-            case = service.open(
+            opened = use_cases.open_case(
+                session,
+                runtime,
+                officer(request),
                 customer_id,
                 values["kind"],
                 # The start of the day received: a date today is never "in the future".
@@ -100,8 +99,7 @@ class PrivacyPages(Controller):
                 raise  # an unknown customer: the not-found page, as for the form itself
             refusal_status(session, error)
             return _new_form(request, runtime, customer_id, values, error)
-        audit_case(request, session, runtime, AuditAction.CASE_OPEN, [case])
-        return back(case.id)
+        return back(opened.case.id)
 
     @get("/cases/{case_id:uuid}", opt=CASES, sync_to_thread=True)
     def case(
@@ -122,19 +120,12 @@ class PrivacyPages(Controller):
         session: SessionDep,
         runtime: RuntimeDep,
     ) -> Any:
-        def step(service: CaseService) -> None:
+        def step() -> object:
             method, note = field(data, "method"), field(data, "note") or None
-            service.verify_identity(service.get(case_id), method, note=note)
+            actor = officer(request)
+            return use_cases.verify_identity(session, runtime, actor, case_id, method, note=note)
 
-        return attempt(
-            request,
-            session,
-            runtime,
-            case_id,
-            step,
-            AuditAction.CASE_IDENTITY_VERIFY,
-            typed=(data, "identity"),
-        )
+        return attempt(request, session, runtime, case_id, step, typed=(data, "identity"))
 
     @post("/cases/{case_id:uuid}/extension", opt=CASES, sync_to_thread=True, status_code=200)
     def extend(
@@ -145,22 +136,13 @@ class PrivacyPages(Controller):
         session: SessionDep,
         runtime: RuntimeDep,
     ) -> Any:
-        def step(service: CaseService) -> None:
-            case = service.get(case_id)
-            # The due date's own time of day: the last allowed day is then allowed in full.
-            due = case.due_at.astimezone(UTC) if case.due_at.tzinfo else case.due_at
-            until = day(field(data, "until"), "until", due.time())
-            service.extend(case, until, field(data, "reason"))
+        def step() -> object:
+            # A day: the use case keeps the due date's time of day, so the day counts in full.
+            until = date_of(field(data, "until"), "until")
+            reason = field(data, "reason")
+            return use_cases.extend_case(session, runtime, officer(request), case_id, until, reason)
 
-        return attempt(
-            request,
-            session,
-            runtime,
-            case_id,
-            step,
-            AuditAction.CASE_EXTEND,
-            typed=(data, "extension"),
-        )
+        return attempt(request, session, runtime, case_id, step, typed=(data, "extension"))
 
     @post("/cases/{case_id:uuid}/close", opt=CASES, sync_to_thread=True, status_code=200)
     def close(
@@ -171,13 +153,13 @@ class PrivacyPages(Controller):
         session: SessionDep,
         runtime: RuntimeDep,
     ) -> Any:
-        def step(service: CaseService) -> None:
+        def step() -> object:
             status, note = field(data, "status"), field(data, "note") or None
-            service.close(service.get(case_id), status, note=note)
+            return use_cases.close_case(
+                session, runtime, officer(request), case_id, status, note=note
+            )
 
-        return attempt(
-            request, session, runtime, case_id, step, AuditAction.CASE_CLOSE, typed=(data, "close")
-        )
+        return attempt(request, session, runtime, case_id, step, typed=(data, "close"))
 
     @post("/cases/{case_id:uuid}/objection", opt=CASES, sync_to_thread=True, status_code=200)
     def decide_objection(
@@ -188,22 +170,16 @@ class PrivacyPages(Controller):
         session: SessionDep,
         runtime: RuntimeDep,
     ) -> Any:
-        def step(service: CaseService) -> None:
+        def step() -> object:
             decision = field(data, "decision")
             if decision not in ("upheld", "not_upheld"):
                 raise InvalidInput("decision: upheld or not upheld", field="decision")
             note = field(data, "note") or None
-            service.decide_objection(service.get(case_id), upheld=decision == "upheld", note=note)
+            return use_cases.decide_objection(
+                session, runtime, officer(request), case_id, upheld=decision == "upheld", note=note
+            )
 
-        return attempt(
-            request,
-            session,
-            runtime,
-            case_id,
-            step,
-            AuditAction.CASE_CLOSE,
-            typed=(data, "objection"),
-        )
+        return attempt(request, session, runtime, case_id, step, typed=(data, "objection"))
 
     @post("/cases/{case_id:uuid}/rectification", opt=CASES, sync_to_thread=True, status_code=200)
     def rectify(
@@ -220,13 +196,10 @@ class PrivacyPages(Controller):
         # Its own cap: up to twenty addresses of a few hundred characters each.
         lines = str(data.get("values", ""))[: 20 * MAX_FIELD].splitlines()
         values = [line.strip() for line in lines if line.strip()]
-        service = cases_of(request, session, runtime)
         try:
-            case = service.get(case_id)
-            service.rectify(case, kind, values)
+            use_cases.rectify(session, runtime, officer(request), case_id, kind, values)
         except ArchiveError as error:
             return refused(request, session, runtime, case_id, error, typed=(data, "rectification"))
-        audit_rectification(request, session, runtime, case, kind)
         return back(case_id)
 
 

@@ -1,15 +1,15 @@
 """What the privacy officer's pages share: reading a form, running a case step, the case page.
 
-Each step calls the service the privacy API calls and writes the same audit record through the
-API's own helpers. A service's refusal (a conflict, bad input) is shown on the case page beside
-the step that caused it, with the status the API would answer; nothing is changed by it.
+Each step calls the use case the privacy API calls, so it leaves the same state and the same
+audit record. A refusal (a conflict, bad input) is shown on the case page beside the step that
+caused it, with the status the API would answer; nothing is changed by it.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 from litestar import Request
@@ -18,18 +18,14 @@ from sqlalchemy.orm import Session
 
 from archive.access.guards import requires
 from archive.access.permissions import Permission
-from archive.api.trail import principal_of, record, viewer_of
-from archive.audit import AuditAction
+from archive.api.trail import actor_of
+from archive.audit import Actor
 from archive.customers.identifiers import IdentifierKind
-from archive.customers.service import CustomerService, CustomerView
 from archive.errors import ArchiveError, InvalidInput
 from archive.lifecycle.erasure import ErasureResult
-from archive.privacy.cases import CaseService
-from archive.privacy.export_routes import bundle_out
-from archive.privacy.exports import ExportService
+from archive.privacy import use_cases
 from archive.privacy.models import BundleState, CaseStatus, IdentityMethod, RequestKind
-from archive.privacy.routes import _audit as audit_case
-from archive.privacy.routes import case_out
+from archive.privacy.schemas import bundle_out, case_out
 from archive.runtime import Runtime
 from archive.web.customer_names import customer_names
 from archive.web.forms import MAX_FIELD, form_date, refusal_status
@@ -37,7 +33,7 @@ from archive.web.pages import render
 
 AnyRequest = Request[Any, Any, Any]
 CASES = requires(Permission.PRIVACY_CASES)
-Step = Callable[[CaseService], None]
+Step = Callable[[], object]
 Typed = tuple[dict[str, str], str]  # a step's form fields, and the step's name
 # What each way of verifying means, in the words a page shows (and translates).
 METHODS = {
@@ -56,16 +52,21 @@ RECTIFIABLE = {
 }
 
 
-def cases_of(request: AnyRequest, session: Session, runtime: Runtime) -> CaseService:
-    return CaseService(session, runtime, viewer_of(request), principal_of(request).username)
+def officer(request: AnyRequest) -> Actor:
+    return actor_of(request, Permission.PRIVACY_CASES)
 
 
-def day(raw: str, name: str, at: time) -> datetime:
+def day(raw: str, name: str, at: time = time()) -> datetime:
     """A required date field's YYYY-MM-DD at the given time of day, in UTC."""
     moment = form_date(raw, name, at=at)
     if moment is None:
         raise InvalidInput(f"{name}: a date as YYYY-MM-DD", field=name)
     return moment
+
+
+def date_of(raw: str, name: str) -> date:
+    """A required date field's day."""
+    return day(raw, name).date()
 
 
 def back(case_id: uuid.UUID) -> Redirect:
@@ -78,17 +79,14 @@ def attempt(
     runtime: Runtime,
     case_id: uuid.UUID,
     step: Step,
-    action: AuditAction,
     *,
     typed: Typed | None = None,
 ) -> Any:
-    """Run a case step and record it; a refusal comes back on the case page instead."""
-    service = cases_of(request, session, runtime)
+    """Run a case step (its use case records it); a refusal comes back on the case page."""
     try:
-        step(service)
+        step()
     except ArchiveError as error:
         return refused(request, session, runtime, case_id, error, typed=typed)
-    audit_case(request, session, runtime, action, [service.get(case_id)])
     return back(case_id)
 
 
@@ -119,32 +117,13 @@ def case_page(
     erasure: ErasureResult | None = None,
     typed: Typed | None = None,
 ) -> Any:
-    service = cases_of(request, session, runtime)
-    case = service.get(case_id)
-    shown = case_out(service.view(case))
+    found = use_cases.read_case_file(session, runtime, officer(request), case_id)
+    case = found.view.case
+    shown = case_out(found.view)
     is_open = shown.status == CaseStatus.OPEN
-    bundles = ExportService(session, runtime, principal_of(request).username).of_case(case.id)
-    restricted = None
-    current: CustomerView | None = None
-    if case.customer_id is not None:
-        customers = CustomerService(session, runtime, viewer_of(request))
-        customer = customers.get(case.customer_id)
-        restricted = customer.restricted_at is not None
-        if case.kind == RequestKind.RECTIFICATION and is_open:
-            # The values to correct, next to the form that corrects them: read as the
-            # customer's page reads them.
-            current = customers.view(customer)
-            record(
-                request,
-                session,
-                runtime,
-                action=AuditAction.CUSTOMER_READ,
-                permission=Permission.CUSTOMERS_READ,
-                target_type="customer",
-                target_ids=[case.customer_id],
-            )
     names = customer_names(request, session, runtime, [case.customer_id])
-    audit_case(request, session, runtime, AuditAction.CASE_READ, [case])
+    session.commit()  # the names' read is recorded; customer_names leaves the commit to us
+    current = found.on_record
     return render(
         request,
         "privacy_case.html",
@@ -152,9 +131,9 @@ def case_page(
         case=shown,
         customer_name=names.get(case.customer_id) if case.customer_id else None,
         error=error,
-        bundles=[bundle_out(b) for b in bundles],
+        bundles=[bundle_out(b) for b in found.bundles],
         building=(BundleState.QUEUED, BundleState.BUILDING),
-        restricted=restricted,
+        restricted=found.restricted,
         erasure=erasure,
         methods={str(m): label for m, label in METHODS.items()},
         # The refused step's fields as typed (capped), for its form; the others start empty.

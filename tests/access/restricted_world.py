@@ -15,8 +15,6 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from urllib.parse import quote
 
-from helpers import MEDIA, chunks_of
-
 from archive.access.viewer import SYSTEM
 from archive.contacts.email import parse_email
 from archive.contacts.ingest import CallParties, Envelope, IngestService
@@ -27,6 +25,7 @@ from archive.lifecycle.sweep import sweep
 from archive.privacy.cases import CaseService
 from archive.privacy.exports import ExportService, build
 from archive.runtime import Runtime
+from archive.testing.builders import MEDIA, chunks_of
 from archive.tickets.service import TicketService
 
 

@@ -9,17 +9,18 @@ from http.cookies import SimpleCookie
 from typing import Any
 
 import pytest
-from helpers import api_token, ingest_call
 from litestar.middleware.csrf import generate_csrf_token
 from litestar.testing import TestClient
 
 from archive.access.browser import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, csrf_config
 from archive.accounts.models import Role
 from archive.accounts.service import AccountService
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.audit import AuditAction, AuditLog, Outcome
 from archive.clock import FixedClock
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call
+from archive.testing.tokens import api_token
 
 PASSWORD = "plum-harbour-violin-42"
 SESSION = "/api/v1/auth/session"

@@ -8,15 +8,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from helpers import MEDIA, api_token, ingest_call, ingest_email
 from litestar.testing import TestClient
 
 from archive.access.browser import CSRF_HEADER
 from archive.access.guards import declared_permissions
 from archive.access.permissions import ROLE_PERMISSIONS, Permission
 from archive.accounts.models import Role
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.runtime import Runtime
+from archive.testing.builders import MEDIA, ingest_call, ingest_email
+from archive.testing.tokens import api_token
 
 PARAM = re.compile(r"\{(\w+):(\w+)\}")
 
@@ -156,6 +157,7 @@ def test_ingest_accounts_cannot_read_back(world: dict[str, str], clients: dict[s
     assert again.json()["contact"]["details"] == {}
 
 
+@pytest.mark.fast
 def test_every_permission_is_held_by_some_role() -> None:
     held = set().union(*ROLE_PERMISSIONS.values())
     assert held == set(Permission)

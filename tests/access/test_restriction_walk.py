@@ -42,7 +42,6 @@ from typing import Any
 from urllib.parse import unquote_plus, urlencode
 
 import pytest
-from helpers import MEDIA, api_token
 from litestar import Litestar
 from litestar.constants import RESERVED_KWARGS
 from litestar.routes import HTTPRoute
@@ -52,10 +51,12 @@ from sqlalchemy import select
 from archive.access.guards import declared_permissions
 from archive.access.permissions import Permission
 from archive.accounts.models import Role
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.contacts.models import Contact
 from archive.customers.models import Customer
 from archive.runtime import Runtime
+from archive.testing.builders import MEDIA
+from archive.testing.tokens import api_token
 from archive.tickets.models import Ticket
 
 from .restricted_world import Needle, Side, World, restricted_world

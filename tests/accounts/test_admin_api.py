@@ -7,13 +7,13 @@ from typing import Any
 
 import pyotp
 import pytest
-from helpers import api_token, authorised
 from litestar.testing import TestClient
 
 from archive.accounts.models import AccountKind, Role
 from archive.audit import AuditAction, AuditLog, Outcome
 from archive.clock import FixedClock
 from archive.runtime import Runtime
+from archive.testing.tokens import api_token, authorised
 
 from . import PASSWORD, accounts
 

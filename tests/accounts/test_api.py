@@ -8,7 +8,6 @@ from typing import Any
 
 import pyotp
 import pytest
-from helpers import api_token
 from litestar.testing import TestClient
 
 from archive.accounts.limits import ACCOUNT_FAILURES
@@ -17,6 +16,7 @@ from archive.audit import AuditAction, AuditLog, Outcome
 from archive.audit.models import AuditRecord
 from archive.clock import FixedClock
 from archive.runtime import Runtime
+from archive.testing.tokens import api_token
 
 from . import PASSWORD, accounts
 

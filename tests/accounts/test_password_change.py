@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from helpers import api_token
 from litestar.testing import TestClient
 
 from archive.accounts.errors import LoginFailed, TooManyAttempts
@@ -16,6 +15,7 @@ from archive.audit import AuditAction, AuditLog, Outcome
 from archive.clock import FixedClock
 from archive.errors import InvalidInput
 from archive.runtime import Runtime
+from archive.testing.tokens import api_token
 
 from . import ADDRESS, PASSWORD, accounts, login
 

@@ -27,6 +27,8 @@ from archive.errors import ConfigurationError, IntegrityFailure, InvalidInput
 
 from . import PASSWORD
 
+pytestmark = pytest.mark.fast
+
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 

@@ -15,15 +15,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from helpers import ingest_email
 from litestar.testing import TestClient
 
 from archive.access.browser import CSRF_COOKIE, CSRF_HEADER
 from archive.accounts.models import Role
 from archive.accounts.service import AccountService
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.audit import AuditAction, AuditLog
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_email
 
 PASSWORD = "plum-harbour-violin-42"
 KIM_PASSWORD = "quartz-meadow-lantern-19"

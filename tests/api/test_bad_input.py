@@ -14,18 +14,20 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import MEDIA, api_token, authorised, count
 from litestar.testing import TestClient
 from sqlalchemy import text
 
 from archive.accounts.models import Role
-from archive.api.app import create_app
 from archive.api.problems import INTERNAL_DETAIL
+from archive.app import create_app
 from archive.contacts.models import Contact, ContentObject
 from archive.crypto.keyring import KeyMaterial
 from archive.db.migrate import upgrade
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
+from archive.testing.builders import MEDIA
+from archive.testing.contents import count
+from archive.testing.tokens import api_token, authorised
 
 CONTACTS = "/api/v1/contacts"
 TRACEBACK = re.compile(

@@ -14,7 +14,19 @@ from typing import Any
 
 import pytest
 import sqlalchemy.exc
-from failures import (
+from litestar.exceptions import TooManyRequestsException
+from litestar.testing import TestClient
+
+from archive.accounts.models import Role
+from archive.accounts.service import AccountService
+from archive.api.problems import KINDS
+from archive.app import create_app
+from archive.contacts.objects import put_new
+from archive.errors import ContentMissing, IntegrityFailure, KeyUnavailable, StorageError
+from archive.runtime import Runtime
+from archive.storage.local import LocalStore
+from archive.testing.builders import MEDIA, ingest_call, ingest_email
+from archive.testing.failures import (
     database_down,
     forget_kek,
     lose,
@@ -23,18 +35,7 @@ from failures import (
     store_down,
     tamper,
 )
-from helpers import MEDIA, bearer, ingest_call, ingest_email
-from litestar.exceptions import TooManyRequestsException
-from litestar.testing import TestClient
-
-from archive.accounts.models import Role
-from archive.accounts.service import AccountService
-from archive.api.app import create_app
-from archive.api.problems import KINDS
-from archive.contacts.objects import put_new
-from archive.errors import ContentMissing, IntegrityFailure, KeyUnavailable, StorageError
-from archive.runtime import Runtime
-from archive.storage.local import LocalStore
+from archive.testing.tokens import bearer
 from archive.tickets.service import TicketService
 
 ARCHIVE = Path(__file__).parents[2] / "archive"

@@ -10,14 +10,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from helpers import api_token, ingest_call, ingest_email
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 
 from archive.accounts.models import Role
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call, ingest_email
+from archive.testing.tokens import api_token
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT", "FOO")
 PARAM = re.compile(r"\{(\w+):(\w+)\}")

@@ -18,6 +18,8 @@ from archive.api.ranges import (
 )
 from archive.errors import RangeNotSatisfiable
 
+pytestmark = pytest.mark.fast
+
 
 @pytest.mark.parametrize(
     ("header", "size", "expected"),

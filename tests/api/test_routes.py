@@ -10,7 +10,7 @@ from litestar.testing import TestClient
 
 from archive.access.guards import declared_permissions, requires
 from archive.access.permissions import Permission
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.errors import ConfigurationError
 from archive.runtime import Runtime
 

@@ -12,18 +12,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from helpers import api_token, authorised, ingest_call
 from litestar.testing import TestClient
 from sqlalchemy import select
 
 from archive.access.permissions import ROLE_PERMISSIONS, Permission
 from archive.accounts.models import Role
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.audit import Actor, AuditAction, AuditLog, AuditRecord, export_document
 from archive.audit.chain import document_hash
 from archive.audit.service import EXPORT_BATCH
 from archive.clock import FixedClock
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call
+from archive.testing.tokens import api_token, authorised
 
 from . import append, run_sql, sign_checkpoint
 

@@ -25,6 +25,8 @@ from archive.audit.models import check_purpose, target_id, target_ids_json
 from archive.crypto.keyring import KeyMaterial, generate_key_material
 from archive.errors import ConfigurationError, InvalidInput
 
+pytestmark = pytest.mark.fast
+
 FIELDS = RecordFields(
     id=42,
     at=datetime(2026, 3, 2, 9, 30, tzinfo=UTC),

@@ -7,11 +7,11 @@ import secrets
 from dataclasses import replace
 
 import pytest
-from helpers import Backend
 
 from archive.audit import Actor, AuditAction, AuditLog, AuditRecord, record_hash, verify
 from archive.errors import IntegrityFailure
 from archive.runtime import Runtime
+from archive.testing.backends import Backend
 
 from . import append, audit_runtime_for, run_sql, sign_checkpoint, with_audit_key
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from helpers import ingest_call
 from litestar.testing import TestClient
 from sqlalchemy import select
 
@@ -20,6 +19,7 @@ from archive.clock import FixedClock
 from archive.crypto.keyring import KeyMaterial
 from archive.runtime import Runtime
 from archive.settings import Settings
+from archive.testing.builders import ingest_call
 
 from . import append, run_sql
 

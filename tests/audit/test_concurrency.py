@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-from helpers import Backend
 from sqlalchemy import func, select
 
 from archive.audit import Actor, AuditAction, AuditLog, AuditRecord, verify
 from archive.runtime import Runtime
+from archive.testing.backends import Backend
 
 from . import audit_runtime_for
 

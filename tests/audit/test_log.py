@@ -8,7 +8,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from helpers import Backend
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -18,6 +17,7 @@ from archive.audit.chain import document_hash
 from archive.clock import FixedClock
 from archive.errors import InvalidInput
 from archive.runtime import Runtime
+from archive.testing.backends import Backend
 
 from . import append, audit_runtime_for
 

@@ -8,11 +8,11 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from helpers import Backend
 
 from archive.audit import AuditRecord, record_hash, verify
 from archive.db.base import Base
 from archive.runtime import Runtime
+from archive.testing.backends import Backend
 
 from . import append, audit_runtime_for, run_sql
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from helpers import MEDIA, sample_email
 from litestar.testing import TestClient
 
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.cli.main import cli
 from archive.runtime import build_runtime
 from archive.settings import Settings
+from archive.testing.builders import MEDIA, sample_email
 
 
 @pytest.fixture

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from helpers import ingest_call
 
 from archive.audit import AuditAction, AuditLog
 from archive.cli.main import cli
 from archive.contacts.models import Contact, ContactState
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
+from archive.testing.builders import ingest_call
 
 
 @pytest.fixture

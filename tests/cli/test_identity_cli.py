@@ -8,12 +8,12 @@ import shutil
 from pathlib import Path
 
 from click.testing import CliRunner, Result
-from helpers import MEDIA
 
 from archive.audit import AuditAction, AuditLog
 from archive.cli.main import cli
 from archive.runtime import build_runtime
 from archive.settings import Settings
+from archive.testing.builders import MEDIA
 
 UUID = r"[0-9a-f-]{36}"
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from helpers import ingest_call
 from sqlalchemy import select
 
 from archive.audit.models import AuditRecord
@@ -22,6 +21,7 @@ from archive.contacts.models import Contact, ContactState
 from archive.customers.models import Customer
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
+from archive.testing.builders import ingest_call
 
 CALLER = "040 123 4567"  # the caller of the helper's calls, as a person would type it
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

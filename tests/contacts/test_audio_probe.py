@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from archive.contacts.audio import AudioInfo, probe_audio, sniff_audio
 from archive.errors import UnreadableMedia
 
+pytestmark = pytest.mark.fast
+
 MEDIA = Path(__file__).resolve().parents[1] / "media"
 DEMO_MEDIA = Path(__file__).resolve().parents[2] / "archive" / "demo" / "media"
 GOOD = {

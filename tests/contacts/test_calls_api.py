@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import api_token, authorised
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from archive.accounts.models import Role
 from archive.contacts.models import Contact, ContentObject
 from archive.runtime import Runtime
+from archive.testing.tokens import api_token, authorised
 
 MEDIA = Path(__file__).parent.parent / "media"
 CALL_QUERY = {
@@ -164,7 +164,7 @@ def test_a_streamed_body_larger_than_the_limit_is_refused_and_leaves_nothing(
 ) -> None:
     from dataclasses import replace
 
-    from archive.api.app import create_app
+    from archive.app import create_app
 
     small = replace(runtime, settings=replace(runtime.settings, max_upload_bytes=100_000))
     head = (MEDIA / "tone-pcm16.wav").read_bytes()[:44]

@@ -9,11 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import count
 from litestar.testing import TestClient
 
 from archive.contacts.models import Contact, ContentObject
 from archive.runtime import Runtime
+from archive.testing.contents import count
 
 CHATS = "/api/v1/contacts/chats"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"

@@ -23,6 +23,8 @@ from archive.contacts.chat import (
 from archive.contacts.chat_model import safe_filename
 from archive.errors import InvalidInput, MalformedRequest
 
+pytestmark = pytest.mark.fast
+
 DOC = Path(__file__).resolve().parents[2] / "docs" / "chat-format.md"
 
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import count
 from litestar.testing import TestClient
 
 from archive.contacts.models import Contact
 from archive.runtime import Runtime
+from archive.testing.contents import count
 
 EMAILS = "/api/v1/contacts/emails"
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"

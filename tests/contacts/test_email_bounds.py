@@ -24,8 +24,7 @@ from archive.crypto.keyring import generate_key_material
 from archive.db.migrate import upgrade
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
-
-from .pathological import MIB, NAMED_IN_THE_ISSUE, SHAPES
+from archive.testing.pathological import MIB, NAMED_IN_THE_ISSUE, SHAPES
 
 SIZE = 25 * MIB
 MOST_GROWTH_MIB = 64

@@ -23,6 +23,8 @@ from archive.errors import InvalidInput, NotFound
 
 from .malformed import Shape, build, describe, expected_defects, shapes
 
+pytestmark = pytest.mark.fast
+
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
 
 
@@ -128,7 +130,9 @@ def test_html_is_sanitised() -> None:
     assert '<a href="https://example.org/help" rel="noopener noreferrer">help</a>' in parsed.html
 
 
-@pytest.mark.parametrize("charset", ["x-unknown-8bit", "klingon", "base64", "undefined"])
+@pytest.mark.parametrize(
+    "charset", ["x-unknown-8bit", "klingon", "base64", "undefined", "\x00tf-8"]
+)
 def test_unknown_charsets_fall_back_and_say_so(charset: str) -> None:
     raw = (
         b"From: a@example.com\r\nContent-Type: text/plain; charset=" + charset.encode() + b"\r\n"

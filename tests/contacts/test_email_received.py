@@ -8,13 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import count
 from litestar.testing import TestClient
 
 from archive.contacts.ingest import NO_HEADER_LINE
 from archive.contacts.mime import MOST_PARTS
 from archive.contacts.models import Contact
 from archive.runtime import Runtime
+from archive.testing.contents import count
 
 from .malformed import build, describe, expected_defects, spread
 

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-from helpers import MEDIA, count, sample_email, stored_bytes
 from litestar.testing import TestClient
 
 from archive.contacts.models import Contact
@@ -14,6 +13,8 @@ from archive.customers.identifiers import IdentifierKind
 from archive.customers.models import Customer
 from archive.customers.service import CustomerService
 from archive.runtime import Runtime
+from archive.testing.builders import MEDIA, sample_email
+from archive.testing.contents import count, stored_bytes
 
 CALL = "/api/v1/contacts/calls"
 

@@ -11,8 +11,6 @@ import uuid
 from typing import Any
 
 import pytest
-from failures import lose, original_key
-from helpers import bearer, ingest_call, ingest_email
 from litestar.testing import TestClient
 
 from archive.accounts.models import Role
@@ -20,6 +18,9 @@ from archive.contacts.models import Contact, ObjectRole
 from archive.errors import ContentMissing
 from archive.privacy.models import ExportBundle
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call, ingest_email
+from archive.testing.failures import lose, original_key
+from archive.testing.tokens import bearer
 
 CONTACTS = "/api/v1/contacts"
 CASES = "/api/v1/privacy/cases"

@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import CliRunner
-from helpers import MEDIA, count, stored_bytes
 from litestar.testing import TestClient
 from sqlalchemy import select
 
@@ -24,6 +23,8 @@ from archive.contacts.ingest import Envelope, IngestService
 from archive.contacts.models import Contact, ContactState, ContentObject
 from archive.lifecycle.deletion import claim, finish
 from archive.runtime import Runtime
+from archive.testing.builders import MEDIA
+from archive.testing.contents import count, stored_bytes
 
 EMAILS = "/api/v1/contacts/emails"
 CHATS = "/api/v1/contacts/chats"

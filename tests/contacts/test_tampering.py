@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from helpers import ingest_call
 from litestar.testing import TestClient
 
 from archive.contacts.models import Contact
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call
 
 
 def storage_key(runtime: Runtime, contact_id: object) -> str:

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from archive.crypto import blind_index, decrypt_field, encrypt_field, new_data_key
 from archive.errors import IntegrityFailure
 
+pytestmark = pytest.mark.fast
+
 KEY = new_data_key()
 CONTEXT = "customer:8e4f1a2b:phone"
 

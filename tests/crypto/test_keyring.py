@@ -20,6 +20,8 @@ from archive.crypto import (
 )
 from archive.errors import ConfigurationError, IntegrityFailure, KeyUnavailable
 
+pytestmark = pytest.mark.fast
+
 KEK = bytes(range(32))
 KEYRING = Keyring({"kek-1": KEK}, "kek-1")
 

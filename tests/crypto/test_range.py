@@ -14,6 +14,8 @@ from archive.errors import IntegrityFailure, RangeNotSatisfiable
 
 from .support import CountingStore, encrypt
 
+pytestmark = pytest.mark.fast
+
 SEGMENT = 104
 KEY = new_data_key()
 OBJECT_ID = "b4d0e17a3c9f2865"

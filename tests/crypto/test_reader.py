@@ -18,6 +18,8 @@ from archive.errors import IntegrityFailure
 
 from .support import CountingStore, encrypt
 
+pytestmark = pytest.mark.fast
+
 SEGMENT = 104
 KEY = new_data_key()
 OBJECT_ID = "e2a95c10f47b3d86"

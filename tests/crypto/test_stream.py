@@ -29,6 +29,8 @@ from .support import (
     split_segments,
 )
 
+pytestmark = pytest.mark.fast
+
 SEGMENT = 104  # 48 plaintext bytes in the first segment, 88 in each later one
 KEY = bytes(range(32))
 OBJECT_ID = "5f0c2d7e91ab4e36"

@@ -17,6 +17,8 @@ from archive.crypto import stream as stream_module
 
 from .support import reference_encrypt
 
+pytestmark = pytest.mark.fast
+
 OBJECT_ID = "5f0c2d7e91ab4e36"
 SALT = bytes(range(100, 132))
 NONCE_PREFIX = bytes(range(7))

@@ -24,6 +24,8 @@ from archive.crypto import (
 
 from .support import VECTORS, hkdf_sha256, reference_encrypt, split_segments
 
+pytestmark = pytest.mark.fast
+
 STREAMS: list[dict[str, Any]] = VECTORS["streams"]
 
 

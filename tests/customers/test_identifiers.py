@@ -25,6 +25,8 @@ from archive.customers.identifiers import (
 )
 from archive.errors import InvalidInput
 
+pytestmark = pytest.mark.fast
+
 # The published algorithm, written out here as an oracle independent of the code under test:
 # the nine digits DDMMYYZZZ taken as one number, modulo 31, index this alphabet.
 CHECK_CHARACTERS = "0123456789ABCDEFHJKLMNPRSTUVWXY"

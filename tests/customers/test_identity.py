@@ -16,7 +16,6 @@ import zipfile
 from typing import Any
 
 import pytest
-from helpers import MEDIA, bearer
 from litestar.testing import TestClient
 from sqlalchemy import select
 
@@ -30,6 +29,8 @@ from archive.customers.models import IdentityReview, Uncertainty
 from archive.customers.service import CustomerService
 from archive.lifecycle.erasure import continue_erasures
 from archive.runtime import Runtime
+from archive.testing.builders import MEDIA
+from archive.testing.tokens import bearer
 from archive.tickets.models import Ticket
 
 CALLS = "/api/v1/contacts/calls"

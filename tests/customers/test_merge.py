@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from helpers import api_token, ingest_call, ingest_email
 from litestar.testing import TestClient
 
 from archive.accounts.models import Role
 from archive.audit import AuditAction, AuditLog
 from archive.customers.service import CustomerService
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call, ingest_email
+from archive.testing.tokens import api_token
 
 
 def test_a_privacy_officer_merges_two_records_of_one_person(

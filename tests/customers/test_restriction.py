@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from helpers import bearer, ingest_call, ingest_email, sample_email
 from litestar.testing import TestClient
 from sqlalchemy import select
 
 from archive.accounts.models import Role
 from archive.audit.models import AuditRecord
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call, ingest_email, sample_email
+from archive.testing.tokens import bearer
 
 
 def trail(runtime: Runtime, action: str) -> list[AuditRecord]:

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from demo_server import ServedDemo, served_demo
 from sqlalchemy import func, select
 
 from archive.clock import FixedClock
 from archive.contacts.models import Contact, ContactState
+from archive.testing.demo import ServedDemo, served_demo
 
 TODAY = datetime.now(UTC).replace(microsecond=0)
 YEAR = timedelta(days=365)

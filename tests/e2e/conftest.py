@@ -15,13 +15,12 @@ from datetime import timedelta
 
 import pytest
 import uvicorn
-from helpers import ingest_call
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from served import CHROMIUM, DISPLAY_NAMES, PASSWORD, USERS, Archive, hostile_email
 from sqlalchemy import select
 
 from archive.accounts.service import AccountService
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.contacts.ingest import Envelope, IngestService
 from archive.contacts.models import Channel, Contact
 from archive.crypto.keyring import generate_key_material
@@ -30,6 +29,7 @@ from archive.demo.dataset import load_demo
 from archive.lifecycle.sweep import sweep
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
+from archive.testing.builders import ingest_call
 
 
 def _free_port() -> int:

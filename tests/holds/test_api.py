@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from helpers import MEDIA, api_token, chunks_of, ingest_call
 from litestar.testing import TestClient
 
 from archive.accounts.models import Role
@@ -20,6 +19,8 @@ from archive.contacts.models import Contact
 from archive.customers.service import CustomerService
 from archive.lifecycle.sweep import sweep
 from archive.runtime import Runtime
+from archive.testing.builders import MEDIA, chunks_of, ingest_call
+from archive.testing.tokens import api_token
 
 HOLDS = "/api/v1/holds"
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)

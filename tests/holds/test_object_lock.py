@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from helpers import api_token, ingest_call
 from litestar.testing import TestClient
 from minio import Minio
 from sqlalchemy import select
@@ -21,6 +20,8 @@ from archive.lifecycle.sweep import sweep
 from archive.runtime import Runtime
 from archive.settings import Settings
 from archive.storage.s3 import S3Store
+from archive.testing.builders import ingest_call
+from archive.testing.tokens import api_token
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql-s3"], indirect=True)
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)

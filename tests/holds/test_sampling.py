@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from helpers import api_token, ingest_call
 from litestar.testing import TestClient
 from sqlalchemy import select
 
@@ -22,6 +21,8 @@ from archive.errors import Conflict
 from archive.holds.models import Hold, HoldContact
 from archive.holds.service import HoldService, SampleRequest
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call
+from archive.testing.tokens import api_token
 
 # A Tuesday: the calls below fall in ISO weeks 34, 35 and 36 of 2026.
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from helpers import count, ingest_call, ingest_email
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -18,6 +17,8 @@ from archive.contacts.objects import write_object
 from archive.errors import StorageError
 from archive.integrity.check import UnfinishedUploads, check
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call, ingest_email
+from archive.testing.contents import count
 
 MIB = 1 << 20
 

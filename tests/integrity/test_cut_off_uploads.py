@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from helpers import Backend, api_token, count
 
 from archive.accounts.models import Role
 from archive.cli.main import cli
@@ -24,6 +23,9 @@ from archive.contacts.models import Contact
 from archive.crypto.keyring import KeyMaterial
 from archive.runtime import Runtime
 from archive.settings import Settings
+from archive.testing.backends import Backend
+from archive.testing.contents import count
+from archive.testing.tokens import api_token
 
 from .cutoff import (
     CALLEE,

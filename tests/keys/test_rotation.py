@@ -6,7 +6,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from helpers import count, ingest_call, ingest_email, stored_bytes
 
 from archive.contacts.models import ContentObject
 from archive.contacts.objects import read_bytes
@@ -19,11 +18,15 @@ from archive.crypto.keyring import (
 )
 from archive.customers.models import Customer
 from archive.customers.service import CustomerService
+from archive.db.base import WrappedKeyMixin
 from archive.db.migrate import upgrade
+from archive.db.models import KEYED_MODELS, Base
 from archive.errors import KeyUnavailable
 from archive.keys.rotation import count_by_kek, rewrap_all
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
+from archive.testing.builders import ingest_call, ingest_email
+from archive.testing.contents import count, stored_bytes
 
 
 def only_active(material: KeyMaterial) -> KeyMaterial:
@@ -114,3 +117,10 @@ def test_a_running_process_picks_up_a_rotated_key_file(tmp_path: Path) -> None:
         contacts = ContactService(session, runtime)
         assert read_bytes(runtime, contacts.original(contacts.get(contact.id)))
     runtime.close()
+
+
+def test_rotation_covers_every_table_whose_rows_own_a_data_key() -> None:
+    mapped = {mapper.class_ for mapper in Base.registry.mappers}
+    keyed = {model for model in mapped if issubclass(model, WrappedKeyMixin)}
+    assert set(KEYED_MODELS) == keyed
+    assert len(KEYED_MODELS) == len(keyed)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from helpers import api_token, ingest_call, ingest_email
 from litestar.testing import TestClient
 
 from archive.accounts.models import Role
 from archive.audit import Actor, AuditAction, AuditLog
 from archive.lifecycle.use_cases import erase_case
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call, ingest_email
+from archive.testing.tokens import api_token
 
 CASES = "/api/v1/privacy/cases"
 OFFICER = "pia.privacy"

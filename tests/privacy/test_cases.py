@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from helpers import api_token, ingest_call
 from litestar.testing import TestClient
 
 from archive.accounts.models import Role
@@ -19,6 +18,8 @@ from archive.clock import FixedClock
 from archive.privacy.cases import warn_overdue
 from archive.privacy.models import PrivacyCase
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call
+from archive.testing.tokens import api_token
 
 CASES = "/api/v1/privacy/cases"
 NOW = datetime(2026, 3, 31, 10, 0, tzinfo=UTC)

@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from helpers import api_token, database_bytes, stored_bytes
 from litestar.testing import TestClient
 from sqlalchemy import select
 
@@ -27,6 +26,8 @@ from archive.crypto.fields import blind_index
 from archive.customers.identifiers import normalise_email, normalise_phone
 from archive.demo.dataset import load_demo
 from archive.runtime import Runtime
+from archive.testing.contents import database_bytes, stored_bytes
+from archive.testing.tokens import api_token
 
 pytestmark = [
     pytest.mark.postgres,

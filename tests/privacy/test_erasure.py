@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from helpers import bearer, database_bytes, ingest_call, stored_bytes
 from litestar.testing import TestClient
 from sqlalchemy import select
 
@@ -23,6 +22,9 @@ from archive.lifecycle.sweep import sweep
 from archive.privacy.certificates import verify_certificate
 from archive.privacy.models import ErasureCertificate
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call
+from archive.testing.contents import database_bytes, stored_bytes
+from archive.testing.tokens import bearer
 
 CASES = "/api/v1/privacy/cases"
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)

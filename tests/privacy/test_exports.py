@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import MEDIA, bearer, stored_bytes
 from litestar.testing import TestClient
 from sqlalchemy import select
 
@@ -36,6 +35,9 @@ from archive.privacy.cases import CaseService
 from archive.privacy.exports import ExportService, build, destroy_expired, read_bundle
 from archive.privacy.models import BundleState, ExportBundle
 from archive.runtime import Runtime
+from archive.testing.builders import MEDIA
+from archive.testing.contents import stored_bytes
+from archive.testing.tokens import bearer
 
 CASES = "/api/v1/privacy/cases"
 EXPORTS = "/api/v1/privacy/exports"

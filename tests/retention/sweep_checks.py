@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from helpers import MEDIA, chunks_of
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
@@ -23,6 +22,7 @@ from archive.crypto.keyring import KeyMaterial
 from archive.holds.service import HoldRequest, HoldService
 from archive.runtime import Runtime
 from archive.settings import Settings
+from archive.testing.builders import MEDIA, chunks_of
 
 QUALITY = Viewer(frozenset({Role.QUALITY}))
 PRIVACY = Viewer(frozenset({Role.PRIVACY}))

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from helpers import bearer, ingest_call
 from litestar.testing import TestClient
 
 from archive.accounts.models import Role
@@ -21,6 +20,8 @@ from archive.contacts.models import Contact
 from archive.lifecycle.sweep import sweep
 from archive.retention.policy import load_policy
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call
+from archive.testing.tokens import bearer
 
 POLICY = "/api/v1/retention/policy"
 DELETIONS = "/api/v1/deletions"

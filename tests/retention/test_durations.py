@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from archive.errors import InvalidInput
 from archive.retention.durations import Duration
 
+pytestmark = pytest.mark.fast
+
 HELSINKI = ZoneInfo("Europe/Helsinki")
 
 

@@ -26,6 +26,8 @@ from archive.retention.policy import (
 )
 from archive.settings import Settings
 
+pytestmark = pytest.mark.fast
+
 RETENTION_DOC = Path(__file__).parent.parent.parent / "docs" / "retention.md"
 START = datetime(2026, 1, 31, 10, 15, tzinfo=UTC)
 

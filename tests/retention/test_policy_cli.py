@@ -10,6 +10,8 @@ from click.testing import CliRunner, Result
 from archive.cli.main import cli
 from archive.retention.policy import load_policy, parse_policy
 
+pytestmark = pytest.mark.fast
+
 OURS = """
 name = "acme"
 

@@ -8,6 +8,8 @@ from archive.errors import InvalidInput
 from archive.retention.durations import Duration
 from archive.retention.policy import PolicyError, parse_policy
 
+pytestmark = pytest.mark.fast
+
 VALID = """
 name = "acme"
 

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from helpers import count
 
 from archive.audit.actor import job
 from archive.clock import LATEST, FixedClock
@@ -26,6 +25,7 @@ from archive.retention.policy import load_policy
 from archive.retention.service import RetentionService, retime
 from archive.retention.use_cases import put_in_force
 from archive.runtime import Runtime
+from archive.testing.contents import count
 
 from .sweep_checks import (
     PRIVACY,

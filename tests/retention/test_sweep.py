@@ -8,7 +8,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from helpers import count, ingest_call, stored_bytes
 
 from archive.access.viewer import SYSTEM, Viewer
 from archive.accounts.models import Role
@@ -21,6 +20,8 @@ from archive.holds.service import HoldRequest, HoldService
 from archive.lifecycle.sweep import sweep
 from archive.retention.models import DeletionRun
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call
+from archive.testing.contents import count, stored_bytes
 from archive.tickets.models import Ticket
 
 QUALITY = Viewer(frozenset({Role.QUALITY}))

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from minio.helpers import MIN_PART_SIZE
-from s3server import S3Endpoint, remove_bucket, unique_bucket
 
 from archive.storage import ObjectStore
+from archive.testing.s3 import S3Endpoint, remove_bucket, unique_bucket
 
 from .stores import StoreSpec
 

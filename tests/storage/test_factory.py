@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from s3server import S3Endpoint
 
 from archive.errors import ConfigurationError
 from archive.storage import LocalStore, S3Store, open_store
+from archive.testing.s3 import S3Endpoint
 
 
 def store_settings(**overrides: Any) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from archive.errors import Conflict, StorageError
 from archive.storage import LocalStore
 from archive.storage.local import TEMP_DIR, _Writer
 
+pytestmark = pytest.mark.fast
+
 
 def test_root_is_created(tmp_path: Path) -> None:
     root = tmp_path / "deep" / "objects"

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from s3server import S3Endpoint, remove_bucket, unique_bucket
 
 from archive.errors import ConfigurationError, StorageError
 from archive.storage import S3Store, UnfinishedUpload
+from archive.testing.s3 import S3Endpoint, remove_bucket, unique_bucket
 
 from .conftest import s3_spec
 from .stores import MIB

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import MEDIA, bearer, chunks_of, ingest_call
 from litestar.testing import TestClient
 
 from archive.accounts.models import Role
@@ -16,6 +15,8 @@ from archive.contacts.ingest import CallParties, Envelope, IngestService
 from archive.contacts.models import Contact
 from archive.customers.service import CustomerService
 from archive.runtime import Runtime
+from archive.testing.builders import MEDIA, chunks_of, ingest_call
+from archive.testing.tokens import bearer
 from archive.tickets.models import Ticket
 from archive.tickets.service import TicketService
 

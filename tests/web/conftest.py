@@ -10,7 +10,7 @@ from browsing import PASSWORD, USERS, log_in
 from litestar.testing import TestClient
 
 from archive.accounts.service import AccountService
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.runtime import Runtime
 
 

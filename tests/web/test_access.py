@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 from browsing import log_in
-from helpers import ingest_email
 from litestar.testing import TestClient
 
 from archive.audit import AuditAction, AuditLog, Outcome
 from archive.customers.service import CustomerService
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_email
 
 
 @pytest.mark.parametrize("username", ["adam.admin", "aud.auditor"])

@@ -14,7 +14,7 @@ from litestar.testing import TestClient
 
 from archive.accounts.models import Role
 from archive.accounts.service import AccountService
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.audit import AuditAction, AuditLog
 from archive.clock import FixedClock
 from archive.runtime import Runtime

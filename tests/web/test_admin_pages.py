@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from browsing import PASSWORD, csrf, log_in
-from helpers import ingest_email
 from litestar.testing import TestClient
 from sqlalchemy import select
 
@@ -18,6 +17,7 @@ from archive.accounts.models import AccessToken, AccountKind, Role, TokenKind, U
 from archive.accounts.service import AccountService
 from archive.audit import AuditAction, AuditLog
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_email
 
 NEW = "nina.nieminen"
 NEW_PASSWORD = "saffron-lantern-quarry-88"

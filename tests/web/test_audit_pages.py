@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from browsing import log_in
-from helpers import ingest_call, ingest_email
 from litestar.testing import TestClient
 from sqlalchemy import text
 
@@ -20,6 +19,7 @@ from archive.audit import Actor, AuditAction, AuditLog
 from archive.clock import FixedClock
 from archive.lifecycle.sweep import sweep
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call, ingest_email
 from archive.web.i18n import LANGUAGE_COOKIE
 
 AUDITOR = "aud.auditor"

@@ -8,12 +8,12 @@ from email.message import EmailMessage
 from typing import Any
 
 from browsing import log_in
-from helpers import ingest_call, ingest_email
 from litestar.testing import TestClient
 
 from archive.audit import AuditAction, AuditLog
 from archive.contacts.ingest import Envelope, IngestService
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call, ingest_email
 
 SCRIPT = "<script>document.title='pwned'</script>"
 

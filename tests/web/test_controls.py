@@ -15,19 +15,19 @@ from urllib.parse import urlsplit
 
 import pytest
 from browsing import USERS, log_in
-from helpers import ingest_call, ingest_email
 from litestar.testing import TestClient
 
 from archive.access.guards import declared_permissions
 from archive.access.permissions import ROLE_PERMISSIONS, Permission
 from archive.access.viewer import SYSTEM
 from archive.accounts.models import Role
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.holds.service import HoldRequest, HoldService
 from archive.lifecycle.sweep import sweep
 from archive.privacy.cases import CaseService
 from archive.privacy.models import RequestKind
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call, ingest_email
 
 MAX_PAGES = 60
 SKIPPED = ("/logout", "/static/", "/schema")

@@ -8,7 +8,6 @@ import uuid
 from typing import Any
 
 from browsing import log_in
-from helpers import ingest_email
 from litestar.testing import TestClient
 
 from archive.access.viewer import SYSTEM
@@ -17,6 +16,7 @@ from archive.customers.identifiers import IdentifierKind
 from archive.customers.service import CustomerService, IdentifierInput
 from archive.privacy.cases import CaseService
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_email
 from archive.web.formats import masked
 
 CODE = "131052-308T"

@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 from browsing import log_in
-from helpers import ingest_call
 from litestar.testing import TestClient
 
 from archive.access.viewer import SYSTEM
 from archive.holds.service import HoldRequest, HoldService
 from archive.retention.durations import Duration
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call
+from archive.web.formats import in_words
 from archive.web.i18n import LANGUAGE_COOKIE
-from archive.web.words.durations import in_words
 
 
 @pytest.mark.parametrize(

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from failures import database_down, lose, original_key, store_down, tamper
-from helpers import ingest_email
 from litestar.testing import TestClient
 
 from archive.contacts.service import ContactService
 from archive.errors import ContentMissing, IntegrityFailure, StorageError
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_email
+from archive.testing.failures import database_down, lose, original_key, store_down, tamper
 from archive.web.i18n import LANGUAGE_COOKIE
 
 HTML = {"accept": "text/html,application/xhtml+xml"}

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 from browsing import csrf, log_in
-from helpers import ingest_call
 from litestar.testing import TestClient
 
 from archive.accounts.models import AccountKind, Role
 from archive.accounts.service import AccountService
 from archive.holds.models import Hold
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call
 
 FAR = "9999-12-31"  # a date field's last day: the day after it is no datetime
 SERVICE = "pbx.upload"  # an integration's account: the one kind an administrator makes tokens for

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 from browsing import csrf, log_in
-from helpers import MEDIA, chunks_of
 from litestar.testing import TestClient
 
 from archive.contacts.ingest import CallParties, Envelope, IngestService
 from archive.contacts.models import Contact, Direction
 from archive.runtime import Runtime
+from archive.testing.builders import MEDIA, chunks_of
 
 PHONE = "09 123 4567"
 

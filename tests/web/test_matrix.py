@@ -10,14 +10,14 @@ import uuid
 from typing import Any
 
 from browsing import USERS, csrf, log_in
-from helpers import ingest_email
 from litestar.testing import TestClient
 
 from archive.access.guards import declared_permissions
 from archive.access.permissions import ROLE_PERMISSIONS, Permission
 from archive.accounts.models import Role
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_email
 
 PARAM = re.compile(r"\{(\w+):(\w+)\}")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers import ingest_email
 from litestar.testing import TestClient
 
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_email
 
 
 def test_the_favicon_is_served_to_anyone_as_an_icon(browser: TestClient[Any]) -> None:

@@ -10,6 +10,8 @@ from archive.retention.durations import Duration
 from archive.retention.policy import PRESETS, load_policy, parse_policy
 from archive.web.policy_form import Period, PolicyForm
 
+pytestmark = pytest.mark.fast
+
 
 @pytest.mark.parametrize(
     ("written", "amount", "unit"),

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from browsing import PASSWORD, csrf, log_in
-from helpers import ingest_call
 from litestar.testing import TestClient
 
 from archive.accounts.models import Role
@@ -25,6 +24,7 @@ from archive.retention.durations import Duration
 from archive.retention.policy import load_policy, parse_policy
 from archive.retention.service import RetentionService
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call
 
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 

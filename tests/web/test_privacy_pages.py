@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 from browsing import csrf, log_in
-from helpers import ingest_call, ingest_email
 from litestar.testing import TestClient
 
 from archive.access.viewer import SYSTEM
 from archive.audit import AuditAction, AuditLog
 from archive.privacy.cases import CaseService
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call, ingest_email
 from archive.web.i18n import LANGUAGE_COOKIE
 
 OFFICER = "pia.privacy"

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from browsing import PASSWORD, csrf, log_in
-from helpers import api_token, ingest_call, ingest_email
 from litestar.testing import TestClient
 from sqlalchemy import select
 
@@ -22,6 +21,8 @@ from archive.customers.service import CustomerService
 from archive.holds.models import Hold, HoldState
 from archive.holds.service import HoldRequest, HoldService
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call, ingest_email
+from archive.testing.tokens import api_token
 from archive.web.i18n import LANGUAGE_COOKIE
 
 QUALITY = "quinn.quality"

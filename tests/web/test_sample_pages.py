@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from browsing import PASSWORD, csrf, log_in
-from helpers import ingest_call
 from litestar.testing import TestClient
 from sqlalchemy import select
 
@@ -22,6 +21,7 @@ from archive.clock import FixedClock
 from archive.contacts.models import Contact
 from archive.holds.models import Hold, HoldContact
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call
 from archive.web.i18n import LANGUAGE_COOKIE
 
 QUALITY = "quinn.quality"

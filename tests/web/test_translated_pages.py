@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from browsing import PASSWORD, csrf, log_in
-from helpers import ingest_call
 from litestar.testing import TestClient
 
 from archive.access.viewer import SYSTEM
@@ -17,6 +16,7 @@ from archive.accounts.models import Role
 from archive.accounts.service import AccountService
 from archive.holds.service import HoldRequest, HoldService
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call
 from archive.web.i18n import LANGUAGE_COOKIE
 
 

@@ -1,131 +1,125 @@
-"""Every word a page shows has its Swedish and Finnish translation."""
+"""The catalogs hold every word a page shows, translated into Swedish and Finnish, compiled."""
 
 from __future__ import annotations
 
+import fnmatch
+import io
 import re
-from collections.abc import Iterable
-from enum import StrEnum
+import tomllib
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Catalog, Message
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 
-from archive.accounts.models import ApprovalState, Role
-from archive.api.problems import DATABASE_DETAIL, INTERNAL_DETAIL, STATUS, UNSTORABLE
 from archive.audit.actions import AuditAction
-from archive.contacts.email import TOO_COMPLEX
-from archive.contacts.email_defects import DESCRIPTIONS
-from archive.contacts.models import Channel
-from archive.customers.identifiers import IdentifierKind
-from archive.holds.models import HoldScope
-from archive.privacy.models import CaseStatus, RequestKind
-from archive.retention.policy import HoldReason
-from archive.web import HERE, account_pages, admin_views, session_pages
-from archive.web.audit_targets import KINDS
-from archive.web.errors import TITLES
-from archive.web.i18n import CATALOGUE, DEFAULT_LANGUAGE, LANGUAGES
-from archive.web.pages import NAVIGATION
-from archive.web.policy_form import UNIT_WORDS
-from archive.web.privacy_steps import METHODS
+from archive.web.code_words import ACTIONS
+from archive.web.i18n import DEFAULT_LANGUAGE, DOMAIN, LANGUAGES, LOCALE, translator
 
-# A literal in a template: t("...") or t('...').
-LITERAL = re.compile(r"""\bt\(\s*(?:"([^"]+)"|'([^']+)')\s*\)""")
-# Stored values a page shows through t(value).
-SHOWN_ENUMS: tuple[type[StrEnum], ...] = (
-    ApprovalState,
-    AuditAction,
-    Channel,
-    HoldReason,
-    HoldScope,
-    RequestKind,
-    CaseStatus,
-    IdentifierKind,
-    Role,
-)
+pytestmark = pytest.mark.fast
+
+ROOT = Path(__file__).parents[2]
+TRANSLATED = [code for code in LANGUAGES if code != DEFAULT_LANGUAGE]
+# `%(name)s` as gettext and Jinja's newstyle `_()` fill it, and `{name}` as str.format does.
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}")
+
+MessageKey = tuple[str | None, str | tuple[str, ...]]
 
 
-def template_words() -> set[str]:
-    words = set()
-    for template in (HERE / "templates").glob("*.html"):
-        for match in LITERAL.finditer(template.read_text(encoding="utf-8")):
-            words.add(match.group(1) or match.group(2))
-    return words
+def key(message: Message) -> MessageKey:
+    msgid = message.id if isinstance(message.id, str) else tuple(message.id)
+    return message.context, msgid
 
 
-def code_words() -> set[str]:
-    messages = (
-        session_pages.WRONG,
-        session_pages.LOCKED,
-        session_pages.EXPIRED,
-        session_pages.LOGGED_OUT,
-        session_pages.NO_FACTOR,
-        session_pages.BAD_CODE,
-        session_pages.CHOSEN,
-        *admin_views.DONE.values(),
-        *account_pages.DONE.values(),
-    )
-    enum_values: Iterable[str] = (str(v) for enum in SHOWN_ENUMS for v in enum)
-    # What an error page says in place of a failure's detail, which is for operators only.
-    advice = {cls.advice for cls, _status, _kind in STATUS if cls.advice}
-    return {
-        *(item.label for item in NAVIGATION),
-        *TITLES.values(),
-        *METHODS.values(),
-        *messages,
-        *enum_values,
-        *DESCRIPTIONS.values(),
-        *TOO_COMPLEX,
-        *(kind for kind, _column in KINDS),
-        "user",
-        "contact",
-        "deletion_run",
-        *(word for pair in UNIT_WORDS.values() for word in pair),
-        *advice,
-        INTERNAL_DETAIL,
-        DATABASE_DETAIL,
-        UNSTORABLE,
-    }
+def template() -> Catalog:
+    with (LOCALE / f"{DOMAIN}.pot").open("rb") as file:
+        return read_po(file)
 
 
-def test_the_templates_are_found() -> None:
-    assert len(template_words()) > 150
-    assert Path(HERE / "templates" / "base.html").exists()
+def catalog(language: str) -> Catalog:
+    with (LOCALE / language / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as file:
+        return read_po(file, locale=language)
 
 
-@pytest.mark.parametrize("language", [code for code in LANGUAGES if code != DEFAULT_LANGUAGE])
-def test_every_word_on_a_page_is_translated(language: str) -> None:
-    missing = sorted((template_words() | code_words()) - CATALOGUE[language].keys())
-    assert missing == [], f"{len(missing)} words have no {LANGUAGES[language]} translation"
+def extracted() -> set[MessageKey]:
+    """What `./dev words` would extract now, as its babel.cfg says."""
+    with (ROOT / "babel.cfg").open(encoding="utf-8") as mapping:
+        method_map, options_map = parse_mapping_cfg(mapping)
+    found: set[MessageKey] = set()
+    for _file, _line, message, _comments, context in extract_from_dir(
+        str(ROOT / "archive"), method_map, options_map
+    ):
+        found.add((context, message if isinstance(message, str) else tuple(message)))
+    return found
 
 
-@pytest.mark.parametrize("language", [code for code in LANGUAGES if code != DEFAULT_LANGUAGE])
-def test_translations_keep_the_placeholders_and_are_not_blank(language: str) -> None:
-    for english, translated in CATALOGUE[language].items():
-        assert translated.strip(), english
-        assert re.findall(r"\{\w+\}", english) == re.findall(r"\{\w+\}", translated), english
+def test_the_template_holds_every_word_the_code_and_templates_show() -> None:
+    # A word added without `./dev words` would show in English on every page.
+    pot = {key(message) for message in template() if message.id}
+    now = extracted()
+    assert sorted(map(str, now - pot)) == [], "run ./dev words: messages.pot lacks these"
+    assert sorted(map(str, pot - now)) == [], "run ./dev words: no page shows these"
+    assert len(pot) > 600
 
 
-def test_each_word_is_translated_in_one_place() -> None:
-    from archive.web import i18n
-    from archive.web.words import account, admin, audit, email, policy, sampling, trail
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_word_is_translated_and_keeps_its_placeholders(language: str) -> None:
+    translations = {key(message): message for message in catalog(language) if message.id}
+    wanted = {key(message) for message in template() if message.id}
+    assert sorted(map(str, wanted ^ translations.keys())) == [], "run ./dev words"
+    for message in translations.values():
+        assert not message.fuzzy, f"{message.id!r} is fuzzy in {LANGUAGES[language]}"
+        ids = [message.id] if isinstance(message.id, str) else list(message.id)
+        strings = [message.string] if isinstance(message.string, str) else list(message.string)
+        if len(ids) == 2:  # one and several: each form keeps the placeholders of several
+            ids = [ids[0]] + [ids[1]] * (len(strings) - 1)
+        for msgid, msgstr in zip(ids, strings, strict=True):
+            assert msgstr.strip(), f"{msgid!r} has no {LANGUAGES[language]} translation"
+            assert sorted(PLACEHOLDER.findall(msgid)) == sorted(PLACEHOLDER.findall(msgstr)), (
+                msgid,
+                msgstr,
+            )
 
-    places = {"common": i18n._COMMON, "account": account.WORDS, "admin": admin.WORDS}
-    places["audit"] = audit.WORDS
-    places["email"] = email.WORDS
-    places["trail"] = trail.WORDS
-    places["sampling"] = sampling.WORDS
-    places["policy"] = policy.WORDS
-    for language in CATALOGUE:
-        if language == DEFAULT_LANGUAGE:
-            continue
-        seen: dict[str, str] = {}
-        for place, words in places.items():
-            for english in words.get(language, {}):
-                assert english not in seen, f"{english!r} in {seen[english]} and {place}"
-                seen[english] = place
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_the_compiled_catalog_is_the_po_file_compiled(language: str) -> None:
+    # What the archive reads is the .mo file: a .po edit without `./dev words` changes nothing.
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog(language))
+    shipped = LOCALE / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    assert shipped.read_bytes() == compiled.getvalue(), "run ./dev words"
+
+
+def test_the_package_carries_the_compiled_catalogs() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["archive"]
+    package = ROOT / "archive"
+    for language in TRANSLATED:
+        path = (LOCALE / language / "LC_MESSAGES" / f"{DOMAIN}.mo").relative_to(package)
+        assert any(fnmatch.fnmatch(str(path), pattern) for pattern in patterns), path
 
 
 def test_every_audit_action_reads_as_words_in_english_too() -> None:
     # The stored code is no word for a reader; it stays on the page as the hover title.
-    english = CATALOGUE[DEFAULT_LANGUAGE]
     for action in AuditAction:
-        assert english.get(str(action), ":").count(":") == 0, action
+        assert ":" not in ACTIONS[action], action
+        assert translator(DEFAULT_LANGUAGE)(action) == ACTIONS[action]
+
+
+def test_an_action_and_a_button_of_the_same_english_keep_their_own_words() -> None:
+    sv = translator("sv")
+    assert sv(AuditAction.USER_TOTP_ENROL) == "Aktiverade en andra faktor"
+    assert sv("Set up a second factor") == "Aktivera en andra faktor"
+
+
+@pytest.mark.parametrize("language", list(LANGUAGES))
+def test_a_stored_code_reads_as_words_and_an_unknown_word_as_it_is(language: str) -> None:
+    translate = translator(language)
+    assert translate("national_id") == translate("identity code")
+    assert translate("national_id") != "national_id"
+    assert translate("no such word") == "no such word"
+    # The empty msgid is a catalog's header, which no page may show.
+    assert translate("") == ""

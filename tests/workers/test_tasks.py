@@ -10,17 +10,18 @@ from datetime import timedelta
 import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
-from helpers import ingest_call
+from sqlalchemy import select
 
 from archive.audit.actor import job
 from archive.contacts.models import Contact, ContactState
+from archive.jobs import RETIME_TASK
 from archive.keys.rotation import count_by_kek
-from archive.retention.jobs import RETIME_TASK
-from archive.retention.models import PolicyRecord
+from archive.retention.models import DeletionRun, PolicyRecord
 from archive.retention.policy import load_policy
 from archive.retention.use_cases import put_in_force
 from archive.runtime import Runtime
 from archive.settings import Settings
+from archive.testing.builders import ingest_call
 from workers import tasks
 from workers.app import app, configure
 
@@ -124,3 +125,10 @@ def test_beat_runs_the_sweep_on_the_configured_interval() -> None:
     assert entry["task"] == "archive.retention.sweep"
     assert entry["schedule"].run_every.total_seconds() == 600
     assert entry["options"]["expires"] == 600  # runs that waited a whole period are dropped
+
+
+def test_a_sweep_on_a_worker_is_the_workers(worker: Runtime) -> None:
+    """The audit trail names Celery's sweeps as the worker's, as before."""
+    tasks.expiry_sweep.delay().get(timeout=60)
+    with worker.session() as session:
+        assert session.scalars(select(DeletionRun.actor)).one() == "worker"

@@ -1,4 +1,4 @@
-"""Builds the Litestar application from settings: `create_app(settings)`."""
+"""Assembles the Litestar application from settings: `create_app(settings)`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A real S3 endpoint for tests: moto's server in a thread, or MinIO named by the environment.
+"""A real S3 endpoint for tests and benchmarks: moto's server, or MinIO named by the environment.
 
 Set ARCHIVE_TEST_S3_ENDPOINT ("host:port" or a URL) with ARCHIVE_TEST_S3_ACCESS_KEY and
 ARCHIVE_TEST_S3_SECRET_KEY (and ARCHIVE_TEST_S3_SECURE=1 for TLS) to test against that server
@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from minio import Minio
@@ -22,10 +24,14 @@ from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
 from moto.server import ThreadedMotoServer
 
+from archive.settings import Settings
+from archive.testing.servers import free_port, stop, wait_for_port
+
 #: moto accepts any credentials; these only have to be non-empty.
 MOTO_ACCESS_KEY = "testing"
-MOTO_SECRET_KEY = "testing"
+MOTO_SECRET_KEY = "testing"  # noqa: S105 (a dummy moto accepts, not a secret)
 START_TIMEOUT = 20.0
+PROCESS_START_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -44,11 +50,20 @@ class S3Endpoint:
 
 
 @contextmanager
-def s3_endpoint() -> Iterator[S3Endpoint]:
-    """Yield the configured S3 endpoint, or one served by moto until the block ends."""
+def s3_endpoint(*, separate_process: bool = False) -> Iterator[S3Endpoint]:
+    """Yield the configured S3 endpoint, or one served by moto until the block ends.
+
+    `separate_process`: moto runs as a child process rather than in a thread. Benchmarks want
+    that: in-process, its request handling would share the interpreter lock with the code being
+    measured and halve both.
+    """
     configured = _configured_endpoint()
     if configured is not None:
         yield configured
+        return
+    if separate_process:
+        with _moto_process() as endpoint:
+            yield endpoint
         return
     server = _start_moto()
     try:
@@ -56,6 +71,19 @@ def s3_endpoint() -> Iterator[S3Endpoint]:
         yield S3Endpoint(f"{host}:{port}", MOTO_ACCESS_KEY, MOTO_SECRET_KEY, secure=False)
     finally:
         server.stop()
+
+
+def with_bucket(settings: Settings, endpoint: S3Endpoint, bucket: str) -> Settings:
+    """`settings` with the object store in `bucket` on `endpoint`."""
+    return replace(
+        settings,
+        store="s3",
+        s3_endpoint=endpoint.host,
+        s3_access_key=endpoint.access_key,
+        s3_secret_key=endpoint.secret_key,
+        s3_bucket=bucket,
+        s3_secure=endpoint.secure,
+    )
 
 
 def unique_bucket(prefix: str = "test") -> str:
@@ -112,3 +140,18 @@ def _start_moto() -> ThreadedMotoServer:
     if starter.is_alive():
         raise RuntimeError(f"the moto S3 server did not start within {START_TIMEOUT:.0f} s")
     return server
+
+
+@contextmanager
+def _moto_process() -> Iterator[S3Endpoint]:
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603 (this interpreter, fixed arguments)
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, PROCESS_START_TIMEOUT, "the moto S3 server")
+        yield S3Endpoint(f"127.0.0.1:{port}", MOTO_ACCESS_KEY, MOTO_SECRET_KEY, secure=False)
+    finally:
+        stop(server)

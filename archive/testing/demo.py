@@ -3,7 +3,6 @@ banner: what the banner and documentation tests run their commands against."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -14,13 +13,14 @@ from pathlib import Path
 
 import uvicorn
 
-from archive.api.app import create_app
+from archive.app import create_app
 from archive.cli.demo import prepare_demo
 from archive.clock import Clock, FixedClock
 from archive.crypto.keyring import generate_key_material, write_key_file
 from archive.db.migrate import upgrade
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
+from archive.testing.servers import free_port
 
 
 @dataclass(frozen=True)
@@ -33,13 +33,6 @@ class ServedDemo:
     def exports(self) -> list[str]:
         """The banner's `export` lines, as a user pastes them."""
         return [line for line in self.banner.splitlines() if line.startswith("export ")]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextmanager

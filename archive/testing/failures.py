@@ -8,7 +8,6 @@ request must carry and its answer must not.
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from archive.db.session import make_engine, make_sessionmaker
 from archive.runtime import Runtime
 from archive.storage.local import LocalStore
 from archive.storage.s3 import S3Store
+from archive.testing.servers import free_port
 
 
 def original_key(runtime: Runtime, contact_id: uuid.UUID) -> str:
@@ -56,20 +56,13 @@ def forget_kek(runtime: Runtime, contact_id: uuid.UUID, kek_id: str = "kek-gone-
     return kek_id
 
 
-def closed_port() -> int:
-    """A port on this machine that nothing listens on: connections to it are refused."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def store_down(runtime: Runtime, key: str) -> Iterator[str]:
     """The object store failing: an S3 endpoint nobody answers on, or a local object the system
     will not open (a symbolic link to itself). Yields what the failure's detail names."""
     saved = runtime.store
     if isinstance(saved, S3Store):
-        endpoint = f"127.0.0.1:{closed_port()}"
+        endpoint = f"127.0.0.1:{free_port()}"
         runtime.store = S3Store(
             endpoint, "nobody", "nothing", saved.bucket, secure=False, region=None, timeout=2
         )
@@ -98,7 +91,7 @@ def database_down(runtime: Runtime, scratch: Path) -> Iterator[str]:
     if runtime.engine.dialect.name == "sqlite":
         url, named = f"sqlite:///{scratch / 'unmounted' / 'archive.db'}", "unable to open database"
     else:
-        port = closed_port()
+        port = free_port()
         url, named = f"postgresql+psycopg://archive@127.0.0.1:{port}/archive", str(port)
     engine = make_engine(url)
     runtime.sessions = make_sessionmaker(engine)

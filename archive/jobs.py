@@ -1,0 +1,204 @@
+"""The archive's jobs, declared once: what Celery beat schedules, what the Celery workers run,
+what the embedded schedule runs in-process, and what is started on demand.
+
+Each job is a function of a `Runtime` and plain JSON arguments that returns a JSON summary.
+`workers/app.py` derives the beat schedule from this table, `workers/tasks.py` registers one
+Celery task per job under its name, and `archive/schedule.py` runs the periodic ones on a
+thread when there is no broker.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from archive import background
+from archive.audit import AuditLog
+from archive.integrity.check import check
+from archive.keys.rotation import rewrap_all
+from archive.lifecycle.sweep import sweep
+from archive.privacy.cases import warn_overdue
+from archive.privacy.exports import build, destroy_expired
+from archive.retention.service import retime
+from archive.runtime import Runtime
+from archive.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+Summary = dict[str, Any]
+
+# The audit trail names who ran a sweep: Celery's runs are the worker's, the embedded
+# schedule's are the scheduler's.
+WORKER_ACTOR = "worker"
+SCHEDULER_ACTOR = "scheduler"
+
+# How often the integrity sweep runs. Beat gives every run `expires` = its interval, so a
+# stopped worker does not find a pile of identical runs when it comes back.
+INTEGRITY_EVERY = 24 * 3600.0
+# How often the audit trail's head is signed: a verifier trusts every record up to a checkpoint.
+AUDIT_CHECKPOINT_EVERY = 3600.0
+# Overdue data-subject requests are logged as warnings once a day.
+OVERDUE_EVERY = 24 * 3600.0
+# Export bundles past their days are destroyed within the hour.
+EXPORTS_EVERY = 3600.0
+
+SWEEP_TASK = "archive.retention.sweep"
+RETIME_TASK = "archive.retention.retime"
+INTEGRITY_TASK = "archive.integrity.check"
+CHECKPOINT_TASK = "archive.audit.checkpoint"
+REWRAP_TASK = "archive.keys.rewrap"
+OVERDUE_TASK = "archive.privacy.overdue"
+EXPORT_TASK = "archive.privacy.export"
+EXPIRE_EXPORTS_TASK = "archive.privacy.expire_exports"
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    """The Celery task name."""
+    label: str
+    """The beat schedule's entry, and the name in log lines."""
+    run: Callable[..., Summary]
+    """Called with a `Runtime` and the job's JSON arguments; returns a JSON summary."""
+    interval: float | str | None = None
+    """Seconds between runs, or the name of the `Settings` field that holds them; None for a
+    job that runs only when started."""
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    """The arguments of a scheduled run (beat's and the embedded schedule's)."""
+    embedded_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    """Added to `kwargs` when the embedded schedule runs the job."""
+
+    @property
+    def periodic(self) -> bool:
+        return self.interval is not None
+
+    def every(self, settings: Settings) -> float:
+        """Seconds between runs under `settings`."""
+        if self.interval is None:
+            raise ValueError(f"{self.name} runs only when started")
+        if isinstance(self.interval, str):
+            return float(getattr(settings, self.interval))
+        return float(self.interval)
+
+
+def expiry_sweep(runtime: Runtime, dry_run: bool = False, actor: str = WORKER_ACTOR) -> Summary:
+    """One expiry sweep; several workers may run it at once and split the due contacts."""
+    report = sweep(runtime, actor=actor, dry_run=dry_run)
+    return {
+        "run_id": str(report.run_id) if report.run_id else None,
+        "policy_version": report.policy_version,
+        "deleted": report.deleted_count,
+        "by_channel": {f"{c}:{r}": n for (c, r), n in sorted(report.deleted.items())},
+        "kept": len(report.kept),
+        "lapsed_holds": len(report.lapsed),
+        "finished": report.finished,
+        "error": report.error,
+    }
+
+
+def retime_contacts(runtime: Runtime, record_id: int) -> Summary:
+    """Re-time stored contacts under the policy applied as `record_id` (resumable)."""
+    return {"policy_record": record_id, "contacts": retime(runtime, record_id)}
+
+
+def integrity_check(runtime: Runtime, repair: bool = False, deep: bool = True) -> Summary:
+    """Compare store and database; with `repair`, remove what has passed the grace period."""
+    report = check(runtime, repair=repair, deep=deep)
+    kinds = ("orphan", "missing", "size-mismatch", "digest-mismatch", "unreadable")
+    return {
+        "objects_checked": report.objects_checked,
+        "stored_objects": report.stored_objects,
+        "orphans_removed": report.orphans_removed,
+        "unfinished_uploads": {
+            "found": report.uploads.found,
+            "stale": report.uploads.stale,
+            "removed": report.uploads.removed,
+        },
+        "ok": report.ok,
+        "findings": {kind: report.count(kind) for kind in kinds},
+    }
+
+
+def audit_checkpoint(runtime: Runtime) -> Summary:
+    """Sign the audit trail's newest record."""
+    with runtime.session() as session:
+        checkpoint = AuditLog(session, runtime).checkpoint()
+        session.commit()
+    if checkpoint is None:
+        return {"checkpoint_id": None, "record_id": None}
+    return {"checkpoint_id": checkpoint.id, "record_id": checkpoint.record_id}
+
+
+def rewrap_keys(runtime: Runtime, batch_size: int = 500) -> Summary:
+    """Rewrap every data key not yet under the active key-encryption key."""
+    report = rewrap_all(runtime, batch_size=batch_size)
+    return {"active_kek": report.active_kek, "rewrapped": report.rewrapped}
+
+
+def overdue_requests(runtime: Runtime) -> Summary:
+    """Log a warning for every open data-subject request past its due date."""
+    return {"overdue": [str(case_id) for case_id in warn_overdue(runtime)]}
+
+
+def build_export(runtime: Runtime, bundle_id: str) -> Summary:
+    """Build a data subject's export bundle (a bundle built or destroyed already is left)."""
+    bundle = build(runtime, uuid.UUID(bundle_id))
+    return {"bundle": bundle_id, "state": bundle.state, "files": bundle.files, "size": bundle.size}
+
+
+def expire_exports(runtime: Runtime) -> Summary:
+    """Destroy export bundles past their days, and failed ones."""
+    return {"destroyed": destroy_expired(runtime)}
+
+
+# Jobs due at the same moment run in this order in-process: the quick ones first, the
+# integrity check, which reads every stored object, last.
+JOBS: tuple[Job, ...] = (
+    Job(OVERDUE_TASK, "overdue-requests", overdue_requests, OVERDUE_EVERY),
+    Job(EXPIRE_EXPORTS_TASK, "expired-exports", expire_exports, EXPORTS_EVERY),
+    Job(
+        SWEEP_TASK,
+        "expiry-sweep",
+        expiry_sweep,
+        interval="expiry_interval_seconds",
+        embedded_kwargs={"actor": SCHEDULER_ACTOR},
+    ),
+    Job(CHECKPOINT_TASK, "audit-checkpoint", audit_checkpoint, AUDIT_CHECKPOINT_EVERY),
+    Job(INTEGRITY_TASK, "integrity-check", integrity_check, INTEGRITY_EVERY, {"repair": True}),
+    # Started when a policy is applied, a privacy officer asks for an export, or after
+    # `archive keys rotate`.
+    Job(RETIME_TASK, "retime", retime_contacts),
+    Job(EXPORT_TASK, "export", build_export),
+    Job(REWRAP_TASK, "rewrap-keys", rewrap_keys),
+)
+
+PERIODIC: tuple[Job, ...] = tuple(job for job in JOBS if job.periodic)
+BY_NAME: Mapping[str, Job] = {job.name: job for job in JOBS}
+
+
+def start(runtime: Runtime, name: str, *args: Any) -> str:
+    """Start the job called `name` with `args` on the workers, or on a thread of this process
+    when there is no broker; says where it runs."""
+    job = BY_NAME[name]
+
+    def here(runtime: Runtime) -> None:
+        log.info("job finished", job=job.label, summary=job.run(runtime, *args))
+
+    return background.start(runtime, job.name, list(args), here)
+
+
+def start_retime(runtime: Runtime, record_id: int) -> str:
+    """Re-time every stored contact under the policy applied as `record_id`; says where it runs.
+
+    If it fails, a later apply, the sweep's start-up check or `archive policy apply` retries it.
+    """
+    return start(runtime, RETIME_TASK, record_id)
+
+
+def start_export(runtime: Runtime, bundle_id: uuid.UUID) -> str:
+    """Build the bundle on a worker, or on a thread of this process; says where."""
+    return start(runtime, EXPORT_TASK, str(bundle_id))

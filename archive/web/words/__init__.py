@@ -1,1 +1,0 @@
-"""The pages' words by area, for `archive.web.i18n` to merge."""
