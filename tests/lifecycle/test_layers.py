@@ -15,6 +15,8 @@ import pytest
 
 import archive
 
+pytestmark = pytest.mark.fast
+
 ROOT = Path(archive.__file__).parent
 ORDER = ["retention", "holds", "privacy", "lifecycle"]
 # Routes that still start lifecycle work themselves (erasure); each is an entry point.
