@@ -1,4 +1,8 @@
-"""`archive ingest PATH...`: files or folders, channel by file type; re-runs skip what is stored."""
+"""`archive ingest PATH...`: files or folders, channel by file type; re-runs skip what is stored.
+
+Each file is stored through the same use case as the API's ingest routes, recorded in the audit
+trail with the console operator as the actor.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +17,18 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.orm import Session
 
+from archive.audit import Actor
 from archive.cli.context import Context, pass_context
+from archive.cli.users import console_actor
+from archive.contacts import use_cases
 from archive.contacts.audio import sniff_audio
 from archive.contacts.email import looks_like_email
 from archive.contacts.ingest import CallParties, Envelope, Ingested, IngestService
 from archive.contacts.models import Direction
 from archive.errors import ArchiveError, InvalidInput
+from archive.runtime import Runtime
 
 AUDIO_SUFFIXES = {".wav", ".mp3", ".ogg", ".opus", ".oga", ".flac"}
 SIDECAR = ".meta.json"  # call-17.wav + call-17.wav.meta.json: the call's parties and times
@@ -127,7 +136,9 @@ def _chunks(path: Path, progress: Progress, task: Any) -> Iterator[bytes]:
 
 
 def _ingest_one(
-    service: IngestService,
+    session: Session,
+    runtime: Runtime,
+    actor: Actor,
     path: Path,
     channel: str,
     defaults: Envelope,
@@ -160,19 +171,21 @@ def _ingest_one(
             customer_name=meta.get("customer_name"),
             filename=path.name,
         )
-        stored = service.stored_call(envelope, digest)
+        # Already archived: nothing is sent again, so nothing is stored or recorded.
+        stored = IngestService(session, runtime).stored_call(envelope, digest)
         if stored is not None:
             progress.advance(task, path.stat().st_size)
             return Ingested(stored, created=False)
-        return service.ingest_call(envelope, parties, _chunks(path, progress, task))
-    limit = service.runtime.settings.max_message_bytes
+        chunks = _chunks(path, progress, task)
+        return use_cases.ingest_call(session, runtime, actor, envelope, parties, chunks)
+    limit = runtime.settings.max_message_bytes
     if path.stat().st_size > limit:
         raise InvalidInput(f"larger than the limit of {limit} bytes for e-mails and chats")
     data = path.read_bytes()
     progress.advance(task, len(data))
     if channel == "email":
-        return service.ingest_email(defaults, data)
-    return service.ingest_chat(defaults, data, source=chat_format(data))
+        return use_cases.ingest_email(session, runtime, actor, defaults, data)
+    return use_cases.ingest_chat(session, runtime, actor, defaults, data, source=chat_format(data))
 
 
 @click.command("ingest")
@@ -187,6 +200,7 @@ def ingest_command(
     """Archive files: .eml e-mails, .json chats, WAV/MP3/Ogg/FLAC calls (with optional
     FILE.meta.json beside a recording giving caller, callee, direction, agent, started_at)."""
     runtime = ctx.runtime
+    actor = console_actor()
     defaults = Envelope(direction=Direction(direction), agent=agent, ticket=ticket, source="cli")
     summary = Summary()
     work = []
@@ -213,7 +227,7 @@ def ingest_command(
             with runtime.session() as session:
                 try:
                     result = _ingest_one(
-                        IngestService(session, runtime), path, channel, defaults, progress, task
+                        session, runtime, actor, path, channel, defaults, progress, task
                     )
                 except (ArchiveError, ValueError, RecursionError) as error:
                     detail = error.detail if isinstance(error, ArchiveError) else str(error)

@@ -40,6 +40,16 @@ class ContactFilter:
     ticket: str | None = None  # external reference
 
 
+def channel_named(raw: str | None) -> Channel | None:
+    """The channel a filter names; None: any."""
+    if raw is None:
+        return None
+    try:
+        return Channel(raw)
+    except ValueError:
+        raise InvalidInput("channel: must be chat, email or call", field="channel") from None
+
+
 @dataclass(frozen=True)
 class Page:
     items: list[Contact]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,32 +13,13 @@ from sqlalchemy.orm import Session
 from archive.access.guards import requires
 from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
-from archive.api.trail import actor_of, record, viewer_of
-from archive.audit import AuditAction
-from archive.audit.models import check_purpose
-from archive.contacts.models import Channel
-from archive.contacts.routes import render
+from archive.api.trail import actor_of
+from archive.contacts import use_cases as contact_use_cases
 from archive.contacts.schemas import ContactPage
-from archive.contacts.service import ContactFilter, ContactService
+from archive.contacts.service import ContactFilter, channel_named
 from archive.customers import use_cases
-from archive.customers.identifiers import IdentifierKind
-from archive.customers.merge import merge
-from archive.customers.schemas import SplitIn, SplitOut, split_out
-from archive.customers.service import CustomerService, CustomerView
-from archive.errors import InvalidInput
+from archive.customers.schemas import CustomerOut, MergeIn, SplitIn, SplitOut, split_out
 from archive.runtime import Runtime
-
-
-@dataclass(frozen=True)
-class CustomerOut(CustomerView):
-    restricted: bool = False
-    objected: bool = False  # an upheld objection: left out of quality projects
-    contacts: str = ""
-
-
-def customer_out(view: CustomerView, *, restricted: bool, objected: bool = False) -> CustomerOut:
-    link = f"/api/v1/customers/{view.id}/contacts"
-    return CustomerOut(**asdict(view), restricted=restricted, objected=objected, contacts=link)
 
 
 class CustomerController(Controller):
@@ -63,39 +43,17 @@ class CustomerController(Controller):
         national_id: FromQuery[str | None] = None,
         name: FromQuery[str | None] = None,
     ) -> list[CustomerOut]:
-        given = {
-            IdentifierKind.EMAIL: email,
-            IdentifierKind.PHONE: phone,
-            IdentifierKind.NATIONAL_ID: national_id,
-            IdentifierKind.NAME: name,
-        }
-        chosen = [(kind, value) for kind, value in given.items() if value is not None]
-        service = CustomerService(session, runtime, viewer_of(request))
-        if q is not None and not chosen:
-            found = service.search(q)
-        elif len(chosen) == 1 and q is None:
-            found = service.find(*chosen[0])
-        else:
-            raise InvalidInput(
-                "give exactly one of q, email, phone, national_id or name", field="query"
-            )
-        shown = [
-            customer_out(
-                service.view(c), restricted=bool(c.restricted_at), objected=bool(c.objected_at)
-            )
-            for c in found
-        ]
-        record(
-            request,
+        actor = actor_of(request, Permission.CUSTOMERS_SEARCH)
+        return use_cases.search_customers(
             session,
             runtime,
-            action=AuditAction.CUSTOMER_SEARCH,
-            permission=Permission.CUSTOMERS_SEARCH,
-            target_type="customer",
-            target_ids=[c.id for c in found],
+            actor,
+            q=q,
+            email=email,
+            phone=phone,
+            national_id=national_id,
+            name=name,
         )
-        session.commit()
-        return shown
 
     @get("/{customer_id:uuid}", opt=requires(Permission.CUSTOMERS_READ), sync_to_thread=True)
     def show(
@@ -105,24 +63,8 @@ class CustomerController(Controller):
         session: SessionDep,
         runtime: RuntimeDep,
     ) -> CustomerOut:
-        service = CustomerService(session, runtime, viewer_of(request))
-        customer = service.get(customer_id)
-        shown = customer_out(
-            service.view(customer),
-            restricted=bool(customer.restricted_at),
-            objected=bool(customer.objected_at),
-        )
-        record(
-            request,
-            session,
-            runtime,
-            action=AuditAction.CUSTOMER_READ,
-            permission=Permission.CUSTOMERS_READ,
-            target_type="customer",
-            target_ids=[customer_id],
-        )
-        session.commit()
-        return shown
+        actor = actor_of(request, Permission.CUSTOMERS_READ)
+        return use_cases.read_customer(session, runtime, actor, customer_id)
 
     @get(
         "/{customer_id:uuid}/contacts",
@@ -143,35 +85,17 @@ class CustomerController(Controller):
         limit: FromQuery[int] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> ContactPage:
-        viewer = viewer_of(request)
-        CustomerService(session, runtime, viewer).get(customer_id)
-        try:
-            wanted = Channel(channel) if channel is not None else None
-        except ValueError:
-            raise InvalidInput("channel: must be chat, email or call", field="channel") from None
-        service = ContactService(session, runtime, viewer)
-        page = service.timeline(
-            customer_id,
-            ContactFilter(channel=wanted, since=since, until=until, ticket=ticket),
-            limit=limit,
-            cursor=cursor,
+        actor = actor_of(request, Permission.CONTACTS_LIST)
+
+        def filters() -> ContactFilter:
+            return ContactFilter(
+                channel=channel_named(channel), since=since, until=until, ticket=ticket
+            )
+
+        found = contact_use_cases.customer_contacts(
+            session, runtime, actor, customer_id, filters, limit=limit, cursor=cursor
         )
-        kept, doubted = service.holds_of(page.items), service.reviews_of(page.items)
-        shown = ContactPage(
-            items=[render(service, c, kept, doubted) for c in page.items],
-            next_cursor=page.next_cursor,
-        )
-        record(
-            request,
-            session,
-            runtime,
-            action=AuditAction.CONTACT_METADATA_READ,
-            permission=Permission.CONTACTS_LIST,
-            target_type="customer",
-            target_ids=[customer_id, *(c.id for c in page.items)],
-        )
-        session.commit()
-        return shown
+        return ContactPage(items=found.items, next_cursor=found.next_cursor)
 
     @put(
         "/{customer_id:uuid}/restriction",
@@ -207,23 +131,8 @@ class CustomerController(Controller):
         runtime: RuntimeDep,
     ) -> CustomerOut:
         """Contacts, tickets, cases and holds of `other` follow; its identifiers join these."""
-        service = CustomerService(session, runtime, viewer_of(request))
-        keep = merge(session, runtime, service.get(customer_id), service.get(data.other))
-        record(
-            request,
-            session,
-            runtime,
-            action=AuditAction.CUSTOMER_MERGE,
-            permission=Permission.CUSTOMERS_MERGE,
-            target_type="customer",
-            target_ids=[customer_id, data.other],
-        )
-        session.commit()
-        return customer_out(
-            service.view(keep),
-            restricted=bool(keep.restricted_at),
-            objected=bool(keep.objected_at),
-        )
+        actor = actor_of(request, Permission.CUSTOMERS_MERGE)
+        return use_cases.merge_customers(session, runtime, actor, customer_id, data.other)
 
     @delete(
         "/{customer_id:uuid}/restriction",
@@ -242,11 +151,6 @@ class CustomerController(Controller):
     ) -> CustomerOut:
         """A restriction is lifted only with a stated `reason` (for instance "CASE-12: the
         disputed address was confirmed"), recorded in the audit trail as the purpose."""
-        if reason is None or not reason.strip():
-            raise InvalidInput(
-                "reason: say why the restriction is lifted (the case, and what was decided)",
-                field="reason",
-            )
         return _restriction(request, session, runtime, customer_id, restrict=False, reason=reason)
 
     @post(
@@ -273,11 +177,6 @@ class CustomerController(Controller):
         return split_out(done)
 
 
-@dataclass(frozen=True)
-class MergeIn:
-    other: uuid.UUID  # the record to fold into this one; it is deleted
-
-
 def _restriction(
     request: Request[Any, Any, Any],
     session: Session,
@@ -287,24 +186,7 @@ def _restriction(
     restrict: bool,
     reason: str | None,
 ) -> CustomerOut:
-    # Checked before anything changes: a reason must not name the person (no e-mail, phone or
-    # identity code), since it is kept in the trail for as long as the trail.
-    purpose = check_purpose(reason)
-    service = CustomerService(session, runtime, viewer_of(request))
-    customer = service.get(customer_id)
-    if restrict:
-        service.restrict(customer)
-    else:
-        service.lift_restriction(customer)
-    record(
-        request,
-        session,
-        runtime,
-        action=AuditAction.CUSTOMER_RESTRICT if restrict else AuditAction.CUSTOMER_UNRESTRICT,
-        permission=Permission.CUSTOMERS_RESTRICT,
-        target_type="customer",
-        target_ids=[customer_id],
-        purpose=purpose,
-    )
-    session.commit()
-    return customer_out(service.view(customer), restricted=restrict)
+    """Restrict or lift as the request's user (the restriction step of the privacy pages too)."""
+    actor = actor_of(request, Permission.CUSTOMERS_RESTRICT)
+    change = use_cases.restrict_customer if restrict else use_cases.lift_restriction
+    return change(session, runtime, actor, customer_id, reason)

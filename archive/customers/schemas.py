@@ -1,4 +1,4 @@
-"""What the identity review and split routes take and return."""
+"""What the customers' routes take and return, and the shapes the pages show too."""
 
 from __future__ import annotations
 
@@ -6,7 +6,20 @@ import uuid
 from dataclasses import asdict, dataclass
 
 from archive.customers.reviews import ReviewItem
+from archive.customers.service import CustomerView
 from archive.customers.split import Split
+
+
+@dataclass(frozen=True)
+class CustomerOut(CustomerView):
+    restricted: bool = False
+    objected: bool = False  # an upheld objection: left out of quality projects
+    contacts: str = ""
+
+
+@dataclass(frozen=True)
+class MergeIn:
+    other: uuid.UUID  # the record to fold into this one; it is deleted
 
 
 @dataclass(frozen=True)
@@ -36,6 +49,11 @@ class MoveIn:
 class SplitIn:
     contacts: list[uuid.UUID]  # contacts of this customer that are another person's
     into: uuid.UUID | None = None  # the customer they go to; none: a new customer
+
+
+def customer_out(view: CustomerView, *, restricted: bool, objected: bool = False) -> CustomerOut:
+    link = f"/api/v1/customers/{view.id}/contacts"
+    return CustomerOut(**asdict(view), restricted=restricted, objected=objected, contacts=link)
 
 
 def review_out(found: ReviewItem) -> ReviewOut:

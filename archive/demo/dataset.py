@@ -12,8 +12,11 @@ from importlib.resources.abc import Traversable
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from archive.access.viewer import SYSTEM
+from archive.audit.actor import job
+from archive.contacts import use_cases
 from archive.contacts.chat import parse_transcript
 from archive.contacts.email import parse_email
 from archive.contacts.ingest import CallParties, Envelope, Ingested, IngestService
@@ -38,6 +41,7 @@ from archive.tickets.models import TicketCategory
 from archive.tickets.service import TicketService
 
 SOURCE = "demo"
+LOADER = job(SOURCE)  # who the audit trail says stored the demo's contacts
 CHUNK_BYTES = 64 * 1024
 # When each recording was made and the ticket it belongs to; calls.json says who and what.
 CALL_TIMES = {
@@ -78,8 +82,9 @@ class Tally:
 def load_demo(runtime: Runtime, *, echo: Echo | None = None) -> str:
     """Store the demo customers, tickets, e-mails, chats and calls; return a one-line summary.
 
-    Everything goes through the same services as the API. Loading again stores nothing new:
-    customers are found by their identifiers, tickets by reference, contacts by natural key.
+    Everything goes through the same services as the API, and the contacts through the API's
+    ingest use cases. Loading again stores nothing new: customers are found by their
+    identifiers, tickets by reference, contacts by natural key.
     """
     say: Echo = echo or (lambda line: None)
     tally = Tally()
@@ -95,21 +100,24 @@ def load_demo(runtime: Runtime, *, echo: Echo | None = None) -> str:
             envelope = _envelope(email.direction, email.agent, email.ticket)
             natural = parse_email(email.raw).message_id
             stored = ingest.stored_under(Channel.EMAIL, natural) if natural else None
-            tally.count("email", _known(stored) or ingest.ingest_email(envelope, email.raw))
+            emailed = _known(stored) or use_cases.ingest_email(
+                session, runtime, LOADER, envelope, email.raw
+            )
+            tally.count("email", emailed)
         say(f"e-mails: {tally.contacts.get('email', 0)} stored ({tally.created - before} new)")
         before = tally.created
         for chat in demo_chats(now):
             envelope = _envelope(Direction.INBOUND, None, chat.ticket)
             chat_id = parse_transcript(chat.payload, source=chat.source).external_id
             stored = ingest.stored_under(Channel.CHAT, f"{chat.source}:{chat_id}")
-            chatted = _known(stored) or ingest.ingest_chat(
-                envelope, chat.payload, source=chat.source
+            chatted = _known(stored) or use_cases.ingest_chat(
+                session, runtime, LOADER, envelope, chat.payload, source=chat.source
             )
             tally.count("chat", chatted)
         say(f"chats: {tally.contacts.get('chat', 0)} stored ({tally.created - before} new)")
         before = tally.created
         for call in demo_calls():
-            tally.count("call", _ingest_call(ingest, call, now))
+            tally.count("call", _ingest_call(session, runtime, call, now))
         say(f"calls: {tally.contacts.get('call', 0)} stored ({tally.created - before} new)")
     held = _hold_complaints(runtime)
     say(f"holds: {len(held)} complaint tickets held ({sum(held)} new)")
@@ -242,7 +250,7 @@ def _chunks(recording: Traversable) -> Iterator[bytes]:
             yield chunk
 
 
-def _ingest_call(ingest: IngestService, call: DemoCall, now: datetime) -> Ingested:
+def _ingest_call(session: Session, runtime: Runtime, call: DemoCall, now: datetime) -> Ingested:
     meta = call.metadata
     person = meta["customer"]
     # The demo customer's number: it fills in those the metadata leaves out, and leaves out
@@ -265,4 +273,5 @@ def _ingest_call(ingest: IngestService, call: DemoCall, now: datetime) -> Ingest
         customer_name=person["name"],
         filename=call.filename,
     )
-    return ingest.ingest_call(envelope, parties, _chunks(call.recording))
+    chunks = _chunks(call.recording)
+    return use_cases.ingest_call(session, runtime, LOADER, envelope, parties, chunks)

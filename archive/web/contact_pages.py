@@ -1,8 +1,8 @@
 """One contact's page: a chat as a conversation, an e-mail with its parts, a call's player.
 
-The pages read through `ContactService` and audit through the contacts API's own helper, so
-a read from a page leaves the same records as the same read through the API. Downloads and the
-recording itself are the API's own content routes, which the session cookie opens.
+The pages read through the same use cases as the contacts API (`archive.contacts.use_cases`),
+so a read from a page leaves the same records as the same read through the API. Downloads and
+the recording itself are the API's own content routes, which the session cookie opens.
 """
 
 from __future__ import annotations
@@ -13,21 +13,13 @@ from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
-from sqlalchemy.orm import Session
 
 from archive.access.guards import requires
 from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
-from archive.api.trail import viewer_of
-from archive.audit.models import check_purpose
-from archive.contacts.models import Channel, Contact
-from archive.contacts.routes import audit_read
-from archive.contacts.routes import render as render_contact
-from archive.contacts.schemas import email_out
-from archive.contacts.service import ContactService
-from archive.errors import InvalidInput
-from archive.runtime import Runtime
-from archive.web.customer_names import customer_names
+from archive.api.trail import actor_of
+from archive.contacts import use_cases
+from archive.web.customer_names import labels
 from archive.web.pages import render
 
 AnyRequest = Request[Any, Any, Any]
@@ -71,27 +63,18 @@ class ContactPages(Controller):
         session: SessionDep,
         runtime: RuntimeDep,
     ) -> Any:
-        service = ContactService(session, runtime, viewer_of(request))
-        contact = service.get(contact_id)
         purpose = purpose_given(request)
-        try:
-            check_purpose(purpose)
-        except InvalidInput as refused:
-            # Asked again before anything is read; what was typed is not shown back, as it
-            # may name the person (and it has left the address bar with this answer).
+        actor = actor_of(request, Permission.CONTACTS_CONTENT_READ, purpose=purpose)
+        opened = use_cases.open_contact(session, runtime, actor, contact_id)
+        if isinstance(opened, use_cases.PurposeAsked):
+            # Asked before anything is read; what was typed is not shown back, as it may name
+            # the person (and it has left the address bar with this answer).
+            status = 422 if opened.error else 200
             return render(
-                request, "purpose.html", status_code=422, contact=contact, error=refused.detail
+                request, "purpose.html", status_code=status, contact=opened, error=opened.error
             )
-        if not purpose and runtime.settings.require_purpose:
-            # Asked before anything is read: the answer goes into every record that follows.
-            return render(request, "purpose.html", contact=contact, error=None)
-        shown = render_contact(
-            service, contact, service.holds_of([contact]), service.reviews_of([contact])
-        )
-        # Whose contact this is, for roles that may see it (recorded as a customer read; the
-        # contact's own read below commits both).
-        names = customer_names(request, session, runtime, [shown.customer_id])
-        audit_read(request, session, runtime, contact_id, content=False)
+        shown = opened.contact
+        names = labels(opened.customers)
         context: dict[str, Any] = {
             "contact": shown,
             "purpose": purpose,
@@ -99,14 +82,11 @@ class ContactPages(Controller):
             "customer_name": names.get(shown.customer_id) if shown.customer_id else None,
             "now": runtime.clock.now(),
         }
-        if contact.channel == Channel.CHAT:
-            context["chat"] = _conversation(service, contact, shown.details)
-        elif contact.channel == Channel.EMAIL:
-            context["email"] = email_out(contact, service.email(contact))
-        if contact.channel != Channel.CALL:
-            # The recording is read (and audited) by the player's own requests instead.
-            audit_read(request, session, runtime, contact_id, content=True)
-        return render(request, f"{contact.channel}.html", **context)
+        if opened.transcript is not None:
+            context["chat"] = _conversation(opened.transcript, shown.details)
+        if opened.email is not None:
+            context["email"] = opened.email
+        return render(request, f"{shown.channel}.html", **context)
 
     @get(
         "/{contact_id:uuid}/email.html",
@@ -121,25 +101,14 @@ class ContactPages(Controller):
         runtime: RuntimeDep,
     ) -> Response[str]:
         """The e-mail's sanitised HTML part alone, for the sandboxed frame of the e-mail page."""
-        html = _email_html(request, session, runtime, contact_id)
+        actor = actor_of(request, Permission.CONTACTS_CONTENT_READ, purpose=purpose_given(request))
+        html = use_cases.read_email(session, runtime, actor, contact_id).html or ""
         document = f'<!doctype html><meta charset="utf-8"><base target="_blank">{html}'
         return Response(document, media_type="text/html", headers=FRAME_HEADERS)
 
 
-def _email_html(
-    request: AnyRequest, session: Session, runtime: Runtime, contact_id: uuid.UUID
-) -> str:
-    service = ContactService(session, runtime, viewer_of(request))
-    parsed = service.email(service.get(contact_id))
-    audit_read(request, session, runtime, contact_id, content=True)
-    return parsed.html or ""
-
-
-def _conversation(
-    service: ContactService, contact: Contact, details: dict[str, Any]
-) -> dict[str, Any]:
+def _conversation(transcript: dict[str, Any], details: dict[str, Any]) -> dict[str, Any]:
     """The transcript's messages with their authors' side (customer, agent, bot) and files."""
-    transcript = service.transcript(contact)
     people = {p["id"]: p for p in transcript.get("participants", [])}
     files: dict[str, list[dict[str, Any]]] = {}
     for attachment in details.get("attachments", []):

@@ -2,25 +2,25 @@
 
 A name is an identifier like any other: it is shown only to roles holding the customers' read
 permission, never for a customer restricted from the viewer, and showing it is recorded as the
-customer's page records it (`customer:identity:read`).
+customer's page records it (`customer:identity:read`). The use cases read the customers
+(`archive.customers.use_cases.names_of`); this module only words them.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from litestar import Request
 from sqlalchemy.orm import Session
 
 from archive.access.permissions import Permission
-from archive.api.trail import record, viewer_of
-from archive.audit import AuditAction
-from archive.customers.service import CustomerService, CustomerView
+from archive.api.trail import actor_of
+from archive.customers.service import CustomerView
+from archive.customers.use_cases import names_of
 from archive.runtime import Runtime
 from archive.web.formats import masked
-from archive.web.pages import may, user_of
 
 
 def label_of(view: CustomerView) -> str | None:
@@ -33,31 +33,19 @@ def label_of(view: CustomerView) -> str | None:
     return None
 
 
+def labels(views: Mapping[uuid.UUID, CustomerView]) -> dict[uuid.UUID, str]:
+    named = {customer_id: label_of(view) for customer_id, view in views.items()}
+    return {customer_id: label for customer_id, label in named.items() if label is not None}
+
+
 def customer_names(
     request: Request[Any, Any, Any],
     session: Session,
     runtime: Runtime,
     ids: Iterable[uuid.UUID | None],
 ) -> dict[uuid.UUID, str]:
-    """Labels for the customers among `ids` that the viewer may see, the read recorded (the
-    caller commits). Empty for roles without the permission: no name, and nothing read."""
-    wanted = {customer_id for customer_id in ids if customer_id is not None}
-    if not wanted or not may(user_of(request), Permission.CUSTOMERS_READ):
-        return {}
-    service = CustomerService(session, runtime, viewer_of(request))
-    labels = {}
-    for customer in service.visible(wanted):
-        label = label_of(service.view(customer))
-        if label is not None:
-            labels[customer.id] = label
-    if labels:
-        record(
-            request,
-            session,
-            runtime,
-            action=AuditAction.CUSTOMER_READ,
-            permission=Permission.CUSTOMERS_READ,
-            target_type="customer",
-            target_ids=sorted(labels),
-        )
-    return labels
+    """Labels for the customers among `ids` that the viewer may see, the read recorded in the
+    page's transaction (the caller commits), for a page whose other reads record themselves
+    in it too. Empty for roles without the permission: no name, and nothing read."""
+    actor = actor_of(request, Permission.CUSTOMERS_READ)
+    return labels(names_of(session, runtime, actor, ids))

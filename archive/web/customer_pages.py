@@ -1,6 +1,6 @@
-"""The start page, finding a customer, and a customer's timeline.
+"""Finding a customer, a customer's timeline, and showing their identity codes.
 
-Each page calls the services the customers API calls and writes the same audit records.
+Each page calls the use cases the customers API calls and writes the same audit records.
 """
 
 from __future__ import annotations
@@ -14,18 +14,15 @@ from litestar.params import FromPath, FromQuery
 from archive.access.guards import requires
 from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
-from archive.api.trail import record, viewer_of
-from archive.audit import AuditAction
-from archive.audit.models import check_purpose
+from archive.api.trail import actor_of
+from archive.contacts import use_cases as contact_use_cases
 from archive.contacts.models import Channel
-from archive.contacts.routes import render as render_contact
-from archive.contacts.service import ContactFilter, ContactService
+from archive.contacts.service import ContactFilter, channel_named
+from archive.customers import use_cases
 from archive.customers.identifiers import guess_kind
-from archive.customers.routes import customer_out
-from archive.customers.service import CustomerService
 from archive.errors import InvalidInput
 from archive.web.forms import Form, field, form_date, status_of
-from archive.web.pages import may, render, user_of
+from archive.web.pages import render
 
 AnyRequest = Request[Any, Any, Any]
 MIN_QUERY = 3  # shorter queries match too much to be useful, and each search is audited
@@ -47,26 +44,13 @@ class CustomerPages(Controller):
         query = q.strip()[:200]
         context: dict[str, Any] = {"q": query, "results": None, "kind": None}
         if len(query) >= MIN_QUERY:
-            service = CustomerService(session, runtime, viewer_of(request))
             context["kind"] = str(guess_kind(query))
+            actor = actor_of(request, Permission.CUSTOMERS_SEARCH)
             try:
-                found = service.search(query)
+                context["results"] = use_cases.search_customers(session, runtime, actor, q=query)
             except InvalidInput as error:
                 context["invalid"] = error.detail
                 return render(request, "search.html", status_code=422, **context)
-            context["results"] = [
-                customer_out(service.view(c), restricted=bool(c.restricted_at)) for c in found
-            ]
-            record(
-                request,
-                session,
-                runtime,
-                action=AuditAction.CUSTOMER_SEARCH,
-                permission=Permission.CUSTOMERS_SEARCH,
-                target_type="customer",
-                target_ids=[c.id for c in found],
-            )
-            session.commit()
         return render(request, "search.html", **context)
 
     @get(
@@ -86,18 +70,27 @@ class CustomerPages(Controller):
         cursor: FromQuery[str | None] = None,
     ) -> Any:
         """The customer and their contacts, newest first, as the API's contact listing."""
-        viewer = viewer_of(request)
-        customers = CustomerService(session, runtime, viewer)
-        customer = customers.get(customer_id)
         filters = {"channel": channel, "since": since, "until": until}
-        contacts = ContactService(session, runtime, viewer)
-        try:
-            where = ContactFilter(
-                channel=_channel(channel),
+        actor = actor_of(request, Permission.CONTACTS_LIST)
+
+        def where() -> ContactFilter:
+            return ContactFilter(
+                channel=channel_named(channel or None),
                 since=form_date(since, "since"),
                 until=form_date(until, "until", end=True),
             )
-            page = contacts.timeline(customer_id, where, limit=TIMELINE_PAGE, cursor=cursor or None)
+
+        try:
+            found = contact_use_cases.customer_contacts(
+                session,
+                runtime,
+                actor,
+                customer_id,
+                where,
+                limit=TIMELINE_PAGE,
+                cursor=cursor or None,
+                with_customer=True,
+            )
         except InvalidInput as refused:
             # In place of the contacts, so the filters' partial update swaps the message in.
             return render(
@@ -114,37 +107,13 @@ class CustomerPages(Controller):
                 require_purpose=runtime.settings.require_purpose,
                 now=runtime.clock.now(),
             )
-        kept, doubted = contacts.holds_of(page.items), contacts.reviews_of(page.items)
-        items = [render_contact(contacts, c, kept, doubted) for c in page.items]
-        record(
-            request,
-            session,
-            runtime,
-            action=AuditAction.CONTACT_METADATA_READ,
-            permission=Permission.CONTACTS_LIST,
-            target_type="customer",
-            target_ids=[customer_id, *(c.id for c in page.items)],
-        )
-        shown = None
-        if may(user_of(request), Permission.CUSTOMERS_READ):
-            shown = customer_out(customers.view(customer), restricted=bool(customer.restricted_at))
-            record(
-                request,
-                session,
-                runtime,
-                action=AuditAction.CUSTOMER_READ,
-                permission=Permission.CUSTOMERS_READ,
-                target_type="customer",
-                target_ids=[customer_id],
-            )
-        session.commit()
         return render(
             request,
             "timeline.html",
             customer_id=customer_id,
-            customer=shown,
-            items=items,
-            next_cursor=page.next_cursor,
+            customer=found.customer,
+            items=found.items,
+            next_cursor=found.next_cursor,
             channels=[str(c) for c in Channel],
             filters=filters,
             filter_error=None,
@@ -167,22 +136,12 @@ class CustomerPages(Controller):
         session: SessionDep,
         runtime: RuntimeDep,
     ) -> Any:
-        """The customer's identity codes in full, asked for with a button: an audited read.
-
-        A code identifies one person wherever it is typed, so pages mask it; showing it follows
-        the rules of opening content: the viewer may see the customer, and says why (required
-        where the archive is set to require a purpose), and the read is recorded with that
-        purpose. A POST, as it is an act that leaves a record, not a page to prefetch or bookmark.
-        """
-        customers = CustomerService(session, runtime, viewer_of(request))
-        customer = customers.get(customer_id)
+        """The customer's identity codes in full, asked for with a button: an audited read
+        (`reveal_identity_codes`). A POST, as it is an act that leaves a record, not a page to
+        prefetch or bookmark."""
+        actor = actor_of(request, Permission.CUSTOMERS_READ, purpose=field(data, "purpose"))
         try:
-            purpose = check_purpose(field(data, "purpose"))
-            if purpose is None and runtime.settings.require_purpose:
-                raise InvalidInput(
-                    "purpose: say which ticket or case you need the identity code for",
-                    field="purpose",
-                )
+            shown = use_cases.reveal_identity_codes(session, runtime, actor, customer_id)
         except InvalidInput as refused:
             # Nothing is shown and nothing read; what was typed is not shown back, as it may
             # name the person.
@@ -196,19 +155,6 @@ class CustomerPages(Controller):
                 error=refused.detail,
                 require_purpose=runtime.settings.require_purpose,
             )
-        record(
-            request,
-            session,
-            runtime,
-            action=AuditAction.CUSTOMER_IDENTITY_CODE_READ,
-            permission=Permission.CUSTOMERS_READ,
-            target_type="customer",
-            target_ids=[customer_id],
-            purpose=purpose,
-        )
-        session.commit()
-        # Decrypted only now, once the read it is has been recorded.
-        shown = customer_out(customers.view(customer), restricted=bool(customer.restricted_at))
         return render(
             request,
             "identity_codes.html",
@@ -218,12 +164,3 @@ class CustomerPages(Controller):
             error=None,
             require_purpose=runtime.settings.require_purpose,
         )
-
-
-def _channel(raw: str) -> Channel | None:
-    if not raw:
-        return None
-    try:
-        return Channel(raw)
-    except ValueError:
-        raise InvalidInput("channel: must be chat, email or call", field="channel") from None

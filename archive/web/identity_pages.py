@@ -22,9 +22,8 @@ from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.trail import actor_of
 from archive.customers import use_cases
-from archive.customers.models import Customer
 from archive.customers.reviews import ReviewItem
-from archive.customers.service import CustomerService
+from archive.customers.service import CustomerView
 from archive.errors import ArchiveError, InvalidInput
 from archive.runtime import Runtime
 from archive.web.forms import Form, field, refusal_status
@@ -136,15 +135,15 @@ def _queue(
     status: int = 200,
 ) -> Any:
     actor = actor_of(request, Permission.IDENTITY_REVIEW)
-    items = use_cases.review_queue(session, runtime, actor, resolved=resolved)
-    people = _people(session, runtime, items)
+    found = use_cases.review_page(session, runtime, actor, resolved=resolved)
+    people = {customer_id: _person(view) for customer_id, view in found.people.items()}
     shown = [
         Shown(
             review=item,
             customer=people.get(item.customer_id) if item.customer_id else None,
             candidates=[people[c] for c in item.candidates if c in people],
         )
-        for item in items
+        for item in found.items
     ]
     return render(
         request,
@@ -156,19 +155,5 @@ def _queue(
     )
 
 
-def _people(session: Session, runtime: Runtime, items: list[ReviewItem]) -> dict[uuid.UUID, Person]:
-    """The customers the reviews name, labelled from their identifiers (the queue's reading
-    of them is in its audit record)."""
-    wanted = {i.customer_id for i in items if i.customer_id} | {
-        c for i in items for c in i.candidates
-    }
-    service = CustomerService(session, runtime)
-    people = {}
-    for customer_id in wanted:
-        customer = session.get(Customer, customer_id)
-        if customer is None:
-            continue  # erased since the review opened
-        view = service.view(customer)
-        label = next(iter(view.names or view.emails or view.phones), "")
-        people[customer_id] = Person(customer_id, label)
-    return people
+def _person(view: CustomerView) -> Person:
+    return Person(view.id, next(iter(view.names or view.emails or view.phones), ""))

@@ -14,13 +14,11 @@ from litestar.response import Redirect
 
 from archive.access.guards import requires
 from archive.access.permissions import Permission
-from archive.accounts.models import Role, User
+from archive.accounts.models import Role
 from archive.api.deps import RuntimeDep, SessionDep
-from archive.api.trail import record, viewer_of
-from archive.audit import AuditAction
-from archive.contacts.routes import render as render_contact
-from archive.contacts.service import ContactService
-from archive.web.customer_names import customer_names
+from archive.api.trail import actor_of
+from archive.contacts import use_cases
+from archive.web.customer_names import labels
 from archive.web.pages import render, user_of
 
 AnyRequest = Request[Any, Any, Any]
@@ -58,36 +56,13 @@ class StartPages(Controller):
         lead who also serves customers reaches it too. The lists are metadata reads, recorded as
         the customer's timeline records them, and leave out restricted customers' contacts.
         """
-        user = user_of(request)
-        assert user is not None  # the guard let only a logged-in user through
-        account = session.get(User, user.user_id)
-        # The names the telephony, chat and e-mail systems may call this agent by.
-        agents = {user.username}
-        if account is not None and account.display_name:
-            agents.add(account.display_name)
-        service = ContactService(session, runtime, viewer_of(request))
-        own = service.recent_of_agent(agents, limit=RECENT)
-        others = service.recent_on_tickets_of(agents, limit=RECENT)
-        listed = [*own, *others]
-        kept, doubted = service.holds_of(listed), service.reviews_of(listed)
-        shown = {c.id: render_contact(service, c, kept, doubted) for c in listed}
-        if listed:
-            record(
-                request,
-                session,
-                runtime,
-                action=AuditAction.CONTACT_METADATA_READ,
-                permission=Permission.CONTACTS_LIST,
-                target_type="contact",
-                target_ids=[c.id for c in listed],
-            )
-        names = customer_names(request, session, runtime, [c.customer_id for c in shown.values()])
-        session.commit()
+        actor = actor_of(request, Permission.CONTACTS_LIST)
+        found = use_cases.agent_start(session, runtime, actor, limit=RECENT)
         return render(
             request,
             "agent_start.html",
-            own=[shown[c.id] for c in own],
-            others=[shown[c.id] for c in others],
-            names=names,
-            agent_names=sorted(agents),
+            own=found.own,
+            others=found.others,
+            names=labels(found.customers),
+            agent_names=found.agents,
         )

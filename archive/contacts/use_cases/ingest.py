@@ -1,0 +1,61 @@
+"""Storing a call, an e-mail or a chat, and recording who stored it.
+
+The API's ingest routes, `archive ingest` and the demo loader all come through here. The
+content is stored and committed by `IngestService` (see its module for the order that keeps
+invariant 5); the `contact:create` record follows in a transaction of its own. A retry or a
+re-send that finds the stored contact is recorded too: someone sent it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.orm import Session
+
+from archive.audit import Actor, AuditAction, AuditLog
+from archive.contacts.ingest import CallParties, Envelope, Ingested, IngestService
+from archive.runtime import Runtime
+
+
+def ingest_call(
+    session: Session,
+    runtime: Runtime,
+    actor: Actor,
+    envelope: Envelope,
+    parties: CallParties,
+    body: Iterable[bytes],
+) -> Ingested:
+    """A recording streamed from `body`, never held whole; `ARCHIVE_MAX_UPLOAD_BYTES` is
+    enforced while it streams."""
+    result = IngestService(session, runtime).ingest_call(envelope, parties, body)
+    return _recorded(session, runtime, actor, result)
+
+
+def ingest_email(
+    session: Session, runtime: Runtime, actor: Actor, envelope: Envelope, raw: bytes
+) -> Ingested:
+    """An RFC 5322 message, kept byte for byte."""
+    result = IngestService(session, runtime).ingest_email(envelope, raw)
+    return _recorded(session, runtime, actor, result)
+
+
+def ingest_chat(
+    session: Session,
+    runtime: Runtime,
+    actor: Actor,
+    envelope: Envelope,
+    raw: bytes,
+    *,
+    source: str = "archive",
+) -> Ingested:
+    """A chat transcript: ours, or Zendesk's or Chatwoot's API shape (`source`)."""
+    result = IngestService(session, runtime).ingest_chat(envelope, raw, source=source)
+    return _recorded(session, runtime, actor, result)
+
+
+def _recorded(session: Session, runtime: Runtime, actor: Actor, result: Ingested) -> Ingested:
+    AuditLog(session, runtime).record(
+        actor, AuditAction.CONTACT_CREATE, target_type="contact", target_ids=[result.contact.id]
+    )
+    session.commit()
+    return result
