@@ -11,11 +11,10 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from archive.access.viewer import Viewer
-from archive.accounts.models import Role
 from archive.audit import Actor, AuditAction, AuditLog
 from archive.contacts.service import ContactService
 from archive.customers.service import CustomerService
+from archive.customers.viewers import viewer_for
 from archive.errors import InvalidInput
 from archive.holds.legal import sync_legal_holds
 from archive.holds.models import Hold, HoldScope
@@ -55,7 +54,7 @@ def draft_hold(
 ) -> HoldRequest:
     """A hold on the contact, ticket or customer a page started from, to be completed (reason,
     reference) before it is previewed; one hidden from the actor is not found."""
-    viewer = _viewer(actor)
+    viewer = viewer_for(actor)
     if contact is not None:
         contacts = ContactService(session, runtime, viewer)
         found = contacts.get(contact)
@@ -154,10 +153,4 @@ def _record(
 
 
 def _holds(session: Session, runtime: Runtime, actor: Actor) -> HoldService:
-    return HoldService(session, runtime, _viewer(actor), actor.name)
-
-
-def _viewer(actor: Actor) -> Viewer:
-    # What the service hides from the actor (a restricted customer's contacts) follows from
-    # every role they hold, not only the one the action is allowed through.
-    return Viewer(frozenset(Role(role) for role in actor.roles))
+    return HoldService(session, runtime, viewer_for(actor), actor.name)
