@@ -20,10 +20,10 @@ from archive import background
 from archive.audit import AuditLog
 from archive.integrity.check import check
 from archive.keys.rotation import rewrap_all
+from archive.lifecycle.sweep import sweep
 from archive.privacy.cases import warn_overdue
 from archive.privacy.exports import build, destroy_expired
 from archive.retention.service import retime
-from archive.retention.sweep import sweep
 from archive.runtime import Runtime
 from archive.settings import Settings
 

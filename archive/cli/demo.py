@@ -45,7 +45,7 @@ def prepare_demo(runtime: Runtime, *, echo: Callable[[str], object] | None = Non
     """Sweep, load (or top up) the demo data, sweep, make the accounts; return the banner."""
     from archive.demo.dataset import load_demo
     from archive.demo.tour import examples, figures, prepare_accounts
-    from archive.retention.sweep import sweep
+    from archive.lifecycle.sweep import sweep
 
     say: Callable[[str], object] = echo or (lambda line: None)
     # What ran out since the last start goes first, so that loading puts it back; the second

@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 
 from archive.cli.context import Context, pass_context
-from archive.cli.users import operator
-from archive.retention.sweep import SweepReport, sweep
+from archive.cli.users import console_actor
+from archive.lifecycle.sweep import SweepReport
+from archive.lifecycle.use_cases import run_sweep
 
 
 @click.command("expire")
@@ -18,7 +19,7 @@ def expire_command(ctx: Context, dry_run: bool, quiet: bool) -> None:
 
     The scheduled sweep (Celery beat, or in-process on the embedded default) does the same.
     """
-    report = sweep(ctx.runtime, actor=operator(), dry_run=dry_run)
+    report = run_sweep(ctx.runtime, console_actor(), dry_run=dry_run)
     for line in describe(report, quiet=quiet):
         click.echo(line)
     if report.error:

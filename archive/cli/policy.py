@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from archive.cli.context import Context, pass_context
-from archive.cli.users import operator
-from archive.jobs import start_retime
+from archive.cli.users import console_actor
+from archive.retention import use_cases
 from archive.retention.policy import (
     CHANNELS,
     PRESETS,
@@ -17,13 +17,7 @@ from archive.retention.policy import (
     load_policy,
     load_policy_file,
 )
-from archive.retention.service import (
-    ChannelChange,
-    PolicyDiff,
-    RetentionService,
-    apply_policy,
-    retime,
-)
+from archive.retention.service import ChannelChange, PolicyDiff
 
 PRECEDENCE = (
     "precedence: a (channel, category) rule beats the channel's rule; a hold keeps a contact "
@@ -74,7 +68,7 @@ def diff(ctx: Context, spec: str) -> None:
     proposed = load_policy(spec)
     runtime = ctx.runtime
     with runtime.session() as session:
-        result = RetentionService(session, runtime).diff(proposed)
+        result = use_cases.preview_policy(session, runtime, console_actor(), proposed)
     for line in describe_diff(result):
         click.echo(line)
 
@@ -92,8 +86,9 @@ def apply(ctx: Context, spec: str, yes: bool) -> None:
     """
     proposed = load_policy(spec)
     runtime = ctx.runtime
+    actor = console_actor()
     with runtime.session() as session:
-        result = RetentionService(session, runtime).diff(proposed)
+        result = use_cases.preview_policy(session, runtime, actor, proposed)
     for line in describe_diff(result):
         click.echo(line)
     if result.current == result.proposed:
@@ -101,13 +96,12 @@ def apply(ctx: Context, spec: str, yes: bool) -> None:
         return
     if not yes:
         click.confirm(f"apply {proposed.version}?", abort=True)
-    record = apply_policy(runtime, proposed, origin=operator(), actor=operator(), role="admin")
-    if runtime.settings.broker_url:
-        start_retime(runtime, record.id)
+    with runtime.session() as session:
+        applied = use_cases.apply_policy(session, runtime, actor, proposed, wait=True)
+    if applied.retimed is None:
         click.echo(f"applied {proposed.version}; a worker re-times stored contacts")
         return
-    count = retime(runtime, record.id)
-    click.echo(f"applied {proposed.version}; {count} stored contacts re-timed")
+    click.echo(f"applied {proposed.version}; {applied.retimed} stored contacts re-timed")
 
 
 def describe_diff(result: PolicyDiff) -> list[str]:
@@ -129,7 +123,7 @@ def _in_force(ctx: Context) -> Policy:
         return load_policy(settings.policy)
     runtime = ctx.runtime
     with runtime.session() as session:
-        return RetentionService(session, runtime).in_force()
+        return use_cases.policy_in_force(session, runtime, console_actor()).policy
 
 
 def describe(policy: Policy) -> list[str]:

@@ -18,9 +18,9 @@ from archive.audit.models import check_purpose
 from archive.cli.context import Context, pass_context
 from archive.cli.users import console_actor, operator
 from archive.errors import InvalidInput
+from archive.lifecycle.erasure import erase
 from archive.privacy import use_cases
 from archive.privacy.cases import CaseView
-from archive.privacy.erasure import erase
 from archive.privacy.models import PrivacyCase, RequestKind
 
 KINDS = [kind.value for kind in RequestKind]

@@ -101,7 +101,7 @@ def serve(ctx: Context) -> None:
     import uvicorn
 
     from archive.app import create_app
-    from archive.retention.service import settle_policy
+    from archive.retention.use_cases import settle_policy
     from archive.schedule import InProcessSchedule
 
     settings = ctx.settings

@@ -72,6 +72,7 @@ class HoldSummary:
     keeps_until: datetime | None  # None: nothing covered; LATEST: until released
     customer_id: uuid.UUID | None = None  # the customer a customer hold names
     ticket_id: uuid.UUID | None = None  # the ticket a ticket hold names
+    ticket_ref: str | None = None  # that ticket's reference in the ticketing system
     contact_ids: list[uuid.UUID] = field(default_factory=list)
 
 
@@ -192,11 +193,11 @@ class HoldService:
         sweep, which act for the archive itself, never for showing."""
         return list(self.session.scalars(self._covered_query(hold).with_only_columns(Contact.id)))
 
-    def active(self) -> list[HoldSummary]:
+    def active(self, *, with_ids: bool = False) -> list[HoldSummary]:
         holds = self.session.scalars(
             select(Hold).where(Hold.state == HoldState.ACTIVE).order_by(Hold.placed_at, Hold.id)
         )
-        return [self.describe(hold) for hold in holds]
+        return [self.describe(hold, with_ids=with_ids) for hold in holds]
 
     def release(self, hold_id: uuid.UUID) -> Hold:
         """End a hold now; its contacts go at the next sweep if their retention has run out."""
@@ -342,6 +343,7 @@ class HoldService:
             keeps_until=max(ends) if ends else None,
             customer_id=None if self.restriction.hides(hold.customer_id) else hold.customer_id,
             ticket_id=hold.ticket_id if shown_ticket else None,
+            ticket_ref=ticket.external_ref if ticket is not None and shown_ticket else None,
         )
 
 

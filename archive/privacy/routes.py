@@ -15,8 +15,9 @@ from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.trail import actor_of, principal_of
 from archive.audit import Actor
+from archive.lifecycle.erasure import ErasureResult, erase
 from archive.privacy import use_cases
-from archive.privacy.erasure import ErasureResult, certificate_document, erase
+from archive.privacy.certificates import certificate_document
 from archive.privacy.models import ErasureCertificate
 from archive.privacy.schemas import (
     CaseIn,

@@ -3,7 +3,8 @@
 The newest row of `retention_policies` is the policy in force. ARCHIVE_POLICY is applied by
 itself at start-up whenever it names a policy other than the one it named last time, and
 `archive policy apply` applies a file at any time: the latest change wins, whichever way it came.
-A change re-times every stored contact in committed batches (`retime`).
+A change re-times every stored contact in committed batches (`retime`). Who changed it is
+recorded by the use cases (`retention.use_cases`), which call this.
 """
 
 from __future__ import annotations
@@ -14,18 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-import structlog
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from archive.audit import Actor, AuditAction, AuditLog
 from archive.contacts.models import Contact, ContactState
 from archive.retention.models import PolicyRecord
 from archive.retention.policy import Policy, load_policy, parse_policy
 from archive.runtime import Runtime
 from archive.tickets.models import Ticket
-
-log = structlog.get_logger(__name__)
 
 SETTINGS_ORIGIN = "settings"
 RETIME_BATCH = 1000
@@ -50,6 +47,15 @@ class ChannelChange:
     at_once: int = 0  # already due under the new policy, though not under the one in force
 
 
+@dataclass(frozen=True)
+class InForce:
+    """The policy in force, and the record of its applying (None: never applied, so the one
+    ARCHIVE_POLICY names)."""
+
+    policy: Policy
+    record: PolicyRecord | None
+
+
 @dataclass
 class PolicyDiff:
     current: str
@@ -69,16 +75,27 @@ class RetentionService:
 
     def in_force(self) -> Policy:
         """The newest applied policy; before any was applied, the one ARCHIVE_POLICY names."""
+        return self.current().policy
+
+    def current(self) -> InForce:
         record = self.current_record()
         if record is None:
-            return load_policy(self.runtime.settings.policy)
-        return policy_of(record)
+            return InForce(load_policy(self.runtime.settings.policy), None)
+        return InForce(policy_of(record), record)
 
     def expiry(self, channel: str, category: str | None, started_at: datetime) -> datetime:
         return self.in_force().expires_at(channel, category, started_at)
 
+    def lock_changes(self) -> None:
+        """One policy change at a time, until the transaction ends: two processes starting
+        together apply ARCHIVE_POLICY once. (SQLite's write lock already serialises writers.)"""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext('archive.retention.policy'))")
+            )
+
     def apply(self, policy: Policy, *, origin: str) -> PolicyRecord:
-        """Make `policy` the one in force; the caller commits, audits and then re-times."""
+        """Make `policy` the one in force; the caller audits, commits and then re-times."""
         if origin != SETTINGS_ORIGIN and self.current_record() is None:
             # What ARCHIVE_POLICY named was in force until now: record it first, so that the
             # setting is not mistaken for a new change and re-applied over this one.
@@ -187,76 +204,7 @@ class RetentionService:
             yield row[0], row[1], row[2], row[3], row[4]
 
 
-def apply_policy(
-    runtime: Runtime, policy: Policy, *, origin: str, actor: str, role: str | None = None
-) -> PolicyRecord:
-    """Make `policy` the one in force and audit who did; the caller then re-times (`retime`)."""
-    with runtime.session() as session:
-        _serialise(session)
-        return _applied(session, runtime, policy, origin=origin, actor=actor, role=role)
-
-
-def _applied(
-    session: Session,
-    runtime: Runtime,
-    policy: Policy,
-    *,
-    origin: str,
-    actor: str,
-    role: str | None,
-) -> PolicyRecord:
-    record = RetentionService(session, runtime).apply(policy, origin=origin)
-    AuditLog(session, runtime).record(
-        Actor(name=actor, role=role),
-        AuditAction.POLICY_APPLY,
-        target_type="policy",
-        target_ids=[_version_id(policy.version)],
-    )
-    session.commit()
-    session.expunge(record)
-    log.info("retention policy applied", version=policy.version, origin=origin)
-    return record
-
-
-def _serialise(session: Session) -> None:
-    """One policy change at a time: two processes starting together apply ARCHIVE_POLICY once.
-    (SQLite's write lock already serialises writers.)"""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('archive.retention.policy'))"))
-
-
 def retime(runtime: Runtime, record_id: int) -> int:
     """Re-time every stored contact under the policy applied as `record_id` (resumable)."""
     with runtime.session() as session:
         return RetentionService(session, runtime).retime_all(record_id)
-
-
-def settle_policy(runtime: Runtime) -> PolicyRecord | None:
-    """Apply ARCHIVE_POLICY if it names another policy than it did last time, and finish
-    re-timing stored contacts if a change's run was cut short. Returns what it applied."""
-    applied = None
-    with runtime.session() as session:
-        service = RetentionService(session, runtime)
-        if service.settings_policy_pending() is not None:
-            # Checked again under the lock: another process may have just applied it.
-            _serialise(session)
-            pending = service.settings_policy_pending()
-            if pending is not None:
-                applied = _applied(
-                    session,
-                    runtime,
-                    pending,
-                    origin=SETTINGS_ORIGIN,
-                    actor=SETTINGS_ORIGIN,
-                    role=None,
-                )
-        current = service.current_record()
-        unfinished = current.id if current is not None and current.retimed_at is None else None
-    if unfinished is not None:
-        retime(runtime, unfinished)
-    return applied
-
-
-def _version_id(version: str) -> str:
-    # Audit target ids are plain tokens; a policy name may hold characters they refuse.
-    return "policy-" + "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in version)[:56]

@@ -27,7 +27,8 @@ from archive.audit import use_cases
 from archive.audit.actions import AuditAction
 from archive.audit.schemas import Filters, verify_out
 from archive.errors import ArchiveError, InvalidInput, MalformedRequest
-from archive.retention.routes import list_runs, read_run
+from archive.retention import use_cases as retention
+from archive.retention.schemas import run_out
 from archive.web.admin_views import approvals_page
 from archive.web.audit_targets import TargetView, target_views
 from archive.web.forms import form_date, refusal_status, status_of
@@ -156,8 +157,11 @@ class AuditPages(Controller):
     @get("/deletions", opt=DELETIONS, sync_to_thread=True)
     def deletions(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> Any:
         """The deletion runs, newest first: when, by whom, under which policy, how many."""
-        runs = list_runs(request, session, runtime, limit=SHOWN_RUNS)
-        return render(request, "audit_deletions.html", runs=runs, limit=SHOWN_RUNS)
+        actor = actor_of(request, Permission.DELETIONS_READ)
+        runs = retention.deletion_runs(session, runtime, actor, limit=SHOWN_RUNS)
+        return render(
+            request, "audit_deletions.html", runs=[run_out(r) for r in runs], limit=SHOWN_RUNS
+        )
 
     @get("/deletions/{run_id:uuid}", opt=DELETIONS, sync_to_thread=True)
     def deletion(
@@ -168,9 +172,9 @@ class AuditPages(Controller):
         runtime: RuntimeDep,
     ) -> Any:
         """One run with every contact it deleted, and the audit record that vouches for it."""
-        return render(
-            request, "audit_deletion.html", run=read_run(request, session, runtime, run_id)
-        )
+        actor = actor_of(request, Permission.DELETIONS_READ)
+        run, ids = retention.deletion_run(session, runtime, actor, run_id)
+        return render(request, "audit_deletion.html", run=run_out(run, ids))
 
 
 def _trail_page(

@@ -4,7 +4,7 @@ Everyone holding POLICY_READ sees the policy in force, as the API's `show` retur
 table in words (and as the file `archive policy` reads). Those holding POLICY_MANAGE change it
 through a form of its rules, which becomes the TOML the API and `archive policy` accept, see
 what the API's `diff` says it would change (nothing changes yet), then apply it through the
-API's own `apply_proposed`, which audits the change and re-times stored contacts.
+same use case as the API, which records the change and re-times stored contacts.
 """
 
 from __future__ import annotations
@@ -20,16 +20,12 @@ from sqlalchemy.orm import Session
 from archive.access.guards import requires
 from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
-from archive.api.trail import principal_of
-from archive.errors import ArchiveError, Conflict
+from archive.api.trail import actor_of
+from archive.errors import ArchiveError
+from archive.retention import use_cases
 from archive.retention.policy import CHANNELS, HoldReason, Policy, PolicyError
-from archive.retention.routes import (
-    MAX_POLICY_BYTES,
-    apply_proposed,
-    policy_out,
-    proposed_policy,
-)
-from archive.retention.service import PolicyDiff, RetentionService
+from archive.retention.schemas import MAX_POLICY_BYTES, policy_out, proposed_policy
+from archive.retention.service import PolicyDiff
 from archive.runtime import Runtime
 from archive.web.formats import in_words
 from archive.web.forms import Form, refusal_status
@@ -123,12 +119,12 @@ class PolicyPages(Controller):
         document = _document(data)
         # A refused form comes back as it was sent, for the administrator to correct.
         sent = PolicyForm.read(data) if is_form(data) else None
+        actor = actor_of(request, Permission.POLICY_MANAGE)
         try:
             proposed = proposed_policy(document)
-            result = RetentionService(session, runtime).diff(proposed)
+            result = use_cases.preview_policy(session, runtime, actor, proposed)
         except ArchiveError as error:
             return _page(request, session, runtime, document=document, form=sent, error=error)
-        session.rollback()
         return _page(request, session, runtime, document=document, proposed=proposed, result=result)
 
     @post("/apply", opt=MANAGE, sync_to_thread=True, status_code=200)
@@ -139,17 +135,16 @@ class PolicyPages(Controller):
         document = _document(data)
         previewed = str(data.get("current", ""))[:VERSION_FIELD]
         proposed: Policy | None = None
+        actor = actor_of(request, Permission.POLICY_MANAGE)
         try:
             proposed = proposed_policy(document)
             # The preview compared against the policy then in force; another change since
-            # would make what the administrator saw untrue.
-            if previewed != RetentionService(session, runtime).in_force().version:
-                raise Conflict("the policy in force changed since the preview; preview again")
+            # would make what the administrator saw untrue, and is refused.
+            use_cases.apply_policy(session, runtime, actor, proposed, previewed=previewed)
         except ArchiveError as error:
             # The form keeps the proposal, to be previewed again against the policy now in force.
             form = PolicyForm.of(proposed) if proposed else None
             return _page(request, session, runtime, document=document, form=form, error=error)
-        apply_proposed(runtime, session, proposed, principal_of(request).username)
         return Redirect("/policy?applied=1", status_code=303)
 
 
@@ -166,8 +161,10 @@ def _page(
     applied: bool = False,
 ) -> Any:
     status = refusal_status(session, error) if error else 200
-    current = RetentionService(session, runtime).in_force()
-    shown = policy_out(runtime, session)
+    in_force = use_cases.policy_in_force(
+        session, runtime, actor_of(request, Permission.POLICY_READ)
+    )
+    current, shown = in_force.policy, policy_out(in_force)
     if form is None:
         form = PolicyForm.of(proposed or current)
     return render(

@@ -18,8 +18,8 @@ from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.trail import actor_of, principal_of
 from archive.errors import ArchiveError, InvalidInput
+from archive.lifecycle.erasure import erase
 from archive.privacy import use_cases
-from archive.privacy.erasure import erase
 from archive.privacy.schemas import bundle_out, link_out
 from archive.web.forms import Form, field
 from archive.web.pages import render

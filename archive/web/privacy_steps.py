@@ -22,8 +22,8 @@ from archive.api.trail import actor_of
 from archive.audit import Actor
 from archive.customers.identifiers import IdentifierKind
 from archive.errors import ArchiveError, InvalidInput
+from archive.lifecycle.erasure import ErasureResult
 from archive.privacy import use_cases
-from archive.privacy.erasure import ErasureResult
 from archive.privacy.models import BundleState, CaseStatus, IdentityMethod, RequestKind
 from archive.privacy.schemas import bundle_out, case_out
 from archive.runtime import Runtime

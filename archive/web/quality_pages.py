@@ -1,8 +1,8 @@
 """The quality team's pages: active holds, placing one (its cap previewed first), releasing.
 
-Every step calls `HoldService` as the holds API does, and records and syncs through the API's
-own helpers, so a hold placed from a page leaves the same trail as one placed with `curl`.
-A service's refusal is shown on the form that caused it, with the status the API would answer.
+Every step calls the same holds use case as the API, so a hold placed from a page leaves the
+same trail, and the same legal holds in the store, as one placed with `curl`. A refusal is
+shown on the form that caused it, with the status the API would answer.
 """
 
 from __future__ import annotations
@@ -19,19 +19,13 @@ from sqlalchemy.orm import Session
 from archive.access.guards import requires
 from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
-from archive.api.trail import principal_of, viewer_of
-from archive.audit import AuditAction
-from archive.contacts.service import ContactService
-from archive.customers.service import CustomerService
+from archive.api.trail import actor_of
 from archive.errors import ArchiveError, InvalidInput
-from archive.holds.legal import sync_legal_holds
-from archive.holds.models import HoldScope
-from archive.holds.routes import HoldOut, audit_hold, hold_out
-from archive.holds.service import LEGAL_ROLES, HoldRequest, HoldService
+from archive.holds import use_cases
+from archive.holds.schemas import HoldOut, hold_out
+from archive.holds.service import LEGAL_ROLES, HoldRequest
 from archive.retention.policy import HoldReason
 from archive.runtime import Runtime
-from archive.tickets.models import Ticket
-from archive.tickets.service import TicketService
 from archive.web.forms import Form, field, form_date, refusal_status, status_of
 from archive.web.pages import render, user_of
 
@@ -86,10 +80,6 @@ def _hold_request(data: dict[str, str]) -> HoldRequest:
     )
 
 
-def hold_service(request: AnyRequest, session: Session, runtime: Runtime) -> HoldService:
-    return HoldService(session, runtime, viewer_of(request), principal_of(request).username)
-
-
 def _places_legal(request: AnyRequest) -> bool:
     """Whether the user may place and release `legal` holds (the service refuses the rest)."""
     user = user_of(request)
@@ -99,14 +89,6 @@ def _places_legal(request: AnyRequest) -> bool:
 def _reasons(request: AnyRequest) -> list[str]:
     legal = _places_legal(request)
     return [str(r) for r in HoldReason if r != HoldReason.LEGAL or legal]
-
-
-def record_placed(
-    request: AnyRequest, session: Session, runtime: Runtime, service: HoldService, hold: Any
-) -> None:
-    """Record and sync a new hold exactly as the API's own `_placed` step does."""
-    audit_hold(request, session, runtime, AuditAction.HOLD_PLACE, hold, Permission.HOLDS_PLACE)
-    sync_legal_holds(runtime, service.covered_ids(hold))
 
 
 class QualityPages(Controller):
@@ -128,23 +110,16 @@ class QualityPages(Controller):
         customer: FromQuery[uuid.UUID | None] = None,
     ) -> Any:
         """The form, for the contact, ticket or customer whose page led here."""
-        values = {"scope": "", "contact_ids": "", "ticket_id": "", "customer_id": ""}
-        viewer = viewer_of(request)
-        if contact is not None:
-            contacts = ContactService(session, runtime, viewer)
-            found = contacts.get(contact)
-            values.update(scope=HoldScope.CONTACTS, contact_ids=str(found.id))
-            its_ticket = contacts.ticket_of(found)
-            values["ticket_id"] = str(its_ticket.id) if its_ticket else ""
-            values["customer_id"] = str(found.customer_id or "")
-        elif ticket is not None:
-            found_ticket = TicketService(session, runtime, viewer).get(ticket)
-            values.update(scope=HoldScope.TICKET, ticket_id=str(found_ticket.id))
-        elif customer is not None:
-            found_customer = CustomerService(session, runtime, viewer).get(customer)
-            values.update(scope=HoldScope.CUSTOMER, customer_id=str(found_customer.id))
-        else:
-            raise InvalidInput("say which contact, ticket or customer to hold")
+        actor = actor_of(request, Permission.HOLDS_PLACE)
+        draft = use_cases.draft_hold(
+            session, runtime, actor, contact=contact, ticket=ticket, customer=customer
+        )
+        values = {
+            "scope": draft.scope,
+            "contact_ids": ",".join(str(i) for i in draft.contact_ids),
+            "ticket_id": str(draft.ticket_id or ""),
+            "customer_id": str(draft.customer_id or ""),
+        }
         return _form_page(request, session, values)
 
     @post("/preview", opt=PLACE, sync_to_thread=True, status_code=200)
@@ -153,11 +128,11 @@ class QualityPages(Controller):
     ) -> Any:
         """What the hold would cover and until when (the cap); nothing is placed."""
         values = {name: field(data, name) for name in HOLD_FIELDS}
+        actor = actor_of(request, Permission.HOLDS_PLACE)
         try:
-            summary = hold_service(request, session, runtime).preview(_hold_request(data))
+            summary = use_cases.preview_hold(session, runtime, actor, _hold_request(data))
         except ArchiveError as error:
             return _form_page(request, session, values, error=error)
-        session.rollback()
         return _form_page(request, session, values, preview=hold_out(summary))
 
     @post("/", opt=PLACE, sync_to_thread=True, status_code=200)
@@ -165,12 +140,11 @@ class QualityPages(Controller):
         self, request: AnyRequest, data: Form, session: SessionDep, runtime: RuntimeDep
     ) -> Any:
         values = {name: field(data, name) for name in HOLD_FIELDS}
-        service = hold_service(request, session, runtime)
+        actor = actor_of(request, Permission.HOLDS_PLACE)
         try:
-            summary = service.place(_hold_request(data))
+            summary = use_cases.place_hold(session, runtime, actor, _hold_request(data))
         except ArchiveError as error:
             return _form_page(request, session, values, error=error)
-        record_placed(request, session, runtime, service, summary.hold)
         return Redirect(f"/holds#hold-{summary.hold.id}", status_code=303)
 
     @post("/{hold_id:uuid}/release", opt=PLACE, sync_to_thread=True, status_code=200)
@@ -181,16 +155,12 @@ class QualityPages(Controller):
         session: SessionDep,
         runtime: RuntimeDep,
     ) -> Any:
-        service = hold_service(request, session, runtime)
+        actor = actor_of(request, Permission.HOLDS_PLACE)
         try:
-            hold = service.release(hold_id)
+            use_cases.release_hold(session, runtime, actor, hold_id)
         except ArchiveError as error:
             refusal_status(session, error)
             return _list_page(request, session, runtime, error=error)
-        audit_hold(
-            request, session, runtime, AuditAction.HOLD_RELEASE, hold, Permission.HOLDS_PLACE
-        )
-        sync_legal_holds(runtime, service.covered_ids(hold))
         return Redirect("/holds", status_code=303)
 
 
@@ -217,13 +187,12 @@ def _form_page(
 def _list_page(
     request: AnyRequest, session: Session, runtime: Runtime, *, error: ArchiveError | None = None
 ) -> Any:
-    service = hold_service(request, session, runtime)
-    listed = []
-    for summary in service.active():
-        # What is hidden from the user (a restricted customer's) is counted but not named.
-        ids = service.describe(summary.hold, with_ids=True).contact_ids[:SHOWN_CONTACTS]
-        ticket = session.get(Ticket, summary.ticket_id) if summary.ticket_id else None
-        listed.append(Listed(hold_out(summary), ids, ticket.external_ref if ticket else None))
+    actor = actor_of(request, Permission.HOLDS_READ)
+    # What is hidden from the user (a restricted customer's) is counted but not named.
+    listed = [
+        Listed(hold_out(summary), summary.contact_ids[:SHOWN_CONTACTS], summary.ticket_ref)
+        for summary in use_cases.active_holds(session, runtime, actor, with_ids=True)
+    ]
     return render(
         request,
         "quality_holds.html",

@@ -1,5 +1,5 @@
 """The quality team's sampling page: a quality project holds N random contacts per agent per
-week of a period, through the same `HoldService` as the holds API.
+week of a period, through the same holds use cases as the API.
 
 A sample is previewed before it is taken: how many contacts, of which agents and weeks. The
 confirmation carries the preview's fingerprint, so the sample taken holds what was shown (the
@@ -19,20 +19,16 @@ from sqlalchemy.orm import Session
 
 from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
-from archive.audit import AuditAction
+from archive.api.trail import actor_of
 from archive.errors import ArchiveError, InvalidInput
-from archive.holds.routes import HoldOut, audit_hold, hold_out
+from archive.holds import use_cases
 from archive.holds.sampling import SampleGroup, SamplePlan
+from archive.holds.schemas import HoldOut, hold_out
 from archive.holds.service import SampleRequest
 from archive.runtime import Runtime
 from archive.web.forms import Form, field, form_date, refusal_status, status_of
 from archive.web.pages import render
-from archive.web.quality_pages import (
-    PLACE,
-    AnyRequest,
-    hold_service,
-    record_placed,
-)
+from archive.web.quality_pages import PLACE, AnyRequest
 
 SAMPLE_FIELDS = ("reference", "since", "until", "per_agent_per_week", "channel", "ends_at")
 FINGERPRINT = 64
@@ -94,11 +90,8 @@ class SamplePages(Controller):
         """The form; after a sample is taken, with what it holds (`held`: the new hold)."""
         if held is None:
             return _sample_page(request, runtime, {})
-        service = hold_service(request, session, runtime)
-        summary = service.describe(service.get(held))
-        audit_hold(
-            request, session, runtime, AuditAction.HOLD_READ, summary.hold, Permission.HOLDS_READ
-        )
+        actor = actor_of(request, Permission.HOLDS_READ)
+        summary = use_cases.read_hold(session, runtime, actor, held, with_ids=False)
         return _sample_page(request, runtime, {}, result=hold_out(summary))
 
     @post("/preview", opt=PLACE, sync_to_thread=True, status_code=200)
@@ -118,31 +111,33 @@ class SamplePages(Controller):
             # Never taken unseen: a form sent without its preview gets the preview.
             return _preview(request, data, session, runtime)
         values = {n: field(data, n) for n in SAMPLE_FIELDS}
-        service = hold_service(request, session, runtime)
+        actor = actor_of(request, Permission.HOLDS_PLACE)
         try:
-            summary = service.sample(sample_request(values), previewed=previewed)
+            summary = use_cases.take_sample(
+                session, runtime, actor, sample_request(values), previewed=previewed
+            )
         except ArchiveError as error:
             refusal_status(session, error)
             # What the sample would hold now, for the quality team to confirm again.
             try:
-                plan: SamplePlan | None = service.sample_plan(sample_request(values))
+                plan: SamplePlan | None = use_cases.preview_sample(
+                    session, runtime, actor, sample_request(values)
+                )
             except ArchiveError:
                 plan = None
-            session.rollback()
             return _sample_page(request, runtime, values, plan=plan, error=error)
-        record_placed(request, session, runtime, service, summary.hold)
         # To a page of its own, so that reloading it cannot take a second sample.
         return Redirect(f"/holds/samples?held={summary.hold.id}", status_code=303)
 
 
 def _preview(request: AnyRequest, data: Form, session: Session, runtime: Runtime) -> Any:
     values = {n: field(data, n) for n in SAMPLE_FIELDS}
+    actor = actor_of(request, Permission.HOLDS_PLACE)
     try:
-        plan = hold_service(request, session, runtime).sample_plan(sample_request(values))
+        plan = use_cases.preview_sample(session, runtime, actor, sample_request(values))
     except ArchiveError as error:
         refusal_status(session, error)
         return _sample_page(request, runtime, values, error=error)
-    session.rollback()
     return _sample_page(request, runtime, values, plan=plan)
 
 

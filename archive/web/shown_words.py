@@ -21,11 +21,11 @@ from archive.contacts.models import Channel, Direction
 from archive.customers.identifiers import IdentifierKind
 from archive.customers.models import Resolution
 from archive.holds.models import HoldScope
-from archive.privacy.erasure import ERASURE
+from archive.lifecycle.erasure import ERASURE
+from archive.lifecycle.sweep import RETENTION
 from archive.privacy.models import BundleState, CaseStatus, RequestKind
 from archive.retention.policy import HoldReason
 from archive.retention.service import SETTINGS_ORIGIN
-from archive.retention.sweep import RETENTION
 from archive.web import account_pages, admin_views, session_pages
 from archive.web.audit_targets import KINDS
 from archive.web.code_words import ACTIONS, AUDIT_ACTION, CODES

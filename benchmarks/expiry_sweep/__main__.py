@@ -15,8 +15,8 @@ from rich.console import Console
 
 from archive.crypto.keyring import generate_key_material
 from archive.db.migrate import upgrade
+from archive.lifecycle import sweep as sweep_module
 from archive.logging import configure_logging
-from archive.retention import sweep as sweep_module
 from archive.runtime import build_runtime
 from archive.settings import Settings
 from archive.testing.databases import new_database

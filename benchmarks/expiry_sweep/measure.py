@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from archive.retention import sweep as sweep_module
+from archive.lifecycle import sweep as sweep_module
 from archive.runtime import build_runtime
 from archive.settings import Settings
 from archive.timing import record_steps, step

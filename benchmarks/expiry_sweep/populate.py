@@ -20,6 +20,7 @@ from rich.console import Console
 from sqlalchemy import select
 
 from archive.access.viewer import SYSTEM
+from archive.audit.actor import job
 from archive.contacts.details import seal_details
 from archive.contacts.models import (
     Channel,
@@ -35,7 +36,8 @@ from archive.customers.service import CustomerService, IdentifierInput
 from archive.holds.service import HoldRequest, HoldService
 from archive.keys.rows import issue_key
 from archive.retention.policy import HoldReason, Policy, load_policy
-from archive.retention.service import SETTINGS_ORIGIN, apply_policy, retime
+from archive.retention.service import SETTINGS_ORIGIN, retime
+from archive.retention.use_cases import put_in_force
 from archive.runtime import Runtime
 from archive.tickets.models import TicketCategory
 from archive.tickets.service import TicketService
@@ -126,7 +128,8 @@ def populate(runtime: Runtime, count: int, held_percent: float, console: Console
     with timed(seconds, "policy", console):
         # Applied now, on an empty database, so the sweep finds it in force and re-times nothing.
         policy = load_policy(runtime.settings.policy)
-        record = apply_policy(runtime, policy, origin=SETTINGS_ORIGIN, actor=ACTOR)
+        with runtime.session() as session:
+            record = put_in_force(session, runtime, job(ACTOR), policy, origin=SETTINGS_ORIGIN)
         retime(runtime, record.id)
     with timed(seconds, "customers", console):
         customers = make_customers(runtime, max(1, count // CONTACTS_PER_CUSTOMER))

@@ -21,9 +21,9 @@ from archive.contacts.ingest import CallParties, Envelope, IngestService
 from archive.contacts.models import Contact
 from archive.customers.service import CustomerService
 from archive.holds.service import HoldRequest, HoldService, SampleRequest
+from archive.lifecycle.sweep import sweep
 from archive.privacy.cases import CaseService
 from archive.privacy.exports import ExportService, build
-from archive.retention.sweep import sweep
 from archive.runtime import Runtime
 from archive.testing.builders import MEDIA, chunks_of
 from archive.tickets.service import TicketService

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from archive.cli.main import cli
 from archive.contacts.ingest import Envelope, IngestService
 from archive.contacts.models import Contact, ContactState, ContentObject
-from archive.retention.deletion import claim, finish
+from archive.lifecycle.deletion import claim, finish
 from archive.runtime import Runtime
 from archive.testing.builders import MEDIA
 from archive.testing.contents import count, stored_bytes

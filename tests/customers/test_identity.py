@@ -27,7 +27,7 @@ from archive.customers.identifiers import IdentifierKind
 from archive.customers.matching import Matches, decide
 from archive.customers.models import IdentityReview, Uncertainty
 from archive.customers.service import CustomerService
-from archive.privacy.erasure import continue_erasures
+from archive.lifecycle.erasure import continue_erasures
 from archive.runtime import Runtime
 from archive.testing.builders import MEDIA
 from archive.testing.tokens import bearer

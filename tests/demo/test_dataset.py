@@ -23,7 +23,7 @@ from archive.demo.chats import PNG_SIGNATURE, demo_chats, tiny_png
 from archive.demo.dataset import demo_calls, load_demo, media
 from archive.demo.emails import demo_emails, tiny_pdf
 from archive.demo.people import CUSTOMERS, TICKETS, identity_code
-from archive.retention.sweep import sweep
+from archive.lifecycle.sweep import sweep
 from archive.runtime import Runtime
 from archive.tickets.models import Ticket
 from archive.tickets.service import TicketService

@@ -26,7 +26,7 @@ from archive.contacts.models import Channel, Contact
 from archive.crypto.keyring import generate_key_material
 from archive.db.migrate import upgrade
 from archive.demo.dataset import load_demo
-from archive.retention.sweep import sweep
+from archive.lifecycle.sweep import sweep
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
 from archive.testing.builders import ingest_call

@@ -17,7 +17,7 @@ from archive.clock import FixedClock
 from archive.contacts.ingest import CallParties, Envelope, IngestService
 from archive.contacts.models import Contact
 from archive.customers.service import CustomerService
-from archive.retention.sweep import sweep
+from archive.lifecycle.sweep import sweep
 from archive.runtime import Runtime
 from archive.testing.builders import MEDIA, chunks_of, ingest_call
 from archive.testing.tokens import api_token

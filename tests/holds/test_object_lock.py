@@ -16,7 +16,7 @@ from sqlalchemy import select
 from archive.accounts.models import Role
 from archive.clock import FixedClock
 from archive.contacts.models import Contact, ContentObject
-from archive.retention.sweep import sweep
+from archive.lifecycle.sweep import sweep
 from archive.runtime import Runtime
 from archive.settings import Settings
 from archive.storage.s3 import S3Store

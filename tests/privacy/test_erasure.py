@@ -18,9 +18,9 @@ from archive.clock import FixedClock
 from archive.contacts.models import Contact, ContactState, ContentObject
 from archive.crypto.fields import blind_index
 from archive.customers.models import Customer
-from archive.privacy.erasure import verify_certificate
+from archive.lifecycle.sweep import sweep
+from archive.privacy.certificates import verify_certificate
 from archive.privacy.models import ErasureCertificate
-from archive.retention.sweep import sweep
 from archive.runtime import Runtime
 from archive.testing.builders import ingest_call
 from archive.testing.contents import database_bytes, stored_bytes

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-import archive.retention.sweep as sweep_module
+import archive.lifecycle.sweep as sweep_module
 from archive.clock import FixedClock
 from archive.holds import coverage
 from archive.runtime import build_runtime

@@ -16,7 +16,7 @@ import time
 from datetime import datetime
 
 from archive.clock import FixedClock
-from archive.retention.sweep import sweep
+from archive.lifecycle.sweep import sweep
 from archive.runtime import build_runtime
 from archive.settings import Settings
 

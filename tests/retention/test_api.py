@@ -17,8 +17,8 @@ from archive.accounts.models import Role
 from archive.audit import AuditAction, AuditLog
 from archive.clock import FixedClock
 from archive.contacts.models import Contact
+from archive.lifecycle.sweep import sweep
 from archive.retention.policy import load_policy
-from archive.retention.sweep import sweep
 from archive.runtime import Runtime
 from archive.testing.builders import ingest_call
 from archive.testing.tokens import bearer

@@ -26,8 +26,8 @@ from archive.clock import FixedClock
 from archive.contacts.models import ContactState, ContentObject
 from archive.crypto.keyring import KeyMaterial
 from archive.integrity.check import check
+from archive.lifecycle.sweep import sweep
 from archive.retention.models import DeletionRun
-from archive.retention.sweep import sweep
 from archive.runtime import Runtime
 
 from .sweep_checks import (

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
-import archive.retention.sweep as sweep_module
+import archive.lifecycle.sweep as sweep_module
 from archive.audit import verify
 from archive.clock import FixedClock
 from archive.contacts.models import ContactState
@@ -30,8 +30,8 @@ from archive.holds import coverage
 from archive.holds.models import Hold
 from archive.holds.service import HoldRequest, HoldService
 from archive.integrity.check import check
+from archive.lifecycle.sweep import SweepReport, sweep
 from archive.retention.models import DeletionRun
-from archive.retention.sweep import SweepReport, sweep
 from archive.runtime import Runtime
 
 from .sweep_checks import (

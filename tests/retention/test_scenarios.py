@@ -14,14 +14,16 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from archive.audit.actor import job
 from archive.clock import LATEST, FixedClock
 from archive.contacts.models import Contact, ContactState
 from archive.errors import Forbidden
 from archive.holds.models import Hold, HoldState
 from archive.holds.service import HoldRequest, HoldService
+from archive.lifecycle.sweep import SweepReport, sweep
 from archive.retention.policy import load_policy
-from archive.retention.service import RetentionService, apply_policy, retime
-from archive.retention.sweep import SweepReport, sweep
+from archive.retention.service import RetentionService, retime
+from archive.retention.use_cases import put_in_force
 from archive.runtime import Runtime
 from archive.testing.contents import count
 
@@ -247,7 +249,8 @@ def test_applying_vastuu_over_kivra_keeps_stored_calls_seven_months(runtime: Run
     assert (chats.earlier, chats.later, chats.unchanged, chats.at_once) == (0, 0, 1, 0)
     assert "email" not in diff.channels
 
-    record = apply_policy(runtime, vastuu, origin="file", actor="admin.person")
+    with runtime.session() as session:
+        record = put_in_force(session, runtime, job("admin.person"), vastuu, origin="file")
     assert retime(runtime, record.id) == 3
     assert contact(runtime, call_dec.id).expires_at == at(d("2026-07-01"), INGEST_AT)
     assert contact(runtime, call_oct.id).expires_at == at(d("2026-05-15"), INGEST_AT)
@@ -286,7 +289,8 @@ def test_applying_kivra_over_vastuu_deletes_the_calls_it_no_longer_keeps(
     assert (calls.earlier, calls.later, calls.unchanged, calls.at_once) == (1, 0, 0, 1)
     assert (chats.earlier, chats.later, chats.unchanged, chats.at_once) == (0, 0, 1, 0)
 
-    record = apply_policy(runtime, kivra, origin="file", actor="admin.person")
+    with runtime.session() as session:
+        record = put_in_force(session, runtime, job("admin.person"), kivra, origin="file")
     assert retime(runtime, record.id) == 3
     assert contact(runtime, call_feb.id).expires_at == at(d("2026-05-10"), INGEST_AT)
     assert sweep_at(runtime, at(d("2026-04-01"), time(12, 5))).deleted_ids == [call_dec.id]

@@ -17,8 +17,8 @@ from archive.contacts.models import Contact, ContactState, ContentObject
 from archive.customers.models import Customer
 from archive.holds.models import HoldState
 from archive.holds.service import HoldRequest, HoldService
+from archive.lifecycle.sweep import sweep
 from archive.retention.models import DeletionRun
-from archive.retention.sweep import sweep
 from archive.runtime import Runtime
 from archive.testing.builders import ingest_call
 from archive.testing.contents import count, stored_bytes

@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from archive.audit import Actor, AuditAction, AuditLog
 from archive.clock import FixedClock
-from archive.retention.sweep import sweep
+from archive.lifecycle.sweep import sweep
 from archive.runtime import Runtime
 from archive.testing.builders import ingest_call, ingest_email
 from archive.web.i18n import LANGUAGE_COOKIE

@@ -23,9 +23,9 @@ from archive.access.viewer import SYSTEM
 from archive.accounts.models import Role
 from archive.app import create_app
 from archive.holds.service import HoldRequest, HoldService
+from archive.lifecycle.sweep import sweep
 from archive.privacy.cases import CaseService
 from archive.privacy.models import RequestKind
-from archive.retention.sweep import sweep
 from archive.runtime import Runtime
 from archive.testing.builders import ingest_call, ingest_email
 

@@ -22,6 +22,7 @@ from archive.holds.models import Hold, HoldState
 from archive.holds.service import HoldRequest, HoldService
 from archive.runtime import Runtime
 from archive.testing.builders import ingest_call, ingest_email
+from archive.testing.tokens import api_token
 from archive.web.i18n import LANGUAGE_COOKIE
 
 QUALITY = "quinn.quality"
@@ -213,3 +214,36 @@ def test_the_privacy_officer_is_offered_legal_holds_in_her_language(
     browser.cookies.set(LANGUAGE_COOKIE, "sv", domain="archive.example")
     assert "Lägg en spärr" in browser.get(f"/holds/new?customer={customer_id}").text
     assert "Inga aktiva spärrar." in browser.get("/holds").text
+
+
+def test_a_hold_placed_and_released_from_the_pages_leaves_the_trail_the_api_leaves(
+    quality: TestClient[Any], runtime: Runtime
+) -> None:
+    """The page and the API call the same use cases: the same records, each naming the hold."""
+    api = {"Authorization": f"Bearer {api_token(runtime, 'quincy.quality', [Role.QUALITY])}"}
+    fields = {"reason": "complaint", "reference": "C-7", "scope": "contacts"}
+
+    by_page = ingest_call(runtime, external_id="by-page").contact
+    assert post(quality, "/holds", contact_ids=str(by_page.id), **fields).status_code == 303
+    [page_hold] = active_holds(runtime)
+    assert post(quality, f"/holds/{page_hold.id}/release").status_code == 303
+
+    by_api = ingest_call(runtime, external_id="by-api").contact
+    body = {**fields, "contact_ids": [str(by_api.id)]}
+    api_hold = quality.post("/api/v1/holds", json=body, headers=api).json()["id"]
+    assert quality.post(f"/api/v1/holds/{api_hold}/release", headers=api).status_code == 200
+
+    def trail(hold_id: object) -> list[tuple[object, ...]]:
+        with runtime.session() as session:
+            found = AuditLog(session, runtime).query(target=str(hold_id))
+            return [
+                (r.role, r.action, r.outcome, r.target_type, r.target_ids == f'["{hold_id}"]')
+                for r in found
+                if r.actor_id is not None and r.source_address is not None
+            ]
+
+    expected = [
+        ("quality", AuditAction.HOLD_RELEASE, "allowed", "hold", True),
+        ("quality", AuditAction.HOLD_PLACE, "allowed", "hold", True),
+    ]
+    assert trail(page_hold.id) == trail(api_hold) == expected

@@ -12,12 +12,13 @@ import redis
 from celery.contrib.testing.worker import start_worker
 from sqlalchemy import select
 
+from archive.audit.actor import job
 from archive.contacts.models import Contact, ContactState
 from archive.jobs import RETIME_TASK
 from archive.keys.rotation import count_by_kek
 from archive.retention.models import DeletionRun, PolicyRecord
 from archive.retention.policy import load_policy
-from archive.retention.service import apply_policy
+from archive.retention.use_cases import put_in_force
 from archive.runtime import Runtime
 from archive.settings import Settings
 from archive.testing.builders import ingest_call
@@ -109,7 +110,8 @@ def test_the_expiry_sweep_runs_on_a_worker(worker: Runtime) -> None:
 def test_the_api_sends_re_timing_to_a_worker_by_name(worker: Runtime) -> None:
     """The API sends the task by name without importing the workers; the worker knows it."""
     ingest_call(worker, external_id="a-call")
-    record = apply_policy(worker, load_policy("vastuu"), origin="test", actor="test")
+    with worker.session() as session:
+        record = put_in_force(session, worker, job("test"), load_policy("vastuu"), origin="test")
     assert RETIME_TASK in app.tasks
     result = app.send_task(RETIME_TASK, args=[record.id]).get(timeout=60)
     assert result == {"policy_record": record.id, "contacts": 1}

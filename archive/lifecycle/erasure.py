@@ -3,14 +3,11 @@ keeps, say what was withheld and why, and sign a certificate that holds no perso
 
 Withheld contacts are erased when their hold ends: every sweep continues open erasure cases,
 and the case closes itself once nothing is withheld. Like the sweep, each step can be repeated
-after a crash: contacts go through the same claim and finish steps (`retention.deletion`).
+after a crash: contacts go through the same claim and finish steps (`lifecycle.deletion`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +16,7 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from archive.access.viewer import SYSTEM
-from archive.audit import Actor, AuditAction, AuditLog, audit_key, audit_key_id
+from archive.audit import Actor, AuditAction, AuditLog
 from archive.audit.chain import canonical
 from archive.clock import LATEST
 from archive.contacts.models import Contact, ContactState
@@ -27,16 +24,16 @@ from archive.customers.certainty import guessed
 from archive.customers.models import Customer
 from archive.errors import Conflict
 from archive.holds.coverage import covering, keeping
+from archive.lifecycle.deletion import claim, finish
 from archive.privacy.cases import CaseService
+from archive.privacy.certificates import CERTIFICATE_FORMAT, sign
 from archive.privacy.exports import destroy_for_customer
 from archive.privacy.models import CaseStatus, ErasureCertificate, PrivacyCase, RequestKind
-from archive.retention.deletion import claim, finish
 from archive.retention.service import RetentionService
 from archive.runtime import Runtime
 from archive.tickets.models import Ticket
 
 ERASURE = "erasure"
-CERTIFICATE_FORMAT = "contact-archive/erasure-certificate/v1"
 
 
 #: Why a contact is withheld when no hold keeps it: whose it is, is still a guess.
@@ -131,14 +128,6 @@ def _final_certificate(runtime: Runtime, case_id: uuid.UUID) -> ErasureCertifica
         if found is not None:
             session.expunge(found)
         return found
-
-
-def verify_certificate(runtime: Runtime, certificate: ErasureCertificate) -> bool:
-    key = audit_key(runtime.keys)
-    expected = hmac.new(key, certificate.document.encode(), hashlib.sha256).hexdigest()
-    return certificate.key_id == audit_key_id(key) and hmac.compare_digest(
-        expected, certificate.signature
-    )
 
 
 def _erasure_case(
@@ -251,15 +240,15 @@ def _certify(
             "complete": not withheld,
         }
         text = canonical(document).decode()
-        key = audit_key(runtime.keys)
+        signature, key_id = sign(runtime, text)
         certificate = ErasureCertificate(
             id=uuid.uuid4(),
             case_id=case.id,
             issued_at=now,
             complete=not withheld,
             document=text,
-            signature=hmac.new(key, text.encode(), hashlib.sha256).hexdigest(),
-            key_id=audit_key_id(key),
+            signature=signature,
+            key_id=key_id,
         )
         session.add(certificate)
         if not withheld:
@@ -280,8 +269,3 @@ def _certify(
 
 def _open_ended(withheld: Withheld) -> str:
     return "until reviewed" if withheld.hold_id is None else "until released"
-
-
-def certificate_document(certificate: ErasureCertificate) -> dict[str, object]:
-    loaded: dict[str, object] = json.loads(certificate.document)
-    return loaded

@@ -35,11 +35,12 @@ from archive.holds.coverage import covering, keeping
 from archive.holds.legal import sync_legal_holds
 from archive.holds.models import Hold
 from archive.holds.service import HoldService
-from archive.privacy.erasure import continue_erasures
-from archive.retention.deletion import claim, finish
+from archive.lifecycle.deletion import claim, finish
+from archive.lifecycle.erasure import continue_erasures
 from archive.retention.models import DeletionRun
 from archive.retention.policy import Policy
-from archive.retention.service import RetentionService, settle_policy
+from archive.retention.service import RetentionService
+from archive.retention.use_cases import settle_policy
 from archive.runtime import Runtime
 from archive.timing import step
 
