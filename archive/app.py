@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from litestar import Litestar, get
+from litestar import Litestar, Router, get
 from litestar.config.cors import CORSConfig
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -18,7 +18,8 @@ from archive import __version__
 from archive.access.auth import TokenAuthentication
 from archive.access.browser import BrowserCsrf
 from archive.access.guards import declared_permissions, enforce_permission, public
-from archive.accounts.routes import accounts_router
+from archive.accounts.approval_routes import ApprovalController
+from archive.accounts.routes import AuthController, TokenController, UserController
 from archive.api.deps import RuntimeDep, provide_runtime, provide_session
 from archive.api.headers import security_headers
 from archive.api.options import answer_options
@@ -32,6 +33,7 @@ from archive.customers.review_routes import IdentityReviewController
 from archive.customers.routes import CustomerController
 from archive.errors import ArchiveError
 from archive.holds.routes import HoldController
+from archive.lifecycle.routes import ErasureController
 from archive.logging import configure_logging
 from archive.privacy.export_routes import ExportController
 from archive.privacy.routes import CaseController, CertificateController
@@ -50,6 +52,16 @@ class Health:
     store: str
     embedded: bool
     version: str
+
+
+def accounts_router() -> Router:
+    """Every accounts route. Answers hold tokens and TOTP URIs, so no cache may keep any."""
+    return Router(
+        path="/",
+        route_handlers=[AuthController, UserController, TokenController, ApprovalController],
+        tags=["accounts"],
+        cache_control=CacheControlHeader(no_store=True),
+    )
 
 
 @get("/health", opt=public(), sync_to_thread=True, tags=["system"])
@@ -122,13 +134,14 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
             CustomerController,
             IdentityReviewController,
             TicketController,
-            accounts_router,
+            accounts_router(),
             AuditController,
             AccessReportController,
             HoldController,
             PolicyController,
             DeletionController,
             CaseController,
+            ErasureController,
             CertificateController,
             ExportController,
             web_router(),

@@ -14,20 +14,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import structlog
-
-from archive import background
-from archive.audit import AuditLog
+from archive.audit.actor import job
+from archive.audit.use_cases import sign_checkpoint
 from archive.integrity.check import check
 from archive.keys.rotation import rewrap_all
-from archive.lifecycle.sweep import sweep
+from archive.lifecycle.use_cases import run_sweep
 from archive.privacy.cases import warn_overdue
-from archive.privacy.exports import build, destroy_expired
-from archive.retention.service import retime
+from archive.privacy.exports import EXPORT_TASK, build, destroy_expired
+from archive.retention.service import RETIME_TASK, retime
 from archive.runtime import Runtime
 from archive.settings import Settings
-
-log = structlog.get_logger(__name__)
 
 Summary = dict[str, Any]
 
@@ -47,12 +43,10 @@ OVERDUE_EVERY = 24 * 3600.0
 EXPORTS_EVERY = 3600.0
 
 SWEEP_TASK = "archive.retention.sweep"
-RETIME_TASK = "archive.retention.retime"
 INTEGRITY_TASK = "archive.integrity.check"
 CHECKPOINT_TASK = "archive.audit.checkpoint"
 REWRAP_TASK = "archive.keys.rewrap"
 OVERDUE_TASK = "archive.privacy.overdue"
-EXPORT_TASK = "archive.privacy.export"
 EXPIRE_EXPORTS_TASK = "archive.privacy.expire_exports"
 
 
@@ -87,7 +81,7 @@ class Job:
 
 def expiry_sweep(runtime: Runtime, dry_run: bool = False, actor: str = WORKER_ACTOR) -> Summary:
     """One expiry sweep; several workers may run it at once and split the due contacts."""
-    report = sweep(runtime, actor=actor, dry_run=dry_run)
+    report = run_sweep(runtime, job(actor), dry_run=dry_run)
     return {
         "run_id": str(report.run_id) if report.run_id else None,
         "policy_version": report.policy_version,
@@ -126,8 +120,7 @@ def integrity_check(runtime: Runtime, repair: bool = False, deep: bool = True) -
 def audit_checkpoint(runtime: Runtime) -> Summary:
     """Sign the audit trail's newest record."""
     with runtime.session() as session:
-        checkpoint = AuditLog(session, runtime).checkpoint()
-        session.commit()
+        checkpoint = sign_checkpoint(session, runtime)
     if checkpoint is None:
         return {"checkpoint_id": None, "record_id": None}
     return {"checkpoint_id": checkpoint.id, "record_id": checkpoint.record_id}
@@ -178,27 +171,3 @@ JOBS: tuple[Job, ...] = (
 
 PERIODIC: tuple[Job, ...] = tuple(job for job in JOBS if job.periodic)
 BY_NAME: Mapping[str, Job] = {job.name: job for job in JOBS}
-
-
-def start(runtime: Runtime, name: str, *args: Any) -> str:
-    """Start the job called `name` with `args` on the workers, or on a thread of this process
-    when there is no broker; says where it runs."""
-    job = BY_NAME[name]
-
-    def here(runtime: Runtime) -> None:
-        log.info("job finished", job=job.label, summary=job.run(runtime, *args))
-
-    return background.start(runtime, job.name, list(args), here)
-
-
-def start_retime(runtime: Runtime, record_id: int) -> str:
-    """Re-time every stored contact under the policy applied as `record_id`; says where it runs.
-
-    If it fails, a later apply, the sweep's start-up check or `archive policy apply` retries it.
-    """
-    return start(runtime, RETIME_TASK, record_id)
-
-
-def start_export(runtime: Runtime, bundle_id: uuid.UUID) -> str:
-    """Build the bundle on a worker, or on a thread of this process; says where."""
-    return start(runtime, EXPORT_TASK, str(bundle_id))

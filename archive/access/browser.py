@@ -24,7 +24,8 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from archive.accounts import purpose_key
 from archive.accounts.tokens import Principal
-from archive.audit import Actor, AuditAction, AuditLog, Outcome
+from archive.audit import Actor, AuditAction, Outcome
+from archive.audit.service import AuditLog
 from archive.runtime import Runtime
 from archive.settings import Settings
 

@@ -16,7 +16,8 @@ from archive.access.permissions import MFA_ROLES, Permission, granting_role
 from archive.accounts.models import TokenKind
 from archive.accounts.service import Principal
 from archive.api.options import is_automatic_options
-from archive.audit import Actor, AuditAction, AuditLog, Outcome
+from archive.audit import Actor, AuditAction, Outcome
+from archive.audit.service import AuditLog
 from archive.errors import ConfigurationError
 from archive.runtime import Runtime
 

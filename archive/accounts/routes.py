@@ -6,8 +6,7 @@ import uuid
 from dataclasses import asdict
 from typing import Any
 
-from litestar import Controller, Request, Response, Router, delete, get, post, put
-from litestar.datastructures import CacheControlHeader
+from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from litestar.utils.scope.state import ScopeState
@@ -22,7 +21,6 @@ from archive.access.browser import (
 from archive.access.guards import public, requires
 from archive.access.permissions import Permission
 from archive.accounts import use_cases
-from archive.accounts.approval_routes import ApprovalController
 from archive.accounts.models import AccountKind
 from archive.accounts.schemas import (
     ChangedUserOut,
@@ -353,15 +351,6 @@ class TokenController(Controller):
         """Revoke a token, a session or an API token: it stops working at once."""
         actor = actor_of(request, Permission.TOKENS_MANAGE)
         use_cases.revoke_token(session, runtime, actor, token_id)
-
-
-# Every accounts route. Answers hold tokens and TOTP URIs, so no cache may keep any of them.
-accounts_router = Router(
-    path="/",
-    route_handlers=[AuthController, UserController, TokenController, ApprovalController],
-    tags=["accounts"],
-    cache_control=CacheControlHeader(no_store=True),
-)
 
 
 def account_kind(raw: str) -> AccountKind:

@@ -4,7 +4,7 @@ from archive.audit.actions import AuditAction, Outcome
 from archive.audit.actor import Actor
 from archive.audit.chain import GENESIS, RecordFields, audit_key, audit_key_id, record_hash
 from archive.audit.models import AuditCheckpoint, AuditRecord
-from archive.audit.service import AuditLog, export_document
+from archive.audit.service import export_document
 from archive.audit.verify import CheckpointProblem, VerifyReport, verify
 
 __all__ = [
@@ -12,7 +12,6 @@ __all__ = [
     "Actor",
     "AuditAction",
     "AuditCheckpoint",
-    "AuditLog",
     "AuditRecord",
     "CheckpointProblem",
     "Outcome",

@@ -16,9 +16,9 @@ import click
 
 from archive.audit.models import check_purpose
 from archive.cli.context import Context, pass_context
-from archive.cli.users import console_actor, operator
+from archive.cli.users import console_actor
 from archive.errors import InvalidInput
-from archive.lifecycle.erasure import erase
+from archive.lifecycle.use_cases import erase_case
 from archive.privacy import use_cases
 from archive.privacy.cases import CaseView
 from archive.privacy.models import PrivacyCase, RequestKind
@@ -186,7 +186,8 @@ def erase_request(ctx: Context, case_id: uuid.UUID, yes: bool) -> None:
     """Erase the customer of a verified erasure case; what holds keep is withheld until they end."""
     if not yes:
         click.confirm("Erase everything about this customer that no hold keeps?", abort=True)
-    result = erase(ctx.runtime, case_id, actor=operator())
+    with ctx.runtime.session() as session:
+        result = erase_case(session, ctx.runtime, console_actor(), case_id)
     document = result.certificate.document
     click.echo(f"certificate {result.certificate.id} ({len(document)} bytes, signed)")
     if result.certificate.complete:

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from archive.access.permissions import Permission
-from archive.audit import AuditAction, AuditLog
+from archive.audit import AuditAction
 from archive.audit.actor import Actor
 from archive.audit.models import check_purpose
+from archive.audit.service import AuditLog
 from archive.customers import reviews
 from archive.customers.identifiers import IdentifierKind
 from archive.customers.merge import merge

@@ -11,7 +11,8 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from archive.audit import Actor, AuditAction, AuditLog
+from archive.audit import Actor, AuditAction
+from archive.audit.service import AuditLog
 from archive.contacts.service import ContactService
 from archive.customers.service import CustomerService
 from archive.customers.viewers import viewer_for

@@ -16,8 +16,9 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from archive.access.viewer import SYSTEM
-from archive.audit import Actor, AuditAction, AuditLog
+from archive.audit import Actor, AuditAction
 from archive.audit.chain import canonical
+from archive.audit.service import AuditLog
 from archive.clock import LATEST
 from archive.contacts.models import Contact, ContactState
 from archive.customers.certainty import guessed

@@ -28,7 +28,8 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from archive.access.viewer import SYSTEM
-from archive.audit import Actor, AuditAction, AuditLog
+from archive.audit import Actor, AuditAction
+from archive.audit.service import AuditLog
 from archive.contacts.models import Contact, ContactState
 from archive.errors import StorageError
 from archive.holds.coverage import covering, keeping

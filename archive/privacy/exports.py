@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.access.viewer import SYSTEM
+from archive.background import start
 from archive.contacts.objects import new_storage_key, present, put_new
 from archive.crypto.stream import decrypt_stream, encrypt_stream
 from archive.errors import ArchiveError, Conflict, Gone, NotFound
@@ -39,6 +40,8 @@ from archive.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
+# The Celery task that builds a bundle; archive/jobs.py registers it under this name.
+EXPORT_TASK = "archive.privacy.export"
 LINK_LIFETIME = timedelta(minutes=15)
 # A build that has not finished in this long is taken to have died with its process.
 STALE_BUILD = timedelta(hours=6)
@@ -145,6 +148,11 @@ class ExportService:
                 .order_by(ExportBundle.requested_at.desc(), ExportBundle.id)
             )
         )
+
+
+def start_export(runtime: Runtime, bundle_id: uuid.UUID) -> str:
+    """Build the bundle on a worker, or on a thread of this process; says where."""
+    return start(runtime, EXPORT_TASK, [str(bundle_id)], lambda rt: build(rt, bundle_id))
 
 
 def build(runtime: Runtime, bundle_id: uuid.UUID) -> ExportBundle:

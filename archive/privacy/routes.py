@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -13,21 +11,20 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from archive.access.guards import requires
 from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
-from archive.api.trail import actor_of, principal_of
+from archive.api.trail import actor_of
 from archive.audit import Actor
-from archive.lifecycle.erasure import ErasureResult, erase
 from archive.privacy import use_cases
-from archive.privacy.certificates import certificate_document
-from archive.privacy.models import ErasureCertificate
 from archive.privacy.schemas import (
     CaseIn,
     CaseOut,
+    CertificateOut,
     CloseIn,
     ExtensionIn,
     IdentityIn,
     ObjectionIn,
     RectificationIn,
     case_out,
+    certificate_out,
 )
 
 AnyRequest = Request[Any, Any, Any]
@@ -145,21 +142,6 @@ class CaseController(Controller):
         )
         return case_out(view)
 
-    @post("/{case_id:uuid}/erasure", opt=CASES, sync_to_thread=True, status_code=200)
-    def erase(
-        self,
-        request: AnyRequest,
-        case_id: FromPath[uuid.UUID],
-        session: SessionDep,
-        runtime: RuntimeDep,
-    ) -> ErasureOut:
-        """Erase the customer: every contact no hold keeps, and, once nothing is withheld,
-        their identifiers and the tickets that concern only them. Withheld contacts are listed
-        with their hold and its end; they are erased when it ends, and the case then closes."""
-        session.rollback()  # erasure works in transactions of its own
-        result = erase(runtime, case_id, actor=principal_of(request).username)
-        return erasure_out(result)
-
     @post("/{case_id:uuid}/close", opt=CASES, sync_to_thread=True, status_code=200)
     def close(
         self,
@@ -174,49 +156,6 @@ class CaseController(Controller):
             session, runtime, officer(request), case_id, data.status, note=data.note
         )
         return case_out(view)
-
-
-# The erasure's shapes stay beside its route: they are made from what erasure returns.
-@dataclass(frozen=True)
-class CertificateOut:
-    id: uuid.UUID
-    case_id: uuid.UUID
-    issued_at: datetime
-    complete: bool
-    document: dict[str, object]
-    signature: str  # HMAC-SHA256 of `document` in canonical JSON, with the audit trail's key
-    key_id: str
-
-
-@dataclass(frozen=True)
-class ErasureOut:
-    complete: bool
-    detail: str
-    certificate: CertificateOut
-
-
-def certificate_out(certificate: ErasureCertificate) -> CertificateOut:
-    return CertificateOut(
-        id=certificate.id,
-        case_id=certificate.case_id,
-        issued_at=certificate.issued_at,
-        complete=certificate.complete,
-        document=certificate_document(certificate),
-        signature=certificate.signature,
-        key_id=certificate.key_id,
-    )
-
-
-def erasure_out(result: ErasureResult) -> ErasureOut:
-    if result.certificate.complete:
-        detail = "erased completely; the case is closed"
-    else:
-        detail = (
-            f"erased partially: {len(result.withheld)} contacts are withheld under active holds "
-            "or awaiting an identity review (listed in the certificate) and will be erased when "
-            "the hold ends or the review confirms them as this customer's; the case stays open"
-        )
-    return ErasureOut(result.certificate.complete, detail, certificate_out(result.certificate))
 
 
 class CertificateController(Controller):

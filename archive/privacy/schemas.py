@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from archive.privacy.cases import CaseView
+from archive.privacy.certificates import certificate_document
 from archive.privacy.exports import Link
-from archive.privacy.models import BundleState, ExportBundle
+from archive.privacy.models import BundleState, ErasureCertificate, ExportBundle
 
 # Where a one-time link downloads a bundle: the API's route, which pages send the browser to.
 DOWNLOAD_PATH = "/api/v1/privacy/exports/download"
@@ -154,3 +155,26 @@ class LinkOut:
 
 def link_out(link: Link) -> LinkOut:
     return LinkOut(f"{DOWNLOAD_PATH}/{link.token}", link.expires_at)
+
+
+@dataclass(frozen=True)
+class CertificateOut:
+    id: uuid.UUID
+    case_id: uuid.UUID
+    issued_at: datetime
+    complete: bool
+    document: dict[str, object]
+    signature: str  # HMAC-SHA256 of `document` in canonical JSON, with the audit trail's key
+    key_id: str
+
+
+def certificate_out(certificate: ErasureCertificate) -> CertificateOut:
+    return CertificateOut(
+        id=certificate.id,
+        case_id=certificate.case_id,
+        issued_at=certificate.issued_at,
+        complete=certificate.complete,
+        document=certificate_document(certificate),
+        signature=certificate.signature,
+        key_id=certificate.key_id,
+    )

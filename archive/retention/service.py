@@ -15,16 +15,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
+import structlog
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
+from archive.background import start
 from archive.contacts.models import Contact, ContactState
 from archive.retention.models import PolicyRecord
 from archive.retention.policy import Policy, load_policy, parse_policy
 from archive.runtime import Runtime
 from archive.tickets.models import Ticket
 
+log = structlog.get_logger(__name__)
+
 SETTINGS_ORIGIN = "settings"
+# The Celery task that re-times stored contacts; archive/jobs.py registers it under this name.
+RETIME_TASK = "archive.retention.retime"
 RETIME_BATCH = 1000
 
 
@@ -202,6 +208,19 @@ class RetentionService:
             query = query.limit(limit)
         for row in self.session.execute(query):
             yield row[0], row[1], row[2], row[3], row[4]
+
+
+def start_retime(runtime: Runtime, record_id: int) -> str:
+    """Re-time every stored contact under the policy applied as `record_id`, on a worker or on
+    a thread of this process; says where it runs.
+
+    If it fails, a later apply, the sweep's start-up check or `archive policy apply` retries it.
+    """
+
+    def here(runtime: Runtime) -> None:
+        log.info("contacts re-timed", policy_record=record_id, contacts=retime(runtime, record_id))
+
+    return start(runtime, RETIME_TASK, [record_id], here)
 
 
 def retime(runtime: Runtime, record_id: int) -> int:

@@ -15,8 +15,9 @@ from datetime import datetime
 import structlog
 from sqlalchemy.orm import Session
 
-from archive.audit import Actor, AuditAction, AuditLog
+from archive.audit import Actor, AuditAction
 from archive.audit.actor import job
+from archive.audit.service import AuditLog
 from archive.errors import Conflict, InvalidInput
 from archive.retention import runs
 from archive.retention.models import DeletionRun, PolicyRecord
@@ -27,6 +28,7 @@ from archive.retention.service import (
     PolicyDiff,
     RetentionService,
     retime,
+    start_retime,
 )
 from archive.runtime import Runtime
 
@@ -75,10 +77,6 @@ def apply_policy(
     `previewed`: the version in force when the change was previewed; if another policy came
     into force since, what was previewed is no longer true, and nothing changes (Conflict).
     """
-    # Imported here: the job table imports the sweep, which settles the policy through this
-    # module, so a top-level import would be circular.
-    from archive.jobs import start_retime
-
     record = put_in_force(session, runtime, actor, proposed, previewed=previewed)
     if wait and not runtime.settings.broker_url:
         return Applied(record, "here", retime(runtime, record.id))

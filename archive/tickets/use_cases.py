@@ -6,7 +6,8 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from archive.audit import Actor, AuditAction, AuditLog
+from archive.audit import Actor, AuditAction
+from archive.audit.service import AuditLog
 from archive.customers.service import CustomerService
 from archive.customers.viewers import viewer_for
 from archive.errors import NotFound

@@ -9,17 +9,9 @@ customer's page records it (`customer:identity:read`). The use cases read the cu
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
-from litestar import Request
-from sqlalchemy.orm import Session
-
-from archive.access.permissions import Permission
-from archive.api.trail import actor_of
 from archive.customers.service import CustomerView
-from archive.customers.use_cases import names_of
-from archive.runtime import Runtime
 from archive.web.formats import masked
 
 
@@ -36,16 +28,3 @@ def label_of(view: CustomerView) -> str | None:
 def labels(views: Mapping[uuid.UUID, CustomerView]) -> dict[uuid.UUID, str]:
     named = {customer_id: label_of(view) for customer_id, view in views.items()}
     return {customer_id: label for customer_id, label in named.items() if label is not None}
-
-
-def customer_names(
-    request: Request[Any, Any, Any],
-    session: Session,
-    runtime: Runtime,
-    ids: Iterable[uuid.UUID | None],
-) -> dict[uuid.UUID, str]:
-    """Labels for the customers among `ids` that the viewer may see, the read recorded in the
-    page's transaction (the caller commits), for a page whose other reads record themselves
-    in it too. Empty for roles without the permission: no name, and nothing read."""
-    actor = actor_of(request, Permission.CUSTOMERS_READ)
-    return labels(names_of(session, runtime, actor, ids))

@@ -16,9 +16,9 @@ from litestar.response import Redirect
 from archive.access.guards import requires
 from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
-from archive.api.trail import actor_of, principal_of
+from archive.api.trail import actor_of
 from archive.errors import ArchiveError, InvalidInput
-from archive.lifecycle.erasure import erase
+from archive.lifecycle.use_cases import erase_case
 from archive.privacy import use_cases
 from archive.privacy.schemas import bundle_out, link_out
 from archive.web.forms import Form, field
@@ -95,9 +95,10 @@ class PrivacyDataPages(Controller):
     ) -> Any:
         if field(data, "confirm") != "erase":
             return refused(request, session, runtime, case_id, InvalidInput(NOT_CONFIRMED))
-        session.rollback()  # erasure works in transactions of its own
         try:
-            result = erase(runtime, case_id, actor=principal_of(request).username)
+            result = erase_case(
+                session, runtime, actor_of(request, Permission.PRIVACY_CASES), case_id
+            )
         except ArchiveError as error:
             return refused(request, session, runtime, case_id, error)
         session.expire_all()

@@ -19,7 +19,7 @@ from archive.privacy import use_cases
 from archive.privacy.models import RequestKind
 from archive.privacy.schemas import case_out
 from archive.runtime import Runtime
-from archive.web.customer_names import customer_names
+from archive.web.customer_names import labels
 from archive.web.forms import MAX_FIELD, Form, field, refusal_status, status_of
 from archive.web.pages import render
 from archive.web.privacy_steps import (
@@ -47,16 +47,13 @@ class PrivacyPages(Controller):
         closed: FromQuery[bool] = False,
     ) -> Any:
         """Open cases by due date, the most overdue first; closed ones on request."""
-        views = use_cases.case_queue(session, runtime, officer(request), include_closed=closed)
-        # Whose request each row is: the officer answers people, not case numbers.
-        names = customer_names(request, session, runtime, [v.case.customer_id for v in views])
-        session.commit()  # the names' read is recorded; customer_names leaves the commit to us
+        queue = use_cases.named_queue(session, runtime, officer(request), include_closed=closed)
         return render(
             request,
             "privacy_queue.html",
-            cases=[case_out(v) for v in views],
+            cases=[case_out(v) for v in queue.views],
             closed=closed,
-            names=names,
+            names=labels(queue.names),
         )
 
     @get("/new", opt=CASES, sync_to_thread=True)

@@ -27,7 +27,7 @@ from archive.privacy import use_cases
 from archive.privacy.models import BundleState, CaseStatus, IdentityMethod, RequestKind
 from archive.privacy.schemas import bundle_out, case_out
 from archive.runtime import Runtime
-from archive.web.customer_names import customer_names
+from archive.web.customer_names import labels
 from archive.web.forms import MAX_FIELD, form_date, refusal_status
 from archive.web.pages import render
 
@@ -121,8 +121,7 @@ def case_page(
     case = found.view.case
     shown = case_out(found.view)
     is_open = shown.status == CaseStatus.OPEN
-    names = customer_names(request, session, runtime, [case.customer_id])
-    session.commit()  # the names' read is recorded; customer_names leaves the commit to us
+    names = labels(found.names)
     current = found.on_record
     return render(
         request,

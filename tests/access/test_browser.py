@@ -16,7 +16,8 @@ from archive.access.browser import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, csr
 from archive.accounts.models import Role
 from archive.accounts.service import AccountService
 from archive.app import create_app
-from archive.audit import AuditAction, AuditLog, Outcome
+from archive.audit import AuditAction, Outcome
+from archive.audit.service import AuditLog
 from archive.clock import FixedClock
 from archive.runtime import Runtime
 from archive.testing.builders import ingest_call

@@ -10,7 +10,8 @@ import pytest
 from litestar.testing import TestClient
 
 from archive.accounts.models import AccountKind, Role
-from archive.audit import AuditAction, AuditLog, Outcome
+from archive.audit import AuditAction, Outcome
+from archive.audit.service import AuditLog
 from archive.clock import FixedClock
 from archive.runtime import Runtime
 from archive.testing.tokens import api_token, authorised

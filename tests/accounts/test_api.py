@@ -12,8 +12,9 @@ from litestar.testing import TestClient
 
 from archive.accounts.limits import ACCOUNT_FAILURES
 from archive.accounts.models import Role
-from archive.audit import AuditAction, AuditLog, Outcome
+from archive.audit import AuditAction, Outcome
 from archive.audit.models import AuditRecord
+from archive.audit.service import AuditLog
 from archive.clock import FixedClock
 from archive.runtime import Runtime
 from archive.testing.tokens import api_token

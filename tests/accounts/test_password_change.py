@@ -11,7 +11,8 @@ from litestar.testing import TestClient
 from archive.accounts.errors import LoginFailed, TooManyAttempts
 from archive.accounts.limits import ACCOUNT_FAILURES
 from archive.accounts.models import Role, User
-from archive.audit import AuditAction, AuditLog, Outcome
+from archive.audit import AuditAction, Outcome
+from archive.audit.service import AuditLog
 from archive.clock import FixedClock
 from archive.errors import InvalidInput
 from archive.runtime import Runtime

@@ -21,7 +21,8 @@ from archive.access.browser import CSRF_COOKIE, CSRF_HEADER
 from archive.accounts.models import Role
 from archive.accounts.service import AccountService
 from archive.app import create_app
-from archive.audit import AuditAction, AuditLog
+from archive.audit import AuditAction
+from archive.audit.service import AuditLog
 from archive.runtime import Runtime
 from archive.testing.builders import ingest_email
 

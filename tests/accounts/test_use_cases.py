@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from archive.accounts import use_cases
 from archive.accounts.models import AccessToken, Role
-from archive.audit import Actor, AuditAction, AuditLog
+from archive.audit import Actor, AuditAction
+from archive.audit.service import AuditLog
 from archive.errors import Conflict, NotFound
 from archive.runtime import Runtime
 

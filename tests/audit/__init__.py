@@ -9,7 +9,8 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import text
 
-from archive.audit import Actor, AuditAction, AuditCheckpoint, AuditLog
+from archive.audit import Actor, AuditAction, AuditCheckpoint
+from archive.audit.service import AuditLog
 from archive.crypto.keyring import KeyMaterial
 from archive.runtime import Runtime
 

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from archive.access.permissions import ROLE_PERMISSIONS, Permission
 from archive.accounts.models import Role
 from archive.app import create_app
-from archive.audit import Actor, AuditAction, AuditLog, AuditRecord, export_document
+from archive.audit import Actor, AuditAction, AuditRecord, export_document
 from archive.audit.chain import document_hash
-from archive.audit.service import EXPORT_BATCH
+from archive.audit.service import EXPORT_BATCH, AuditLog
 from archive.clock import FixedClock
 from archive.runtime import Runtime
 from archive.testing.builders import ingest_call

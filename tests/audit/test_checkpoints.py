@@ -8,7 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from archive.audit import Actor, AuditAction, AuditLog, AuditRecord, record_hash, verify
+from archive.audit import Actor, AuditAction, AuditRecord, record_hash, verify
+from archive.audit.service import AuditLog
 from archive.errors import IntegrityFailure
 from archive.runtime import Runtime
 from archive.testing.backends import Backend

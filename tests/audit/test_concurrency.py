@@ -7,7 +7,8 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from archive.audit import Actor, AuditAction, AuditLog, AuditRecord, verify
+from archive.audit import Actor, AuditAction, AuditRecord, verify
+from archive.audit.service import AuditLog
 from archive.runtime import Runtime
 from archive.testing.backends import Backend
 

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from archive.audit import GENESIS, Actor, AuditAction, AuditLog, AuditRecord, Outcome, verify
+from archive.audit import GENESIS, Actor, AuditAction, AuditRecord, Outcome, verify
 from archive.audit import service as audit_service
 from archive.audit.chain import document_hash
+from archive.audit.service import AuditLog
 from archive.clock import FixedClock
 from archive.errors import InvalidInput
 from archive.runtime import Runtime

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from archive.audit import AuditAction, AuditLog
+from archive.audit import AuditAction
+from archive.audit.service import AuditLog
 from archive.cli.main import cli
 from archive.contacts.models import Contact, ContactState
 from archive.runtime import Runtime, build_runtime

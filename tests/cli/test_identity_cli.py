@@ -9,7 +9,8 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from archive.audit import AuditAction, AuditLog
+from archive.audit import AuditAction
+from archive.audit.service import AuditLog
 from archive.cli.main import cli
 from archive.runtime import build_runtime
 from archive.settings import Settings

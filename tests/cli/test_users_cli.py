@@ -13,7 +13,8 @@ from click.testing import CliRunner, Result
 from archive.accounts.errors import LoginFailed, SecondFactorRequired
 from archive.accounts.models import Role
 from archive.accounts.service import AccountService, Principal
-from archive.audit import AuditAction, AuditLog, verify
+from archive.audit import AuditAction, verify
+from archive.audit.service import AuditLog
 from archive.cli.main import cli
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings

@@ -11,7 +11,8 @@ from typing import Any
 from click.testing import CliRunner
 from litestar.testing import TestClient
 
-from archive.audit import AuditAction, AuditLog
+from archive.audit import AuditAction
+from archive.audit.service import AuditLog
 from archive.cli.main import cli
 from archive.runtime import Runtime
 from archive.testing.builders import sample_email

@@ -20,7 +20,8 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 
 from archive.accounts.models import Role
-from archive.audit import AuditAction, AuditLog
+from archive.audit import AuditAction
+from archive.audit.service import AuditLog
 from archive.contacts.ingest import CallParties, Envelope, IngestService
 from archive.contacts.models import Direction
 from archive.customers.identifiers import IdentifierKind

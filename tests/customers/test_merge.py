@@ -8,7 +8,8 @@ from typing import Any
 from litestar.testing import TestClient
 
 from archive.accounts.models import Role
-from archive.audit import AuditAction, AuditLog
+from archive.audit import AuditAction
+from archive.audit.service import AuditLog
 from archive.customers.service import CustomerService
 from archive.runtime import Runtime
 from archive.testing.builders import ingest_call, ingest_email

@@ -8,7 +8,8 @@ from typing import Any
 from litestar.testing import TestClient
 
 from archive.accounts.models import Role
-from archive.audit import Actor, AuditAction, AuditLog
+from archive.audit import Actor, AuditAction
+from archive.audit.service import AuditLog
 from archive.lifecycle.use_cases import erase_case
 from archive.runtime import Runtime
 from archive.testing.builders import ingest_call, ingest_email

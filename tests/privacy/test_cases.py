@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from litestar.testing import TestClient
 
 from archive.accounts.models import Role
-from archive.audit import AuditAction, AuditLog
+from archive.audit import AuditAction
+from archive.audit.service import AuditLog
 from archive.clock import FixedClock
 from archive.privacy.cases import warn_overdue
 from archive.privacy.models import PrivacyCase

@@ -14,7 +14,8 @@ import pytest
 from litestar.testing import TestClient
 
 from archive.accounts.models import Role
-from archive.audit import AuditAction, AuditLog
+from archive.audit import AuditAction
+from archive.audit.service import AuditLog
 from archive.clock import FixedClock
 from archive.contacts.models import Contact
 from archive.lifecycle.sweep import sweep

@@ -11,7 +11,8 @@ import pytest
 
 from archive.access.viewer import SYSTEM, Viewer
 from archive.accounts.models import Role
-from archive.audit import AuditAction, AuditLog, verify
+from archive.audit import AuditAction, verify
+from archive.audit.service import AuditLog
 from archive.clock import FixedClock
 from archive.contacts.models import Contact, ContactState, ContentObject
 from archive.customers.models import Customer

@@ -8,7 +8,8 @@ import pytest
 from browsing import log_in
 from litestar.testing import TestClient
 
-from archive.audit import AuditAction, AuditLog, Outcome
+from archive.audit import AuditAction, Outcome
+from archive.audit.service import AuditLog
 from archive.customers.service import CustomerService
 from archive.runtime import Runtime
 from archive.testing.builders import ingest_email

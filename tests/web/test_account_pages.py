@@ -15,7 +15,8 @@ from litestar.testing import TestClient
 from archive.accounts.models import Role
 from archive.accounts.service import AccountService
 from archive.app import create_app
-from archive.audit import AuditAction, AuditLog
+from archive.audit import AuditAction
+from archive.audit.service import AuditLog
 from archive.clock import FixedClock
 from archive.runtime import Runtime
 from archive.web.pages import PAGE_CSP

@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from archive.accounts.models import AccessToken, AccountKind, Role, TokenKind, User
 from archive.accounts.service import AccountService
-from archive.audit import AuditAction, AuditLog
+from archive.audit import AuditAction
+from archive.audit.service import AuditLog
 from archive.runtime import Runtime
 from archive.testing.builders import ingest_email
 

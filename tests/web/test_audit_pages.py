@@ -15,7 +15,8 @@ from browsing import log_in
 from litestar.testing import TestClient
 from sqlalchemy import text
 
-from archive.audit import Actor, AuditAction, AuditLog
+from archive.audit import Actor, AuditAction
+from archive.audit.service import AuditLog
 from archive.clock import FixedClock
 from archive.lifecycle.sweep import sweep
 from archive.runtime import Runtime

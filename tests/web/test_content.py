@@ -10,7 +10,8 @@ from typing import Any
 from browsing import log_in
 from litestar.testing import TestClient
 
-from archive.audit import AuditAction, AuditLog
+from archive.audit import AuditAction
+from archive.audit.service import AuditLog
 from archive.contacts.ingest import Envelope, IngestService
 from archive.runtime import Runtime
 from archive.testing.builders import ingest_call, ingest_email

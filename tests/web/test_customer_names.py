@@ -11,7 +11,8 @@ from browsing import log_in
 from litestar.testing import TestClient
 
 from archive.access.viewer import SYSTEM
-from archive.audit import AuditAction, AuditLog
+from archive.audit import AuditAction
+from archive.audit.service import AuditLog
 from archive.customers.identifiers import IdentifierKind
 from archive.customers.service import CustomerService, IdentifierInput
 from archive.privacy.cases import CaseService

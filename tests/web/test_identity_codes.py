@@ -11,7 +11,8 @@ import pytest
 from browsing import csrf, log_in
 from litestar.testing import TestClient
 
-from archive.audit import AuditAction, AuditLog, Outcome
+from archive.audit import AuditAction, Outcome
+from archive.audit.service import AuditLog
 from archive.customers.identifiers import IdentifierKind
 from archive.customers.service import CustomerService, IdentifierInput
 from archive.runtime import Runtime

@@ -11,7 +11,8 @@ from litestar.testing import TestClient
 
 from archive.access.browser import SESSION_COOKIE
 from archive.accounts.service import AccountService
-from archive.audit import AuditAction, AuditLog
+from archive.audit import AuditAction
+from archive.audit.service import AuditLog
 from archive.runtime import Runtime
 
 

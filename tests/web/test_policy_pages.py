@@ -17,7 +17,8 @@ from litestar.testing import TestClient
 
 from archive.accounts.models import Role
 from archive.accounts.service import AccountService
-from archive.audit import AuditAction, AuditLog
+from archive.audit import AuditAction
+from archive.audit.service import AuditLog
 from archive.clock import FixedClock
 from archive.contacts.models import Contact
 from archive.retention.durations import Duration

@@ -17,7 +17,8 @@ from browsing import csrf, log_in
 from litestar.testing import TestClient
 
 from archive.access.viewer import SYSTEM
-from archive.audit import AuditAction, AuditLog
+from archive.audit import AuditAction
+from archive.audit.service import AuditLog
 from archive.privacy.cases import CaseService
 from archive.runtime import Runtime
 from archive.testing.builders import ingest_call, ingest_email

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from archive.access.viewer import SYSTEM
 from archive.accounts.models import Role
 from archive.accounts.service import AccountService
-from archive.audit import AuditAction, AuditLog
+from archive.audit import AuditAction
+from archive.audit.service import AuditLog
 from archive.customers.service import CustomerService
 from archive.holds.models import Hold, HoldState
 from archive.holds.service import HoldRequest, HoldService

@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from archive.accounts.models import Role
 from archive.accounts.service import AccountService
-from archive.audit import AuditAction, AuditLog
+from archive.audit import AuditAction
+from archive.audit.service import AuditLog
 from archive.clock import FixedClock
 from archive.contacts.models import Contact
 from archive.holds.models import Hold, HoldContact

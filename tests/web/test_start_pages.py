@@ -13,7 +13,8 @@ from litestar.testing import TestClient
 
 from archive.accounts.models import Role
 from archive.accounts.service import AccountService
-from archive.audit import AuditAction, AuditLog
+from archive.audit import AuditAction
+from archive.audit.service import AuditLog
 from archive.contacts.ingest import Envelope, IngestService
 from archive.contacts.models import Contact
 from archive.customers.service import CustomerService

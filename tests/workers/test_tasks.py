@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from archive.audit.actor import job
 from archive.contacts.models import Contact, ContactState
-from archive.jobs import RETIME_TASK
 from archive.keys.rotation import count_by_kek
 from archive.retention.models import DeletionRun, PolicyRecord
 from archive.retention.policy import load_policy
+from archive.retention.service import RETIME_TASK
 from archive.retention.use_cases import put_in_force
 from archive.runtime import Runtime
 from archive.settings import Settings

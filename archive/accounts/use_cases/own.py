@@ -16,8 +16,9 @@ from archive.accounts.errors import TooManyAttempts
 from archive.accounts.models import AccessToken, TokenKind, User
 from archive.accounts.service import CURRENT, AccountService
 from archive.accounts.use_cases.sessions import record_refused_login
-from archive.audit import AuditAction, AuditLog
+from archive.audit import AuditAction
 from archive.audit.actor import Actor
+from archive.audit.service import AuditLog
 from archive.errors import Conflict, InvalidInput
 from archive.runtime import Runtime
 

@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 
 from archive.accounts.approvals import Approvals, Approved
 from archive.accounts.models import Approval, ApprovalKind, Role, User
-from archive.audit import AuditAction, AuditLog
+from archive.audit import AuditAction
 from archive.audit.actor import Actor
+from archive.audit.service import AuditLog
 from archive.runtime import Runtime
 
 

@@ -17,8 +17,9 @@ from archive.accounts.errors import LoginFailed, SecondFactorRequired, TooManyAt
 from archive.accounts.models import AccessToken, User
 from archive.accounts.schemas import LoginIn, ResetCodeIn, ResetNotice
 from archive.accounts.service import AccountService
-from archive.audit import AuditAction, AuditLog, Outcome
+from archive.audit import AuditAction, Outcome
 from archive.audit.actor import Actor
+from archive.audit.service import AuditLog
 from archive.errors import NotFound
 from archive.runtime import Runtime
 

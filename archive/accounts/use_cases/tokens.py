@@ -11,8 +11,9 @@ from archive.accounts.duties import may_mint_token
 from archive.accounts.models import AccessToken
 from archive.accounts.service import AccountService
 from archive.accounts.use_cases.own import only_from_login
-from archive.audit import AuditAction, AuditLog
+from archive.audit import AuditAction
 from archive.audit.actor import Actor
+from archive.audit.service import AuditLog
 from archive.errors import NotFound
 from archive.runtime import Runtime
 

@@ -19,8 +19,9 @@ from archive.accounts.duties import (
 from archive.accounts.models import AccountKind, Approval, ApprovalKind, Role, User, clean_roles
 from archive.accounts.service import AccountService
 from archive.accounts.use_cases.second_admin import record_approval, request_roles
-from archive.audit import AuditAction, AuditLog
+from archive.audit import AuditAction
 from archive.audit.actor import Actor
+from archive.audit.service import AuditLog
 from archive.errors import Conflict
 from archive.runtime import Runtime
 

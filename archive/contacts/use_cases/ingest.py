@@ -12,7 +12,8 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
-from archive.audit import Actor, AuditAction, AuditLog
+from archive.audit import Actor, AuditAction
+from archive.audit.service import AuditLog
 from archive.contacts.ingest import CallParties, Envelope, Ingested, IngestService
 from archive.runtime import Runtime
 

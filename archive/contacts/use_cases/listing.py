@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from archive.access.permissions import Permission
 from archive.accounts.models import User
-from archive.audit import Actor, AuditAction, AuditLog
+from archive.audit import Actor, AuditAction
+from archive.audit.service import AuditLog
 from archive.contacts.models import Contact
 from archive.contacts.rendering import render
 from archive.contacts.schemas import ContactOut

@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from archive.access.permissions import Permission
-from archive.audit import Actor, AuditAction, AuditLog
+from archive.audit import Actor, AuditAction
 from archive.audit.models import check_purpose
+from archive.audit.service import AuditLog
 from archive.contacts.email import AttachmentInfo
 from archive.contacts.models import Channel, Contact, ContentObject
 from archive.contacts.rendering import original_name, render

@@ -11,8 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.access.permissions import Permission
-from archive.audit import Actor, AuditAction, AuditLog
+from archive.audit import Actor, AuditAction
+from archive.audit.service import AuditLog
 from archive.customers.service import CustomerService, CustomerView
+from archive.customers.use_cases import names_of
 from archive.privacy.cases import CaseView
 from archive.privacy.models import (
     CaseStatus,
@@ -42,6 +44,15 @@ class CaseFile:
     bundles: list[ExportBundle]
     restricted: bool | None  # None: the case no longer has a customer
     on_record: CustomerView | None  # the identifiers an open rectification corrects
+    names: dict[uuid.UUID, CustomerView]  # the customer, if the officer may see who it is
+
+
+@dataclass(frozen=True)
+class Queue:
+    """The queue as its page shows it: the cases, and whose request each is."""
+
+    views: list[CaseView]
+    names: dict[uuid.UUID, CustomerView]
 
 
 def case_queue(
@@ -54,6 +65,17 @@ def case_queue(
     )
     session.commit()
     return views
+
+
+def named_queue(
+    session: Session, runtime: Runtime, actor: Actor, *, include_closed: bool = False
+) -> Queue:
+    """The queue with whose request each case is: the officer answers people, not case
+    numbers. The names are read (and recorded) only for an officer who may read customers."""
+    views = case_queue(session, runtime, actor, include_closed=include_closed)
+    names = names_of(session, runtime, actor, [v.case.customer_id for v in views])
+    session.commit()
+    return Queue(views, names)
 
 
 def open_case(
@@ -101,8 +123,9 @@ def read_case_file(
                 target_ids=[case.customer_id],
             )
     record_cases(session, runtime, actor, AuditAction.CASE_READ, [case])
+    names = names_of(session, runtime, actor, [case.customer_id])
     session.commit()
-    return CaseFile(view, bundles, restricted, on_record)
+    return CaseFile(view, bundles, restricted, on_record, names)
 
 
 def verify_identity(

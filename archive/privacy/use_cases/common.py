@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from archive.access.permissions import Permission, granting_role
 from archive.access.viewer import SYSTEM, Viewer
 from archive.accounts.models import Role
-from archive.audit import Actor, AuditAction, AuditLog
+from archive.audit import Actor, AuditAction
+from archive.audit.service import AuditLog
 from archive.privacy.cases import CaseService
 from archive.privacy.exports import ExportService
 from archive.privacy.models import ExportBundle, PrivacyCase

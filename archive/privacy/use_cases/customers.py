@@ -9,8 +9,9 @@ import uuid
 from sqlalchemy.orm import Session
 
 from archive.access.permissions import Permission
-from archive.audit import Actor, AuditAction, AuditLog
+from archive.audit import Actor, AuditAction
 from archive.audit.models import check_purpose
+from archive.audit.service import AuditLog
 from archive.customers.models import Customer
 from archive.customers.service import CustomerService
 from archive.errors import Conflict, InvalidInput, NotFound

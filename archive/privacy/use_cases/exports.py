@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from archive.audit import Actor, AuditAction
-from archive.jobs import start_export
-from archive.privacy.exports import Link, build, destroy, read_bundle
+from archive.privacy.exports import Link, build, destroy, read_bundle, start_export
 from archive.privacy.models import ExportBundle
 from archive.privacy.use_cases.common import case_service, export_service, record_bundle
 from archive.runtime import Runtime
