@@ -25,7 +25,7 @@ from archive.cli.users import console_actor
 from archive.contacts import use_cases
 from archive.contacts.audio import sniff_audio
 from archive.contacts.email import looks_like_email
-from archive.contacts.ingest import CallParties, Envelope, Ingested, IngestService
+from archive.contacts.ingest import CallParties, Envelope, Ingested
 from archive.contacts.models import Direction
 from archive.errors import ArchiveError, InvalidInput
 from archive.runtime import Runtime
@@ -172,7 +172,7 @@ def _ingest_one(
             filename=path.name,
         )
         # Already archived: nothing is sent again, so nothing is stored or recorded.
-        stored = IngestService(session, runtime).stored_call(envelope, digest)
+        stored = use_cases.stored_call(session, runtime, envelope, digest)
         if stored is not None:
             progress.advance(task, path.stat().st_size)
             return Ingested(stored, created=False)

@@ -7,7 +7,6 @@ erasure sits above privacy, which never imports it.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, post
@@ -17,30 +16,10 @@ from archive.access.guards import requires
 from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.trail import actor_of
-from archive.lifecycle.erasure import ErasureResult
+from archive.lifecycle.schemas import ErasureOut, erasure_out
 from archive.lifecycle.use_cases import erase_case
-from archive.privacy.schemas import CertificateOut, certificate_out
 
 AnyRequest = Request[Any, Any, Any]
-
-
-@dataclass(frozen=True)
-class ErasureOut:
-    complete: bool
-    detail: str
-    certificate: CertificateOut
-
-
-def erasure_out(result: ErasureResult) -> ErasureOut:
-    if result.certificate.complete:
-        detail = "erased completely; the case is closed"
-    else:
-        detail = (
-            f"erased partially: {len(result.withheld)} contacts are withheld under active holds "
-            "or awaiting an identity review (listed in the certificate) and will be erased when "
-            "the hold ends or the review confirms them as this customer's; the case stays open"
-        )
-    return ErasureOut(result.certificate.complete, detail, certificate_out(result.certificate))
 
 
 class ErasureController(Controller):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from archive.audit import Actor, AuditAction
 from archive.audit.service import AuditLog
 from archive.contacts.ingest import CallParties, Envelope, Ingested, IngestService
+from archive.contacts.models import Contact
 from archive.runtime import Runtime
 
 
@@ -30,6 +31,14 @@ def ingest_call(
     enforced while it streams."""
     result = IngestService(session, runtime).ingest_call(envelope, parties, body)
     return _recorded(session, runtime, actor, result)
+
+
+def stored_call(
+    session: Session, runtime: Runtime, envelope: Envelope, digest: bytes
+) -> Contact | None:
+    """The call already archived with these bytes (SHA-256 `digest`) under the envelope's
+    external id, so a console re-run need not send it again: nothing is stored or recorded."""
+    return IngestService(session, runtime).stored_call(envelope, digest)
 
 
 def ingest_email(
