@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from archive.access.actors import may, viewer_for
 from archive.access.permissions import Permission
 from archive.audit import Actor
 from archive.clock import LATEST
@@ -15,7 +16,6 @@ from archive.contacts.ingest import Ingested
 from archive.contacts.models import Channel, Contact
 from archive.contacts.schemas import ContactOut, HoldBadge, IngestOut, SameKeyOut, contact_out
 from archive.contacts.service import ContactService
-from archive.customers.viewers import may, viewer_for
 from archive.holds.coverage import Keeping
 from archive.runtime import Runtime
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from archive.access.actors import through, viewer_for
 from archive.access.permissions import Permission
 from archive.audit import AuditAction
 from archive.audit.actor import Actor
@@ -26,7 +27,6 @@ from archive.customers.models import Customer
 from archive.customers.schemas import CustomerOut, customer_out
 from archive.customers.service import CustomerService, CustomerView
 from archive.customers.split import Split, split
-from archive.customers.viewers import through, viewer_for
 from archive.errors import InvalidInput, NotFound
 from archive.holds.legal import sync_legal_holds
 from archive.privacy.exports import destroy_for_customer
@@ -161,6 +161,23 @@ def _restriction(
     restrict: bool,
     reason: str | None,
 ) -> CustomerOut:
+    customer = set_restriction(
+        session, runtime, actor, customer_id, restrict=restrict, reason=reason
+    )
+    return customer_out(_customers(session, runtime, actor).view(customer), restricted=restrict)
+
+
+def set_restriction(
+    session: Session,
+    runtime: Runtime,
+    actor: Actor,
+    customer_id: uuid.UUID,
+    *,
+    restrict: bool,
+    reason: str | None,
+) -> Customer:
+    """Restrict the processing of the customer's data, or lift the restriction, recorded with
+    `reason` as the purpose: the one way both the customer's page and a privacy case do it."""
     # Checked before anything changes: a reason must not name the person (no e-mail, phone or
     # identity code), since it is kept in the trail for as long as the trail.
     purpose = check_purpose(reason)
@@ -178,7 +195,7 @@ def _restriction(
         purpose=purpose,
     )
     session.commit()
-    return customer_out(service.view(customer), restricted=restrict)
+    return customer
 
 
 def merge_customers(

@@ -11,11 +11,11 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from archive.access.actors import viewer_for
 from archive.audit import Actor, AuditAction
 from archive.audit.service import AuditLog
 from archive.contacts.service import ContactService
 from archive.customers.service import CustomerService
-from archive.customers.viewers import viewer_for
 from archive.errors import InvalidInput
 from archive.holds.legal import sync_legal_holds
 from archive.holds.models import Hold, HoldScope

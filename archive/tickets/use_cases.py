@@ -6,10 +6,10 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from archive.access.actors import viewer_for
 from archive.audit import Actor, AuditAction
 from archive.audit.service import AuditLog
 from archive.customers.service import CustomerService
-from archive.customers.viewers import viewer_for
 from archive.errors import NotFound
 from archive.runtime import Runtime
 from archive.tickets.models import Ticket

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from archive.access.actors import through, viewer_for
 from archive.access.permissions import Permission
 from archive.accounts.models import User
 from archive.audit import Actor, AuditAction
@@ -23,7 +24,6 @@ from archive.contacts.use_cases.reading import contacts_for
 from archive.customers.schemas import CustomerOut, customer_out
 from archive.customers.service import CustomerService, CustomerView
 from archive.customers.use_cases import names_of
-from archive.customers.viewers import through, viewer_for
 from archive.runtime import Runtime
 
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from archive.access.actors import through, viewer_for
 from archive.access.permissions import Permission
 from archive.audit import Actor, AuditAction
 from archive.audit.models import check_purpose
@@ -24,7 +25,6 @@ from archive.contacts.schemas import ContactOut, EmailOut, email_out
 from archive.contacts.service import ContactService
 from archive.customers.service import CustomerView
 from archive.customers.use_cases import names_of
-from archive.customers.viewers import through, viewer_for
 from archive.errors import InvalidInput, MalformedRequest
 from archive.runtime import Runtime
 

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive.access.actors import recorded_through, viewer_for
 from archive.access.permissions import Permission
 from archive.audit import Actor, AuditAction
 from archive.audit.service import AuditLog
@@ -23,13 +24,7 @@ from archive.privacy.models import (
     PrivacyCase,
     RequestKind,
 )
-from archive.privacy.use_cases.common import (
-    case_service,
-    export_service,
-    record_cases,
-    through,
-    viewer_of,
-)
+from archive.privacy.use_cases.common import case_service, export_service, record_cases
 from archive.runtime import Runtime
 
 MAX_CERTIFICATES = 200
@@ -111,13 +106,13 @@ def read_case_file(
     restricted = None
     on_record = None
     if case.customer_id is not None:
-        customers = CustomerService(session, runtime, viewer_of(actor))
+        customers = CustomerService(session, runtime, viewer_for(actor))
         customer = customers.get(case.customer_id)
         restricted = customer.restricted_at is not None
         if case.kind == RequestKind.RECTIFICATION and case.status == CaseStatus.OPEN:
             on_record = customers.view(customer)
             AuditLog(session, runtime).record(
-                through(actor, Permission.CUSTOMERS_READ),
+                recorded_through(actor, Permission.CUSTOMERS_READ),
                 AuditAction.CUSTOMER_READ,
                 target_type="customer",
                 target_ids=[case.customer_id],

@@ -7,9 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from archive.access.permissions import Permission, granting_role
-from archive.access.viewer import SYSTEM, Viewer
-from archive.accounts.models import Role
+from archive.access.actors import viewer_for
 from archive.audit import Actor, AuditAction
 from archive.audit.service import AuditLog
 from archive.privacy.cases import CaseService
@@ -18,25 +16,8 @@ from archive.privacy.models import ExportBundle, PrivacyCase
 from archive.runtime import Runtime
 
 
-def viewer_of(actor: Actor) -> Viewer:
-    """A user reads with their roles' eyes; the console and jobs, which have no account, read
-    for the organisation itself."""
-    if actor.user_id is None:
-        return SYSTEM
-    return Viewer(frozenset(Role(role) for role in actor.roles))
-
-
-def through(actor: Actor, permission: Permission) -> Actor:
-    """The actor acting through the role that grants `permission`, as the trail names it; the
-    console and jobs keep their one role."""
-    if actor.user_id is None:
-        return actor
-    role = granting_role(frozenset(Role(r) for r in actor.roles), permission)
-    return actor.acting_as(str(role) if role else None)
-
-
 def case_service(session: Session, runtime: Runtime, actor: Actor) -> CaseService:
-    return CaseService(session, runtime, viewer_of(actor), actor.name)
+    return CaseService(session, runtime, viewer_for(actor), actor.name)
 
 
 def export_service(session: Session, runtime: Runtime, actor: Actor) -> ExportService:

@@ -8,15 +8,15 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from archive.access.actors import recorded_through, viewer_for
 from archive.access.permissions import Permission
-from archive.audit import Actor, AuditAction
-from archive.audit.models import check_purpose
-from archive.audit.service import AuditLog
+from archive.audit import Actor
 from archive.customers.models import Customer
 from archive.customers.service import CustomerService
+from archive.customers.use_cases import set_restriction
 from archive.errors import Conflict, InvalidInput, NotFound
 from archive.privacy.models import RequestKind
-from archive.privacy.use_cases.common import case_service, through, viewer_of
+from archive.privacy.use_cases.common import case_service
 from archive.runtime import Runtime
 
 LIFT_NEEDS_REASON = "reason: say why the restriction is lifted (the case, and what was decided)"
@@ -27,7 +27,7 @@ def find_customer(
 ) -> Customer:
     """A customer by id, or by the one customer an identifier (e-mail, phone, identity code,
     name) matches."""
-    customers = CustomerService(session, runtime, viewer_of(actor))
+    customers = CustomerService(session, runtime, viewer_for(actor))
     if isinstance(query, uuid.UUID):
         return customers.get(query)
     with contextlib.suppress(ValueError):
@@ -52,24 +52,10 @@ def restrict_customer(
 ) -> Customer:
     """Restrict processing of the customer's data (hidden from agents and quality), or lift the
     restriction; the reason is kept in the trail as the record's purpose."""
-    # Checked before anything changes: a reason must not name the person (no e-mail, phone or
-    # identity code), since it is kept in the trail for as long as the trail.
-    purpose = check_purpose(reason)
-    customers = CustomerService(session, runtime, viewer_of(actor))
-    customer = customers.get(customer_id)
-    if restrict:
-        customers.restrict(customer)
-    else:
-        customers.lift_restriction(customer)
-    AuditLog(session, runtime).record(
-        through(actor, Permission.CUSTOMERS_RESTRICT),
-        AuditAction.CUSTOMER_RESTRICT if restrict else AuditAction.CUSTOMER_UNRESTRICT,
-        target_type="customer",
-        target_ids=[customer_id],
-        purpose=purpose,
+    restricter = recorded_through(actor, Permission.CUSTOMERS_RESTRICT)
+    return set_restriction(
+        session, runtime, restricter, customer_id, restrict=restrict, reason=reason
     )
-    session.commit()
-    return customer
 
 
 def restrict_for_case(

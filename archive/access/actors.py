@@ -28,5 +28,14 @@ def through(actor: Actor, permission: Permission) -> Actor | None:
     return None if role is None else actor.acting_as(str(role))
 
 
+def recorded_through(actor: Actor, permission: Permission) -> Actor:
+    """The actor as the trail names them for an action allowed by `permission`: through the
+    role that grants it (none if no role does); the console and the jobs keep their one role."""
+    if actor.user_id is None:
+        return actor
+    role = granting_role(roles_of(actor), permission)
+    return actor.acting_as(str(role) if role else None)
+
+
 def may(actor: Actor, permission: Permission) -> bool:
     return through(actor, permission) is not None
