@@ -60,19 +60,27 @@ class ErasureResult:
         return not self.withheld
 
 
+# The role erasure is recorded through when its actor brings none (the sweep continuing it).
+PRIVACY_ROLE = "privacy"
+
+
 def claimant(case_id: uuid.UUID) -> str:
     return f"erasure:{case_id}"
 
 
-def erase(runtime: Runtime, case_id: uuid.UUID, *, actor: str) -> ErasureResult:
-    """Erase what no hold keeps; repeatable: a second call finishes and re-certifies."""
+def erase(runtime: Runtime, case_id: uuid.UUID, *, actor: Actor) -> ErasureResult:
+    """Erase what no hold keeps; repeatable: a second call finishes and re-certifies.
+
+    The trail names `actor` (acting as the privacy role where they bring no role of their own,
+    as the sweep's continuation does)."""
+    actor = actor if actor.role else actor.acting_as(PRIVACY_ROLE)
     by = claimant(case_id)
     withheld: list[Withheld] = []
     done = _final_certificate(runtime, case_id)
     if done is not None:
         return ErasureResult(done)  # erased already: the same answer again
     with runtime.session() as session:
-        case = _erasure_case(session, runtime, case_id, actor)
+        case = _erasure_case(session, runtime, case_id, actor.name)
         customer_id = case.customer_id
         if customer_id is not None:
             withheld = _claim_unheld(session, runtime, customer_id, by)
@@ -88,7 +96,7 @@ def erase(runtime: Runtime, case_id: uuid.UUID, *, actor: str) -> ErasureResult:
     return _certify(runtime, case_id, withheld, actor)
 
 
-def continue_erasures(runtime: Runtime, *, actor: str) -> list[ErasureResult]:
+def continue_erasures(runtime: Runtime, *, actor: Actor) -> list[ErasureResult]:
     """Erase what the holds of open erasure cases have let go since (run by every sweep)."""
     with runtime.session() as session:
         waiting = list(
@@ -104,14 +112,14 @@ def continue_erasures(runtime: Runtime, *, actor: str) -> list[ErasureResult]:
 
 
 def _destroy_bundles(
-    runtime: Runtime, customer_id: uuid.UUID, case_id: uuid.UUID, actor: str
+    runtime: Runtime, customer_id: uuid.UUID, case_id: uuid.UUID, actor: Actor
 ) -> None:
     destroyed = destroy_for_customer(runtime, customer_id)
     if not destroyed:
         return
     with runtime.session() as session:
         AuditLog(session, runtime).record(
-            Actor(name=actor, role="privacy"),
+            actor,
             AuditAction.EXPORT_DESTROY,
             target_type="case",
             target_ids=[case_id, *destroyed],
@@ -211,7 +219,7 @@ def _erase_customer(runtime: Runtime, customer_id: uuid.UUID) -> None:
 
 
 def _certify(
-    runtime: Runtime, case_id: uuid.UUID, withheld: list[Withheld], actor: str
+    runtime: Runtime, case_id: uuid.UUID, withheld: list[Withheld], actor: Actor
 ) -> ErasureResult:
     now = runtime.clock.now()
     with runtime.session() as session:
@@ -255,9 +263,9 @@ def _certify(
         if not withheld:
             case.status = CaseStatus.COMPLETED
             case.closed_at = now
-            case.closed_by = actor
+            case.closed_by = actor.name
         AuditLog(session, runtime).record(
-            Actor(name=actor, role="privacy"),
+            actor,
             AuditAction.CASE_ERASE,
             target_type="case",
             target_ids=[case.id, certificate.id],

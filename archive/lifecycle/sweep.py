@@ -112,7 +112,7 @@ def sweep(
             if claimed:
                 _delete(runtime, report, run.id, claimed)
         # Erasure requests waiting for holds: what those holds let go goes now.
-        report.erasures = len(continue_erasures(runtime, actor=actor))
+        report.erasures = len(continue_erasures(runtime, actor=Actor(name=actor)))
     except StorageError as error:
         report.error = f"the object store failed: {error.detail}; the next run finishes"
         log.warning("sweep stopped early", error=error.detail)

@@ -29,4 +29,4 @@ def erase_case(
     """Erase the customer of an erasure request: every contact no hold keeps and, once nothing
     is withheld, their identifiers; signed in a certificate. Repeatable."""
     session.rollback()  # erasure works in transactions of its own
-    return erase(runtime, case_id, actor=actor.name)
+    return erase(runtime, case_id, actor=actor)

@@ -56,4 +56,9 @@ def test_an_erasure_through_the_use_case_is_recorded_as_one_through_the_api(
             )
             return [(r.actor, r.actor_id, r.role, r.source_address, r.target_type) for r in found]
 
-    assert erased(by_api) == erased(by_use_case) == [(OFFICER, None, "privacy", None, "case")]
+    # Both name the officer with their account and source address, as every other record of
+    # an officer's request does.
+    [(name, actor_id, role, source, target_type)] = erased(by_api)
+    assert (name, role, source, target_type) == (OFFICER, "privacy", "testclient", "case")
+    assert actor_id is not None
+    assert erased(by_use_case) == [(OFFICER, actor.user_id, "privacy", "testclient", "case")]
