@@ -184,8 +184,13 @@ def _ingest_one(
     data = path.read_bytes()
     progress.advance(task, len(data))
     if channel == "email":
-        return use_cases.ingest_email(session, runtime, actor, defaults, data)
-    return use_cases.ingest_chat(session, runtime, actor, defaults, data, source=chat_format(data))
+        return use_cases.ingest_email(
+            session, runtime, actor, defaults, data, resend_recorded=False
+        )
+    source = chat_format(data)
+    return use_cases.ingest_chat(
+        session, runtime, actor, defaults, data, source=source, resend_recorded=False
+    )
 
 
 @click.command("ingest")

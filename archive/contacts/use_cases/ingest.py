@@ -30,7 +30,7 @@ def ingest_call(
     """A recording streamed from `body`, never held whole; `ARCHIVE_MAX_UPLOAD_BYTES` is
     enforced while it streams."""
     result = IngestService(session, runtime).ingest_call(envelope, parties, body)
-    return _recorded(session, runtime, actor, result)
+    return _recorded(session, runtime, actor, result, resend_recorded=True)
 
 
 def stored_call(
@@ -42,11 +42,18 @@ def stored_call(
 
 
 def ingest_email(
-    session: Session, runtime: Runtime, actor: Actor, envelope: Envelope, raw: bytes
+    session: Session,
+    runtime: Runtime,
+    actor: Actor,
+    envelope: Envelope,
+    raw: bytes,
+    *,
+    resend_recorded: bool = True,
 ) -> Ingested:
-    """An RFC 5322 message, kept byte for byte."""
+    """An RFC 5322 message, kept byte for byte. `resend_recorded`: whether a message already
+    archived is recorded again (a sender's retry is; the console's re-run skips it)."""
     result = IngestService(session, runtime).ingest_email(envelope, raw)
-    return _recorded(session, runtime, actor, result)
+    return _recorded(session, runtime, actor, result, resend_recorded)
 
 
 def ingest_chat(
@@ -57,15 +64,22 @@ def ingest_chat(
     raw: bytes,
     *,
     source: str = "archive",
+    resend_recorded: bool = True,
 ) -> Ingested:
     """A chat transcript: ours, or Zendesk's or Chatwoot's API shape (`source`)."""
     result = IngestService(session, runtime).ingest_chat(envelope, raw, source=source)
-    return _recorded(session, runtime, actor, result)
+    return _recorded(session, runtime, actor, result, resend_recorded)
 
 
-def _recorded(session: Session, runtime: Runtime, actor: Actor, result: Ingested) -> Ingested:
-    AuditLog(session, runtime).record(
-        actor, AuditAction.CONTACT_CREATE, target_type="contact", target_ids=[result.contact.id]
-    )
+def _recorded(
+    session: Session, runtime: Runtime, actor: Actor, result: Ingested, resend_recorded: bool
+) -> Ingested:
+    if result.created or resend_recorded:
+        AuditLog(session, runtime).record(
+            actor,
+            AuditAction.CONTACT_CREATE,
+            target_type="contact",
+            target_ids=[result.contact.id],
+        )
     session.commit()
     return result
