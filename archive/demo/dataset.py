@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.access.viewer import SYSTEM
 from archive.audit.actor import job
 from archive.contacts import use_cases
 from archive.contacts.chat import parse_transcript
@@ -34,7 +33,8 @@ from archive.demo.people import (
     demo_time,
 )
 from archive.holds.models import Hold, HoldScope, HoldState
-from archive.holds.service import HoldRequest, HoldService
+from archive.holds.service import HoldRequest
+from archive.holds.use_cases import place_hold
 from archive.retention.policy import HoldReason
 from archive.runtime import Runtime
 from archive.tickets.models import TicketCategory
@@ -82,9 +82,9 @@ class Tally:
 def load_demo(runtime: Runtime, *, echo: Echo | None = None) -> str:
     """Store the demo customers, tickets, e-mails, chats and calls; return a one-line summary.
 
-    Everything goes through the same services as the API, and the contacts through the API's
-    ingest use cases. Loading again stores nothing new: customers are found by their
-    identifiers, tickets by reference, contacts by natural key.
+    The contacts and the complaint holds go through the API's use cases; the customers and
+    tickets the contacts name, through the same services. Loading again stores nothing new:
+    customers are found by their identifiers, tickets by reference, contacts by natural key.
     """
     say: Echo = echo or (lambda line: None)
     tally = Tally()
@@ -136,7 +136,6 @@ def _hold_complaints(runtime: Runtime) -> list[int]:
     placed: list[int] = []  # 1 for a hold placed now, 0 for one placed before
     with runtime.session() as session:
         tickets = TicketService(session, runtime)
-        holds = HoldService(session, runtime, SYSTEM, "demo")
         for demo in TICKETS:
             ticket = tickets.by_reference(demo.reference)
             if demo.category != TicketCategory.COMPLAINT or ticket is None:
@@ -146,15 +145,14 @@ def _hold_complaints(runtime: Runtime) -> list[int]:
             )
             placed.append(int(existing is None))
             if existing is None:
-                holds.place(
-                    HoldRequest(
-                        reason=HoldReason.COMPLAINT,
-                        reference=demo.reference,
-                        scope=HoldScope.TICKET,
-                        ticket_id=ticket.id,
-                    )
+                request = HoldRequest(
+                    reason=HoldReason.COMPLAINT,
+                    reference=demo.reference,
+                    scope=HoldScope.TICKET,
+                    ticket_id=ticket.id,
                 )
-        session.commit()
+                place_hold(session, runtime, LOADER, request)
+        session.rollback()  # what was only read
     return placed
 
 
