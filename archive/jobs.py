@@ -162,12 +162,11 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(CHECKPOINT_TASK, "audit-checkpoint", audit_checkpoint, AUDIT_CHECKPOINT_EVERY),
     Job(INTEGRITY_TASK, "integrity-check", integrity_check, INTEGRITY_EVERY, {"repair": True}),
-    # Started when a policy is applied, a privacy officer asks for an export, or after
-    # `archive keys rotate`.
+    # Started when a policy is applied or a privacy officer asks for an export; the rewrap
+    # when an operator sends it (`archive keys rotate` rewraps at the console itself).
     Job(RETIME_TASK, "retime", retime_contacts),
     Job(EXPORT_TASK, "export", build_export),
     Job(REWRAP_TASK, "rewrap-keys", rewrap_keys),
 )
 
 PERIODIC: tuple[Job, ...] = tuple(job for job in JOBS if job.periodic)
-BY_NAME: Mapping[str, Job] = {job.name: job for job in JOBS}

@@ -7,7 +7,6 @@ from typing import Any
 from litestar import Request
 
 from archive.access.permissions import Permission, granting_role
-from archive.access.viewer import Viewer
 from archive.accounts.service import Principal
 from archive.audit.actor import Actor
 
@@ -18,10 +17,6 @@ def principal_of(request: Request[Any, Any, Any]) -> Principal:
     user = request.user
     assert isinstance(user, Principal)  # the authentication middleware put it there
     return user
-
-
-def viewer_of(request: Request[Any, Any, Any]) -> Viewer:
-    return Viewer(principal_of(request).roles)
 
 
 def actor_of(

@@ -18,9 +18,10 @@ from archive.api.trail import actor_of
 from archive.audit import use_cases
 from archive.audit.actions import AuditAction
 from archive.audit.schemas import AccessReport, Filters, RecordPage, VerifyOut, verify_out
-from archive.audit.service import EXPORT_BATCH
 
 NDJSON = "application/x-ndjson"
+# Lines a chunk of the streamed export carries (one hop to a worker thread each).
+CHUNK_LINES = 500
 
 
 def _chunks(lines: Iterator[str]) -> Generator[str, None, None]:
@@ -29,7 +30,7 @@ def _chunks(lines: Iterator[str]) -> Generator[str, None, None]:
     batch: list[str] = []
     for line in lines:
         batch.append(line)
-        if len(batch) == EXPORT_BATCH:
+        if len(batch) == CHUNK_LINES:
             yield "".join(batch)
             batch = []
     yield "".join(batch)

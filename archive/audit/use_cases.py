@@ -12,8 +12,7 @@ from collections.abc import Generator, Iterator
 
 from sqlalchemy.orm import Session
 
-from archive.access.viewer import Viewer
-from archive.accounts.models import Role
+from archive.access.actors import viewer_for
 from archive.audit.actions import AuditAction
 from archive.audit.actor import Actor
 from archive.audit.models import AuditCheckpoint
@@ -88,8 +87,7 @@ def access_report(
 ) -> AccessReport:
     """Every recorded access to the customer, their contacts and their tickets, for the data
     subject; a customer the actor may not see is not found."""
-    viewer = Viewer(frozenset(Role(r) for r in actor.roles))
-    CustomerService(session, runtime, viewer).get(customer_id)
+    CustomerService(session, runtime, viewer_for(actor)).get(customer_id)
     report = subject_report(session, runtime, customer_id)
     AuditLog(session, runtime).record(
         actor, AuditAction.AUDIT_SUBJECT_REPORT, target_type="customer", target_ids=[customer_id]

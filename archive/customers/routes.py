@@ -186,7 +186,7 @@ def _restriction(
     restrict: bool,
     reason: str | None,
 ) -> CustomerOut:
-    """Restrict or lift as the request's user (the restriction step of the privacy pages too)."""
+    """Restrict or lift as the request's user."""
     actor = actor_of(request, Permission.CUSTOMERS_RESTRICT)
     change = use_cases.restrict_customer if restrict else use_cases.lift_restriction
     return change(session, runtime, actor, customer_id, reason)

@@ -1,4 +1,4 @@
-"""The web pages: server-rendered clients of the same services and permissions as the API."""
+"""The web pages: server-rendered clients of the same use cases and permissions as the API."""
 
 from __future__ import annotations
 

@@ -21,7 +21,6 @@ from archive.accounts.use_cases.second_admin import (
     withdraw,
 )
 from archive.accounts.use_cases.sessions import (
-    UNKNOWN_ACTOR,
     LoggedIn,
     log_in,
     log_out,
@@ -51,7 +50,6 @@ from archive.accounts.use_cases.users import (
 )
 
 __all__ = [
-    "UNKNOWN_ACTOR",
     "Changed",
     "LoggedIn",
     "NewUser",

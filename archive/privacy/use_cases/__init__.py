@@ -21,7 +21,6 @@ from archive.privacy.use_cases.cases import (
     verify_identity,
 )
 from archive.privacy.use_cases.customers import (
-    LIFT_NEEDS_REASON,
     find_customer,
     restrict_customer,
     restrict_for_case,
@@ -38,7 +37,6 @@ from archive.privacy.use_cases.exports import (
 )
 
 __all__ = [
-    "LIFT_NEEDS_REASON",
     "CaseFile",
     "Download",
     "build_and_download",

@@ -13,13 +13,11 @@ from archive.access.permissions import Permission
 from archive.audit import Actor
 from archive.customers.models import Customer
 from archive.customers.service import CustomerService
-from archive.customers.use_cases import set_restriction
+from archive.customers.use_cases import LIFT_NEEDS_REASON, set_restriction
 from archive.errors import Conflict, InvalidInput, NotFound
 from archive.privacy.models import RequestKind
 from archive.privacy.use_cases.common import case_service
 from archive.runtime import Runtime
-
-LIFT_NEEDS_REASON = "reason: say why the restriction is lifted (the case, and what was decided)"
 
 
 def find_customer(
