@@ -20,7 +20,7 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 
 from archive.accounts.models import Role
-from archive.audit import AuditAction
+from archive.audit import Actor, AuditAction
 from archive.audit.service import AuditLog
 from archive.contacts.ingest import CallParties, Envelope, IngestService
 from archive.contacts.models import Direction
@@ -362,7 +362,7 @@ def test_erasure_waits_for_a_doubtful_contact_and_access_reports_leave_it_out(
         if r["contact_id"] == unknown["id"]
     ]
     anonymous.post(f"{REVIEWS}/{review['id']}/confirm", headers=privacy).raise_for_status()
-    (result,) = continue_erasures(runtime, actor="sweep")
+    (result,) = continue_erasures(runtime, actor=Actor(name="sweep"))
     assert result.complete
     assert client.get(f"/api/v1/contacts/{unknown['id']}").status_code == 404
 
