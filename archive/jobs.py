@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archive.audit.actor import job
-from archive.audit.use_cases import sign_checkpoint
+from archive.audit.use_cases import seal_log
 from archive.integrity.check import check
 from archive.keys.rotation import rewrap_all
 from archive.lifecycle.use_cases import run_sweep
@@ -35,8 +35,6 @@ SCHEDULER_ACTOR = "scheduler"
 # How often the integrity sweep runs. Beat gives every run `expires` = its interval, so a
 # stopped worker does not find a pile of identical runs when it comes back.
 INTEGRITY_EVERY = 24 * 3600.0
-# How often the audit trail's head is signed: a verifier trusts every record up to a checkpoint.
-AUDIT_CHECKPOINT_EVERY = 3600.0
 # Overdue data-subject requests are logged as warnings once a day.
 OVERDUE_EVERY = 24 * 3600.0
 # Export bundles past their days are destroyed within the hour.
@@ -44,7 +42,7 @@ EXPORTS_EVERY = 3600.0
 
 SWEEP_TASK = "archive.retention.sweep"
 INTEGRITY_TASK = "archive.integrity.check"
-CHECKPOINT_TASK = "archive.audit.checkpoint"
+SEAL_TASK = "archive.audit.seal"
 REWRAP_TASK = "archive.keys.rewrap"
 OVERDUE_TASK = "archive.privacy.overdue"
 EXPIRE_EXPORTS_TASK = "archive.privacy.expire_exports"
@@ -117,13 +115,17 @@ def integrity_check(runtime: Runtime, repair: bool = False, deep: bool = True) -
     }
 
 
-def audit_checkpoint(runtime: Runtime) -> Summary:
-    """Sign the audit trail's newest record."""
-    with runtime.session() as session:
-        checkpoint = sign_checkpoint(session, runtime)
-    if checkpoint is None:
-        return {"checkpoint_id": None, "record_id": None}
-    return {"checkpoint_id": checkpoint.id, "record_id": checkpoint.record_id}
+def audit_seal(runtime: Runtime) -> Summary:
+    """Fold new audit records into the Merkle tree, sign its head, keep it outside the database."""
+    sealed = seal_log(runtime)
+    if sealed is None:
+        return {"sealed": False, "reason": "another sequencer holds the lease"}
+    return {
+        "sealed": True,
+        "tree_size": sealed.tree_size,
+        "added": sealed.added,
+        "published": sealed.published,
+    }
 
 
 def rewrap_keys(runtime: Runtime, batch_size: int = 500) -> Summary:
@@ -160,7 +162,7 @@ JOBS: tuple[Job, ...] = (
         interval="expiry_interval_seconds",
         embedded_kwargs={"actor": SCHEDULER_ACTOR},
     ),
-    Job(CHECKPOINT_TASK, "audit-checkpoint", audit_checkpoint, AUDIT_CHECKPOINT_EVERY),
+    Job(SEAL_TASK, "audit-seal", audit_seal, interval="audit_seal_seconds"),
     Job(INTEGRITY_TASK, "integrity-check", integrity_check, INTEGRITY_EVERY, {"repair": True}),
     # Started when a policy is applied or a privacy officer asks for an export; the rewrap
     # when an operator sends it (`archive keys rotate` rewraps at the console itself).

@@ -180,6 +180,31 @@ class Settings:
             "Days an export bundle (a data subject's copy) is kept before it is destroyed.",
         ),
     )
+    audit_seal_seconds: int = field(
+        default=10,
+        metadata=_doc(
+            "ARCHIVE_AUDIT_SEAL_SECONDS",
+            "How often the audit log's sequencer folds new records into its Merkle tree and "
+            "signs a tree head (Celery beat, or in-process on the embedded default).",
+        ),
+    )
+    audit_heads_file: Path | None = field(
+        default=None,
+        metadata=_doc(
+            "ARCHIVE_AUDIT_HEADS_FILE",
+            "Append-only file of the audit log's signed tree heads, kept outside the database "
+            "when the store is local. Default: `<data_dir>/audit-heads.jsonl`. With S3 the "
+            "heads go to the bucket under `audit-heads/`.",
+        ),
+    )
+    audit_retention_days: int = field(
+        default=1827,
+        metadata=_doc(
+            "ARCHIVE_AUDIT_RETENTION_DAYS",
+            "Days the audit log's signed tree heads stay under S3 Object Lock (compliance "
+            "mode) where the bucket has it.",
+        ),
+    )
     cookie_secure: bool = field(
         default=True,
         metadata=_doc(
@@ -253,6 +278,10 @@ class Settings:
         return self.key_file or self.data_dir / "keys.json"
 
     @property
+    def resolved_audit_heads_file(self) -> Path:
+        return self.audit_heads_file or self.data_dir / "audit-heads.jsonl"
+
+    @property
     def is_embedded(self) -> bool:
         """True when running on the laptop default: SQLite and the local store."""
         return self.store == "local" and self.resolved_database_url.startswith("sqlite")
@@ -301,7 +330,7 @@ def _convert(attr: str, env_name: str, raw: str, default: Any) -> Any:
             return int(raw.replace("_", ""))
         except ValueError:
             raise ConfigurationError(f"{env_name} must be an integer, not {raw!r}") from None
-    if attr in ("data_dir", "store_path", "key_file"):
+    if attr in ("data_dir", "store_path", "key_file", "audit_heads_file"):
         return Path(raw)
     return raw
 

@@ -1,11 +1,12 @@
-"""The tamper-evident audit trail: who did what to which ids, when, why, and whether allowed."""
+"""The tamper-evident audit log: who did what to which ids, when, why, and whether allowed."""
 
 from archive.audit.actions import AuditAction, Outcome
 from archive.audit.actor import Actor
 from archive.audit.chain import GENESIS, RecordFields, audit_key, audit_key_id, record_hash
+from archive.audit.legacy import CheckpointProblem
 from archive.audit.models import AuditCheckpoint, AuditRecord
 from archive.audit.service import export_document
-from archive.audit.verify import CheckpointProblem, VerifyReport, verify
+from archive.audit.verify import VerifyReport, verify
 
 __all__ = [
     "GENESIS",

@@ -1,4 +1,9 @@
-"""The audit trail's tables (hash-chained records, signed checkpoints) and what may go in them."""
+"""The audit log's tables and what may go in them.
+
+Records are appended by requests; the sequencer folds them into a Merkle tree (`audit_tree_nodes`)
+and signs tree heads (`audit_tree_heads`). Records from before the Merkle log also carry the hash
+chain they were written with, and its HMAC checkpoints stay to vouch for it.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,11 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from archive.audit.chain import RecordFields
+from archive.audit.heads import TreeHead
 from archive.db.base import Base
 from archive.errors import InvalidInput
 
@@ -93,11 +99,13 @@ def short_text(value: str | None, name: str, limit: int, *, required: bool = Fal
 
 
 class AuditRecord(Base):
-    """One audited event. Append-only: nothing in the archive updates or deletes these rows.
+    """One audited event. Its fields never change once written.
 
     `target_ids` is the JSON text of a sorted list of id strings (never identifiers or content).
-    `prev_hash` is unique as well as `hash`: two records chained to the same predecessor (a fork)
-    are refused by the database itself, whatever a writer does wrong.
+    `leaf_index` is the record's place in the Merkle tree, set once by the sequencer; None
+    while the record waits to be sealed. `prev_hash` and `hash` belong to the hash chain of the
+    records written before the Merkle log (None after it): unique, so the database itself
+    refused a fork of that chain.
     """
 
     __tablename__ = "audit_records"
@@ -113,13 +121,21 @@ class AuditRecord(Base):
     target_ids: Mapped[str] = mapped_column(Text, default="[]")
     purpose: Mapped[str | None] = mapped_column(String(200))
     source_address: Mapped[str | None] = mapped_column(String(64))
-    prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    leaf_index: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
     __table_args__ = (
         # Plain unique indexes (not table constraints) so both databases build them the same way.
         Index("uq_audit_records_hash", "hash", unique=True),
         Index("uq_audit_records_prev_hash", "prev_hash", unique=True),
+        # What the sequencer looks for: a small index however long the log grows.
+        Index(
+            "ix_audit_records_unsealed",
+            "id",
+            postgresql_where=text("leaf_index IS NULL"),
+            sqlite_where=text("leaf_index IS NULL"),
+        ),
     )
 
     @property
@@ -147,7 +163,8 @@ class AuditRecord(Base):
 
 
 class AuditCheckpoint(Base):
-    """A signed statement that the chain's hash at `record_id` was `chain_hash`."""
+    """A signed statement that the chain's hash at `record_id` was `chain_hash` (HMAC with the
+    audit key): how the hash chain before the Merkle log was vouched for. No new ones are made."""
 
     __tablename__ = "audit_checkpoints"
 
@@ -157,3 +174,48 @@ class AuditCheckpoint(Base):
     at: Mapped[datetime]
     signature: Mapped[bytes] = mapped_column(LargeBinary(32))
     key_id: Mapped[str] = mapped_column(String(64))
+
+
+class AuditNode(Base):
+    """The hash of a perfect subtree of the Merkle tree: leaves index * 2 ** level up to
+    (index + 1) * 2 ** level. Level 0 holds the leaf hashes; the key makes each leaf's place
+    in the tree unique, so two sequencers can never both fill it."""
+
+    __tablename__ = "audit_tree_nodes"
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AuditHead(Base):
+    """A signed tree head: the tree of `tree_size` leaves had this root at `at` (Ed25519).
+
+    Copies go outside the database too (see `archive.audit.witness`); the copy here serves
+    proofs, the copies there are what a verifier trusts.
+    """
+
+    __tablename__ = "audit_tree_heads"
+
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    at: Mapped[datetime]
+    key_id: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64))
+    # Whether the copy outside the database is known to be kept; until then every run of the
+    # sequencer tries again, oldest first.
+    published: Mapped[bool] = mapped_column(default=False)
+
+    def signed(self) -> TreeHead:
+        """The head as signed and published."""
+        return TreeHead(self.tree_size, self.root_hash, self.at, self.key_id, self.signature)
+
+
+class AuditLease(Base):
+    """Who runs the sequencer, until when: one row per job that must run once at a time."""
+
+    __tablename__ = "audit_leases"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None]

@@ -105,7 +105,7 @@ class AuditController(Controller):
         "/verify",
         opt=requires(Permission.AUDIT_READ),
         sync_to_thread=True,
-        summary="Walk the hash chain and check every signed checkpoint",
+        summary="Rebuild the Merkle tree and check it against the signed heads kept outside",
     )
     def verify_chain(
         self, request: Request[Any, Any, Any], session: SessionDep, runtime: RuntimeDep

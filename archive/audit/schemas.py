@@ -1,4 +1,4 @@
-"""What reading the audit trail takes and returns: filters, pages of records, the chain's check
+"""What reading the audit log takes and returns: filters, pages of records, the log's check
 and a data subject's access report."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from archive.audit.actions import AuditAction
-from archive.audit.verify import CheckpointProblem, VerifyReport
+from archive.audit.legacy import CheckpointProblem
+from archive.audit.verify import VerifyReport
 
 
 @dataclass(frozen=True)
@@ -35,16 +36,28 @@ class RecordPage:
 
 
 @dataclass(frozen=True)
-class VerifyOut:
+class ChainOut:
+    """The hash chain of the records written before the Merkle log, and its checkpoints."""
+
     ok: bool
     records: int
-    last_record_id: int | None
     first_bad_record_id: int | None
     reason: str | None
     checkpoints: int
     checkpoint_problems: list[CheckpointProblem]
     vouched_record_id: int | None
-    vouched_checkpoint_id: int | None
+
+
+@dataclass(frozen=True)
+class VerifyOut:
+    ok: bool
+    sealed: int
+    unsealed: int
+    database_head: int | None
+    witness_head: int | None
+    first_bad_record_id: int | None
+    problems: list[str]
+    chain: ChainOut
     summary: str
 
 
@@ -67,15 +80,23 @@ class AccessReport:
 
 
 def verify_out(report: VerifyReport) -> VerifyOut:
+    chain = report.chain
     return VerifyOut(
         ok=report.ok,
-        records=report.records,
-        last_record_id=report.last_record_id,
-        first_bad_record_id=report.first_bad_record_id,
-        reason=report.reason,
-        checkpoints=report.checkpoints,
-        checkpoint_problems=list(report.checkpoint_problems),
-        vouched_record_id=report.vouched_record_id,
-        vouched_checkpoint_id=report.vouched_checkpoint_id,
+        sealed=report.sealed,
+        unsealed=report.unsealed,
+        database_head=report.database_head,
+        witness_head=report.witness_head,
+        first_bad_record_id=report.first_bad_record_id or chain.first_bad_record_id,
+        problems=list(report.problems),
+        chain=ChainOut(
+            ok=chain.ok,
+            records=chain.records,
+            first_bad_record_id=chain.first_bad_record_id,
+            reason=chain.reason,
+            checkpoints=chain.checkpoints,
+            checkpoint_problems=list(chain.checkpoint_problems),
+            vouched_record_id=chain.vouched_record_id,
+        ),
         summary=report.summary(),
     )

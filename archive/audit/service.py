@@ -1,54 +1,41 @@
-"""Writing and reading the audit trail: append chained records, sign checkpoints, query, export."""
+"""Writing and reading the audit log: append records, query and export them."""
 
 from __future__ import annotations
 
 import json
-import secrets
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, text
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from archive.audit.actions import AuditAction, Outcome
 from archive.audit.actor import Actor
-from archive.audit.chain import (
-    GENESIS,
-    HASH_SIZE,
-    audit_key,
-    audit_key_id,
-    canonical,
-    record_document,
-    record_hash,
-    sign_checkpoint,
-)
+from archive.audit.chain import canonical
+from archive.audit.leaves import leaf_document
 from archive.audit.models import (
-    AuditCheckpoint,
     AuditRecord,
     check_purpose,
     short_text,
     target_id,
     target_ids_json,
 )
-from archive.audit.verify import walk_from_checkpoint
-from archive.errors import IntegrityFailure, InvalidInput
+from archive.errors import InvalidInput
 from archive.runtime import Runtime
 
-# Key of the PostgreSQL advisory lock that serialises appends ("AUDIT" in ASCII).
-APPEND_LOCK = 0x4155444954
 MAX_PAGE = 1000
 EXPORT_BATCH = 500
 
 
 def export_document(record: AuditRecord) -> dict[str, Any]:
-    """A record as exported: its canonical document plus its hash, all in plain JSON types.
+    """A record as exported: its leaf document plus its place in the tree (None until sealed).
 
-    Dropping `hash`, encoding the rest canonically and hashing gives the hash back, so anyone can
-    check an exported record (see `archive.audit.chain`).
+    Encoding the document without `leaf_index` canonically and hashing it as a leaf gives the
+    leaf hash that `archive audit prove` proves is in the tree (see `archive.audit.leaves`).
     """
-    return {**record_document(record.prev_hash, record.fields()), "hash": record.hash.hex()}
+    return {**leaf_document(record), "leaf_index": record.leaf_index}
 
 
 class AuditLog:
@@ -70,14 +57,13 @@ class AuditLog:
         target_ids: Iterable[object] = (),
         purpose: str | None = None,
     ) -> AuditRecord:
-        """Append a record of `actor` doing `action`, chained to the one before it, in the
-        caller's transaction. `purpose` defaults to the actor's; ids that are None are left out.
+        """Append a record of `actor` doing `action` in the caller's transaction. `purpose`
+        defaults to the actor's; ids that are None are left out.
 
-        Appends are serialised until the caller's transaction ends, so commit promptly (before
-        streaming content, say). A denial should be recorded in a transaction of its own, so
-        rolling back the refused request does not take its record along. On SQLite a
-        transaction that has only read cannot write once another writer has committed
-        ("database is locked"), so there append first or after the transaction's first write.
+        One insert and nothing else: no lock, no read of the record before. The sequencer
+        folds the record into the Merkle tree once the caller has committed. A denial should
+        be recorded in a transaction of its own, so rolling back the refused request does not
+        take its record along.
         """
         if actor.user_id is not None and not isinstance(actor.user_id, uuid.UUID):
             raise ValueError("actor_id is a UUID")
@@ -94,72 +80,10 @@ class AuditLog:
             target_ids=target_ids_json(str(t) for t in target_ids if t is not None),
             purpose=check_purpose(purpose if purpose is not None else actor.purpose),
             source_address=short_text(actor.source_address, "source_address", 64),
-            # Placeholders, unique like the real values, replaced before anyone else can see
-            # the row: the id must exist before the hash (which covers it) can be computed.
-            prev_hash=secrets.token_bytes(HASH_SIZE),
-            hash=secrets.token_bytes(HASH_SIZE),
         )
-        self._lock_appends()
         self.session.add(row)
-        # On SQLite the insert itself takes the database's single write lock, so no other
-        # writer can append between here and our commit; on PostgreSQL the advisory lock does.
-        self.session.flush()
-        previous = self.session.scalar(
-            select(AuditRecord.hash)
-            .where(AuditRecord.id < row.id)
-            .order_by(AuditRecord.id.desc())
-            .limit(1)
-        )
-        row.prev_hash = previous or GENESIS
-        row.hash = record_hash(row.prev_hash, row.fields())
         self.session.flush()
         return row
-
-    def _lock_appends(self) -> None:
-        # Held until the transaction ends; reading the last hash without it would let two
-        # writers chain to the same record (a fork) under READ COMMITTED.
-        if self.session.get_bind().dialect.name == "postgresql":
-            self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
-
-    def checkpoint(self) -> AuditCheckpoint | None:
-        """Sign the newest committed record's chain hash; None while the trail is empty.
-
-        The records since the previous checkpoint are verified first, so a damaged chain is
-        never signed (IntegrityFailure instead). When the newest checkpoint already covers the
-        newest record, that checkpoint is returned and nothing is added.
-        """
-        key = audit_key(self.runtime.keys)
-        key_id = audit_key_id(key)
-        # Only committed records: a checkpoint must never cover a record that may roll back.
-        with self.runtime.reading() as reading:
-            head = reading.scalars(select(AuditRecord).order_by(AuditRecord.id.desc())).first()
-            if head is None:
-                return None
-            latest = reading.scalars(
-                select(AuditCheckpoint).order_by(AuditCheckpoint.record_id.desc())
-            ).first()
-            walk = walk_from_checkpoint(reading, latest, key, head.id)
-            if latest is not None and latest.record_id == head.id and latest.key_id == key_id:
-                return self.session.get(AuditCheckpoint, latest.id)
-            # Read now: leaving the block rolls the reading session back and expires the row.
-            head_id, head_hash = head.id, head.hash
-        if not walk.intact:
-            raise IntegrityFailure(
-                f"audit record {walk.first_bad_id}: {walk.reason}; the chain is not signed"
-            )
-        at = self.runtime.clock.now()
-        checkpoint = AuditCheckpoint(
-            record_id=head_id,
-            chain_hash=head_hash,
-            at=at,
-            key_id=key_id,
-            signature=sign_checkpoint(
-                key, record_id=head_id, chain_hash=head_hash, at=at, key_id=key_id
-            ),
-        )
-        self.session.add(checkpoint)
-        self.session.flush()
-        return checkpoint
 
     # --- reading --------------------------------------------------------------------------
 

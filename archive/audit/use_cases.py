@@ -1,25 +1,28 @@
-"""Reading the audit trail: a page of records, an export, the chain's check, a subject's report.
+"""The audit log: a page of records, an export, the log's check, a subject's report, sealing.
 
-Reading the trail is itself recorded in it, the same way whether an auditor reads through the
-API or the pages. The console's export and check record nothing: whoever runs them holds the
-database and the keys already.
+Reading the log is itself recorded in it, the same way whether an auditor reads through the
+API or the pages. The console's export, check and proofs record nothing: whoever runs them
+holds the database and the keys already.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Generator, Iterator
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from archive.access.actors import viewer_for
 from archive.audit.actions import AuditAction
 from archive.audit.actor import Actor
-from archive.audit.models import AuditCheckpoint
+from archive.audit.proofs import prove
 from archive.audit.schemas import AccessReport, Filters, RecordPage
+from archive.audit.sequencer import Sealed, seal, signed_heads
 from archive.audit.service import AuditLog, export_document
 from archive.audit.subjects import subject_report
 from archive.audit.verify import VerifyReport, verify
+from archive.audit.witness import HeadArchive
 from archive.customers.service import CustomerService
 from archive.runtime import Runtime
 
@@ -75,7 +78,7 @@ def trail_lines(runtime: Runtime, filters: Filters) -> Generator[str, None, None
 
 
 def verify_trail(session: Session, runtime: Runtime, actor: Actor) -> VerifyReport:
-    """Record the check, then walk the chain and its checkpoints."""
+    """Record the check, then rebuild the tree and check it against the heads kept outside."""
     AuditLog(session, runtime).record(actor, AuditAction.AUDIT_VERIFY)
     # Committed first: on SQLite the walk's own session would wait for this one's lock.
     session.commit()
@@ -96,11 +99,30 @@ def access_report(
     return report
 
 
-def sign_checkpoint(session: Session, runtime: Runtime) -> AuditCheckpoint | None:
-    """Sign the chain's newest record (None while the trail is empty)."""
-    checkpoint = AuditLog(session, runtime).checkpoint()
-    session.commit()
-    return checkpoint
+def seal_log(runtime: Runtime, *, archive: HeadArchive | None = None) -> Sealed | None:
+    """Fold new records into the tree and sign its head (None: another sequencer is at it)."""
+    return seal(runtime, archive=archive)
+
+
+def check_log(runtime: Runtime, *, witness: HeadArchive | None = None) -> VerifyReport:
+    """The console's check, against the archive's own heads or a witness's copy."""
+    return verify(runtime, witness=witness)
+
+
+def prove_record(runtime: Runtime, record_id: int) -> dict[str, Any]:
+    """The inclusion proof of one record under the newest signed head."""
+    with runtime.reading() as session:
+        return prove(session, runtime, record_id)
+
+
+def publish_heads(runtime: Runtime, witness: HeadArchive) -> int:
+    """Hand `witness` every signed head newer than the newest it keeps; how many."""
+    kept = witness.newest()
+    with runtime.reading() as session:
+        heads = signed_heads(session, after=-1 if kept is None else kept.tree_size)
+    for head in heads:
+        witness.publish(head)
+    return len(heads)
 
 
 def _resumed(first: str | None, rest: Iterator[str]) -> Generator[str, None, None]:

@@ -1,244 +1,291 @@
-"""Checking the audit trail: walk the hash chain, check every signed checkpoint, report.
+"""Checking the audit log against the signed heads kept outside the database.
 
-The walk names the first record that breaks the chain: one whose contents no longer match its
-hash (modified), or one that does not chain to the record before it (a record deleted, inserted,
-reordered or renumbered). A checkpoint vouches for every record up to the one it covers when its
-signature is good, that record still has the signed hash, and the chain up to it is unbroken.
-Records after the last checkpoint rest on the chain alone: deleting the newest records leaves a
-shorter chain that is still consistent, which only a later checkpoint can reveal.
+The walk rebuilds the Merkle tree from the records themselves, leaf by leaf, and then checks:
+
+- every leaf is there, once, and its record still hashes to the stored leaf hash (a record
+  deleted from the middle, altered, or moved to another place shows here);
+- the stored nodes give the same root as the records (the nodes proofs are cut from);
+- the newest head kept outside the database: its signature holds, the database has at least as
+  many sealed records, the records up to its size hash to its root, and a consistency proof
+  from it to the current tree holds. Deleting the newest records, restoring an older backup,
+  and any change to a record or its order all fail here;
+- the newest head in the database is signed and matches the records, and is not older than
+  the one kept outside (the newest heads deleted from the database);
+- the hash chain of the records written before the Merkle log, and its checkpoints.
+
+What nobody can tell from the database alone: records cut after the newest head kept outside.
+Those are the records of the last few seconds, sealed by the next run of the sequencer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import select
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from archive.audit.chain import GENESIS, audit_key, audit_key_id, record_hash, signature_valid
-from archive.audit.models import AuditCheckpoint, AuditRecord
-from archive.errors import IntegrityFailure
+from archive.audit.heads import TreeHead, head_problem, public_keys
+from archive.audit.leaves import record_leaf_hash
+from archive.audit.legacy import ChainReport, verify_chain
+from archive.audit.merkle import EMPTY_ROOT, Frontier, consistency_proof, verify_consistency
+from archive.audit.models import AuditHead, AuditNode, AuditRecord
+from archive.audit.sequencer import NodeReader, head_archive, tree_size
+from archive.audit.witness import HeadArchive
+from archive.errors import ArchiveError
 from archive.runtime import Runtime
 
-BATCH_SIZE = 1000
-
-
-@dataclass(frozen=True)
-class CheckpointProblem:
-    checkpoint_id: int
-    record_id: int
-    reason: str
+BATCH_SIZE = 2000
 
 
 @dataclass(frozen=True)
 class VerifyReport:
-    """What `verify` found. `ok` only when the chain is unbroken and every checkpoint holds."""
+    """What `verify` found. `ok` only when no problem was found in the tree or the chain."""
 
-    records: int
-    last_record_id: int | None
+    sealed: int  # records with a leaf, all checked
+    unsealed: int  # records waiting for the sequencer
+    oldest_unsealed_at: datetime | None
+    stored_size: int  # leaves the stored tree has
+    database_head: int | None  # size of the newest head in the database
+    witness: str  # where the heads outside the database are kept
+    witness_head: int | None  # size of the newest head kept there
     first_bad_record_id: int | None
-    reason: str | None
-    checkpoints: int
-    checkpoint_problems: tuple[CheckpointProblem, ...]
-    vouched_record_id: int | None  # every record up to this one is vouched for ...
-    vouched_checkpoint_id: int | None  # ... by this signed checkpoint
+    problems: tuple[str, ...]
+    chain: ChainReport
 
     @property
     def ok(self) -> bool:
-        return self.first_bad_record_id is None and not self.checkpoint_problems
+        return not self.problems and self.chain.ok
 
     def summary(self) -> str:
         """A few lines for a person to read."""
-        if self.ok:
-            lines = [f"audit trail intact: {self.records} records, {self.checkpoints} checkpoints"]
-        else:
-            lines = ["audit trail BROKEN"]
-        if self.first_bad_record_id is not None:
-            lines.append(f"first bad record: {self.first_bad_record_id}: {self.reason}")
-        lines += [
-            f"checkpoint {p.checkpoint_id} (record {p.record_id}): {p.reason}"
-            for p in self.checkpoint_problems
+        lines = [
+            f"audit log intact: {self.sealed} records sealed in the Merkle tree"
+            if self.ok
+            else "audit log BROKEN"
         ]
-        if self.vouched_record_id is None:
-            lines.append("no record is vouched for by a signed checkpoint")
+        lines += self.problems
+        if self.witness_head is None:
+            lines.append(f"no signed head is kept outside the database yet ({self.witness})")
         else:
             lines.append(
-                f"everything up to record {self.vouched_record_id} is vouched for by signed "
-                f"checkpoint {self.vouched_checkpoint_id}"
+                f"newest signed head kept outside the database: {self.witness_head} records "
+                f"({self.witness})"
             )
+        if self.unsealed:
+            lines.append(
+                f"{self.unsealed} newer records wait to be sealed (oldest from "
+                f"{self.oldest_unsealed_at:%Y-%m-%d %H:%M:%S %Z})"
+            )
+        if self.chain.records or self.chain.checkpoints:
+            lines.append(self.chain.summary())
         return "\n".join(lines)
 
 
 @dataclass
-class ChainWalk:
-    """Follows the chain record by record from a trusted point, remembering the first break."""
+class _Walk:
+    """The tree rebuilt from the records, and what did not match on the way."""
 
-    expected_prev: bytes = GENESIS
-    previous_id: int | None = None
-    records: int = 0
-    first_bad_id: int | None = None
-    reason: str | None = None
-    _before_previous: bytes | None = field(default=None, repr=False)
+    frontier: Frontier = field(default_factory=Frontier)
+    roots: dict[int, bytes] = field(default_factory=dict)  # root at each size asked for
+    problems: list[str] = field(default_factory=list)
+    first_bad_record_id: int | None = None
 
-    @property
-    def intact(self) -> bool:
-        return self.first_bad_id is None
+    def fail(self, problem: str, record_id: int | None = None) -> None:
+        if len(self.problems) < 20:  # the first few say enough; the count says the rest
+            self.problems.append(problem)
+        if record_id is not None and self.first_bad_record_id is None:
+            self.first_bad_record_id = record_id
 
-    def step(self, record: AuditRecord) -> None:
-        self.records += 1
-        if self.intact:
-            self._check(record)
-        self._before_previous = self.expected_prev
-        self.expected_prev = record.hash
-        self.previous_id = record.id
 
-    def _check(self, record: AuditRecord) -> None:
-        modified = record_hash(record.prev_hash, record.fields()) != record.hash
-        if record.prev_hash == self.expected_prev:
-            if modified:
-                self._fail(record.id, "its contents do not match its hash: it was modified")
-            return
-        if self.previous_id is not None and record.prev_hash == self._before_previous:
-            # The record after it chains straight past it, so it was slipped in between.
-            self._fail(
-                self.previous_id,
-                f"it was inserted: record {record.id} chains to the record before it",
+def verify(runtime: Runtime, *, witness: HeadArchive | None = None) -> VerifyReport:
+    """Check the log against the newest head kept in `witness` (by default the archive's own
+    place outside the database)."""
+    witness = witness or head_archive(runtime)
+    keys = public_keys(runtime.keys)
+    with runtime.reading() as session:
+        stored = tree_size(session)
+        newest_row = session.scalars(select(AuditHead).order_by(AuditHead.tree_size.desc())).first()
+        database_head = None if newest_row is None else newest_row.signed()
+        # Listing from below what the database holds finds every bigger head kept outside.
+        hint = min(stored, stored if database_head is None else database_head.tree_size)
+        outside, witness_problems = _newest_outside(witness, keys, hint)
+        sizes = {h.tree_size for h in (outside, database_head) if h is not None}
+        walk = _rebuild(session, sizes)
+        sealed = walk.frontier.size
+        problems = witness_problems + walk.problems
+        problems += _stored_tree_problems(session, walk, stored)
+        if outside is not None:
+            problems += _against_outside(session, outside, walk, sealed, stored)
+        if database_head is not None:
+            problems += _database_head_problems(database_head, walk, keys, outside)
+        elif outside is not None:
+            problems.append(
+                "the database holds no signed head, yet one is kept outside it: the heads "
+                "were deleted from the database"
             )
-            return
-        after = (
-            "the start of the trail" if self.previous_id is None else f"record {self.previous_id}"
-        )
-        reason = (
-            f"it does not chain to {after}: a record was deleted there, or records were "
-            "reordered, renumbered or rewritten"
-        )
-        if modified:
-            reason += "; its contents do not match its hash either"
-        self._fail(record.id, reason)
-
-    def _fail(self, record_id: int, reason: str) -> None:
-        self.first_bad_id = record_id
-        self.reason = reason
-
-
-def records_after(
-    session: Session, after_id: int | None, *, up_to: int | None = None
-) -> Iterator[AuditRecord]:
-    """Records in id order, read in batches so a long trail never sits in memory at once."""
-    last = after_id
-    while True:
-        query = select(AuditRecord).order_by(AuditRecord.id).limit(BATCH_SIZE)
-        if last is not None:
-            query = query.where(AuditRecord.id > last)
-        if up_to is not None:
-            query = query.where(AuditRecord.id <= up_to)
-        batch = list(session.scalars(query))
-        yield from batch
-        if len(batch) < BATCH_SIZE:
-            return
-        last = batch[-1].id
-
-
-def walk_from_checkpoint(
-    session: Session, latest: AuditCheckpoint | None, key: bytes, head_id: int
-) -> ChainWalk:
-    """Walk the records up to `head_id` that the newest checkpoint does not cover yet.
-
-    From the start when there is no checkpoint, or when it was signed with another audit key;
-    IntegrityFailure when the newest checkpoint itself does not hold.
-    """
-    walk = ChainWalk()
-    if latest is not None and latest.key_id == audit_key_id(key):
-        problem = signature_problem(latest, key)
-        covered = session.get(AuditRecord, latest.record_id)
-        if problem is None and (covered is None or covered.hash != latest.chain_hash):
-            problem = "the record it covers was deleted or changed"
-        if problem is not None:
-            raise IntegrityFailure(f"audit checkpoint {latest.id}: {problem}")
-        walk = ChainWalk(expected_prev=latest.chain_hash, previous_id=latest.record_id)
-    for record in records_after(session, walk.previous_id, up_to=head_id):
-        walk.step(record)
-    return walk
-
-
-def verify(runtime: Runtime) -> VerifyReport:
-    """Walk the whole chain in id order and check every checkpoint against it."""
-    key = audit_key(runtime.keys)
-    with runtime.session() as session:
-        # Checkpoints first: each one read now covers a record that already exists.
-        checkpoints = list(
-            session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.record_id))
-        )
-        covered = {c.record_id for c in checkpoints}
-        stored: dict[int, bytes] = {}
-        walk = ChainWalk()
-        for record in records_after(session, None):
-            walk.step(record)
-            if record.id in covered:
-                stored[record.id] = record.hash
-        return _report(walk, checkpoints, stored, key)
-
-
-def signature_problem(checkpoint: AuditCheckpoint, key: bytes) -> str | None:
-    """Why a checkpoint's signature cannot be trusted, or None when it holds."""
-    if checkpoint.key_id != audit_key_id(key):
-        return f"signed with audit key {checkpoint.key_id}, not the audit key in use"
-    if not signature_valid(
-        key,
-        checkpoint.signature,
-        record_id=checkpoint.record_id,
-        chain_hash=checkpoint.chain_hash,
-        at=checkpoint.at,
-        key_id=checkpoint.key_id,
-    ):
-        return "its signature does not match: the checkpoint was forged or altered"
-    return None
-
-
-def _report(
-    walk: ChainWalk,
-    checkpoints: list[AuditCheckpoint],
-    stored: dict[int, bytes],
-    key: bytes,
-) -> VerifyReport:
-    problems: list[CheckpointProblem] = []
-    vouched: AuditCheckpoint | None = None
-    for checkpoint in checkpoints:
-        reason = signature_problem(checkpoint, key) or _coverage_problem(
-            checkpoint, stored.get(checkpoint.record_id), walk, vouched
-        )
-        if reason is not None:
-            problems.append(CheckpointProblem(checkpoint.id, checkpoint.record_id, reason))
-        elif walk.first_bad_id is None or checkpoint.record_id < walk.first_bad_id:
-            vouched = checkpoint
+        unsealed, oldest = session.execute(
+            select(func.count(), func.min(AuditRecord.at)).where(AuditRecord.leaf_index.is_(None))
+        ).one()
+        chain = verify_chain(session, runtime)
     return VerifyReport(
-        records=walk.records,
-        last_record_id=walk.previous_id,
-        first_bad_record_id=walk.first_bad_id,
-        reason=walk.reason,
-        checkpoints=len(checkpoints),
-        checkpoint_problems=tuple(problems),
-        vouched_record_id=None if vouched is None else vouched.record_id,
-        vouched_checkpoint_id=None if vouched is None else vouched.id,
+        sealed=sealed,
+        unsealed=unsealed,
+        oldest_unsealed_at=oldest,
+        stored_size=stored,
+        database_head=None if database_head is None else database_head.tree_size,
+        witness=witness.where,
+        witness_head=None if outside is None else outside.tree_size,
+        first_bad_record_id=walk.first_bad_record_id,
+        problems=tuple(problems),
+        chain=chain,
     )
 
 
-def _coverage_problem(
-    checkpoint: AuditCheckpoint,
-    stored_hash: bytes | None,
-    walk: ChainWalk,
-    vouched: AuditCheckpoint | None,
-) -> str | None:
-    """Why a well-signed checkpoint does not match the records, or None when it does."""
-    record_id = checkpoint.record_id
-    if stored_hash is None:
-        return f"record {record_id}, which it covers, is missing: it was deleted"
-    if stored_hash == checkpoint.chain_hash:
-        return None
-    reason = f"the chain hash at record {record_id} differs from the signed one"
-    if walk.first_bad_id is None or walk.first_bad_id > record_id:
-        # The chain itself holds up to here, so it was recomputed after a change to hide it.
-        since = "the start" if vouched is None else f"record {vouched.record_id}"
-        reason += f": a record after {since} was changed and the chain rewritten"
-    return reason
+def _newest_outside(
+    witness: HeadArchive, keys: Mapping[str, Ed25519PublicKey], from_size: int
+) -> tuple[TreeHead | None, list[str]]:
+    """The newest head kept outside, if its signature holds, and what is wrong with it."""
+    try:
+        newest = witness.newest(from_size=from_size)
+    except ArchiveError as error:
+        return None, [f"the heads kept outside the database cannot be read: {error}"]
+    if newest is None:
+        return None, []
+    problem = head_problem(newest, keys)
+    if problem is not None:
+        return None, [f"the newest head kept outside ({newest.tree_size} records): {problem}"]
+    return newest, []
+
+
+def _rebuild(session: Session, sizes: Iterable[int]) -> _Walk:
+    """Rebuild the tree from the records, in leaf order, checking each against its stored leaf."""
+    walk = _Walk()
+    wanted = set(sizes)
+    if 0 in wanted:
+        walk.roots[0] = EMPTY_ROOT
+    for record, stored_leaf in _leaves(session):
+        index = record.leaf_index
+        expected = walk.frontier.size
+        assert index is not None
+        if index != expected:
+            gone = "is missing" if index > expected else "is given to two records"
+            walk.fail(
+                f"leaf {expected} {gone}: records were deleted from the log or moved in it",
+                record.id,
+            )
+            if index < expected:
+                continue
+            # Go on from here so that the rest is still checked against its own leaves.
+            while walk.frontier.size < index:
+                walk.frontier.append(bytes(32))
+        computed = record_leaf_hash(record)
+        if stored_leaf is None:
+            walk.fail(f"record {record.id} has leaf {index}, which the tree lacks", record.id)
+        elif computed != stored_leaf:
+            walk.fail(
+                f"record {record.id} (leaf {index}) no longer matches its leaf hash: it was "
+                "altered, or records were swapped",
+                record.id,
+            )
+        walk.frontier.append(computed)
+        if walk.frontier.size in wanted:
+            walk.roots[walk.frontier.size] = walk.frontier.root()
+    return walk
+
+
+def _leaves(session: Session) -> Iterator[tuple[AuditRecord, bytes | None]]:
+    """Sealed records in leaf order with their stored leaf hashes, a batch at a time."""
+    last = -1
+    while True:
+        batch = list(
+            session.scalars(
+                select(AuditRecord)
+                .where(AuditRecord.leaf_index > last)
+                .order_by(AuditRecord.leaf_index, AuditRecord.id)
+                .limit(BATCH_SIZE)
+            )
+        )
+        if not batch:
+            return
+        low, high = batch[0].leaf_index, batch[-1].leaf_index
+        stored = dict(
+            session.execute(
+                select(AuditNode.position, AuditNode.hash).where(
+                    AuditNode.level == 0, AuditNode.position.between(low, high)
+                )
+            ).all()
+        )
+        for record in batch:
+            assert record.leaf_index is not None
+            yield record, stored.get(record.leaf_index)
+        assert high is not None
+        last = high
+        session.expunge_all()  # a long log never sits in memory
+
+
+def _stored_tree_problems(session: Session, walk: _Walk, stored: int) -> list[str]:
+    if stored != walk.frontier.size:
+        return [
+            f"the stored tree has {stored} leaves but {walk.frontier.size} records are sealed: "
+            "records or tree nodes were deleted"
+        ]
+    try:
+        root = Frontier.load(stored, NodeReader(session)).root()
+    except LookupError as error:
+        return [f"the stored tree is incomplete: {error}"]
+    if root != walk.frontier.root():
+        return ["the stored tree's nodes do not hash to what the records give: they were altered"]
+    return []
+
+
+def _against_outside(
+    session: Session, outside: TreeHead, walk: _Walk, sealed: int, stored: int
+) -> list[str]:
+    size = outside.tree_size
+    if sealed < size:
+        return [
+            f"a head kept outside the database signs {size} records but the database holds "
+            f"only {sealed}: the newest records were deleted, or an older backup restored"
+        ]
+    if walk.roots.get(size) != outside.root_hash:
+        return [
+            f"the first {size} records no longer hash to the root signed in the head kept "
+            "outside the database: records were altered, reordered or replaced (an older "
+            "backup restored and written to since)"
+        ]
+    if stored < size:
+        return []  # already reported as a stored tree problem
+    try:
+        proof = consistency_proof(NodeReader(session), size, stored)
+    except LookupError as error:
+        return [f"no consistency proof from the head kept outside: {error}"]
+    if not verify_consistency(size, stored, outside.root_hash, walk.frontier.root(), proof):
+        return [
+            f"the consistency proof from the head of {size} records kept outside to the "
+            f"current tree of {stored} does not hold"
+        ]
+    return []
+
+
+def _database_head_problems(
+    head: TreeHead, walk: _Walk, keys: Mapping[str, Ed25519PublicKey], outside: TreeHead | None
+) -> list[str]:
+    problems = []
+    problem = head_problem(head, keys)
+    if problem is not None:
+        problems.append(f"the newest head in the database ({head.tree_size} records): {problem}")
+    elif head.tree_size in walk.roots and walk.roots[head.tree_size] != head.root_hash:
+        problems.append(
+            f"the records no longer hash to the root of the newest head in the database "
+            f"({head.tree_size} records)"
+        )
+    if outside is not None and head.tree_size < outside.tree_size:
+        problems.append(
+            f"the newest head in the database signs {head.tree_size} records, but one of "
+            f"{outside.tree_size} is kept outside it: the newest heads were deleted from the "
+            "database"
+        )
+    return problems

@@ -2,7 +2,7 @@
 tables whose rows carry a wrapped data key."""
 
 from archive.accounts.models import AccessToken, LoginAttempt, User, UserRole
-from archive.audit.models import AuditCheckpoint, AuditRecord
+from archive.audit.models import AuditCheckpoint, AuditHead, AuditLease, AuditNode, AuditRecord
 from archive.contacts.models import Contact, ContentObject
 from archive.customers.models import (
     ContactIdentifier,
@@ -31,6 +31,9 @@ __all__ = [
     "KEYED_MODELS",
     "AccessToken",
     "AuditCheckpoint",
+    "AuditHead",
+    "AuditLease",
+    "AuditNode",
     "AuditRecord",
     "Base",
     "Contact",

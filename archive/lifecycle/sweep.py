@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from archive.access.viewer import SYSTEM
 from archive.audit import Actor, AuditAction
+from archive.audit.leaves import record_leaf_hash
 from archive.audit.service import AuditLog
 from archive.contacts.models import Contact, ContactState
 from archive.errors import StorageError
@@ -251,7 +252,8 @@ def _close(runtime: Runtime, report: SweepReport, run_id: uuid.UUID, actor: str)
             target_type="deletion_run",
             target_ids=[run_id],
         )
-        run.audit_hash = record.hash.hex()
+        # The record's leaf hash: `archive audit prove` shows it sealed in the signed tree.
+        run.audit_hash = record_leaf_hash(record).hex()
         session.commit()
 
 

@@ -265,6 +265,14 @@ class S3Store:
         with self._errors("reach", None):
             self._ensure_bucket(recheck=True)
 
+    @property
+    def client(self) -> Minio:
+        """The bucket's client, the bucket made sure of: for what the archive keeps beside its
+        objects under names its keys cannot take (the audit log's signed heads)."""
+        with self._errors("reach", None):
+            self._ensure_bucket()
+        return self._client
+
     def set_legal_hold(self, keys: Iterable[str], on: bool) -> None:
         checked = [check_key(key) for key in keys]
         if not checked or not self._locked():

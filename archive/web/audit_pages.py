@@ -145,7 +145,7 @@ class AuditPages(Controller):
 
     @get("/verify", opt=AUDIT, sync_to_thread=True)
     def verify(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> Any:
-        """The chain walked and every signed checkpoint checked, as the API's check reports."""
+        """The log checked against the heads kept outside the database, as the API's does."""
         report = use_cases.verify_trail(session, runtime, actor_of(request, Permission.AUDIT_READ))
         return render(request, "audit_verify.html", result=verify_out(report))
 

@@ -7,9 +7,12 @@ import secrets
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
-from archive.audit import Actor, AuditAction, AuditCheckpoint
+from archive.audit import GENESIS, Actor, AuditAction, AuditCheckpoint, AuditRecord, record_hash
+from archive.audit.chain import audit_key, audit_key_id
+from archive.audit.chain import sign_checkpoint as hmac_checkpoint
+from archive.audit.sequencer import Sealed, seal
 from archive.audit.service import AuditLog
 from archive.crypto.keyring import KeyMaterial
 from archive.runtime import Runtime
@@ -51,9 +54,57 @@ def run_sql(runtime: Runtime, statement: str, **values: object) -> None:
         conn.execute(text(statement), values)
 
 
+def append_chained(runtime: Runtime, count: int, *, actor: str = "aino") -> list[int]:
+    """Records as the archive wrote them before the Merkle log: each chained to the one before."""
+    ids = []
+    for number in range(count):
+        with runtime.session() as session:
+            record = AuditLog(session, runtime).record(
+                Actor(name=actor, role="agent", source_address="192.0.2.10"),
+                AuditAction.CONTACT_CONTENT_READ,
+                target_type="contact",
+                target_ids=[f"contact-{number}"],
+                purpose=f"ticket INC-{number}",
+            )
+            previous = session.scalar(
+                select(AuditRecord.hash)
+                .where(AuditRecord.id < record.id, AuditRecord.hash.is_not(None))
+                .order_by(AuditRecord.id.desc())
+                .limit(1)
+            )
+            record.prev_hash = previous or GENESIS
+            record.hash = record_hash(record.prev_hash, record.fields())
+            session.commit()
+            ids.append(record.id)
+    return ids
+
+
 def sign_checkpoint(runtime: Runtime) -> AuditCheckpoint:
+    """An HMAC checkpoint of the chain's newest record, as the archive signed them then."""
+    key = audit_key(runtime.keys)
     with runtime.session() as session:
-        checkpoint = AuditLog(session, runtime).checkpoint()
+        head = session.scalars(
+            select(AuditRecord).where(AuditRecord.hash.is_not(None)).order_by(AuditRecord.id.desc())
+        ).first()
+        assert head is not None
+        assert head.hash is not None
+        at, key_id = runtime.clock.now(), audit_key_id(key)
+        checkpoint = AuditCheckpoint(
+            record_id=head.id,
+            chain_hash=head.hash,
+            at=at,
+            key_id=key_id,
+            signature=hmac_checkpoint(
+                key, record_id=head.id, chain_hash=head.hash, at=at, key_id=key_id
+            ),
+        )
+        session.add(checkpoint)
         session.commit()
-    assert checkpoint is not None
-    return checkpoint
+        return checkpoint
+
+
+def sealed(runtime: Runtime) -> Sealed:
+    """Run the sequencer once, as the schedule would."""
+    result = seal(runtime)
+    assert result is not None
+    return result

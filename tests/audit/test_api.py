@@ -19,14 +19,13 @@ from archive.access.permissions import ROLE_PERMISSIONS, Permission
 from archive.accounts.models import Role
 from archive.app import create_app
 from archive.audit import Actor, AuditAction, AuditRecord, export_document
-from archive.audit.chain import document_hash
 from archive.audit.service import EXPORT_BATCH, AuditLog
 from archive.clock import FixedClock
 from archive.runtime import Runtime
 from archive.testing.builders import ingest_call
 from archive.testing.tokens import api_token, authorised
 
-from . import append, run_sql, sign_checkpoint
+from . import append, append_chained, run_sql, sealed, sign_checkpoint
 
 Client = TestClient[Any]
 RECORDS = "/api/v1/audit/records"
@@ -112,7 +111,7 @@ def test_an_agents_content_read_is_in_the_trail(auditor: Client, call_read: Call
     assert (item["actor"], item["role"], item["purpose"]) == ("test.agent", "agent", "ZD-1001")
     assert (item["outcome"], item["target_type"]) == ("allowed", "contact")
     assert item["target_ids"] == [call_read.contact_id]
-    assert document_hash(item) == bytes.fromhex(item["hash"])
+    assert item["leaf_index"] is None  # sealed within seconds, by the sequencer
 
     mine = auditor.get(RECORDS, params={"actor": "test.agent"}).json()["items"]
     assert item in mine
@@ -189,7 +188,7 @@ def test_export_matches_the_records(runtime: Runtime, auditor: Client, call_read
     # The first batch is read before the export's own record is written: it does not list itself.
     assert lines == trail[:-1]
     assert (trail[-1]["action"], trail[-1]["actor"]) == ("audit:export", "ada.auditor")
-    assert all(document_hash(line) == bytes.fromhex(line["hash"]) for line in lines)
+    assert all(line["format"] == "audit-record/v2" for line in lines)
 
     filtered = auditor.get(EXPORT, params={"action": "contact:content:read"}).text
     [line] = [json.loads(text) for text in filtered.splitlines()]
@@ -211,43 +210,45 @@ def test_a_long_export_streams_in_batches(runtime: Runtime, auditor: Client) -> 
         json.loads(text) for text in auditor.get(EXPORT, params={"actor": "bulk"}).iter_lines()
     ]
     assert len(lines) == total
-    assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(lines))
+    assert all(a["id"] < b["id"] for a, b in itertools.pairwise(lines))
 
 
 def test_verify_names_a_tampered_record(
     runtime: Runtime, auditor: Client, call_read: CallRead
 ) -> None:
+    sealed(runtime)
     intact = auditor.get(VERIFY).json()
     assert intact["ok"] is True
     assert intact["first_bad_record_id"] is None
     trail = stored(runtime)
-    assert intact["records"] == len(trail)  # the check is recorded before the walk, so it counts
+    # The check is recorded before the walk; it waits to be sealed like any new record.
+    assert (intact["sealed"], intact["unsealed"]) == (len(trail) - 1, 1)
+    assert intact["witness_head"] == len(trail) - 1
     assert (trail[-1]["action"], trail[-1]["actor"]) == ("audit:verify", "ada.auditor")
     [read] = stored(runtime, AuditAction.CONTACT_CONTENT_READ)
     run_sql(runtime, "UPDATE audit_records SET purpose = 'ZD-6666' WHERE id = :id", id=read["id"])
     broken = auditor.get(VERIFY).json()
     assert broken["ok"] is False
     assert broken["first_bad_record_id"] == read["id"]
-    assert "modified" in broken["reason"]
-    assert f"first bad record: {read['id']}" in broken["summary"]
+    assert any(f"record {read['id']} (leaf" in p for p in broken["problems"])
+    assert "audit log BROKEN" in broken["summary"]
 
 
-def test_verify_reports_checkpoints(runtime: Runtime, auditor: Client) -> None:
-    append(runtime, 3)
+def test_verify_reports_the_chain_before_the_merkle_log(runtime: Runtime, auditor: Client) -> None:
+    append_chained(runtime, 3)
     checkpoint = sign_checkpoint(runtime)
     report = auditor.get(VERIFY).json()
     assert report["ok"] is True
-    assert report["checkpoints"] == 1
-    assert report["vouched_record_id"] == checkpoint.record_id
-    assert report["vouched_checkpoint_id"] == checkpoint.id
+    assert report["chain"]["checkpoints"] == 1
+    assert report["chain"]["vouched_record_id"] == checkpoint.record_id
     run_sql(runtime, "UPDATE audit_checkpoints SET record_id = record_id - 1")
     forged = auditor.get(VERIFY).json()
     assert forged["ok"] is False
-    [problem] = forged["checkpoint_problems"]
+    [problem] = forged["chain"]["checkpoint_problems"]
     assert problem["checkpoint_id"] == checkpoint.id
     assert problem["record_id"] == checkpoint.record_id - 1
     assert "signature does not match" in problem["reason"]
-    assert forged["vouched_record_id"] is None
+    assert forged["chain"]["vouched_record_id"] is None
 
 
 def test_the_access_report_tells_who_read_what_and_why(

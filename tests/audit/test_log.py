@@ -11,16 +11,19 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from archive.audit import GENESIS, Actor, AuditAction, AuditRecord, Outcome, verify
+from archive.audit import Actor, AuditAction, AuditRecord, Outcome, verify
 from archive.audit import service as audit_service
-from archive.audit.chain import document_hash
+from archive.audit.chain import canonical
+from archive.audit.leaves import record_leaf_hash
+from archive.audit.merkle import leaf_hash
+from archive.audit.models import AuditNode
 from archive.audit.service import AuditLog
 from archive.clock import FixedClock
 from archive.errors import InvalidInput
 from archive.runtime import Runtime
 from archive.testing.backends import Backend
 
-from . import append, audit_runtime_for
+from . import append, audit_runtime_for, sealed
 
 START = datetime(2026, 3, 2, 9, 30, 0, 123456, tzinfo=UTC)
 CUSTOMER = uuid.uuid4()
@@ -65,7 +68,7 @@ def _count(runtime: Runtime) -> int:
         return session.scalar(select(func.count()).select_from(AuditRecord)) or 0
 
 
-def test_a_record_keeps_what_it_was_given_and_chains(audit_runtime: Runtime) -> None:
+def test_a_record_keeps_what_it_was_given_and_is_sealed_in_order(audit_runtime: Runtime) -> None:
     actor_id = uuid.uuid4()
     first = _record(
         audit_runtime,
@@ -84,11 +87,15 @@ def test_a_record_keeps_what_it_was_given_and_chains(audit_runtime: Runtime) -> 
         assert (stored.action, stored.outcome) == ("contact:content:read", "allowed")
         assert stored.targets == sorted([str(CONTACT), str(CUSTOMER)])
         assert (stored.purpose, stored.source_address) == ("Reklamaatio INC-2231", "2001:db8::7")
-        assert stored.prev_hash == GENESIS
+        # Appending reads nothing and chains to nothing: the sequencer places the record.
+        assert (stored.prev_hash, stored.hash, stored.leaf_index) == (None, None, None)
         later = session.get(AuditRecord, second.id)
         assert later is not None
-        assert later.prev_hash == stored.hash
         assert later.at == START + timedelta(minutes=1)
+    assert sealed(audit_runtime).added == 2
+    with audit_runtime.session() as session:
+        places = [session.get_one(AuditRecord, r.id).leaf_index for r in (first, second)]
+    assert places == [0, 1]
     assert verify(audit_runtime).ok
 
 
@@ -138,14 +145,10 @@ def test_bad_fields_are_refused(
 
 
 def test_the_database_refuses_a_fork(audit_runtime: Runtime) -> None:
-    [first_id, _second_id] = append(audit_runtime, 2)
+    append(audit_runtime, 2)
+    sealed(audit_runtime)
     with audit_runtime.session() as session:
-        first = session.get(AuditRecord, first_id)
-        assert first is not None
-        fork = AuditRecord(**{c: getattr(first, c) for c in ("at", "actor", "action", "outcome")})
-        fork.prev_hash = first.hash  # the second record already chains to the first
-        fork.hash = b"\x01" * 32
-        session.add(fork)
+        session.add(AuditNode(level=0, position=1, hash=b"\x01" * 32))  # leaf 1 is taken
         with pytest.raises(IntegrityError):
             session.flush()
 
@@ -202,13 +205,20 @@ def test_export_round_trips_and_can_be_checked_offline(
         assert all(line.endswith("\n") and line.count("\n") == 1 for line in lines)
         documents = [json.loads(line) for line in lines]
         assert [d["id"] for d in documents] == [r.id for r in records]
-        previous = GENESIS.hex()
         for document, record in zip(documents, records, strict=True):
-            assert document_hash(document) == record.hash == bytes.fromhex(document["hash"])
-            assert document["prev_hash"] == previous
+            # The line without its place is the leaf: hashed, it is what the tree holds.
+            leaf = {k: v for k, v in document.items() if k != "leaf_index"}
+            assert leaf_hash(canonical(leaf)) == record_leaf_hash(record)
+            assert document["leaf_index"] is None  # not sealed yet
             assert document["purpose"] == record.purpose
             assert datetime.fromisoformat(document["at"]) == record.at
-            previous = document["hash"]
+    sealed(audit_runtime)
+    with audit_runtime.session() as session:
+        placed = [
+            json.loads(line)["leaf_index"]
+            for line in AuditLog(session, audit_runtime).export_jsonl()
+        ]
+    assert placed == list(range(8))
 
 
 def test_accesses_of_a_data_subject(audit_runtime: Runtime) -> None:

@@ -14,7 +14,7 @@ from archive.db.base import Base
 from archive.runtime import Runtime
 from archive.testing.backends import Backend
 
-from . import append, audit_runtime_for, run_sql
+from . import append_chained, audit_runtime_for, run_sql
 
 
 @pytest.fixture
@@ -39,16 +39,16 @@ def fork_guard_dropped(runtime: Runtime) -> Iterator[None]:
 
 
 def test_an_untouched_chain_verifies(audit_runtime: Runtime) -> None:
-    empty = verify(audit_runtime)
+    empty = verify(audit_runtime).chain
     assert empty.ok
     assert empty.records == 0
-    ids = append(audit_runtime, 6)
-    report = verify(audit_runtime)
+    ids = append_chained(audit_runtime, 6)
+    report = verify(audit_runtime).chain
     assert report.ok, report.summary()
     assert (report.records, report.last_record_id) == (6, ids[-1])
     assert report.first_bad_record_id is None
     assert report.vouched_record_id is None
-    assert "intact: 6 records" in report.summary()
+    assert "hash chain intact: 6 records" in report.summary()
 
 
 @pytest.mark.parametrize(
@@ -62,7 +62,7 @@ def test_an_untouched_chain_verifies(audit_runtime: Runtime) -> None:
     ],
 )
 def test_a_modified_record_is_named(audit_runtime: Runtime, column: str, value: object) -> None:
-    append(audit_runtime, 6)
+    append_chained(audit_runtime, 6)
     if column == "at":
         with audit_runtime.session() as session:
             record = session.get(AuditRecord, 3)
@@ -73,7 +73,7 @@ def test_a_modified_record_is_named(audit_runtime: Runtime, column: str, value: 
         run_sql(
             audit_runtime, f"UPDATE audit_records SET {column} = :value WHERE id = 3", value=value
         )
-    report = verify(audit_runtime)
+    report = verify(audit_runtime).chain
     assert not report.ok
     assert report.first_bad_record_id == 3
     assert report.reason is not None
@@ -82,25 +82,25 @@ def test_a_modified_record_is_named(audit_runtime: Runtime, column: str, value: 
 
 
 def test_a_deleted_record_is_found_at_the_next_one(audit_runtime: Runtime) -> None:
-    append(audit_runtime, 6)
+    append_chained(audit_runtime, 6)
     run_sql(audit_runtime, "DELETE FROM audit_records WHERE id = 3")
-    report = verify(audit_runtime)
+    report = verify(audit_runtime).chain
     assert report.first_bad_record_id == 4
     assert report.reason is not None
     assert "does not chain to record 2" in report.reason
 
 
 def test_deleting_the_first_record_is_found(audit_runtime: Runtime) -> None:
-    append(audit_runtime, 3)
+    append_chained(audit_runtime, 3)
     run_sql(audit_runtime, "DELETE FROM audit_records WHERE id = 1")
-    report = verify(audit_runtime)
+    report = verify(audit_runtime).chain
     assert report.first_bad_record_id == 2
     assert report.reason is not None
     assert "the start of the trail" in report.reason
 
 
 def test_deleting_and_renumbering_is_found(audit_runtime: Runtime) -> None:
-    append(audit_runtime, 6)
+    append_chained(audit_runtime, 6)
     run_sql(audit_runtime, "DELETE FROM audit_records WHERE id = 3")
     for old in (4, 5, 6):
         run_sql(
@@ -109,12 +109,12 @@ def test_deleting_and_renumbering_is_found(audit_runtime: Runtime) -> None:
             new=old - 1,
             old=old,
         )
-    report = verify(audit_runtime)
+    report = verify(audit_runtime).chain
     assert report.first_bad_record_id == 3
 
 
 def test_a_forged_record_appended_is_named(audit_runtime: Runtime) -> None:
-    append(audit_runtime, 4)
+    append_chained(audit_runtime, 4)
     with audit_runtime.session() as session:
         original = session.get(AuditRecord, 2)
         assert original is not None
@@ -127,13 +127,13 @@ def test_a_forged_record_appended_is_named(audit_runtime: Runtime) -> None:
         )
         session.add(forged)
         session.commit()
-    report = verify(audit_runtime)
+    report = verify(audit_runtime).chain
     assert report.first_bad_record_id == 5
 
 
 def test_a_forged_record_slipped_in_between_is_named(audit_runtime: Runtime) -> None:
     """The attacker drops the fork guard, makes room, and inserts a record chained properly."""
-    append(audit_runtime, 6)
+    append_chained(audit_runtime, 6)
     with fork_guard_dropped(audit_runtime):
         run_sql(audit_runtime, "UPDATE audit_records SET id = id + 100 WHERE id >= 4")
         with audit_runtime.session() as session:
@@ -153,7 +153,7 @@ def test_a_forged_record_slipped_in_between_is_named(audit_runtime: Runtime) -> 
             forged.hash = record_hash(third.hash, forged.fields())
             session.add(forged)
             session.commit()
-        report = verify(audit_runtime)
+        report = verify(audit_runtime).chain
     assert report.first_bad_record_id == 4
     assert report.reason is not None
     assert "inserted" in report.reason
@@ -161,11 +161,11 @@ def test_a_forged_record_slipped_in_between_is_named(audit_runtime: Runtime) -> 
 
 def test_reordered_records_are_named(audit_runtime: Runtime) -> None:
     """Swapping two records' ids leaves the same rows as swapping everything else in them."""
-    append(audit_runtime, 6)
+    append_chained(audit_runtime, 6)
     run_sql(audit_runtime, "UPDATE audit_records SET id = -3 WHERE id = 3")
     run_sql(audit_runtime, "UPDATE audit_records SET id = 3 WHERE id = 4")
     run_sql(audit_runtime, "UPDATE audit_records SET id = 4 WHERE id = -3")
-    report = verify(audit_runtime)
+    report = verify(audit_runtime).chain
     assert report.first_bad_record_id == 3
     assert report.reason is not None
     assert "does not chain to record 2" in report.reason

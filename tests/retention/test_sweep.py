@@ -12,6 +12,7 @@ import pytest
 from archive.access.viewer import SYSTEM, Viewer
 from archive.accounts.models import Role
 from archive.audit import AuditAction, verify
+from archive.audit.leaves import record_leaf_hash
 from archive.audit.service import AuditLog
 from archive.clock import FixedClock
 from archive.contacts.models import Contact, ContactState, ContentObject
@@ -99,7 +100,7 @@ def test_a_due_call_is_deleted_completely_and_leaves_a_tombstone(runtime: Runtim
         assert json.loads(run.counts) == {"call": {"retention": 1}}
         assert run.audit_hash is not None
         records = AuditLog(session, runtime).query(action=AuditAction.RETENTION_SWEEP)
-        assert [r.hash.hex() for r in records] == [run.audit_hash]
+        assert [record_leaf_hash(r).hex() for r in records] == [run.audit_hash]
     assert verify(runtime).ok
 
 

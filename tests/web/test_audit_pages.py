@@ -16,6 +16,8 @@ from litestar.testing import TestClient
 from sqlalchemy import text
 
 from archive.audit import Actor, AuditAction
+from archive.audit.leaves import record_leaf_hash
+from archive.audit.sequencer import seal
 from archive.audit.service import AuditLog
 from archive.clock import FixedClock
 from archive.lifecycle.sweep import sweep
@@ -194,6 +196,7 @@ def test_the_chain_is_verified_and_a_broken_one_is_named(
     assert intact.status_code == 200
     assert "The audit trail is intact." in intact.text
     assert reads_by(runtime, AUDITOR, AuditAction.AUDIT_VERIFY) == 1
+    assert seal(runtime) is not None  # a change is caught once the record is sealed
     with runtime.engine.begin() as conn:
         conn.execute(text("UPDATE audit_records SET actor = 'mallory' WHERE id = 1"))
     broken = auditor.get("/audit/verify")
@@ -231,7 +234,8 @@ def test_a_real_sweeps_deletion_record_is_shown_with_its_contacts(
         [sweep_record] = AuditLog(session, runtime).query(
             action=AuditAction.RETENTION_SWEEP, target=str(report.run_id)
         )
-        assert f'<code id="audit-hash">{sweep_record.hash.hex()}</code>' in one.text
+        leaf = record_leaf_hash(sweep_record).hex()
+        assert f'<code id="audit-hash">{leaf}</code>' in one.text
         sweep_record_id = sweep_record.id
     assert 'href="/contacts/' not in one.text
     # The trail filtered to the sweep's own record, which links back to this run.

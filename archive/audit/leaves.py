@@ -1,0 +1,47 @@
+"""What a record is as a leaf of the audit log's Merkle tree.
+
+A leaf is the canonical encoding (see `archive.audit.chain.canonical`) of the record's document:
+
+    {"action": "contact:content:read", "actor": "aino", "actor_id": "<uuid>" | null,
+     "at": "2026-03-02T09:30:00.000000Z", "chain_hash": "<64 hex digits>" | null,
+     "format": "audit-record/v2", "id": 42, "outcome": "allowed", "purpose": "..." | null,
+     "role": "agent" | null, "source_address": "..." | null, "target_ids": ["<id>", ...],
+     "target_type": "contact" | null}
+
+and its hash is SHA-256(0x00 || leaf), as RFC 9162 hashes leaves. `chain_hash` is the record's
+hash in the chain that came before the Merkle log (null for records written since), so the tree
+vouches for the whole chain: the Merkle log continues from the chain's last hash.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from archive.audit.chain import canonical, timestamp
+from archive.audit.merkle import leaf_hash
+from archive.audit.models import AuditRecord
+
+LEAF_FORMAT = "audit-record/v2"
+
+
+def leaf_document(record: AuditRecord) -> dict[str, Any]:
+    """The record as the tree holds it."""
+    return {
+        "format": LEAF_FORMAT,
+        "id": record.id,
+        "at": timestamp(record.at),
+        "actor": record.actor,
+        "actor_id": None if record.actor_id is None else str(record.actor_id),
+        "role": record.role,
+        "action": record.action,
+        "outcome": record.outcome,
+        "target_type": record.target_type,
+        "target_ids": sorted(record.targets),
+        "purpose": record.purpose,
+        "source_address": record.source_address,
+        "chain_hash": None if record.hash is None else record.hash.hex(),
+    }
+
+
+def record_leaf_hash(record: AuditRecord) -> bytes:
+    return leaf_hash(canonical(leaf_document(record)))
