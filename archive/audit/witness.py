@@ -12,6 +12,8 @@ cannot make the log forget what it once held.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 import os
@@ -112,6 +114,8 @@ class BucketHeads:
         retention = None
         if self.locked():
             retention = Retention(COMPLIANCE, head.at + self.retain)
+        # S3 takes an object under retention only with a checksum of its bytes.
+        checksum = base64.b64encode(hashlib.sha256(data).digest()).decode()
         try:
             self.client.put_object(
                 self.bucket,
@@ -119,6 +123,10 @@ class BucketHeads:
                 io.BytesIO(data),
                 len(data),
                 content_type="application/json",
+                metadata={
+                    "x-amz-sdk-checksum-algorithm": "SHA256",
+                    "x-amz-checksum-sha256": checksum,
+                },
                 retention=retention,
             )
         except S3Error as error:
