@@ -43,6 +43,7 @@ def demo_command(ctx: Context, no_serve: bool) -> None:
 
 def prepare_demo(runtime: Runtime, *, echo: Callable[[str], object] | None = None) -> str:
     """Sweep, load (or top up) the demo data, sweep, make the accounts; return the banner."""
+    from archive.audit.use_cases import seal_log
     from archive.demo.dataset import load_demo
     from archive.demo.tour import examples, figures, prepare_accounts
     from archive.lifecycle.sweep import sweep
@@ -55,6 +56,8 @@ def prepare_demo(runtime: Runtime, *, echo: Callable[[str], object] | None = Non
     say(f"demo data: {summary}")
     report = sweep(runtime, actor=DEMO_SWEEPER)
     access = prepare_accounts(runtime)
+    # What loading did is in the audit log; sealed now, `archive audit verify` finds it signed.
+    seal_log(runtime)
     return render_banner(
         Banner(
             settings=runtime.settings,
