@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archive.audit.actor import job
-from archive.audit.use_cases import seal_log
+from archive.audit.use_cases import prune_log, seal_log
 from archive.integrity.check import check
 from archive.keys.rotation import rewrap_all
 from archive.lifecycle.use_cases import run_sweep
@@ -35,6 +35,8 @@ SCHEDULER_ACTOR = "scheduler"
 # How often the integrity sweep runs. Beat gives every run `expires` = its interval, so a
 # stopped worker does not find a pile of identical runs when it comes back.
 INTEGRITY_EVERY = 24 * 3600.0
+# Audit records past their retention go once a day (whole months, so most days nothing does).
+AUDIT_PRUNE_EVERY = 24 * 3600.0
 # Overdue data-subject requests are logged as warnings once a day.
 OVERDUE_EVERY = 24 * 3600.0
 # Export bundles past their days are destroyed within the hour.
@@ -43,6 +45,7 @@ EXPORTS_EVERY = 3600.0
 SWEEP_TASK = "archive.retention.sweep"
 INTEGRITY_TASK = "archive.integrity.check"
 SEAL_TASK = "archive.audit.seal"
+AUDIT_PRUNE_TASK = "archive.audit.prune"
 REWRAP_TASK = "archive.keys.rewrap"
 OVERDUE_TASK = "archive.privacy.overdue"
 EXPIRE_EXPORTS_TASK = "archive.privacy.expire_exports"
@@ -128,6 +131,16 @@ def audit_seal(runtime: Runtime) -> Summary:
     }
 
 
+def audit_prune(runtime: Runtime, actor: str = WORKER_ACTOR) -> Summary:
+    """Remove the audit records of the months past ARCHIVE_AUDIT_RETENTION_DAYS."""
+    report = prune_log(runtime, job(actor))
+    return {
+        "before": report.before.isoformat(),
+        "leaf_end": report.leaf_end,
+        "removed": report.removed,
+    }
+
+
 def rewrap_keys(runtime: Runtime, batch_size: int = 500) -> Summary:
     """Rewrap every data key not yet under the active key-encryption key."""
     report = rewrap_all(runtime, batch_size=batch_size)
@@ -163,6 +176,13 @@ JOBS: tuple[Job, ...] = (
         embedded_kwargs={"actor": SCHEDULER_ACTOR},
     ),
     Job(SEAL_TASK, "audit-seal", audit_seal, interval="audit_seal_seconds"),
+    Job(
+        AUDIT_PRUNE_TASK,
+        "audit-prune",
+        audit_prune,
+        AUDIT_PRUNE_EVERY,
+        embedded_kwargs={"actor": SCHEDULER_ACTOR},
+    ),
     Job(INTEGRITY_TASK, "integrity-check", integrity_check, INTEGRITY_EVERY, {"repair": True}),
     # Started when a policy is applied or a privacy officer asks for an export; the rewrap
     # when an operator sends it (`archive keys rotate` rewraps at the console itself).

@@ -201,8 +201,9 @@ class Settings:
         default=1827,
         metadata=_doc(
             "ARCHIVE_AUDIT_RETENTION_DAYS",
-            "Days the audit log's signed tree heads stay under S3 Object Lock (compliance "
-            "mode) where the bucket has it.",
+            "Days audit records are kept: a daily job removes whole months past it (their "
+            "signed heads stay). Also how long each signed tree head stays under S3 Object "
+            "Lock (compliance mode) where the bucket has it.",
         ),
     )
     cookie_secure: bool = field(

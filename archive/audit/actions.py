@@ -88,6 +88,8 @@ class AuditAction(StrEnum):
     AUDIT_VERIFY = "audit:verify"
     # The privacy officer's report of who accessed one data subject's data.
     AUDIT_SUBJECT_REPORT = "audit:subject:read"
+    # Records past ARCHIVE_AUDIT_RETENTION_DAYS removed, whole months at a time.
+    AUDIT_PRUNE = "audit:prune"
 
     ACCESS_DENIED = "access:denied"
     # A browser request without the page's CSRF token: another site tried to act for the user.

@@ -211,6 +211,19 @@ class AuditHead(Base):
         return TreeHead(self.tree_size, self.root_hash, self.at, self.key_id, self.signature)
 
 
+class AuditPrune(Base):
+    """Every record with a leaf below `leaf_end` was removed: they were all from before
+    `before`, the first day of a month past the log's retention. Their leaf hashes stay in the
+    tree, so what remains still verifies against every signed head."""
+
+    __tablename__ = "audit_prunes"
+
+    leaf_end: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    before: Mapped[datetime]
+    at: Mapped[datetime]
+    record_id: Mapped[int] = mapped_column(BigInteger)  # the prune's own audit record
+
+
 class AuditLease(Base):
     """Who runs the sequencer, until when: one row per job that must run once at a time."""
 

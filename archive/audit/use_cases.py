@@ -16,7 +16,15 @@ from sqlalchemy.orm import Session
 from archive.access.actors import viewer_for
 from archive.audit.actions import AuditAction
 from archive.audit.actor import Actor
+from archive.audit.models import AuditPrune
 from archive.audit.proofs import prove
+from archive.audit.pruning import (
+    PruneReport,
+    prunable_end,
+    prune_before,
+    pruned_below,
+    remove_below,
+)
 from archive.audit.schemas import AccessReport, Filters, RecordPage
 from archive.audit.sequencer import Sealed, seal, signed_heads
 from archive.audit.service import AuditLog, export_document
@@ -102,6 +110,31 @@ def access_report(
 def seal_log(runtime: Runtime, *, archive: HeadArchive | None = None) -> Sealed | None:
     """Fold new records into the tree and sign its head (None: another sequencer is at it)."""
     return seal(runtime, archive=archive)
+
+
+def prune_log(runtime: Runtime, actor: Actor) -> PruneReport:
+    """Remove the audit records of the months past ARCHIVE_AUDIT_RETENTION_DAYS.
+
+    The prune is recorded first, with how far it goes, and committed; then the records go in
+    batches. A prune cut short is finished by the next one.
+    """
+    before = prune_before(runtime)
+    with runtime.session() as session:
+        done = pruned_below(session)
+        end = prunable_end(session, before)
+        if end > done:
+            record = AuditLog(session, runtime).record(
+                actor,
+                AuditAction.AUDIT_PRUNE,
+                target_type="audit_log",
+                target_ids=[f"leaves-{done}-{end}"],
+            )
+            session.add(
+                AuditPrune(leaf_end=end, before=before, at=runtime.clock.now(), record_id=record.id)
+            )
+            session.commit()
+            done = end
+    return PruneReport(before, done, remove_below(runtime, done))
 
 
 def check_log(runtime: Runtime, *, witness: HeadArchive | None = None) -> VerifyReport:

@@ -21,17 +21,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from archive.audit.actions import AuditAction
 from archive.audit.heads import TreeHead, head_problem, public_keys
 from archive.audit.leaves import record_leaf_hash
 from archive.audit.legacy import ChainReport, verify_chain
-from archive.audit.merkle import EMPTY_ROOT, Frontier, consistency_proof, verify_consistency
-from archive.audit.models import AuditHead, AuditNode, AuditRecord
+from archive.audit.merkle import (
+    EMPTY_ROOT,
+    Frontier,
+    consistency_proof,
+    subtree,
+    verify_consistency,
+)
+from archive.audit.models import AuditHead, AuditNode, AuditPrune, AuditRecord
+from archive.audit.pruning import pruned_below
 from archive.audit.sequencer import NodeReader, head_archive, tree_size
 from archive.audit.witness import HeadArchive
 from archive.errors import ArchiveError
@@ -44,7 +52,8 @@ BATCH_SIZE = 2000
 class VerifyReport:
     """What `verify` found. `ok` only when no problem was found in the tree or the chain."""
 
-    sealed: int  # records with a leaf, all checked
+    sealed: int  # leaves in the tree rebuilt from the records, all checked
+    pruned: int  # leaves whose records were pruned past the log's retention
     unsealed: int  # records waiting for the sequencer
     oldest_unsealed_at: datetime | None
     stored_size: int  # leaves the stored tree has
@@ -66,6 +75,11 @@ class VerifyReport:
             if self.ok
             else "audit log BROKEN"
         ]
+        if self.pruned:
+            lines.append(
+                f"the records of the first {self.pruned} leaves were pruned past the log's "
+                "retention; their leaf hashes stand for them"
+            )
         lines += self.problems
         if self.witness_head is None:
             lines.append(f"no signed head is kept outside the database yet ({self.witness})")
@@ -113,10 +127,12 @@ def verify(runtime: Runtime, *, witness: HeadArchive | None = None) -> VerifyRep
         hint = min(stored, stored if database_head is None else database_head.tree_size)
         outside, witness_problems = _newest_outside(witness, keys, hint)
         sizes = {h.tree_size for h in (outside, database_head) if h is not None}
-        walk = _rebuild(session, sizes)
+        pruned = pruned_below(session)
+        walk = _rebuild(session, sizes, pruned)
         sealed = walk.frontier.size
         problems = witness_problems + walk.problems
         problems += _stored_tree_problems(session, walk, stored)
+        problems += _prune_problems(session, runtime, pruned)
         if outside is not None:
             problems += _against_outside(session, outside, walk, sealed, stored)
         if database_head is not None:
@@ -132,6 +148,7 @@ def verify(runtime: Runtime, *, witness: HeadArchive | None = None) -> VerifyRep
         chain = verify_chain(session, runtime)
     return VerifyReport(
         sealed=sealed,
+        pruned=pruned,
         unsealed=unsealed,
         oldest_unsealed_at=oldest,
         stored_size=stored,
@@ -160,13 +177,27 @@ def _newest_outside(
     return newest, []
 
 
-def _rebuild(session: Session, sizes: Iterable[int]) -> _Walk:
-    """Rebuild the tree from the records, in leaf order, checking each against its stored leaf."""
+def _rebuild(session: Session, sizes: Iterable[int], pruned: int) -> _Walk:
+    """Rebuild the tree from the records, in leaf order, checking each against its stored leaf.
+
+    The leaves of pruned records are taken from the stored tree, as are the roots of heads no
+    bigger than what was pruned.
+    """
     walk = _Walk()
     wanted = set(sizes)
     if 0 in wanted:
         walk.roots[0] = EMPTY_ROOT
-    for record, stored_leaf in _leaves(session):
+    if pruned:
+        nodes = NodeReader(session)
+        try:
+            walk.frontier = Frontier.load(pruned, nodes)
+            for size in wanted:
+                if 0 < size <= pruned:
+                    walk.roots[size] = subtree(nodes, 0, size)
+        except LookupError as error:
+            walk.fail(f"the tree lacks what stands for the pruned records: {error}")
+            return walk
+    for record, stored_leaf in _leaves(session, pruned):
         index = record.leaf_index
         expected = walk.frontier.size
         assert index is not None
@@ -196,9 +227,9 @@ def _rebuild(session: Session, sizes: Iterable[int]) -> _Walk:
     return walk
 
 
-def _leaves(session: Session) -> Iterator[tuple[AuditRecord, bytes | None]]:
-    """Sealed records in leaf order with their stored leaf hashes, a batch at a time."""
-    last = -1
+def _leaves(session: Session, start: int) -> Iterator[tuple[AuditRecord, bytes | None]]:
+    """Sealed records from leaf `start` on, in leaf order, with their stored leaf hashes."""
+    last = start - 1
     while True:
         batch = list(
             session.scalars(
@@ -238,6 +269,31 @@ def _stored_tree_problems(session: Session, walk: _Walk, stored: int) -> list[st
         return [f"the stored tree is incomplete: {error}"]
     if root != walk.frontier.root():
         return ["the stored tree's nodes do not hash to what the records give: they were altered"]
+    return []
+
+
+def _prune_problems(session: Session, runtime: Runtime, pruned: int) -> list[str]:
+    """A prune must be one the archive did: recorded, and of records past the retention when
+    the head that first signed its record was made."""
+    if not pruned:
+        return []
+    prune = session.get(AuditPrune, pruned)
+    record = None if prune is None else session.get(AuditRecord, prune.record_id)
+    if prune is None or record is None or record.action != AuditAction.AUDIT_PRUNE:
+        return [f"records below leaf {pruned} were pruned without the prune being recorded"]
+    if record.leaf_index is None:
+        return []  # the prune's record is not sealed yet: checked once it is
+    signed = session.scalars(
+        select(AuditHead)
+        .where(AuditHead.tree_size > record.leaf_index)
+        .order_by(AuditHead.tree_size)
+    ).first()
+    retention = timedelta(days=runtime.settings.audit_retention_days)
+    if signed is not None and prune.before > signed.at - retention:
+        return [
+            f"the prune below leaf {pruned} removed records from before "
+            f"{prune.before:%Y-%m-%d}, which were not yet past the log's retention"
+        ]
     return []
 
 

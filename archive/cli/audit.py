@@ -17,6 +17,7 @@ from archive.audit.schemas import Filters
 from archive.audit.sequencer import witness_bucket
 from archive.audit.witness import FileHeads, HeadArchive
 from archive.cli.context import Context, pass_context
+from archive.cli.users import console_actor
 from archive.crypto.keyring import KEY_SIZE, load_key_material, write_key_file
 
 
@@ -99,6 +100,18 @@ def seal_command(ctx: Context) -> None:
     click.echo(
         f"{sealed.added} records sealed; the tree holds {sealed.tree_size}, signed by "
         f"{sealed.head.key_id} at {sealed.head.at.isoformat()}"
+    )
+
+
+@audit_group.command("prune")
+@pass_context
+def prune_command(ctx: Context) -> None:
+    """Remove the records of the months past ARCHIVE_AUDIT_RETENTION_DAYS now (a daily job
+    does it too); their leaf hashes and the signed heads stay, so the rest still verifies."""
+    report = use_cases.prune_log(ctx.runtime, console_actor())
+    click.echo(
+        f"records from before {report.before:%Y-%m-%d} are past the retention; every record "
+        f"below leaf {report.leaf_end} is gone ({report.removed} removed now)"
     )
 
 

@@ -2,7 +2,14 @@
 tables whose rows carry a wrapped data key."""
 
 from archive.accounts.models import AccessToken, LoginAttempt, User, UserRole
-from archive.audit.models import AuditCheckpoint, AuditHead, AuditLease, AuditNode, AuditRecord
+from archive.audit.models import (
+    AuditCheckpoint,
+    AuditHead,
+    AuditLease,
+    AuditNode,
+    AuditPrune,
+    AuditRecord,
+)
 from archive.contacts.models import Contact, ContentObject
 from archive.customers.models import (
     ContactIdentifier,
@@ -34,6 +41,7 @@ __all__ = [
     "AuditHead",
     "AuditLease",
     "AuditNode",
+    "AuditPrune",
     "AuditRecord",
     "Base",
     "Contact",

@@ -72,6 +72,7 @@ ACTIONS: dict[str, str] = {
     AuditAction.AUDIT_EXPORT: "Exported the audit trail",
     AuditAction.AUDIT_VERIFY: "Verified the audit trail",
     AuditAction.AUDIT_SUBJECT_REPORT: "Read who accessed a customer's data",
+    AuditAction.AUDIT_PRUNE: "Removed audit records past their retention",
     AuditAction.ACCESS_DENIED: "Was refused access",
     AuditAction.REQUEST_FORGERY_REFUSED: "Refused a forged request",
 }

@@ -49,6 +49,13 @@ def upgrade() -> None:
     sa.Column('published', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('tree_size', name=op.f('pk_audit_tree_heads'))
     )
+    op.create_table('audit_prunes',
+    sa.Column('leaf_end', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('before', archive.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', archive.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('record_id', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('leaf_end', name=op.f('pk_audit_prunes'))
+    )
     op.create_table('audit_leases',
     sa.Column('name', sa.String(length=32), nullable=False),
     sa.Column('holder', sa.String(length=64), nullable=True),
@@ -59,6 +66,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('audit_leases')
+    op.drop_table('audit_prunes')
     op.drop_table('audit_tree_heads')
     op.drop_table('audit_tree_nodes')
     # Records appended since have no chain hash and the old schema cannot hold them; an audit
