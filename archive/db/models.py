@@ -3,6 +3,7 @@ tables whose rows carry a wrapped data key."""
 
 from archive.accounts.models import AccessToken, LoginAttempt, User, UserRole
 from archive.audit.models import AuditCheckpoint, AuditRecord
+from archive.audit.targets import AuditTarget
 from archive.contacts.models import Contact, ContentObject
 from archive.customers.models import (
     ContactIdentifier,
@@ -32,6 +33,7 @@ __all__ = [
     "AccessToken",
     "AuditCheckpoint",
     "AuditRecord",
+    "AuditTarget",
     "Base",
     "Contact",
     "ContactIdentifier",
