@@ -76,7 +76,8 @@ def records_naming_any(session: Session, targets: Sequence[str]) -> list[int]:
     """The ids of the records naming any of `targets` (in stored form), in order."""
     found: set[int] = set()
     for condition in one_of(session, AuditTarget.target_id, targets):
-        found.update(session.scalars(select(AuditTarget.record_id).where(condition)))
+        # A record names many of a customer's ids: each comes back once, not once per id.
+        found.update(session.scalars(select(AuditTarget.record_id).where(condition).distinct()))
     return sorted(found)
 
 
