@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from archive.audit.actions import AuditAction, Outcome
@@ -22,6 +22,7 @@ from archive.audit.models import (
     target_id,
     target_ids_json,
 )
+from archive.audit.targets import add_targets, naming, one_of, records_naming_any
 from archive.errors import InvalidInput
 from archive.runtime import Runtime
 
@@ -83,6 +84,7 @@ class AuditLog:
         )
         self.session.add(row)
         self.session.flush()
+        add_targets(self.session, row)  # the record's id exists now
         return row
 
     # --- reading --------------------------------------------------------------------------
@@ -146,12 +148,13 @@ class AuditLog:
         Denied attempts are included; the report decides what to show.
         """
         wanted = json.loads(target_ids_json(target_ids))
-        found: dict[int, AuditRecord] = {}
-        for start in range(0, len(wanted), 100):
-            names_any = or_(*(self._names(needle) for needle in wanted[start : start + 100]))
-            for record in self.session.scalars(select(AuditRecord).where(names_any)):
-                found[record.id] = record
-        return [found[i] for i in sorted(found)]
+        # Two steps, so PostgreSQL reads the records by key however many the index found.
+        found: list[AuditRecord] = []
+        for condition in one_of(
+            self.session, AuditRecord.id, records_naming_any(self.session, wanted)
+        ):
+            found.extend(self.session.scalars(select(AuditRecord).where(condition)))
+        return sorted(found, key=lambda record: record.id)
 
     def _filtered(
         self,
@@ -182,12 +185,5 @@ class AuditLog:
         return statement
 
     def _names(self, target: str) -> ColumnElement[bool]:
-        """Whether a record's target ids include `target`.
-
-        Ids hold no quotes, so the quoted id matches exactly one whole list element; the search
-        is case-sensitive on both databases (SQLite's LIKE is not).
-        """
-        quoted = json.dumps(target)
-        if self.session.get_bind().dialect.name == "postgresql":
-            return func.strpos(AuditRecord.target_ids, quoted) > 0
-        return func.instr(AuditRecord.target_ids, quoted) > 0
+        """Whether a record's target ids include `target` (exactly: ids are case-sensitive)."""
+        return AuditRecord.id.in_(naming(target))

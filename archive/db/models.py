@@ -10,6 +10,7 @@ from archive.audit.models import (
     AuditPrune,
     AuditRecord,
 )
+from archive.audit.targets import AuditTarget
 from archive.contacts.models import Contact, ContentObject
 from archive.customers.models import (
     ContactIdentifier,
@@ -43,6 +44,7 @@ __all__ = [
     "AuditNode",
     "AuditPrune",
     "AuditRecord",
+    "AuditTarget",
     "Base",
     "Contact",
     "ContactIdentifier",

@@ -1,0 +1,98 @@
+"""The ids each audit record names, one row per id, so finding a target's records is an index read.
+
+`audit_records.target_ids` stays what the record says (and what its hash covers); this table is
+an index of it, written with the record in the same transaction. It has no foreign key to
+`audit_records`: the trail is to be pruned by whole months and partitioned, and a partition of
+targets must be dropped beside its records, not row by row through a constraint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
+
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    ColumnElement,
+    Index,
+    Select,
+    String,
+    any_,
+    bindparam,
+    insert,
+    select,
+)
+from sqlalchemy.orm import Mapped, QueryableAttribute, Session, mapped_column
+
+from archive.audit.models import AuditRecord
+from archive.db.base import Base
+
+T = TypeVar("T")
+
+# SQLite refused more than 999 bound values per statement before version 3.32.
+SQLITE_CHUNK = 500
+# Ids are compared byte by byte on PostgreSQL as they are on SQLite: case-sensitive, and
+# without the cost of the database's language collation in every index probe.
+TargetId = String(64).with_variant(String(64, collation="C"), "postgresql")
+
+
+class AuditTarget(Base):
+    """One id named by one audit record. Ids are compared exactly: they are case-sensitive."""
+
+    __tablename__ = "audit_targets"
+
+    record_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    target_id: Mapped[str] = mapped_column(TargetId, primary_key=True)
+    target_type: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (
+        # A target's records, in record order: the report and the auditor's filter read this.
+        Index("ix_audit_targets_target_id", "target_id", "record_id"),
+    )
+
+
+def target_rows(record: AuditRecord) -> list[dict[str, object]]:
+    """The rows that index `record` (which has its id) by each id it names."""
+    return [
+        {"record_id": record.id, "target_type": record.target_type, "target_id": target}
+        for target in record.targets
+    ]
+
+
+def add_targets(session: Session, record: AuditRecord) -> None:
+    """Index a flushed record by the ids it names, in the caller's transaction."""
+    rows = target_rows(record)
+    if rows:
+        session.execute(insert(AuditTarget), rows)
+
+
+def naming(target: str) -> Select[int]:
+    """The ids of the records that name `target`, given in its stored form."""
+    return select(AuditTarget.record_id).where(AuditTarget.target_id == target)
+
+
+def records_naming_any(session: Session, targets: Sequence[str]) -> list[int]:
+    """The ids of the records naming any of `targets` (in stored form), in order."""
+    found: set[int] = set()
+    for condition in one_of(session, AuditTarget.target_id, targets):
+        # A record names many of a customer's ids: each comes back once, not once per id.
+        found.update(session.scalars(select(AuditTarget.record_id).where(condition).distinct()))
+    return sorted(found)
+
+
+def one_of(
+    session: Session, column: QueryableAttribute[T], values: Sequence[T]
+) -> Iterator[ColumnElement[bool]]:
+    """Conditions that together say `column` is one of `values`, each read through an index.
+
+    PostgreSQL gets one condition whatever the number of values: one array parameter, with
+    which the index is probed for each element. SQLite gets one per chunk of values.
+    """
+    if not values:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        yield column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+        return
+    for start in range(0, len(values), SQLITE_CHUNK):
+        yield column.in_(values[start : start + SQLITE_CHUNK])
