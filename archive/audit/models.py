@@ -104,8 +104,10 @@ class AuditRecord(Base):
     `target_ids` is the JSON text of a sorted list of id strings (never identifiers or content).
     `leaf_index` is the record's place in the Merkle tree, set once by the sequencer; None
     while the record waits to be sealed. `prev_hash` and `hash` belong to the hash chain of the
-    records written before the Merkle log (None after it): unique, so the database itself
-    refused a fork of that chain.
+    records written before the Merkle log (None after it).
+
+    On PostgreSQL the table is partitioned by the month of `at` (`archive.audit.partitions`);
+    its primary key there is (id, at), as a partitioned table's must hold the partition key.
     """
 
     __tablename__ = "audit_records"
@@ -126,9 +128,6 @@ class AuditRecord(Base):
     leaf_index: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
     __table_args__ = (
-        # Plain unique indexes (not table constraints) so both databases build them the same way.
-        Index("uq_audit_records_hash", "hash", unique=True),
-        Index("uq_audit_records_prev_hash", "prev_hash", unique=True),
         # What the sequencer looks for: a small index however long the log grows.
         Index(
             "ix_audit_records_unsealed",

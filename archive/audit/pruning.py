@@ -12,12 +12,14 @@ and a prune cut short is finished by the next.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from archive.audit.models import AuditHead, AuditPrune, AuditRecord
+from archive.audit.partitions import drop_pruned, month_start
+from archive.audit.targets import AuditTarget
 from archive.runtime import Runtime
 
 BATCH_SIZE = 5000
@@ -28,12 +30,6 @@ class PruneReport:
     before: datetime  # records from before this moment may go
     leaf_end: int  # every record below this leaf is gone
     removed: int  # records removed by this run
-
-
-def month_start(moment: datetime) -> datetime:
-    """The first instant of `moment`'s month, in UTC."""
-    moment = moment.astimezone(UTC)
-    return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 def pruned_below(session: Session) -> int:
@@ -59,9 +55,12 @@ def prunable_end(session: Session, before: datetime) -> int:
     return int(signed if kept is None else min(kept, signed))
 
 
-def remove_below(runtime: Runtime, end: int) -> int:
-    """Delete the records below leaf `end` a batch at a time; how many."""
-    removed = 0
+def remove_below(runtime: Runtime, end: int, before: datetime) -> int:
+    """Remove the records below leaf `end`: whole months by dropping their partitions where the
+    records are partitioned, the rest a batch at a time; how many."""
+    with runtime.session() as session:
+        removed = drop_pruned(session, before, end)
+        session.commit()
     while True:
         with runtime.session() as session:
             ids = list(
@@ -71,6 +70,7 @@ def remove_below(runtime: Runtime, end: int) -> int:
             )
             if not ids:
                 return removed
+            session.execute(delete(AuditTarget).where(AuditTarget.record_id.in_(ids)))
             session.execute(delete(AuditRecord).where(AuditRecord.id.in_(ids)))
             session.commit()
             removed += len(ids)

@@ -17,6 +17,7 @@ from archive.access.actors import viewer_for
 from archive.audit.actions import AuditAction
 from archive.audit.actor import Actor
 from archive.audit.models import AuditPrune
+from archive.audit.partitions import ensure_partitions
 from archive.audit.proofs import prove
 from archive.audit.pruning import (
     PruneReport,
@@ -120,6 +121,8 @@ def prune_log(runtime: Runtime, actor: Actor) -> PruneReport:
     """
     before = prune_before(runtime)
     with runtime.session() as session:
+        ensure_partitions(session, runtime.clock.now())  # the months to come, made ahead
+        session.commit()
         done = pruned_below(session)
         end = prunable_end(session, before)
         if end > done:
@@ -134,7 +137,7 @@ def prune_log(runtime: Runtime, actor: Actor) -> PruneReport:
             )
             session.commit()
             done = end
-    return PruneReport(before, done, remove_below(runtime, done))
+    return PruneReport(before, done, remove_below(runtime, done, before))
 
 
 def check_log(runtime: Runtime, *, witness: HeadArchive | None = None) -> VerifyReport:

@@ -203,6 +203,8 @@ def test_a_customer_with_thousands_of_contacts(audit_runtime: Runtime) -> None:
         assert len(seen) <= 4  # the customer's contacts and tickets, record ids, records
 
 
+# Query plans of the production database.
+@pytest.mark.parametrize("backend", ["postgresql-s3"], indirect=True)
 @pytest.mark.parametrize(
     ("name", "call", "index"),
     [
@@ -222,8 +224,6 @@ def test_postgresql_answers_through_indexes(
     call: Callable[[AuditLog, list[str]], object],
     index: str,
 ) -> None:
-    if audit_runtime.engine.dialect.name != "postgresql":
-        pytest.skip("query plans of the production database")
     ids = [f"contact-{n}" for n in range(20)]
     for number, target in enumerate(ids):
         _append(audit_runtime, [target], actor="bo" if number % 7 == 0 else "aino")
@@ -239,7 +239,10 @@ def test_postgresql_answers_through_indexes(
             rows = connection.exec_driver_sql(f"EXPLAIN {sql}", params)
             plans.append("\n".join(row[0] for row in rows))
     assert not any("Seq Scan" in plan for plan in plans), plans
-    assert index in plans[0], plans
+    # The records are partitioned by month: each partition's copy of an index is named after
+    # the partition and the columns (audit_records_2026_03_actor_id_idx).
+    on_partitions = index.removeprefix("ix_audit_records_") + "_idx"
+    assert index in plans[0] or on_partitions in plans[0], plans
 
 
 @contextmanager

@@ -172,7 +172,7 @@ def test_a_record_deleted_from_the_middle_is_caught(runtime: Runtime) -> None:
     assert any("leaf 2 is missing" in p for p in report.problems)
 
 
-BACKED_UP = ("audit_records", "audit_tree_nodes", "audit_tree_heads")
+BACKED_UP = ("audit_records", "audit_targets", "audit_tree_nodes", "audit_tree_heads")
 
 
 def test_restoring_an_older_backup_is_caught(runtime: Runtime) -> None:
