@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import MutableMapping
+from typing import Any
 
 from alembic import context
 
@@ -35,7 +37,7 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-def _include_name(name: str | None, type_: str, parents: dict[str, str | None]) -> bool:
+def _include_name(name: str | None, type_: str, parents: MutableMapping[Any, str | None]) -> bool:
     if type_ == "table":
         return name is None or not _PARTITION.fullmatch(name)
     return True
