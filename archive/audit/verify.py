@@ -63,6 +63,7 @@ class VerifyReport:
     first_bad_record_id: int | None
     problems: tuple[str, ...]
     chain: ChainReport
+    sequencer_stalled: bool = False  # records have waited far longer than the sealing interval
 
     @property
     def ok(self) -> bool:
@@ -93,6 +94,12 @@ class VerifyReport:
                 f"{self.unsealed} newer records wait to be sealed (oldest from "
                 f"{self.oldest_unsealed_at:%Y-%m-%d %H:%M:%S %Z})"
             )
+            if self.sequencer_stalled:
+                lines.append(
+                    "the sequencer is not sealing: records wait far longer than "
+                    "ARCHIVE_AUDIT_SEAL_SECONDS; until they are sealed they can be changed "
+                    "unnoticed (is a worker with beat, or `archive serve`, running?)"
+                )
         if self.chain.records or self.chain.checkpoints:
             lines.append(self.chain.summary())
         return "\n".join(lines)
@@ -146,6 +153,8 @@ def verify(runtime: Runtime, *, witness: HeadArchive | None = None) -> VerifyRep
             select(func.count(), func.min(AuditRecord.at)).where(AuditRecord.leaf_index.is_(None))
         ).one()
         chain = verify_chain(session, runtime)
+    # Ten missed runs, and never less than five minutes: a busy worker may be late once.
+    stall = timedelta(seconds=max(10 * runtime.settings.audit_seal_seconds, 300))
     return VerifyReport(
         sealed=sealed,
         pruned=pruned,
@@ -158,6 +167,7 @@ def verify(runtime: Runtime, *, witness: HeadArchive | None = None) -> VerifyRep
         first_bad_record_id=walk.first_bad_record_id,
         problems=tuple(problems),
         chain=chain,
+        sequencer_stalled=oldest is not None and runtime.clock.now() - oldest > stall,
     )
 
 

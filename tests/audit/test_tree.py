@@ -41,6 +41,22 @@ def test_an_empty_log_verifies_and_seals_nothing(runtime: Runtime) -> None:
     assert list(head_archive(runtime).heads()) == []
 
 
+def test_a_stalled_sequencer_is_reported(runtime: Runtime) -> None:
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from archive.clock import FixedClock
+
+    append(runtime, 2)
+    assert not verify(runtime).sequencer_stalled
+    later = replace(runtime, clock=FixedClock(runtime.clock.now() + timedelta(minutes=30)))
+    report = verify(later)
+    assert report.sequencer_stalled
+    assert "the sequencer is not sealing" in report.summary()
+    sealed(later)
+    assert not verify(later).sequencer_stalled
+
+
 def test_sealing_gives_each_record_a_leaf_and_keeps_the_head_outside(runtime: Runtime) -> None:
     ids = append(runtime, 7)
     assert verify(runtime).unsealed == 7
@@ -316,6 +332,11 @@ def test_a_held_lease_keeps_a_second_sequencer_out(runtime: Runtime) -> None:
         past=runtime.clock.now() - timedelta(seconds=1),
     )
     assert sealed(runtime).tree_size == 2  # a lease that ran out is taken over
+    # A lease set far ahead by hand, to stop the sealing, is not honoured either.
+    append(runtime, 1)
+    far = runtime.clock.now() + timedelta(days=365)
+    run_sql(runtime, "UPDATE audit_leases SET holder = 'mallory', expires_at = :far", far=far)
+    assert sealed(runtime).tree_size == 3
 
 
 def test_heads_verify_after_the_signing_key_is_rotated(runtime: Runtime) -> None:
