@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, and_, select, tuple_
 from sqlalchemy.orm import Session
 
 from archive.audit.actions import AuditAction, Outcome
@@ -22,6 +22,7 @@ from archive.audit.models import (
     target_id,
     target_ids_json,
 )
+from archive.audit.partitions import next_month
 from archive.audit.targets import add_targets, naming, one_of, records_naming_any
 from archive.errors import InvalidInput
 from archive.runtime import Runtime
@@ -148,12 +149,13 @@ class AuditLog:
         Denied attempts are included; the report decides what to show.
         """
         wanted = json.loads(target_ids_json(target_ids))
-        # Two steps, so PostgreSQL reads the records by key however many the index found.
+        # Two steps, so PostgreSQL reads the records by key however many the index found, and
+        # a month at a time, so it reads that month's partition alone.
         found: list[AuditRecord] = []
-        for condition in one_of(
-            self.session, AuditRecord.id, records_naming_any(self.session, wanted)
-        ):
-            found.extend(self.session.scalars(select(AuditRecord).where(condition)))
+        for month, ids in records_naming_any(self.session, wanted).items():
+            in_month = and_(AuditRecord.at >= month, AuditRecord.at < next_month(month))
+            for condition in one_of(self.session, AuditRecord.id, ids):
+                found.extend(self.session.scalars(select(AuditRecord).where(in_month, condition)))
         return sorted(found, key=lambda record: record.id)
 
     def _filtered(
@@ -186,4 +188,5 @@ class AuditLog:
 
     def _names(self, target: str) -> ColumnElement[bool]:
         """Whether a record's target ids include `target` (exactly: ids are case-sensitive)."""
-        return AuditRecord.id.in_(naming(target))
+        # By id and time: PostgreSQL finds each in its own month's partition.
+        return tuple_(AuditRecord.id, AuditRecord.at).in_(naming(target))

@@ -103,7 +103,10 @@ def test_the_report_and_the_filter_search_the_table(audit_runtime: Runtime) -> N
     with audit_runtime.engine.begin() as connection:
         connection.execute(text("DELETE FROM audit_targets WHERE record_id = :id"), {"id": named})
         connection.execute(
-            text("INSERT INTO audit_targets (record_id, target_id) VALUES (:id, 'INC-1')"),
+            text(
+                "INSERT INTO audit_targets (record_id, record_at, target_id) "
+                "SELECT id, at, 'INC-1' FROM audit_records WHERE id = :id"
+            ),
             {"id": also},
         )
     with audit_runtime.session() as session:

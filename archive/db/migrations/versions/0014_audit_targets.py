@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+import archive.db.base
+
 revision: str = '0014'
 down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
@@ -22,16 +24,16 @@ BATCH = 50_000
 # (which no writer produces) from stopping the upgrade.
 BACKFILL = {
     'postgresql': """
-        INSERT INTO audit_targets (record_id, target_type, target_id)
-        SELECT r.id, r.target_type, t.value
+        INSERT INTO audit_targets (record_id, record_at, target_type, target_id)
+        SELECT r.id, r.at, r.target_type, t.value
         FROM audit_records AS r
         CROSS JOIN LATERAL json_array_elements_text(r.target_ids::json) AS t(value)
         WHERE r.id > :low AND r.id <= :high
         ON CONFLICT DO NOTHING
     """,
     'sqlite': """
-        INSERT INTO audit_targets (record_id, target_type, target_id)
-        SELECT r.id, r.target_type, t.value
+        INSERT INTO audit_targets (record_id, record_at, target_type, target_id)
+        SELECT r.id, r.at, r.target_type, t.value
         FROM audit_records AS r, json_each(r.target_ids) AS t
         WHERE r.id > :low AND r.id <= :high
         ON CONFLICT DO NOTHING
@@ -44,6 +46,7 @@ def upgrade() -> None:
     # of targets goes with its month of records, not row by row through a constraint.
     op.create_table('audit_targets',
     sa.Column('record_id', sa.BigInteger(), nullable=False),
+    sa.Column('record_at', archive.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('target_id', sa.String(length=64).with_variant(sa.String(length=64, collation='C'), 'postgresql'), nullable=False),
     sa.Column('target_type', sa.String(length=32), nullable=True),
     sa.PrimaryKeyConstraint('record_id', 'target_id', name=op.f('pk_audit_targets'))
@@ -51,7 +54,7 @@ def upgrade() -> None:
     backfill()
     # Built after the rows are in: one sort instead of an index updated row by row.
     with op.batch_alter_table('audit_targets', schema=None) as batch_op:
-        batch_op.create_index('ix_audit_targets_target_id', ['target_id', 'record_id'], unique=False)
+        batch_op.create_index('ix_audit_targets_target_id', ['target_id', 'record_id', 'record_at'], unique=False)
 
     # The auditor's filters read newest first, a page at a time: an index that starts with the
     # filtered column and goes on in id order gives a page without reading every match.
