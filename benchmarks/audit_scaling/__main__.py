@@ -20,6 +20,7 @@ from archive.logging import configure_logging
 from archive.testing.databases import postgres_admin_url
 from benchmarks._common import write_results
 from benchmarks._server import archive_command
+from benchmarks.audit_scaling.jobs import PeriodicJobs
 from benchmarks.audit_scaling.load import run_load
 from benchmarks.audit_scaling.population import Archive, seeded_archive
 from benchmarks.audit_scaling.report import (
@@ -31,7 +32,7 @@ from benchmarks.audit_scaling.report import (
     show,
 )
 from benchmarks.audit_scaling.sampling import ActivitySampler, CpuTimes
-from benchmarks.audit_scaling.servers import PLAIN_APP, TIMED_APP, UvicornServer
+from benchmarks.audit_scaling.servers import PLAIN_APP, ROOT, TIMED_APP, UvicornServer
 from benchmarks.audit_scaling.timed_app import TIMINGS_ENV, read_timings
 from benchmarks.expiry_sweep.__main__ import revision
 
@@ -69,7 +70,11 @@ class Run:
             "keep_alive": self.options["keep_alive"],
         }
         customers = self.archive.customers
-        with server:
+        with ExitStack() as running:
+            running.enter_context(server)
+            if self.options["with_jobs"]:
+                log = self.work_dir / f"{label}-jobs.log"
+                running.enter_context(PeriodicJobs(server.env, log, ROOT))
             # Every process has started; the first requests open connections and fill caches.
             run_load(
                 server.base_url,
@@ -102,17 +107,27 @@ class Run:
 
 
 def verify_trail(archive: Archive) -> dict[str, Any]:
-    """`archive audit verify` on the trail the run wrote: concurrent appends must chain."""
+    """`archive audit verify` on the trail the run wrote: concurrent appends must still make
+    one log. Where the archive seals records into its log in a job of their own (`archive
+    audit seal`), everything the run appended is sealed first, and timed."""
+    found: dict[str, Any] = {}
+    if audit_command(archive, "seal", "--help")["exit_code"] == 0:
+        found["seal"] = audit_command(archive, "seal")
+    found["verify"] = audit_command(archive, "verify")
+    return found
+
+
+def audit_command(archive: Archive, *arguments: str) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")}
     env.update(archive.settings.to_env())
     started = time.perf_counter()
     done = subprocess.run(
-        [*archive_command(), "audit", "verify"],
+        [*archive_command(), "audit", *arguments],
         env=env,
         capture_output=True,
         text=True,
         check=False,
-        timeout=600,
+        timeout=1800,
     )
     return {
         "exit_code": done.returncode,
@@ -160,6 +175,11 @@ def stop_on_sigterm() -> None:
 @click.option("--customers", default=300, show_default=True, help="Customers to seed.")
 @click.option("--contacts-each", default=3, show_default=True, help="Contacts per customer.")
 @click.option("--keep-alive", is_flag=True, help="Reuse connections (default: one per request).")
+@click.option(
+    "--with-jobs",
+    is_flag=True,
+    help="Run the archive's periodic jobs (the audit log's among them) beside each server.",
+)
 @click.option("--quick", is_flag=True, help="5 s, 1 round, 100 customers: to check it works.")
 def main(**options: Any) -> None:
     """Measure audited reads with 1, 2 and 4 API server processes on PostgreSQL."""
@@ -209,7 +229,10 @@ def main(**options: Any) -> None:
     found_ratios = ratios(folded, rounds)
     shares = {p: share_of(measured) for p, measured in timed.items()}
     show(folded, found_ratios, shares, console)
-    console.print(f"audit trail: {verified['output']}")
+    if "seal" in verified:
+        seal = verified["seal"]
+        console.print(f"sealed before verifying, in {seal['seconds']:.1f} s: {seal['output']}")
+    console.print(f"audit trail: {verified['verify']['output']}")
     path = write_results(
         "audit_scaling",
         {

@@ -9,7 +9,9 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
 
 from archive.accounts.models import Role
@@ -76,47 +78,54 @@ def seeded_archive(work_dir: Path, customers: int, contacts_each: int) -> Iterat
 
 def seed(runtime: Runtime, customers: int, contacts_each: int) -> Iterator[Customer]:
     """Customers made the way ingest makes them: each from its first e-mail, then chats and
-    e-mails in turn from the same address."""
+    e-mails in turn from the same address. All of yesterday, so no retention period is over
+    and the expiry sweep (when the periodic jobs run) leaves them be."""
+    yesterday = runtime.clock.now() - timedelta(days=1)
     for number in range(customers):
         email = f"customer.{number:05d}@example.com"
         customer_id = None
         for index in range(contacts_each):
             with runtime.session() as session:
                 ingest = IngestService(session, runtime)
+                at = yesterday + timedelta(minutes=index)
                 if index % 2 == 0:
-                    found = ingest.ingest_email(Envelope(), email_message(email, number, index))
+                    found = ingest.ingest_email(Envelope(), email_message(email, number, at))
                 else:
-                    found = ingest.ingest_chat(Envelope(), chat_transcript(email, number, index))
+                    found = ingest.ingest_chat(Envelope(), chat_transcript(email, number, at))
                 customer_id = customer_id or found.contact.customer_id
         if customer_id is None:
             raise RuntimeError(f"ingest found no customer for {email}")
         yield Customer(customer_id, email)
 
 
-def email_message(sender: str, number: int, index: int) -> bytes:
+def email_message(sender: str, number: int, at: datetime) -> bytes:
     message = EmailMessage()
     message["From"] = f"Customer {number} <{sender}>"
     message["To"] = "service@example-company.fi"
-    message["Subject"] = f"Invoice question {index}"
-    message["Date"] = f"Mon, 02 Mar 2026 09:{index % 60:02d}:00 +0200"
-    message["Message-ID"] = f"<bench-{number}-{index}@example.com>"
-    message.set_content(f"Hello, a question about invoice {number}-{index}.")
+    message["Subject"] = "Invoice question"
+    message["Date"] = format_datetime(at)
+    message["Message-ID"] = f"<bench-{number}-{at.timestamp():.0f}@example.com>"
+    message.set_content(f"Hello, a question about invoice {number}.")
     return message.as_bytes()
 
 
-def chat_transcript(email: str, number: int, index: int) -> bytes:
-    at = f"2026-03-02T10:{index % 60:02d}"
+def chat_transcript(email: str, number: int, at: datetime) -> bytes:
     return json.dumps(
         {
             "format": "contact-archive/chat/v1",
-            "id": f"bench-chat-{number}-{index}",
+            "id": f"bench-chat-{number}-{at.timestamp():.0f}",
             "participants": [
                 {"id": "c1", "role": "customer", "name": f"Customer {number}", "email": email},
                 {"id": "a1", "role": "agent", "name": "Agent Smith"},
             ],
             "messages": [
-                {"id": "1", "at": f"{at}:05+02:00", "author": "c1", "text": "My order is late."},
-                {"id": "2", "at": f"{at}:40+02:00", "author": "a1", "text": "Let me check."},
+                {"id": "1", "at": at.isoformat(), "author": "c1", "text": "My order is late."},
+                {
+                    "id": "2",
+                    "at": (at + timedelta(seconds=40)).isoformat(),
+                    "author": "a1",
+                    "text": "Let me check.",
+                },
             ],
         }
     ).encode()
