@@ -194,8 +194,6 @@ def main(**options: Any) -> None:
     if not console.is_terminal:
         console = Console(width=130)
     console.print(MACHINE_NOTE.format(cpus=os.cpu_count()))
-    rounds: list[dict[str, Any]] = []
-    timed: dict[int, dict[str, Any]] = {}
     with ExitStack() as cleanup:
         work = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="archive-bench-")))
         customers, each = options["customers"], options["contacts_each"]
@@ -203,36 +201,22 @@ def main(**options: Any) -> None:
         archive = cleanup.enter_context(seeded_archive(work / "archive", customers, each))
         console.print(f"  seeded in {archive.seed_seconds:.0f} s; database {archive.database}")
         run = Run(archive, work, options)
-        for number in range(options["rounds"]):
-            for processes in order(counts, number):
-                console.print(f"round {number + 1}, {processes} process(es): ", end="")
-                measured = run.measure(processes, f"r{number}-p{processes}", options["seconds"])
-                measured["round"] = number
-                rounds.append(measured)
-                load = measured["load"]
-                console.print(
-                    f"{load['requests_per_second']:.0f} requests/s, "
-                    f"{sum(load['errors'].values())} errors, "
-                    f"lock waits in {measured['activity']['samples_with_lock_wait']} of "
-                    f"{measured['activity']['samples']} samples"
-                )
+        rounds = run_rounds(run, counts, console)
+        timed = {}
         if options["audit_seconds"] > 0:
             for processes in counts:
                 console.print(f"timed server, {processes} process(es)")
-                measured = run.measure(
-                    processes, f"timed-p{processes}", options["audit_seconds"], timed=True
+                label = f"timed-p{processes}"
+                timed[processes] = run.measure(
+                    processes, label, options["audit_seconds"], timed=True
                 )
-                timed[processes] = measured
         console.print("verifying the audit trail")
         verified = verify_trail(archive)
     folded = by_processes(rounds)
     found_ratios = ratios(folded, rounds)
     shares = {p: share_of(measured) for p, measured in timed.items()}
     show(folded, found_ratios, shares, console)
-    if "seal" in verified:
-        seal = verified["seal"]
-        console.print(f"sealed before verifying, in {seal['seconds']:.1f} s: {seal['output']}")
-    console.print(f"audit trail: {verified['verify']['output']}")
+    show_verified(verified, console)
     path = write_results(
         "audit_scaling",
         {
@@ -258,6 +242,38 @@ def main(**options: Any) -> None:
         },
     )
     console.print(f"results written to {path}", soft_wrap=True)
+
+
+def run_rounds(run: Run, counts: list[int], console: Console) -> list[dict[str, Any]]:
+    """Every count once per round, in an order that rotates from round to round."""
+    rounds = []
+    for number in range(run.options["rounds"]):
+        for processes in order(counts, number):
+            console.print(f"round {number + 1}, {processes} process(es): ", end="")
+            measured = run.measure(processes, f"r{number}-p{processes}", run.options["seconds"])
+            measured["round"] = number
+            rounds.append(measured)
+            load, activity = measured["load"], measured["activity"]
+            console.print(
+                f"{load['requests_per_second']:.0f} requests/s, "
+                f"{sum(load['errors'].values())} errors, "
+                f"lock waits in {activity['samples_with_lock_wait']} of "
+                f"{activity['samples']} samples"
+            )
+            if "sampler_error" in measured:
+                console.print(
+                    f"[red]  pg_stat_activity sampling failed: {measured['sampler_error']}[/]"
+                )
+    return rounds
+
+
+def show_verified(verified: dict[str, Any], console: Console) -> None:
+    if "seal" in verified:
+        seal = verified["seal"]
+        console.print(f"sealed before verifying, in {seal['seconds']:.1f} s: {seal['output']}")
+    verify = verified["verify"]
+    failed = "" if verify["exit_code"] == 0 else "[red]FAILED[/] "
+    console.print(f"audit trail: {failed}{verify['output']}")
 
 
 def without_timings(measured: dict[str, Any]) -> dict[str, Any]:
