@@ -53,7 +53,13 @@ class Run:
         self.options = options
 
     def measure(
-        self, processes: int, label: str, seconds: float, *, timed: bool = False
+        self,
+        processes: int,
+        label: str,
+        seconds: float,
+        *,
+        timed: bool = False,
+        clients: int | None = None,
     ) -> dict[str, Any]:
         """Start a server with `processes` processes, warm it up, load it for `seconds` while
         sampling the database, stop it."""
@@ -66,7 +72,7 @@ class Run:
             extra_env={TIMINGS_ENV: str(timings)} if timed else None,
         )
         load = {
-            "clients": self.options["clients"],
+            "clients": clients or self.options["clients"],
             "keep_alive": self.options["keep_alive"],
         }
         customers = self.archive.customers
@@ -202,19 +208,12 @@ def main(**options: Any) -> None:
         console.print(f"  seeded in {archive.seed_seconds:.0f} s; database {archive.database}")
         run = Run(archive, work, options)
         rounds = run_rounds(run, counts, console)
-        timed = {}
-        if options["audit_seconds"] > 0:
-            for processes in counts:
-                console.print(f"timed server, {processes} process(es)")
-                label = f"timed-p{processes}"
-                timed[processes] = run.measure(
-                    processes, label, options["audit_seconds"], timed=True
-                )
+        timed = run_timed(run, counts, console) if options["audit_seconds"] > 0 else {}
         console.print("verifying the audit trail")
         verified = verify_trail(archive)
     folded = by_processes(rounds)
     found_ratios = ratios(folded, rounds)
-    shares = {p: share_of(measured) for p, measured in timed.items()}
+    shares = {name: share_of(measured) for name, measured in timed.items()}
     show(folded, found_ratios, shares, console)
     show_verified(verified, console)
     path = write_results(
@@ -238,7 +237,7 @@ def main(**options: Any) -> None:
             "audit_share": shares,
             "audit_trail": verified,
             "rounds": rounds,
-            "timed_rounds": {p: without_timings(m) for p, m in timed.items()},
+            "timed_rounds": {name: without_timings(m) for name, m in timed.items()},
         },
     )
     console.print(f"results written to {path}", soft_wrap=True)
@@ -265,6 +264,23 @@ def run_rounds(run: Run, counts: list[int], console: Console) -> list[dict[str, 
                     f"[red]  pg_stat_activity sampling failed: {measured['sampler_error']}[/]"
                 )
     return rounds
+
+
+def run_timed(run: Run, counts: list[int], console: Console) -> dict[str, dict[str, Any]]:
+    """The timed server: first one client alone, for what the audit costs a request that
+    nothing competes with; then the full load with each count, as in the rounds."""
+    seconds = run.options["audit_seconds"]
+    fewest = min(counts)
+    console.print(f"timed server, {fewest} process(es), 1 client")
+    timed = {
+        f"{fewest}, 1 client": run.measure(fewest, "timed-alone", seconds, timed=True, clients=1)
+    }
+    for processes in counts:
+        console.print(f"timed server, {processes} process(es)")
+        timed[f"{processes}, {run.options['clients']} clients"] = run.measure(
+            processes, f"timed-p{processes}", seconds, timed=True
+        )
+    return timed
 
 
 def show_verified(verified: dict[str, Any], console: Console) -> None:

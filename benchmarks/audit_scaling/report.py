@@ -124,7 +124,7 @@ def _mark(ok: bool) -> str:
 def show(
     folded: dict[int, dict[str, Any]],
     found_ratios: dict[str, Any],
-    shares: dict[int, dict[str, Any]],
+    shares: dict[str, dict[str, Any]],
     console: Console,
 ) -> None:
     table = Table(title="Audited reads: throughput per number of server processes")
@@ -167,9 +167,9 @@ def show(
         show_shares(shares, console)
 
 
-def show_shares(shares: dict[int, dict[str, Any]], console: Console) -> None:
+def show_shares(shares: dict[str, dict[str, Any]], console: Console) -> None:
     table = Table(title="Audit's share of a request (timed servers, server-side wall time)")
-    table.add_column("processes", justify="right")
+    table.add_column("processes, clients", justify="right")
     for column in (
         "requests",
         "requests/s",
@@ -181,13 +181,13 @@ def show_shares(shares: dict[int, dict[str, Any]], console: Console) -> None:
         "lock-wait samples",
     ):
         table.add_column(column, justify="right")
-    for processes, found in shares.items():
+    for name, found in shares.items():
         share = found["share"]
         if share is None:
-            table.add_row(str(processes), str(found["requests"]), "", found["note"])
+            table.add_row(name, str(found["requests"]), "", found["note"])
             continue
         table.add_row(
-            str(processes),
+            name,
             str(found["requests"]),
             f"{found['requests_per_second']:.0f}",
             f"{share:.1%}" + _mark(share < TARGET_AUDIT_SHARE),
