@@ -38,6 +38,14 @@ def by_processes(rounds: Sequence[dict[str, Any]]) -> dict[int, dict[str, Any]]:
             "samples_with_lock_wait": sum(r["activity"]["samples_with_lock_wait"] for r in mine),
             "lock_wait_events": dict(lock_events),
             "cores": {name: median([r["cpu"][name] for r in mine]) for name in mine[0]["cpu"]},
+            # What one request costs the server processes, whatever else the machine runs.
+            "server_cpu_ms_per_request": median(
+                [
+                    r["cpu"]["server_cores"] / r["load"]["requests_per_second"] * 1000
+                    for r in mine
+                    if r["load"]["requests_per_second"]
+                ]
+            ),
         }
     return folded
 
@@ -135,6 +143,7 @@ def show(
         "p99 ms",
         "errors",
         "lock-wait samples",
+        "server CPU ms/request",
         "cores: servers, database, load, other",
     ):
         table.add_column(column, justify="right")
@@ -148,6 +157,7 @@ def show(
             f"{errors} of {figures['requests']}" + ("" if not errors else " ✗"),
             f"{figures['samples_with_lock_wait']} / {figures['samples']}"
             + _mark(figures["samples_with_lock_wait"] == 0),
+            f"{figures['server_cpu_ms_per_request']:.1f}",
             cores(figures["cores"]),
         )
     console.print(table)
