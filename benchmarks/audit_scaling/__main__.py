@@ -198,7 +198,7 @@ def main(**options: Any) -> None:
     configure_logging("WARNING")  # not the policy's "applied" line in the middle of the output
     console = Console()
     if not console.is_terminal:
-        console = Console(width=130)
+        console = Console(width=170)  # a log file is not an 80-column terminal
     console.print(MACHINE_NOTE.format(cpus=os.cpu_count()))
     with ExitStack() as cleanup:
         work = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="archive-bench-")))

@@ -144,7 +144,7 @@ def show(
         "errors",
         "lock-wait samples",
         "server CPU ms/request",
-        "cores: servers, database, load, other",
+        "cores: server + database + load + other",
     ):
         table.add_column(column, justify="right")
     for processes, figures in folded.items():
