@@ -84,7 +84,7 @@ class Run:
             # Every process has started; the first requests open connections and fill caches.
             run_load(
                 server.base_url,
-                self.archive.token,
+                self.archive.tokens,
                 customers,
                 seconds=self.options["warmup"],
                 warmup=True,
@@ -94,7 +94,7 @@ class Run:
                 before = CpuTimes.now(server.group, sampler.backend_pids())
                 started = time.perf_counter()
                 outcome = run_load(
-                    server.base_url, self.archive.token, customers, seconds=seconds, **load
+                    server.base_url, self.archive.tokens, customers, seconds=seconds, **load
                 )
                 wall = time.perf_counter() - started
                 after = CpuTimes.now(server.group, [*before.backends, *sampler.backend_pids()])
@@ -204,7 +204,8 @@ def main(**options: Any) -> None:
         work = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="archive-bench-")))
         customers, each = options["customers"], options["contacts_each"]
         console.print(f"seeding {customers} customers with {each} contacts each")
-        archive = cleanup.enter_context(seeded_archive(work / "archive", customers, each))
+        agents = options["clients"]
+        archive = cleanup.enter_context(seeded_archive(work / "archive", customers, each, agents))
         console.print(f"  seeded in {archive.seed_seconds:.0f} s; database {archive.database}")
         run = Run(archive, work, options)
         rounds = run_rounds(run, counts, console)
@@ -230,6 +231,7 @@ def main(**options: Any) -> None:
             "seed": {
                 "customers": len(archive.customers),
                 "contacts": archive.contacts,
+                "agents": len(archive.tokens),
                 "seconds": archive.seed_seconds,
             },
             "by_processes": folded,

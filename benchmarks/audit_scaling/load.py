@@ -60,7 +60,7 @@ def percentile(ordered: Sequence[float], share: float) -> float:
 
 def run_load(
     base_url: str,
-    token: str,
+    tokens: Sequence[str],
     customers: Sequence[Customer],
     *,
     clients: int,
@@ -69,13 +69,13 @@ def run_load(
     warmup: bool = False,
 ) -> Outcome:
     return asyncio.run(
-        _load(base_url, token, customers, clients, seconds, keep_alive=keep_alive, warmup=warmup)
+        _load(base_url, tokens, customers, clients, seconds, keep_alive=keep_alive, warmup=warmup)
     )
 
 
 async def _load(
     base_url: str,
-    token: str,
+    tokens: Sequence[str],
     customers: Sequence[Customer],
     clients: int,
     seconds: float,
@@ -83,9 +83,7 @@ async def _load(
     keep_alive: bool,
     warmup: bool,
 ) -> Outcome:
-    headers = {"Authorization": f"Bearer {token}"}
-    if warmup:
-        headers[WARMUP_HEADER.decode()] = "1"
+    headers = {WARMUP_HEADER.decode(): "1"} if warmup else {}
     # Without keep-alive every request comes on a new connection, as from a reverse proxy
     # that keeps none to its upstream (nginx's default): each connection then goes to
     # whichever server process accepts it first, so a busy process takes fewer.
@@ -99,7 +97,10 @@ async def _load(
         started = time.perf_counter()
         deadline = started + seconds
         await asyncio.gather(
-            *(_client(client, customers, deadline, outcome, seed) for seed in range(clients))
+            *(
+                _client(client, tokens[seed % len(tokens)], customers, deadline, outcome, seed)
+                for seed in range(clients)
+            )
         )
         outcome.seconds = time.perf_counter() - started
     return outcome
@@ -107,12 +108,14 @@ async def _load(
 
 async def _client(
     client: httpx.AsyncClient,
+    token: str,
     customers: Sequence[Customer],
     deadline: float,
     outcome: Outcome,
     seed: int,
 ) -> None:
     rng = random.Random(seed)
+    authorised = {"Authorization": f"Bearer {token}"}
     while time.perf_counter() < deadline:
         customer = rng.choice(customers)
         read = rng.choice((FIND, CONTACTS))
@@ -122,7 +125,7 @@ async def _client(
             path, params = f"/api/v1/customers/{customer.id}/contacts", {}
         sent = time.perf_counter()
         try:
-            response = await client.get(path, params=params)
+            response = await client.get(path, params=params, headers=authorised)
         except httpx.HTTPError as error:
             _failed(outcome, type(error).__name__, str(error))
             continue

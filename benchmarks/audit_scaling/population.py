@@ -1,5 +1,5 @@
 """The archive being read: a fresh PostgreSQL database, customers with e-mails and chats, and
-the API token of an agent."""
+agents with API tokens."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from archive.settings import Settings
 from archive.testing.databases import new_database
 from archive.testing.tokens import api_token
 
-#: Who the load reads as: an agent, the role that finds customers and lists their contacts.
+#: Who the load reads as: agents, the role that finds customers and lists their contacts.
 AGENT = "bench.agent"
 
 
@@ -42,14 +42,17 @@ class Archive:
     database: str  # the database's name, for pg_stat_activity
     customers: tuple[Customer, ...]
     contacts: int
-    token: str
+    tokens: tuple[str, ...]  # an API token of each agent
     seed_seconds: float
 
 
 @contextmanager
-def seeded_archive(work_dir: Path, customers: int, contacts_each: int) -> Iterator[Archive]:
+def seeded_archive(
+    work_dir: Path, customers: int, contacts_each: int, agents: int
+) -> Iterator[Archive]:
     """A migrated archive on a new PostgreSQL database and a local store under `work_dir`,
-    with `customers` customers of `contacts_each` contacts each; dropped afterwards."""
+    with `customers` customers of `contacts_each` contacts each and `agents` agents, each
+    with an API token of their own; dropped afterwards."""
     with ExitStack() as cleanup:
         url = cleanup.enter_context(new_database("archive_bench"))
         settings = Settings(
@@ -65,13 +68,17 @@ def seeded_archive(work_dir: Path, customers: int, contacts_each: int) -> Iterat
         runtime.store.check()
         settle_policy(runtime)  # as `archive serve` does before it serves
         people = tuple(seed(runtime, customers, contacts_each))
-        token = api_token(runtime, AGENT, [Role.AGENT])
+        # One account per client, as each agent has their own: one token shared by all would
+        # make them race to note its last use on one row, once a minute.
+        tokens = tuple(
+            api_token(runtime, f"{AGENT}.{number:03d}", [Role.AGENT]) for number in range(agents)
+        )
         yield Archive(
             settings=settings,
             database=runtime.engine.url.database or "",
             customers=people,
             contacts=customers * contacts_each,
-            token=token,
+            tokens=tokens,
             seed_seconds=time.perf_counter() - started,
         )
 

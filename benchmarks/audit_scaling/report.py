@@ -24,9 +24,11 @@ def by_processes(rounds: Sequence[dict[str, Any]]) -> dict[int, dict[str, Any]]:
         rates = [r["load"]["requests_per_second"] for r in mine]
         errors: Counter[str] = Counter()
         lock_events: Counter[str] = Counter()
+        lock_queries: Counter[str] = Counter()
         for r in mine:
             errors.update(r["load"]["errors"])
             lock_events.update(r["activity"]["lock_wait_events"])
+            lock_queries.update(r["activity"]["lock_wait_queries"])
         folded[processes] = {
             "rounds": len(mine),
             "requests_per_second": {"median": median(rates), "min": min(rates), "max": max(rates)},
@@ -37,6 +39,7 @@ def by_processes(rounds: Sequence[dict[str, Any]]) -> dict[int, dict[str, Any]]:
             "samples": sum(r["activity"]["samples"] for r in mine),
             "samples_with_lock_wait": sum(r["activity"]["samples_with_lock_wait"] for r in mine),
             "lock_wait_events": dict(lock_events),
+            "lock_wait_queries": dict(lock_queries.most_common()),
             "cores": {name: median([r["cpu"][name] for r in mine]) for name in mine[0]["cpu"]},
             # What one request costs the server processes, whatever else the machine runs.
             "server_cpu_ms_per_request": median(
@@ -171,6 +174,8 @@ def show(
         if figures["lock_wait_events"]:
             events = ", ".join(f"{k}: {v}" for k, v in figures["lock_wait_events"].items())
             console.print(f"{processes} process(es): backends seen waiting on locks: {events}")
+            for query, seen in list(figures["lock_wait_queries"].items())[:3]:
+                console.print(f"  {seen} x {query[:120]}", soft_wrap=True, markup=False)
         if figures["errors"]:
             console.print(f"[red]{processes} process(es): errors {figures['errors']}[/]")
     if shares:

@@ -20,7 +20,7 @@ INTERVAL = 0.1
 # any waiting for a lock whatever its state, say something about contention.
 ACTIVITY = text(
     """
-    SELECT wait_event_type, wait_event
+    SELECT wait_event_type, wait_event, left(query, 160) AS query
     FROM pg_stat_activity
     WHERE datname = :database AND pid <> pg_backend_pid()
       AND (state = 'active' OR wait_event_type = 'Lock')
@@ -39,6 +39,8 @@ class Activity:
     most_lock_waiters: int = 0
     active_backends: int = 0  # summed over samples
     lock_waits: Counter[str] = field(default_factory=Counter)  # wait_event -> backends seen
+    # The statements that waited (parameters are placeholders): which code took the lock.
+    lock_wait_queries: Counter[str] = field(default_factory=Counter)
     waits: Counter[str] = field(default_factory=Counter)  # "type: event" or "running"
 
     def summary(self) -> dict[str, Any]:
@@ -51,6 +53,7 @@ class Activity:
             "most_lock_waiters_in_a_sample": self.most_lock_waiters,
             "mean_active_backends": self.active_backends / self.samples if self.samples else None,
             "lock_wait_events": dict(self.lock_waits.most_common()),
+            "lock_wait_queries": dict(self.lock_wait_queries.most_common()),
             "wait_events": dict(self.waits.most_common()),
         }
 
@@ -94,6 +97,7 @@ class ActivitySampler:
             activity.samples_with_lock_wait += 1
         activity.most_lock_waiters = max(activity.most_lock_waiters, len(waiting))
         activity.lock_waits.update(str(row.wait_event) for row in waiting)
+        activity.lock_wait_queries.update(" ".join(str(row.query).split()) for row in waiting)
         activity.active_backends += len(rows)
         # A backend with no wait event is on a CPU (or in its run queue).
         activity.waits.update(
