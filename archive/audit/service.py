@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, select, tuple_
+from sqlalchemy import ColumnElement, Row, Select, and_, select, tuple_
 from sqlalchemy.orm import Session
 
 from archive.audit.actions import AuditAction, Outcome
@@ -142,21 +142,24 @@ class AuditLog:
                 return
             last = batch[-1].id
 
-    def accesses_of(self, target_ids: Iterable[str]) -> list[AuditRecord]:
+    def accesses_of(self, target_ids: Iterable[str]) -> list[Row[Any]]:
         """Every record naming any of `target_ids`, oldest first: who did what to them, when,
         from where and why (the privacy officer's report for a data subject).
 
+        Rows with the record's columns as attributes (`target_ids` the JSON text), not records
+        of the ORM: a customer's report reads thousands, and a row costs half as much to load.
         Denied attempts are included; the report decides what to show.
         """
         wanted = json.loads(target_ids_json(target_ids))
         # Two steps, so PostgreSQL reads the records by key however many the index found, and
         # a month at a time, so it reads that month's partition alone.
-        found: list[AuditRecord] = []
+        found: list[Row[Any]] = []
+        columns = select(*AuditRecord.__table__.c)
         for month, ids in records_naming_any(self.session, wanted).items():
             in_month = and_(AuditRecord.at >= month, AuditRecord.at < next_month(month))
             for condition in one_of(self.session, AuditRecord.id, ids):
-                found.extend(self.session.scalars(select(AuditRecord).where(in_month, condition)))
-        return sorted(found, key=lambda record: record.id)
+                found.extend(self.session.execute(columns.where(in_month, condition)))
+        return sorted(found, key=lambda row: int(row.id))
 
     def _filtered(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from sqlalchemy import select
@@ -42,7 +43,7 @@ def subject_report(session: Session, runtime: Runtime, customer_id: uuid.UUID) -
             action=found.action,
             purpose=found.purpose,
             outcome=found.outcome,
-            targets=[t for t in found.targets if t in wanted],
+            targets=[t for t in json.loads(found.target_ids) if t in wanted],
         )
         for found in AuditLog(session, runtime).accesses_of(mine)
     ]
