@@ -41,6 +41,7 @@ from archive.audit.merkle import (
 from archive.audit.models import AuditHead, AuditNode, AuditPrune, AuditRecord
 from archive.audit.pruning import pruned_below
 from archive.audit.sequencer import NodeReader, head_archive, tree_size
+from archive.audit.targets import AuditTarget, one_of
 from archive.audit.witness import HeadArchive
 from archive.errors import ArchiveError
 from archive.runtime import Runtime
@@ -207,7 +208,7 @@ def _rebuild(session: Session, sizes: Iterable[int], pruned: int) -> _Walk:
         except LookupError as error:
             walk.fail(f"the tree lacks what stands for the pruned records: {error}")
             return walk
-    for record, stored_leaf in _leaves(session, pruned):
+    for record, stored_leaf, indexed in _leaves(session, pruned):
         index = record.leaf_index
         expected = walk.frontier.size
         assert index is not None
@@ -222,23 +223,46 @@ def _rebuild(session: Session, sizes: Iterable[int], pruned: int) -> _Walk:
             # Go on from here so that the rest is still checked against its own leaves.
             while walk.frontier.size < index:
                 walk.frontier.append(bytes(32))
-        computed = record_leaf_hash(record)
-        if stored_leaf is None:
-            walk.fail(f"record {record.id} has leaf {index}, which the tree lacks", record.id)
-        elif computed != stored_leaf:
-            walk.fail(
-                f"record {record.id} (leaf {index}) no longer matches its leaf hash: it was "
-                "altered, or records were swapped",
-                record.id,
-            )
+        computed = _checked(walk, record, stored_leaf, indexed)
         walk.frontier.append(computed)
         if walk.frontier.size in wanted:
             walk.roots[walk.frontier.size] = walk.frontier.root()
     return walk
 
 
-def _leaves(session: Session, start: int) -> Iterator[tuple[AuditRecord, bytes | None]]:
-    """Sealed records from leaf `start` on, in leaf order, with their stored leaf hashes."""
+def _checked(
+    walk: _Walk,
+    record: AuditRecord,
+    stored_leaf: bytes | None,
+    indexed: set[tuple[str, datetime]],
+) -> bytes:
+    """The record's leaf hash, after checking it against the stored leaf and the targets index."""
+    index = record.leaf_index
+    computed = record_leaf_hash(record)
+    if stored_leaf is None:
+        walk.fail(f"record {record.id} has leaf {index}, which the tree lacks", record.id)
+    elif computed != stored_leaf:
+        walk.fail(
+            f"record {record.id} (leaf {index}) no longer matches its leaf hash: it was "
+            "altered, or records were swapped",
+            record.id,
+        )
+    if indexed != {(target, record.at) for target in record.targets}:
+        # The access report and the target filter read the index, not the record's list.
+        walk.fail(
+            f"the targets index of record {record.id} does not match the ids it names: "
+            "rows were deleted from it or added to it, which would hide accesses from a "
+            "data subject's report or make up others",
+            record.id,
+        )
+    return computed
+
+
+def _leaves(
+    session: Session, start: int
+) -> Iterator[tuple[AuditRecord, bytes | None, set[tuple[str, datetime]]]]:
+    """Sealed records from leaf `start` on, in leaf order, with their stored leaf hashes and
+    the (target id, time) rows the targets index holds for them."""
     last = start - 1
     while True:
         batch = list(
@@ -259,9 +283,18 @@ def _leaves(session: Session, start: int) -> Iterator[tuple[AuditRecord, bytes |
                 )
             ).all()
         )
+        indexed: dict[int, set[tuple[str, datetime]]] = {}
+        for condition in one_of(session, AuditTarget.record_id, [r.id for r in batch]):
+            rows = session.execute(
+                select(AuditTarget.record_id, AuditTarget.target_id, AuditTarget.record_at).where(
+                    condition
+                )
+            )
+            for record_id, target, at in rows:
+                indexed.setdefault(record_id, set()).add((target, at))
         for record in batch:
             assert record.leaf_index is not None
-            yield record, stored.get(record.leaf_index)
+            yield record, stored.get(record.leaf_index), indexed.get(record.id, set())
         assert high is not None
         last = high
         session.expunge_all()  # a long log never sits in memory

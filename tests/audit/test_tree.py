@@ -401,3 +401,23 @@ def _check_signature(head: dict[str, object], public_key: str) -> None:
     message = json.dumps(signed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key))
     key.verify(base64.b64decode(str(head["signature"])), message.encode("utf-8"))
+
+
+def test_a_changed_targets_index_is_caught(runtime: Runtime) -> None:
+    """The access report reads the targets index: rows deleted to hide an access, or added to
+    make one up, are caught like a changed record."""
+    ids = append(runtime, 4)
+    sealed(runtime)
+    run_sql(runtime, "DELETE FROM audit_targets WHERE record_id = :id", id=ids[1])
+    hidden = verify(runtime)
+    assert not hidden.ok
+    assert hidden.first_bad_record_id == ids[1]
+    assert any(f"the targets index of record {ids[1]}" in p for p in hidden.problems)
+    run_sql(
+        runtime,
+        "INSERT INTO audit_targets (record_id, record_at, target_id) "
+        "SELECT id, at, 'contact-999' FROM audit_records WHERE id = :id",
+        id=ids[2],
+    )
+    made_up = verify(runtime)
+    assert any(f"the targets index of record {ids[2]}" in p for p in made_up.problems)
