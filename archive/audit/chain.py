@@ -1,6 +1,7 @@
-"""The audit trail's hash chain and checkpoint signatures: canonical encoding, hashing, signing.
+"""The canonical encoding every audit hash and signature is made over, and the hash chain and
+HMAC checkpoints of the records written before the Merkle log (which verify still checks).
 
-A record's hash is SHA-256 over its canonical document, which holds every stored field of the
+Such a record's hash is SHA-256 over its canonical document, which holds every stored field of the
 record, its id and the hash of the record before it:
 
     {"action": "contact:content:read", "actor": "aino", "actor_id": "<uuid>" | null,
@@ -75,7 +76,7 @@ def canonical(document: Mapping[str, Any]) -> bytes:
 
 
 def record_document(prev_hash: bytes, fields: RecordFields) -> dict[str, Any]:
-    """The canonical document of a record (what an export line holds, less its hash)."""
+    """The canonical document of a record of the hash chain, as its hash covers it."""
     if len(prev_hash) != HASH_SIZE:
         raise ValueError(f"a previous hash is {HASH_SIZE} bytes")
     return {
@@ -98,11 +99,6 @@ def record_document(prev_hash: bytes, fields: RecordFields) -> dict[str, Any]:
 def record_hash(prev_hash: bytes, fields: RecordFields) -> bytes:
     """SHA-256 of the record's canonical document; see the module docstring for the encoding."""
     return hashlib.sha256(canonical(record_document(prev_hash, fields))).digest()
-
-
-def document_hash(document: Mapping[str, Any]) -> bytes:
-    """The hash of an exported line's document, recomputed without trusting its `hash` field."""
-    return hashlib.sha256(canonical({k: v for k, v in document.items() if k != "hash"})).digest()
 
 
 def checkpoint_document(
