@@ -63,6 +63,8 @@ class VerifyOut:
 
 @dataclass(frozen=True)
 class Access:
+    # The audit record behind the access: `archive audit prove` gives its inclusion proof.
+    record_id: int
     at: datetime
     actor: str
     role: str | None

@@ -236,11 +236,12 @@ def test_accesses_of_a_data_subject(audit_runtime: Runtime) -> None:
     ]
     with audit_runtime.session() as session:
         report = AuditLog(session, audit_runtime).accesses_of([str(CUSTOMER), str(CONTACT)])
-        assert [r.id for r in report] == [wanted[0], wanted[2], wanted[3]]
-        assert [(r.actor, r.outcome, r.purpose) for r in report][1:] == [
-            ("aino", "allowed", "INC-7"),
-            ("bo", "denied", None),
+        assert [r.record_id for r in report] == [wanted[0], wanted[2], wanted[3]]
+        assert [(r.actor, r.outcome, r.purpose, r.targets) for r in report][1:] == [
+            ("aino", "allowed", "INC-7", [str(CONTACT)]),
+            ("bo", "denied", None, sorted([str(CONTACT), str(CUSTOMER)])),
         ]
+        assert report[0].action == AuditAction.CUSTOMER_READ
         assert AuditLog(session, audit_runtime).accesses_of([]) == []
         with pytest.raises(ValueError, match="target id"):
             AuditLog(session, audit_runtime).accesses_of(["aino.virtanen@example.fi"])

@@ -111,7 +111,8 @@ def test_the_report_and_the_filter_search_the_table(audit_runtime: Runtime) -> N
         )
     with audit_runtime.session() as session:
         log = AuditLog(session, audit_runtime)
-        assert [r.id for r in log.accesses_of(["INC-1"])] == [also]
+        found = log.accesses_of(["INC-1"])
+        assert [(a.record_id, a.targets) for a in found] == [(also, ["INC-1"])]
         assert [r.id for r in log.query(target="INC-1")] == [also]
 
 
@@ -153,11 +154,11 @@ def test_ids_are_case_sensitive_and_uuids_canonical(audit_runtime: Runtime) -> N
         assert [r.id for r in log.query(target="Ticket-A")] == [upper]
         assert [r.id for r in log.query(target="ticket-a")] == [lower]
         assert log.query(target="TICKET-A") == []
-        assert [r.id for r in log.accesses_of(["ticket-a"])] == [lower]
+        assert [r.record_id for r in log.accesses_of(["ticket-a"])] == [lower]
         assert log.accesses_of(["TICKET-A", "Ticket-a"]) == []
         # A UUID is one id however it is written: the trail keeps its lower-case form.
         assert [r.id for r in log.query(target=str(contact).upper())] == [by_uuid]
-        assert [r.id for r in log.accesses_of([str(contact).upper()])] == [by_uuid]
+        assert [r.record_id for r in log.accesses_of([str(contact).upper()])] == [by_uuid]
 
 
 def test_many_ids_are_asked_in_few_statements(audit_runtime: Runtime) -> None:
@@ -170,7 +171,8 @@ def test_many_ids_are_asked_in_few_statements(audit_runtime: Runtime) -> None:
         _append(audit_runtime, [wanted[1], wanted[-2], wanted[SQLITE_CHUNK]]),
     ]
     with audit_runtime.session() as session, selects(audit_runtime.engine) as seen:
-        found = [r.id for r in AuditLog(session, audit_runtime).accesses_of(reversed(wanted))]
+        report = AuditLog(session, audit_runtime).accesses_of(reversed(wanted))
+        found = [r.record_id for r in report]
     assert found == [ids[0], ids[2], ids[3]]
     if audit_runtime.engine.dialect.name == "postgresql":
         assert len(seen) == 2  # the record ids, then the records, whatever the number of ids
