@@ -197,7 +197,9 @@ def fill(
     with timed(seconds, "indexes", console), engine.begin() as connection:
         connection.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
         for _, definition in indexes:
-            connection.execute(text(definition))
+            # PostgreSQL writes a partitioned table's index as ON ONLY the parent, which would
+            # leave every partition without it: made on the parent, each partition gets one.
+            connection.execute(text(definition.replace(" ON ONLY ", " ON ", 1)))
         connection.execute(
             text("SELECT setval(pg_get_serial_sequence('audit_records', 'id'), :n)"),
             {"n": records},
