@@ -138,6 +138,14 @@ class Settings:
     )
     host: str = field(default="127.0.0.1", metadata=_doc("ARCHIVE_HOST", "Address the API binds."))
     port: int = field(default=8000, metadata=_doc("ARCHIVE_PORT", "Port the API listens on."))
+    workers: int | None = field(
+        default=None,
+        metadata=_doc(
+            "ARCHIVE_WORKERS",
+            "Server processes `archive serve` runs (`--workers`). Unset: one per CPU, or one "
+            "on SQLite, which writes one transaction at a time whatever the processes.",
+        ),
+    )
     broker_url: str | None = field(
         default=None,
         metadata=_doc(
@@ -249,6 +257,8 @@ class Settings:
                 "ARCHIVE_EXPIRY_INTERVAL_SECONDS must be positive, ARCHIVE_EXPIRY_LEASE_SECONDS "
                 "not negative"
             )
+        if self.workers is not None and not 1 <= self.workers <= 64:
+            raise ConfigurationError("ARCHIVE_WORKERS must be between 1 and 64")
         if not 1 <= self.export_days <= 90:
             raise ConfigurationError("ARCHIVE_EXPORT_DAYS must be between 1 and 90")
         if self.max_upload_bytes <= 0 or self.max_message_bytes <= 0:
@@ -281,6 +291,15 @@ class Settings:
     @property
     def resolved_audit_heads_file(self) -> Path:
         return self.audit_heads_file or self.data_dir / "audit-heads.jsonl"
+
+    @property
+    def resolved_workers(self) -> int:
+        """The server processes to run: as set, else one per CPU (one on SQLite)."""
+        if self.workers is not None:
+            return self.workers
+        if self.resolved_database_url.startswith("sqlite"):
+            return 1
+        return max(1, len(os.sched_getaffinity(0)))
 
     @property
     def is_embedded(self) -> bool:
@@ -316,6 +335,10 @@ class Settings:
         return cls(**values)
 
 
+# Settings that are a number when set and have no default number.
+_OPTIONAL_INTEGERS = ("workers",)
+
+
 def _convert(attr: str, env_name: str, raw: str, default: Any) -> Any:
     if isinstance(default, bool):
         lowered = raw.strip().lower()
@@ -326,7 +349,7 @@ def _convert(attr: str, env_name: str, raw: str, default: Any) -> Any:
         raise ConfigurationError(f"{env_name} must be true or false, not {raw!r}")
     if isinstance(default, tuple):
         return tuple(item.strip() for item in raw.split(",") if item.strip())
-    if isinstance(default, int):
+    if isinstance(default, int) or attr in _OPTIONAL_INTEGERS:
         try:
             return int(raw.replace("_", ""))
         except ValueError:

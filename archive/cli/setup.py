@@ -90,38 +90,64 @@ def db_upgrade(ctx: Context) -> None:
 
 
 @click.command("serve")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Server processes. Default: ARCHIVE_WORKERS, else one per CPU (one on SQLite).",
+)
 @pass_context
-def serve_command(ctx: Context) -> None:
+def serve_command(ctx: Context, workers: int | None) -> None:
     """Run the API (and the web pages) on ARCHIVE_HOST:ARCHIVE_PORT."""
-    serve(ctx)
+    serve(ctx, workers=workers)
 
 
-def serve(ctx: Context) -> None:
+def serve(ctx: Context, *, workers: int | None = None) -> None:
     """Serve the API and pages; on the embedded default with the schedule in this process."""
-    import uvicorn
-
-    from archive.app import create_app
     from archive.retention.use_cases import settle_policy
     from archive.schedule import InProcessSchedule
 
     settings = ctx.settings
+    processes = workers or settings.resolved_workers
     click.echo(describe(settings), err=True)
     runtime = ctx.runtime
     if settings.is_embedded:
         clean_unfinished_uploads(runtime)
     settle_policy(runtime)
-    app = create_app(settings, runtime=runtime)
     if settings.broker_url:
         # Celery beat schedules the sweep, checkpoints and integrity checks.
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+        _listen(settings, runtime, processes)
         return
     click.echo(
         f"no broker: the expiry sweep runs in this process every "
         f"{settings.expiry_interval_seconds} s",
         err=True,
     )
+    # With several server processes the schedule runs here, in the one that supervises them,
+    # so each periodic job runs once and not once per process.
     with InProcessSchedule(runtime):
+        _listen(settings, runtime, processes)
+
+
+def _listen(settings: Settings, runtime: Runtime, processes: int) -> None:
+    import uvicorn
+
+    from archive.app import create_app
+
+    if processes == 1:
+        app = create_app(settings, runtime=runtime)
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+        return
+    click.echo(f"serving with {processes} processes", err=True)
+    # Each process builds the application from the same ARCHIVE_* environment this one read.
+    uvicorn.run(
+        "archive.app:create_app",
+        factory=True,
+        workers=processes,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+    )
 
 
 def clean_unfinished_uploads(runtime: Runtime) -> None:
