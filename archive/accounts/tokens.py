@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from archive.accounts.models import AccessToken, Role, TokenKind, User
 from archive.errors import InvalidInput
@@ -101,9 +101,16 @@ def find_valid(session: Session, secret: object, now: datetime) -> AccessToken |
     """The token of this secret, unless it is revoked or expired or its user is disabled."""
     if not isinstance(secret, str) or not 0 < len(secret) <= MAX_SECRET_LENGTH:
         return None
-    token = session.scalars(
-        select(AccessToken).where(AccessToken.token_hash == token_digest(secret))
-    ).one_or_none()
+    # The token, its user and the user's roles in one statement: every request asks this.
+    token = (
+        session.scalars(
+            select(AccessToken)
+            .where(AccessToken.token_hash == token_digest(secret))
+            .options(joinedload(AccessToken.user).joinedload(User.role_rows))
+        )
+        .unique()
+        .one_or_none()
+    )
     if token is None or token.revoked_at is not None or token.expires_at <= now:
         return None
     if token.user.disabled:

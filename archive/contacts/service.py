@@ -177,8 +177,10 @@ class ContactService:
 
     def holds_of(self, contacts: Sequence[Contact]) -> dict[uuid.UUID, Keeping]:
         """For each contact a hold keeps past its retention now, the hold keeping it longest."""
-        policy = RetentionService(self.session, self.runtime).in_force()
         covered = covering(self.session, contacts)
+        if not covered:
+            return {}  # most pages: no hold, and no need to read the policy for their caps
+        policy = RetentionService(self.session, self.runtime).in_force()
         return keeping(contacts, covered, policy, self.runtime.clock.now())
 
     def reviews_of(self, contacts: Sequence[Contact]) -> dict[uuid.UUID, str]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from archive.access.viewer import SYSTEM, Viewer
 from archive.crypto.fields import blind_index, decrypt_field, encrypt_field
@@ -149,10 +149,11 @@ class CustomerService:
         query = (
             select(Customer)
             .where(Customer.id.in_(wanted), self.restriction.visible(Customer.id))
-            .options(selectinload(Customer.identifiers))
+            # Joined, not a second statement: a search finds a customer or a few.
+            .options(joinedload(Customer.identifiers))
             .order_by(Customer.created_at)
         )
-        return list(self.session.scalars(query))
+        return list(self.session.scalars(query).unique())
 
     def visible(self, ids: Iterable[uuid.UUID]) -> list[Customer]:
         """These customers, leaving out the unknown and those hidden from the viewer."""
