@@ -7,7 +7,7 @@ import dataclasses
 import io
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +24,6 @@ from archive.lifecycle.sweep import sweep
 from archive.runtime import Runtime
 from archive.storage import LocalStore, S3Store
 from archive.testing.builders import ingest_call
-from archive.timing import record_steps
 
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 QUALITY = Viewer(frozenset({Role.QUALITY}))
@@ -37,25 +36,17 @@ def runtime(runtime: Runtime) -> Runtime:
     return runtime
 
 
-class StepCounter:
-    """Counts the sweep's named steps (`archive.timing`), as the benchmark's recorder does."""
+class CountingLocalStore(LocalStore):
+    """The local store, noting the keys of each `delete_many` call it serves."""
 
-    def __init__(self) -> None:
-        self.calls: dict[str, int] = {}
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.deletes: list[list[str]] = []
 
-    def begin(self, name: str) -> None:
-        self.calls[name] = self.calls.get(name, 0) + 1
-
-    def end(self, name: str) -> None:
-        return None
-
-
-@pytest.fixture
-def steps() -> Iterator[StepCounter]:
-    counter = StepCounter()
-    record_steps(counter)
-    yield counter
-    record_steps(None)
+    def delete_many(self, keys: Iterable[str]) -> None:
+        listed = list(keys)
+        self.deletes.append(listed)
+        super().delete_many(listed)
 
 
 def due_calls(runtime: Runtime, count: int) -> list[Contact]:
@@ -99,20 +90,30 @@ def keys_of(runtime: Runtime, contacts: list[Contact]) -> set[str]:
         )
 
 
-def test_each_claimed_batch_is_deleted_in_one_call(runtime: Runtime, steps: StepCounter) -> None:
+@pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
+def test_each_claimed_batch_is_deleted_in_one_call(runtime: Runtime) -> None:
+    assert isinstance(runtime.store, LocalStore)
+    store = CountingLocalStore(runtime.store.root)
+    runtime.store = store
     contacts = due_calls(runtime, 7)
     held = contacts[3]
     hold(runtime, [held])
     held_keys = keys_of(runtime, [held])
+    # Claimed in the order they fell due: the last started first.
+    by_due = list(reversed(contacts))
+    expected = [
+        keys_of(runtime, [c for c in batch if c is not held])
+        for batch in (by_due[0:3], by_due[3:6], by_due[6:7])
+    ]
 
     report = sweep(runtime, actor="test", batch_size=3)
 
     assert sorted(report.deleted_ids) == sorted(c.id for c in contacts if c is not held)
-    # Claims of 3, 3 and 1 due contacts (the held one among them is kept): one store call for
+    # Claims of 3, 3 and 1 due contacts, the held one among them kept: one store call for
     # the objects of each claimed batch, not one per contact.
-    assert steps.calls["claim"] == 4  # the fourth finds nothing more due
-    assert steps.calls["delete-objects"] == 3
-    assert {info.key for info in runtime.store.list()} == held_keys
+    assert [set(keys) for keys in store.deletes] == expected
+    assert [len(keys) for keys in expected] == [3, 2, 1]
+    assert {info.key for info in store.list()} == held_keys
 
 
 @pytest.mark.parametrize("backend", ["postgresql-s3"], indirect=True)
@@ -161,21 +162,28 @@ def test_a_store_failing_mid_batch_leaves_a_run_the_next_one_finishes(
     [failing] = keys_of(runtime, [contacts[2]])
 
     with contextmanager(break_directory)(store, failing, tmp_path / "aside"):
-        cut_short = sweep(runtime, actor="test", batch_size=10)
+        # Batches of two, claimed in the order they fell due (the last started first): the
+        # first goes, the second fails in the store, the third is never claimed.
+        cut_short = sweep(runtime, actor="test", batch_size=2)
         assert cut_short.error is not None
         assert failing in cut_short.error
-        assert cut_short.deleted_ids == []
+        assert cut_short.deleted_ids == [contacts[5].id]
         after = states(runtime)
-        # Claimed, keys destroyed, not yet tombstones: the next run's to finish.
-        assert {after[c.id] for c in unheld} == {ContactState.DELETING}
+        # The failed batch: claimed, keys destroyed, no tombstones yet; the next run's to finish.
+        assert [after[c.id] for c in unheld] == [
+            ContactState.ACTIVE,
+            ContactState.DELETING,
+            ContactState.DELETING,
+            ContactState.DELETED,
+        ]
         assert {after[c.id] for c in held} == {ContactState.ACTIVE}
         assert all(store.exists(key) for key in held_keys)
 
     finished = sweep(runtime, actor="test", lease=timedelta(0))
 
     assert finished.error is None
-    assert finished.finished == len(unheld)
-    assert sorted(finished.deleted_ids) == sorted(c.id for c in unheld)
+    assert finished.finished == 2
+    assert sorted(finished.deleted_ids) == sorted(c.id for c in unheld[:-1])
     after = states(runtime)
     assert {after[c.id] for c in unheld} == {ContactState.DELETED}
     assert {after[c.id] for c in held} == {ContactState.ACTIVE}
