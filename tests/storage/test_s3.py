@@ -215,3 +215,27 @@ def test_a_versioned_bucket_loses_every_version(s3: S3Endpoint, s3_bucket: str) 
 
     left = list(client.list_objects(s3_bucket, prefix="ab/", recursive=True, include_version=True))
     assert [(item.object_name, item.is_delete_marker) for item in left] == [("ab/cd/kept", False)]
+
+
+def test_a_batch_in_a_locked_bucket_loses_its_holds_and_every_version(s3: S3Endpoint) -> None:
+    """Legal holds and version listings go one object per request, several at a time."""
+    bucket = unique_bucket()
+    try:
+        store = s3_spec(s3, bucket).open(object_lock=True)
+        keys = [f"lk/object{number}" for number in range(20)]
+        for key in [*keys, *keys]:  # two versions of each
+            store.put(key, [key.encode()])
+        store.put("lk/kept", [b"kept"])
+        store.set_legal_hold([*keys, "lk/kept"], True)
+        client = s3.client()
+        assert all(client.is_object_legal_hold_enabled(bucket, key) for key in keys)
+
+        store.set_legal_hold(keys, False)
+        store.delete_many(keys)
+
+        left = client.list_objects(bucket, prefix="lk/", recursive=True, include_version=True)
+        assert [item.object_name for item in left] == ["lk/kept"]
+        assert client.is_object_legal_hold_enabled(bucket, "lk/kept") is True
+    finally:
+        store.set_legal_hold(["lk/kept"], False)
+        remove_bucket(s3, bucket)
