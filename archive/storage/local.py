@@ -27,8 +27,8 @@ from archive.storage.base import (
 
 #: Unfinished writes live here; a dot can never appear in a key, so this never clashes with one.
 TEMP_DIR = ".tmp"
-#: Objects `delete_many` removes at once. Eight overlap the file system's waits on two cores;
-#: more only queue behind each other in its journal.
+#: Objects `delete_many` removes at once: enough to overlap the file system's waits, few enough
+#: to leave the cores to the rest (see the expiry sweep benchmark).
 DELETE_THREADS = 8
 
 

@@ -334,8 +334,8 @@ class S3Store:
         return [target for found in self._each(of, keys) for target in found]
 
     def _each(self, call: Callable[[str], _T], keys: Sequence[str]) -> Sequence[_T]:
-        """`call` for every key, a few requests at a time; the first failure, in key order,
-        is raised once the others have ended."""
+        """`call` for every key, a few requests at a time. The first failure, in key order,
+        is raised once the requests under way have ended; those not yet sent are dropped."""
         if len(keys) <= 1:
             return [call(key) for key in keys]
         threads = min(REQUESTS_AT_ONCE, len(keys))
