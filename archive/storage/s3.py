@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import BinaryIO, cast
+from typing import BinaryIO, TypeVar, cast
 
 import urllib3
 from minio import Minio
+from minio.commonconfig import ENABLED
 from minio.datatypes import Upload
 from minio.deleteobjects import DeleteObject
 from minio.error import MinioException, S3Error
 from minio.helpers import MAX_PART_SIZE, MIN_PART_SIZE, check_bucket_name
+from minio.versioningconfig import SUSPENDED
 
 from archive.errors import ConfigurationError, NotFound, StorageError
 from archive.storage.base import (
@@ -33,7 +36,12 @@ DEFAULT_PART_SIZE = 8 * 1024 * 1024
 MAX_DELETE_BATCH = 1000
 #: S3 lists at most this many multipart uploads, or parts of one, per request.
 MAX_LIST_PAGE = 1000
+#: Requests one call sends at once where S3 takes one object per request (legal holds, the
+#: version listings of a versioned bucket): within the connection pool's 10, leaving room for
+#: other threads of the process.
+REQUESTS_AT_ONCE = 8
 
+_T = TypeVar("_T")
 _SDK_ERRORS = (MinioException, urllib3.exceptions.HTTPError, OSError)
 _BUCKET_TAKEN = ("BucketAlreadyOwnedByYou", "BucketAlreadyExists")
 # Retry objects are immutable (each retry makes a new one), so one serves every store.
@@ -214,11 +222,16 @@ class S3Store:
 
     def delete_many(self, keys: Iterable[str]) -> None:
         checked = [check_key(key) for key in keys]  # every key is checked before any delete
+        if not checked:
+            return
         with self._errors("delete objects from", None):
             self._ensure_bucket()
             targets = (
-                self._versions(checked) if self._locked() else [DeleteObject(k) for k in checked]
+                self._versions(checked)
+                if self._keeps_versions()
+                else [DeleteObject(k) for k in checked]
             )
+            # One DeleteObjects request per batch of up to 1,000 keys, the most S3 takes.
             for start in range(0, len(targets), self.delete_batch):
                 batch = targets[start : start + self.delete_batch]
                 # remove_objects is lazy: nothing is deleted until its errors are read.
@@ -277,16 +290,20 @@ class S3Store:
         checked = [check_key(key) for key in keys]
         if not checked or not self._locked():
             return
+        switch = (
+            self._client.enable_object_legal_hold if on else self._client.disable_object_legal_hold
+        )
+
+        def set_one(key: str) -> None:
+            try:
+                switch(self.bucket, key)
+            except S3Error as exc:
+                if exc.code not in ("NoSuchKey", "NoSuchVersion"):
+                    raise
+
         with self._errors("set legal holds in", None):
-            for key in checked:
-                try:
-                    if on:
-                        self._client.enable_object_legal_hold(self.bucket, key)
-                    else:
-                        self._client.disable_object_legal_hold(self.bucket, key)
-                except S3Error as exc:
-                    if exc.code not in ("NoSuchKey", "NoSuchVersion"):
-                        raise
+            # S3 sets a legal hold one object per request: a few at once, not one by one.
+            self._each(set_one, checked)
 
     def _locked(self) -> bool:
         """Whether the bucket has object lock, asked once: it cannot change afterwards."""
@@ -294,15 +311,36 @@ class S3Store:
             self._lock_known = self.supports_object_lock()
         return self._lock_known
 
+    def _keeps_versions(self) -> bool:
+        """Whether deleting a key leaves its data behind a delete marker: object lock, or
+        versioning turned on (even if suspended since, older versions stay). Asked on every
+        call: an operator may turn versioning on at any time, and missing it would leave
+        ciphertext behind."""
+        if self._locked():
+            return True
+        status = self._client.get_bucket_versioning(self.bucket).status
+        return status in (ENABLED, SUSPENDED)
+
     def _versions(self, keys: Sequence[str]) -> Sequence[DeleteObject]:
-        """Every version of each key: a bucket with object lock keeps versions, and deleting
-        only the key would leave the ciphertext behind a delete marker."""
-        return [
-            DeleteObject(item.object_name, item.version_id)
-            for key in keys
-            for item in self._client.list_objects(self.bucket, prefix=key, include_version=True)
-            if item.object_name == key
-        ]
+        """Every version of each key, so that no ciphertext stays behind a delete marker."""
+
+        def of(key: str) -> Sequence[DeleteObject]:
+            listing = self._client.list_objects(self.bucket, prefix=key, include_version=True)
+            return [
+                DeleteObject(key, item.version_id) for item in listing if item.object_name == key
+            ]
+
+        # One listing per key (their names share no useful prefix): a few at once.
+        return [target for found in self._each(of, keys) for target in found]
+
+    def _each(self, call: Callable[[str], _T], keys: Sequence[str]) -> Sequence[_T]:
+        """`call` for every key, a few requests at a time. The first failure, in key order,
+        is raised once the requests under way have ended; those not yet sent are dropped."""
+        if len(keys) <= 1:
+            return [call(key) for key in keys]
+        threads = min(REQUESTS_AT_ONCE, len(keys))
+        with ThreadPoolExecutor(threads, thread_name_prefix="s3-store") as pool:
+            return list(pool.map(call, keys))
 
     def supports_object_lock(self) -> bool:
         with self._errors("read the object lock configuration of", None):

@@ -13,12 +13,14 @@ import traceback
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from contextlib import suppress
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from archive.clock import FixedClock
 from archive.lifecycle import sweep as sweep_module
 from archive.runtime import build_runtime
 from archive.settings import Settings
@@ -89,14 +91,15 @@ def instrument() -> Stopwatch:
 
 def sweep_worker(
     settings: Settings,
+    now: datetime,
     batch_size: int,
     ready: Barrier,
     results: Queue[dict[str, Any]],
     profile_path: str | None,
 ) -> None:
-    """One worker process: connect, wait for the others, sweep, report."""
+    """One worker process: connect, wait for the others, sweep as at `now`, report."""
     try:
-        runtime = build_runtime(settings)
+        runtime = build_runtime(settings, clock=FixedClock(now))
         runtime.store.check()
         watch = instrument()
         with runtime.session() as session:
@@ -139,9 +142,10 @@ def sweep_worker(
 
 
 def run_workers(
-    settings: Settings, workers: int, batch_size: int, profile_path: Path | None
+    settings: Settings, now: datetime, workers: int, batch_size: int, profile_path: Path | None
 ) -> list[dict[str, Any]]:
-    """Start `workers` processes, release them together, and collect what each reports."""
+    """Start `workers` processes, release them together to sweep as at `now`, and collect
+    what each reports."""
     context = multiprocessing.get_context("spawn")
     ready = context.Barrier(workers + 1)
     results: Queue[dict[str, Any]] = context.Queue()
@@ -150,6 +154,7 @@ def run_workers(
             target=sweep_worker,
             args=(
                 settings,
+                now,
                 batch_size,
                 ready,
                 results,

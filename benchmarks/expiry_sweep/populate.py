@@ -54,15 +54,19 @@ TICKET_SHARE = 0.6  # contacts filed under a ticket
 CUSTOMER_SHARE = 0.8  # tickets, and contacts without one, that name a customer
 CHANNEL_WEIGHTS = {Channel.CALL: 5, Channel.EMAIL: 3, Channel.CHAT: 2}
 # Started 100 to 330 days ago: past the default policy's 3 months, within its 12-month hold
-# cap, so every contact is due and every hold still keeps what it covers.
+# cap, so every contact is due by now and every hold still keeps what it covers. Their due
+# dates are spread over those 230 days, and the sweeps run at moments along them (`rounds`).
 STARTED_DAYS_AGO = (100, 330)
-# Plaintext bytes per object; a chat has its original transcript and the normalised one.
-OBJECT_SIZES: dict[str, tuple[tuple[str, str, int], ...]] = {
-    Channel.CALL: ((ObjectRole.ORIGINAL, "audio/wav", 8192),),
-    Channel.EMAIL: ((ObjectRole.ORIGINAL, "message/rfc822", 4096),),
+KIB, MIB = 1 << 10, 1 << 20
+# Plaintext bytes per object, the least and the most, drawn uniformly: a call is a recording of
+# a few minutes (1 to 5 MiB), an e-mail is a message with its attachments, a chat has its
+# original transcript and the normalised one.
+OBJECT_SIZES: dict[str, tuple[tuple[str, str, int, int], ...]] = {
+    Channel.CALL: ((ObjectRole.ORIGINAL, "audio/wav", 1 * MIB, 5 * MIB),),
+    Channel.EMAIL: ((ObjectRole.ORIGINAL, "message/rfc822", 10 * KIB, 200 * KIB),),
     Channel.CHAT: (
-        (ObjectRole.ORIGINAL, "application/json", 3072),
-        (ObjectRole.TRANSCRIPT, "application/json", 2048),
+        (ObjectRole.ORIGINAL, "application/json", 2 * KIB, 4 * KIB),
+        (ObjectRole.TRANSCRIPT, "application/json", 1 * KIB, 3 * KIB),
     ),
 }
 TICKET_HOLD_SHARE = 0.2  # of the held contacts, those held by ticket-scope holds
@@ -70,7 +74,7 @@ HOLD_SIZE = (5, 30)  # contacts named by one contacts-scope hold
 OVERLAP_SHARE = 0.05  # extra contacts-scope holds that name contacts already held
 REASONS = (HoldReason.COMPLAINT, HoldReason.QUALITY_PROJECT, HoldReason.LEGAL)
 REASON_WEIGHTS = (6, 3, 1)
-CHUNK = 2000  # contacts written, inserted and committed at a time while setting up
+CHUNK = 500  # contacts written, inserted and committed at a time while setting up
 WRITERS = 8  # threads putting objects into the store while setting up
 
 
@@ -81,15 +85,41 @@ class Population:
     count: int
     held: set[uuid.UUID] = field(default_factory=set)
     keys: dict[uuid.UUID, list[str]] = field(default_factory=dict)  # storage keys per contact
+    # Ciphertext bytes of each stored object, by key; and when each contact falls due.
+    stored: dict[str, int] = field(default_factory=dict)
+    expires: dict[uuid.UUID, datetime] = field(default_factory=dict)
     # The ticket and customer of every held contact: the sweep must not remove those.
     links: dict[uuid.UUID, tuple[uuid.UUID | None, uuid.UUID | None]] = field(default_factory=dict)
     channels: Counter[str] = field(default_factory=Counter)
+    channel_of: dict[uuid.UUID, str] = field(default_factory=dict)
     customers: int = 0
     tickets: int = 0
     objects: int = 0
     stored_bytes: int = 0
     holds: Counter[str] = field(default_factory=Counter)
     seconds: dict[str, float] = field(default_factory=dict)
+
+    def bytes_by_channel(self) -> dict[str, int]:
+        totals: Counter[str] = Counter()
+        for contact, channel in self.channel_of.items():
+            totals[channel] += sum(self.stored[key] for key in self.keys[contact])
+        return dict(totals)
+
+    def rounds(self, count: int) -> list[datetime]:
+        """When `count` sweeps run: each at a moment by which another equal share of the
+        contacts has fallen due, the last once all of them have."""
+        due = sorted(self.expires.values())
+        return [
+            due[min(len(due), (len(due) * number) // count) - 1] for number in range(1, count + 1)
+        ]
+
+    def swept_in(self, after: datetime | None, until: datetime) -> list[uuid.UUID]:
+        """The unheld contacts a sweep at `until` deletes, the one before having run at `after`."""
+        return [
+            contact
+            for contact, expires in self.expires.items()
+            if contact not in self.held and expires <= until and (after is None or expires > after)
+        ]
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -100,6 +130,7 @@ class Population:
             "tickets": self.tickets,
             "objects": self.objects,
             "stored_bytes": self.stored_bytes,
+            "stored_bytes_by_channel": self.bytes_by_channel(),
             "holds": dict(self.holds),
             "setup_seconds": {**self.seconds, "total": sum(self.seconds.values())},
         }
@@ -121,7 +152,7 @@ def timed(seconds: dict[str, float], step: str, console: Console) -> Iterator[No
 
 
 def populate(runtime: Runtime, count: int, held_percent: float, console: Console) -> Population:
-    """Fill an empty archive with `count` due contacts and hold `held_percent` of them."""
+    """Fill an empty archive with `count` contacts, due by now, and hold `held_percent` of them."""
     rng = random.Random(SEED)
     population = Population(count)
     seconds = population.seconds
@@ -191,7 +222,17 @@ class PlannedObject:
     role: str
     media_type: str
     position: int
-    payload: bytes
+    size: int
+    seed: int  # makes every payload differ
+
+    def chunks(self, block: bytes) -> Iterator[bytes]:
+        """The payload in 1 MiB chunks, as ingest receives it: each stamped with the seed and
+        its index, the rest a slice of one random block (made once, so setup costs little)."""
+        for start in range(0, self.size, MIB):
+            length = min(MIB, self.size - start)
+            stamp = (self.seed.to_bytes(8, "big") + (start // MIB).to_bytes(8, "big"))[:length]
+            offset = (self.seed * 7919 + start) % (len(block) - length)
+            yield stamp + block[offset : offset + length - len(stamp)]
 
 
 def make_contacts(
@@ -202,14 +243,15 @@ def make_contacts(
     tickets: Sequence[TicketRow],
     rng: random.Random,
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
-    """Insert the due contacts in committed chunks, their objects written first (as ingest
-    does); returns the contacts of each ticket."""
+    """Insert the contacts in committed chunks, their objects written first (as ingest does);
+    returns the contacts of each ticket."""
     channels = list(CHANNEL_WEIGHTS)
     weights = list(CHANNEL_WEIGHTS.values())
-    block = os.urandom(1 << 16)
+    block = os.urandom(2 * MIB)
     by_ticket: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     now = runtime.clock.now()
     low, high = (days * 86400 for days in STARTED_DAYS_AGO)
+    put = functools.partial(put_object, runtime, block)
     with ThreadPoolExecutor(WRITERS, thread_name_prefix="bench-put") as writers:
         for first in range(0, population.count, CHUNK):
             contacts: list[Contact] = []
@@ -229,20 +271,23 @@ def make_contacts(
                     channel, ticket.category if ticket else None, started
                 )
                 assert contact.expires_at <= now
+                population.expires[contact.id] = contact.expires_at
+                population.channel_of[contact.id] = channel
                 contacts.append(contact)
                 population.channels[channel] += 1
                 if ticket is not None:
                     by_ticket[ticket.id].append(contact.id)
-                for position, (role, media_type, size) in enumerate(OBJECT_SIZES[channel]):
-                    # A stamp makes every payload differ; the rest is a slice of random bytes.
-                    offset = rng.randrange(len(block) - size)
-                    stamp = index.to_bytes(8, "big") + position.to_bytes(8, "big")
-                    payload = stamp + block[offset : offset + size - len(stamp)]
-                    planned.append(PlannedObject(contact.id, role, media_type, position, payload))
-            objects = list(writers.map(functools.partial(put_object, runtime), planned))
+                for position, (role, media_type, least, most) in enumerate(OBJECT_SIZES[channel]):
+                    size = rng.randint(least, most)
+                    seed = index * 4 + position
+                    planned.append(
+                        PlannedObject(contact.id, role, media_type, position, size, seed)
+                    )
+            objects = list(writers.map(put, planned))
             sizes: Counter[uuid.UUID] = Counter()
             for obj in objects:
                 population.keys.setdefault(obj.contact_id, []).append(obj.storage_key)
+                population.stored[obj.storage_key] = obj.stored_size
                 population.stored_bytes += obj.stored_size
                 sizes[obj.contact_id] += obj.size
             for contact in contacts:
@@ -256,14 +301,14 @@ def make_contacts(
     return by_ticket
 
 
-def put_object(runtime: Runtime, planned: PlannedObject) -> ContentObject:
+def put_object(runtime: Runtime, block: bytes, planned: PlannedObject) -> ContentObject:
     """Encrypt one payload under a fresh data key into the store, as ingest does."""
     return write_object(
         runtime,
         contact_id=planned.contact_id,
         role=planned.role,
         media_type=planned.media_type,
-        chunks=[planned.payload],
+        chunks=planned.chunks(block),
         limit=runtime.settings.max_upload_bytes,
         position=planned.position,
     )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import socket
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
+from minio.commonconfig import ENABLED
+from minio.versioningconfig import VersioningConfig
 
 from archive.errors import ConfigurationError, StorageError
 from archive.storage import S3Store, UnfinishedUpload
@@ -174,3 +178,64 @@ def test_legal_holds_are_nothing_on_a_plain_bucket(s3: S3Endpoint, s3_bucket: st
     store.set_legal_hold(["ab/cd/one"], True)  # no object lock: the database alone holds
     store.delete_many(["ab/cd/one"])
     assert not store.exists("ab/cd/one")
+
+
+def test_a_large_batch_goes_in_requests_of_a_thousand_keys(s3: S3Endpoint, s3_bucket: str) -> None:
+    """Counted in the SDK's own trace of the HTTP requests it sends."""
+    store = s3_spec(s3, s3_bucket).open(delete_batch=1000)
+    keys = [f"{number % 256:02x}/object{number}" for number in range(2500)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda key: store.put(key, [b"c"]), keys))
+    store.put("ke/pt", [b"kept"])
+    trace = io.StringIO()
+    store.client.trace_on(trace)
+    try:
+        store.delete_many(keys)
+    finally:
+        store.client.trace_off()
+
+    requests = [line for line in trace.getvalue().splitlines() if line.startswith("POST ")]
+    assert len(requests) == 3, requests
+    assert all("?delete" in line for line in requests)
+    assert [info.key for info in store.list()] == ["ke/pt"]
+
+
+def test_a_versioned_bucket_loses_every_version(s3: S3Endpoint, s3_bucket: str) -> None:
+    """Versioning on, without object lock: deleting the key alone would leave the ciphertext
+    behind a delete marker."""
+    store = s3_spec(s3, s3_bucket).open()
+    store.check()  # creates the bucket
+    client = s3.client()
+    client.set_bucket_versioning(s3_bucket, VersioningConfig(ENABLED))
+    for version in range(3):
+        store.put("ab/cd/rewritten", [f"version {version}".encode()])
+    store.put("ab/cd/kept", [b"kept"])
+
+    store.delete_many(["ab/cd/rewritten"])
+
+    left = list(client.list_objects(s3_bucket, prefix="ab/", recursive=True, include_version=True))
+    assert [(item.object_name, item.is_delete_marker) for item in left] == [("ab/cd/kept", False)]
+
+
+def test_a_batch_in_a_locked_bucket_loses_its_holds_and_every_version(s3: S3Endpoint) -> None:
+    """Legal holds and version listings go one object per request, several at a time."""
+    bucket = unique_bucket()
+    try:
+        store = s3_spec(s3, bucket).open(object_lock=True)
+        keys = [f"lk/object{number}" for number in range(20)]
+        for key in [*keys, *keys]:  # two versions of each
+            store.put(key, [key.encode()])
+        store.put("lk/kept", [b"kept"])
+        store.set_legal_hold([*keys, "lk/kept"], True)
+        client = s3.client()
+        assert all(client.is_object_legal_hold_enabled(bucket, key) for key in keys)
+
+        store.set_legal_hold(keys, False)
+        store.delete_many(keys)
+
+        left = client.list_objects(bucket, prefix="lk/", recursive=True, include_version=True)
+        assert [item.object_name for item in left] == ["lk/kept"]
+        assert client.is_object_legal_hold_enabled(bucket, "lk/kept") is True
+    finally:
+        store.set_legal_hold(["lk/kept"], False)
+        remove_bucket(s3, bucket)
