@@ -66,6 +66,9 @@ class Job:
     """The arguments of a scheduled run (beat's and the embedded schedule's)."""
     embedded_kwargs: Mapping[str, Any] = field(default_factory=dict)
     """Added to `kwargs` when the embedded schedule runs the job."""
+    idle: Callable[[Summary], bool] | None = None
+    """Whether a run's summary says it found nothing to do: logged at debug, not info, so a
+    job that runs every few seconds does not fill the log."""
 
     @property
     def periodic(self) -> bool:
@@ -175,7 +178,13 @@ JOBS: tuple[Job, ...] = (
         interval="expiry_interval_seconds",
         embedded_kwargs={"actor": SCHEDULER_ACTOR},
     ),
-    Job(SEAL_TASK, "audit-seal", audit_seal, interval="audit_seal_seconds"),
+    Job(
+        SEAL_TASK,
+        "audit-seal",
+        audit_seal,
+        interval="audit_seal_seconds",
+        idle=lambda summary: not summary.get("added"),
+    ),
     Job(
         AUDIT_PRUNE_TASK,
         "audit-prune",

@@ -66,4 +66,7 @@ class InProcessSchedule:
         except Exception:
             log.exception("scheduled job failed; it runs again at its next time", job=job.label)
         else:
-            log.info("scheduled job finished", job=job.label, summary=summary)
+            quiet = job.idle is not None and job.idle(summary)
+            (log.debug if quiet else log.info)(
+                "scheduled job finished", job=job.label, summary=summary
+            )

@@ -18,6 +18,7 @@ import io
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
@@ -64,36 +65,50 @@ class FileHeads:
         self.where = f"file {path}"
 
     def publish(self, head: TreeHead) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         line = canonical(head.to_json()) + b"\n"
-        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(descriptor, line)
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+        with self._failing("keep a tree head in"):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(descriptor, line)
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
 
     def heads(self, *, from_size: int = 0) -> Iterator[TreeHead]:
-        try:
-            file = self.path.open("rb")
-        except FileNotFoundError:
-            return
-        with file:
-            for number, line in enumerate(file, start=1):
-                if not line.strip():
-                    continue
-                head = _parse(line, f"{self.where}, line {number}")
-                if head.tree_size >= from_size:
-                    yield head
+        with self._failing("read the tree heads in"):
+            try:
+                file = self.path.open("rb")
+            except FileNotFoundError:
+                return
+            with file:
+                for number, line in enumerate(file, start=1):
+                    if not line.strip():
+                        continue
+                    head = _parse(line, f"{self.where}, line {number}")
+                    if head.tree_size >= from_size:
+                        yield head
 
     def newest(self, *, from_size: int = 0) -> TreeHead | None:
         # Heads are appended in order of size: the last line is the newest, read from the end
         # so that a file of years of heads costs no more than a short one.
-        line = _last_line(self.path)
+        with self._failing("read the newest tree head in"):
+            line = _last_line(self.path)
         if line is None:
             return None
         head = _parse(line, f"{self.where}, last line")
         return head if head.tree_size >= from_size else None
+
+    @contextmanager
+    def _failing(self, action: str) -> Iterator[None]:
+        """An OSError (a directory where the file should be, no permission, a full disk) as
+        the StorageError every caller handles, naming the file."""
+        try:
+            yield
+        except OSError as error:
+            raise StorageError(
+                f"could not {action} {self.where}: {error.strerror or error}"
+            ) from None
 
 
 class BucketHeads:

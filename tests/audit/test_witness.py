@@ -11,7 +11,7 @@ from minio.error import S3Error
 
 from archive.audit.heads import TreeHead
 from archive.audit.witness import BucketHeads, FileHeads
-from archive.errors import IntegrityFailure
+from archive.errors import IntegrityFailure, StorageError
 from archive.integrity.check import check
 from archive.runtime import Runtime
 from archive.testing.s3 import S3Endpoint, remove_bucket, unique_bucket
@@ -54,6 +54,21 @@ def test_a_garbled_file_is_reported(tmp_path: Path) -> None:
         list(FileHeads(path).heads())
     with pytest.raises(IntegrityFailure, match="last line is not a signed tree head"):
         FileHeads(path).newest()
+
+
+def test_a_file_that_cannot_be_used_is_a_storage_error_naming_it(tmp_path: Path) -> None:
+    # A directory where the file should be: every use fails the way the store's failures do.
+    where = tmp_path / "heads.jsonl"
+    where.mkdir()
+    heads = FileHeads(where)
+    for use in (lambda: heads.publish(head(1)), heads.newest, lambda: list(heads.heads())):
+        with pytest.raises(StorageError, match=f"file {where}: Is a directory"):
+            use()
+    # A file where its directory should be.
+    blocked = tmp_path / "blocked"
+    blocked.write_text("")
+    with pytest.raises(StorageError, match="could not keep a tree head in file"):
+        FileHeads(blocked / "heads.jsonl").publish(head(1))
 
 
 def test_a_locked_bucket_keeps_each_head_under_compliance_retention(s3: S3Endpoint) -> None:

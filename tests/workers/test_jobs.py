@@ -6,7 +6,11 @@ from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import select
+from structlog.testing import capture_logs
 
+from archive.audit import AuditAction
+from archive.audit.actor import job
+from archive.audit.service import AuditLog
 from archive.jobs import JOBS, PERIODIC, SCHEDULER_ACTOR
 from archive.retention.models import DeletionRun
 from archive.runtime import Runtime
@@ -72,3 +76,17 @@ def test_the_embedded_schedule_sweeps_as_the_scheduler(runtime: Runtime) -> None
         actor, deleted = session.execute(select(DeletionRun.actor, DeletionRun.deleted)).one()
     assert actor == SCHEDULER_ACTOR == "scheduler"
     assert deleted == 1
+
+
+def test_the_seal_job_logs_at_info_only_when_it_sealed_records(runtime: Runtime) -> None:
+    schedule = InProcessSchedule(runtime)
+    seal = next(e.job for e in schedule.entries if e.job.name == "archive.audit.seal")
+    schedule._run(seal)  # whatever setting up the archive recorded
+    with runtime.session() as session:
+        AuditLog(session, runtime).record(job("test"), AuditAction.CUSTOMER_READ, target_ids=[])
+        session.commit()
+    with capture_logs() as logs:
+        schedule._run(seal)
+        schedule._run(seal)  # nothing new: every 10 s on a quiet archive
+    finished = [(e["log_level"], e["summary"]["added"]) for e in logs if e["job"] == "audit-seal"]
+    assert finished == [("info", 1), ("debug", 0)]
