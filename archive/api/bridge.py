@@ -1,8 +1,8 @@
 """Feeds an async request body to the synchronous service layer, chunk by chunk, in a thread.
 
 The services (SQLAlchemy, the object store SDK, the cipher) are synchronous; a recording of
-gigabytes must pass through them without being buffered, so the worker thread pulls each chunk
-from the event loop as it needs it.
+gigabytes must pass through them without being buffered whole, so the event loop reads the body
+a few MiB ahead of a worker thread that hashes, encrypts and writes it.
 """
 
 from __future__ import annotations
@@ -22,29 +22,64 @@ T = TypeVar("T")
 # The server hands over a body in pieces of some KiB; crossing from the event loop to the
 # worker thread costs about as much as hashing one, so pieces are gathered to about this size.
 HANDOVER_BYTES = 1 << 20
+# How many gathered pieces the event loop reads ahead of the worker thread: the network and
+# the thread's hashing, encryption and writing overlap, and a request holds at most this many
+# MiB beyond the piece being worked on.
+READ_AHEAD = 4
 
 
-def pull(body: AsyncIterator[bytes]) -> Iterator[bytes]:
-    """A blocking iterator over `body`; must run in a worker thread started by `run_in_thread`."""
+async def with_body(body: AsyncIterator[bytes], work: Callable[[Iterator[bytes]], T]) -> T:
+    """`work(chunks)` in a worker thread, `chunks` a blocking iterator over `body`.
 
-    async def next_chunk() -> bytes | None:
-        parts: list[bytes] = []
-        size = 0
-        while size < HANDOVER_BYTES:
+    The event loop reads `body` ahead of the thread, at most READ_AHEAD pieces, instead of
+    waiting for the thread to ask for each: reading and writing would otherwise take turns.
+    A body that fails while being read (the client hung up) fails `chunks` with that error,
+    never as an early end, so a cut-off upload is not taken for a whole one. When `work`
+    stops early (an error, a body over the limit) the reading stops too.
+    """
+    send, receive = anyio.create_memory_object_stream[bytes](READ_AHEAD)
+    failed: list[Exception] = []
+
+    async def read() -> None:
+        try:
+            parts: list[bytes] = []
+            size = 0
+            async for part in body:
+                parts.append(part)
+                size += len(part)
+                if size >= HANDOVER_BYTES:
+                    await send.send(b"".join(parts))
+                    parts, size = [], 0
+            if size:
+                await send.send(b"".join(parts))
+        except Exception as error:
+            failed.append(error)  # before the end of the stream is seen: see `chunks`
+        finally:
+            send.close()
+
+    def chunks() -> Iterator[bytes]:
+        while True:
             try:
-                part = await body.__anext__()
-            except StopAsyncIteration:
-                break
-            parts.append(part)
-            size += len(part)
-        return b"".join(parts) if parts else None
+                yield anyio.from_thread.run(receive.receive)
+            except anyio.EndOfStream:
+                if failed:
+                    raise failed[0] from None
+                return
 
-    while True:
-        chunk = anyio.from_thread.run(next_chunk)
-        if chunk is None:
-            return
-        if chunk:
-            yield chunk
+    done: list[T] = []
+    refused: list[Exception] = []
+    async with anyio.create_task_group() as group, receive:
+        group.start_soon(read)
+        try:
+            done.append(await anyio.to_thread.run_sync(lambda: work(chunks())))
+        except Exception as error:
+            # Raised as itself after the group, not wrapped in the group's ExceptionGroup.
+            refused.append(error)
+        finally:
+            group.cancel_scope.cancel()
+    if refused:
+        raise refused[0]
+    return done[0]
 
 
 async def run_in_thread(work: Callable[[], T]) -> T:

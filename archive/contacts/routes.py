@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from archive.access.guards import requires
 from archive.access.permissions import Permission
-from archive.api.bridge import pull, read_body, refuse_declared_size, run_in_thread
+from archive.api.bridge import read_body, refuse_declared_size, run_in_thread, with_body
 from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.download import content_disposition, stream_object
 from archive.api.trail import PURPOSE_HEADER, actor_of
@@ -102,9 +102,11 @@ class ContactController(Controller):
             filename=filename,
         )
         actor = actor_of(request, Permission.CONTACTS_CREATE)
-        body = request.stream()
-        result = await run_in_thread(
-            lambda: use_cases.ingest_call(session, runtime, actor, envelope, parties, pull(body))
+        result = await with_body(
+            request.stream(),
+            lambda chunks: use_cases.ingest_call(
+                session, runtime, actor, envelope, parties, chunks
+            ),
         )
         return await run_in_thread(lambda: _answer(session, runtime, actor, result))
 
