@@ -2,7 +2,13 @@
 and commits, so the API, the pages, the console and the demo loader leave the same trail.
 """
 
-from archive.contacts.use_cases.ingest import ingest_call, ingest_chat, ingest_email, stored_call
+from archive.contacts.use_cases.ingest import (
+    ingest_call,
+    ingest_chat,
+    ingest_email,
+    stored_call,
+    stored_chat,
+)
 from archive.contacts.use_cases.listing import AgentStart, Timeline, agent_start, customer_contacts
 from archive.contacts.use_cases.reading import (
     Download,
@@ -36,4 +42,5 @@ __all__ = [
     "read_email_attachment",
     "read_transcript",
     "stored_call",
+    "stored_chat",
 ]

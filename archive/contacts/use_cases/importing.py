@@ -1,0 +1,187 @@
+"""Importing an export's contacts: in batches, in parallel, resumably, through the ingest use case.
+
+Each contact of an export is an `ImportItem`. A batch of them goes through four steps:
+
+1. in parallel, each item asks whether the archive holds it already (by the natural-key rules
+   of `sameness`: the same bytes under the same key) and says what its customer is known by;
+   what is held is skipped, so a re-run imports nothing new and an interrupted one resumes;
+2. the customers of the rest are placed in bulk (`customers.bulk`), by the live rules, and
+   committed;
+3. in parallel, each is stored by the same use case as a live ingest (`ingest_call`,
+   `ingest_chat`): encrypted, recorded, audited as `contact:create` under the importer's name;
+4. a customer made in step 2 for contacts that all failed in step 3 is removed again, as a
+   live ingest's failure leaves no customer behind.
+
+A row that fails is reported with where it is (a manifest line, a ticket id) and why; the
+others go on.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy import delete, exists, select
+from sqlalchemy.orm import Session
+
+from archive.audit import Actor
+from archive.contacts.ingest import Ingested, IngestService
+from archive.contacts.models import Contact
+from archive.customers.bulk import BulkResolver, Resolution
+from archive.customers.models import Customer
+from archive.customers.service import IdentifierInput
+from archive.errors import ArchiveError
+from archive.runtime import Runtime
+
+BATCH_SIZE = 200
+JOBS = 4
+
+
+class ImportItem(Protocol):
+    """One contact of an export."""
+
+    @property
+    def where(self) -> str:
+        """Where it is in the export, for a report: "line 12", "ticket 4711"."""
+
+    def stored(self, session: Session, runtime: Runtime) -> bool:
+        """Whether the archive already holds it (the same bytes under the same natural key)."""
+
+    def identifiers(self, service: IngestService) -> list[IdentifierInput]:
+        """What its customer is known by; InvalidInput if one is malformed."""
+
+    def store(
+        self, session: Session, runtime: Runtime, actor: Actor, placed: Resolution | None
+    ) -> Ingested:
+        """Store it through the ingest use case, with its customer already placed."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    where: str
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    stored: int = 0
+    skipped: int = 0
+    failed: list[Failure] = field(default_factory=list)
+    # Stored, though a contact with the same natural key and other bytes was there already.
+    shared_key: list[Failure] = field(default_factory=list)
+
+
+def import_items(
+    runtime: Runtime,
+    actor: Actor,
+    items: Sequence[ImportItem],
+    *,
+    jobs: int = JOBS,
+    batch_size: int = BATCH_SIZE,
+    advance: Callable[[int], None] = lambda _: None,
+) -> ImportReport:
+    """Import every item; `advance(n)` is called as n more items are done."""
+    report = ImportReport()
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for start in range(0, len(items), batch_size):
+            _batch(runtime, actor, items[start : start + batch_size], pool, report, advance)
+    return report
+
+
+def _batch(
+    runtime: Runtime,
+    actor: Actor,
+    items: Sequence[ImportItem],
+    pool: ThreadPoolExecutor,
+    report: ImportReport,
+    advance: Callable[[int], None],
+) -> None:
+    checked = list(pool.map(lambda item: _check(runtime, item), items))
+    todo: list[tuple[ImportItem, list[IdentifierInput]]] = []
+    for item, outcome in zip(items, checked, strict=True):
+        if outcome is None:
+            report.skipped += 1
+            advance(1)
+        elif isinstance(outcome, Failure):
+            report.failed.append(outcome)
+            advance(1)
+        else:
+            todo.append((item, outcome))
+    if not todo:
+        return
+    with runtime.session() as session:
+        placed = BulkResolver(session, runtime).resolve([wanted for _, wanted in todo])
+        session.commit()
+    results = list(
+        pool.map(
+            lambda pair: _store(runtime, actor, pair[0], pair[1]),
+            [(item, p) for (item, _), p in zip(todo, placed, strict=True)],
+        )
+    )
+    kept: set[uuid.UUID] = set()
+    made: set[uuid.UUID] = set()
+    for (item, _), result, p in zip(todo, results, placed, strict=True):
+        if isinstance(p, Resolution):
+            made |= {p.customer_id} if p.created else set()
+            if not isinstance(result, Failure):
+                kept |= {p.customer_id, *p.candidates}
+        if isinstance(result, Failure):
+            report.failed.append(result)
+        elif result.created:
+            report.stored += 1
+            if result.same_key_as is not None:
+                note = f"same {result.key_name} as contact {result.same_key_as.id}"
+                report.shared_key.append(Failure(item.where, note))
+        else:
+            report.skipped += 1
+        advance(1)
+    _remove_unused(runtime, made - kept)
+
+
+def _check(runtime: Runtime, item: ImportItem) -> Failure | list[IdentifierInput] | None:
+    """What its customer is known by; None when it is stored already."""
+    try:
+        with runtime.session() as session:
+            if item.stored(session, runtime):
+                return None
+            return item.identifiers(IngestService(session, runtime))
+    except ArchiveError as error:
+        return Failure(item.where, _detail(error))
+    except (OSError, ValueError) as error:
+        return Failure(item.where, str(error)[:300])
+
+
+def _store(runtime: Runtime, actor: Actor, item: ImportItem, placed: object) -> Ingested | Failure:
+    if isinstance(placed, ArchiveError):
+        return Failure(item.where, _detail(placed))
+    try:
+        with runtime.session() as session:
+            resolution = placed if isinstance(placed, Resolution) else None
+            return item.store(session, runtime, actor, resolution)
+    except ArchiveError as error:
+        return Failure(item.where, _detail(error))
+    except (OSError, ValueError) as error:
+        return Failure(item.where, str(error)[:300])
+
+
+def _detail(error: ArchiveError) -> str:
+    if error.field and not error.detail.startswith(error.field):
+        return f"{error.field}: {error.detail}"
+    return error.detail
+
+
+def _remove_unused(runtime: Runtime, ids: set[uuid.UUID]) -> None:
+    """Customers made for contacts that then failed, and nothing else refers to."""
+    if not ids:
+        return
+    with runtime.session() as session:
+        session.execute(
+            delete(Customer).where(
+                Customer.id.in_(ids),
+                ~exists(select(Contact.id).where(Contact.customer_id == Customer.id)),
+            )
+        )
+        session.commit()
