@@ -22,7 +22,9 @@ from rich.progress import (
 
 from archive.cli.context import Context, pass_context
 from archive.cli.users import console_actor
+from archive.contacts.chatwoot_export import read_chatwoot_export
 from archive.contacts.manifest import read_manifest
+from archive.contacts.use_cases.helpdesks import ConversationItem
 from archive.contacts.use_cases.importing import (
     BATCH_SIZE,
     JOBS,
@@ -32,6 +34,7 @@ from archive.contacts.use_cases.importing import (
     import_items,
 )
 from archive.contacts.use_cases.recordings import RecordingItem
+from archive.contacts.zendesk_export import read_zendesk_export
 from archive.runtime import Runtime
 
 SOURCE = "import"
@@ -62,6 +65,38 @@ def recordings_command(ctx: Context, folder: Path, manifest: Path, jobs: int) ->
     items = [RecordingItem(row, source=SOURCE) for row in read.rows]
     report = run(ctx.runtime, items, jobs=jobs, what="recordings")
     finish(report, [Failure(f"line {p.line}", p.reason) for p in read.problems])
+
+
+@import_group.command("zendesk")
+@click.argument("export", type=click.Path(exists=True, path_type=Path))
+@jobs_option
+@pass_context
+def zendesk_command(ctx: Context, export: Path, jobs: int) -> None:
+    """Archive a Zendesk account's tickets from its incremental export (EXPORT: a JSON page,
+    a folder of them, or JSON Lines), each ticket's comments as one conversation."""
+    read = read_zendesk_export(export)
+    items = [
+        ConversationItem(f"ticket {t.ticket_id}", t.document, "zendesk", SOURCE)
+        for t in read.tickets
+    ]
+    report = run(ctx.runtime, items, jobs=jobs, what="tickets")
+    finish(report, [Failure(p.where, p.reason) for p in read.problems])
+
+
+@import_group.command("chatwoot")
+@click.argument("export", type=click.Path(exists=True, path_type=Path))
+@jobs_option
+@pass_context
+def chatwoot_command(ctx: Context, export: Path, jobs: int) -> None:
+    """Archive a Chatwoot account's conversations from its API's pages (EXPORT: a JSON page,
+    a folder of them, or JSON Lines): messages, conversations and contacts."""
+    read = read_chatwoot_export(export)
+    items = [
+        ConversationItem(f"conversation {c.conversation_id}", c.document, "chatwoot", SOURCE)
+        for c in read.conversations
+    ]
+    report = run(ctx.runtime, items, jobs=jobs, what="conversations")
+    finish(report, [Failure(p.where, p.reason) for p in read.problems])
 
 
 def run(runtime: Runtime, items: Sequence[ImportItem], *, jobs: int, what: str) -> ImportReport:

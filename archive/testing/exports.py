@@ -1,4 +1,5 @@
-"""Small synthetic exports for tests and benchmarks: recordings with a manifest."""
+"""Small synthetic exports for tests and benchmarks: recordings with a manifest, and Zendesk
+and Chatwoot API pages."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import io
 import random
 import wave
 from pathlib import Path
+from typing import Any
 
 MANIFEST_HEADER = "file,start,direction,caller,callee,agent,ticket\n"
 
@@ -43,3 +45,83 @@ def manifest_rows(count: int, *, distinct_callers: bool = False) -> str:
             f"{caller},+358 9 4245 100,Anna Lindqvist,ZD-{1000 + n}"
         )
     return "\n".join(rows) + "\n"
+
+
+AGENT = {"id": 1, "name": "Anna Lindqvist", "email": "anna@helpdesk.example", "role": "agent"}
+
+
+def zendesk_pages(count: int, *, first: int = 1000) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A ticket page (with users side-loaded) and a ticket-event page (with comment events)
+    of Zendesk's incremental export: `count` tickets, each a customer's question and the
+    agent's answer."""
+    users: list[dict[str, Any]] = [AGENT]
+    tickets = []
+    events = []
+    for n in range(count):
+        ticket_id, customer_id = first + n, 100 + n
+        users.append(
+            {
+                "id": customer_id,
+                "name": f"Asiakas {n}",
+                "email": f"asiakas{n}@example.fi",
+                "phone": None,
+                "role": "end-user",
+            }
+        )
+        tickets.append({"id": ticket_id, "requester_id": customer_id, "assignee_id": 1})
+        for offset, (author, text) in enumerate(
+            [(customer_id, f"Laskuni {n} on väärin."), (1, "Korjaamme sen, kiitos!")]
+        ):
+            events.append(
+                {
+                    "id": ticket_id * 10 + offset,
+                    "ticket_id": ticket_id,
+                    "created_at": f"2024-05-01T09:{offset:02d}:00Z",
+                    "event_type": "Audit",
+                    "child_events": [
+                        {
+                            "id": ticket_id * 100 + offset,
+                            "event_type": "Comment",
+                            "author_id": author,
+                            "body": text,
+                            "public": True,
+                            "attachments": [],
+                        }
+                    ],
+                }
+            )
+    ticket_page = {"tickets": tickets, "users": users, "end_of_stream": True}
+    return ticket_page, {"ticket_events": events, "end_of_stream": True}
+
+
+def chatwoot_pages(count: int, *, first: int = 1) -> list[dict[str, Any]]:
+    """One messages page of Chatwoot's API per conversation, and a contacts page that gives
+    each contact's phone number (the conversation's own copy of the contact lacks it)."""
+    pages: list[dict[str, Any]] = []
+    contacts = []
+    for n in range(count):
+        conversation_id, contact_id = first + n, 500 + n
+        contact = {"id": contact_id, "name": f"Asiakas {n}", "email": f"chat{n}@example.fi"}
+        contacts.append({**contact, "phone_number": f"+35840{1000000 + n}"})
+        messages = [
+            {
+                "id": conversation_id * 10,
+                "conversation_id": conversation_id,
+                "message_type": 0,
+                "content": "Hei, tilaukseni ei ole tullut.",
+                "created_at": 1714554000,
+                "sender": {**contact, "type": "contact"},
+            },
+            {
+                "id": conversation_id * 10 + 1,
+                "conversation_id": conversation_id,
+                "message_type": 1,
+                "content": "Tarkistan asian.",
+                "created_at": 1714554060,
+                "sender": {"id": 7, "name": "Anna Lindqvist", "type": "user"},
+            },
+        ]
+        meta = {"contact": contact, "assignee": {"id": 7, "name": "Anna Lindqvist"}}
+        pages.append({"meta": meta, "payload": messages})
+    pages.append({"meta": {"count": count}, "payload": contacts})
+    return pages

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from click.testing import CliRunner, Result
 
 from archive.cli.main import cli
 from archive.testing.exports import MANIFEST_HEADER as HEADER
+from archive.testing.exports import chatwoot_pages, zendesk_pages
 from archive.testing.exports import manifest_rows as good_rows
 from archive.testing.exports import recordings_folder as folder_with
 
@@ -67,3 +69,22 @@ def test_a_manifest_that_is_no_manifest_is_one_line_and_status_2(
     result = run(env, "import", "recordings", str(folder), "--manifest", str(manifest))
     assert result.exit_code == 2
     assert "unknown columns path, when" in result.stderr
+
+
+def test_import_zendesk_and_chatwoot_exports(env: dict[str, str], tmp_path: Path) -> None:
+    run(env, "init")
+    tickets, events = zendesk_pages(3)
+    zendesk = tmp_path / "zendesk.jsonl"
+    zendesk.write_text(json.dumps(tickets) + "\n" + json.dumps(events) + "\n{truncated\n")
+    result = run(env, "import", "zendesk", str(zendesk))
+    assert result.exit_code == 1
+    assert "stored 3, already archived 0, failed 1" in result.stdout
+    assert "zendesk.jsonl line 3: not valid JSON" in result.stderr
+    chatwoot = tmp_path / "chatwoot"
+    chatwoot.mkdir()
+    for n, page in enumerate(chatwoot_pages(2)):
+        (chatwoot / f"{n}.json").write_text(json.dumps(page))
+    first = run(env, "import", "chatwoot", str(chatwoot))
+    assert "stored 2, already archived 0, failed 0" in first.stdout
+    again = run(env, "import", "chatwoot", str(chatwoot))
+    assert again.stdout.strip() == "nothing new to import: all 2 already archived"
