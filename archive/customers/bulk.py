@@ -23,8 +23,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import insert, select, update
+import psycopg
+from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,6 +40,7 @@ from archive.customers.service import (
     CustomerService,
     IdentifierInput,
 )
+from archive.db.base import Base
 from archive.errors import InvalidInput
 from archive.keys.rows import issue_key, open_key
 from archive.runtime import Runtime
@@ -272,7 +275,7 @@ class BulkResolver:
                 }
             )
         if customers:
-            self.session.execute(insert(Customer), customers)
+            self._insert(Customer, customers)
         existing = [
             {"id": p.id, "updated_at": now}
             for p in batch.people.values()
@@ -285,35 +288,25 @@ class BulkResolver:
 
     def _write_identifiers(self, rows: list[_NewRow], now: datetime) -> None:
         keyring = self.runtime.keys.keyring
-        ids = self.session.scalars(
-            insert(CustomerIdentifier).returning(
-                CustomerIdentifier.id, sort_by_parameter_order=True
-            ),
-            [
-                {
-                    "customer_id": r.person.id,
-                    "kind": str(r.clean.kind),
-                    "blind_index": r.digest,
-                    "unique_index": r.digest if r.claimed else None,
-                    "temporary": r.clean.temporary,
-                    "created_at": now,
-                    "ciphertext": b"",
-                }
-                for r in rows
-            ],
-        ).all()
-        sealed: list[dict[str, object]] = []
+        values: list[dict[str, object]] = []
         tokens: list[dict[str, object]] = []
-        for row_id, r in zip(ids, rows, strict=True):
+        for row_id, r in zip(self._new_ids(len(rows)), rows, strict=True):
             person = r.person
             if person.data_key is None:
                 kek_id, wrapped = person.wrapped
                 holder = Customer(id=person.id, kek_id=kek_id, wrapped_key=wrapped)
                 person.data_key = open_key(holder, keyring)
+            # The row id is in the ciphertext's context: it is taken before the row is written.
             context = f"customer_identifiers:{person.id}:{row_id}:{r.clean.kind}"
-            sealed.append(
+            values.append(
                 {
                     "id": row_id,
+                    "customer_id": person.id,
+                    "kind": str(r.clean.kind),
+                    "blind_index": r.digest,
+                    "unique_index": r.digest if r.claimed else None,
+                    "temporary": r.clean.temporary,
+                    "created_at": now,
                     "ciphertext": encrypt_field(person.data_key, r.clean.stored, context),
                 }
             )
@@ -326,7 +319,48 @@ class BulkResolver:
                     }
                     for token in name_tokens(r.clean.stored)
                 )
-        # The row id is in the ciphertext's context, so it is sealed once the id is known.
-        self.session.execute(update(CustomerIdentifier), sealed)
-        if tokens:
-            self.session.execute(insert(NameToken), tokens)
+        self._insert(CustomerIdentifier, values)
+        self._insert(NameToken, tokens)
+
+    def _insert(self, model: type[Base], rows: list[dict[str, object]]) -> None:
+        """Rows in bulk: PostgreSQL's COPY, which takes thousands of rows in the time an
+        INSERT per row takes dozens; elsewhere an executemany."""
+        if not rows:
+            return
+        table = _table(model)
+        connection = self.session.connection()
+        driver = connection.connection.driver_connection
+        if not isinstance(driver, psycopg.Connection):
+            connection.execute(insert(table), rows)
+            return
+        columns = list(rows[0])
+        names = ", ".join(f'"{name}"' for name in columns)
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(
+                f'COPY "{table.name}" ({names}) FROM STDIN'  # names are the model's, not input
+            ) as copy,
+        ):
+            for row in rows:
+                copy.write_row([row[name] for name in columns])
+
+    def _new_ids(self, count: int) -> list[int]:
+        """Ids for new identifier rows, in order."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            return list(
+                self.session.scalars(
+                    text(
+                        "SELECT nextval(pg_get_serial_sequence('customer_identifiers', 'id')) "
+                        "FROM generate_series(1, :count)"
+                    ),
+                    {"count": count},
+                )
+            )
+        # SQLite: the transaction holds the database's write lock from its start (BEGIN
+        # IMMEDIATE), so no other writer can take these ids meanwhile.
+        highest = self.session.scalar(select(func.max(CustomerIdentifier.id))) or 0
+        return list(range(highest + 1, highest + 1 + count))
+
+
+def _table(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)
