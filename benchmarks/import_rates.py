@@ -11,9 +11,9 @@ Each round runs, interleaved (which goes first alternates):
   one commit each, as live ingest places a contact's customer;
 - **bulk**: `BulkResolver.resolve` on as many new sets again, committed per batch of 500, as
   `archive import` places them;
-- **bare insert**: the same number of customer rows and three identifier rows each, inserted
-  with psycopg's `executemany` into plain tables without indexes, keys or encryption: the
-  floor a database insert of those rows cannot go under;
+- **bare insert**: the same number of customer rows and three identifier rows each, copied
+  (`COPY`, as bulk placement writes them) into plain tables without indexes, keys or
+  encryption, committed per 500 customers: the floor for writing those rows;
 - **import**: `import_items` over a synthetic Zendesk export of `--contacts` new tickets (two
   comments each, a new customer each), with `--jobs` workers: each a chat contact stored
   through the ingest use case (encrypted object, row, `contact:create` audit record);
@@ -105,14 +105,12 @@ def bare_insert(dsn: str, count: int) -> float:
     began = time.perf_counter()
     with psycopg.connect(dsn) as connection, connection.cursor() as cursor:
         for start in range(0, count, BULK_COMMIT):
-            cursor.executemany(
-                "INSERT INTO bench_customers VALUES (%s, %s)",
-                customers[start : start + BULK_COMMIT],
-            )
-            cursor.executemany(
-                "INSERT INTO bench_identifiers VALUES (%s, %s, %s, %s)",
-                identifiers[3 * start : 3 * (start + BULK_COMMIT)],
-            )
+            with cursor.copy("COPY bench_customers FROM STDIN") as copy:
+                for row in customers[start : start + BULK_COMMIT]:
+                    copy.write_row(row)
+            with cursor.copy("COPY bench_identifiers FROM STDIN") as copy:
+                for row in identifiers[3 * start : 3 * (start + BULK_COMMIT)]:
+                    copy.write_row(row)
             connection.commit()
     return count / (time.perf_counter() - began)
 
