@@ -38,6 +38,7 @@ from archive.contacts.zendesk_export import read_zendesk_export
 from archive.runtime import Runtime
 
 SOURCE = "import"
+MAX_UNLISTED = 50  # files named one by one; beyond that, counted
 jobs_option = click.option(
     "--jobs", type=click.IntRange(1, 32), default=JOBS, show_default=True,
     help="Contacts stored at once.",
@@ -64,6 +65,10 @@ def recordings_command(ctx: Context, folder: Path, manifest: Path, jobs: int) ->
     read = read_manifest(manifest, folder)
     items = [RecordingItem(row, source=SOURCE) for row in read.rows]
     report = run(ctx.runtime, items, jobs=jobs, what="recordings")
+    for name in read.unlisted[:MAX_UNLISTED]:
+        click.echo(f"  not listed {name}: in the folder, not in the manifest", err=True)
+    if len(read.unlisted) > MAX_UNLISTED:
+        click.echo(f"  ... and {len(read.unlisted) - MAX_UNLISTED} more not listed", err=True)
     finish(report, [Failure(f"line {p.line}", p.reason) for p in read.problems])
 
 

@@ -58,6 +58,9 @@ class Problem:
 class Manifest:
     rows: list[ManifestRow]
     problems: list[Problem]
+    # Files in the folder that no row names (the manifest itself aside), as paths under it:
+    # not imported, and said so rather than left out in silence.
+    unlisted: list[str]
 
 
 def read_manifest(manifest: Path, folder: Path) -> Manifest:
@@ -89,7 +92,13 @@ def read_manifest(manifest: Path, folder: Path) -> Manifest:
             continue
         seen[row.path] = line
         rows.append(row)
-    return Manifest(rows, problems)
+    skip = {*seen, manifest.resolve()}
+    unlisted = sorted(
+        str(path.relative_to(root))
+        for path in root.rglob("*")
+        if path.is_file() and path.resolve() not in skip
+    )
+    return Manifest(rows, problems, unlisted)
 
 
 # --- the three formats ------------------------------------------------------------------------

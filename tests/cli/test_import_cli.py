@@ -31,9 +31,11 @@ def test_import_recordings_then_again_says_nothing_is_new(
     folder = folder_with(tmp_path, 4)
     manifest = tmp_path / "manifest.csv"
     manifest.write_text(HEADER + good_rows(4))
+    (folder / "2024" / "05" / "stray.wav").write_bytes(b"RIFF")
     first = run(env, "import", "recordings", str(folder), "--manifest", str(manifest))
     assert first.exit_code == 0, first.output
     assert "stored 4, already archived 0, failed 0" in first.stdout
+    assert "not listed 2024/05/stray.wav: in the folder, not in the manifest" in first.stderr
     again = run(
         env, "import", "recordings", str(folder), "--manifest", str(manifest), "--jobs", "1"
     )
@@ -56,6 +58,7 @@ def test_bad_rows_are_listed_by_line_and_the_rest_imported(
     assert "stored 2, already archived 0, failed 2" in result.stdout
     assert "line 4: file: must be a path inside the folder" in result.stderr
     assert "line 5: file: already listed on line 2" in result.stderr
+    assert "not listed" not in result.stderr
     assert "Traceback" not in result.output
 
 

@@ -147,7 +147,10 @@ def test_hostile_csv_rows_are_refused_one_by_one(tmp_path: Path) -> None:
         "2024\\05\\call-1.wav,2024-05-01T09:00:00Z,,,,,",  # 14
         "2024/05,2024-05-01T09:00:00Z,,,,,",  # 15: a folder
     ]
+    (folder / "extra.wav").write_bytes(wav(7))
     found = problems(tmp_path, folder, "m.csv", HEADER + "\n".join(rows) + "\n")
+    unlisted = read_manifest(tmp_path / "m.csv", folder).unlisted
+    assert unlisted == ["2024/05/call-0.wav", "extra.wav", "link.wav"]
     assert set(found) == set(range(2, 16)) - {12}
     assert "without .." in found[2]
     assert "without .." in found[3]
