@@ -138,7 +138,8 @@ class BulkResolver:
                     ]
                     self._write(batch)
                 return outcomes
-            except IntegrityError:
+            except (IntegrityError, psycopg.IntegrityError):
+                # COPY talks to the driver itself, so its unique violation is psycopg's own.
                 continue
         raise InvalidInput("identifiers are being changed concurrently; try again")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import threading
 import uuid
 from typing import Any
 
@@ -233,3 +234,31 @@ def test_bulk_adds_to_stored_customers_and_reads_one_batch_in_two_queries(
     # 200 contacts, one batch: who holds the indexes, the customers (locked), what they hold.
     assert statements.count("SELECT") == 3
     assert "INSERT" not in statements
+
+
+@pytest.mark.parametrize("backend", ["postgresql-s3"], indirect=True)
+def test_a_value_claimed_meanwhile_by_live_ingest_is_found_on_retry(runtime: Runtime) -> None:
+    """Live ingest claims an address while a batch is placing it: the batch's write waits on
+    the unique index, fails once the claim commits, reads again and joins that customer."""
+    email = [IdentifierInput(IdentifierKind.EMAIL, "kiire@example.fi")]
+    found: list[Outcome] = []
+    with runtime.session() as live:
+        claimed = CustomerService(live, runtime).attach(email)
+        assert claimed is not None
+        live.flush()  # the claim is written, not yet committed
+
+        def place() -> None:
+            with runtime.session() as session:
+                found.extend(BulkResolver(session, runtime).resolve([email]))
+                session.commit()
+
+        worker = threading.Thread(target=place)
+        worker.start()
+        worker.join(timeout=1.0)
+        assert worker.is_alive()  # waiting for the live transaction's claim
+        live.commit()
+    worker.join(timeout=30)
+    (outcome,) = found
+    assert isinstance(outcome, Resolution)
+    assert outcome.customer_id == claimed.customer.id
+    assert not outcome.created
