@@ -58,19 +58,21 @@ def zendesk_pages(count: int, *, first: int = 1000) -> tuple[dict[str, Any], dic
     tickets = []
     events = []
     for n in range(count):
-        ticket_id, customer_id = first + n, 100 + n
+        # The customer is numbered by the ticket, so exports with other tickets name others.
+        ticket_id = first + n
+        customer_id = 10_000_000 + ticket_id
         users.append(
             {
                 "id": customer_id,
-                "name": f"Asiakas {n}",
-                "email": f"asiakas{n}@example.fi",
+                "name": f"Asiakas {ticket_id}",
+                "email": f"asiakas{ticket_id}@example.fi",
                 "phone": None,
                 "role": "end-user",
             }
         )
         tickets.append({"id": ticket_id, "requester_id": customer_id, "assignee_id": 1})
         for offset, (author, text) in enumerate(
-            [(customer_id, f"Laskuni {n} on väärin."), (1, "Korjaamme sen, kiitos!")]
+            [(customer_id, f"Laskuni {ticket_id} on väärin."), (1, "Korjaamme sen, kiitos!")]
         ):
             events.append(
                 {
@@ -100,9 +102,11 @@ def chatwoot_pages(count: int, *, first: int = 1) -> list[dict[str, Any]]:
     pages: list[dict[str, Any]] = []
     contacts = []
     for n in range(count):
-        conversation_id, contact_id = first + n, 500 + n
-        contact = {"id": contact_id, "name": f"Asiakas {n}", "email": f"chat{n}@example.fi"}
-        contacts.append({**contact, "phone_number": f"+35840{1000000 + n}"})
+        conversation_id = first + n
+        contact_id = 500 + conversation_id
+        name, email = f"Asiakas {conversation_id}", f"chat{conversation_id}@example.fi"
+        contact = {"id": contact_id, "name": name, "email": email}
+        contacts.append({**contact, "phone_number": f"+35840{1000000 + conversation_id}"})
         messages = [
             {
                 "id": conversation_id * 10,

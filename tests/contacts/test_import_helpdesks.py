@@ -67,7 +67,9 @@ def test_zendesk_tickets_become_chats_of_their_requesters(runtime: Runtime, tmp_
         assert {c.agent for c in contacts} == {"Anna Lindqvist"}
         refs = set(session.scalars(select(Ticket.external_ref)))
         assert refs == {str(n) for n in range(1000, 1005)}
-        found = CustomerService(session, runtime).find(IdentifierKind.EMAIL, "asiakas3@example.fi")
+        found = CustomerService(session, runtime).find(
+            IdentifierKind.EMAIL, "asiakas1003@example.fi"
+        )
         assert len(found) == 1
         assert session.scalar(select(func.count()).select_from(Customer)) == 5
 
@@ -87,7 +89,7 @@ def test_a_ticket_that_grew_is_stored_again_beside_the_first(
             "ticket_id": 1000,
             "created_at": "2024-05-02T10:00:00Z",
             "child_events": [
-                {"id": 99, "event_type": "Comment", "author_id": 100, "body": "Kiitos!"}
+                {"id": 99, "event_type": "Comment", "author_id": 10_001_000, "body": "Kiitos!"}
             ],
         }
     )
@@ -143,8 +145,8 @@ def test_chatwoot_conversations_become_chats_with_the_contacts_phone(
     assert (report.stored, report.failed) == (4, [])
     with runtime.session() as session:
         service = CustomerService(session, runtime)
-        (customer,) = service.find(IdentifierKind.PHONE, "+358401000002")
-        assert service.view(customer).emails == ["chat2@example.fi"]
+        (customer,) = service.find(IdentifierKind.PHONE, "+358401000003")
+        assert service.view(customer).emails == ["chat3@example.fi"]
         assert session.scalar(select(func.count()).select_from(Contact)) == 4
     again, _ = import_chatwoot(runtime, export)
     assert (again.stored, again.skipped) == (0, 4)

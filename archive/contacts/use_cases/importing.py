@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy import delete, exists, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from archive.audit import Actor
@@ -152,6 +153,11 @@ def _check(runtime: Runtime, item: ImportItem) -> Failure | list[IdentifierInput
         return Failure(item.where, _detail(error))
     except (OSError, ValueError) as error:
         return Failure(item.where, str(error)[:300])
+    except DBAPIError as error:
+        # A customer removed by a sweep between placing and storing, a lost connection:
+        # that item fails, and running the import again places and stores it afresh.
+        reason = str(error.orig or error).splitlines()[0][:200]
+        return Failure(item.where, f"the database refused it ({reason}); run the import again")
 
 
 def _store(runtime: Runtime, actor: Actor, item: ImportItem, placed: object) -> Ingested | Failure:
@@ -165,6 +171,11 @@ def _store(runtime: Runtime, actor: Actor, item: ImportItem, placed: object) -> 
         return Failure(item.where, _detail(error))
     except (OSError, ValueError) as error:
         return Failure(item.where, str(error)[:300])
+    except DBAPIError as error:
+        # A customer removed by a sweep between placing and storing, a lost connection:
+        # that item fails, and running the import again places and stores it afresh.
+        reason = str(error.orig or error).splitlines()[0][:200]
+        return Failure(item.where, f"the database refused it ({reason}); run the import again")
 
 
 def _detail(error: ArchiveError) -> str:
