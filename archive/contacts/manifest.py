@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 
 from archive.contacts.models import Direction
 from archive.errors import InvalidInput
@@ -107,13 +107,26 @@ Entry = tuple[int, Mapping[str, Any] | Problem]
 
 
 def _csv_entries(manifest: Path) -> Iterator[Entry]:
-    with manifest.open(newline="", encoding="utf-8-sig", errors="strict") as file:
-        reader = csv.reader(file)
+    undecodable: list[int] = []  # the line at which the text stopped being UTF-8
+
+    def lines(file: BinaryIO) -> Iterator[str]:
+        for number, raw in enumerate(file, start=1):
+            try:
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                undecodable.append(number)
+                return
+            yield text
+
+    with manifest.open("rb") as file:
+        reader = csv.reader(lines(file))
         try:
             header = next(reader, None)
-        except (csv.Error, UnicodeDecodeError) as error:
+        except csv.Error as error:
             raise InvalidInput(f"{manifest.name}: not a CSV file ({error})") from None
         if header is None:
+            if undecodable:
+                raise InvalidInput(f"{manifest.name}: not UTF-8 text")
             raise InvalidInput(f"{manifest.name}: empty; the first line names the columns")
         names = [name.strip().lower() for name in header]
         _check_columns(manifest, names)
@@ -121,13 +134,10 @@ def _csv_entries(manifest: Path) -> Iterator[Entry]:
             try:
                 cells = next(reader)
             except StopIteration:
-                return
+                break
             except csv.Error as error:
                 yield reader.line_num, Problem(reader.line_num, f"not valid CSV: {error}")
                 continue
-            except UnicodeDecodeError:
-                yield reader.line_num + 1, Problem(reader.line_num + 1, "not UTF-8 text")
-                return
             if not any(cell.strip() for cell in cells):
                 continue
             if len(cells) != len(names):
@@ -135,6 +145,8 @@ def _csv_entries(manifest: Path) -> Iterator[Entry]:
                 yield reader.line_num, Problem(reader.line_num, reason)
                 continue
             yield reader.line_num, dict(zip(names, cells, strict=True))
+    for line in undecodable:
+        yield line, Problem(line, "not UTF-8 text; nothing after it is read")
 
 
 def _check_columns(manifest: Path, names: list[str]) -> None:

@@ -236,3 +236,16 @@ def test_json_lines_manifests_report_each_bad_line(tmp_path: Path) -> None:
     found = problems(tmp_path, folder, "m.jsonl", text)
     assert list(found) == [2]
     assert found[2].startswith("not valid JSON")
+
+
+@pytest.mark.fast
+def test_a_manifest_that_turns_out_not_utf8_stops_at_that_line(tmp_path: Path) -> None:
+    folder = folder_with(tmp_path, 2)
+    manifest = tmp_path / "m.csv"
+    rows = HEADER + "2024/05/call-0.wav,2024-05-01T09:00:00Z,,,,,\n"
+    manifest.write_bytes(rows.encode() + b"2024/05/call-1.wav,2024-05-01T09:00:00Z,,,Ann\xe9,,\n")
+    read = read_manifest(manifest, folder)
+    assert [row.line for row in read.rows] == [2]
+    assert [(p.line, p.reason) for p in read.problems] == [
+        (3, "not UTF-8 text; nothing after it is read")
+    ]

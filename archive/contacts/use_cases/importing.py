@@ -122,13 +122,13 @@ def _batch(
             [(item, p) for (item, _), p in zip(todo, placed, strict=True)],
         )
     )
-    kept: set[uuid.UUID] = set()
+    named: set[uuid.UUID] = set()  # candidates of stored contacts' reviews
     made: set[uuid.UUID] = set()
     for (item, _), result, p in zip(todo, results, placed, strict=True):
         if isinstance(p, Resolution):
             made |= {p.customer_id} if p.created else set()
             if not isinstance(result, Failure):
-                kept |= {p.customer_id, *p.candidates}
+                named |= set(p.candidates)
         if isinstance(result, Failure):
             report.failed.append(result)
         elif result.created:
@@ -139,7 +139,7 @@ def _batch(
         else:
             report.skipped += 1
         advance(1)
-    _remove_unused(runtime, made - kept)
+    _remove_unused(runtime, made - named)
 
 
 def _check(runtime: Runtime, item: ImportItem) -> Failure | list[IdentifierInput] | None:
@@ -185,7 +185,8 @@ def _detail(error: ArchiveError) -> str:
 
 
 def _remove_unused(runtime: Runtime, ids: set[uuid.UUID]) -> None:
-    """Customers made for contacts that then failed, and nothing else refers to."""
+    """Customers made for contacts that then failed (or that another import stored first):
+    those no contact belongs to. A customer a stored contact's review names is kept."""
     if not ids:
         return
     with runtime.session() as session:
