@@ -28,9 +28,9 @@ from archive.contacts.use_cases.helpdesks import ConversationItem
 from archive.contacts.use_cases.importing import (
     BATCH_SIZE,
     JOBS,
-    Failure,
     ImportItem,
     ImportReport,
+    Note,
     import_items,
 )
 from archive.contacts.use_cases.recordings import RecordingItem
@@ -69,7 +69,7 @@ def recordings_command(ctx: Context, folder: Path, manifest: Path, jobs: int) ->
         click.echo(f"  not listed {name}: in the folder, not in the manifest", err=True)
     if len(read.unlisted) > MAX_UNLISTED:
         click.echo(f"  ... and {len(read.unlisted) - MAX_UNLISTED} more not listed", err=True)
-    finish(report, [Failure(f"line {p.line}", p.reason) for p in read.problems])
+    finish(report, [Note(f"line {p.line}", p.reason) for p in read.problems])
 
 
 @import_group.command("zendesk")
@@ -85,7 +85,7 @@ def zendesk_command(ctx: Context, export: Path, jobs: int) -> None:
         for t in read.tickets
     ]
     report = run(ctx.runtime, items, jobs=jobs, what="tickets")
-    finish(report, [Failure(p.where, p.reason) for p in read.problems])
+    finish(report, [Note(p.where, p.reason) for p in read.problems])
 
 
 @import_group.command("chatwoot")
@@ -101,7 +101,7 @@ def chatwoot_command(ctx: Context, export: Path, jobs: int) -> None:
         for c in read.conversations
     ]
     report = run(ctx.runtime, items, jobs=jobs, what="conversations")
-    finish(report, [Failure(p.where, p.reason) for p in read.problems])
+    finish(report, [Note(p.where, p.reason) for p in read.problems])
 
 
 def run(runtime: Runtime, items: Sequence[ImportItem], *, jobs: int, what: str) -> ImportReport:
@@ -125,7 +125,7 @@ def run(runtime: Runtime, items: Sequence[ImportItem], *, jobs: int, what: str) 
         )
 
 
-def finish(report: ImportReport, unread: Sequence[Failure]) -> None:
+def finish(report: ImportReport, unread: Sequence[Note]) -> None:
     """The summary on stdout, each problem on stderr (what could not be read first); exit
     status 1 if anything failed."""
     failed = [*unread, *report.failed]

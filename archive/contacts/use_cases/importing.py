@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import DBAPIError
@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from archive.audit import Actor
 from archive.contacts.ingest import Ingested, IngestService
 from archive.contacts.models import Contact
-from archive.customers.bulk import BulkResolver, Resolution
+from archive.customers.bulk import BulkResolver, Outcome, Resolution
 from archive.customers.models import Customer
 from archive.customers.service import IdentifierInput
 from archive.errors import ArchiveError
@@ -39,6 +39,7 @@ from archive.runtime import Runtime
 
 BATCH_SIZE = 200
 JOBS = 4
+T = TypeVar("T")
 
 
 class ImportItem(Protocol):
@@ -61,7 +62,9 @@ class ImportItem(Protocol):
 
 
 @dataclass(frozen=True)
-class Failure:
+class Note:
+    """Something to tell about one item: why it failed, or what it shares a key with."""
+
     where: str
     reason: str
 
@@ -70,9 +73,9 @@ class Failure:
 class ImportReport:
     stored: int = 0
     skipped: int = 0
-    failed: list[Failure] = field(default_factory=list)
+    failed: list[Note] = field(default_factory=list)  # each with why
     # Stored, though a contact with the same natural key and other bytes was there already.
-    shared_key: list[Failure] = field(default_factory=list)
+    shared_key: list[Note] = field(default_factory=list)
 
 
 def import_items(
@@ -106,7 +109,7 @@ def _batch(
         if outcome is None:
             report.skipped += 1
             advance(1)
-        elif isinstance(outcome, Failure):
+        elif isinstance(outcome, Note):
             report.failed.append(outcome)
             advance(1)
         else:
@@ -127,55 +130,57 @@ def _batch(
     for (item, _), result, p in zip(todo, results, placed, strict=True):
         if isinstance(p, Resolution):
             made |= {p.customer_id} if p.created else set()
-            if not isinstance(result, Failure):
+            if not isinstance(result, Note):
                 named |= set(p.candidates)
-        if isinstance(result, Failure):
+        if isinstance(result, Note):
             report.failed.append(result)
         elif result.created:
             report.stored += 1
             if result.same_key_as is not None:
                 note = f"same {result.key_name} as contact {result.same_key_as.id}"
-                report.shared_key.append(Failure(item.where, note))
+                report.shared_key.append(Note(item.where, note))
         else:
             report.skipped += 1
         advance(1)
     _remove_unused(runtime, made - named)
 
 
-def _check(runtime: Runtime, item: ImportItem) -> Failure | list[IdentifierInput] | None:
+def _check(runtime: Runtime, item: ImportItem) -> Note | list[IdentifierInput] | None:
     """What its customer is known by; None when it is stored already."""
-    try:
+
+    def check() -> list[IdentifierInput] | None:
         with runtime.session() as session:
             if item.stored(session, runtime):
                 return None
             return item.identifiers(IngestService(session, runtime))
-    except ArchiveError as error:
-        return Failure(item.where, _detail(error))
-    except (OSError, ValueError) as error:
-        return Failure(item.where, str(error)[:300])
-    except DBAPIError as error:
-        # A customer removed by a sweep between placing and storing, a lost connection:
-        # that item fails, and running the import again places and stores it afresh.
-        reason = str(error.orig or error).splitlines()[0][:200]
-        return Failure(item.where, f"the database refused it ({reason}); run the import again")
+
+    return _noted(item, check)
 
 
-def _store(runtime: Runtime, actor: Actor, item: ImportItem, placed: object) -> Ingested | Failure:
+def _store(runtime: Runtime, actor: Actor, item: ImportItem, placed: Outcome) -> Ingested | Note:
     if isinstance(placed, ArchiveError):
-        return Failure(item.where, _detail(placed))
-    try:
+        return Note(item.where, _detail(placed))
+
+    def store() -> Ingested:
         with runtime.session() as session:
-            resolution = placed if isinstance(placed, Resolution) else None
-            return item.store(session, runtime, actor, resolution)
+            return item.store(session, runtime, actor, placed)
+
+    return _noted(item, store)
+
+
+def _noted(item: ImportItem, work: Callable[[], T]) -> T | Note:
+    """What `work` gives, or why it failed as a note on the item."""
+    try:
+        return work()
     except ArchiveError as error:
-        return Failure(item.where, _detail(error))
+        return Note(item.where, _detail(error))
     except (OSError, ValueError) as error:
-        return Failure(item.where, str(error)[:300])
+        return Note(item.where, str(error)[:300])
     except DBAPIError as error:
         # A customer removed by a sweep between placing and storing, a lost connection:
         # that item fails, and running the import again places and stores it afresh.
         reason = str(error.orig or error).splitlines()[0][:200]
-        return Failure(item.where, f"the database refused it ({reason}); run the import again")
+        return Note(item.where, f"the database refused it ({reason}); run the import again")
 
 
 def _detail(error: ArchiveError) -> str:
