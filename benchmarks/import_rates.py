@@ -39,10 +39,15 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from sqlalchemy import select
 
 from archive.audit import Actor
+from archive.contacts.ingest import CallParties, Envelope, IngestService
+from archive.contacts.manifest import read_manifest
+from archive.contacts.models import ContentObject, Direction
 from archive.contacts.use_cases.helpdesks import ConversationItem
 from archive.contacts.use_cases.importing import import_items
+from archive.contacts.use_cases.recordings import RecordingItem
 from archive.contacts.zendesk_export import read_zendesk_export
 from archive.crypto.keyring import generate_key_material
 from archive.customers.bulk import BulkResolver
@@ -53,7 +58,7 @@ from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
 from archive.testing.databases import new_database
 from archive.testing.exports import zendesk_pages
-from benchmarks._common import write_results
+from benchmarks._common import MIB, Recording, shared_block, write_results
 
 ACTOR = Actor(name="bench.import", roles=frozenset({"console"}), role="console")
 BULK_COMMIT = 500
@@ -155,6 +160,82 @@ def files_rate(work: Path, items: list[ConversationItem], jobs: int) -> float:
     return len(items) / (time.perf_counter() - began)
 
 
+def recording_files(work: Path, count: int, size: int, block: bytes) -> tuple[Path, Path]:
+    """A folder of `count` synthetic WAV recordings and a manifest naming them."""
+    folder = work / f"recordings-{next(_numbers)}"
+    folder.mkdir()
+    rows = ["file,start,direction,caller,callee,agent,ticket"]
+    for n in range(count):
+        recording = Recording.make(size, next(_numbers), block)
+        with (folder / f"call-{n}.wav").open("wb") as file:
+            for chunk in recording.chunks():
+                file.write(chunk)
+        rows.append(f"call-{n}.wav,2024-05-03T09:15:00Z,inbound,+35840{n:07d},+35894245100,,")
+    manifest = work / f"{folder.name}.csv"
+    manifest.write_text("\n".join(rows) + "\n")
+    return folder, manifest
+
+
+def _drop_new_objects(runtime: Runtime, before: set[str]) -> None:
+    """Remove what a step stored, so the page cache it filled does not slow the next step."""
+    with runtime.session() as session:
+        keys = set(session.scalars(select(ContentObject.storage_key))) - before
+    runtime.store.delete_many(sorted(keys))
+
+
+def _stored_keys(runtime: Runtime) -> set[str]:
+    with runtime.session() as session:
+        return set(session.scalars(select(ContentObject.storage_key)))
+
+
+def import_recordings(runtime: Runtime, folder: Path, manifest: Path, jobs: int) -> float:
+    items = [RecordingItem(row) for row in read_manifest(manifest, folder).rows]
+    size = sum(item.row.path.stat().st_size for item in items)
+    before = _stored_keys(runtime)
+    began = time.perf_counter()
+    report = import_items(runtime, ACTOR, items, jobs=jobs)
+    took = time.perf_counter() - began
+    _drop_new_objects(runtime, before)
+    if report.failed or report.stored != len(items):
+        raise RuntimeError(f"the import did not store everything: {report.failed[:3]}")
+    return size / took / 1e6
+
+
+def ingest_calls(runtime: Runtime, folder: Path) -> float:
+    files = sorted(folder.iterdir())
+    size = sum(path.stat().st_size for path in files)
+    before = _stored_keys(runtime)
+    began = time.perf_counter()
+    for number, path in enumerate(files):
+        with runtime.session() as session, path.open("rb") as file:
+            IngestService(session, runtime).ingest_call(
+                Envelope(direction=Direction.INBOUND, external_id=f"live-{next(_numbers)}"),
+                CallParties(caller=f"+35840{number:07d}", callee="+35894245100"),
+                iter(lambda file=file: file.read(MIB), b""),
+            )
+    took = time.perf_counter() - began
+    _drop_new_objects(runtime, before)
+    return size / took / 1e6
+
+
+def copy_files(work: Path, folder: Path) -> float:
+    files = sorted(folder.iterdir())
+    size = sum(path.stat().st_size for path in files)
+    target = work / f"copies-{next(_numbers)}"
+    target.mkdir()
+    began = time.perf_counter()
+    for path in files:
+        with path.open("rb") as source, (target / path.name).open("wb") as out:
+            while chunk := source.read(MIB):
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+    took = time.perf_counter() - began
+    for path in target.iterdir():
+        path.unlink()
+    return size / took / 1e6
+
+
 def summary(rates: list[float]) -> dict[str, float | list[float]]:
     return {"median": statistics.median(rates), "min": min(rates), "max": max(rates), "runs": rates}
 
@@ -166,6 +247,8 @@ def main() -> None:
     parser.add_argument("--bulk", type=int, default=5000)
     parser.add_argument("--contacts", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=4)
+    parser.add_argument("--recordings", type=int, default=2)
+    parser.add_argument("--recording-mb", type=int, default=50)
     args = parser.parse_args()
     rates: dict[str, list[float]] = {}
     with new_database("archive_bench_import") as url, tempfile.TemporaryDirectory() as scratch:
@@ -186,6 +269,7 @@ def main() -> None:
         in_bulk(runtime, 100)
         import_rate(runtime, zendesk_items(work, 20, 1), args.jobs)
         tickets = itertools.count(10_000, args.contacts)
+        block = shared_block()
         try:
             for round_number in range(args.rounds):
                 steps: list[tuple[str, Callable[[], float]]] = [
@@ -198,19 +282,29 @@ def main() -> None:
                     ("import", lambda items=items: import_rate(runtime, items, args.jobs)),
                     ("files", lambda items=items: files_rate(work, items, args.jobs)),
                 ]
+                if args.recordings:
+                    size = args.recording_mb * MIB
+                    folder, manifest = recording_files(work, args.recordings, size, block)
+                    steps += [
+                        ("recordings MB/s", lambda f=folder, m=manifest: import_recordings(
+                            runtime, f, m, args.jobs)),
+                        ("ingest_call MB/s", lambda f=folder: ingest_calls(runtime, f)),
+                        ("copy MB/s", lambda f=folder: copy_files(work, f)),
+                    ]  # fmt: skip
                 if round_number % 2:
                     steps.reverse()
                 for name, step in steps:
                     rate = step()
                     rates.setdefault(name, []).append(rate)
-                    print(f"round {round_number + 1} {name:>15}: {rate:9.0f}/s", flush=True)
+                    unit = "" if name.endswith("MB/s") else "/s"
+                    print(f"round {round_number + 1} {name:>16}: {rate:9.0f}{unit}", flush=True)
         finally:
             runtime.close()
     results: dict[str, Any] = {"arguments": vars(args)}
-    print("\nper second, median (min-max):")
+    print("\nper second (contacts, customers, files) or MB/s, median (min-max):")
     for name, found in rates.items():
         results[name] = summary(found)
-        print(f"  {name:>15}: {statistics.median(found):9.0f} ({min(found):.0f}-{max(found):.0f})")
+        print(f"  {name:>16}: {statistics.median(found):9.0f} ({min(found):.0f}-{max(found):.0f})")
     speedup = statistics.median(rates["bulk"]) / statistics.median(rates["find_or_create"])
     results["bulk_speedup"] = speedup
     print(f"  bulk / find_or_create: {speedup:.1f}x")
