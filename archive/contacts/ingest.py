@@ -183,8 +183,11 @@ class IngestService:
     def stored_call(self, envelope: Envelope, digest: bytes) -> Contact | None:
         """The call already archived with these bytes under the envelope's external id, for a
         caller that holds the recording and its SHA-256, so a re-run need not stream it again."""
-        keys = self.hasher.keys(Channel.CALL, envelope, envelope.external_id, "")
-        return stored_copy(self.session, keys, digest)
+        return stored_copy(self.session, self.call_keys(envelope), digest)
+
+    def call_keys(self, envelope: Envelope) -> ContactKeys:
+        """The keys a call is known by under the envelope's external id (see `stored_call`)."""
+        return self.hasher.keys(Channel.CALL, envelope, envelope.external_id, "")
 
     def stored_under(self, channel: Channel, natural: str) -> Contact | None:
         """The first live contact stored under a natural key, for a loader that knows its
@@ -340,14 +343,14 @@ class IngestService:
 
         return self._or_discard(objects, store_and_record)
 
-    def stored_chat(self, envelope: Envelope, raw: bytes, *, source: str) -> Contact | None:
-        """The chat already archived with these bytes under its natural key, for an import
-        that asks before it places the chat's customer: nothing is stored or recorded."""
+    def chat_keys(
+        self, envelope: Envelope, raw: bytes, *, source: str
+    ) -> tuple[ContactKeys, bytes]:
+        """The keys a chat is known by and the SHA-256 of its bytes, for an import that asks
+        which of its chats the archive holds before it places their customers."""
         transcript = parse_transcript(raw, source=source)
         digest = hashlib.sha256(raw).digest()
-        return stored_copy(
-            self.session, self._chat_keys(envelope, transcript, source, digest), digest
-        )
+        return self._chat_keys(envelope, transcript, source, digest), digest
 
     def _chat_keys(
         self, envelope: Envelope, transcript: Transcript, source: str, digest: bytes

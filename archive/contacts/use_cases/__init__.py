@@ -7,7 +7,6 @@ from archive.contacts.use_cases.ingest import (
     ingest_chat,
     ingest_email,
     stored_call,
-    stored_chat,
 )
 from archive.contacts.use_cases.listing import AgentStart, Timeline, agent_start, customer_contacts
 from archive.contacts.use_cases.reading import (
@@ -42,5 +41,4 @@ __all__ = [
     "read_email_attachment",
     "read_transcript",
     "stored_call",
-    "stored_chat",
 ]

@@ -16,6 +16,7 @@ from archive.audit import Actor
 from archive.contacts import use_cases
 from archive.contacts.chat import parse_transcript
 from archive.contacts.ingest import Envelope, Ingested, IngestService
+from archive.contacts.sameness import ContactKeys
 from archive.customers.bulk import Resolution
 from archive.customers.service import IdentifierInput
 from archive.runtime import Runtime
@@ -32,11 +33,8 @@ class ConversationItem:
     def envelope(self) -> Envelope:
         return Envelope(source=self.source)
 
-    def stored(self, session: Session, runtime: Runtime) -> bool:
-        found = use_cases.stored_chat(
-            session, runtime, self.envelope, self.document, source=self.format
-        )
-        return found is not None
+    def keys(self, service: IngestService) -> tuple[ContactKeys, bytes]:
+        return service.chat_keys(self.envelope, self.document, source=self.format)
 
     def identifiers(self, service: IngestService) -> list[IdentifierInput]:
         transcript = parse_transcript(self.document, source=self.format)

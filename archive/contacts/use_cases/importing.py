@@ -2,9 +2,10 @@
 
 Each contact of an export is an `ImportItem`. A batch of them goes through four steps:
 
-1. in parallel, each item asks whether the archive holds it already (by the natural-key rules
-   of `sameness`: the same bytes under the same key) and says what its customer is known by;
-   what is held is skipped, so a re-run imports nothing new and an interrupted one resumes;
+1. in parallel, each item gives its keys and what its customer is known by; one query asks
+   which of the batch the archive holds already (by the natural-key rules of `sameness`: the
+   same bytes under the same key); those are skipped, so a re-run imports nothing new and an
+   interrupted one resumes;
 2. the customers of the rest are placed in bulk (`customers.bulk`), by the live rules, and
    committed;
 3. in parallel, each is stored by the same use case as a live ingest (`ingest_call`,
@@ -31,6 +32,7 @@ from sqlalchemy.orm import Session
 from archive.audit import Actor
 from archive.contacts.ingest import Ingested, IngestService
 from archive.contacts.models import Contact
+from archive.contacts.sameness import ContactKeys, stored_copies
 from archive.customers.bulk import BulkResolver, Outcome, Resolution
 from archive.customers.models import Customer
 from archive.customers.service import IdentifierInput
@@ -49,8 +51,9 @@ class ImportItem(Protocol):
     def where(self) -> str:
         """Where it is in the export, for a report: "line 12", "ticket 4711"."""
 
-    def stored(self, session: Session, runtime: Runtime) -> bool:
-        """Whether the archive already holds it (the same bytes under the same natural key)."""
+    def keys(self, service: IngestService) -> tuple[ContactKeys, bytes]:
+        """The keys it is known by and the SHA-256 of its bytes: with them the archive tells
+        whether it holds it already (the same bytes under the same natural key)."""
 
     def identifiers(self, service: IngestService) -> list[IdentifierInput]:
         """What its customer is known by; InvalidInput if one is malformed."""
@@ -104,16 +107,20 @@ def _batch(
     advance: Callable[[int], None],
 ) -> None:
     checked = list(pool.map(lambda item: _check(runtime, item), items))
+    known = [(n, found[0]) for n, found in enumerate(checked) if not isinstance(found, Note)]
+    with runtime.session() as session:
+        held = stored_copies(session, [keys for _, keys in known])
+    stored = {known[n][0] for n in held}
     todo: list[tuple[ImportItem, list[IdentifierInput]]] = []
-    for item, outcome in zip(items, checked, strict=True):
-        if outcome is None:
-            report.skipped += 1
-            advance(1)
-        elif isinstance(outcome, Note):
+    for n, (item, outcome) in enumerate(zip(items, checked, strict=True)):
+        if isinstance(outcome, Note):
             report.failed.append(outcome)
             advance(1)
+        elif n in stored:
+            report.skipped += 1
+            advance(1)
         else:
-            todo.append((item, outcome))
+            todo.append((item, outcome[1]))
     if not todo:
         return
     with runtime.session() as session:
@@ -145,14 +152,16 @@ def _batch(
     _remove_unused(runtime, made - named)
 
 
-def _check(runtime: Runtime, item: ImportItem) -> Note | list[IdentifierInput] | None:
-    """What its customer is known by; None when it is stored already."""
+def _check(
+    runtime: Runtime, item: ImportItem
+) -> Note | tuple[tuple[ContactKeys, bytes], list[IdentifierInput]]:
+    """Its keys, and what its customer is known by: no database is asked (`stored_copies`
+    asks for the whole batch at once)."""
 
-    def check() -> list[IdentifierInput] | None:
+    def check() -> tuple[tuple[ContactKeys, bytes], list[IdentifierInput]]:
         with runtime.session() as session:
-            if item.stored(session, runtime):
-                return None
-            return item.identifiers(IngestService(session, runtime))
+            service = IngestService(session, runtime)
+            return item.keys(service), item.identifiers(service)
 
     return _noted(item, check)
 

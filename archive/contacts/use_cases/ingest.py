@@ -44,14 +44,6 @@ def stored_call(
     return IngestService(session, runtime).stored_call(envelope, digest)
 
 
-def stored_chat(
-    session: Session, runtime: Runtime, envelope: Envelope, raw: bytes, *, source: str
-) -> Contact | None:
-    """The chat already archived with these bytes under its natural key, so an import's
-    re-run skips it: nothing is stored or recorded."""
-    return IngestService(session, runtime).stored_chat(envelope, raw, source=source)
-
-
 def ingest_email(
     session: Session,
     runtime: Runtime,

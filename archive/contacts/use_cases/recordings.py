@@ -18,6 +18,7 @@ from archive.audit import Actor
 from archive.contacts import use_cases
 from archive.contacts.ingest import CallParties, Envelope, Ingested, IngestService
 from archive.contacts.manifest import ManifestRow
+from archive.contacts.sameness import ContactKeys
 from archive.customers.bulk import Resolution
 from archive.customers.service import IdentifierInput
 from archive.runtime import Runtime
@@ -59,8 +60,8 @@ class RecordingItem:
             caller=self.row.caller, callee=self.row.callee, filename=self.row.path.name
         )
 
-    def stored(self, session: Session, runtime: Runtime) -> bool:
-        return use_cases.stored_call(session, runtime, self.envelope, self.digest) is not None
+    def keys(self, service: IngestService) -> tuple[ContactKeys, bytes]:
+        return service.call_keys(self.envelope), self.digest
 
     def identifiers(self, service: IngestService) -> list[IdentifierInput]:
         return service.call_identifiers(self.envelope, self.parties)
