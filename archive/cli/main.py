@@ -15,6 +15,7 @@ from archive.cli.context import Context
 from archive.cli.demo import demo_command
 from archive.cli.expire import expire_command
 from archive.cli.identity import identity_group
+from archive.cli.imports import import_group
 from archive.cli.ingest import ingest_command
 from archive.cli.keys import keys_group
 from archive.cli.policy import policy_group
@@ -64,6 +65,7 @@ for command in (
     demo_command,
     db_group,
     ingest_command,
+    import_group,
     check_command,
     expire_command,
     keys_group,

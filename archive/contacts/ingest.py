@@ -21,7 +21,12 @@ from sqlalchemy.orm import Session
 
 from archive.clock import EARLIEST, LATEST, checked_moment
 from archive.contacts.audio import probe_audio, sniff_audio
-from archive.contacts.chat import customer_participants, parse_transcript, transcript_to_json
+from archive.contacts.chat import (
+    Transcript,
+    customer_participants,
+    parse_transcript,
+    transcript_to_json,
+)
 from archive.contacts.details import seal_details
 from archive.contacts.email import Address, parse_email
 from archive.contacts.ingest_support import (
@@ -52,7 +57,7 @@ from archive.contacts.sameness import (
     stored_copy,
 )
 from archive.customers.identifiers import IdentifierKind
-from archive.customers.matching import identity_rows
+from archive.customers.matching import Placement, identity_rows
 from archive.customers.service import CustomerService, IdentifierInput
 from archive.errors import InvalidInput, PayloadTooLarge, UnreadableMedia
 from archive.keys.rows import issue_key
@@ -92,21 +97,19 @@ class IngestService:
     # --- calls --------------------------------------------------------------------------
 
     def ingest_call(
-        self, envelope: Envelope, parties: CallParties, body: Iterable[bytes]
+        self,
+        envelope: Envelope,
+        parties: CallParties,
+        body: Iterable[bytes],
+        *,
+        placed: Placement | None = None,
     ) -> Ingested:
-        """Store a recording streamed from `body`; its format and duration are read from it."""
+        """Store a recording streamed from `body`; its format and duration are read from it.
+        `placed`: its customer, already placed in bulk from `call_identifiers` (an import)."""
         started = self._check_envelope(envelope)
         caller = self._phone(parties.caller, "caller")
         callee = self._phone(parties.callee, "callee")
-        customer_phone = caller if envelope.direction is Direction.INBOUND else callee
-        identifiers = self._checked(
-            given(
-                (IdentifierKind.PHONE, customer_phone, "caller"),
-                (IdentifierKind.EMAIL, parties.customer_email, "customer_email"),
-                (IdentifierKind.NATIONAL_ID, parties.customer_national_id, "customer_national_id"),
-                (IdentifierKind.NAME, parties.customer_name, "customer_name"),
-            )
-        )
+        identifiers = self._call_identifiers(envelope, parties, caller, callee)
         keys = self.hasher.keys(
             Channel.CALL, envelope, envelope.external_id, canonical_request(envelope, parties)
         )
@@ -153,16 +156,38 @@ class IngestService:
                 "channels": info.channels,
             }
             return self._record(
-                contact, [obj], identifiers, envelope.ticket, details, keys, obj.sha256
+                contact, [obj], identifiers, envelope.ticket, details, keys, obj.sha256, placed
             )
 
         return self._or_discard([obj], record)
 
+    def call_identifiers(self, envelope: Envelope, parties: CallParties) -> list[IdentifierInput]:
+        """What a call's customer is known by (InvalidInput names a bad one's field)."""
+        caller = self._phone(parties.caller, "caller")
+        callee = self._phone(parties.callee, "callee")
+        return [i for i, _ in self._call_identifiers(envelope, parties, caller, callee)]
+
+    def _call_identifiers(
+        self, envelope: Envelope, parties: CallParties, caller: str | None, callee: str | None
+    ) -> Identified:
+        customer_phone = caller if envelope.direction is Direction.INBOUND else callee
+        return self._checked(
+            given(
+                (IdentifierKind.PHONE, customer_phone, "caller"),
+                (IdentifierKind.EMAIL, parties.customer_email, "customer_email"),
+                (IdentifierKind.NATIONAL_ID, parties.customer_national_id, "customer_national_id"),
+                (IdentifierKind.NAME, parties.customer_name, "customer_name"),
+            )
+        )
+
     def stored_call(self, envelope: Envelope, digest: bytes) -> Contact | None:
         """The call already archived with these bytes under the envelope's external id, for a
         caller that holds the recording and its SHA-256, so a re-run need not stream it again."""
-        keys = self.hasher.keys(Channel.CALL, envelope, envelope.external_id, "")
-        return stored_copy(self.session, keys, digest)
+        return stored_copy(self.session, self.call_keys(envelope), digest)
+
+    def call_keys(self, envelope: Envelope) -> ContactKeys:
+        """The keys a call is known by under the envelope's external id (see `stored_call`)."""
+        return self.hasher.keys(Channel.CALL, envelope, envelope.external_id, "")
 
     def stored_under(self, channel: Channel, natural: str) -> Contact | None:
         """The first live contact stored under a natural key, for a loader that knows its
@@ -238,41 +263,27 @@ class IngestService:
 
     # --- chat ---------------------------------------------------------------------------
 
-    def ingest_chat(self, envelope: Envelope, raw: bytes, *, source: str = "archive") -> Ingested:
-        """Store a chat transcript (ours, Zendesk's or Chatwoot's) and its inline attachments."""
+    def ingest_chat(
+        self,
+        envelope: Envelope,
+        raw: bytes,
+        *,
+        source: str = "archive",
+        placed: Placement | None = None,
+    ) -> Ingested:
+        """Store a chat transcript (ours, Zendesk's or Chatwoot's) and its inline attachments.
+        `placed`: its customer, already placed in bulk from `chat_identifiers` (an import)."""
         self._check_envelope(envelope)
         self._check_message_size(len(raw))
         if source not in CHAT_SOURCES:
             raise InvalidInput(f"format: must be one of {', '.join(CHAT_SOURCES)}", field="format")
         transcript = parse_transcript(raw, source=source)
         digest = hashlib.sha256(raw).digest()
-        natural = (
-            f"{source}:{transcript.external_id}"
-            if transcript.external_id
-            else DIGEST_PREFIX + digest.hex()
-        )
-        keys = self.hasher.keys(
-            Channel.CHAT,
-            envelope,
-            envelope.external_id or natural,
-            canonical_request(envelope, source, digest.hex()),
-            key_name="external id" if envelope.external_id else None,
-        )
+        keys = self._chat_keys(envelope, transcript, source, digest)
         existing = already_stored(self.session, keys, digest)
         if existing is not None:
             return Ingested(existing, created=False)
-        identifiers: Identified = []
-        people = customer_participants(transcript)
-        if people:
-            index = transcript.participants.index(people[0])
-            path = f"participants[{index}]"
-            identifiers = self._checked(
-                given(
-                    (IdentifierKind.EMAIL, people[0].email, f"{path}.email"),
-                    (IdentifierKind.PHONE, people[0].phone, f"{path}.phone"),
-                    (IdentifierKind.NAME, people[0].name, f"{path}.name"),
-                )
-            )
+        identifiers = self._chat_identifiers(transcript)
         ticket = envelope.ticket or transcript.ticket_ref
         if ticket is not None:
             clean_reference(ticket)
@@ -326,9 +337,53 @@ class IngestService:
                 )
             contact.attachment_count = len(objects) - 2
             contact.size_bytes = sum(o.size for o in objects)
-            return self._record(contact, objects, identifiers, ticket, details, keys, digest)
+            return self._record(
+                contact, objects, identifiers, ticket, details, keys, digest, placed
+            )
 
         return self._or_discard(objects, store_and_record)
+
+    def chat_keys(
+        self, envelope: Envelope, raw: bytes, *, source: str
+    ) -> tuple[ContactKeys, bytes]:
+        """The keys a chat is known by and the SHA-256 of its bytes, for an import that asks
+        which of its chats the archive holds before it places their customers."""
+        transcript = parse_transcript(raw, source=source)
+        digest = hashlib.sha256(raw).digest()
+        return self._chat_keys(envelope, transcript, source, digest), digest
+
+    def _chat_keys(
+        self, envelope: Envelope, transcript: Transcript, source: str, digest: bytes
+    ) -> ContactKeys:
+        natural = (
+            f"{source}:{transcript.external_id}"
+            if transcript.external_id
+            else DIGEST_PREFIX + digest.hex()
+        )
+        return self.hasher.keys(
+            Channel.CHAT,
+            envelope,
+            envelope.external_id or natural,
+            canonical_request(envelope, source, digest.hex()),
+            key_name="external id" if envelope.external_id else None,
+        )
+
+    def chat_identifiers(self, transcript: Transcript) -> list[IdentifierInput]:
+        """What a chat's customer is known by (InvalidInput names a bad one's field)."""
+        return [i for i, _ in self._chat_identifiers(transcript)]
+
+    def _chat_identifiers(self, transcript: Transcript) -> Identified:
+        people = customer_participants(transcript)
+        if not people:
+            return []
+        path = f"participants[{transcript.participants.index(people[0])}]"
+        return self._checked(
+            given(
+                (IdentifierKind.EMAIL, people[0].email, f"{path}.email"),
+                (IdentifierKind.PHONE, people[0].phone, f"{path}.phone"),
+                (IdentifierKind.NAME, people[0].name, f"{path}.name"),
+            )
+        )
 
     # --- shared steps -------------------------------------------------------------------
 
@@ -427,13 +482,16 @@ class IngestService:
         details: dict[str, Any],
         keys: ContactKeys,
         digest: bytes,
+        placed: Placement | None = None,
     ) -> Ingested:
         try:
             first = first_under(self.session, keys)
             contact.same_key_as_id = first.id if first is not None else None
             wanted = [identifier for identifier, _ in identifiers]
-            attachment = self.customers.attach(wanted) if wanted else None
-            contact.customer_id = attachment.customer.id if attachment else None
+            attachment: Placement | None = placed
+            if placed is None and wanted:
+                attachment = self.customers.attach(wanted)
+            contact.customer_id = attachment.customer_id if attachment else None
             category = None
             if ticket_ref:
                 ticket = self.tickets.find_or_create(ticket_ref, customer_id=contact.customer_id)

@@ -10,6 +10,7 @@ request and bytes gets its contact back; anything else under that key is refused
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from archive.runtime import Runtime
 #: What a channel's natural key is called when the response or a page names it.
 KEY_NAMES = {Channel.EMAIL: "Message-ID", Channel.CHAT: "chat id", Channel.CALL: "external id"}
 DIGEST_PREFIX = "sha256:"  # a contact with no natural key is known by its bytes alone
+IN_CHUNK = 500  # values in one IN (...) list, well inside every database's limits
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,25 @@ def stored_copy(session: Session, keys: ContactKeys, digest: bytes) -> Contact |
         .order_by(Contact.created_at, Contact.id)
         .limit(1)
     ).first()
+
+
+def stored_copies(session: Session, wanted: Sequence[tuple[ContactKeys, bytes]]) -> set[int]:
+    """Which of these (keys, SHA-256) pairs a live contact holds, as `stored_copy` would find
+    each: one query for many, for an import that asks about a batch at once."""
+    found: set[tuple[str | None, bytes]] = set()
+    naturals = sorted({keys.natural for keys, _ in wanted})
+    for start in range(0, len(naturals), IN_CHUNK):
+        rows = session.execute(
+            select(Contact.external_key, ContentObject.sha256)
+            .join(ContentObject, ContentObject.contact_id == Contact.id)
+            .where(
+                Contact.external_key.in_(naturals[start : start + IN_CHUNK]),
+                Contact.state == ContactState.ACTIVE,
+                ContentObject.role == ObjectRole.ORIGINAL,
+            )
+        )
+        found.update((natural, digest) for natural, digest in rows)
+    return {n for n, (keys, digest) in enumerate(wanted) if (keys.natural, digest) in found}
 
 
 def first_under(session: Session, keys: ContactKeys) -> Contact | None:

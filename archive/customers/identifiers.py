@@ -7,6 +7,7 @@ import unicodedata
 from contextlib import suppress
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from itertools import groupby
 
 import idna
@@ -100,7 +101,9 @@ def normalise_email(raw: str) -> str:
     return canonical
 
 
+@lru_cache(maxsize=4096)
 def _email_domain(domain: str) -> str:
+    # Cached: a few domains carry most addresses, and IDNA encoding is the costly step.
     if not domain:
         raise InvalidInput("email: the domain is empty", field="email")
     try:

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from archive.crypto.fields import encrypt_field
 from archive.customers.identifiers import IdentifierKind
@@ -90,6 +91,25 @@ class Attachment:
     by_code: bool
     brought: tuple[Brought, ...]
 
+    @property
+    def customer_id(self) -> uuid.UUID:
+        return self.customer.id
+
+
+class Placement(Protocol):
+    """Where a contact was placed: an `Attachment`, or one placed in bulk (`bulk.Resolution`)."""
+
+    @property
+    def customer_id(self) -> uuid.UUID: ...
+    @property
+    def uncertain(self) -> Uncertainty | None: ...
+    @property
+    def candidates(self) -> tuple[uuid.UUID, ...]: ...
+    @property
+    def by_code(self) -> bool: ...
+    @property
+    def brought(self) -> tuple[Brought, ...]: ...
+
 
 @dataclass(frozen=True)
 class Brought:
@@ -101,7 +121,7 @@ class Brought:
 
 
 def identity_rows(
-    contact_id: uuid.UUID, attachment: Attachment, now: datetime, data_key: bytes
+    contact_id: uuid.UUID, attachment: Placement, now: datetime, data_key: bytes
 ) -> list[ContactIdentifier | IdentityReview]:
     """The rows that remember what the contact brought (sealed under the contact's own data
     key), and its review if its customer is uncertain."""

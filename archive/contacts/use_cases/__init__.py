@@ -2,7 +2,12 @@
 and commits, so the API, the pages, the console and the demo loader leave the same trail.
 """
 
-from archive.contacts.use_cases.ingest import ingest_call, ingest_chat, ingest_email, stored_call
+from archive.contacts.use_cases.ingest import (
+    ingest_call,
+    ingest_chat,
+    ingest_email,
+    stored_call,
+)
 from archive.contacts.use_cases.listing import AgentStart, Timeline, agent_start, customer_contacts
 from archive.contacts.use_cases.reading import (
     Download,

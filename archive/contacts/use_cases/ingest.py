@@ -16,6 +16,7 @@ from archive.audit import Actor, AuditAction
 from archive.audit.service import AuditLog
 from archive.contacts.ingest import CallParties, Envelope, Ingested, IngestService
 from archive.contacts.models import Contact
+from archive.customers.matching import Placement
 from archive.runtime import Runtime
 
 
@@ -26,10 +27,12 @@ def ingest_call(
     envelope: Envelope,
     parties: CallParties,
     body: Iterable[bytes],
+    *,
+    placed: Placement | None = None,
 ) -> Ingested:
     """A recording streamed from `body`, never held whole; `ARCHIVE_MAX_UPLOAD_BYTES` is
-    enforced while it streams."""
-    result = IngestService(session, runtime).ingest_call(envelope, parties, body)
+    enforced while it streams. `placed`: its customer, placed in bulk by an import."""
+    result = IngestService(session, runtime).ingest_call(envelope, parties, body, placed=placed)
     return _recorded(session, runtime, actor, result, resend_recorded=True)
 
 
@@ -65,9 +68,12 @@ def ingest_chat(
     *,
     source: str = "archive",
     resend_recorded: bool = True,
+    placed: Placement | None = None,
 ) -> Ingested:
     """A chat transcript: ours, or Zendesk's or Chatwoot's API shape (`source`)."""
-    result = IngestService(session, runtime).ingest_chat(envelope, raw, source=source)
+    result = IngestService(session, runtime).ingest_chat(
+        envelope, raw, source=source, placed=placed
+    )
     return _recorded(session, runtime, actor, result, resend_recorded)
 
 

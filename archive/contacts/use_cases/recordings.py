@@ -1,0 +1,79 @@
+"""A recording of a manifest as an import item: known by its file's bytes, stored as a live call.
+
+A row's natural key is its `external_id` when the manifest gives one (Amazon Connect's
+contact id, a PBX's call id), else the SHA-256 of the file, as `archive ingest` keys the files
+it is given: re-importing a recording finds the call it stored without streaming it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy.orm import Session
+
+from archive.audit import Actor
+from archive.contacts import use_cases
+from archive.contacts.ingest import CallParties, Envelope, Ingested, IngestService
+from archive.contacts.manifest import ManifestRow
+from archive.contacts.sameness import ContactKeys
+from archive.customers.bulk import Resolution
+from archive.customers.service import IdentifierInput
+from archive.runtime import Runtime
+
+CHUNK = 1 << 20
+
+
+@dataclass
+class RecordingItem:
+    row: ManifestRow
+    source: str = "import"
+
+    @property
+    def where(self) -> str:
+        return f"line {self.row.line} ({self.row.file[:80]})"
+
+    @cached_property
+    def digest(self) -> bytes:
+        digest = hashlib.sha256()
+        with self.row.path.open("rb") as file:
+            while chunk := file.read(CHUNK):
+                digest.update(chunk)
+        return digest.digest()
+
+    @property
+    def envelope(self) -> Envelope:
+        return Envelope(
+            direction=self.row.direction,
+            agent=self.row.agent,
+            ticket=self.row.ticket,
+            external_id=self.row.external_id or f"file-sha256:{self.digest.hex()}",
+            started_at=self.row.started_at,
+            source=self.source,
+        )
+
+    @property
+    def parties(self) -> CallParties:
+        return CallParties(
+            caller=self.row.caller, callee=self.row.callee, filename=self.row.path.name
+        )
+
+    def keys(self, service: IngestService) -> tuple[ContactKeys, bytes]:
+        return service.call_keys(self.envelope), self.digest
+
+    def identifiers(self, service: IngestService) -> list[IdentifierInput]:
+        return service.call_identifiers(self.envelope, self.parties)
+
+    def store(
+        self, session: Session, runtime: Runtime, actor: Actor, placed: Resolution | None
+    ) -> Ingested:
+        return use_cases.ingest_call(
+            session, runtime, actor, self.envelope, self.parties, self._chunks(), placed=placed
+        )
+
+    def _chunks(self) -> Iterator[bytes]:
+        with self.row.path.open("rb") as file:
+            while chunk := file.read(CHUNK):
+                yield chunk
