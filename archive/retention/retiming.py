@@ -21,17 +21,17 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
     SQLColumnExpression,
     String,
-    and_,
     case,
     cast,
     func,
@@ -41,7 +41,7 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from archive.contacts.models import Contact, ContactState
 from archive.db.base import UTCDateTime
@@ -55,6 +55,8 @@ from archive.tickets.models import Ticket
 BATCH = 5000
 # The key of the PostgreSQL advisory lock that one re-time holds while it runs.
 LOCK_KEY = "archive.retention.retime"
+
+Part = TypeVar("Part", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -81,25 +83,21 @@ def retime_batch(
         return None
     last, count = found
     window.append(Contact.id <= last)
-    dialect = session.get_bind().dialect.name
-    statement = update(Contact)
     if any(rule.categories for rule in policy.channels.values()):
-        # The category is the ticket's: joined once per batch rather than looked up per rule.
-        inner, ticket = aliased(Contact), aliased(Ticket)
-        bounds = [inner.id <= last] if after is None else [inner.id > after, inner.id <= last]
-        batch = (
-            select(inner.id, ticket.category)
-            .outerjoin(ticket, ticket.id == inner.ticket_id)
-            .where(*bounds)
-            .subquery()
+        # The ticket's category, looked up per contact by the tickets' primary key. A join of
+        # the batch to itself would let the planner misjudge the id range (UUIDs) and compare
+        # every row of the batch with every other.
+        category: SQLColumnExpression[str | None] = (
+            select(Ticket.category).where(Ticket.id == Contact.ticket_id).scalar_subquery()
         )
-        end = expiry_sql(policy, dialect, Contact.channel, batch.c.category, Contact.started_at)
-        statement = statement.where(Contact.id == batch.c.id)
     else:
-        no_category = type_coerce(null(), String)
-        end = expiry_sql(policy, dialect, Contact.channel, no_category, Contact.started_at)
+        category = type_coerce(null(), String)
+    end = expiry_sql(
+        policy, session.get_bind().dialect.name, Contact.channel, category, Contact.started_at
+    )
     session.execute(
-        statement.where(
+        update(Contact)
+        .where(
             *window,
             # A channel the policy does not know would get no end at all; none is stored.
             Contact.channel.in_(list(policy.channels)),
@@ -119,11 +117,12 @@ def expiry_sql(
     started_at: SQLColumnExpression[datetime],
 ) -> ColumnElement[datetime]:
     """`policy.expires_at(channel, category, started_at)` as a SQL expression for `dialect`."""
-    months = _by_rule(policy, channel, category, lambda duration: duration.month_count)
-    days = _by_rule(policy, channel, category, lambda duration: duration.day_count)
     if dialect == "postgresql":
-        return _postgresql(started_at, months, days)
+        interval = _by_rule(policy, channel, category, _interval, _pair)
+        return _postgresql(started_at, interval)
     if dialect == "sqlite":
+        months = _by_rule(policy, channel, category, _number, lambda rule: rule.month_count)
+        days = _by_rule(policy, channel, category, _number, lambda rule: rule.day_count)
         return _sqlite(started_at, months, days)
     raise ValueError(f"no SQL for the re-time on {dialect}")
 
@@ -132,24 +131,41 @@ def _by_rule(
     policy: Policy,
     channel: SQLColumnExpression[str],
     category: SQLColumnExpression[str | None],
-    part: Callable[[Duration], int],
-) -> ColumnElement[int]:
-    """`part` of the rule that applies, the most specific first (as `Policy.retention_for`)."""
-    specific: list[tuple[ColumnElement[bool], int]] = []
-    general: list[tuple[ColumnElement[bool], int]] = []
+    render: Callable[[Part], ColumnElement[Any]],
+    part: Callable[[Duration], Part],
+) -> ColumnElement[Any]:
+    """`part` of the rule that applies (as `Policy.retention_for`), rendered by `render`.
+
+    A CASE on the channel, and inside it, for a channel with category rules, a CASE on the
+    category: the ticket's category is looked up once, and only for such channels.
+    """
+    branches: dict[str, ColumnElement[Any]] = {}
+    plain: set[Part] = set()
+    refined = False
     for name, rule in policy.channels.items():
-        by_value: dict[int, list[str]] = {}
-        for category_name, duration in sorted(rule.categories.items()):
-            by_value.setdefault(part(duration), []).append(category_name)
-        for value, names in sorted(by_value.items()):
-            if value != part(rule.retention):
-                specific.append((and_(channel == name, category.in_(names)), value))
-        general.append((channel == name, part(rule.retention)))
-    values = {value for _, value in specific + general}
-    if len(values) == 1:
-        return _number(values.pop())
-    # CASE returns the first branch that holds: the category rules before the channels'.
-    return case(*[(condition, _number(value)) for condition, value in specific + general])
+        own = part(rule.retention)
+        special = {
+            category_name: part(duration)
+            for category_name, duration in sorted(rule.categories.items())
+            if part(duration) != own
+        }
+        if special:
+            refined = True
+            branches[name] = case(
+                {key: render(value) for key, value in special.items()},
+                value=category,
+                else_=render(own),
+            )
+        else:
+            branches[name] = render(own)
+            plain.add(own)
+    if not refined and len(plain) == 1:
+        return render(plain.pop())
+    return case(branches, value=channel)
+
+
+def _pair(duration: Duration) -> tuple[int, int]:
+    return duration.month_count, duration.day_count
 
 
 def _number(value: int) -> ColumnElement[int]:
@@ -158,11 +174,17 @@ def _number(value: int) -> ColumnElement[int]:
     return literal_column(str(int(value)), Integer)
 
 
+def _interval(months_days: tuple[int, int]) -> ColumnElement[Any]:
+    # Literal arguments: PostgreSQL works the interval out once, when it plans the statement.
+    months, days = months_days
+    return func.make_interval(_number(0), _number(months), _number(0), _number(days))
+
+
 def _postgresql(
-    started_at: SQLColumnExpression[datetime], months: ColumnElement[int], days: ColumnElement[int]
+    started_at: SQLColumnExpression[datetime], interval: ColumnElement[Any]
 ) -> ColumnElement[datetime]:
     utc: ColumnElement[str] = literal_column("'UTC'")
-    wall = func.timezone(utc, started_at) + func.make_interval(0, months, 0, days)
+    wall = func.timezone(utc, started_at) + interval
     return func.timezone(utc, wall, type_=UTCDateTime())
 
 
