@@ -22,7 +22,8 @@ def expire_command(ctx: Context, dry_run: bool, quiet: bool) -> None:
     Without a broker a policy change's unfinished re-time is finished here first.
     """
     if not dry_run:
-        settle_policy(ctx.runtime, wait=True)
+        # At the console a re-time another process is running is worth waiting for.
+        settle_policy(ctx.runtime, here=True, wait=True)
     report = run_sweep(ctx.runtime, console_actor(), dry_run=dry_run)
     for line in describe(report, quiet=quiet):
         click.echo(line)

@@ -94,7 +94,7 @@ def sweep(
     lease = timedelta(seconds=runtime.settings.expiry_lease_seconds) if lease is None else lease
     if dry_run:
         return _rehearse(runtime)
-    settle_policy(runtime)
+    settle_policy(runtime, here=True)
     now = runtime.clock.now()
     with runtime.session() as session:
         policy = RetentionService(session, runtime).in_force()

@@ -109,14 +109,16 @@ class Settled:
     retiming: str | None  # where stored contacts are being re-timed; None: all are
 
 
-def settle_policy(runtime: Runtime, *, wait: bool = False) -> Settled:
+def settle_policy(runtime: Runtime, *, here: bool = False, wait: bool = False) -> Settled:
     """Apply ARCHIVE_POLICY if it names another policy than it did last time, and see that
     stored contacts get re-timed under the policy in force if they are not all yet.
 
-    The re-time runs in the background (a worker, or a thread) and the caller goes on: the
-    sweep decides each contact against the policy in force meanwhile. `wait` (and no broker):
-    finish it here first. Run at start-up and by every sweep; the trail names the change's
-    actor `settings`.
+    By default the re-time goes to the background (a worker, or a thread) and the caller goes
+    on: what `archive serve` does before it listens. `here` (and no broker): re-time on this
+    thread first, unless a re-time runs elsewhere already (`wait`: then wait for it), as the
+    sweep does: it is in the background itself, and decides each contact against the policy
+    in force meanwhile anyway. Run at start-up and by every sweep; the trail names the
+    change's actor `settings`.
     """
     applied = None
     with runtime.session() as session:
@@ -133,8 +135,8 @@ def settle_policy(runtime: Runtime, *, wait: bool = False) -> Settled:
         record_id = unfinished.id if unfinished is not None else None
     if record_id is None:
         return Settled(applied, None)
-    if wait and not runtime.settings.broker_url:
-        retime(runtime, record_id)
+    if here and not runtime.settings.broker_url:
+        retime(runtime, record_id, wait=wait)
         return Settled(applied, "here")
     return Settled(applied, start_retime(runtime, record_id))
 

@@ -58,7 +58,7 @@ def test_serve_answers_while_the_policy_change_is_re_timed_behind_it(
     runtime: Runtime, keys: KeyMaterial, tmp_path: Path
 ) -> None:
     runtime.settings = dataclasses.replace(runtime.settings, policy="kivra")
-    settle_policy(runtime, wait=True)
+    settle_policy(runtime, here=True, wait=True)
     started = datetime.now(UTC) - timedelta(days=5)  # the server's sweep finds nothing due
     calls = [ingest_call(runtime, started_at=started, external_id=f"c-{n}") for n in range(3)]
     vastuu = load_policy("vastuu")

@@ -35,7 +35,7 @@ def in_force(runtime: Runtime, preset: str) -> None:
     """`preset` as ARCHIVE_POLICY names it, applied and re-timed, with the clock at NOW."""
     runtime.settings = dataclasses.replace(runtime.settings, policy=preset)
     runtime.clock = FixedClock(NOW)
-    settle_policy(runtime, wait=True)
+    settle_policy(runtime, here=True, wait=True)
 
 
 def change_to(runtime: Runtime, policy: Policy) -> PolicyRecord:
@@ -237,7 +237,7 @@ def test_an_interrupted_re_time_is_finished_by_the_next_settle(runtime: Runtime)
         RetentionService(session, runtime).retime_batch(None, limit=6)
     assert unfinished(runtime) is not None  # the process stopped here
 
-    settled = settle_policy(runtime, wait=True)
+    settled = settle_policy(runtime, here=True)
 
     assert settled.retiming == "here"
     assert unfinished(runtime) is None
