@@ -8,6 +8,7 @@ from archive.cli.context import Context, pass_context
 from archive.cli.users import console_actor
 from archive.lifecycle.sweep import SweepReport
 from archive.lifecycle.use_cases import run_sweep
+from archive.retention.use_cases import settle_policy
 
 
 @click.command("expire")
@@ -18,7 +19,11 @@ def expire_command(ctx: Context, dry_run: bool, quiet: bool) -> None:
     """Run one expiry sweep now: delete what is due and not held, lapse holds past their end.
 
     The scheduled sweep (Celery beat, or in-process on the embedded default) does the same.
+    Without a broker a policy change's unfinished re-time is finished here first.
     """
+    if not dry_run:
+        # At the console a re-time another process is running is worth waiting for.
+        settle_policy(ctx.runtime, here=True, wait=True)
     report = run_sweep(ctx.runtime, console_actor(), dry_run=dry_run)
     for line in describe(report, quiet=quiet):
         click.echo(line)

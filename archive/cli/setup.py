@@ -113,7 +113,16 @@ def serve(ctx: Context, *, workers: int | None = None) -> None:
     runtime = ctx.runtime
     if settings.is_embedded:
         clean_unfinished_uploads(runtime)
-    settle_policy(runtime)
+    # Never waits for the re-time a policy change needs: that runs in the background.
+    settled = settle_policy(runtime)
+    if settled.applied is not None:
+        click.echo(f"ARCHIVE_POLICY applied: {settled.applied}", err=True)
+    if settled.retiming is not None:
+        click.echo(
+            f"stored contacts are re-timed under the policy in force on a {settled.retiming}; "
+            "serving meanwhile",
+            err=True,
+        )
     if settings.broker_url:
         # Celery beat schedules the sweep, checkpoints and integrity checks.
         _listen(settings, runtime, processes)

@@ -3,8 +3,10 @@
 Each contact goes active → deleting → deleted, and every step is safe to repeat:
 
 1. claim (one transaction): due contacts are locked (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so
-   several workers split the work), holds are checked *in that transaction*, and the unheld ones
-   become `deleting` with their data keys destroyed. From this commit on nothing is readable.
+   several workers split the work), decided again against the policy in force (a stored end
+   may be an earlier policy's while a re-time runs: what it keeps longer stays), holds are
+   checked *in that transaction*, and the unheld ones become `deleting` with their data keys
+   destroyed. From this commit on nothing is readable.
 2. the store deletes their objects (batched; deleting what is gone already is fine).
 3. finish (one transaction): content rows go, personal metadata is cleared, and the contact row
    stays behind as a tombstone in state `deleted`: id, channel, times, reason, policy version.
@@ -92,7 +94,7 @@ def sweep(
     lease = timedelta(seconds=runtime.settings.expiry_lease_seconds) if lease is None else lease
     if dry_run:
         return _rehearse(runtime)
-    settle_policy(runtime)
+    settle_policy(runtime, here=True)
     now = runtime.clock.now()
     with runtime.session() as session:
         policy = RetentionService(session, runtime).in_force()
@@ -184,6 +186,17 @@ def _claim(
         due = _due(session, now, cursor, batch_size, lock=True)
         if not due:
             return [], None
+        last = due[-1]
+        assert last.expires_at is not None
+        after = (last.expires_at, last.id)
+        retention = RetentionService(session, runtime)
+        retention.hold_steady()
+        if retention.in_force().version != policy.version:
+            # A change came into force during this run: the next run decides under it.
+            log.info("policy changed during the sweep; the next sweep goes on")
+            return [], None
+        # A stored end may be an earlier policy's while a re-time runs: decided again here.
+        due = retention.still_due(policy, due, now)
         with step("check-holds"):
             held = keeping(due, covering(session, due), policy, now)
         doomed = [contact.id for contact in due if contact.id not in held]
@@ -192,9 +205,7 @@ def _claim(
                 report.kept.append(_kept(contact, held[contact.id].hold, held[contact.id].until))
         claim(session, doomed, by=str(run_id), reason=RETENTION, now=now)
         session.commit()
-        last = due[-1]
-        assert last.expires_at is not None
-        return doomed, (last.expires_at, last.id)
+        return doomed, after
 
 
 @step("select-due")
@@ -267,6 +278,10 @@ def _rehearse(runtime: Runtime) -> SweepReport:
             report.lapsed.append((hold.id, hold.reason, hold.reference))
         cursor: tuple[datetime, uuid.UUID] | None = None
         while due := _due(session, now, cursor, BATCH, lock=False):
+            last = due[-1]
+            assert last.expires_at is not None
+            cursor = (last.expires_at, last.id)
+            due = RetentionService(session, runtime).still_due(policy, due, now, correct=False)
             held = keeping(due, covering(session, due), policy, now)
             for contact in due:
                 if contact.id in held:
@@ -276,9 +291,6 @@ def _rehearse(runtime: Runtime) -> SweepReport:
                 else:
                     report.deleted[(contact.channel, RETENTION)] += 1
                     report.deleted_ids.append(contact.id)
-            last = due[-1]
-            assert last.expires_at is not None
-            cursor = (last.expires_at, last.id)
         session.rollback()  # the lapses above were only worked out, never kept
     return report
 

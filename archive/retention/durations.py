@@ -77,19 +77,21 @@ class Duration:
         time of day and the tzinfo stay as they were.
         """
         try:
-            year, month, day = _add_months(moment.year, moment.month, moment.day, self._months)
-            return moment.replace(year=year, month=month, day=day) + timedelta(days=self._days)
+            year, month, day = _add_months(moment.year, moment.month, moment.day, self.month_count)
+            return moment.replace(year=year, month=month, day=day) + timedelta(days=self.day_count)
         except (ValueError, OverflowError):
             raise InvalidInput(
                 f"{moment.isoformat()} + {self} is past the end of the calendar"
             ) from None
 
     @property
-    def _months(self) -> int:
+    def month_count(self) -> int:
+        """The years and months, in months: what moves the calendar date first."""
         return self.years * 12 + self.months
 
     @property
-    def _days(self) -> int:
+    def day_count(self) -> int:
+        """The weeks and days, in days: added after the months."""
         return self.weeks * 7 + self.days
 
     def may_end_before(self, other: Duration) -> bool:
@@ -130,7 +132,8 @@ def _may_end_before(first: Duration, second: Duration) -> bool:
 
 def _end(duration: Duration, year: int, month: int, day: int) -> int:
     """The proleptic ordinal of the day `duration` after year-month-day; `after` on plain dates."""
-    return date(*_add_months(year, month, day, duration._months)).toordinal() + duration._days
+    moved = date(*_add_months(year, month, day, duration.month_count))
+    return moved.toordinal() + duration.day_count
 
 
 def _add_months(year: int, month: int, day: int, months: int) -> tuple[int, int, int]:

@@ -2,7 +2,8 @@
 check, act, record in the audit trail and commit, once for the API, the pages and the console.
 
 A policy change is recorded in the transaction that makes it, and only then are stored
-contacts re-timed (on a worker, a thread, or at the console before it returns).
+contacts re-timed (on a worker, a thread, or at the console before it returns). Start-up never
+waits for a re-time: it runs in the background while the archive serves.
 """
 
 from __future__ import annotations
@@ -102,11 +103,23 @@ def put_in_force(
     return _applied(session, runtime, actor, policy, origin=origin or actor.name)
 
 
-def settle_policy(runtime: Runtime) -> PolicyRecord | None:
-    """Apply ARCHIVE_POLICY if it names another policy than it did last time, and finish
-    re-timing stored contacts if a change's run was cut short. Returns what it applied.
+@dataclass(frozen=True)
+class Settled:
+    applied: str | None  # the version ARCHIVE_POLICY put in force just now
+    retiming: str | None  # where stored contacts are being re-timed; None: all are
 
-    Run at start-up and by every sweep; the trail names the change's actor `settings`."""
+
+def settle_policy(runtime: Runtime, *, here: bool = False, wait: bool = False) -> Settled:
+    """Apply ARCHIVE_POLICY if it names another policy than it did last time, and see that
+    stored contacts get re-timed under the policy in force if they are not all yet.
+
+    By default the re-time goes to the background (a worker, or a thread) and the caller goes
+    on: what `archive serve` does before it listens. `here` (and no broker): re-time on this
+    thread first, unless a re-time runs elsewhere already (`wait`: then wait for it), as the
+    sweep does: it is in the background itself, and decides each contact against the policy
+    in force meanwhile anyway. Run at start-up and by every sweep; the trail names the
+    change's actor `settings`.
+    """
     applied = None
     with runtime.session() as session:
         service = RetentionService(session, runtime)
@@ -116,12 +129,16 @@ def settle_policy(runtime: Runtime) -> PolicyRecord | None:
             pending = service.settings_policy_pending()
             if pending is not None:
                 actor = job(SETTINGS_ORIGIN)
-                applied = _applied(session, runtime, actor, pending, origin=SETTINGS_ORIGIN)
-        current = service.current_record()
-        unfinished = current.id if current is not None and current.retimed_at is None else None
-    if unfinished is not None:
-        retime(runtime, unfinished)
-    return applied
+                _applied(session, runtime, actor, pending, origin=SETTINGS_ORIGIN)
+                applied = pending.version
+        unfinished = service.unfinished()
+        record_id = unfinished.id if unfinished is not None else None
+    if record_id is None:
+        return Settled(applied, None)
+    if here and not runtime.settings.broker_url:
+        retime(runtime, record_id, wait=wait)
+        return Settled(applied, "here")
+    return Settled(applied, start_retime(runtime, record_id))
 
 
 def deletion_runs(
