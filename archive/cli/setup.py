@@ -147,16 +147,10 @@ def _listen(settings: Settings, runtime: Runtime, processes: int) -> None:
         app = create_app(settings, runtime=runtime)
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
         return
+    from archive.cli.serving import serve_processes
+
     click.echo(f"serving with {processes} processes", err=True)
-    # Each process builds the application from the same ARCHIVE_* environment this one read.
-    uvicorn.run(
-        "archive.app:create_app",
-        factory=True,
-        workers=processes,
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-    )
+    serve_processes(settings, processes)
 
 
 def clean_unfinished_uploads(runtime: Runtime) -> None:
