@@ -181,6 +181,14 @@ class Settings:
             "Age at which a sweep finishes deletions another sweep claimed and did not finish.",
         ),
     )
+    tombstone_days: int = field(
+        default=1827,
+        metadata=_doc(
+            "ARCHIVE_TOMBSTONE_DAYS",
+            "Days a deleted contact's tombstone row is kept. Past it, the sweep folds a run's "
+            "tombstones into the run's record: their count and a SHA-256 digest of their ids.",
+        ),
+    )
     export_days: int = field(
         default=7,
         metadata=_doc(
@@ -259,6 +267,10 @@ class Settings:
             )
         if self.workers is not None and not 1 <= self.workers <= 64:
             raise ConfigurationError("ARCHIVE_WORKERS must be between 1 and 64")
+        if self.tombstone_days < 30:
+            # Younger than that, a tombstone may still be wanted by a run being read, a
+            # deletion being checked or an erasure certificate being issued.
+            raise ConfigurationError("ARCHIVE_TOMBSTONE_DAYS must be at least 30")
         if not 1 <= self.export_days <= 90:
             raise ConfigurationError("ARCHIVE_EXPORT_DAYS must be between 1 and 90")
         if self.max_upload_bytes <= 0 or self.max_message_bytes <= 0:

@@ -70,6 +70,8 @@ class AuditAction(StrEnum):
     # One per sweep; its target is the deletion run, whose tombstones name every contact.
     RETENTION_SWEEP = "retention:sweep"
     DELETIONS_READ = "retention:deletions:read"
+    # A run's tombstones past ARCHIVE_TOMBSTONE_DAYS folded into its record.
+    TOMBSTONES_FOLD = "retention:tombstones:fold"
 
     CASE_OPEN = "case:open"
     CASE_READ = "case:read"

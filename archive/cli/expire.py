@@ -54,6 +54,11 @@ def describe(report: SweepReport, *, quiet: bool = False) -> list[str]:
                 f"  kept {kept.contact_id} ({kept.channel}): {kept.reason} hold {kept.hold_id} "
                 f'"{kept.reference}" until {kept.until:%Y-%m-%d %H:%M} UTC'
             )
+    if report.folded:
+        lines.append(
+            f"folded {report.folded} tombstones older than the tombstone limit into their "
+            "deletion records"
+        )
     lapse = "would lapse" if report.dry_run else "lapsed"
     for hold_id, reason, reference in report.lapsed:
         lines.append(f'{lapse} {reason} hold {hold_id} "{reference}": its end or cap passed')

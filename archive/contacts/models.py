@@ -103,6 +103,9 @@ class Contact(WrappedKeyMixin, Base):
         Index("ix_contacts_state_expires", "state", "expires_at"),
         # An agent's start page: their newest contacts, without reading everyone's.
         Index("ix_contacts_agent_started", "agent", "started_at"),
+        # What a sweep run or an erasure claimed: its record's list, the takeover of an
+        # interrupted claim and the folding of old tombstones look contacts up by claimant.
+        Index("ix_contacts_claimed_by", "claimed_by", "state"),
     )
 
 

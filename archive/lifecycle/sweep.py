@@ -41,6 +41,7 @@ from archive.holds.models import Hold
 from archive.holds.service import HoldService
 from archive.lifecycle.deletion import claim, finish
 from archive.lifecycle.erasure import continue_erasures
+from archive.lifecycle.folding import fold_tombstones
 from archive.retention.models import DeletionRun
 from archive.retention.policy import Policy
 from archive.retention.service import RetentionService
@@ -76,6 +77,7 @@ class SweepReport:
     finished: int = 0  # contacts an interrupted run had left `deleting`
     error: str | None = None  # why the run stopped early (the store was down, say)
     erasures: int = 0  # open erasure cases continued
+    folded: int = 0  # tombstones of old runs folded into their runs' records
 
     @property
     def deleted_count(self) -> int:
@@ -120,6 +122,8 @@ def sweep(
         report.error = f"the object store failed: {error.detail}; the next run finishes"
         log.warning("sweep stopped early", error=error.detail)
     _close(runtime, report, run.id, actor)
+    folded = fold_tombstones(runtime, actor=actor, now=runtime.clock.now())
+    report.folded = sum(one.tombstones for one in folded)
     return report
 
 

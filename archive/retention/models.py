@@ -45,3 +45,9 @@ class DeletionRun(Base):
     # {"call": {"retention": 12}, ...}, as canonical JSON.
     counts: Mapped[str] = mapped_column(Text, default="{}")
     audit_hash: Mapped[str | None] = mapped_column(String(64))
+    # Tombstones past ARCHIVE_TOMBSTONE_DAYS leave the contacts table: how many went, when,
+    # and the SHA-256 of their ids (sorted, one per line) so that a list kept from before
+    # can still be checked against this record.
+    folded: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    folded_at: Mapped[datetime | None]
+    folded_digest: Mapped[str | None] = mapped_column(String(64))

@@ -55,6 +55,11 @@ class RunOut:
     lapsed_holds: int
     counts: dict[str, dict[str, int]]
     audit_hash: str | None
+    # Tombstones folded into this record once past ARCHIVE_TOMBSTONE_DAYS: `contact_ids` then
+    # lists only those not folded, and `folded_digest` is the SHA-256 of the folded ids.
+    folded: int = 0
+    folded_at: datetime | None = None
+    folded_digest: str | None = None
     contact_ids: list[uuid.UUID] | None = None
 
 
@@ -89,5 +94,8 @@ def run_out(run: DeletionRun, ids: list[uuid.UUID] | None = None) -> RunOut:
         lapsed_holds=run.lapsed_holds,
         counts=json.loads(run.counts),
         audit_hash=run.audit_hash,
+        folded=run.folded or 0,
+        folded_at=run.folded_at,
+        folded_digest=run.folded_digest,
         contact_ids=ids,
     )

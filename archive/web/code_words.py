@@ -57,6 +57,7 @@ ACTIONS: dict[str, str] = {
     AuditAction.HOLD_READ: "Read a hold",
     AuditAction.RETENTION_SWEEP: "Deleted expired contacts",
     AuditAction.DELETIONS_READ: "Read the deletion records",
+    AuditAction.TOMBSTONES_FOLD: "Folded old tombstones into their deletion record",
     AuditAction.CASE_OPEN: "Opened a privacy request",
     AuditAction.CASE_READ: "Read a privacy request",
     AuditAction.CASE_IDENTITY_VERIFY: "Verified a requester's identity",
