@@ -6,8 +6,8 @@ table, and every index on it carries them. Past ARCHIVE_TOMBSTONE_DAYS a run's t
 folded: the run's record keeps how many there were and the SHA-256 of their ids (each id as
 text, sorted, one per line), and the rows go. The run's counts per channel and reason, its
 policy version and its audit hash stay as they were. A list of the ids exported earlier
-(`archive expire --export`, or the deletion records' export) can still be checked against the
-digest; the archive no longer answers which run deleted one particular id.
+(`GET /api/v1/deletions/export`) can still be checked against the digest; the archive no
+longer answers which run deleted one particular id.
 
 Only sweep runs fold. An erasure's tombstones are few, and its certificate is issued again from
 them while holds keep part of the request open.
