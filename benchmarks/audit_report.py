@@ -28,8 +28,8 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import event, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from archive.audit.actions import AuditAction
@@ -44,6 +44,7 @@ from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
 from archive.testing.databases import new_database
 from benchmarks._common import write_results
+from benchmarks._plans import statements
 
 TARGET_P99_MS = 200.0
 BATCH = 500_000  # records made per statement
@@ -255,21 +256,6 @@ def timings(action: Callable[[], int], runs: int) -> dict[str, Any]:
         "max_ms": max(spent),
         "client_cpu_p50_ms": statistics.median(cpu),
     }
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
-    """The SQL statements run on `engine` meanwhile, with their parameters."""
-    seen: list[tuple[str, Any]] = []
-
-    def keep(_c: Connection, _cursor: Any, sql: str, params: Any, *_: Any) -> None:
-        seen.append((sql, params))
-
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
 
 
 def plans(engine: Engine, action: Callable[[], int]) -> list[str]:

@@ -28,10 +28,20 @@ def upgrade() -> None:
     # an interrupted claim and the fold all look them up by claimant.
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.create_index('ix_contacts_claimed_by', ['claimed_by', 'state'], unique=False)
+        # Deleting a contact row sets NULL in those linked to it by `same_key_as_id`: the
+        # database looks them up by this index, not by reading the whole table.
+        batch_op.create_index(
+            'ix_contacts_same_key_as',
+            ['same_key_as_id'],
+            unique=False,
+            postgresql_where=sa.text('same_key_as_id IS NOT NULL'),
+            sqlite_where=sa.text('same_key_as_id IS NOT NULL'),
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table('contacts', schema=None) as batch_op:
+        batch_op.drop_index('ix_contacts_same_key_as')
         batch_op.drop_index('ix_contacts_claimed_by')
     with op.batch_alter_table('deletion_runs', schema=None) as batch_op:
         batch_op.drop_column('folded_digest')
