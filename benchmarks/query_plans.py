@@ -340,7 +340,118 @@ def measure(
     }
 
 
-def main(sizes: list[int], runs: int) -> None:
+# The same contacts in a table partitioned by the month they started, as the audit log is, to
+# compare the two layouts on the lookups the archive makes most.
+PARTITIONED = "contacts_by_month"
+PARTITION_INDEXES = (
+    "CREATE INDEX ON contacts_by_month (id)",
+    "CREATE INDEX ON contacts_by_month (customer_id, started_at)",
+    "CREATE INDEX ON contacts_by_month (state, expires_at)",
+    "CREATE INDEX ON contacts_by_month (agent, started_at)",
+    "CREATE INDEX ON contacts_by_month (claimed_by, state)",
+)
+LOOKUPS = {
+    "one contact by id": "SELECT * FROM {table} WHERE id = :contact",
+    "a customer's newest 50": (
+        "SELECT * FROM {table} WHERE customer_id = :customer AND state = 'active' "
+        "ORDER BY started_at DESC, id DESC LIMIT 51"
+    ),
+    "the due, first 500": (
+        "SELECT * FROM {table} WHERE state = 'active' AND expires_at <= now() "
+        "ORDER BY expires_at, id LIMIT 500"
+    ),
+    "an agent's newest 20": (
+        "SELECT * FROM {table} WHERE agent IN ('Agent 7') AND state = 'active' "
+        "ORDER BY started_at DESC, id DESC LIMIT 20"
+    ),
+    "a run's tombstones": (
+        "SELECT id FROM {table} WHERE claimed_by = :run AND state = 'deleted' ORDER BY id"
+    ),
+}
+
+
+def compare_partitioned(engine: Engine, probe: Probe, runs: int, console: Console) -> Any:
+    """The lookups on `contacts` and on a copy partitioned by month: planning and execution
+    time, blocks read and partitions visited, median of `runs` each, interleaved."""
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                f"CREATE TABLE {PARTITIONED} (LIKE contacts INCLUDING DEFAULTS) "
+                "PARTITION BY RANGE (started_at)"
+            )
+        )
+        first = connection.execute(
+            text("SELECT date_trunc('month', min(started_at)) FROM contacts")
+        ).scalar_one()
+        month, months = first, 0
+        while month <= connection.execute(text("SELECT max(started_at) FROM contacts")).scalar():
+            after = connection.execute(
+                text("SELECT CAST(:m AS timestamptz) + interval '1 month'"), {"m": month}
+            ).scalar_one()
+            connection.execute(
+                text(
+                    f"CREATE TABLE {PARTITIONED}_{months} PARTITION OF {PARTITIONED} "
+                    f"FOR VALUES FROM ('{month.isoformat()}') TO ('{after.isoformat()}')"
+                )
+            )
+            month, months = after, months + 1
+        for statement in PARTITION_INDEXES:
+            connection.execute(text(statement))
+        connection.execute(text(f"INSERT INTO {PARTITIONED} SELECT * FROM contacts"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f"VACUUM ANALYZE {PARTITIONED}"))
+    console.print(
+        f"  copied into {months} monthly partitions in {time.perf_counter() - started:.0f} s"
+    )
+    params = {
+        "contact": str(probe.contact),
+        "customer": str(probe.customer),
+        "run": str(uuid.UUID(hex=hashlib.md5(f"r{DAYS // 2}".encode()).hexdigest())),
+    }
+    found: dict[str, Any] = {"partitions": months, "lookups": {}}
+    with engine.connect() as connection:
+        for name, query in LOOKUPS.items():
+            seen: dict[str, dict[str, list[float]]] = {}
+            for _ in range(runs):
+                for table in ("contacts", PARTITIONED):
+                    top = connection.execute(
+                        text(
+                            "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + query.format(table=table)
+                        ),
+                        params,
+                    ).scalar_one()[0]
+                    scans = [
+                        node
+                        for node in _plan_nodes(top["Plan"])
+                        if "Relation Name" in node or "Index Name" in node
+                    ]
+                    into = seen.setdefault(
+                        table, {"plan": [], "run": [], "blocks": [], "scans": []}
+                    )
+                    into["plan"].append(float(top["Planning Time"]))
+                    into["run"].append(float(top["Execution Time"]))
+                    into["blocks"].append(
+                        float(
+                            top["Plan"].get("Shared Hit Blocks", 0)
+                            + top["Plan"].get("Shared Read Blocks", 0)
+                        )
+                    )
+                    into["scans"].append(float(len(scans)))
+            found["lookups"][name] = {
+                table: {key: statistics.median(values) for key, values in figures.items()}
+                for table, figures in seen.items()
+            }
+    return found
+
+
+def _plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", ()):
+        yield from _plan_nodes(child)
+
+
+def main(sizes: list[int], runs: int, compare: bool) -> None:
     console = Console(width=200)
     results: dict[str, Any] = {"sizes": sizes, "runs": runs, "by_size": {}}
     with tempfile.TemporaryDirectory(prefix="plans-") as work, new_database("plans") as url:
@@ -374,6 +485,9 @@ def main(sizes: list[int], runs: int) -> None:
                     runtime.settings = settings
                     console.print(f"  {name}: done", highlight=False)
                 results["by_size"][str(size)] = measured
+        if compare:
+            console.print("[bold]the same contacts partitioned by month[/bold]")
+            results["partitioned"] = compare_partitioned(runtime.engine, probe, runs, console)
         runtime.close()
     path = write_results("query_plans", results)
     show(results, console)
@@ -414,6 +528,30 @@ def show(results: dict[str, Any], console: Console) -> None:
             "yes" if not whole and growth <= FLAT_GROWTH and not high["errors"] else "NO",
         )
     console.print(table)
+    if "partitioned" in results:
+        show_partitioned(results["partitioned"], int(last), console)
+
+
+def show_partitioned(found: dict[str, Any], size: int, console: Console) -> None:
+    table = Table(
+        title=f"{size:,} contacts: one table, or {found['partitions']} monthly partitions (medians)"
+    )
+    table.add_column("lookup")
+    for layout in ("one table", "by month"):
+        for what in ("plan ms", "run ms", "blocks", "scans"):
+            table.add_column(f"{layout}: {what}", justify="right")
+    for name, layouts in found["lookups"].items():
+        cells = []
+        for layout in ("contacts", PARTITIONED):
+            figures = layouts[layout]
+            cells += [
+                f"{figures['plan']:.2f}",
+                f"{figures['run']:.2f}",
+                f"{figures['blocks']:.0f}",
+                f"{figures['scans']:.0f}",
+            ]
+        table.add_row(name, *cells)
+    console.print(table)
 
 
 def _ms(spread: dict[str, float]) -> str:
@@ -423,8 +561,14 @@ def _ms(spread: dict[str, float]) -> str:
 @click.command()
 @click.option("--sizes", default="1000000,10000000", help="Contact counts, comma-separated.")
 @click.option("--runs", default=5, show_default=True, help="Timed runs of each case per size.")
-def cli(sizes: str, runs: int) -> None:
-    main([int(size) for size in sizes.split(",")], runs)
+@click.option(
+    "--compare-partitioned/--no-compare-partitioned",
+    default=True,
+    show_default=True,
+    help="At the last size, also time the main lookups on a copy partitioned by month.",
+)
+def cli(sizes: str, runs: int, compare_partitioned: bool) -> None:
+    main([int(size) for size in sizes.split(",")], runs, compare_partitioned)
 
 
 if __name__ == "__main__":
