@@ -78,13 +78,15 @@ FLAT_GROWTH = 2.0
 CUSTOMERS = """
 INSERT INTO customers (id, created_at, updated_at)
 SELECT md5('c' || i)::uuid, now(), now()
-FROM generate_series(CAST(:low AS bigint), CAST(:high AS bigint)) AS i;
+FROM generate_series(CAST(:low AS bigint), CAST(:high AS bigint)) AS i
+ON CONFLICT DO NOTHING;
 INSERT INTO customer_identifiers (customer_id, kind, ciphertext, blind_index, unique_index,
                                   temporary, created_at)
 SELECT md5('c' || i)::uuid, 'email', '\\x00'::bytea,
        decode(md5('e' || i) || md5('f' || i), 'hex'),
        decode(md5('e' || i) || md5('f' || i), 'hex'), false, now()
-FROM generate_series(CAST(:low AS bigint), CAST(:high AS bigint)) AS i;
+FROM generate_series(CAST(:low AS bigint), CAST(:high AS bigint)) AS i
+ON CONFLICT DO NOTHING;
 INSERT INTO tickets (id, external_ref, category, status, customer_id, opened_at, created_at,
                      updated_at)
 SELECT md5('t' || i)::uuid, 'BENCH-' || i,
@@ -92,6 +94,7 @@ SELECT md5('t' || i)::uuid, 'BENCH-' || i,
        md5('c' || i)::uuid, now(), now(), now()
 FROM generate_series(CAST(:low AS bigint), CAST(:high AS bigint)) AS i
 WHERE i % 3 = 0
+ON CONFLICT DO NOTHING
 """
 RUNS = """
 INSERT INTO deletion_runs (id, started_at, finished_at, actor, policy_version, deleted, held,
@@ -198,11 +201,12 @@ def fill(engine: Engine, low: int, high: int, console: Console) -> float:
     """Contacts [low, high) and what goes with them."""
     started = time.perf_counter()
     customers = max(1, high // CONTACTS_PER_CUSTOMER)
-    first_customer = low // CONTACTS_PER_CUSTOMER
     with engine.begin() as connection:
         connection.execute(text("SET LOCAL synchronous_commit = off"))
+        # From the first again: a sweep since the last fill removed the customers (and
+        # tickets) whose last contact it deleted, as it should, and the new contacts name them.
         for statement in CUSTOMERS.split(";"):
-            connection.execute(text(statement), {"low": first_customer, "high": customers - 1})
+            connection.execute(text(statement), {"low": 0, "high": customers - 1})
     for start in range(low, high, FILL_BATCH):
         end = min(start + FILL_BATCH, high) - 1
         with engine.begin() as connection:
