@@ -101,7 +101,7 @@ INSERT INTO deletion_runs (id, started_at, finished_at, actor, policy_version, d
                            lapsed_holds, counts, folded)
 SELECT md5('r' || d)::uuid, now() - d * interval '1 day',
        now() - d * interval '1 day' + interval '1 minute', 'expiry', 'bench', 0, 0, 0, '{}', 0
-FROM generate_series(0, :days - 365) AS d
+FROM generate_series(0, :days - 366) AS d
 """
 # Contact i started `age` seconds ago, spread evenly over ten years by a multiplier prime to
 # the span. Younger than a year: active, due in a year's time (one in DUE_EVERY is due now).

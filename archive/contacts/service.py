@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from archive.access.viewer import SYSTEM, Viewer
@@ -30,6 +30,8 @@ from archive.tickets.models import Ticket
 MAX_PAGE = 200
 # How many of an agent's newest tickets "the tickets they work on" are.
 RECENT_TICKETS = 50
+# An agent's newest contacts on tickets whose tickets the start page follows, per name.
+NEWEST_SCANNED = 500
 
 
 @dataclass(frozen=True)
@@ -129,19 +131,25 @@ class ContactService:
     def recent_of_agent(self, agents: Collection[str], *, limit: int) -> list[Contact]:
         """The newest active contacts an agent handled (`agents`: the names the systems that
         send contacts know them by), leaving out what is hidden from the viewer."""
-        if not agents:
-            return []
-        query = (
-            select(Contact)
-            .where(
-                Contact.agent.in_(sorted(agents)),
-                Contact.state == ContactState.ACTIVE,
-                self.restriction.visible(Contact.customer_id),
+        limit = min(limit, MAX_PAGE)
+        # One backward range of the agent index per name, each stopping at `limit`: an IN list
+        # of names made PostgreSQL read and sort all of an agent's history instead.
+        found = [
+            contact
+            for name in sorted(agents)
+            for contact in self.session.scalars(
+                select(Contact)
+                .where(
+                    Contact.agent == name,
+                    Contact.state == ContactState.ACTIVE,
+                    self.restriction.visible(Contact.customer_id),
+                )
+                .order_by(Contact.started_at.desc(), Contact.id.desc())
+                .limit(limit)
             )
-            .order_by(Contact.started_at.desc(), Contact.id.desc())
-            .limit(min(limit, MAX_PAGE))
-        )
-        return list(self.session.scalars(query))
+        ]
+        found.sort(key=lambda contact: (contact.started_at, contact.id), reverse=True)
+        return found[:limit]
 
     def recent_on_tickets_of(self, agents: Collection[str], *, limit: int) -> list[Contact]:
         """The newest contacts others handled on the tickets of the agent's own newest contacts:
@@ -149,15 +157,27 @@ class ContactService:
         if not agents:
             return []
         names = sorted(agents)
-        tickets = (
-            select(Contact.ticket_id)
+        # The agent's newest contacts on tickets, a bounded number per name: the tickets are
+        # those of recent work, and the read stays the same however long the agent has served.
+        newest = [
+            select(Contact.ticket_id, Contact.started_at)
             .where(
-                Contact.agent.in_(names),
+                Contact.agent == name,
                 Contact.ticket_id.is_not(None),
                 Contact.state == ContactState.ACTIVE,
             )
-            .group_by(Contact.ticket_id)
-            .order_by(func.max(Contact.started_at).desc())
+            .order_by(Contact.started_at.desc())
+            .limit(NEWEST_SCANNED)
+            .subquery()
+            for name in names
+        ]
+        recent = union_all(
+            *(select(part.c.ticket_id, part.c.started_at) for part in newest)
+        ).subquery()
+        tickets = (
+            select(recent.c.ticket_id)
+            .group_by(recent.c.ticket_id)
+            .order_by(func.max(recent.c.started_at).desc())
             .limit(RECENT_TICKETS)
         )
         query = (

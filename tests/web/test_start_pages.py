@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -15,10 +16,12 @@ from archive.accounts.models import Role
 from archive.accounts.service import AccountService
 from archive.audit import AuditAction
 from archive.audit.service import AuditLog
+from archive.contacts import service as contact_service
 from archive.contacts.ingest import Envelope, IngestService
 from archive.contacts.models import Contact
 from archive.customers.service import CustomerService
 from archive.runtime import Runtime
+from archive.testing.builders import ingest_call
 
 
 @pytest.mark.parametrize(
@@ -142,6 +145,43 @@ def test_the_display_name_counts_as_the_agents_name(
     page = browser.get("/start").text
     assert f'id="recent-{call.id}"' in page
     assert "Laura Bennett, laura.b" in page
+
+
+def test_an_agent_known_by_two_names_sees_the_newest_of_both_and_their_recent_tickets(
+    browser: TestClient[Any], runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with runtime.session() as session:
+        AccountService(session, runtime).add_user(
+            "laura.b", roles=[Role.AGENT], password=PASSWORD, display_name="Laura Bennett"
+        )
+        session.commit()
+    now = runtime.clock.now()
+
+    def call(agent: str, ticket: str, hours_ago: int) -> Contact:
+        return ingest_call(
+            runtime,
+            agent=agent,
+            ticket=ticket,
+            started_at=now - timedelta(hours=hours_ago),
+            external_id=f"pbx-{uuid.uuid4()}",
+        ).contact
+
+    oldest = call("laura.b", "CS-A", 72)
+    older = call("Laura Bennett", "CS-B", 48)
+    newest = call("Laura Bennett", "CS-C", 24)
+    follows = {ticket: call("ben.agent", ticket, 1) for ticket in ("CS-A", "CS-B", "CS-C")}
+    # Only each name's newest contact on a ticket counts as its recent work.
+    monkeypatch.setattr(contact_service, "NEWEST_SCANNED", 1)
+    log_in(browser, "laura.b")
+    text = browser.get("/start").text
+    mine = text[text.index('id="own"') : text.index('id="on-your-tickets"')]
+    theirs = text[text.index('id="on-your-tickets"') :]
+
+    shown = [mine.index(f'id="recent-{contact.id}"') for contact in (newest, older, oldest)]
+    assert shown == sorted(shown)
+    assert f'id="recent-{follows["CS-A"].id}"' in theirs
+    assert f'id="recent-{follows["CS-C"].id}"' in theirs
+    assert str(follows["CS-B"].id) not in theirs
 
 
 @pytest.mark.parametrize("username", ["aud.auditor", "adam.admin"])
