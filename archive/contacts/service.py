@@ -30,7 +30,7 @@ from archive.tickets.models import Ticket
 MAX_PAGE = 200
 # How many of an agent's newest tickets "the tickets they work on" are.
 RECENT_TICKETS = 50
-# An agent's newest contacts on tickets whose tickets the start page follows, per name.
+# How many of an agent's newest contacts (per name) the start page follows the tickets of.
 NEWEST_SCANNED = 500
 
 
@@ -157,15 +157,12 @@ class ContactService:
         if not agents:
             return []
         names = sorted(agents)
-        # The agent's newest contacts on tickets, a bounded number per name: the tickets are
-        # those of recent work, and the read stays the same however long the agent has served.
+        # The agent's newest contacts, a bounded number per name, and the tickets among them:
+        # those of recent work. Filtering on the ticket inside the range would read on through
+        # an agent's history of contacts without one.
         newest = [
             select(Contact.ticket_id, Contact.started_at)
-            .where(
-                Contact.agent == name,
-                Contact.ticket_id.is_not(None),
-                Contact.state == ContactState.ACTIVE,
-            )
+            .where(Contact.agent == name, Contact.state == ContactState.ACTIVE)
             .order_by(Contact.started_at.desc())
             .limit(NEWEST_SCANNED)
             .subquery()
@@ -176,6 +173,7 @@ class ContactService:
         ).subquery()
         tickets = (
             select(recent.c.ticket_id)
+            .where(recent.c.ticket_id.is_not(None))
             .group_by(recent.c.ticket_id)
             .order_by(func.max(recent.c.started_at).desc())
             .limit(RECENT_TICKETS)
