@@ -16,6 +16,7 @@ from archive.audit import Actor
 from archive.contacts import use_cases
 from archive.contacts.chat import parse_transcript
 from archive.contacts.ingest import Envelope, Ingested, IngestService
+from archive.contacts.ingest_batch import ChatInput
 from archive.contacts.sameness import ContactKeys
 from archive.customers.bulk import Resolution
 from archive.customers.service import IdentifierInput
@@ -39,6 +40,9 @@ class ConversationItem:
     def identifiers(self, service: IngestService) -> list[IdentifierInput]:
         transcript = parse_transcript(self.document, source=self.format)
         return service.chat_identifiers(transcript)
+
+    def chat(self, placed: Resolution | None) -> ChatInput:
+        return ChatInput(self.envelope, self.document, self.format, placed)
 
     def store(
         self, session: Session, runtime: Runtime, actor: Actor, placed: Resolution | None
