@@ -225,7 +225,7 @@ def _batch(
     shares = _shares([natural for _, natural, _ in todo], workers.jobs)
     futures = {
         workers.run(
-            _store_all, actor, [(items[todo[m][0]], placed[m]) for m in share], commit_every
+            store_items, actor, [(items[todo[m][0]], placed[m]) for m in share], commit_every
         ): share
         for share in shares
     }
@@ -312,7 +312,7 @@ def _check(service: IngestService, item: ImportItem) -> Checked:
     return item.keys(service), item.identifiers(service)
 
 
-def _store_all(
+def store_items(
     runtime: Runtime,
     actor: Actor,
     pairs: list[tuple[ImportItem, Outcome]],
