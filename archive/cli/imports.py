@@ -1,8 +1,8 @@
 """`archive import`: backfill history from what helpdesks and telephone systems export.
 
-Every contact goes through the same ingest use case as the API's, audited under the console
-operator's name; customers are placed in bulk by the live identity rules; re-running skips what
-is stored. See docs/importing.md.
+Every contact is stored by the rules of the API's ingest use case, audited under the console
+operator's name, by worker processes (chats many to a transaction); customers are placed in bulk
+by the live identity rules; re-running skips what is stored. See docs/importing.md.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from archive.runtime import Runtime
 SOURCE = "import"
 MAX_UNLISTED = 50  # files named one by one; beyond that, counted
 jobs_option = click.option(
-    "--jobs", type=click.IntRange(1, 32), default=JOBS, show_default=True,
-    help="Contacts stored at once.",
+    "--jobs", type=click.IntRange(1, 32), default=JOBS, show_default="the CPU count",
+    help="Worker processes storing contacts; 1 stores them in this process.",
 )  # fmt: skip
 
 
