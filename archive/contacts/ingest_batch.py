@@ -51,7 +51,7 @@ from archive.tickets.models import Ticket
 from archive.tickets.service import clean_reference
 
 #: Chats whose objects are written at once: each write ends in two fsyncs, which overlap.
-WRITERS = 4
+WRITERS = 8
 
 
 @dataclass(frozen=True)
