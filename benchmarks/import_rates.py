@@ -157,7 +157,7 @@ def live_rate(runtime: Runtime, items: list[ConversationItem]) -> float:
     """Each chat through the live use case, one transaction (and one audit record) apiece."""
     with runtime.session() as session:
         service = IngestService(session, runtime)
-        wanted = [item.identifiers(service) for item in items]
+        wanted = [item.check(service)[1] for item in items]
         placed = BulkResolver(session, runtime).resolve(wanted)
         session.commit()
     began = time.perf_counter()

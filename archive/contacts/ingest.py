@@ -327,6 +327,12 @@ class IngestService:
         digest = hashlib.sha256(raw).digest()
         return self._chat_keys(envelope, transcript, source, digest), digest
 
+    def chat_keys_of(
+        self, envelope: Envelope, transcript: Transcript, source: str, digest: bytes
+    ) -> ContactKeys:
+        """`chat_keys` of a chat already read, whose bytes' SHA-256 is `digest`."""
+        return self._chat_keys(envelope, transcript, source, digest)
+
     def _chat_keys(
         self, envelope: Envelope, transcript: Transcript, source: str, digest: bytes
     ) -> ContactKeys:

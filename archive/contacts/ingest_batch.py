@@ -137,7 +137,7 @@ class ChatBatch:
                 )
             transcript = parse_transcript(chat.raw, source=chat.source)
             digest = hashlib.sha256(chat.raw).digest()
-            keys = service._chat_keys(chat.envelope, transcript, chat.source, digest)
+            keys = service.chat_keys_of(chat.envelope, transcript, chat.source, digest)
             identifiers = service._chat_identifiers(transcript)
             ticket = chat.envelope.ticket or transcript.ticket_ref
             if ticket is not None:

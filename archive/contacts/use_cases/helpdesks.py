@@ -8,6 +8,7 @@ linked to the first (see `sameness`).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -34,12 +35,13 @@ class ConversationItem:
     def envelope(self) -> Envelope:
         return Envelope(source=self.source)
 
-    def keys(self, service: IngestService) -> tuple[ContactKeys, bytes]:
-        return service.chat_keys(self.envelope, self.document, source=self.format)
-
-    def identifiers(self, service: IngestService) -> list[IdentifierInput]:
-        transcript = parse_transcript(self.document, source=self.format)
-        return service.chat_identifiers(transcript)
+    def check(
+        self, service: IngestService
+    ) -> tuple[tuple[ContactKeys, bytes], list[IdentifierInput]]:
+        transcript = parse_transcript(self.document, source=self.format)  # read once for both
+        digest = hashlib.sha256(self.document).digest()
+        keys = service.chat_keys_of(self.envelope, transcript, self.format, digest)
+        return (keys, digest), service.chat_identifiers(transcript)
 
     def chat(self, placed: Resolution | None) -> ChatInput:
         return ChatInput(self.envelope, self.document, self.format, placed)

@@ -73,12 +73,11 @@ class ImportItem(Protocol):
     def where(self) -> str:
         """Where it is in the export, for a report: "line 12", "ticket 4711"."""
 
-    def keys(self, service: IngestService) -> tuple[ContactKeys, bytes]:
-        """The keys it is known by and the SHA-256 of its bytes: with them the archive tells
-        whether it holds it already (the same bytes under the same natural key)."""
-
-    def identifiers(self, service: IngestService) -> list[IdentifierInput]:
-        """What its customer is known by; InvalidInput if one is malformed."""
+    def check(self, service: IngestService) -> Checked:
+        """The keys it is known by with the SHA-256 of its bytes (with them the archive tells
+        whether it holds it already: the same bytes under the same natural key), and what its
+        customer is known by. InvalidInput if it cannot be read or an identifier is malformed.
+        """
 
     def chat(self, placed: Resolution | None) -> ChatInput | None:
         """It as a chat to store with others in one transaction; None: it is stored alone."""
@@ -305,11 +304,7 @@ def _check_all(runtime: Runtime, items: list[ImportItem]) -> list[Note | Checked
     (`stored_copies` asks for the whole batch at once)."""
     with runtime.session() as session:
         service = IngestService(session, runtime)
-        return [_noted(item, partial(_check, service, item)) for item in items]
-
-
-def _check(service: IngestService, item: ImportItem) -> Checked:
-    return item.keys(service), item.identifiers(service)
+        return [_noted(item, partial(item.check, service)) for item in items]
 
 
 def store_items(

@@ -61,11 +61,11 @@ class RecordingItem:
             caller=self.row.caller, callee=self.row.callee, filename=self.row.path.name
         )
 
-    def keys(self, service: IngestService) -> tuple[ContactKeys, bytes]:
-        return service.call_keys(self.envelope), self.digest
-
-    def identifiers(self, service: IngestService) -> list[IdentifierInput]:
-        return service.call_identifiers(self.envelope, self.parties)
+    def check(
+        self, service: IngestService
+    ) -> tuple[tuple[ContactKeys, bytes], list[IdentifierInput]]:
+        identifiers = service.call_identifiers(self.envelope, self.parties)
+        return (service.call_keys(self.envelope), self.digest), identifiers
 
     def chat(self, placed: Resolution | None) -> ChatInput | None:
         return None  # a recording streams for long: it holds no batch's transaction open
