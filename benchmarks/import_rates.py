@@ -2,7 +2,7 @@
 small contacts a second through `archive import`, each against a plain floor.
 
     python -m benchmarks.import_rates [--rounds 3] [--one-by-one 200] [--bulk 5000]
-                                      [--contacts 1000] [--jobs CPUS]
+                                      [--contacts 3000] [--live 300] [--jobs CPUS]
 
 Each round runs, interleaved (which goes first alternates):
 
@@ -20,7 +20,7 @@ Each round runs, interleaved (which goes first alternates):
   50 to a transaction with one `contact:create` record;
 - **import, 1 job**: the same in this one process (`--jobs 1`), with the CPU time (user and
   system, of this process and its threads) it spent per contact;
-- **live ingest**: as many tickets stored one at a time by the live use case
+- **live ingest**: `--live` tickets stored one at a time by the live use case
   (`use_cases.ingest_chat`, two commits each), their customers placed in bulk first: how
   `archive import` stored them before it batched them;
 - **files**: the same documents written as files by `--jobs` threads, each written, `fsync`ed
@@ -275,7 +275,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--one-by-one", type=int, default=200)
     parser.add_argument("--bulk", type=int, default=5000)
-    parser.add_argument("--contacts", type=int, default=1000)
+    parser.add_argument("--contacts", type=int, default=3000)
+    parser.add_argument("--live", type=int, default=300)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--recordings", type=int, default=2)
     parser.add_argument("--recording-mb", type=int, default=50)
@@ -311,7 +312,7 @@ def main() -> None:
                 ]
                 items = zendesk_items(work, args.contacts, next(tickets))
                 alone = zendesk_items(work, args.contacts, next(tickets))
-                live = zendesk_items(work, args.contacts, next(tickets))
+                live = zendesk_items(work, args.live, next(tickets))
                 steps += [
                     ("import", lambda items=items: import_rate(runtime, items, args.jobs)),
                     ("import, 1 job", lambda items=alone: import_rate(runtime, items, 1, cpu)),
@@ -332,15 +333,22 @@ def main() -> None:
                 for name, step in steps:
                     rate = step()
                     rates.setdefault(name, []).append(rate)
-                    unit = "" if name.endswith("MB/s") else "/s"
-                    print(f"round {round_number + 1} {name:>16}: {rate:9.0f}{unit}", flush=True)
+                    unit = "" if name.endswith(("MB/s", " s")) else "/s"
+                    digits = 2 if name.endswith(" s") else 0
+                    print(f"round {round_number + 1} {name:>16}: {rate:9.{digits}f}{unit}",
+                          flush=True)  # fmt: skip
         finally:
             runtime.close()
     results: dict[str, Any] = {"arguments": vars(args)}
     print("\nper second (contacts, customers, files) or MB/s, median (min-max):")
     for name, found in rates.items():
         results[name] = summary(found)
-        print(f"  {name:>16}: {statistics.median(found):9.0f} ({min(found):.0f}-{max(found):.0f})")
+        digits = 2 if name.endswith(" s") else 0
+        low, high = min(found), max(found)
+        print(
+            f"  {name:>16}: {statistics.median(found):9.{digits}f} "
+            f"({low:.{digits}f}-{high:.{digits}f})"
+        )
     speedup = statistics.median(rates["bulk"]) / statistics.median(rates["find_or_create"])
     results["bulk_speedup"] = speedup
     print(f"  bulk / find_or_create: {speedup:.1f}x")

@@ -75,9 +75,9 @@ def counts(runtime: Runtime) -> tuple[int, int, int]:
 def test_chats_of_one_transaction_share_one_audit_record_naming_each(
     runtime: Runtime, tmp_path: Path
 ) -> None:
-    items = tickets(tmp_path, 7)
-    report = import_items(runtime, ACTOR, items, jobs=2, batch_size=7, commit_every=3)
-    assert (report.stored, report.skipped, report.failed) == (7, 0, [])
+    items = tickets(tmp_path, 45)
+    report = import_items(runtime, ACTOR, items, jobs=2, batch_size=45, commit_every=10)
+    assert (report.stored, report.skipped, report.failed) == (45, 0, [])
     with runtime.session() as session:
         contacts = list(session.scalars(select(Contact)))
         records = list(
@@ -85,17 +85,17 @@ def test_chats_of_one_transaction_share_one_audit_record_naming_each(
                 select(AuditRecord).where(AuditRecord.action == str(AuditAction.CONTACT_CREATE))
             )
         )
-        # Two workers, three chats a transaction: 4 and 3 chats, so 2 and 1 transactions.
-        assert len(records) == 3
+        # Two workers, ten chats a transaction: 23 and 22 chats, so 3 transactions each.
+        assert len(records) == 6
         assert {r.actor for r in records} == {"importer"}
         named = [target for r in records for target in json.loads(r.target_ids)]
         assert sorted(named) == sorted(str(c.id) for c in contacts)
         assert all(c.customer_id and c.ticket_id and c.expires_at for c in contacts)
-        assert session.scalar(select(func.count()).select_from(Ticket)) == 7
-    assert len(list(runtime.store.list(""))) == 14  # each an original and a transcript
-    again = import_items(runtime, ACTOR, items, jobs=2, commit_every=3)
-    assert (again.stored, again.skipped) == (0, 7)
-    assert counts(runtime) == (7, 14, 3)
+        assert session.scalar(select(func.count()).select_from(Ticket)) == 45
+    assert len(list(runtime.store.list(""))) == 90  # each an original and a transcript
+    again = import_items(runtime, ACTOR, items, jobs=2, commit_every=10)
+    assert (again.stored, again.skipped) == (0, 45)
+    assert counts(runtime) == (45, 90, 6)
 
 
 def test_a_batch_that_cannot_be_stored_leaves_nothing(runtime: Runtime, tmp_path: Path) -> None:

@@ -19,9 +19,9 @@ Each contact of an export is an `ImportItem`. A batch of them goes through four 
 4. a customer made in step 2 for contacts that all failed in step 3 is removed again, as a
    live ingest's failure leaves no customer behind.
 
-The workers are processes (`jobs`), each with its own runtime built from the same settings:
-the work per contact is Python, and threads of one interpreter would take turns. With one
-job the work is done here, on the caller's runtime.
+The workers are processes (`jobs`, see `import_workers`), each with its own runtime built
+from the same settings: the work per contact is Python, and threads of one interpreter would
+take turns at it. With one job the work is done here, on the caller's runtime.
 
 A row that fails is reported with where it is (a manifest line, a ticket id) and why; the
 others go on.
@@ -29,39 +29,35 @@ others go on.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from functools import partial
-from multiprocessing.util import Finalize
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from archive.audit import Actor
-from archive.clock import Clock
 from archive.contacts import use_cases
 from archive.contacts.ingest import Ingested, IngestService
 from archive.contacts.ingest_batch import ChatInput
 from archive.contacts.models import Contact
 from archive.contacts.sameness import ContactKeys, stored_copies
-from archive.crypto.keyring import load_key_material
+from archive.contacts.use_cases.import_workers import Workers, split, workers_for
 from archive.customers.bulk import BulkResolver, Outcome, Resolution
 from archive.customers.models import Customer
 from archive.customers.service import IdentifierInput
 from archive.errors import ArchiveError
-from archive.runtime import Runtime, build_runtime
-from archive.settings import Settings
+from archive.runtime import Runtime
 
 BATCH_SIZE = 500  # contacts checked, placed and handed to the workers at once
 COMMIT_EVERY = 50  # chats stored per transaction
 JOBS = os.cpu_count() or 1
+PER_WORKER = 20  # items an import has for each worker it starts, at least
 T = TypeVar("T")
 Checked = tuple[tuple[ContactKeys, bytes], list[IdentifierInput]]
 
@@ -125,82 +121,17 @@ def import_items(
     commit_every: int = COMMIT_EVERY,
     advance: Callable[[int], None] = lambda _: None,
 ) -> ImportReport:
-    """Import every item with `jobs` worker processes; `advance(n)` is called as n more
-    items are done."""
+    """Import every item with up to `jobs` worker processes (one per `PER_WORKER` items at
+    most); `advance(n)` is called as n more items are done."""
     report = ImportReport()
-    with _workers(runtime, max(1, jobs)) as workers:
+    # Starting a worker (its connections, its first statements) costs about what storing a
+    # few dozen chats does: a small import is done with fewer, or in this process.
+    jobs = max(1, min(jobs, len(items) // PER_WORKER))
+    with workers_for(runtime, jobs) as workers:
         for start in range(0, len(items), batch_size):
             batch = items[start : start + batch_size]
             _batch(runtime, actor, batch, workers, commit_every, report, advance)
     return report
-
-
-# --- the workers ------------------------------------------------------------------------
-
-_worker: dict[str, Runtime] = {}  # a worker process's own runtime, once it started
-
-
-class _Workers:
-    """Runs work on the workers' runtimes, or on the caller's when there is one job."""
-
-    def __init__(self, runtime: Runtime, pool: ProcessPoolExecutor | None, jobs: int) -> None:
-        self.runtime = runtime
-        self.pool = pool
-        self.jobs = jobs
-
-    def run(self, work: Callable[..., T], *args: Any) -> Future[T]:
-        if self.pool is not None:
-            return self.pool.submit(_in_worker, work, *args)
-        done: Future[T] = Future()
-        try:
-            done.set_result(work(self.runtime, *args))
-        except BaseException as error:
-            done.set_exception(error)
-        return done
-
-
-@contextmanager
-def _workers(runtime: Runtime, jobs: int) -> Iterator[_Workers]:
-    if jobs == 1:
-        yield _Workers(runtime, None, 1)
-        return
-    # A key file is read by each worker itself (so a rotation reaches it); keys given in
-    # memory, with no file, are handed over through the pool's pipe.
-    keys = None if runtime.key_file is not None else runtime.keys.to_json()
-    # Not forked from here, where database connections and a progress bar's thread are open:
-    # from a server process started once, with the archive's modules already imported, so a
-    # worker starts in milliseconds rather than importing everything again.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(
-        jobs,
-        mp_context=context,
-        initializer=_start_worker,
-        initargs=(runtime.settings, keys, runtime.clock),
-    ) as pool:
-        yield _Workers(runtime, pool, jobs)
-
-
-def _start_worker(settings: Settings, keys: str | None, clock: Clock) -> None:
-    material = load_key_material(key_file=None, env_json=keys) if keys else None
-    runtime = _worker["runtime"] = build_runtime(settings, keys=material, clock=clock)
-    Finalize(runtime, runtime.close, exitpriority=10)
-
-
-def _in_worker(work: Callable[..., T], *args: Any) -> T:
-    return work(_worker["runtime"], *args)
-
-
-def _split(count: int, parts: int) -> list[range]:
-    """`count` positions in `parts` runs of nearly equal length, in order."""
-    size, extra = divmod(count, parts)
-    runs, start = [], 0
-    for n in range(parts):
-        end = start + size + (1 if n < extra else 0)
-        if end > start:
-            runs.append(range(start, end))
-        start = end
-    return runs
 
 
 # --- one batch --------------------------------------------------------------------------
@@ -210,7 +141,7 @@ def _batch(
     runtime: Runtime,
     actor: Actor,
     items: Sequence[ImportItem],
-    workers: _Workers,
+    workers: Workers,
     commit_every: int,
     report: ImportReport,
     advance: Callable[[int], None],
@@ -248,13 +179,13 @@ def _batch(
 def _new_ones(
     runtime: Runtime,
     items: Sequence[ImportItem],
-    workers: _Workers,
+    workers: Workers,
     report: ImportReport,
     advance: Callable[[int], None],
 ) -> list[tuple[int, str, list[IdentifierInput]]]:
     """The items not stored yet: (position, natural key, identifiers); the others are told."""
     checked: list[Note | Checked] = []
-    runs = _split(len(items), workers.jobs)
+    runs = split(len(items), workers.jobs)
     for run in [workers.run(_check_all, [items[n] for n in run]) for run in runs]:
         checked.extend(run.result())
     known = [(n, found[0]) for n, found in enumerate(checked) if not isinstance(found, Note)]
