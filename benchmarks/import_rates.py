@@ -299,8 +299,9 @@ def main() -> None:
         # Warm-up: imports, connections, the statement cache, the workers' server process.
         one_by_one(runtime, 10)
         in_bulk(runtime, 100)
-        import_rate(runtime, zendesk_items(work, 20, 1), args.jobs)
-        import_rate(runtime, zendesk_items(work, 20, 21), 1)
+        # Enough tickets that the import starts its workers (one per 20 tickets).
+        import_rate(runtime, zendesk_items(work, 20 * args.jobs, 1), args.jobs)
+        import_rate(runtime, zendesk_items(work, 20, 5_000), 1)
         tickets = itertools.count(10_000, args.contacts)
         block = shared_block()
         try:
