@@ -8,6 +8,7 @@ by the live identity rules; re-running skips what is stored. See docs/importing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import click
@@ -115,14 +116,25 @@ def run(runtime: Runtime, items: Sequence[ImportItem], *, jobs: int, what: str) 
     console = Console(stderr=True)
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(what, total=len(items))
-        return import_items(
-            runtime,
-            console_actor(),
-            items,
-            jobs=jobs,
-            batch_size=BATCH_SIZE,
-            advance=lambda n: progress.advance(task, n),
-        )
+        try:
+            return import_items(
+                runtime,
+                console_actor(),
+                items,
+                jobs=jobs,
+                batch_size=BATCH_SIZE,
+                advance=lambda n: progress.advance(task, n),
+            )
+        except BrokenProcessPool:
+            # A worker killed (out of memory, a signal): what was committed stays, and a
+            # re-run skips it and imports the rest.
+            done = int(progress.tasks[0].completed)
+            click.echo(
+                f"import stopped after {done} of {len(items)}: a worker process died; "
+                "run the same command again to import the rest",
+                err=True,
+            )
+            raise SystemExit(1) from None
 
 
 def finish(report: ImportReport, unread: Sequence[Note]) -> None:

@@ -4,7 +4,11 @@ record per transaction naming them, and a transaction that fails stores its chat
 from __future__ import annotations
 
 import json
+import os
+import signal
 import uuid
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -15,11 +19,18 @@ from archive.audit import Actor, AuditAction
 from archive.audit.models import AuditRecord
 from archive.contacts import use_cases
 from archive.contacts.chatwoot_export import read_chatwoot_export
+from archive.contacts.ingest import IngestService
 from archive.contacts.ingest_batch import ChatInput
 from archive.contacts.ingest_support import Envelope
 from archive.contacts.models import Contact, ContentObject
 from archive.contacts.use_cases.helpdesks import ConversationItem
-from archive.contacts.use_cases.importing import Note, Stored, import_items, store_items
+from archive.contacts.use_cases.importing import (
+    Checked,
+    Note,
+    Stored,
+    import_items,
+    store_items,
+)
 from archive.contacts.zendesk_export import read_zendesk_export
 from archive.customers.bulk import Resolution
 from archive.customers.models import Customer
@@ -135,3 +146,24 @@ def test_the_same_chat_twice_in_an_export_is_stored_once(runtime: Runtime, tmp_p
         assert first is not None
         assert first.ticket_id == second.ticket_id
         assert session.scalar(select(func.count()).select_from(Customer)) == 2
+
+
+@dataclass(frozen=True)
+class Killing(ConversationItem):
+    """A ticket whose reading kills the worker process that reads it (out of memory, say)."""
+
+    def check(self, service: IngestService) -> Checked:
+        os.kill(os.getpid(), signal.SIGKILL)
+        return super().check(service)
+
+
+def test_an_import_whose_worker_dies_resumes_when_run_again(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    items = tickets(tmp_path, 60)
+    dying = [*items[:40], Killing(**vars(items[40])), *items[41:]]
+    with pytest.raises(BrokenProcessPool):
+        import_items(runtime, ACTOR, dying, jobs=2, batch_size=40)
+    assert counts(runtime)[0] == 40  # the first batch was committed
+    again = import_items(runtime, ACTOR, items, jobs=2, batch_size=40)
+    assert (again.stored, again.skipped, again.failed) == (20, 40, [])
