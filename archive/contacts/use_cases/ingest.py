@@ -3,7 +3,9 @@
 The API's ingest routes, `archive ingest` and the demo loader all come through here. The
 content is stored and committed by `IngestService` (see its module for the order that keeps
 invariant 5); the `contact:create` record follows in a transaction of its own. A retry or a
-re-send that finds the stored contact is recorded too: someone sent it again.
+re-send that finds the stored contact is recorded too: someone sent it again. `archive import`
+comes through here too, its chats many to a transaction (`ingest_chats`), each batch's
+record committed with its contacts.
 """
 
 from __future__ import annotations
@@ -89,9 +91,9 @@ def ingest_chats(
     If the batch cannot be committed, nothing of it is stored and the error is raised: the
     caller stores the chats one by one (see `ingest_batch`)."""
     batch = ChatBatch(session, runtime)
-    results = batch.store(chats)
-    created = [r.contact.id for r in results if isinstance(r, Ingested) and r.created]
     try:
+        results = batch.store(chats)
+        created = [r.contact.id for r in results if isinstance(r, Ingested) and r.created]
         if created:
             AuditLog(session, runtime).record(
                 actor, AuditAction.CONTACT_CREATE, target_type="contact", target_ids=created
