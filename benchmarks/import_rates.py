@@ -2,7 +2,7 @@
 small contacts a second through `archive import`, each against a plain floor.
 
     python -m benchmarks.import_rates [--rounds 3] [--one-by-one 200] [--bulk 5000]
-                                      [--contacts 1000] [--jobs 4]
+                                      [--contacts 3000] [--live 300] [--jobs CPUS]
 
 Each round runs, interleaved (which goes first alternates):
 
@@ -15,9 +15,15 @@ Each round runs, interleaved (which goes first alternates):
   (`COPY`, as bulk placement writes them) into plain tables without indexes, keys or
   encryption, committed per 500 customers: the floor for writing those rows;
 - **import**: `import_items` over a synthetic Zendesk export of `--contacts` new tickets (two
-  comments each, a new customer each), with `--jobs` workers: each a chat contact stored
-  through the ingest use case (encrypted object, row, `contact:create` audit record);
-- **files**: the same documents written as files by as many threads, each written, `fsync`ed
+  comments each, a new customer each), with `--jobs` worker processes: each a chat contact
+  stored by the rules of the ingest use case (two encrypted objects, the rows, a ticket),
+  50 to a transaction with one `contact:create` record;
+- **import, 1 job**: the same in this one process (`--jobs 1`), with the CPU time (user and
+  system, of this process and its threads) it spent per contact;
+- **live ingest**: `--live` tickets stored one at a time by the live use case
+  (`use_cases.ingest_chat`, two commits each), their customers placed in bulk first: how
+  `archive import` stored them before it batched them;
+- **files**: the same documents written as files by `--jobs` threads, each written, `fsync`ed
   and renamed into place: the floor the local store cannot go under.
 
 It prints the median and min-max of each in items a second, and writes them to
@@ -30,6 +36,7 @@ import argparse
 import itertools
 import json
 import os
+import resource
 import statistics
 import tempfile
 import time
@@ -129,13 +136,36 @@ def zendesk_items(work: Path, count: int, first: int) -> list[ConversationItem]:
     return [ConversationItem(f"ticket {t.ticket_id}", t.document, "zendesk") for t in read.tickets]
 
 
-def import_rate(runtime: Runtime, items: list[ConversationItem], jobs: int) -> float:
+def import_rate(
+    runtime: Runtime, items: list[ConversationItem], jobs: int, cpu: list[float] | None = None
+) -> float:
+    """Contacts a second; `cpu` gets the milliseconds of CPU this process spent on each."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
     began = time.perf_counter()
     report = import_items(runtime, ACTOR, items, jobs=jobs)
     took = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_SELF)
     if report.failed or report.stored != len(items):
         raise RuntimeError(f"the import did not store everything: {report.failed[:3]}")
+    if cpu is not None:
+        spent = after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
+        cpu.append(spent / len(items) * 1000)
     return len(items) / took
+
+
+def live_rate(runtime: Runtime, items: list[ConversationItem]) -> float:
+    """Each chat through the live use case, one transaction (and one audit record) apiece."""
+    with runtime.session() as session:
+        service = IngestService(session, runtime)
+        wanted = [item.check(service)[1] for item in items]
+        placed = BulkResolver(session, runtime).resolve(wanted)
+        session.commit()
+    began = time.perf_counter()
+    for item, customer in zip(items, placed, strict=True):
+        assert not isinstance(customer, Exception)
+        with runtime.session() as session:
+            item.store(session, runtime, ACTOR, customer)
+    return len(items) / (time.perf_counter() - began)
 
 
 def files_rate(work: Path, items: list[ConversationItem], jobs: int) -> float:
@@ -245,12 +275,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--one-by-one", type=int, default=200)
     parser.add_argument("--bulk", type=int, default=5000)
-    parser.add_argument("--contacts", type=int, default=1000)
-    parser.add_argument("--jobs", type=int, default=4)
+    parser.add_argument("--contacts", type=int, default=3000)
+    parser.add_argument("--live", type=int, default=300)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--recordings", type=int, default=2)
     parser.add_argument("--recording-mb", type=int, default=50)
     args = parser.parse_args()
     rates: dict[str, list[float]] = {}
+    cpu: list[float] = []  # ms of CPU per contact of "import, 1 job"
     with new_database("archive_bench_import") as url, tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         settings = Settings(data_dir=work / "data", database_url=url)
@@ -264,10 +296,12 @@ def main() -> None:
                 "CREATE TABLE bench_identifiers (customer_id TEXT, kind TEXT, "
                 "ciphertext BYTEA, blind_index BYTEA)"
             )
-        # Warm-up: imports, connections, the statement cache.
+        # Warm-up: imports, connections, the statement cache, the workers' server process.
         one_by_one(runtime, 10)
         in_bulk(runtime, 100)
-        import_rate(runtime, zendesk_items(work, 20, 1), args.jobs)
+        # Enough tickets that the import starts its workers (one per 20 tickets).
+        import_rate(runtime, zendesk_items(work, 20 * args.jobs, 1), args.jobs)
+        import_rate(runtime, zendesk_items(work, 20, 5_000), 1)
         tickets = itertools.count(10_000, args.contacts)
         block = shared_block()
         try:
@@ -278,8 +312,12 @@ def main() -> None:
                     ("bare insert", lambda: bare_insert(dsn, args.bulk)),
                 ]
                 items = zendesk_items(work, args.contacts, next(tickets))
+                alone = zendesk_items(work, args.contacts, next(tickets))
+                live = zendesk_items(work, args.live, next(tickets))
                 steps += [
                     ("import", lambda items=items: import_rate(runtime, items, args.jobs)),
+                    ("import, 1 job", lambda items=alone: import_rate(runtime, items, 1, cpu)),
+                    ("live ingest", lambda items=live: live_rate(runtime, items)),
                     ("files", lambda items=items: files_rate(work, items, args.jobs)),
                 ]
                 if args.recordings:
@@ -296,18 +334,35 @@ def main() -> None:
                 for name, step in steps:
                     rate = step()
                     rates.setdefault(name, []).append(rate)
-                    unit = "" if name.endswith("MB/s") else "/s"
-                    print(f"round {round_number + 1} {name:>16}: {rate:9.0f}{unit}", flush=True)
+                    unit = "" if name.endswith(("MB/s", " s")) else "/s"
+                    digits = 2 if name.endswith(" s") else 0
+                    print(f"round {round_number + 1} {name:>16}: {rate:9.{digits}f}{unit}",
+                          flush=True)  # fmt: skip
         finally:
             runtime.close()
     results: dict[str, Any] = {"arguments": vars(args)}
     print("\nper second (contacts, customers, files) or MB/s, median (min-max):")
     for name, found in rates.items():
         results[name] = summary(found)
-        print(f"  {name:>16}: {statistics.median(found):9.0f} ({min(found):.0f}-{max(found):.0f})")
+        digits = 2 if name.endswith(" s") else 0
+        low, high = min(found), max(found)
+        print(
+            f"  {name:>16}: {statistics.median(found):9.{digits}f} "
+            f"({low:.{digits}f}-{high:.{digits}f})"
+        )
     speedup = statistics.median(rates["bulk"]) / statistics.median(rates["find_or_create"])
     results["bulk_speedup"] = speedup
     print(f"  bulk / find_or_create: {speedup:.1f}x")
+    results["import_cpu_ms"] = summary(cpu)
+    print(
+        f"  import, 1 job, CPU ms a contact: {statistics.median(cpu):.2f} "
+        f"({min(cpu):.2f}-{max(cpu):.2f})"
+    )
+    batched = statistics.median(rates["import"]) / statistics.median(rates["live ingest"])
+    results["import_speedup"] = batched
+    print(f"  import / live ingest: {batched:.1f}x")
+    results["load_average"] = os.getloadavg()
+    print(f"  load average after the run: {' '.join(f'{n:.1f}' for n in os.getloadavg())}")
     print(f"results: {write_results('import_rates', results)}")
 
 

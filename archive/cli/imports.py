@@ -1,13 +1,14 @@
 """`archive import`: backfill history from what helpdesks and telephone systems export.
 
-Every contact goes through the same ingest use case as the API's, audited under the console
-operator's name; customers are placed in bulk by the live identity rules; re-running skips what
-is stored. See docs/importing.md.
+Every contact is stored by the rules of the API's ingest use case, audited under the console
+operator's name, by worker processes (chats many to a transaction); customers are placed in bulk
+by the live identity rules; re-running skips what is stored. See docs/importing.md.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import click
@@ -40,8 +41,8 @@ from archive.runtime import Runtime
 SOURCE = "import"
 MAX_UNLISTED = 50  # files named one by one; beyond that, counted
 jobs_option = click.option(
-    "--jobs", type=click.IntRange(1, 32), default=JOBS, show_default=True,
-    help="Contacts stored at once.",
+    "--jobs", type=click.IntRange(1, 32), default=JOBS, show_default="the CPU count",
+    help="Worker processes storing contacts; 1 stores them in this process.",
 )  # fmt: skip
 
 
@@ -115,14 +116,25 @@ def run(runtime: Runtime, items: Sequence[ImportItem], *, jobs: int, what: str) 
     console = Console(stderr=True)
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(what, total=len(items))
-        return import_items(
-            runtime,
-            console_actor(),
-            items,
-            jobs=jobs,
-            batch_size=BATCH_SIZE,
-            advance=lambda n: progress.advance(task, n),
-        )
+        try:
+            return import_items(
+                runtime,
+                console_actor(),
+                items,
+                jobs=jobs,
+                batch_size=BATCH_SIZE,
+                advance=lambda n: progress.advance(task, n),
+            )
+        except BrokenProcessPool:
+            # A worker killed (out of memory, a signal): what was committed stays, and a
+            # re-run skips it and imports the rest.
+            done = int(progress.tasks[0].completed)
+            click.echo(
+                f"import stopped after {done} of {len(items)}: a worker process died; "
+                "run the same command again to import the rest",
+                err=True,
+            )
+            raise SystemExit(1) from None
 
 
 def finish(report: ImportReport, unread: Sequence[Note]) -> None:

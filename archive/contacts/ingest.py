@@ -293,37 +293,12 @@ class IngestService:
         contact.agent = contact.agent or clean_agent(transcript.agent)
         contact.message_count = len(transcript.messages)
         contact.media_type = "application/json"
-        details = {
-            "source": transcript.source,
-            "external_id": transcript.external_id,
-            "participants": [
-                {
-                    "id": p.id,
-                    "role": str(p.role),
-                    "name": p.name,
-                    "email": p.email,
-                    "phone": p.phone,
-                }
-                for p in transcript.participants
-            ],
-            "attachments": chat_attachments(transcript),
-        }
+        details = chat_details(transcript)
         objects: list[ContentObject] = []
 
         def store_and_record() -> Ingested:
             limit = self.runtime.settings.max_message_bytes
-            pieces = [
-                (ObjectRole.ORIGINAL, "application/json", raw, 0),
-                (ObjectRole.TRANSCRIPT, "application/json", transcript_to_json(transcript), 0),
-            ]
-            position = 0
-            for message in transcript.messages:
-                for attachment in message.attachments:
-                    position += 1
-                    if attachment.data is not None:
-                        role, media = ObjectRole.ATTACHMENT, attachment.media_type
-                        pieces.append((role, media, attachment.data, position))
-            for role, media_type, data, at in pieces:
+            for role, media_type, data, at in chat_pieces(raw, transcript):
                 objects.append(
                     write_object(
                         self.runtime,
@@ -351,6 +326,12 @@ class IngestService:
         transcript = parse_transcript(raw, source=source)
         digest = hashlib.sha256(raw).digest()
         return self._chat_keys(envelope, transcript, source, digest), digest
+
+    def chat_keys_of(
+        self, envelope: Envelope, transcript: Transcript, source: str, digest: bytes
+    ) -> ContactKeys:
+        """`chat_keys` of a chat already read, whose bytes' SHA-256 is `digest`."""
+        return self._chat_keys(envelope, transcript, source, digest)
 
     def _chat_keys(
         self, envelope: Envelope, transcript: Transcript, source: str, digest: bytes
@@ -484,6 +465,8 @@ class IngestService:
         digest: bytes,
         placed: Placement | None = None,
     ) -> Ingested:
+        # `ingest_batch.ChatBatch._record` takes these steps for many chats at once (imports):
+        # a step added here is added there too.
         try:
             first = first_under(self.session, keys)
             contact.same_key_as_id = first.id if first is not None else None
@@ -519,3 +502,40 @@ class IngestService:
                 raise
             return Ingested(existing, created=False)
         return Ingested(contact, created=True, same_key_as=first, key_name=keys.key_name)
+
+
+def chat_details(transcript: Transcript) -> dict[str, Any]:
+    """What a chat's row keeps of it, sealed under the contact's key (see `seal_details`)."""
+    return {
+        "source": transcript.source,
+        "external_id": transcript.external_id,
+        "participants": [
+            {
+                "id": p.id,
+                "role": str(p.role),
+                "name": p.name,
+                "email": p.email,
+                "phone": p.phone,
+            }
+            for p in transcript.participants
+        ],
+        "attachments": chat_attachments(transcript),
+    }
+
+
+def chat_pieces(raw: bytes, transcript: Transcript) -> list[tuple[ObjectRole, str, bytes, int]]:
+    """The objects a chat is stored as: (role, media type, bytes, position) of the original,
+    the transcript and each inline attachment (numbered among all the chat's attachments)."""
+    pieces = [
+        (ObjectRole.ORIGINAL, "application/json", raw, 0),
+        (ObjectRole.TRANSCRIPT, "application/json", transcript_to_json(transcript), 0),
+    ]
+    position = 0
+    for message in transcript.messages:
+        for attachment in message.attachments:
+            position += 1
+            if attachment.data is not None:
+                pieces.append(
+                    (ObjectRole.ATTACHMENT, attachment.media_type, attachment.data, position)
+                )
+    return pieces

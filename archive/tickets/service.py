@@ -97,6 +97,33 @@ class TicketService:
         customer_id: uuid.UUID | None = None,
         opened_at: datetime | None = None,
     ) -> Ticket:
+        ticket = self.build(
+            reference,
+            subject=subject,
+            category=category,
+            status=status,
+            customer_id=customer_id,
+            opened_at=opened_at,
+        )
+        try:
+            with self.session.begin_nested():
+                self.session.add(ticket)
+        except IntegrityError:
+            raise Conflict(f"ticket {ticket.external_ref} already exists") from None
+        return ticket
+
+    def build(
+        self,
+        reference: str,
+        *,
+        subject: str | None = None,
+        category: str = TicketCategory.QUESTION,
+        status: str = TicketStatus.OPEN,
+        customer_id: uuid.UUID | None = None,
+        opened_at: datetime | None = None,
+    ) -> Ticket:
+        """A new ticket, checked, with its data key, not yet added: `create` adds one, an
+        import adds many at once."""
         ref = clean_reference(reference)
         if subject is not None and (not isinstance(subject, str) or len(subject) > MAX_SUBJECT):
             raise InvalidInput(f"subject: at most {MAX_SUBJECT} characters", field="subject")
@@ -116,11 +143,6 @@ class TicketService:
             ticket.subject_ciphertext = encrypt_field(data_key, subject, ticket.key_context)
         if ticket.status in CLOSING:
             ticket.closed_at = now
-        try:
-            with self.session.begin_nested():
-                self.session.add(ticket)
-        except IntegrityError:
-            raise Conflict(f"ticket {ref} already exists") from None
         return ticket
 
     def update(

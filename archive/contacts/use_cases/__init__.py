@@ -5,6 +5,7 @@ and commits, so the API, the pages, the console and the demo loader leave the sa
 from archive.contacts.use_cases.ingest import (
     ingest_call,
     ingest_chat,
+    ingest_chats,
     ingest_email,
     stored_call,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "download_content",
     "ingest_call",
     "ingest_chat",
+    "ingest_chats",
     "ingest_email",
     "open_contact",
     "read_contact",

@@ -8,6 +8,7 @@ linked to the first (see `sameness`).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from archive.audit import Actor
 from archive.contacts import use_cases
 from archive.contacts.chat import parse_transcript
 from archive.contacts.ingest import Envelope, Ingested, IngestService
+from archive.contacts.ingest_batch import ChatInput
 from archive.contacts.sameness import ContactKeys
 from archive.customers.bulk import Resolution
 from archive.customers.service import IdentifierInput
@@ -33,12 +35,16 @@ class ConversationItem:
     def envelope(self) -> Envelope:
         return Envelope(source=self.source)
 
-    def keys(self, service: IngestService) -> tuple[ContactKeys, bytes]:
-        return service.chat_keys(self.envelope, self.document, source=self.format)
+    def check(
+        self, service: IngestService
+    ) -> tuple[tuple[ContactKeys, bytes], list[IdentifierInput]]:
+        transcript = parse_transcript(self.document, source=self.format)  # read once for both
+        digest = hashlib.sha256(self.document).digest()
+        keys = service.chat_keys_of(self.envelope, transcript, self.format, digest)
+        return (keys, digest), service.chat_identifiers(transcript)
 
-    def identifiers(self, service: IngestService) -> list[IdentifierInput]:
-        transcript = parse_transcript(self.document, source=self.format)
-        return service.chat_identifiers(transcript)
+    def chat(self, placed: Resolution | None) -> ChatInput:
+        return ChatInput(self.envelope, self.document, self.format, placed)
 
     def store(
         self, session: Session, runtime: Runtime, actor: Actor, placed: Resolution | None

@@ -1,17 +1,27 @@
-"""Importing an export's contacts: in batches, in parallel, resumably, through the ingest use case.
+"""Importing an export's contacts: in batches, in worker processes, resumably, by the rules of
+live ingest.
 
 Each contact of an export is an `ImportItem`. A batch of them goes through four steps:
 
-1. in parallel, each item gives its keys and what its customer is known by; one query asks
-   which of the batch the archive holds already (by the natural-key rules of `sameness`: the
-   same bytes under the same key); those are skipped, so a re-run imports nothing new and an
+1. the workers read each item's keys and what its customer is known by; one query asks which
+   of the batch the archive holds already (by the natural-key rules of `sameness`: the same
+   bytes under the same key); those are skipped, so a re-run imports nothing new and an
    interrupted one resumes;
-2. the customers of the rest are placed in bulk (`customers.bulk`), by the live rules, and
-   committed;
-3. in parallel, each is stored by the same use case as a live ingest (`ingest_call`,
-   `ingest_chat`): encrypted, recorded, audited as `contact:create` under the importer's name;
+2. here, in this process and in export order, the customers of the rest are placed in bulk
+   (`customers.bulk`) by the live rules, and committed: one process decides every placement,
+   so the workers never race to create the same person;
+3. the workers store them: chats (`ingest_chats`) many to a transaction, each as a live
+   `ingest_chat` stores it, audited by one `contact:create` record per transaction under the
+   importer's name; a recording alone (`ingest_call`), as it streams for long. Items that share
+   a natural key go to the same worker, in order, so the second finds the first. If a
+   transaction fails, its chats are stored again one by one, and only those that fail alone
+   are reported;
 4. a customer made in step 2 for contacts that all failed in step 3 is removed again, as a
    live ingest's failure leaves no customer behind.
+
+The workers are processes (`jobs`, see `import_workers`), each with its own runtime built
+from the same settings: the work per contact is Python, and threads of one interpreter would
+take turns at it. With one job the work is done here, on the caller's runtime.
 
 A row that fails is reported with where it is (a manifest line, a ticket id) and why; the
 others go on.
@@ -19,10 +29,12 @@ others go on.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Protocol, TypeVar
 
 from sqlalchemy import delete, exists, select
@@ -30,33 +42,41 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from archive.audit import Actor
+from archive.contacts import use_cases
 from archive.contacts.ingest import Ingested, IngestService
+from archive.contacts.ingest_batch import ChatInput
 from archive.contacts.models import Contact
 from archive.contacts.sameness import ContactKeys, stored_copies
+from archive.contacts.use_cases.import_workers import Workers, split, workers_for
 from archive.customers.bulk import BulkResolver, Outcome, Resolution
 from archive.customers.models import Customer
 from archive.customers.service import IdentifierInput
 from archive.errors import ArchiveError
 from archive.runtime import Runtime
 
-BATCH_SIZE = 200
-JOBS = 4
+BATCH_SIZE = 500  # contacts checked, placed and handed to the workers at once
+COMMIT_EVERY = 50  # chats stored per transaction
+JOBS = os.cpu_count() or 1
+PER_WORKER = 20  # items an import has for each worker it starts, at least
 T = TypeVar("T")
+Checked = tuple[tuple[ContactKeys, bytes], list[IdentifierInput]]
 
 
 class ImportItem(Protocol):
-    """One contact of an export."""
+    """One contact of an export. Items go to worker processes, so they must pickle."""
 
     @property
     def where(self) -> str:
         """Where it is in the export, for a report: "line 12", "ticket 4711"."""
 
-    def keys(self, service: IngestService) -> tuple[ContactKeys, bytes]:
-        """The keys it is known by and the SHA-256 of its bytes: with them the archive tells
-        whether it holds it already (the same bytes under the same natural key)."""
+    def check(self, service: IngestService) -> Checked:
+        """The keys it is known by with the SHA-256 of its bytes (with them the archive tells
+        whether it holds it already: the same bytes under the same natural key), and what its
+        customer is known by. InvalidInput if it cannot be read or an identifier is malformed.
+        """
 
-    def identifiers(self, service: IngestService) -> list[IdentifierInput]:
-        """What its customer is known by; InvalidInput if one is malformed."""
+    def chat(self, placed: Resolution | None) -> ChatInput | None:
+        """It as a chat to store with others in one transaction; None: it is stored alone."""
 
     def store(
         self, session: Session, runtime: Runtime, actor: Actor, placed: Resolution | None
@@ -70,6 +90,16 @@ class Note:
 
     where: str
     reason: str
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What a worker tells of an item it stored (or found stored)."""
+
+    created: bool
+    contact_id: uuid.UUID
+    same_key_as: uuid.UUID | None = None
+    key_name: str = ""
 
 
 @dataclass
@@ -88,31 +118,82 @@ def import_items(
     *,
     jobs: int = JOBS,
     batch_size: int = BATCH_SIZE,
+    commit_every: int = COMMIT_EVERY,
     advance: Callable[[int], None] = lambda _: None,
 ) -> ImportReport:
-    """Import every item; `advance(n)` is called as n more items are done."""
+    """Import every item with up to `jobs` worker processes (one per `PER_WORKER` items at
+    most); `advance(n)` is called as n more items are done."""
     report = ImportReport()
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    # Starting a worker (its connections, its first statements) costs about what storing a
+    # few dozen chats does: a small import is done with fewer, or in this process.
+    jobs = max(1, min(jobs, len(items) // PER_WORKER))
+    with workers_for(runtime, jobs) as workers:
         for start in range(0, len(items), batch_size):
-            _batch(runtime, actor, items[start : start + batch_size], pool, report, advance)
+            batch = items[start : start + batch_size]
+            _batch(runtime, actor, batch, workers, commit_every, report, advance)
     return report
+
+
+# --- one batch --------------------------------------------------------------------------
 
 
 def _batch(
     runtime: Runtime,
     actor: Actor,
     items: Sequence[ImportItem],
-    pool: ThreadPoolExecutor,
+    workers: Workers,
+    commit_every: int,
     report: ImportReport,
     advance: Callable[[int], None],
 ) -> None:
-    checked = list(pool.map(lambda item: _check(runtime, item), items))
+    todo = _new_ones(runtime, items, workers, report, advance)
+    if not todo:
+        return
+    with runtime.session() as session:
+        placed = BulkResolver(session, runtime).resolve([wanted for _, _, wanted in todo])
+        session.commit()
+    shares = _shares([natural for _, natural, _ in todo], workers.jobs)
+    futures = {
+        workers.run(
+            store_items, actor, [(items[todo[m][0]], placed[m]) for m in share], commit_every
+        ): share
+        for share in shares
+    }
+    results: dict[int, Stored | Note] = {}
+    for future in as_completed(futures):
+        share = futures[future]
+        results.update(zip(share, future.result(), strict=True))
+        advance(len(share))
+    named: set[uuid.UUID] = set()  # candidates of stored contacts' reviews
+    made: set[uuid.UUID] = set()
+    for m, ((n, _, _), p) in enumerate(zip(todo, placed, strict=True)):
+        result = results[m]
+        if isinstance(p, Resolution):
+            made |= {p.customer_id} if p.created else set()
+            if not isinstance(result, Note):
+                named |= set(p.candidates)
+        _tell(report, items[n], result)
+    _remove_unused(runtime, made - named)
+
+
+def _new_ones(
+    runtime: Runtime,
+    items: Sequence[ImportItem],
+    workers: Workers,
+    report: ImportReport,
+    advance: Callable[[int], None],
+) -> list[tuple[int, str, list[IdentifierInput]]]:
+    """The items not stored yet: (position, natural key, identifiers); the others are told."""
+    checked: list[Note | Checked] = []
+    runs = split(len(items), workers.jobs)
+    for run in [workers.run(_check_all, [items[n] for n in run]) for run in runs]:
+        checked.extend(run.result())
     known = [(n, found[0]) for n, found in enumerate(checked) if not isinstance(found, Note)]
     with runtime.session() as session:
         held = stored_copies(session, [keys for _, keys in known])
     stored = {known[n][0] for n in held}
-    todo: list[tuple[ImportItem, list[IdentifierInput]]] = []
-    for n, (item, outcome) in enumerate(zip(items, checked, strict=True)):
+    todo = []
+    for n, outcome in enumerate(checked):
         if isinstance(outcome, Note):
             report.failed.append(outcome)
             advance(1)
@@ -120,59 +201,91 @@ def _batch(
             report.skipped += 1
             advance(1)
         else:
-            todo.append((item, outcome[1]))
-    if not todo:
-        return
+            (keys, _), identifiers = outcome
+            todo.append((n, keys.natural, identifiers))
+    return todo
+
+
+def _tell(report: ImportReport, item: ImportItem, result: Stored | Note) -> None:
+    if isinstance(result, Note):
+        report.failed.append(result)
+    elif result.created:
+        report.stored += 1
+        if result.same_key_as is not None:
+            note = f"same {result.key_name} as contact {result.same_key_as}"
+            report.shared_key.append(Note(item.where, note))
+    else:
+        report.skipped += 1
+
+
+def _shares(naturals: list[str], jobs: int) -> list[list[int]]:
+    """The positions split among the workers, those with one natural key to one worker in
+    order (the second of them must find the first stored), the shares nearly equal."""
+    groups: dict[str, list[int]] = {}
+    for m, natural in enumerate(naturals):
+        groups.setdefault(natural, []).append(m)
+    shares: list[list[int]] = [[] for _ in range(jobs)]
+    for group in sorted(groups.values(), key=len, reverse=True):
+        min(shares, key=len).extend(group)
+    return [sorted(share) for share in shares if share]
+
+
+def _check_all(runtime: Runtime, items: list[ImportItem]) -> list[Note | Checked]:
+    """Each item's keys, and what its customer is known by: no database is asked
+    (`stored_copies` asks for the whole batch at once)."""
     with runtime.session() as session:
-        placed = BulkResolver(session, runtime).resolve([wanted for _, wanted in todo])
-        session.commit()
-    results = list(
-        pool.map(
-            lambda pair: _store(runtime, actor, pair[0], pair[1]),
-            [(item, p) for (item, _), p in zip(todo, placed, strict=True)],
-        )
-    )
-    named: set[uuid.UUID] = set()  # candidates of stored contacts' reviews
-    made: set[uuid.UUID] = set()
-    for (item, _), result, p in zip(todo, results, placed, strict=True):
-        if isinstance(p, Resolution):
-            made |= {p.customer_id} if p.created else set()
-            if not isinstance(result, Note):
-                named |= set(p.candidates)
-        if isinstance(result, Note):
-            report.failed.append(result)
-        elif result.created:
-            report.stored += 1
-            if result.same_key_as is not None:
-                note = f"same {result.key_name} as contact {result.same_key_as.id}"
-                report.shared_key.append(Note(item.where, note))
+        service = IngestService(session, runtime)
+        return [_noted(item, partial(item.check, service)) for item in items]
+
+
+def store_items(
+    runtime: Runtime,
+    actor: Actor,
+    pairs: list[tuple[ImportItem, Outcome]],
+    commit_every: int,
+) -> list[Stored | Note]:
+    """Store the items, chats `commit_every` to a transaction, the others one by one."""
+    results: dict[int, Stored | Note] = {}
+    chats: list[tuple[int, ImportItem, ChatInput]] = []
+    for n, (item, placed) in enumerate(pairs):
+        if isinstance(placed, ArchiveError):
+            results[n] = Note(item.where, _detail(placed))
+        elif (chat := item.chat(placed)) is not None:
+            chats.append((n, item, chat))
         else:
-            report.skipped += 1
-        advance(1)
-    _remove_unused(runtime, made - named)
+            results[n] = _store(runtime, actor, item, placed)
+    for start in range(0, len(chats), commit_every):
+        group = chats[start : start + commit_every]
+        try:
+            with runtime.session() as session:
+                stored = use_cases.ingest_chats(session, runtime, actor, [c for _, _, c in group])
+        except (ArchiveError, OSError, ValueError, DBAPIError):
+            # Nothing of the group was stored: each goes again alone, and fails alone.
+            for n, item, _ in group:
+                results[n] = _store(runtime, actor, item, pairs[n][1])
+            continue
+        for (n, item, _), result in zip(group, stored, strict=True):
+            results[n] = (
+                _stored(result)
+                if isinstance(result, Ingested)
+                else Note(item.where, _detail(result))
+            )
+    return [results[n] for n in range(len(pairs))]
 
 
-def _check(
-    runtime: Runtime, item: ImportItem
-) -> Note | tuple[tuple[ContactKeys, bytes], list[IdentifierInput]]:
-    """Its keys, and what its customer is known by: no database is asked (`stored_copies`
-    asks for the whole batch at once)."""
-
-    def check() -> tuple[tuple[ContactKeys, bytes], list[IdentifierInput]]:
-        with runtime.session() as session:
-            service = IngestService(session, runtime)
-            return item.keys(service), item.identifiers(service)
-
-    return _noted(item, check)
+def _stored(result: Ingested) -> Stored:
+    same = result.same_key_as
+    key_name = result.key_name or ""
+    return Stored(result.created, result.contact.id, same.id if same else None, key_name)
 
 
-def _store(runtime: Runtime, actor: Actor, item: ImportItem, placed: Outcome) -> Ingested | Note:
+def _store(runtime: Runtime, actor: Actor, item: ImportItem, placed: Outcome) -> Stored | Note:
     if isinstance(placed, ArchiveError):
         return Note(item.where, _detail(placed))
 
-    def store() -> Ingested:
+    def store() -> Stored:
         with runtime.session() as session:
-            return item.store(session, runtime, actor, placed)
+            return _stored(item.store(session, runtime, actor, placed))
 
     return _noted(item, store)
 

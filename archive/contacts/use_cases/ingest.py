@@ -3,20 +3,24 @@
 The API's ingest routes, `archive ingest` and the demo loader all come through here. The
 content is stored and committed by `IngestService` (see its module for the order that keeps
 invariant 5); the `contact:create` record follows in a transaction of its own. A retry or a
-re-send that finds the stored contact is recorded too: someone sent it again.
+re-send that finds the stored contact is recorded too: someone sent it again. `archive import`
+comes through here too, its chats many to a transaction (`ingest_chats`), each batch's
+record committed with its contacts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy.orm import Session
 
 from archive.audit import Actor, AuditAction
 from archive.audit.service import AuditLog
 from archive.contacts.ingest import CallParties, Envelope, Ingested, IngestService
+from archive.contacts.ingest_batch import ChatBatch, ChatInput
 from archive.contacts.models import Contact
 from archive.customers.matching import Placement
+from archive.errors import ArchiveError
 from archive.runtime import Runtime
 
 
@@ -75,6 +79,30 @@ def ingest_chat(
         envelope, raw, source=source, placed=placed
     )
     return _recorded(session, runtime, actor, result, resend_recorded)
+
+
+def ingest_chats(
+    session: Session, runtime: Runtime, actor: Actor, chats: Sequence[ChatInput]
+) -> list[Ingested | ArchiveError]:
+    """Many chats in one transaction, for an import: each stored as `ingest_chat` stores it
+    (or found stored, which is not recorded again), or why it was refused. Those stored are
+    recorded by one `contact:create` record naming them, committed with them.
+
+    If the batch cannot be committed, nothing of it is stored and the error is raised: the
+    caller stores the chats one by one (see `ingest_batch`)."""
+    batch = ChatBatch(session, runtime)
+    try:
+        results = batch.store(chats)
+        created = [r.contact.id for r in results if isinstance(r, Ingested) and r.created]
+        if created:
+            AuditLog(session, runtime).record(
+                actor, AuditAction.CONTACT_CREATE, target_type="contact", target_ids=created
+            )
+        session.commit()
+    except BaseException:
+        batch.discard()
+        raise
+    return results
 
 
 def _recorded(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from archive.audit import Actor
 from archive.contacts import use_cases
 from archive.contacts.ingest import CallParties, Envelope, Ingested, IngestService
+from archive.contacts.ingest_batch import ChatInput
 from archive.contacts.manifest import ManifestRow
 from archive.contacts.sameness import ContactKeys
 from archive.customers.bulk import Resolution
@@ -60,11 +61,14 @@ class RecordingItem:
             caller=self.row.caller, callee=self.row.callee, filename=self.row.path.name
         )
 
-    def keys(self, service: IngestService) -> tuple[ContactKeys, bytes]:
-        return service.call_keys(self.envelope), self.digest
+    def check(
+        self, service: IngestService
+    ) -> tuple[tuple[ContactKeys, bytes], list[IdentifierInput]]:
+        identifiers = service.call_identifiers(self.envelope, self.parties)
+        return (service.call_keys(self.envelope), self.digest), identifiers
 
-    def identifiers(self, service: IngestService) -> list[IdentifierInput]:
-        return service.call_identifiers(self.envelope, self.parties)
+    def chat(self, placed: Resolution | None) -> ChatInput | None:
+        return None  # a recording streams for long: it holds no batch's transaction open
 
     def store(
         self, session: Session, runtime: Runtime, actor: Actor, placed: Resolution | None
