@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from archive.runtime import Runtime
 from archive.search.models import SearchDocument, SearchPosting
 from archive.search.text import Part, document_terms, html_text
-from archive.search.tokens import Tokeniser, search_key
+from archive.search.tokens import Tokeniser, key_id, writing_key
 
 
 def email_parts(subject: str | None, text: str | None, markup: str | None) -> list[Part]:
@@ -31,7 +31,8 @@ def index_contact(
     """Add the contact's texts to the index in the caller's transaction; how many distinct
     tokens it has."""
     _, counts = document_terms(parts)
-    tokeniser = Tokeniser(search_key(runtime.keys))
+    key = writing_key(runtime.keys)
+    tokeniser = Tokeniser(key)
     postings: dict[int, int] = {}
     for term, count in counts.items():
         token = tokeniser.token(term)
@@ -45,7 +46,9 @@ def index_contact(
                 for token, count in postings.items()
             ],
         )
-    session.add(SearchDocument(contact_id=contact_id, length=sum(counts.values())))
+    session.add(
+        SearchDocument(contact_id=contact_id, length=sum(counts.values()), key_id=key_id(key))
+    )
     return len(postings)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from archive.db.base import Base
@@ -27,9 +27,12 @@ class SearchPosting(Base):
 
 
 class SearchDocument(Base):
-    """An indexed contact: how many terms it has in all, which BM25 weighs its counts by."""
+    """An indexed contact: how many terms it has in all, which BM25 weighs its counts by, and
+    which search key its tokens are under (`archive.search.tokens.key_id`), so a rebuild under
+    a new key knows what it has yet to do."""
 
     __tablename__ = "search_documents"
 
     contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id"), primary_key=True)
     length: Mapped[int] = mapped_column(Integer)
+    key_id: Mapped[str] = mapped_column(String(12), index=True)

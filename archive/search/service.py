@@ -23,7 +23,7 @@ from archive.errors import InvalidInput
 from archive.runtime import Runtime
 from archive.search.models import SearchDocument, SearchPosting
 from archive.search.text import query_terms
-from archive.search.tokens import Tokeniser, search_key
+from archive.search.tokens import Tokeniser, reading_keys
 
 MAX_PAGE = 100
 # A query is what a person types: more terms than this is a paste, not a question.
@@ -92,12 +92,14 @@ class SearchService:
             raise InvalidInput(f"limit: between 1 and {MAX_PAGE}", field="limit")
         if offset < 0:
             raise InvalidInput("offset: 0 or more", field="offset")
-        tokeniser = Tokeniser(search_key(self.runtime.keys))
         # Each form's token names the term it stands for; a token two terms share counts once.
+        # While the key rotates, contacts are under one key or the other: both are looked for.
         term_of: dict[int, int] = {}
-        for number, forms in enumerate(terms):
-            for form in sorted(forms):
-                term_of.setdefault(tokeniser.token(form), number)
+        for key in reading_keys(self.runtime.keys):
+            tokeniser = Tokeniser(key)
+            for number, forms in enumerate(terms):
+                for form in sorted(forms):
+                    term_of.setdefault(tokeniser.token(form), number)
         wanted = len(set(term_of.values()))
         which: ColumnElement[int] = case(term_of, value=SearchPosting.token)
         weights = self._weights(which, list(term_of), wanted)

@@ -31,12 +31,17 @@ def upgrade() -> None:
     op.create_table('search_documents',
     sa.Column('contact_id', sa.Uuid(), nullable=False),
     sa.Column('length', sa.Integer(), nullable=False),
+    sa.Column('key_id', sa.String(length=12), nullable=False),
     sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_search_documents_contact_id_contacts')),
     sa.PrimaryKeyConstraint('contact_id', name=op.f('pk_search_documents'))
     )
+    with op.batch_alter_table('search_documents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_search_documents_key_id'), ['key_id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('search_documents', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_search_documents_key_id'))
     op.drop_table('search_documents')
     with op.batch_alter_table('search_postings', schema=None) as batch_op:
         batch_op.drop_index('ix_search_postings_contact_id')
