@@ -25,17 +25,16 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from archive.access.viewer import SYSTEM
-from archive.contacts.models import Channel, Contact, ContactState
+from archive.contacts.models import Contact, ContactState
 from archive.contacts.service import ContactService
 from archive.crypto.keyring import KeyMaterial, new_data_key
 from archive.errors import ArchiveError
 from archive.runtime import Runtime
-from archive.search.index import email_parts, index_contact, remove_contacts
+from archive.search.content import SEARCHED_CHANNELS, searched_parts
+from archive.search.index import index_contact, remove_contacts
 from archive.search.models import SearchDocument
-from archive.search.text import Part
 from archive.search.tokens import NEXT_KEY_FIELD, SEARCH_KEY_FIELD, key_id, writing_key
 
-SEARCHED_CHANNELS = (Channel.CHAT, Channel.EMAIL)
 Q = TypeVar("Q", bound=Select[Any])
 
 
@@ -81,7 +80,7 @@ def rebuild(
             readable = []
             for contact in batch:
                 try:
-                    readable.append((contact.id, _parts(contacts, contact)))
+                    readable.append((contact.id, searched_parts(contacts, contact)))
                 except ArchiveError:
                     # Content lost or altered: `archive check` reports it; its index stays.
                     report.unreadable.append(contact.id)
@@ -116,11 +115,3 @@ def _waiting(query: Q, wanted: str) -> Q:
             or_(SearchDocument.key_id.is_(None), SearchDocument.key_id != wanted),
         )
     )
-
-
-def _parts(contacts: ContactService, contact: Contact) -> list[Part]:
-    """What is searched of a stored contact, read back from its encrypted content."""
-    if contact.channel == Channel.EMAIL:
-        parsed = contacts.email(contact)
-        return email_parts(parsed.subject, parsed.text, parsed.html)
-    return [str(message.get("text") or "") for message in contacts.transcript(contact)["messages"]]

@@ -45,6 +45,7 @@ class SearchController(Controller):
         customer: FromQuery[uuid.UUID | None] = None,
         limit: FromQuery[int] = 20,
         offset: FromQuery[int] = 0,
+        snippets: FromQuery[bool] = False,
     ) -> SearchPage:
         given = request.headers.get(PURPOSE_HEADER) or request.query_params.get("purpose")
         actor = actor_of(request, Permission.CONTACTS_CONTENT_READ, purpose=given)
@@ -52,5 +53,5 @@ class SearchController(Controller):
             channel=channel_named(channel), since=since, until=until, customer_id=customer
         )
         return use_cases.search_contacts(
-            session, runtime, actor, q, where, limit=limit, offset=offset
+            session, runtime, actor, q, where, limit=limit, offset=offset, snippets=snippets
         )

@@ -8,9 +8,16 @@ from archive.contacts.schemas import ContactOut
 
 
 @dataclass(frozen=True)
+class SnippetOut:
+    text: str  # a few lines of the contact around the first word found
+    marks: list[tuple[int, int]]  # where each word found stands in `text`: [start, end)
+
+
+@dataclass(frozen=True)
 class SearchHitOut:
     contact: ContactOut
     score: float  # BM25: comparable within one answer only
+    snippet: SnippetOut | None = None  # asked for, and the content could be read
 
 
 @dataclass(frozen=True)

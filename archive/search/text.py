@@ -2,7 +2,8 @@
 
 The rules, the same for a contact and for a query (docs/search.md):
 
-- Text is NFKC-normalised (ligatures, full-width digits) and case-folded.
+- Text is composed (NFC); each token is NFKC-normalised (ligatures, full-width digits) and
+  case-folded.
 - A token is a run of letters and digits; runs joined by `- / . : ' _` with no space
   ("ABC-123", "INV/2024/0042", "4471:n", "sähkö-auto") give each part and the joined whole,
   without the joiners, so "abc-123", "ABC123" and "abc 123" all find "ABC-123".
@@ -42,16 +43,24 @@ _NORDIC_VARIANTS = {"æ": "ä", "ø": "ö"}
 
 def tokens(text: str) -> Iterator[str]:
     """The case-folded tokens of `text`, in order: each part of a joined run, then the whole."""
-    folded = unicodedata.normalize("NFC", unicodedata.normalize("NFKC", text).casefold())
-    for run in _RUN.finditer(folded):
-        parts = _PART.findall(run.group())
-        for part in parts:
-            if _is_token(part):
-                yield part
+    return (token for token, _, _ in token_spans(text))
+
+
+def token_spans(text: str) -> Iterator[tuple[str, int, int]]:
+    """Each token of `text` with where it stands in the NFC form of `text` (start, end)."""
+    composed = unicodedata.normalize("NFC", text)
+    for run in _RUN.finditer(composed):
+        parts = [
+            (_folded(part.group()), part.start(), part.end())
+            for part in _PART.finditer(run.group())
+        ]
+        for token, start, end in parts:
+            if _is_token(token):
+                yield token, run.start() + start, run.start() + end
         if len(parts) > 1:
-            whole = "".join(parts)
+            whole = "".join(token for token, _, _ in parts)
             if _is_token(whole):
-                yield whole
+                yield whole, run.start(), run.end()
 
 
 def fold(token: str, language: Language | None) -> str:
@@ -136,6 +145,10 @@ class _TextReader(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self._hidden:
             self.pieces.append(data)
+
+
+def _folded(part: str) -> str:
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFKC", part).casefold())
 
 
 def _is_token(token: str) -> bool:

@@ -8,6 +8,7 @@ words; the contacts it listed are named by a metadata read, as every list's are.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
@@ -17,13 +18,16 @@ from archive.access.permissions import Permission
 from archive.audit import Actor, AuditAction
 from archive.audit.models import check_purpose
 from archive.audit.service import AuditLog
+from archive.contacts.models import Contact
 from archive.contacts.rendering import render
 from archive.contacts.service import ContactService
 from archive.customers.service import CustomerService
-from archive.errors import MalformedRequest
+from archive.errors import ArchiveError, MalformedRequest
 from archive.runtime import Runtime
-from archive.search.schemas import SearchHitOut, SearchPage
+from archive.search.content import searched_parts
+from archive.search.schemas import SearchHitOut, SearchPage, SnippetOut
 from archive.search.service import SearchFilter, SearchService, parse_query
+from archive.search.snippets import cut_snippet
 
 PURPOSE_NEEDED = (
     "say why you search: send the ticket or case you are working on as the "
@@ -40,8 +44,11 @@ def search_contacts(
     *,
     limit: int,
     offset: int = 0,
+    snippets: bool = False,
 ) -> SearchPage:
-    """One page of the contacts visible to the actor that hold every term of `query`."""
+    """One page of the contacts visible to the actor that hold every term of `query`;
+    `snippets`: each with a few lines around the words, cut from its decrypted content, which
+    is recorded as a read of the content of every hit on the page."""
     purpose = check_purpose(actor.purpose)
     if purpose is None and runtime.settings.require_purpose:
         raise MalformedRequest(PURPOSE_NEEDED, field="purpose")
@@ -55,8 +62,12 @@ def search_contacts(
     contacts = ContactService(session, runtime, viewer)
     listed = [hit.contact for hit in found.hits]
     kept, doubted = contacts.holds_of(listed), contacts.reviews_of(listed)
+    cut = _snippets(contacts, listed, terms) if snippets else {}
     items = [
-        SearchHitOut(render(contacts, hit.contact, kept, doubted), hit.score) for hit in found.hits
+        SearchHitOut(
+            render(contacts, hit.contact, kept, doubted), hit.score, cut.get(hit.contact.id)
+        )
+        for hit in found.hits
     ]
     log = AuditLog(session, runtime)
     log.record(
@@ -73,8 +84,29 @@ def search_contacts(
             target_type="contact",
             target_ids=[c.id for c in listed],
         )
+    if snippets and listed:
+        log.record(
+            actor.for_purpose(purpose),
+            AuditAction.CONTACT_CONTENT_READ,
+            target_type="contact",
+            target_ids=[c.id for c in listed],
+        )
     session.commit()
     return SearchPage(items, found.terms, offset + limit if found.more else None)
+
+
+def _snippets(
+    contacts: ContactService, listed: list[Contact], terms: list[frozenset[str]]
+) -> dict[uuid.UUID, SnippetOut]:
+    cut: dict[uuid.UUID, SnippetOut] = {}
+    for contact in listed:
+        try:
+            found = cut_snippet(searched_parts(contacts, contact), terms)
+        except ArchiveError:
+            continue  # content lost or altered: the hit is listed without a snippet
+        if found is not None:
+            cut[contact.id] = SnippetOut(found.text, found.marks)
+    return cut
 
 
 def searched(terms: int, where: SearchFilter, offset: int) -> list[str]:

@@ -211,3 +211,32 @@ def test_a_purpose_is_asked_when_the_archive_requires_one(
     assert len(ids(named)) == 1
     (search,) = records(runtime, AuditAction.CONTACT_SEARCH)
     assert search.purpose == "ZD-4411"
+
+
+def test_snippets_are_cut_from_the_hits_on_the_page_and_their_reading_recorded(
+    client: TestClient[Any], runtime: Runtime
+) -> None:
+    found = chat(runtime, "Hei!", "Lämpöpumppu on rikki ja lasku 44718832 on väärin.")
+    mail = email(runtime, "Lasku 44718832", "The invoice 44718832 is wrong.")
+    plain = client.get(SEARCH, params={"q": "44718832"}).json()
+    assert [hit["snippet"] for hit in plain["items"]] == [None, None]
+    assert records(runtime, AuditAction.CONTACT_CONTENT_READ) == []
+
+    answer = client.get(
+        SEARCH,
+        params={"q": "lämpöpumpun 44718832", "snippets": "true"},
+        headers={"X-Archive-Purpose": "ZD-4411"},
+    ).json()
+    (hit,) = answer["items"]
+    assert hit["contact"]["id"] == str(found.id)
+    snippet = hit["snippet"]
+    assert snippet["text"] == "Lämpöpumppu on rikki ja lasku 44718832 on väärin."
+    assert [snippet["text"][a:b] for a, b in snippet["marks"]] == ["Lämpöpumppu", "44718832"]
+    (read,) = records(runtime, AuditAction.CONTACT_CONTENT_READ)
+    assert json.loads(read.target_ids) == [str(found.id)]
+    assert read.purpose == "ZD-4411"
+
+    subject = client.get(SEARCH, params={"q": "44718832", "channel": "email", "snippets": "1"})
+    (hit,) = subject.json()["items"]
+    assert hit["contact"]["id"] == str(mail.id)
+    assert hit["snippet"]["text"] == "Lasku 44718832"
