@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import uuid
 from datetime import UTC, datetime
 
 from archive.contacts.ingest import Envelope, IngestService
 from archive.contacts.models import Contact
 from archive.runtime import Runtime
-from archive.testing.builders import sample_email
+from archive.testing.builders import ingest_chat, sample_email
 
 STARTED = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -21,25 +19,7 @@ def chat(
     started: datetime = STARTED,
 ) -> Contact:
     """A chat in which the customer with `email` says each of `texts`, one message each."""
-    document = {
-        "format": "contact-archive/chat/v1",
-        "id": f"chat-{uuid.uuid4()}",
-        "started_at": started.isoformat(),
-        "participants": [
-            {"id": "c1", "role": "customer", "email": email},
-            {"id": "a1", "role": "agent", "name": "Agent Smith"},
-        ],
-        "messages": [
-            {"id": str(n), "at": started.isoformat(), "author": "c1", "text": text}
-            for n, text in enumerate(texts, 1)
-        ],
-    }
-    with runtime.session() as session:
-        return (
-            IngestService(session, runtime)
-            .ingest_chat(Envelope(), json.dumps(document).encode())
-            .contact
-        )
+    return ingest_chat(runtime, *texts, email=email, started=started).contact
 
 
 def email(runtime: Runtime, subject: str, body: str) -> Contact:

@@ -22,7 +22,8 @@ from archive.search.models import SearchDocument, SearchPosting
 from archive.testing.builders import ingest_call, sample_email
 from archive.testing.contents import count
 from archive.testing.tokens import bearer
-from tests.search import chat
+
+from . import chat
 
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 CASES = "/api/v1/privacy/cases"

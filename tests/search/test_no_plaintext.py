@@ -19,7 +19,8 @@ from archive.search.languages import Language, Stemmers
 from archive.search.models import SearchPosting
 from archive.search.text import fold, term, tokens
 from archive.testing.contents import count
-from tests.search import chat
+
+from . import chat
 
 # Distinctive words, and numbers too long to turn up by chance among ids, times and tokens
 # (a dump shows a token, a 64-bit integer, as 19 digits).

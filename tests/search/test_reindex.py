@@ -18,7 +18,8 @@ from archive.search.service import SearchFilter, SearchService, parse_query
 from archive.search.tokens import NEXT_KEY_FIELD, Tokeniser, key_id, search_key
 from archive.settings import Settings
 from archive.testing.contents import count
-from tests.search import chat, email
+
+from . import chat, email
 
 
 def found(runtime: Runtime, query: str) -> set[str]:

@@ -18,7 +18,8 @@ from archive.audit.models import AuditRecord
 from archive.contacts.ingest import Envelope, IngestService
 from archive.runtime import Runtime
 from archive.testing.tokens import bearer
-from tests.search import STARTED, chat, email
+
+from . import STARTED, chat, email
 
 SEARCH = "/api/v1/search"
 

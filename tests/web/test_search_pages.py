@@ -12,7 +12,7 @@ from sqlalchemy import select
 from archive.audit import AuditAction
 from archive.audit.models import AuditRecord
 from archive.runtime import Runtime
-from tests.search import chat
+from archive.testing.builders import ingest_chat
 
 
 def actions(runtime: Runtime) -> list[str]:
@@ -23,8 +23,8 @@ def actions(runtime: Runtime) -> list[str]:
 def test_an_agent_finds_a_chat_by_its_words_with_them_marked(
     agent: TestClient[Any], runtime: Runtime
 ) -> None:
-    found = chat(runtime, "Hei!", "Lämpöpumppu on rikki <script>alert(1)</script>.")
-    chat(runtime, "Lasku on väärin.")
+    found = ingest_chat(runtime, "Hei!", "Lämpöpumppu on rikki <script>alert(1)</script>.").contact
+    ingest_chat(runtime, "Lasku on väärin.")
 
     empty = agent.get("/search")
     assert empty.status_code == 200
@@ -49,7 +49,7 @@ def test_an_agent_finds_a_chat_by_its_words_with_them_marked(
 def test_nothing_found_and_refusals_are_said_on_the_page(
     agent: TestClient[Any], runtime: Runtime
 ) -> None:
-    chat(runtime, "Lasku on väärin.")
+    ingest_chat(runtime, "Lasku on väärin.")
     assert "No contact holds every word." in agent.get("/search", params={"q": "kissa"}).text
     refused = agent.get("/search", params={"q": "lasku", "from": "not a date"})
     assert refused.status_code == 422
