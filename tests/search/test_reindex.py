@@ -10,7 +10,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import delete, select
 
 from archive.cli.main import cli
-from archive.crypto.keyring import load_key_material
+from archive.crypto.keyring import KeyMaterial, generate_key_material, load_key_material
 from archive.runtime import Runtime, build_runtime
 from archive.search.models import SearchDocument, SearchPosting
 from archive.search.reindex import promoted, rebuild, staged
@@ -112,3 +112,16 @@ def test_archive_search_reindex_rotates_the_key_in_the_key_file(tmp_path: Path) 
         json.loads(settings.resolved_key_file.read_text())["search_key"]
         == json.loads(material.to_json())["search_key"]
     )
+
+
+def test_serve_refuses_to_start_without_a_search_key(tmp_path: Path) -> None:
+    material = generate_key_material()
+    without = KeyMaterial(
+        material.keyring,
+        material.blind_index_key,
+        {k: v for k, v in material.extra.items() if k != "search_key"},
+    )
+    env = {"ARCHIVE_DATA_DIR": str(tmp_path / "data"), "ARCHIVE_KEYS": without.to_json()}
+    refused = CliRunner().invoke(cli, ["serve"], env=env)
+    assert refused.exit_code == 2
+    assert "search_key" in refused.output
