@@ -1,17 +1,77 @@
-"""`archive search reindex`: rebuild the search index, rotating its key."""
+"""`archive search find|reindex`: search contacts' words at the console; rebuild the index,
+rotating its key."""
 
 from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
 
 import click
 
 from archive.cli.context import Context, pass_context
+from archive.cli.users import console_actor
+from archive.contacts.service import channel_named
 from archive.crypto.keyring import load_key_material, write_key_file
+from archive.search import use_cases
 from archive.search.reindex import promoted, rebuild, staged
+from archive.search.service import SearchFilter
 
 
 @click.group("search")
 def search_group() -> None:
     """The search index over the words of chats and e-mails (docs/search.md)."""
+
+
+@search_group.command("find")
+@click.argument("words")
+@click.option("--channel", type=click.Choice(["chat", "email"]), help="One channel only.")
+@click.option("--from", "since", type=click.DateTime(), help="Started at or after (UTC).")
+@click.option("--to", "until", type=click.DateTime(), help="Started before (UTC).")
+@click.option("--customer", type=click.UUID, help="One customer's contacts only.")
+@click.option("--purpose", help="The ticket or case you search for (kept in the trail).")
+@click.option("--snippets", is_flag=True, help="Each hit with the lines around the words.")
+@click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True)
+@pass_context
+def find(
+    ctx: Context,
+    words: str,
+    channel: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    customer: uuid.UUID | None,
+    purpose: str | None,
+    snippets: bool,
+    limit: int,
+) -> None:
+    """The contacts holding every one of WORDS, best first: the API's search, recorded in the
+    audit trail with the console operator as the actor (never the words)."""
+    runtime = ctx.runtime
+    where = SearchFilter(
+        channel=channel_named(channel),
+        since=_utc(since),
+        until=_utc(until),
+        customer_id=customer,
+    )
+    actor = console_actor().for_purpose(purpose)
+    with runtime.session() as session:
+        page = use_cases.search_contacts(
+            session, runtime, actor, words, where, limit=limit, snippets=snippets
+        )
+    if not page.items:
+        click.echo("no contact holds every word")
+    for hit in page.items:
+        contact = hit.contact
+        click.echo(
+            f"{hit.score:7.3f}  {contact.id}  {contact.channel:<5}  "
+            f"{contact.started_at.isoformat(timespec='minutes')}"
+        )
+        if hit.snippet is not None:
+            click.echo(f"         {hit.snippet.text}")
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    # click reads a date without a zone; the console's dates are UTC, as the trail's are.
+    return None if moment is None else moment.replace(tzinfo=moment.tzinfo or UTC)
 
 
 @search_group.command("reindex")

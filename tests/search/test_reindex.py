@@ -9,6 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 from sqlalchemy import delete, select
 
+from archive.audit.models import AuditRecord
 from archive.cli.main import cli
 from archive.crypto.keyring import KeyMaterial, generate_key_material, load_key_material
 from archive.runtime import Runtime, build_runtime
@@ -125,3 +126,34 @@ def test_serve_refuses_to_start_without_a_search_key(tmp_path: Path) -> None:
     refused = CliRunner().invoke(cli, ["serve"], env=env)
     assert refused.exit_code == 2
     assert "search_key" in refused.output
+
+
+def test_archive_search_find_at_the_console_is_recorded_without_the_words(tmp_path: Path) -> None:
+    env = {"ARCHIVE_DATA_DIR": str(tmp_path / "data")}
+    assert run(env, "init").exit_code == 0
+    runtime = build_runtime(Settings.from_env(env))
+    try:
+        stored = str(chat(runtime, "Hei!", "Lämpöpumppu on rikki.").id)
+    finally:
+        runtime.close()
+
+    found = run(env, "search", "find", "lämpöpumpun rikki", "--snippets", "--purpose", "ZD-7")
+    assert found.exit_code == 0, found.output
+    lines = found.output.splitlines()
+    assert stored in lines[0]
+    assert lines[1].strip() == "Lämpöpumppu on rikki."
+    assert run(env, "search", "find", "kissa").output.strip() == "no contact holds every word"
+    refused = run(env, "search", "find", "!!")
+    assert refused.exit_code == 2
+
+    runtime = build_runtime(Settings.from_env(env))
+    try:
+        with runtime.session() as session:
+            records = session.scalars(
+                select(AuditRecord).where(AuditRecord.action == "contact:search")
+            ).all()
+            assert [json.loads(r.target_ids) for r in records] == [["terms:2"], ["terms:1"]]
+            assert records[0].purpose == "ZD-7"
+            assert records[0].actor.startswith("console")
+    finally:
+        runtime.close()
