@@ -42,6 +42,13 @@ def pieces(snippet: SnippetOut | None) -> list[tuple[str, bool]]:
     return [*found, (snippet.text[at:], False)]
 
 
+def found_words(snippet: SnippetOut | None) -> str:
+    """The words a snippet marks, for the contact's page to mark too (see app.js)."""
+    if snippet is None:
+        return ""
+    return ",".join(sorted({snippet.text[start:end] for start, end in snippet.marks}))
+
+
 class SearchPages(Controller):
     path = "/"
 
@@ -85,4 +92,5 @@ class SearchPages(Controller):
             return render(request, "contact_search.html", status_code=status_of(refused), **context)
         context["page"] = page
         context["pieces"] = {hit.contact.id: pieces(hit.snippet) for hit in page.items}
+        context["found"] = {hit.contact.id: found_words(hit.snippet) for hit in page.items}
         return render(request, "contact_search.html", **context)
