@@ -39,6 +39,7 @@ from archive.privacy.export_routes import ExportController
 from archive.privacy.routes import CaseController, CertificateController
 from archive.retention.routes import DeletionController, PolicyController
 from archive.runtime import build_runtime
+from archive.search.routes import SearchController
 from archive.settings import Settings
 from archive.tickets.routes import TicketController
 from archive.web import static_router, template_config, web_router
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
             health,
             ContactController,
             CustomerController,
+            SearchController,
             IdentityReviewController,
             TicketController,
             accounts_router(),

@@ -15,6 +15,9 @@ class AuditAction(StrEnum):
     CONTACT_CONTENT_READ = "contact:content:read"
     CONTACT_METADATA_READ = "contact:metadata:read"
     CONTACT_CREATE = "contact:create"
+    # A search of contacts' words: its record names how many terms and which filters, never
+    # the words; the contacts it listed are named by a metadata read beside it.
+    CONTACT_SEARCH = "contact:search"
 
     CUSTOMER_SEARCH = "customer:search"
     CUSTOMER_READ = "customer:identity:read"

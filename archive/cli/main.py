@@ -20,6 +20,7 @@ from archive.cli.ingest import ingest_command
 from archive.cli.keys import keys_group
 from archive.cli.policy import policy_group
 from archive.cli.requests import requests_group
+from archive.cli.search import search_group
 from archive.cli.setup import db_group, init_command, serve_command
 from archive.cli.users import tokens_group, users_group
 from archive.errors import ArchiveError
@@ -75,5 +76,6 @@ for command in (
     audit_group,
     requests_group,
     identity_group,
+    search_group,
 ):
     cli.add_command(command)

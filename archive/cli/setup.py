@@ -15,6 +15,7 @@ from archive.db.migrate import upgrade
 from archive.errors import ArchiveError
 from archive.integrity.check import unfinished_uploads
 from archive.runtime import Runtime
+from archive.search.tokens import search_key
 from archive.settings import Settings
 
 KEY_WARNING = """\
@@ -110,7 +111,12 @@ def serve(ctx: Context, *, workers: int | None = None) -> None:
     settings = ctx.settings
     processes = workers or settings.resolved_workers
     click.echo(describe(settings), err=True)
+    if settings.is_embedded:
+        ensure_keys(settings)  # a key file from before a purpose key existed gets it
     runtime = ctx.runtime
+    # Ingest indexes chats and e-mails under the search key: a start without one says so now,
+    # not at the first e-mail.
+    search_key(runtime.keys)
     if settings.is_embedded:
         clean_unfinished_uploads(runtime)
     # Never waits for the re-time a policy change needs: that runs in the background.

@@ -63,6 +63,8 @@ from archive.errors import InvalidInput, PayloadTooLarge, UnreadableMedia
 from archive.keys.rows import issue_key
 from archive.retention.service import RetentionService
 from archive.runtime import Runtime
+from archive.search.index import email_parts, index_contact
+from archive.search.text import Part
 from archive.tickets.service import TicketService, clean_reference
 
 __all__ = ["CallParties", "Envelope", "IngestService", "Ingested"]
@@ -257,7 +259,14 @@ class IngestService:
         return self._or_discard(
             [obj],
             lambda: self._record(
-                contact, [obj], identifiers, envelope.ticket, details, keys, digest
+                contact,
+                [obj],
+                identifiers,
+                envelope.ticket,
+                details,
+                keys,
+                digest,
+                searchable=email_parts(parsed.subject, parsed.text, parsed.html),
             ),
         )
 
@@ -313,7 +322,15 @@ class IngestService:
             contact.attachment_count = len(objects) - 2
             contact.size_bytes = sum(o.size for o in objects)
             return self._record(
-                contact, objects, identifiers, ticket, details, keys, digest, placed
+                contact,
+                objects,
+                identifiers,
+                ticket,
+                details,
+                keys,
+                digest,
+                placed,
+                searchable=[message.text for message in transcript.messages],
             )
 
         return self._or_discard(objects, store_and_record)
@@ -464,6 +481,7 @@ class IngestService:
         keys: ContactKeys,
         digest: bytes,
         placed: Placement | None = None,
+        searchable: list[Part] | None = None,
     ) -> Ingested:
         # `ingest_batch.ChatBatch._record` takes these steps for many chats at once (imports):
         # a step added here is added there too.
@@ -489,6 +507,9 @@ class IngestService:
             self.session.add(contact)
             self.session.flush()
             self.session.add_all(objects)
+            if searchable is not None:
+                # In this transaction: a stored contact is searchable at once, or not stored.
+                index_contact(self.session, self.runtime, contact.id, searchable)
             if attachment is not None:
                 now = self.runtime.clock.now()
                 self.session.add_all(identity_rows(contact.id, attachment, now, data_key))

@@ -47,6 +47,7 @@ from archive.errors import ArchiveError, InvalidInput
 from archive.keys.rows import issue_key
 from archive.retention.service import RetentionService
 from archive.runtime import Runtime
+from archive.search.index import index_contact
 from archive.tickets.models import Ticket
 from archive.tickets.service import clean_reference
 
@@ -264,6 +265,10 @@ class ChatBatch:
         self.session.flush()
         self.session.add_all(rows)
         self.session.flush()
+        for chat in chats:
+            # As IngestService._record: searchable from the moment it is stored, or not stored.
+            texts = [message.text for message in chat.transcript.messages]
+            index_contact(self.session, self.runtime, chat.contact.id, texts)
         return results
 
     def _firsts(self, naturals: list[str]) -> dict[str, Contact]:

@@ -109,8 +109,9 @@ class KeyMaterial:
 
 # Secrets for jobs other than wrapping data keys, each its own: the accounts' (TOTP secrets,
 # login-attempt keys), the audit trail's HMAC (erasure certificates, the old hash chain's
-# checkpoints) and the seed of the Ed25519 key that signs the audit log's tree heads.
-PURPOSE_KEYS = ("account_key", "audit_key", "audit_signing_key")
+# checkpoints), the seed of the Ed25519 key that signs the audit log's tree heads, and the key
+# of the search index's blind tokens.
+PURPOSE_KEYS = ("account_key", "audit_key", "audit_signing_key", "search_key")
 
 
 def generate_key_material() -> KeyMaterial:

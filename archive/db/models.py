@@ -23,6 +23,7 @@ from archive.db.base import Base, WrappedKeyMixin
 from archive.holds.models import Hold, HoldContact
 from archive.privacy.models import ErasureCertificate, ExportBundle, PrivacyCase
 from archive.retention.models import DeletionRun, PolicyRecord
+from archive.search.models import SearchDocument, SearchPosting
 from archive.tickets.models import Ticket
 
 # Every table whose rows own a wrapped data key, in the order key rotation rewraps them.
@@ -61,6 +62,8 @@ __all__ = [
     "NameToken",
     "PolicyRecord",
     "PrivacyCase",
+    "SearchDocument",
+    "SearchPosting",
     "Ticket",
     "User",
     "UserRole",

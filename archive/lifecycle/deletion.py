@@ -1,7 +1,8 @@
 """Deleting contacts, the steps shared by the expiry sweep and erasure requests.
 
 `claim` (in the caller's transaction, after holds were checked in it): the contacts become
-`deleting` and their data keys are destroyed, so nothing of them can be read once it commits.
+`deleting`, their data keys are destroyed and their search postings deleted, so nothing of
+them can be read or found once it commits.
 `finish`: their objects leave the store, then their content rows and personal metadata go and
 the contact row stays as a tombstone (`deleted`). Both are safe to repeat after a crash.
 """
@@ -20,6 +21,7 @@ from archive.contacts.models import Contact, ContactState, ContentObject
 from archive.customers.models import ContactIdentifier, Customer, IdentityReview
 from archive.holds.models import Hold, HoldContact, HoldState
 from archive.runtime import Runtime
+from archive.search.index import remove_contacts
 from archive.tickets.models import Ticket
 from archive.timing import step
 
@@ -35,7 +37,8 @@ class Deleted:
 def claim(
     session: Session, ids: Sequence[uuid.UUID], *, by: str, reason: str, now: datetime
 ) -> None:
-    """Mark contacts `deleting` for `by` and destroy their data keys; the caller commits."""
+    """Mark contacts `deleting` for `by`, destroy their data keys and take them out of the
+    search index; the caller commits."""
     if not ids:
         return
     session.execute(
@@ -58,6 +61,8 @@ def claim(
         .where(ContentObject.contact_id.in_(ids))
         .values(kek_id=None, wrapped_key=None)
     )
+    # Their words' tokens go with their keys: a contact no one can read is found by no search.
+    remove_contacts(session, ids)
 
 
 @step("finish")

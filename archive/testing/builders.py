@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -49,3 +52,30 @@ def sample_email(subject: str = "Invoice question", body: str = "Hello!") -> byt
 def ingest_email(runtime: Runtime, raw: bytes | None = None) -> Ingested:
     with runtime.session() as session:
         return IngestService(session, runtime).ingest_email(Envelope(), raw or sample_email())
+
+
+def ingest_chat(
+    runtime: Runtime,
+    *texts: str,
+    email: str = "aino.virtanen@example.fi",
+    started: datetime | None = None,
+) -> Ingested:
+    """A chat in which the customer with `email` says each of `texts`, one message each."""
+    at = (started or datetime(2026, 3, 2, 8, 0, tzinfo=UTC)).isoformat()
+    document = {
+        "format": "contact-archive/chat/v1",
+        "id": f"chat-{uuid.uuid4()}",
+        "started_at": at,
+        "participants": [
+            {"id": "c1", "role": "customer", "email": email},
+            {"id": "a1", "role": "agent", "name": "Agent Smith"},
+        ],
+        "messages": [
+            {"id": str(n), "at": at, "author": "c1", "text": text}
+            for n, text in enumerate(texts, 1)
+        ],
+    }
+    with runtime.session() as session:
+        return IngestService(session, runtime).ingest_chat(
+            Envelope(), json.dumps(document).encode()
+        )

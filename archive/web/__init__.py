@@ -27,6 +27,7 @@ from archive.web.privacy_data_pages import PrivacyDataPages
 from archive.web.privacy_pages import PrivacyPages
 from archive.web.quality_pages import QualityPages
 from archive.web.sample_pages import SamplePages
+from archive.web.search_pages import SearchPages
 from archive.web.session_pages import SessionPages
 from archive.web.start_pages import StartPages
 
@@ -75,6 +76,7 @@ def web_router() -> RouterType:
             SessionPages,
             StartPages,
             CustomerPages,
+            SearchPages,
             ContactPages,
             PrivacyPages,
             PrivacyDataPages,

@@ -34,6 +34,7 @@ class NavItem:
 NAVIGATION = (
     NavItem(Permission.CONTACTS_LIST, "Your contacts", "/start"),
     NavItem(Permission.CUSTOMERS_SEARCH, "Find a customer", "/customers"),
+    NavItem(Permission.CONTACTS_CONTENT_READ, "Search contacts", "/search"),
     NavItem(Permission.HOLDS_READ, "Holds", "/holds"),
     NavItem(Permission.PRIVACY_CASES, "Privacy requests", "/privacy"),
     NavItem(Permission.IDENTITY_REVIEW, "Identity reviews", "/privacy/identity"),

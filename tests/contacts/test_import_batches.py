@@ -35,6 +35,7 @@ from archive.contacts.zendesk_export import read_zendesk_export
 from archive.customers.bulk import Resolution
 from archive.customers.models import Customer
 from archive.runtime import Runtime
+from archive.search.models import SearchDocument
 from archive.testing.exports import chatwoot_pages, zendesk_pages
 from archive.tickets.models import Ticket
 
@@ -103,6 +104,9 @@ def test_chats_of_one_transaction_share_one_audit_record_naming_each(
         assert sorted(named) == sorted(str(c.id) for c in contacts)
         assert all(c.customer_id and c.ticket_id and c.expires_at for c in contacts)
         assert session.scalar(select(func.count()).select_from(Ticket)) == 45
+        # Searchable as a live chat is: indexed in the transaction that stored it.
+        indexed = set(session.scalars(select(SearchDocument.contact_id)))
+        assert indexed == {c.id for c in contacts}
     assert len(list(runtime.store.list(""))) == 90  # each an original and a transcript
     again = import_items(runtime, ACTOR, items, jobs=2, commit_every=10)
     assert (again.stored, again.skipped) == (0, 45)

@@ -1,5 +1,6 @@
 // The pages' only script of their own: send the CSRF token with htmx's requests, show times in
-// the reader's zone and language, and let the playback speed be chosen.
+// the reader's zone and language, let the playback speed be chosen, and mark the words a search
+// found in the contact it opened.
 (function () {
   "use strict";
 
@@ -60,10 +61,58 @@
     });
   }
 
+  // A hit of the search opens its contact with the words found after "#find=" in the address:
+  // the fragment never reaches the server, so the words are in no request and no log.
+  function markFound(root) {
+    var hash = window.location.hash;
+    if (hash.indexOf("#find=") !== 0) {
+      return;
+    }
+    var words = decodeURIComponent(hash.slice(6)).split(",").filter(function (word) {
+      return word.length > 0;
+    });
+    if (!words.length) {
+      return;
+    }
+    var escaped = words.map(function (word) {
+      return word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    });
+    var pattern = new RegExp("(^|[^\\p{L}\\p{N}])(" + escaped.join("|") + ")(?![\\p{L}\\p{N}])", "giu");
+    root.querySelectorAll(".message .text, .email-body").forEach(function (element) {
+      var walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+      var nodes = [];
+      while (walker.nextNode()) {
+        nodes.push(walker.currentNode);
+      }
+      nodes.forEach(function (node) {
+        var text = node.nodeValue;
+        var pieces = document.createDocumentFragment();
+        var at = 0;
+        var found = false;
+        text.replace(pattern, function (match, before, word, offset) {
+          var start = offset + before.length;
+          pieces.appendChild(document.createTextNode(text.slice(at, start)));
+          var mark = document.createElement("mark");
+          mark.className = "found";
+          mark.textContent = word;
+          pieces.appendChild(mark);
+          at = start + word.length;
+          found = true;
+          return match;
+        });
+        if (found) {
+          pieces.appendChild(document.createTextNode(text.slice(at)));
+          node.parentNode.replaceChild(pieces, node);
+        }
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     localTimes(document);
     speedControls(document);
     cardLabels(document);
+    markFound(document);
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     localTimes(event.detail.target.parentNode || document);

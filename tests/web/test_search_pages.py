@@ -1,0 +1,67 @@
+"""The search box of the pages: hits with their words marked, by the API's rules and records."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from browsing import log_in
+from litestar.testing import TestClient
+from sqlalchemy import select
+
+from archive.audit import AuditAction
+from archive.audit.models import AuditRecord
+from archive.runtime import Runtime
+from archive.testing.builders import ingest_chat
+
+
+def actions(runtime: Runtime) -> list[str]:
+    with runtime.session() as session:
+        return list(session.scalars(select(AuditRecord.action).order_by(AuditRecord.id)))
+
+
+def test_an_agent_finds_a_chat_by_its_words_with_them_marked(
+    agent: TestClient[Any], runtime: Runtime
+) -> None:
+    found = ingest_chat(runtime, "Hei!", "Lämpöpumppu on rikki <script>alert(1)</script>.").contact
+    ingest_chat(runtime, "Lasku on väärin.")
+
+    empty = agent.get("/search")
+    assert empty.status_code == 200
+    assert 'name="q"' in empty.text
+    assert "hit-" not in empty.text
+
+    page = agent.get("/search", params={"q": "lämpöpumpun rikki", "purpose": "ZD-4411"})
+    assert page.status_code == 200
+    assert f'id="hit-{found.id}"' in page.text
+    assert page.text.count('class="hit ') == 1
+    assert "<mark>Lämpöpumppu</mark> on <mark>rikki</mark>" in page.text
+    assert "<script>alert" not in page.text  # the snippet is escaped like any text
+    assert f"/contacts/{found.id}?purpose=ZD-4411" in page.text
+    searched = actions(runtime)[-3:]
+    assert searched == [
+        AuditAction.CONTACT_SEARCH,
+        AuditAction.CONTACT_METADATA_READ,
+        AuditAction.CONTACT_CONTENT_READ,
+    ]
+
+
+def test_nothing_found_and_refusals_are_said_on_the_page(
+    agent: TestClient[Any], runtime: Runtime
+) -> None:
+    ingest_chat(runtime, "Lasku on väärin.")
+    assert "No contact holds every word." in agent.get("/search", params={"q": "kissa"}).text
+    refused = agent.get("/search", params={"q": "lasku", "from": "not a date"})
+    assert refused.status_code == 422
+    assert 'role="alert"' in refused.text
+    runtime.settings = dataclasses.replace(runtime.settings, require_purpose=True)
+    asked = agent.get("/search", params={"q": "lasku"})
+    assert asked.status_code == 400
+    assert "say why you search" in asked.text
+
+
+def test_roles_without_content_read_have_no_search_page(
+    browser: TestClient[Any],
+) -> None:
+    assert log_in(browser, "adam.admin").status_code == 303
+    assert browser.get("/search", params={"q": "lasku"}).status_code == 403
