@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator
+import functools
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import quote
 
+import anyio.to_thread
 from litestar import Request
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_206_PARTIAL_CONTENT
 
 from archive.api.ranges import content_range, if_range_matches, parse_range
 from archive.contacts.models import ContentObject
-from archive.contacts.objects import read_object, read_range
+from archive.contacts.objects import SegmentReader, read_object, read_range
 from archive.runtime import Runtime
 
 
@@ -25,11 +26,53 @@ def content_disposition(filename: str | None, *, inline: bool) -> str:
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def _primed(chunks: Iterator[bytes]) -> Iterator[bytes]:
+# Plaintext goes to the server in pieces of this size. Whatever the socket does not take at
+# once the server copies into the connection's buffer, so a smaller piece keeps less of it
+# there per download; under this the calls into the server start to cost more than the bytes.
+SEND_BYTES = 256 << 10
+
+
+async def _sent(primed: list[bytes], read: Callable[[], bytes | None]) -> AsyncIterator[bytes]:
+    """`primed`, then what each `read()` gives until None, in pieces of SEND_BYTES; each
+    `read()` runs on a worker thread once the segment before has been handed to the server.
+
+    Not reading ahead keeps a download to about one segment in memory however slow its
+    client: Litestar's own wrapper of a blocking iterator would still be holding the segment
+    sent last while it decrypts the next. Many downloads at once keep the cores busy anyway.
+    `primed` is a list emptied as it is sent, so nothing holds its segment afterwards.
+    """
+    while True:
+        segment = primed.pop() if primed else await anyio.to_thread.run_sync(read)
+        if segment is None:
+            return
+        if len(segment) <= SEND_BYTES:
+            yield segment
+        else:
+            for start in range(0, len(segment), SEND_BYTES):
+                yield segment[start : start + SEND_BYTES]
+        del segment  # not held while the next one is decrypted
+
+
+def _reader(
+    runtime: Runtime, obj: ContentObject, start: int, end: int
+) -> Callable[[], bytes | None]:
+    """One verified segment of plaintext per call, then None.
+
+    From a local file each segment is read on its own. From S3, where every read is a
+    request, a whole object is one streamed GET and a range a few segments per request.
+    """
+    if not runtime.store.reads_cost_a_request:
+        return SegmentReader(runtime, obj, start, end)
+    whole = start == 0 and end == obj.size
+    plaintext = read_object(runtime, obj) if whole else read_range(runtime, obj, start, end)
+    return functools.partial(next, plaintext, None)
+
+
+def _primed(read: Callable[[], bytes | None]) -> list[bytes]:
     """Decrypt the first segment now, so a tampered or swapped object fails with a problem
     answer before any header is sent; a failure further in aborts the transfer instead."""
-    first = next(chunks, None)
-    return itertools.chain([] if first is None else [first], chunks)
+    first = read()
+    return [] if first is None else [first]
 
 
 def stream_object(
@@ -59,10 +102,9 @@ def stream_object(
     }
     if wanted is not None:
         headers["Content-Range"] = content_range(wanted, obj.size)
-    # A whole object is one streamed GET from the store; a range reads only its segments.
-    plaintext = read_range(runtime, obj, start, end) if wanted else read_object(runtime, obj)
+    read = _reader(runtime, obj, start, end)
     return Stream(
-        _primed(plaintext),
+        _sent(_primed(read), read),
         status_code=HTTP_206_PARTIAL_CONTENT if wanted else HTTP_200_OK,
         media_type=obj.media_type,
         headers=headers,

@@ -14,7 +14,7 @@ import structlog
 from archive.contacts.digest import BackgroundDigest
 from archive.contacts.models import ContentObject
 from archive.crypto.reader import DecryptingReader
-from archive.crypto.stream import decrypt_range, decrypt_stream, encrypt_stream
+from archive.crypto.stream import EncryptedObject, decrypt_range, decrypt_stream, encrypt_stream
 from archive.errors import (
     ArchiveError,
     Conflict,
@@ -22,6 +22,7 @@ from archive.errors import (
     IntegrityFailure,
     NotFound,
     PayloadTooLarge,
+    RangeNotSatisfiable,
     StorageError,
 )
 from archive.keys.rows import issue_key, open_key
@@ -150,6 +151,43 @@ def read_range(runtime: Runtime, obj: ContentObject, start: int, end: int) -> It
         start=start,
         end=end,
     )
+
+
+class SegmentReader:
+    """Plaintext bytes [start, end) of an object, one verified segment per call, then None.
+
+    Each call reads one segment from the store and decrypts it; nothing is kept between calls
+    but the position. A generator would keep its last ciphertext alive while its plaintext is
+    sent: with many downloads at once, that was a segment more per download.
+    """
+
+    def __init__(self, runtime: Runtime, obj: ContentObject, start: int, end: int) -> None:
+        self._stored = EncryptedObject(
+            open_key(obj, runtime.keys.keyring),
+            str(obj.id),
+            _reader_of(runtime, obj),
+            ciphertext_size=obj.stored_size,
+            segment_size=obj.segment_size,
+        )
+        if not 0 <= start <= end <= self._stored.plaintext_size:
+            raise RangeNotSatisfiable(
+                f"range {start}-{end} is outside the object", size=self._stored.plaintext_size
+            )
+        self._start, self._end = start, end
+        # An empty object still has its one segment, verified like any other.
+        self._next = self._stored.segment_of(start) if end > start else 0
+        self._last = self._stored.segment_of(end - 1) if end > start else 0
+
+    def __call__(self) -> bytes | None:
+        index = self._next
+        if index > self._last:
+            return None
+        self._next += 1
+        # A generator of its own, dropped at once, with the ciphertext it read.
+        plain = next(self._stored.segments(index, index + 1))
+        base = self._stored.plaintext_start(index)
+        low, high = max(self._start - base, 0), min(self._end - base, len(plain))
+        return plain if low == 0 and high == len(plain) else plain[low:high]
 
 
 def read_bytes(runtime: Runtime, obj: ContentObject) -> bytes:

@@ -261,7 +261,11 @@ def _decrypt(key: bytes, object_id: str, pieces: Iterator[tuple[Chunk, bool]]) -
         raise IntegrityFailure("object is too short to hold a header and a segment")
     cipher = _open_header(key, object_id, header)
     for index, (piece, last) in enumerate(pieces):
-        yield cipher.open(index, piece, last=last)
+        plain = cipher.open(index, piece, last=last)
+        # Not kept while the consumer holds the plaintext: with a chunk of the segment size,
+        # the piece is that whole chunk.
+        del piece
+        yield plain
 
 
 def _split(chunks: Iterable[Chunk], sizes: Iterator[int]) -> Iterator[tuple[Chunk, bool]]:
@@ -270,29 +274,40 @@ def _split(chunks: Iterable[Chunk], sizes: Iterator[int]) -> Iterator[tuple[Chun
     A piece is released only once a byte beyond it has arrived, because whether it is the
     last one decides its nonce. Memory stays at one piece plus the caller's current chunk.
     A piece is valid only until the next is requested: the buffer that gathers it is reused.
+    A piece that ends where its chunk ends waits as a view of the chunk, not as a copy: a
+    store read in chunks of the segment size then hands every segment over uncopied.
     """
     want = next(sizes)
-    held = bytearray(want)
+    held = bytearray()
     filled = 0
+    waiting: memoryview | None = None  # a whole piece, a view of the chunk that ended it
     for chunk in chunks:
         # Bytes are immutable and can be sliced without copying; a caller may reuse anything else.
         view = memoryview(chunk if isinstance(chunk, bytes) else bytes(chunk))
         start = 0
         while filled + len(view) - start > want:
             take = want - filled
-            if filled:
+            if waiting is not None:
+                yield waiting, False
+                waiting = None
+            elif filled:
                 held[filled:] = view[start : start + take]
                 yield held, False
             else:
                 yield view[start : start + take], False
             start, filled = start + take, 0
             want = next(sizes)
-            if len(held) != want:
-                held = bytearray(want)
         rest = len(view) - start
+        if not rest:
+            continue
+        if not filled and rest == want:
+            waiting, filled = view[start:], want
+            continue
+        if len(held) != want:
+            held = bytearray(want)
         held[filled : filled + rest] = view[start:]
         filled += rest
-    yield memoryview(held)[:filled], True
+    yield (waiting if waiting is not None else memoryview(held)[:filled]), True
 
 
 class _SpareBuffers:

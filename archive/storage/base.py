@@ -50,6 +50,9 @@ class ObjectStore(Protocol):
     """
 
     name: str  # "local" or "s3", for messages
+    #: Whether each `read` is a request over the network (S3), so that a whole object is
+    #: better streamed by `iter_chunks` than read segment by segment (a local file).
+    reads_cost_a_request: bool
 
     def put(self, key: str, chunks: Iterable[bytes | bytearray]) -> int:
         """Store a stream of unknown length under `key` and return the bytes written.

@@ -36,6 +36,7 @@ class LocalStore:
     """Objects as files under `root`, one file per key, written atomically."""
 
     name = "local"
+    reads_cost_a_request = False
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)

@@ -89,6 +89,7 @@ class S3Store:
     """Objects in one bucket; the bucket is created on first use if it is missing."""
 
     name = "s3"
+    reads_cost_a_request = True
 
     def __init__(
         self,
