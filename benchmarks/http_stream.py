@@ -10,8 +10,10 @@ temporary data directory. Each run, in turn and on the same filesystem:
 - writes the recording's bytes to a plain file, `fsync`s it and closes it: the disk's limit;
 - POSTs the same bytes to /api/v1/contacts/calls, streamed from a generator, and waits for
   the answer (hashed, encrypted, written, fsynced and recorded by then);
-- reads the plain file back (the page cache's limit);
-- GETs the recording back whole, checking every byte's hash.
+- reads the plain file back and hashes it (the page cache's limit);
+- GETs the recording back whole, checking every byte's hash, and GETs the plain file the same
+  way from a plain-file server on the same stack (uvicorn and Litestar's `File`), in turns
+  which goes first: the download's goal is 0.7x that server.
 
 The client shares the machine's cores with the server, as a recorder on the same host would;
 the figures are ratios taken in one run, with the median and min-max over the runs.
@@ -33,21 +35,12 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks._common import CHUNK_SIZE, Recording, mb_per_second, median, write_results
-from benchmarks._server import ArchiveServer
-from benchmarks.memory import Client
+from benchmarks._server import ArchiveServer, PlainFileServer
+from benchmarks.ingest_throughput import plain_file, plain_path
+from benchmarks.memory import Client, fetch
 
 MIB = 1 << 20
 TARGET = 0.7
-
-
-def plain_write(recording: Recording, path: Path) -> float:
-    started = time.perf_counter()
-    with path.open("wb") as file:
-        for chunk in recording.chunks():
-            file.write(chunk)
-        file.flush()
-        os.fsync(file.fileno())
-    return time.perf_counter() - started
 
 
 def plain_read(path: Path) -> float:
@@ -57,30 +50,6 @@ def plain_read(path: Path) -> float:
         while chunk := file.read(CHUNK_SIZE):
             digest.update(chunk)  # the download is hashed too, so both do the same work
     return time.perf_counter() - started
-
-
-def digest_of(recording: Recording) -> bytes:
-    digest = hashlib.sha256()
-    for chunk in recording.chunks():
-        digest.update(chunk)
-    return digest.digest()
-
-
-def upload(http: httpx.Client, recording: Recording) -> str:
-    """POST the recording as a call, as cheaply as a client can send it: the chunks as made,
-    not hashed on the way (the digest is taken beforehand), so the client's share of the two
-    cores stays small."""
-    answer = http.post(
-        "/api/v1/contacts/calls",
-        content=recording.chunks(),
-        params={"caller": "+358401234567", "filename": f"call-{recording.seed}.wav"},
-        headers={"Content-Length": str(recording.size), "Content-Type": "audio/wav"},
-    )
-    answer.raise_for_status()
-    contact = answer.json()["contact"]
-    if contact["size_bytes"] != recording.size:
-        raise RuntimeError(f"stored {contact['size_bytes']} bytes, sent {recording.size}")
-    return str(contact["id"])
 
 
 def timed(action: Callable[[], Any]) -> float:
@@ -96,25 +65,40 @@ def main(size_mb: int, runs: int) -> None:
     console = Console()
     size = size_mb * MIB
     block = os.urandom(CHUNK_SIZE)
-    seconds: dict[str, list[float]] = {"write": [], "ingest": [], "read": [], "download": []}
+    seconds: dict[str, list[float]] = {
+        "write": [],
+        "ingest": [],
+        "read": [],
+        "download": [],
+        "plain_server": [],
+    }
     with tempfile.TemporaryDirectory() as work:
-        data = Path(work) / "data"
+        data, plain_dir = Path(work) / "data", Path(work) / "plain"
+        plain_dir.mkdir()
         with (
             ArchiveServer(data, None) as server,
             httpx.Client(base_url=server.base_url, headers=server.login(), timeout=600) as http,
+            PlainFileServer(plain_dir) as plain_server,
+            httpx.Client(base_url=plain_server.base_url, timeout=600) as to_plain,
         ):
             client = Client(http)
             for run in range(runs):
                 recording = Recording.make(size, run, block)
-                plain = Path(work) / f"plain-{run}.wav"
-                seconds["write"].append(plain_write(recording, plain))
+                seconds["write"].append(plain_file(plain_dir, recording, keep=True))
+                plain = plain_path(plain_dir, recording)
                 started = time.perf_counter()
                 contact, digest = client.upload(recording)
                 seconds["ingest"].append(time.perf_counter() - started)
                 seconds["read"].append(plain_read(plain))
-                seconds["download"].append(
-                    timed(lambda: client.download(contact, size, digest))  # noqa: B023
-                )
+                downloads = [
+                    ("download", lambda: client.download(contact, size, digest)),  # noqa: B023
+                    (
+                        "plain_server",
+                        lambda: fetch(to_plain, f"/files/{plain.name}", size, digest),  # noqa: B023
+                    ),
+                ]
+                for step, download in downloads if run % 2 == 0 else downloads[::-1]:
+                    seconds[step].append(timed(download))
                 plain.unlink()
     rates = {step: [mb_per_second(size, s) for s in spent] for step, spent in seconds.items()}
     ratios = {
@@ -122,6 +106,9 @@ def main(size_mb: int, runs: int) -> None:
             i / w for i, w in zip(rates["ingest"], rates["write"], strict=True)
         ],
         "download_vs_read": [d / r for d, r in zip(rates["download"], rates["read"], strict=True)],
+        "download_vs_plain_server": [
+            d / p for d, p in zip(rates["download"], rates["plain_server"], strict=True)
+        ],
     }
     results = {
         "size_bytes": size,
@@ -136,12 +123,13 @@ def main(size_mb: int, runs: int) -> None:
     for step, base, name in (
         ("ingest", "write", "ingest_vs_write_fsync"),
         ("download", "read", "download_vs_read"),
+        ("download", "plain_server", "download_vs_plain_server"),
     ):
         for shown in (base, step):
             found = rates[shown]
             table.add_row(shown, f"{median(found):.0f} ({min(found):.0f}-{max(found):.0f})", "", "")
         ratio = ratios[name]
-        mark = "ok" if median(ratio) >= TARGET else "below"
+        mark = "" if name == "download_vs_read" else "ok" if median(ratio) >= TARGET else "below"
         table.add_row(
             "",
             "",
