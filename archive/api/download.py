@@ -7,7 +7,9 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import quote
 
+import anyio
 import anyio.to_thread
+from anyio.lowlevel import RunVar
 from litestar import Request
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_206_PARTIAL_CONTENT
@@ -30,6 +32,22 @@ def content_disposition(filename: str | None, *, inline: bool) -> str:
 # once the server copies into the connection's buffer, so a smaller piece keeps less of it
 # there per download; under this the calls into the server start to cost more than the bytes.
 SEND_BYTES = 256 << 10
+# Segments read and decrypted at once, all downloads of the process together. Each holds its
+# ciphertext and its plaintext while it runs, on a thread whose allocator arena then keeps
+# the memory: a few keep two cores busy, and twenty downloads then hold twenty segments, not
+# sixty spread over as many arenas.
+DECRYPTING_AT_ONCE = 4
+_DECRYPTING: RunVar[anyio.CapacityLimiter] = RunVar("archive_downloads_decrypting")
+
+
+def _decrypting() -> anyio.CapacityLimiter:
+    """The limiter of the running event loop (a process may run several, as tests do)."""
+    try:
+        return _DECRYPTING.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(DECRYPTING_AT_ONCE)
+        _DECRYPTING.set(limiter)
+        return limiter
 
 
 async def _sent(primed: list[bytes], read: Callable[[], bytes | None]) -> AsyncIterator[bytes]:
@@ -42,7 +60,9 @@ async def _sent(primed: list[bytes], read: Callable[[], bytes | None]) -> AsyncI
     `primed` is a list emptied as it is sent, so nothing holds its segment afterwards.
     """
     while True:
-        segment = primed.pop() if primed else await anyio.to_thread.run_sync(read)
+        segment = (
+            primed.pop() if primed else await anyio.to_thread.run_sync(read, limiter=_decrypting())
+        )
         if segment is None:
             return
         if len(segment) <= SEND_BYTES:
