@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import quote
@@ -35,8 +36,11 @@ SEND_BYTES = 256 << 10
 # Segments read and decrypted at once, all downloads of the process together. Each holds its
 # ciphertext and its plaintext while it runs, on a thread whose allocator arena then keeps
 # the memory: a few keep two cores busy, and twenty downloads then hold twenty segments, not
-# sixty spread over as many arenas.
+# sixty spread over as many arenas. The first segment of each is decrypted on the request's
+# own thread, so twenty downloads starting together are bounded by the semaphore; the
+# limiter keeps the segments after it to a few threads as well.
 DECRYPTING_AT_ONCE = 4
+_DECRYPTING_NOW = threading.BoundedSemaphore(DECRYPTING_AT_ONCE)
 _DECRYPTING: RunVar[anyio.CapacityLimiter] = RunVar("archive_downloads_decrypting")
 
 
@@ -81,11 +85,19 @@ def _reader(
     From a local file each segment is read on its own. From S3, where every read is a
     request, a whole object is one streamed GET and a range a few segments per request.
     """
+    read: Callable[[], bytes | None]
     if not runtime.store.reads_cost_a_request:
-        return SegmentReader(runtime, obj, start, end)
-    whole = start == 0 and end == obj.size
-    plaintext = read_object(runtime, obj) if whole else read_range(runtime, obj, start, end)
-    return functools.partial(next, plaintext, None)
+        read = SegmentReader(runtime, obj, start, end)
+    else:
+        whole = start == 0 and end == obj.size
+        plaintext = read_object(runtime, obj) if whole else read_range(runtime, obj, start, end)
+        read = functools.partial(next, plaintext, None)
+
+    def bounded() -> bytes | None:
+        with _DECRYPTING_NOW:
+            return read()
+
+    return bounded
 
 
 def _primed(read: Callable[[], bytes | None]) -> list[bytes]:
