@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -54,57 +53,64 @@ def _decrypting() -> anyio.CapacityLimiter:
         return limiter
 
 
-async def _sent(primed: list[bytes], read: Callable[[], bytes | None]) -> AsyncIterator[bytes]:
-    """`primed`, then what each `read()` gives until None, in pieces of SEND_BYTES; each
-    `read()` runs on a worker thread once the segment before has been handed to the server.
+async def _sent(
+    primed: list[bytes], read: Callable[[], list[bytes] | None]
+) -> AsyncIterator[bytes]:
+    """The pieces of `primed`, then of each `read()` until None; each `read()` runs on a
+    worker thread once every piece before has been handed to the server.
 
     Not reading ahead keeps a download to about one segment in memory however slow its
     client: Litestar's own wrapper of a blocking iterator would still be holding the segment
     sent last while it decrypts the next. Many downloads at once keep the cores busy anyway.
-    `primed` is a list emptied as it is sent, so nothing holds its segment afterwards.
+    Pieces are taken out of their list as they are sent, so none is held after it went.
     """
+    pieces = primed
     while True:
-        segment = (
-            primed.pop() if primed else await anyio.to_thread.run_sync(read, limiter=_decrypting())
-        )
-        if segment is None:
+        pieces.reverse()
+        while pieces:
+            yield pieces.pop()
+        found = await anyio.to_thread.run_sync(read, limiter=_decrypting())
+        if found is None:
             return
-        if len(segment) <= SEND_BYTES:
-            yield segment
-        else:
-            for start in range(0, len(segment), SEND_BYTES):
-                yield segment[start : start + SEND_BYTES]
-        del segment  # not held while the next one is decrypted
+        pieces = found
+
+
+def _in_pieces(segment: bytes) -> list[bytes]:
+    if len(segment) <= SEND_BYTES:
+        return [segment]
+    return [segment[at : at + SEND_BYTES] for at in range(0, len(segment), SEND_BYTES)]
 
 
 def _reader(
     runtime: Runtime, obj: ContentObject, start: int, end: int
-) -> Callable[[], bytes | None]:
-    """One verified segment of plaintext per call, then None.
+) -> Callable[[], list[bytes] | None]:
+    """One verified segment of plaintext per call, in pieces of SEND_BYTES, then None.
 
     From a local file each segment is read on its own. From S3, where every read is a
     request, a whole object is one streamed GET and a range a few segments per request.
     """
-    read: Callable[[], bytes | None]
+    read: Callable[[], list[bytes] | None]
     if not runtime.store.reads_cost_a_request:
-        read = SegmentReader(runtime, obj, start, end)
+        read = SegmentReader(runtime, obj, start, end, piece=SEND_BYTES)
     else:
         whole = start == 0 and end == obj.size
         plaintext = read_object(runtime, obj) if whole else read_range(runtime, obj, start, end)
-        read = functools.partial(next, plaintext, None)
 
-    def bounded() -> bytes | None:
+        def read() -> list[bytes] | None:
+            segment = next(plaintext, None)
+            return None if segment is None else _in_pieces(segment)
+
+    def bounded() -> list[bytes] | None:
         with _DECRYPTING_NOW:
             return read()
 
     return bounded
 
 
-def _primed(read: Callable[[], bytes | None]) -> list[bytes]:
+def _primed(read: Callable[[], list[bytes] | None]) -> list[bytes]:
     """Decrypt the first segment now, so a tampered or swapped object fails with a problem
     answer before any header is sent; a failure further in aborts the transfer instead."""
-    first = read()
-    return [] if first is None else [first]
+    return read() or []
 
 
 def stream_object(

@@ -67,6 +67,14 @@ class ObjectStore(Protocol):
         """Return `length` bytes from `offset`, fewer only at the end of the object."""
         ...
 
+    def read_into(self, key: str, offset: int, buffer: memoryview) -> int:
+        """Fill `buffer` with the bytes from `offset`; return how many, fewer only at the end.
+
+        For readers that use one buffer again and again: a fresh megabyte costs the kernel
+        as much as decrypting it.
+        """
+        ...
+
     def iter_chunks(self, key: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         """Stream the whole object in chunks of at most `chunk_size` bytes.
 

@@ -11,7 +11,7 @@ import anyio
 import pytest
 from litestar.testing import TestClient
 
-from archive.api.download import SEND_BYTES, _primed, _sent
+from archive.api.download import SEND_BYTES, _in_pieces, _primed, _sent
 from archive.runtime import Runtime
 
 SEGMENT = 64 * 1024  # the tests' settings; plaintext segments hold 16 bytes less
@@ -68,20 +68,20 @@ def test_a_recording_of_many_segments_comes_back_whole_and_by_any_range(
 
 
 class Segments:
-    """A `read` of three segments that records when each is asked for."""
+    """A `read` of segments in pieces that records when each segment is asked for."""
 
     def __init__(self, sizes: list[int]) -> None:
         self.segments = [bytes([n]) * size for n, size in enumerate(sizes)]
         self.asked = 0
 
-    def __call__(self) -> bytes | None:
+    def __call__(self) -> list[bytes] | None:
         if self.asked == len(self.segments):
             return None
         self.asked += 1
-        return self.segments[self.asked - 1]
+        return _in_pieces(self.segments[self.asked - 1])
 
 
-def collect(read: Callable[[], bytes | None], segments: Segments) -> list[tuple[int, int]]:
+def collect(read: Callable[[], list[bytes] | None], segments: Segments) -> list[tuple[int, int]]:
     """(piece length, segments asked for when it arrived) for each piece sent."""
 
     async def run() -> list[tuple[int, int]]:
