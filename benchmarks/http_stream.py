@@ -93,7 +93,12 @@ def main(size_mb: int, runs: int) -> None:
     }
     # The servers' own CPU seconds per download: on a machine shared with other work the
     # clock depends on who else runs; the CPU a server spends on the same bytes does less.
-    cpu: dict[str, list[float]] = {"download": [], "plain_server": []}
+    cpu: dict[str, list[float]] = {
+        "ingest": [],
+        "plain_upload": [],
+        "download": [],
+        "plain_server": [],
+    }
     with tempfile.TemporaryDirectory() as work:
         data, plain_dir = Path(work) / "data", Path(work) / "plain"
         plain_dir.mkdir()
@@ -114,7 +119,10 @@ def main(size_mb: int, runs: int) -> None:
                 ]
                 sent: list[tuple[str, bytes]] = []
                 for step, action in uploads if run % 2 == 0 else uploads[::-1]:
+                    busy = (server if step == "ingest" else plain_server).pid
+                    used = cpu_ticks(busy)
                     seconds[step].append(timed(action))
+                    cpu[step].append((cpu_ticks(busy) - used) / TICKS_PER_SECOND)
                 contact, digest = sent[0]
                 seconds["read"].append(plain_read(plain))
                 downloads = [
@@ -174,11 +182,16 @@ def main(size_mb: int, runs: int) -> None:
             f"{median(ratio):.2f} ({min(ratio):.2f}-{max(ratio):.2f}) {mark}",
         )
     console.print(table)
-    for step, label in (("download", "archive"), ("plain_server", "plain-file server")):
+    for step, label in (
+        ("ingest", "archive, ingest"),
+        ("plain_upload", "plain-file server, upload"),
+        ("download", "archive, download"),
+        ("plain_server", "plain-file server, download"),
+    ):
         per_gb = [spent / (size / 1e9) for spent in cpu[step]]
         console.print(
             f"{label}: {median(per_gb):.2f} ({min(per_gb):.2f}-{max(per_gb):.2f}) "
-            "CPU seconds per GB downloaded"
+            "server CPU seconds per GB"
         )
     console.print(f"written to {write_results('http_stream', results)}")
 
