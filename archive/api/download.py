@@ -30,14 +30,15 @@ def content_disposition(filename: str | None, *, inline: bool) -> str:
 
 # Plaintext goes to the server in pieces of this size. Whatever the socket does not take at
 # once the server copies into the connection's buffer, so a smaller piece keeps less of it
-# there per download; under this the calls into the server start to cost more than the bytes.
+# there per download; a smaller one also means more calls through Litestar and uvicorn.
 SEND_BYTES = 256 << 10
-# Segments read and decrypted at once, all downloads of the process together. Each holds its
-# ciphertext and its plaintext while it runs, on a thread whose allocator arena then keeps
-# the memory: a few keep two cores busy, and twenty downloads then hold twenty segments, not
-# sixty spread over as many arenas. The first segment of each is decrypted on the request's
-# own thread, so twenty downloads starting together are bounded by the semaphore; the
-# limiter keeps the segments after it to a few threads as well.
+# Segments read and decrypted at once, all downloads of the process together, each with a
+# segment's ciphertext and plaintext in hand while it runs: a few keep two cores busy, and
+# twenty downloads starting together then decrypt four segments at a time, not twenty on
+# twenty threads that each leave memory in an allocator arena of their own. The first segment
+# of a download is decrypted on the request's own thread, so the semaphore bounds all of
+# them; the limiter keeps the segments after it to a few threads as well. (From S3 a read
+# waits on the network while it holds its place.)
 DECRYPTING_AT_ONCE = 4
 _DECRYPTING_NOW = threading.BoundedSemaphore(DECRYPTING_AT_ONCE)
 _DECRYPTING: RunVar[anyio.CapacityLimiter] = RunVar("archive_downloads_decrypting")

@@ -159,8 +159,8 @@ class SegmentReader:
     Each call reads one segment from the store and decrypts it, through buffers used again
     from call to call, and returns the plaintext as copies of at most `piece` bytes; nothing
     is kept between calls but the position. A fresh megabyte per segment for the ciphertext
-    and another for the plaintext cost more CPU than the decryption; a generator would also
-    keep its last ciphertext alive while the plaintext is sent.
+    and another for the plaintext cost about as much CPU again as reading and decrypting it;
+    a generator would also keep its last ciphertext alive while the plaintext is sent.
     """
 
     def __init__(
