@@ -9,14 +9,16 @@ temporary data directory. Each run, in turn and on the same filesystem:
 
 - writes the recording's bytes to a plain file, `fsync`s it and closes it: the disk's limit;
 - POSTs the same bytes to /api/v1/contacts/calls, streamed from a generator, and waits for
-  the answer (hashed, encrypted, written, fsynced and recorded by then);
+  the answer (hashed, encrypted, written, fsynced and recorded by then), and POSTs them to a
+  plain-file server on the same stack that writes and fsyncs them, in turns which goes first;
 - reads the plain file back and hashes it (the page cache's limit);
 - GETs the recording back whole, checking every byte's hash, and GETs the plain file the same
   way from a plain-file server on the same stack (uvicorn and Litestar's `File`), in turns
   which goes first: the download's goal is 0.7x that server.
 
 The client shares the machine's cores with the server, as a recorder on the same host would;
-the figures are ratios taken in one run, with the median and min-max over the runs.
+the figures are ratios taken in one run, with the median and min-max over the runs, and each
+server's own CPU seconds per GB.
 """
 
 from __future__ import annotations
