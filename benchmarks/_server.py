@@ -8,19 +8,28 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import Any, Protocol
 
+import anyio.to_thread
 import httpx
+from litestar import Litestar, Request, get, post
+from litestar.response import File
 
+from archive.schedule import FIRST_RUN_DELAY
 from archive.testing.s3 import S3Endpoint, unique_bucket
 from archive.testing.servers import free_port, stop, wait_for_port
 
 START_TIMEOUT = 60.0
 KIB = 1024
 
+
+#: The directory the plain-file server serves, passed to its process in the environment.
+PLAIN_FILES_ENV = "BENCH_PLAIN_FILES"
 
 BENCH_USER = "bench.runner"
 BENCH_ROLES = ("ingest", "agent", "privacy")
@@ -60,6 +69,17 @@ def server_environment(data_dir: Path, port: int, s3: S3Endpoint | None) -> dict
             ARCHIVE_KEY_FILE=str(data_dir / "keys.json"),
         )
     return env
+
+
+class Watched(Protocol):
+    """A server process whose memory a benchmark watches."""
+
+    @property
+    def pid(self) -> int: ...
+
+    def memory(self) -> Mapping[str, int]: ...
+
+    def reset_peak(self) -> bool: ...
 
 
 class ArchiveServer:
@@ -107,8 +127,14 @@ class ArchiveServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        started = time.monotonic()
         wait_for_port(self.port, START_TIMEOUT, "the archive API")
         httpx.get(f"{self.base_url}/health", timeout=30).raise_for_status()
+        # The in-process schedule's first jobs (among them a deep integrity check, which
+        # decrypts every stored object) run this long after the start: let them run now, on
+        # an archive with nothing in it yet, rather than in the middle of a measurement.
+        time.sleep(max(0.0, started + FIRST_RUN_DELAY + 1.0 - time.monotonic()))
+        wait_until_idle(self._process.pid)
 
     def stop(self) -> None:
         if self._process is not None:
@@ -139,11 +165,115 @@ class ArchiveServer:
 
     def reset_peak(self) -> bool:
         """Set the server's VmHWM back to its current RSS; False if the kernel does not allow it."""
-        try:
-            Path(f"/proc/{self.pid}/clear_refs").write_text("5")
-        except OSError:
-            return False
-        return True
+        return reset_peak(self.pid)
+
+
+def plain_file_app() -> Litestar:
+    """A server of plain files on the archive's own stack (uvicorn, h11, Litestar): the baseline
+    for a download, and what the stack itself allows an upload. Litestar's `File` reads each
+    1 MiB chunk on a worker thread, as the archive's download decrypts each 1 MiB segment on
+    one; an upload is written as it arrives and synced. No audit, no database, no cipher."""
+    root = Path(os.environ[PLAIN_FILES_ENV])
+
+    @get("/files/{name:str}", sync_to_thread=False)
+    def serve_file(name: str) -> File:
+        return File(root / Path(name).name, media_type="audio/wav")
+
+    @post("/files/{name:str}", status_code=204)
+    async def store_file(name: str, request: Request[Any, Any, Any]) -> None:
+        # Writes into the page cache on the event loop, as they come; the sync on a thread.
+        with (root / Path(name).name).open("wb") as file:
+            async for chunk in request.stream():
+                file.write(chunk)
+            file.flush()
+            await anyio.to_thread.run_sync(os.fsync, file.fileno())
+
+    return Litestar([serve_file, store_file], request_max_body_size=None)
+
+
+class PlainFileServer:
+    """`plain_file_app` under uvicorn on a free port, as a child process, serving `root`."""
+
+    def __init__(self, root: Path) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, PLAIN_FILES_ENV: str(root)}
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        # The same uvicorn defaults as `archive serve` with one process.
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "benchmarks._server:plain_file_app",
+        ]
+        self._process = subprocess.Popen(
+            [*command, "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port, START_TIMEOUT, "the plain-file server")
+
+    def stop(self) -> None:
+        if self._process is not None:
+            stop(self._process)
+            self._process = None
+
+    def __enter__(self) -> PlainFileServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def pid(self) -> int:
+        if self._process is None:
+            raise RuntimeError("the server is not running")
+        return self._process.pid
+
+    def memory(self) -> Mapping[str, int]:
+        """VmRSS and VmHWM (peak RSS) of the server, in bytes."""
+        return read_memory(self.pid)
+
+    def reset_peak(self) -> bool:
+        """Set the server's VmHWM back to its current RSS; False if the kernel does not allow it."""
+        return reset_peak(self.pid)
+
+
+def reset_peak(pid: int) -> bool:
+    """Set VmHWM of `pid` back to its current RSS; False if the kernel does not allow it."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def wait_until_idle(pid: int, timeout: float = 30.0) -> None:
+    """Wait until `pid` has used no CPU for a moment (or `timeout` has passed)."""
+    deadline = time.monotonic() + timeout
+    used = cpu_ticks(pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        now = cpu_ticks(pid)
+        if now == used:
+            return
+        used = now
+
+
+def cpu_ticks(pid: int) -> int:
+    """User and system CPU time of `pid`, in clock ticks."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return int(fields[11]) + int(fields[12])
 
 
 def read_memory(pid: int) -> dict[str, int]:

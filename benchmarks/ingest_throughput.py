@@ -78,13 +78,19 @@ def store_put(runtime: Runtime, recording: Recording) -> float:
     return elapsed
 
 
-def plain_file(directory: Path, recording: Recording) -> float:
+def plain_path(directory: Path, recording: Recording) -> Path:
+    """Where `plain_file` writes `recording` in `directory`."""
+    return directory / f"plain-{recording.seed}"
+
+
+def plain_file(directory: Path, recording: Recording, *, keep: bool = False) -> float:
     """Seconds for the simplest durable write: one file, written, fsynced and closed.
 
     The local store does more (a temporary name, a rename, synced directories); this line shows
     what the disk itself takes, so neither the store nor the ingest can hide behind the other.
+    The file is removed afterwards unless `keep`, at `plain_path`, for reading it back.
     """
-    path = directory / f"plain-{recording.seed}"
+    path = plain_path(directory, recording)
     started = time.perf_counter()
     with path.open("wb") as file:
         for chunk in recording.chunks():
@@ -92,7 +98,8 @@ def plain_file(directory: Path, recording: Recording) -> float:
         file.flush()
         os.fsync(file.fileno())
     elapsed = time.perf_counter() - started
-    path.unlink()
+    if not keep:
+        path.unlink()
     return elapsed
 
 

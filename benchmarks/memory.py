@@ -9,6 +9,10 @@ benchmark streams a WAV-shaped body into POST /api/v1/contacts/calls, generated 
 never held whole, then reads it back with a streamed GET and a few Range requests, checking
 every byte. For each phase the server's peak RSS (VmHWM, reset before the phase) is compared
 with its RSS when the phase began.
+
+Then (local store) `--concurrent` clients download one recording of `--concurrent-size-mb` at
+once, from the archive and, interleaved run by run, from a plain-file server on the same stack
+(uvicorn and Litestar's `File`) holding the same bytes in a plain file.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -38,7 +43,7 @@ from benchmarks._common import (
     shared_block,
     write_results,
 )
-from benchmarks._server import ArchiveServer, sampled_peak
+from benchmarks._server import ArchiveServer, PlainFileServer, Watched, sampled_peak
 
 #: The server's RSS may grow by less than this while handling one recording of any size.
 TARGET_GROWTH = 64 * MIB
@@ -47,6 +52,8 @@ SUFFIX_LENGTH = 64 * 1024
 WARM_UP_SIZE = 2 * MIB
 TIMEOUT = httpx.Timeout(600.0, connect=30.0)
 BACKENDS = ("local", "s3")
+#: The server's RSS may grow by less than this while that many clients download at once.
+CONCURRENT_TARGET = 64 * MIB
 
 
 class Client:
@@ -83,15 +90,7 @@ class Client:
 
     def download(self, contact_id: str, size: int, expected: bytes) -> None:
         """Stream the whole recording back, discarding it after hashing."""
-        digest = hashlib.sha256()
-        received = 0
-        with self.http.stream("GET", f"/api/v1/contacts/{contact_id}/content") as response:
-            response.raise_for_status()
-            for part in response.iter_bytes(CHUNK_SIZE):
-                digest.update(part)
-                received += len(part)
-        if received != size or digest.digest() != expected:
-            raise RuntimeError(f"downloaded {received} bytes that differ from what was sent")
+        fetch(self.http, f"/api/v1/contacts/{contact_id}/content", size, expected)
 
     def ranges(self, contact_id: str, recording: Recording, count: int) -> list[float]:
         """Seconds per Range request: `count` seeks of 1 MiB, then the last 64 KiB."""
@@ -154,7 +153,20 @@ class Client:
         return {"build_seconds": built, "download_seconds": time.perf_counter() - began}
 
 
-def measure_phase(server: ArchiveServer, work: Callable[[], object]) -> dict[str, Any]:
+def fetch(http: httpx.Client, path: str, size: int, expected: bytes) -> None:
+    """GET `path` streamed, hashing and discarding it; it must be `size` bytes of `expected`."""
+    digest = hashlib.sha256()
+    received = 0
+    with http.stream("GET", path) as response:
+        response.raise_for_status()
+        for part in response.iter_bytes(CHUNK_SIZE):
+            digest.update(part)
+            received += len(part)
+    if received != size or digest.digest() != expected:
+        raise RuntimeError(f"downloaded {received} bytes that differ from what was sent")
+
+
+def measure_phase(server: Watched, work: Callable[[], object]) -> dict[str, Any]:
     """Run `work()` and report its seconds and the server's peak RSS growth during it."""
     reset = server.reset_peak()
     before = server.memory()["VmRSS"]
@@ -218,6 +230,79 @@ def run_backend(backend: str, size: int, range_count: int, work_dir: Path) -> di
     return {"ingest": ingested, "retrieve": retrieved, "export": exported}
 
 
+class Downloads:
+    """`count` clients at once, each GETting the same file whole from one server."""
+
+    def __init__(self, name: str, server: Watched, path: str) -> None:
+        self.name = name
+        self.server = server
+        self.path = path
+
+    def run(self, http: httpx.Client, count: int, size: int, digest: bytes) -> dict[str, Any]:
+        def all_at_once() -> None:
+            with ThreadPoolExecutor(count) as pool:
+                done = [pool.submit(fetch, http, self.path, size, digest) for _ in range(count)]
+                for each in done:
+                    each.result()
+
+        return measure_phase(self.server, all_at_once)
+
+
+def run_concurrent(size: int, count: int, runs: int, work_dir: Path) -> dict[str, Any]:
+    """Growth of the archive and of a plain-file server under `count` concurrent downloads,
+    alternating which goes first from run to run."""
+    recording = Recording.make(size, seed=2, block=shared_block())
+    plain = work_dir / "plain-files"
+    plain.mkdir()
+    with (plain / "call.wav").open("wb") as file:
+        for chunk in recording.chunks():
+            file.write(chunk)
+    figures: dict[str, list[dict[str, Any]]] = {"archive": [], "plain file": []}
+    limits = httpx.Limits(max_connections=count, max_keepalive_connections=count)
+    with (
+        ArchiveServer(work_dir / "concurrent", None) as archive,
+        PlainFileServer(plain) as plain_server,
+        httpx.Client(
+            base_url=archive.base_url, timeout=TIMEOUT, headers=archive.login(), limits=limits
+        ) as to_archive,
+        httpx.Client(base_url=plain_server.base_url, timeout=TIMEOUT, limits=limits) as to_plain,
+    ):
+        contact, digest = Client(to_archive).upload(recording)
+        sides = [
+            (Downloads("archive", archive, f"/api/v1/contacts/{contact}/content"), to_archive),
+            (Downloads("plain file", plain_server, "/files/call.wav"), to_plain),
+        ]
+        for downloads, http in sides:  # warm-up: first connections and imports
+            fetch(http, downloads.path, size, digest)
+        for run in range(runs):
+            for downloads, http in sides if run % 2 == 0 else sides[::-1]:
+                figures[downloads.name].append(downloads.run(http, count, size, digest))
+    return {"clients": count, "size_bytes": size, "runs": figures}
+
+
+def show_concurrent(results: dict[str, Any], console: Console) -> None:
+    count, size = results["clients"], results["size_bytes"]
+    table = Table(
+        title=f"server RSS growth, {count} clients downloading one {size / MIB:.0f} MiB "
+        "recording at once: median (min-max)",
+        caption=f"target: the archive grows under {CONCURRENT_TARGET / MIB:.0f} MiB",
+    )
+    for column in ("server", "peak growth", "polled", "MB/s, all clients"):
+        table.add_column(column, justify="left" if column == "server" else "right")
+    for name, runs in results["runs"].items():
+        growth = [run["growth"] / MIB for run in runs]
+        polled = [run["sampled_growth"] / MIB for run in runs]
+        rates = [mb_per_second(size * count, run["seconds"]) for run in runs]
+        over = "" if name != "archive" or median(growth) < CONCURRENT_TARGET / MIB else " OVER"
+        table.add_row(
+            name,
+            f"{median(growth):.0f} ({min(growth):.0f}-{max(growth):.0f}) MiB{over}",
+            f"{median(polled):.0f} ({min(polled):.0f}-{max(polled):.0f}) MiB",
+            f"{median(rates):.0f} ({min(rates):.0f}-{max(rates):.0f})",
+        )
+    console.print(table)
+
+
 def show(results: dict[str, Any], size: int, console: Console) -> None:
     table = Table(
         title=f"server RSS growth while handling one {size / MIB:.0f} MiB recording",
@@ -250,21 +335,48 @@ def show(results: dict[str, Any], size: int, console: Console) -> None:
 @click.command()
 @click.option("--size-mb", default=1024, show_default=True, help="Recording size in MiB.")
 @click.option(
-    "--backend", type=click.Choice([*BACKENDS, "both"]), default="local", show_default=True
+    "--backend",
+    type=click.Choice([*BACKENDS, "both", "none"]),
+    default="local",
+    show_default=True,
+    help="Backends of the one-recording phases; none for the concurrent downloads alone.",
 )
 @click.option("--ranges", "range_count", default=8, show_default=True, help="Range requests.")
-def main(size_mb: int, backend: str, range_count: int) -> None:
+@click.option(
+    "--concurrent", default=20, show_default=True, help="Clients downloading at once (0: none)."
+)
+@click.option("--concurrent-size-mb", default=200, show_default=True, help="Their recording.")
+@click.option("--concurrent-runs", default=3, show_default=True, help="Runs of each server.")
+def main(
+    size_mb: int,
+    backend: str,
+    range_count: int,
+    concurrent: int,
+    concurrent_size_mb: int,
+    concurrent_runs: int,
+) -> None:
     """Measure the API server's peak RSS growth while it ingests and serves a recording."""
-    if size_mb < 2:
-        raise click.BadParameter("--size-mb must be at least 2")
+    if size_mb < 2 or concurrent_size_mb < 2:
+        raise click.BadParameter("recordings must be at least 2 MiB")
     size = size_mb * MIB
     console = Console()
     results: dict[str, Any] = {}
+    together: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="archive-bench-") as work:
-        for name in list(BACKENDS) if backend == "both" else [backend]:
+        names = {"both": list(BACKENDS), "none": []}.get(backend, [backend])
+        for name in names:
             results[name] = run_backend(name, size, range_count, Path(work))
-    show(results, size, console)
-    path = write_results("memory", {"size_bytes": size, "backends": results})
+        if concurrent:
+            together = run_concurrent(
+                concurrent_size_mb * MIB, concurrent, concurrent_runs, Path(work)
+            )
+    if results:
+        show(results, size, console)
+    if together:
+        show_concurrent(together, console)
+    path = write_results(
+        "memory", {"size_bytes": size, "backends": results, "concurrent": together}
+    )
     console.print(f"results written to {path}", soft_wrap=True)
 
 

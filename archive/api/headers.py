@@ -17,9 +17,13 @@ HEADERS = {
 }
 
 
-def security_headers(message: Message, scope: Scope) -> None:
+async def security_headers(message: Message, scope: Scope) -> None:
     """Add what an answer lacks of these headers, as it is sent: every answer goes through
-    here, also the router's own (404, 405) and CORS preflights, which no middleware sees."""
+    here, also the router's own (404, 405) and CORS preflights, which no middleware sees.
+
+    A coroutine, though it never waits: Litestar runs a plain function of `before_send` on a
+    worker thread, for every message, so each piece of a download made a trip to a thread.
+    """
     if message["type"] != "http.response.start":
         return
     documentation = scope["path"].startswith("/schema")

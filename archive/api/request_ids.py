@@ -61,8 +61,9 @@ def request_ids(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-def send_request_id(message: Message, scope: Scope) -> None:
+async def send_request_id(message: Message, scope: Scope) -> None:
     """Put the id on every answer: also those of the router (404, 405) and of CORS preflights,
-    which no route's middleware sees."""
+    which no route's middleware sees. A coroutine so as not to run on a thread (see
+    `security_headers`)."""
     if message["type"] == "http.response.start":
         MutableScopeHeaders.from_message(message)[HEADER] = request_id(scope)

@@ -38,6 +38,7 @@ SPARE_SEGMENTS = 24
 
 Chunk = bytes | bytearray | memoryview
 Read = Callable[[int, int], bytes]
+ReadInto = Callable[[int, memoryview], int]
 
 
 def ciphertext_size(plaintext_size: int, segment_size: int) -> int:
@@ -182,6 +183,23 @@ class EncryptedObject:
                 part = data[self._offset(index) - begin : self._offset(index + 1) - begin]
                 yield cipher.open(index, part, last=index == self.segment_count - 1)
 
+    def segment_into(
+        self, index: int, read_into: ReadInto, ciphertext: bytearray, plaintext: bytearray
+    ) -> memoryview:
+        """Verified plaintext of segment `index`, a view of `plaintext`, read through
+        `ciphertext`: buffers of the caller's, each at least a segment long, used again
+        from one segment to the next instead of a fresh one per segment.
+
+        `read_into(offset, buffer)` fills `buffer` with stored bytes from `offset` and says
+        how many. After a failure `plaintext` may hold unverified bytes: it is not to be used.
+        """
+        cipher = self._cipher or self._open(self._read_exact(0, HEADER_SIZE))
+        begin = self._offset(index)
+        stored = memoryview(ciphertext)[: self._offset(index + 1) - begin]
+        if read_into(begin, stored) != len(stored):
+            raise IntegrityFailure("stored object is shorter than its recorded size")
+        return cipher.open_into(index, stored, plaintext, last=index == self.segment_count - 1)
+
     def _open(self, header: Chunk) -> _SegmentCipher:
         self._cipher = _open_header(self._key, self._object_id, header)
         return self._cipher
@@ -243,16 +261,36 @@ class _SegmentCipher:
         return sealed
 
     def open(self, index: int, ciphertext: Chunk, *, last: bool) -> bytes:
+        self._check_length(index, ciphertext, last=last)
+        try:
+            return self._aead.decrypt(self._nonce(index, last), ciphertext, None)
+        except InvalidTag:
+            raise _altered(index) from None
+
+    def open_into(
+        self, index: int, ciphertext: Chunk, into: bytearray, *, last: bool
+    ) -> memoryview:
+        """Like `open`, into the start of `into`; the plaintext is that view of it."""
+        self._check_length(index, ciphertext, last=last)
+        plain = memoryview(into)[: len(ciphertext) - TAG_SIZE]
+        try:
+            self._aead.decrypt_into(self._nonce(index, last), ciphertext, None, plain)
+        except InvalidTag:
+            raise _altered(index) from None
+        return plain
+
+    @staticmethod
+    def _check_length(index: int, ciphertext: Chunk, *, last: bool) -> None:
         # Only the sole segment of an empty object may be a bare tag; the encryptor never writes
         # an empty final segment after a full one, so one is a sign of tampering.
         if len(ciphertext) < TAG_SIZE or (index > 0 and last and len(ciphertext) == TAG_SIZE):
             raise IntegrityFailure(f"segment {index} of the object is truncated")
-        try:
-            return self._aead.decrypt(self._nonce(index, last), ciphertext, None)
-        except InvalidTag:
-            raise IntegrityFailure(
-                f"segment {index} failed authentication: wrong key, wrong object or altered data"
-            ) from None
+
+
+def _altered(index: int) -> IntegrityFailure:
+    return IntegrityFailure(
+        f"segment {index} failed authentication: wrong key, wrong object or altered data"
+    )
 
 
 def _decrypt(key: bytes, object_id: str, pieces: Iterator[tuple[Chunk, bool]]) -> Iterator[bytes]:
@@ -261,7 +299,11 @@ def _decrypt(key: bytes, object_id: str, pieces: Iterator[tuple[Chunk, bool]]) -
         raise IntegrityFailure("object is too short to hold a header and a segment")
     cipher = _open_header(key, object_id, header)
     for index, (piece, last) in enumerate(pieces):
-        yield cipher.open(index, piece, last=last)
+        plain = cipher.open(index, piece, last=last)
+        # Not kept while the consumer holds the plaintext: with a chunk of the segment size,
+        # the piece is that whole chunk.
+        del piece
+        yield plain
 
 
 def _split(chunks: Iterable[Chunk], sizes: Iterator[int]) -> Iterator[tuple[Chunk, bool]]:
@@ -270,29 +312,40 @@ def _split(chunks: Iterable[Chunk], sizes: Iterator[int]) -> Iterator[tuple[Chun
     A piece is released only once a byte beyond it has arrived, because whether it is the
     last one decides its nonce. Memory stays at one piece plus the caller's current chunk.
     A piece is valid only until the next is requested: the buffer that gathers it is reused.
+    A piece that ends where its chunk ends waits as a view of the chunk, not as a copy: a
+    store read in chunks of the segment size then hands every segment over uncopied.
     """
     want = next(sizes)
-    held = bytearray(want)
+    held = bytearray()
     filled = 0
+    waiting: memoryview | None = None  # a whole piece, a view of the chunk that ended it
     for chunk in chunks:
         # Bytes are immutable and can be sliced without copying; a caller may reuse anything else.
         view = memoryview(chunk if isinstance(chunk, bytes) else bytes(chunk))
         start = 0
         while filled + len(view) - start > want:
             take = want - filled
-            if filled:
+            if waiting is not None:
+                yield waiting, False
+                waiting = None
+            elif filled:
                 held[filled:] = view[start : start + take]
                 yield held, False
             else:
                 yield view[start : start + take], False
             start, filled = start + take, 0
             want = next(sizes)
-            if len(held) != want:
-                held = bytearray(want)
         rest = len(view) - start
+        if not rest:
+            continue
+        if not filled and rest == want:
+            waiting, filled = view[start:], want
+            continue
+        if len(held) != want:
+            held = bytearray(want)
         held[filled : filled + rest] = view[start:]
         filled += rest
-    yield memoryview(held)[:filled], True
+    yield (waiting if waiting is not None else memoryview(held)[:filled]), True
 
 
 class _SpareBuffers:

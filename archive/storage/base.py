@@ -50,6 +50,9 @@ class ObjectStore(Protocol):
     """
 
     name: str  # "local" or "s3", for messages
+    #: Whether each `read` is a request over the network (S3), so that a whole object is
+    #: better streamed by `iter_chunks` than read segment by segment (a local file).
+    reads_cost_a_request: bool
 
     def put(self, key: str, chunks: Iterable[bytes | bytearray]) -> int:
         """Store a stream of unknown length under `key` and return the bytes written.
@@ -62,6 +65,14 @@ class ObjectStore(Protocol):
 
     def read(self, key: str, offset: int, length: int) -> bytes:
         """Return `length` bytes from `offset`, fewer only at the end of the object."""
+        ...
+
+    def read_into(self, key: str, offset: int, buffer: memoryview) -> int:
+        """Fill `buffer` with the bytes from `offset`; return how many, fewer only at the end.
+
+        For readers that use one buffer again and again: a fresh megabyte costs the kernel
+        as much as decrypting it.
+        """
         ...
 
     def iter_chunks(self, key: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archive.crypto import decrypt_range, new_data_key, plaintext_size
-from archive.crypto.stream import RANGE_READ_SIZE
+from archive.crypto.stream import RANGE_READ_SIZE, EncryptedObject
 from archive.errors import IntegrityFailure, RangeNotSatisfiable
 
 from .support import CountingStore, encrypt
@@ -192,3 +193,50 @@ def test_a_wrong_recorded_size_fails_when_the_end_is_read(claimed: int) -> None:
                 end=claimed_end,
             )
         )
+
+
+def read_into_of(data: bytes) -> Callable[[int, memoryview], int]:
+    def read_into(offset: int, buffer: memoryview) -> int:
+        found = data[offset : offset + len(buffer)]
+        buffer[: len(found)] = found
+        return len(found)
+
+    return read_into
+
+
+def test_segments_decrypted_through_reused_buffers_are_the_plaintext() -> None:
+    stored = EncryptedObject(
+        KEY,
+        OBJECT_ID,
+        CountingStore(CIPHERTEXT).read,
+        ciphertext_size=len(CIPHERTEXT),
+        segment_size=SEGMENT,
+    )
+    ciphertext, plaintext = bytearray(SEGMENT), bytearray(SEGMENT)
+    got = b"".join(
+        bytes(stored.segment_into(index, read_into_of(CIPHERTEXT), ciphertext, plaintext))
+        for index in reversed(range(stored.segment_count))
+    )
+    expected = [
+        PLAINTEXT[stored.plaintext_start(index) : stored.plaintext_start(index + 1)]
+        for index in reversed(range(stored.segment_count))
+    ]
+    assert got == b"".join(expected)
+
+
+@pytest.mark.parametrize("change", ["flip", "truncate"])
+def test_a_segment_altered_or_cut_short_fails_through_reused_buffers(change: str) -> None:
+    altered = bytearray(CIPHERTEXT)
+    if change == "flip":
+        altered[5 * SEGMENT + 3] ^= 1
+    else:
+        del altered[5 * SEGMENT + 3 :]
+    stored = EncryptedObject(
+        KEY,
+        OBJECT_ID,
+        CountingStore(bytes(altered)).read,
+        ciphertext_size=len(CIPHERTEXT),
+        segment_size=SEGMENT,
+    )
+    with pytest.raises(IntegrityFailure):
+        stored.segment_into(5, read_into_of(bytes(altered)), bytearray(SEGMENT), bytearray(SEGMENT))

@@ -77,6 +77,19 @@ def test_sizes_around_segment_boundaries(length: int) -> None:
     assert len(segments[0]) == SEGMENT - 40 or len(segments) == 1
 
 
+@pytest.mark.parametrize("length", [0, 1, 48, 64, 136, 152, 224, 240, 1000])
+def test_chunks_of_the_segment_size_decrypt_and_truncations_at_them_fail(length: int) -> None:
+    # A store reads in chunks of the segment size, so every chunk ends where a segment does.
+    plaintext = os.urandom(length)
+    ciphertext = encrypt(KEY, OBJECT_ID, plaintext, SEGMENT)
+    chunks = [ciphertext[at : at + SEGMENT] for at in range(0, len(ciphertext), SEGMENT)]
+
+    assert b"".join(decrypt_stream(KEY, OBJECT_ID, chunks, segment_size=SEGMENT)) == plaintext
+    for kept in range(1, len(chunks)):
+        with pytest.raises(IntegrityFailure):
+            b"".join(decrypt_stream(KEY, OBJECT_ID, chunks[:kept], segment_size=SEGMENT))
+
+
 def test_empty_input_is_a_header_and_a_bare_tag() -> None:
     for chunks in ([], [b""], [b"", b""]):
         ciphertext = b"".join(encrypt_stream(KEY, OBJECT_ID, chunks, segment_size=SEGMENT))

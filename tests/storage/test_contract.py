@@ -109,6 +109,25 @@ def test_ranged_read(store: ObjectStore, offset: int, length: int, expected: sli
     assert store.read("rg/object1", offset, length) == data[expected]
 
 
+@pytest.mark.parametrize(
+    ("offset", "length", "expected"),
+    [(0, 1000, slice(0, 1000)), (990, 100, slice(990, 1000)), (1000, 10, slice(0, 0))],
+    ids=["whole", "across-end", "at-end"],
+)
+def test_read_into_a_buffer(store: ObjectStore, offset: int, length: int, expected: slice) -> None:
+    data = os.urandom(1000)
+    store.put("rg/object1", [data])
+    buffer = bytearray(b"\xff" * (length + 5))
+    filled = store.read_into("rg/object1", offset, memoryview(buffer)[:length])
+    assert buffer[:filled] == data[expected]
+    assert buffer[filled:] == b"\xff" * (length + 5 - filled)
+
+
+def test_read_into_a_missing_object_is_not_found(store: ObjectStore) -> None:
+    with pytest.raises(NotFound):
+        store.read_into("no/such", 0, memoryview(bytearray(10)))
+
+
 def test_ranged_read_of_an_empty_object(store: ObjectStore) -> None:
     store.put("k1", [])
     assert store.read("k1", 0, 1) == b""
