@@ -158,11 +158,14 @@ class ContactService:
             return []
         names = sorted(agents)
         # The agent's newest contacts, a bounded number per name, and the tickets among them:
-        # those of recent work. Filtering on the ticket inside the range would read on through
-        # an agent's history of contacts without one.
+        # those of recent work. Only the agent is asked of the range, so that it is read
+        # backwards and stops: a filter on the ticket read on through an agent's history of
+        # contacts without one, and one on the state made PostgreSQL combine the agent index
+        # with the state index and sort. A tombstone names no agent; a contact being deleted
+        # only leads to its ticket, whose contacts are then filtered below.
         newest = [
             select(Contact.ticket_id, Contact.started_at)
-            .where(Contact.agent == name, Contact.state == ContactState.ACTIVE)
+            .where(Contact.agent == name)
             .order_by(Contact.started_at.desc())
             .limit(NEWEST_SCANNED)
             .subquery()
