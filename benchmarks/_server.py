@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 import anyio.to_thread
 import httpx
@@ -82,7 +82,47 @@ class Watched(Protocol):
     def reset_peak(self) -> bool: ...
 
 
-class ArchiveServer:
+class ChildServer:
+    """A server run as a child process: started by `start`, stopped on leaving its block."""
+
+    _process: subprocess.Popen[bytes] | None
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        if self._process is not None:
+            stop(self._process)
+            self._process = None
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def pid(self) -> int:
+        if self._process is None:
+            raise RuntimeError("the server is not running")
+        return self._process.pid
+
+    def memory(self) -> Mapping[str, int]:
+        """VmRSS and VmHWM (peak RSS) of the server, in bytes."""
+        return read_memory(self.pid)
+
+    def reset_peak(self) -> bool:
+        """Set the server's VmHWM back to its current RSS; False if the kernel does not allow it."""
+        return reset_peak(self.pid)
+
+
+class ArchiveServer(ChildServer):
     """`archive serve` on a free port; `archive init` (and key generation for S3) runs first."""
 
     def __init__(self, data_dir: Path, s3: S3Endpoint | None) -> None:
@@ -136,37 +176,6 @@ class ArchiveServer:
         time.sleep(max(0.0, started + FIRST_RUN_DELAY + 1.0 - time.monotonic()))
         wait_until_idle(self._process.pid)
 
-    def stop(self) -> None:
-        if self._process is not None:
-            stop(self._process)
-            self._process = None
-
-    def __enter__(self) -> ArchiveServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def pid(self) -> int:
-        if self._process is None:
-            raise RuntimeError("the server is not running")
-        return self._process.pid
-
-    def memory(self) -> Mapping[str, int]:
-        """VmRSS and VmHWM (peak RSS) of the server, in bytes."""
-        return read_memory(self.pid)
-
-    def reset_peak(self) -> bool:
-        """Set the server's VmHWM back to its current RSS; False if the kernel does not allow it."""
-        return reset_peak(self.pid)
-
 
 def plain_file_app() -> Litestar:
     """A server of plain files on the archive's own stack (uvicorn, h11, Litestar): the baseline
@@ -191,7 +200,7 @@ def plain_file_app() -> Litestar:
     return Litestar([serve_file, store_file], request_max_body_size=None)
 
 
-class PlainFileServer:
+class PlainFileServer(ChildServer):
     """`plain_file_app` under uvicorn on a free port, as a child process, serving `root`."""
 
     def __init__(self, root: Path) -> None:
@@ -216,37 +225,6 @@ class PlainFileServer:
             stderr=subprocess.DEVNULL,
         )
         wait_for_port(self.port, START_TIMEOUT, "the plain-file server")
-
-    def stop(self) -> None:
-        if self._process is not None:
-            stop(self._process)
-            self._process = None
-
-    def __enter__(self) -> PlainFileServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def pid(self) -> int:
-        if self._process is None:
-            raise RuntimeError("the server is not running")
-        return self._process.pid
-
-    def memory(self) -> Mapping[str, int]:
-        """VmRSS and VmHWM (peak RSS) of the server, in bytes."""
-        return read_memory(self.pid)
-
-    def reset_peak(self) -> bool:
-        """Set the server's VmHWM back to its current RSS; False if the kernel does not allow it."""
-        return reset_peak(self.pid)
 
 
 def reset_peak(pid: int) -> bool:
