@@ -8,6 +8,7 @@ import click
 
 from archive.cli.context import Context, pass_context
 from archive.integrity.check import check
+from archive.lifecycle.vouching import vouch
 
 
 @click.command("check")
@@ -19,8 +20,8 @@ from archive.integrity.check import check
 @click.option("--quick", is_flag=True, help="Compare sizes only; skip decrypting every object.")
 @pass_context
 def check_command(ctx: Context, repair: bool, quick: bool) -> None:
-    """Report orphaned, missing and corrupt objects and unfinished uploads (exit status 1 if
-    any problem remains)."""
+    """Report orphaned, missing and corrupt objects, unfinished uploads, and deletion runs whose
+    figures differ from their audit records (exit status 1 if any problem remains)."""
     report = check(ctx.runtime, repair=repair, deep=not quick)
     click.echo(f"checked {report.objects_checked} objects; the store holds {report.stored_objects}")
     for finding in report.findings:
@@ -38,6 +39,14 @@ def check_command(ctx: Context, repair: bool, quick: bool) -> None:
         f"unfinished uploads: {uploads.found} found, {uploads.stale} idle for longer than the "
         f"grace period, {uploads.removed} removed"
     )
-    if not report.ok:
+    with ctx.runtime.session() as session:
+        runs = vouch(session)
+    click.echo(
+        f"deletion runs: {runs.vouched} vouched for by the audit log, {runs.unvouched} with "
+        f"no figures in it (older, or pruned), {len(runs.differ)} that differ"
+    )
+    for run_id, problem in runs.differ:
+        click.echo(f"  run {run_id}: {problem}")
+    if not (report.ok and runs.ok):
         sys.exit(1)
     click.echo("ok")

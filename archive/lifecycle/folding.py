@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from archive.audit import Actor, AuditAction
 from archive.audit.service import AuditLog
 from archive.contacts.models import Contact, ContactState
+from archive.lifecycle.vouching import fold_tokens
 from archive.retention.models import DeletionRun
 from archive.runtime import Runtime
 from archive.timing import step
@@ -121,6 +122,7 @@ def _fold(
         Actor(name=actor),
         AuditAction.TOMBSTONES_FOLD,
         target_type="deletion_run",
-        target_ids=[run_id],
+        # The count and digest too: the run's row is editable, the audit log is not unseen.
+        target_ids=[run_id, *fold_tokens(run)],
     )
     return Folded(run_id, count, run.folded_digest)

@@ -18,7 +18,6 @@ waits for a claim to commit (and then finds them gone) or the claim skips them.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -42,6 +41,7 @@ from archive.holds.service import HoldService
 from archive.lifecycle.deletion import claim, finish
 from archive.lifecycle.erasure import continue_erasures
 from archive.lifecycle.folding import fold_tombstones
+from archive.lifecycle.vouching import counts_json, sweep_tokens
 from archive.retention.models import DeletionRun
 from archive.retention.policy import Policy
 from archive.retention.service import RetentionService
@@ -260,12 +260,13 @@ def _close(runtime: Runtime, report: SweepReport, run_id: uuid.UUID, actor: str)
         run.deleted = report.deleted_count
         run.held = len(report.kept)
         run.lapsed_holds = len(report.lapsed)
-        run.counts = json.dumps(counts, sort_keys=True, separators=(",", ":"))
+        run.counts = counts_json(counts)
+        # The figures go into the record too, where no one can change them unseen.
         record = AuditLog(session, runtime).record(
             Actor(name=actor),
             AuditAction.RETENTION_SWEEP,
             target_type="deletion_run",
-            target_ids=[run_id],
+            target_ids=[run_id, *sweep_tokens(run)],
         )
         # The record's leaf hash: `archive audit prove` shows it sealed in the signed tree.
         run.audit_hash = record_leaf_hash(record).hex()
