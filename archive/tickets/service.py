@@ -201,8 +201,14 @@ class TicketService:
             return self.create(reference, customer_id=customer_id)
         except Conflict:
             found = self.by_reference(reference)
-            assert found is not None
-            return found
+            if found is not None:
+                return found  # another ingest made it first
+            # No ticket took the reference: what failed is the customer the ticket names,
+            # erased (or merged away) while this contact was being archived.
+            raise Conflict(
+                "the customer this contact was placed with was erased while it was being "
+                "archived; send the contact again"
+            ) from None
 
     def view(self, ticket: Ticket) -> TicketView:
         subject = None

@@ -38,8 +38,10 @@ def swept_and_folded(runtime: Runtime) -> tuple[uuid.UUID, uuid.UUID]:
     ingest_call(runtime, started_at=NOW - timedelta(days=10), external_id=str(uuid.uuid4()))
     runtime.clock = FixedClock(NOW + timedelta(days=DAYS + 1))
     second = sweep(runtime, actor="expiry")
-    assert second.folded == 3 and len(second.deleted_ids) == 1
-    assert first.run_id is not None and second.run_id is not None
+    assert second.folded == 3
+    assert len(second.deleted_ids) == 1
+    assert first.run_id is not None
+    assert second.run_id is not None
     return first.run_id, second.run_id
 
 
