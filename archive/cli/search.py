@@ -67,6 +67,11 @@ def find(
         )
         if hit.snippet is not None:
             click.echo(f"         {hit.snippet.text}")
+    if page.narrowed:
+        click.echo(
+            "every word is common: ranked among the contacts its rarest word weighs most in; "
+            "add a word or a filter to look further"
+        )
 
 
 def _utc(moment: datetime | None) -> datetime | None:

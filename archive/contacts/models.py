@@ -101,6 +101,8 @@ class Contact(WrappedKeyMixin, Base):
     __table_args__ = (
         Index("ix_contacts_customer_started", "customer_id", "started_at"),
         Index("ix_contacts_state_expires", "state", "expires_at"),
+        # A search of common words within dates scores the contacts of those dates.
+        Index("ix_contacts_started_at", "started_at"),
         # An agent's start page: their newest contacts, without reading everyone's.
         Index("ix_contacts_agent_started", "agent", "started_at"),
         # What a sweep run or an erasure claimed: its record's list, the takeover of an

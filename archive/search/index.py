@@ -13,6 +13,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from archive.runtime import Runtime
+from archive.search.impact import impact
 from archive.search.models import SearchDocument, SearchPosting
 from archive.search.text import Part, document_terms, html_text
 from archive.search.tokens import Tokeniser, key_id, writing_key
@@ -31,6 +32,7 @@ def index_contact(
     """Add the contact's texts to the index in the caller's transaction; how many distinct
     tokens it has."""
     _, counts = document_terms(parts)
+    length = sum(counts.values())
     key = writing_key(runtime.keys)
     tokeniser = Tokeniser(key)
     postings: dict[int, int] = {}
@@ -42,13 +44,16 @@ def index_contact(
         session.execute(
             insert(SearchPosting),
             [
-                {"token": token, "contact_id": contact_id, "term_count": count}
+                {
+                    "token": token,
+                    "contact_id": contact_id,
+                    "term_count": count,
+                    "impact": impact(count, length),
+                }
                 for token, count in postings.items()
             ],
         )
-    session.add(
-        SearchDocument(contact_id=contact_id, length=sum(counts.values()), key_id=key_id(key))
-    )
+    session.add(SearchDocument(contact_id=contact_id, length=length, key_id=key_id(key)))
     return len(postings)
 
 

@@ -25,3 +25,6 @@ class SearchPage:
     items: list[SearchHitOut]
     terms: int  # how many terms the query was read as
     next_offset: int | None  # None: this is the last page
+    # Every word is common: what was ranked is the contacts the rarest weighs most in
+    # (docs/search.md), so a word more or a filter finds what lies beyond.
+    narrowed: bool = False

@@ -11,8 +11,9 @@ import math
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Float, case, cast, func, select
+from sqlalchemy import ColumnElement, Float, Select, case, cast, func, select, union_all
 from sqlalchemy.orm import Session
 
 from archive.access.viewer import SYSTEM, Viewer
@@ -21,18 +22,26 @@ from archive.contacts.models import Channel, Contact, ContactState
 from archive.customers.restriction import Restriction
 from archive.errors import InvalidInput
 from archive.runtime import Runtime
-from archive.search.models import SearchDocument, SearchPosting
+from archive.search.impact import K1, SCALE
+from archive.search.models import SearchPosting
+from archive.search.stats import common_df, indexed_contacts
 from archive.search.text import query_terms
 from archive.search.tokens import Tokeniser, reading_keys
+
+Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
 
 MAX_PAGE = 100
 # A query is what a person types: more terms than this is a paste, not a question.
 MAX_TERMS = 16
 MAX_QUERY = 500
-# BM25's usual constants (Robertson and Zaragoza, 2009): how soon repeating a term stops
-# counting, and how much a long contact's counts are discounted.
-K1 = 1.2
-B = 0.75
+# A term in at most this many contacts is rare enough for every contact holding it to be
+# scored; past it, a search reads the `WALKED` postings that weigh most, best first.
+FEW = 5_000
+WALKED = 2_000
+# Contacts within a search's dates that are all scored rather than walking a common word's
+# postings for those of the dates: a walk through a month of ten years reads 120 postings for
+# each one it keeps, where scoring a contact looks up one posting for each term.
+FEW_DATED = 20_000
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,8 @@ class Found:
     hits: list[Hit]
     terms: int  # how many terms the query had (the words themselves are kept nowhere)
     more: bool  # whether a next page has hits
+    # Every term is common: what was ranked is the contacts its rarest term weighs most in.
+    narrowed: bool = False
 
 
 def parse_query(query: str) -> list[frozenset[str]]:
@@ -86,7 +97,13 @@ class SearchService:
     def search(
         self, terms: list[frozenset[str]], where: SearchFilter, *, limit: int, offset: int = 0
     ) -> Found:
-        """One page of the contacts that have every term, best first."""
+        """One page of the contacts that have every term, best first.
+
+        Which contacts are scored (docs/search.md): those of the rarest term when it is in at
+        most `FEW` contacts, or the customer's when one is given; every match is then ranked.
+        When every term is common, the `WALKED` contacts its rarest term weighs most in are,
+        read best first from the impact index, and the answer says it was `narrowed`.
+        """
         where = where.checked()
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit: between 1 and {MAX_PAGE}", field="limit")
@@ -100,38 +117,48 @@ class SearchService:
             for number, forms in enumerate(terms):
                 for form in sorted(forms):
                     term_of.setdefault(tokeniser.token(form), number)
-        wanted = len(set(term_of.values()))
-        which: ColumnElement[int] = case(term_of, value=SearchPosting.token)
-        weights = self._weights(which, list(term_of), wanted)
-        if weights is None:
+        tokens_of: dict[int, list[int]] = {}
+        for token, number in term_of.items():
+            tokens_of.setdefault(number, []).append(token)
+        sizes = {number: self._size(tokens) for number, tokens in tokens_of.items()}
+        if not sizes or min(sizes.values()) == 0:
             return Found([], len(terms), more=False)
-        idf, average = weights
-        tf = cast(SearchPosting.term_count, Float)
-        norm = K1 * (1 - B + B * cast(SearchDocument.length, Float) / average)
-        score = func.sum(case(idf, value=which) * tf * (K1 + 1) / (tf + norm)).label("score")
-        query = (
-            select(SearchPosting.contact_id, score)
-            .join(SearchDocument, SearchDocument.contact_id == SearchPosting.contact_id)
-            .join(Contact, Contact.id == SearchPosting.contact_id)
-            .where(
-                SearchPosting.token.in_(list(term_of)),
-                Contact.state == ContactState.ACTIVE,
-                self.restriction.visible(Contact.customer_id),
+        rarest = min(sizes, key=lambda number: (sizes[number], number))
+        dated = where.since is not None or where.until is not None
+        candidates: ColumnElement[bool]
+        narrowed = False
+        if where.customer_id is not None:
+            # A customer's contacts are few beside the index: every one of them is looked at.
+            candidates = SearchPosting.contact_id.in_(
+                select(Contact.id).where(Contact.customer_id == where.customer_id)
             )
+        elif dated and sizes[rarest] > FEW and self._dated(where) <= FEW_DATED:
+            # The dates hold fewer contacts than walking the postings would read past.
+            candidates = SearchPosting.contact_id.in_(self._dated_query(where))
+        elif sizes[rarest] <= FEW:
+            candidates = SearchPosting.contact_id.in_(
+                select(SearchPosting.contact_id).where(SearchPosting.token.in_(tokens_of[rarest]))
+            )
+        else:
+            narrowed = True
+            candidates = SearchPosting.contact_id.in_(self._walk(tokens_of[rarest], where))
+        wanted = len(tokens_of)
+        which: ColumnElement[int] = case(term_of, value=SearchPosting.token)
+        idf = self._idf(tokens_of, sizes)
+        # BM25: each term's idf times its weight in the contact, which the impact is.
+        weight = cast(SearchPosting.impact, Float) * ((K1 + 1) / SCALE)
+        score = func.sum(case(idf, value=which) * weight).label("score")
+        query = self._filtered(
+            select(SearchPosting.contact_id, score)
+            .join(Contact, Contact.id == SearchPosting.contact_id)
+            .where(SearchPosting.token.in_(list(term_of)), candidates)
             .group_by(SearchPosting.contact_id)
             .having(func.count(which.distinct()) == wanted)
             .order_by(score.desc(), SearchPosting.contact_id)
             .limit(limit + 1)
-            .offset(offset)
+            .offset(offset),
+            where,
         )
-        if where.channel is not None:
-            query = query.where(Contact.channel == where.channel)
-        if where.since is not None:
-            query = query.where(Contact.started_at >= where.since)
-        if where.until is not None:
-            query = query.where(Contact.started_at < where.until)
-        if where.customer_id is not None:
-            query = query.where(Contact.customer_id == where.customer_id)
         ranked = [(row.contact_id, float(row.score)) for row in self.session.execute(query)]
         page = ranked[:limit]
         contacts = {
@@ -141,28 +168,79 @@ class SearchService:
             )
         }
         hits = [Hit(contacts[contact_id], score) for contact_id, score in page]
-        return Found(hits, len(terms), more=len(ranked) > limit)
+        return Found(hits, len(terms), more=len(ranked) > limit, narrowed=narrowed)
 
-    def _weights(
-        self, which: ColumnElement[int], tokens: list[int], wanted: int
-    ) -> tuple[dict[int, float], float] | None:
-        """Each term's inverse document frequency (by its number) and the average length of a
-        contact; None when a term is in no contact, so nothing can match them all."""
-        assert wanted > 0
-        rows = self.session.execute(
-            select(which, func.count(SearchPosting.contact_id.distinct()))
-            .where(SearchPosting.token.in_(tokens))
-            .group_by(which)
+    def _filtered(self, query: Q, where: SearchFilter) -> Q:
+        """`query`, over postings joined to their contacts, kept to the active contacts the
+        viewer may see and that the filter admits."""
+        query = query.where(
+            Contact.state == ContactState.ACTIVE, self.restriction.visible(Contact.customer_id)
         )
-        by_term: dict[int, int] = dict(rows.all())
-        if len(by_term) < wanted:
-            return None
-        total, average = self.session.execute(
-            select(func.count(), func.avg(SearchDocument.length))
-        ).one()
-        average = float(average or 0) or 1.0
-        # BM25's idf with Lucene's +1, which keeps a term that most contacts have positive.
-        idf = {
-            number: math.log(1 + (total - df + 0.5) / (df + 0.5)) for number, df in by_term.items()
-        }
-        return idf, average
+        if where.channel is not None:
+            query = query.where(Contact.channel == where.channel)
+        if where.since is not None:
+            query = query.where(Contact.started_at >= where.since)
+        if where.until is not None:
+            query = query.where(Contact.started_at < where.until)
+        if where.customer_id is not None:
+            query = query.where(Contact.customer_id == where.customer_id)
+        return query
+
+    def _size(self, tokens: list[int]) -> int:
+        """How many postings the term has, counted up to one more than `FEW`: a common term's
+        are not all read to learn that it is common."""
+        some = (
+            select(SearchPosting.contact_id)
+            .where(SearchPosting.token.in_(tokens))
+            .limit(FEW + 1)
+            .subquery()
+        )
+        return self.session.scalar(select(func.count()).select_from(some)) or 0
+
+    def _dated_query(self, where: SearchFilter) -> Select[uuid.UUID]:
+        query = select(Contact.id)
+        if where.since is not None:
+            query = query.where(Contact.started_at >= where.since)
+        if where.until is not None:
+            query = query.where(Contact.started_at < where.until)
+        return query
+
+    def _dated(self, where: SearchFilter) -> int:
+        """How many contacts started within the filter's dates, counted up to one more than
+        `FEW_DATED`."""
+        some = self._dated_query(where).limit(FEW_DATED + 1).subquery()
+        return self.session.scalar(select(func.count()).select_from(some)) or 0
+
+    def _walk(self, tokens: list[int], where: SearchFilter) -> Select[uuid.UUID]:
+        """The `WALKED` visible contacts the term weighs most in: of each of its tokens, the
+        postings read from the impact index best first, with the filter applied as they are
+        read; then the best of those. One statement, run as part of the search's."""
+        walked = []
+        for token in tokens:
+            best = self._filtered(
+                select(SearchPosting.impact, SearchPosting.contact_id)
+                .join(Contact, Contact.id == SearchPosting.contact_id)
+                .where(SearchPosting.token == token)
+                .order_by(SearchPosting.impact.desc(), SearchPosting.contact_id.desc())
+                .limit(WALKED),
+                where,
+            ).subquery()
+            walked.append(select(best.c.impact, best.c.contact_id))
+        merged = union_all(*walked).subquery()
+        return (
+            select(merged.c.contact_id)
+            .order_by(merged.c.impact.desc(), merged.c.contact_id.desc())
+            .limit(WALKED)
+        )
+
+    def _idf(self, tokens_of: dict[int, list[int]], sizes: dict[int, int]) -> dict[int, float]:
+        """Each term's inverse document frequency, by its number. Counting a common term's
+        contacts, or all contacts, reads as many rows as there are: those counts are kept a
+        while (`archive.search.stats`)."""
+        contacts = indexed_contacts(self.session)
+        idf = {}
+        for number, tokens in tokens_of.items():
+            df = sizes[number] if sizes[number] <= FEW else common_df(self.session, tokens)
+            # BM25's idf with Lucene's +1, which keeps a term most contacts have positive.
+            idf[number] = math.log(1 + (contacts - df + 0.5) / (df + 0.5))
+        return idf

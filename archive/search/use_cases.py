@@ -92,7 +92,9 @@ def search_contacts(
             target_ids=[c.id for c in listed],
         )
     session.commit()
-    return SearchPage(items, found.terms, offset + limit if found.more else None)
+    return SearchPage(
+        items, found.terms, offset + limit if found.more else None, narrowed=found.narrowed
+    )
 
 
 def _snippets(
