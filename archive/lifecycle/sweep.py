@@ -42,6 +42,7 @@ from archive.holds.service import HoldService
 from archive.lifecycle.deletion import claim, finish
 from archive.lifecycle.erasure import continue_erasures
 from archive.lifecycle.folding import fold_tombstones
+from archive.lifecycle.journal import reapply
 from archive.retention.models import DeletionRun
 from archive.retention.policy import Policy
 from archive.retention.service import RetentionService
@@ -78,6 +79,7 @@ class SweepReport:
     error: str | None = None  # why the run stopped early (the store was down, say)
     erasures: int = 0  # open erasure cases continued
     folded: int = 0  # tombstones of old runs folded into their runs' records
+    reapplied: int = 0  # contacts deleted again from the deletion journal (after a restore)
 
     @property
     def deleted_count(self) -> int:
@@ -108,6 +110,8 @@ def sweep(
     report = SweepReport(policy_version=policy.version, dry_run=False, run_id=run.id)
     _lapse(runtime, report, actor, now)
     try:
+        # A restored older backup holds contacts deleted since: the journal deletes them again.
+        report.reapplied = reapply(runtime, actor=actor).count
         _finish_interrupted(runtime, report, run.id, now - lease)
         cursor: tuple[datetime, uuid.UUID] | None = None
         while True:

@@ -1,0 +1,139 @@
+"""Deleting again what the deletion journal says was deleted: after a restore of an older backup.
+
+The dump of an older backup holds contacts deleted since it was taken, and holds them `active`,
+keys and all, while their objects left the store long ago. The journal in the store
+(`archive.storage.journal`) names every contact each deletion took. Any contact it names that
+the database still holds `active` was deleted after the backup: it is claimed and finished
+again (its objects are gone already; its keys, content rows and personal metadata go now) under
+a deletion run of its own, whose actor says it re-applied the journal after a restore.
+
+In an archive that was never restored no journalled contact is ever `active` again, so this
+finds nothing. `archive restore` runs it, and so does every sweep, which catches a restore done
+by hand (a dump loaded with `pg_restore`, say).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from archive.audit import Actor, AuditAction
+from archive.audit.leaves import record_leaf_hash
+from archive.audit.service import AuditLog
+from archive.contacts.models import Contact, ContactState
+from archive.lifecycle.deletion import claim, finish
+from archive.retention.models import DeletionRun
+from archive.retention.service import RetentionService
+from archive.runtime import Runtime
+from archive.storage.journal import journal_of
+from archive.timing import step
+
+REAPPLIED = "re-applied from the deletion journal after a restore"
+#: The journal is read from this long before the newest deletion run the database knows: a run
+#: in flight when a backup was taken, or a worker whose clock is behind, wrote entries earlier.
+MARGIN = timedelta(days=1)
+BATCH = 500
+
+
+@dataclass
+class Reapplied:
+    """What a pass over the journal did."""
+
+    entries: int = 0  # journal entries read
+    run_id: uuid.UUID | None = None  # the deletion run recording the re-applied deletions
+    deleted: Counter[tuple[str, str]] = field(default_factory=Counter)
+    contact_ids: list[uuid.UUID] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(self.deleted.values())
+
+
+@step("reapply-journal")
+def reapply(runtime: Runtime, *, actor: str, everything: bool = False) -> Reapplied:
+    """Delete again every contact the journal names that the database holds `active`.
+
+    Reads the entries from a day before the newest deletion run the database knows (`everything`:
+    all of them, as a restore does)."""
+    with runtime.session() as session:
+        newest = session.scalar(select(func.max(DeletionRun.started_at)))
+    since = None if everything or newest is None else newest - MARGIN
+    reasons: dict[uuid.UUID, str] = {}
+    report = Reapplied()
+    for entry in journal_of(runtime.store).entries(since=since):
+        report.entries += 1
+        for contact_id in entry.contacts:
+            reasons[contact_id] = entry.kind
+    named = sorted(reasons)
+    for start in range(0, len(named), BATCH):
+        _batch(runtime, report, named[start : start + BATCH], reasons, actor)
+    if report.run_id is not None:
+        _close(runtime, report, actor)
+    return report
+
+
+def _batch(
+    runtime: Runtime,
+    report: Reapplied,
+    named: list[uuid.UUID],
+    reasons: dict[uuid.UUID, str],
+    actor: str,
+) -> None:
+    now = runtime.clock.now()
+    with runtime.session() as session:
+        back = list(
+            session.scalars(
+                select(Contact)
+                .where(Contact.id.in_(named), Contact.state == ContactState.ACTIVE)
+                .order_by(Contact.id)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if not back:
+            return
+        if report.run_id is None:
+            policy = RetentionService(session, runtime).in_force()
+            run = DeletionRun(
+                id=uuid.uuid4(),
+                started_at=now,
+                actor=REAPPLIED,
+                policy_version=policy.version,
+            )
+            session.add(run)
+            report.run_id = run.id
+        by = str(report.run_id)
+        for reason in sorted({reasons[contact.id] for contact in back}):
+            ids = [contact.id for contact in back if reasons[contact.id] == reason]
+            claim(session, ids, by=by, reason=reason, now=now)
+        session.commit()
+    with runtime.session() as session:
+        policy_version = session.get_one(DeletionRun, report.run_id).policy_version
+    for gone in finish(
+        runtime, [contact.id for contact in back], by=by, policy_version=policy_version
+    ):
+        report.deleted[(gone.channel, gone.reason)] += 1
+        report.contact_ids.append(gone.contact_id)
+
+
+def _close(runtime: Runtime, report: Reapplied, actor: str) -> None:
+    counts: dict[str, dict[str, int]] = {}
+    for (channel, reason), count in sorted(report.deleted.items()):
+        counts.setdefault(channel, {})[reason] = count
+    with runtime.session() as session:
+        run = session.get_one(DeletionRun, report.run_id)
+        run.finished_at = runtime.clock.now()
+        run.deleted = report.count
+        run.counts = json.dumps(counts, sort_keys=True, separators=(",", ":"))
+        record = AuditLog(session, runtime).record(
+            Actor(name=actor),
+            AuditAction.RETENTION_SWEEP,
+            target_type="deletion_run",
+            target_ids=[report.run_id],
+        )
+        run.audit_hash = record_leaf_hash(record).hex()
+        session.commit()
