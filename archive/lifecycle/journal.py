@@ -30,7 +30,7 @@ from archive.lifecycle.deletion import claim, finish
 from archive.retention.models import DeletionRun
 from archive.retention.service import RetentionService
 from archive.runtime import Runtime
-from archive.storage.journal import journal_of
+from archive.storage.journal import journal_of, run_of
 from archive.timing import step
 
 REAPPLIED = "re-applied from the deletion journal after a restore"
@@ -44,7 +44,7 @@ BATCH = 500
 class Reapplied:
     """What a pass over the journal did."""
 
-    entries: int = 0  # journal entries read
+    entries: int = 0  # journal entries read (those of runs the database knows are passed over)
     run_id: uuid.UUID | None = None  # the deletion run recording the re-applied deletions
     deleted: Counter[tuple[str, str]] = field(default_factory=Counter)
     contact_ids: list[uuid.UUID] = field(default_factory=list)
@@ -65,7 +65,16 @@ def reapply(runtime: Runtime, *, actor: str, everything: bool = False) -> Reappl
     since = None if everything or newest is None else newest - MARGIN
     reasons: dict[uuid.UUID, str] = {}
     report = Reapplied()
-    for entry in journal_of(runtime.store).entries(since=since):
+    journal = journal_of(runtime.store)
+    names = journal.names(since=since)
+    # The entries of a sweep this database knows as finished were all deleted here: only the
+    # others are read (an erasure's, those of runs a restored database never saw, and those of
+    # a run the backup caught half-way, whose later batches it holds still active).
+    known = _known_runs(runtime, {run for run in map(run_of, names) if run is not None})
+    for name in names:
+        if run_of(name) in known:
+            continue
+        entry = journal.read(name)
         report.entries += 1
         for contact_id in entry.contacts:
             reasons[contact_id] = entry.kind
@@ -75,6 +84,23 @@ def reapply(runtime: Runtime, *, actor: str, everything: bool = False) -> Reappl
     if report.run_id is not None:
         _close(runtime, report, actor)
     return report
+
+
+def _known_runs(runtime: Runtime, runs: set[str]) -> set[str]:
+    ids = [uuid.UUID(run) for run in runs]
+    known: set[str] = set()
+    with runtime.session() as session:
+        for start in range(0, len(ids), BATCH):
+            known.update(
+                str(found)
+                for found in session.scalars(
+                    select(DeletionRun.id).where(
+                        DeletionRun.id.in_(ids[start : start + BATCH]),
+                        DeletionRun.finished_at.is_not(None),
+                    )
+                )
+            )
+    return known
 
 
 def _batch(

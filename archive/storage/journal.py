@@ -6,10 +6,12 @@ store has lost those contacts' objects for good. Each deletion that commits also
 entry here, so that a restore of an older dump can delete again what it would bring back. An
 entry holds ids and times only: never an identifier, never content.
 
-Entries are written once and never changed: `deletions/<time>-<entry id>.json`, the time first
-so that names sort in the order written. The names hold a dot and a hyphen, which the archive's
-object keys never do: they stay out of the store's listing, so the integrity check never takes
-them for orphans (the signed tree heads in `audit-heads/` do the same).
+Entries are written once and never changed: `deletions/<time>_<run>_<entry id>.json`, the
+time first so that names sort in the order written, then the sweep's deletion run (`other` for
+an erasure), so that a reader can pass over the runs its database knows without reading them.
+The names hold a dot and an underscore, which the archive's object keys never do: they stay
+out of the store's listing, so the integrity check never takes them for orphans (the signed
+tree heads in `audit-heads/` do the same).
 """
 
 from __future__ import annotations
@@ -86,13 +88,34 @@ class DeletionJournal(Protocol):
         """Keep `entry` durably; it is kept when this returns."""
         ...
 
+    def names(self, *, since: datetime | None = None) -> Sequence[str]:
+        """The entries' names, oldest first; with `since`, those written at or after it."""
+        ...
+
+    def read(self, name: str) -> Entry:
+        """The entry of one name."""
+        ...
+
     def entries(self, *, since: datetime | None = None) -> Iterator[Entry]:
         """The entries kept, oldest first; with `since`, those written at or after it."""
         ...
 
 
+OTHER = "other"
+
+
 def name_of(entry: Entry) -> str:
-    return f"{PREFIX}{entry.at.astimezone(UTC).strftime(_STAMP)}-{uuid.uuid4()}.json"
+    try:
+        run = str(uuid.UUID(entry.run))
+    except ValueError:
+        run = OTHER
+    return f"{PREFIX}{entry.at.astimezone(UTC).strftime(_STAMP)}_{run}_{uuid.uuid4()}.json"
+
+
+def run_of(name: str) -> str | None:
+    """The deletion run an entry's name gives, None for an erasure's (or a name not ours)."""
+    parts = name.removeprefix(PREFIX).split("_")
+    return parts[1] if len(parts) == 3 and parts[1] != OTHER else None
 
 
 def _start(since: datetime | None) -> str | None:
@@ -122,23 +145,31 @@ class FileJournal:
                 f"could not keep a deletion entry in {self.where}: {error.strerror or error}"
             ) from None
 
-    def entries(self, *, since: datetime | None = None) -> Iterator[Entry]:
+    def names(self, *, since: datetime | None = None) -> Sequence[str]:
         start = _start(since)
         try:
-            names = sorted(os.listdir(self.directory))
+            found = sorted(os.listdir(self.directory))
         except FileNotFoundError:
-            return
+            return []
         except OSError as error:
             raise StorageError(f"could not list {self.where}: {error.strerror or error}") from None
-        for name in names:
-            if not name.endswith(".json") or (start is not None and PREFIX + name < start):
-                continue
-            path = self.directory / name
-            try:
-                data = path.read_bytes()
-            except OSError as error:
-                raise StorageError(f"could not read {path}: {error.strerror or error}") from None
-            yield Entry.from_json(data, f"{self.where}, file {name}")
+        return [
+            PREFIX + name
+            for name in found
+            if name.endswith(".json") and (start is None or PREFIX + name >= start)
+        ]
+
+    def read(self, name: str) -> Entry:
+        path = self.directory / Path(name).name
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise StorageError(f"could not read {path}: {error.strerror or error}") from None
+        return Entry.from_json(data, f"{self.where}, file {path.name}")
+
+    def entries(self, *, since: datetime | None = None) -> Iterator[Entry]:
+        for name in self.names(since=since):
+            yield self.read(name)
 
 
 class BucketJournal:
@@ -164,20 +195,23 @@ class BucketJournal:
                 f"could not keep a deletion entry in {self.where}: {error.code}"
             ) from None
 
-    def entries(self, *, since: datetime | None = None) -> Iterator[Entry]:
-        for name in self._names(since):
+    def read(self, name: str) -> Entry:
+        try:
+            response = self.client.get_object(self.bucket, name)
             try:
-                response = self.client.get_object(self.bucket, name)
-                try:
-                    data = response.read()
-                finally:
-                    response.close()
-                    response.release_conn()
-            except S3Error as error:
-                raise StorageError(f"could not read {name} in {self.where}: {error.code}") from None
-            yield Entry.from_json(data, f"{self.where}, object {name}")
+                data = response.read()
+            finally:
+                response.close()
+                response.release_conn()
+        except S3Error as error:
+            raise StorageError(f"could not read {name} in {self.where}: {error.code}") from None
+        return Entry.from_json(data, f"{self.where}, object {name}")
 
-    def _names(self, since: datetime | None) -> Sequence[str]:
+    def entries(self, *, since: datetime | None = None) -> Iterator[Entry]:
+        for name in self.names(since=since):
+            yield self.read(name)
+
+    def names(self, *, since: datetime | None = None) -> Sequence[str]:
         try:
             return [
                 found.object_name
