@@ -100,6 +100,12 @@ def restore_command(ctx: Context, source: Path, passphrase_file: Path | None) ->
         "deleted since the backup were deleted again"
         + (f" (deletion record {reapplied.run_id})" if reapplied.run_id else "")
     )
+    if reapplied.damaged:
+        click.secho(
+            f"  {len(reapplied.damaged)} deletion journal entries cannot be read: "
+            + ", ".join(reapplied.damaged),
+            fg="red",
+        )
     gap = service.audit_gap(runtime)
     with runtime.session() as session:
         record_restore(session, runtime, actor, manifest, gap)

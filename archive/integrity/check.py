@@ -112,11 +112,13 @@ def _explain_missing(runtime: Runtime, report: CheckReport) -> None:
     missing = [f for f in report.findings if f.kind == "missing" and f.object_id is not None]
     if not missing:
         return
-    deleted = {
-        str(contact_id)
-        for entry in journal_of(runtime.store).entries()
-        for contact_id in entry.contacts
-    }
+    journal = journal_of(runtime.store)
+    deleted: set[str] = set()
+    for name in journal.names():
+        try:
+            deleted.update(str(contact_id) for contact_id in journal.read(name).contacts)
+        except IntegrityFailure as error:
+            report.findings.append(Finding("unreadable", name, None, error.detail))
     with runtime.session() as session:
         owners = {
             str(object_id): str(contact_id)

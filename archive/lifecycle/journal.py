@@ -20,18 +20,22 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import structlog
 from sqlalchemy import func, select
 
 from archive.audit import Actor, AuditAction
 from archive.audit.leaves import record_leaf_hash
 from archive.audit.service import AuditLog
 from archive.contacts.models import Contact, ContactState
+from archive.errors import IntegrityFailure
 from archive.lifecycle.deletion import claim, finish
 from archive.retention.models import DeletionRun
 from archive.retention.service import RetentionService
 from archive.runtime import Runtime
 from archive.storage.journal import journal_of, run_of
 from archive.timing import step
+
+log = structlog.get_logger(__name__)
 
 REAPPLIED = "re-applied from the deletion journal after a restore"
 #: The journal is read from this long before the newest deletion run the database knows: a run
@@ -48,6 +52,7 @@ class Reapplied:
     run_id: uuid.UUID | None = None  # the deletion run recording the re-applied deletions
     deleted: Counter[tuple[str, str]] = field(default_factory=Counter)
     contact_ids: list[uuid.UUID] = field(default_factory=list)
+    damaged: list[str] = field(default_factory=list)  # entries that could not be read
 
     @property
     def count(self) -> int:
@@ -74,7 +79,13 @@ def reapply(runtime: Runtime, *, actor: str, everything: bool = False) -> Reappl
     for name in names:
         if run_of(name) in known:
             continue
-        entry = journal.read(name)
+        try:
+            entry = journal.read(name)
+        except IntegrityFailure as error:
+            # One damaged entry must not stop every sweep: it is reported, the rest applied.
+            log.error("a deletion journal entry cannot be read", error=error.detail)
+            report.damaged.append(name)
+            continue
         report.entries += 1
         for contact_id in entry.contacts:
             reasons[contact_id] = entry.kind
