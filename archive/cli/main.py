@@ -10,6 +10,7 @@ import click
 import sqlalchemy.exc
 
 from archive.cli.audit import audit_group
+from archive.cli.backup import backup_command, restore_command
 from archive.cli.check import check_command
 from archive.cli.context import Context
 from archive.cli.demo import demo_command
@@ -77,5 +78,7 @@ for command in (
     requests_group,
     identity_group,
     search_group,
+    backup_command,
+    restore_command,
 ):
     cli.add_command(command)

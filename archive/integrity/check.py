@@ -1,8 +1,13 @@
 """The integrity sweep: stored objects against the database, as small checks behind `check()`.
 
-Finds orphans (objects no row points at: left by an ingest whose commit failed), missing objects,
-objects of the wrong size, objects whose decrypted content no longer matches its digest, and
-unfinished uploads (left by a killed process, or a store that failed mid-upload).
+Finds orphans (objects no row points at: left by an ingest whose commit failed, or by contacts
+ingested after the backup a database was restored from), missing objects, objects of the wrong
+size, objects whose decrypted content no longer matches its digest, and unfinished uploads
+(left by a killed process, or a store that failed mid-upload).
+
+An object missing because its contact was deleted after the backup the database was restored
+from is no corruption: the deletion journal in the store names the contact, and the finding
+says so (`journalled`); `archive restore` and every sweep delete such contacts again.
 """
 
 from __future__ import annotations
@@ -20,11 +25,15 @@ from archive.errors import ArchiveError, ContentMissing, IntegrityFailure, NotFo
 from archive.privacy.models import BundleState, ExportBundle
 from archive.runtime import Runtime
 from archive.storage.base import ObjectInfo
+from archive.storage.journal import journal_of
+
+#: Findings that are no problem: what the deletion journal explains.
+JOURNALLED = "journalled"
 
 
 @dataclass
 class Finding:
-    kind: str  # orphan | missing | size-mismatch | digest-mismatch | unreadable
+    kind: str  # orphan | missing | journalled | size-mismatch | digest-mismatch | unreadable
     storage_key: str
     object_id: str | None = None
     detail: str = ""
@@ -57,7 +66,7 @@ class CheckReport:
     def ok(self) -> bool:
         """No problem left: young orphans and young unfinished uploads are not one (their
         ingest may still be running)."""
-        problems = [f for f in self.findings if f.kind != "orphan"]
+        problems = [f for f in self.findings if f.kind not in ("orphan", JOURNALLED)]
         return not problems and not self.orphans_pending and not self.uploads.pending
 
     @property
@@ -91,9 +100,41 @@ def check(
             report.findings.append(finding)
         if progress is not None:
             progress(report.objects_checked)
+    _explain_missing(runtime, report)
     _orphans(runtime, stored, known, report, repair=repair)
     _unfinished(runtime, report, repair=repair)
     return report
+
+
+def _explain_missing(runtime: Runtime, report: CheckReport) -> None:
+    """Missing objects of contacts the deletion journal names were deleted after the backup
+    the database was restored from: explained, not corrupt."""
+    missing = [f for f in report.findings if f.kind == "missing" and f.object_id is not None]
+    if not missing:
+        return
+    journal = journal_of(runtime.store)
+    deleted: set[str] = set()
+    for name in journal.names():
+        try:
+            deleted.update(str(contact_id) for contact_id in journal.read(name).contacts)
+        except IntegrityFailure as error:
+            report.findings.append(Finding("unreadable", name, None, error.detail))
+    with runtime.session() as session:
+        owners = {
+            str(object_id): str(contact_id)
+            for object_id, contact_id in session.execute(
+                select(ContentObject.id, ContentObject.contact_id).where(
+                    ContentObject.storage_key.in_([f.storage_key for f in missing])
+                )
+            )
+        }
+    for finding in missing:
+        if owners.get(str(finding.object_id)) in deleted:
+            finding.kind = JOURNALLED
+            finding.detail = (
+                "its contact was deleted after the backup this database was restored from "
+                "(deletion journal); the next sweep deletes it again"
+            )
 
 
 def unfinished_uploads(runtime: Runtime, *, repair: bool) -> UnfinishedUploads:

@@ -3,8 +3,10 @@
 `claim` (in the caller's transaction, after holds were checked in it): the contacts become
 `deleting`, their data keys are destroyed and their search postings deleted, so nothing of
 them can be read or found once it commits.
-`finish`: their objects leave the store, then their content rows and personal metadata go and
-the contact row stays as a tombstone (`deleted`). Both are safe to repeat after a crash.
+`finish`: the deletion journal in the store records their ids (so that a restore of an older
+backup cannot bring them back), their objects leave the store, then their content rows and
+personal metadata go and the contact row stays as a tombstone (`deleted`). Both are safe to
+repeat after a crash.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from archive.customers.models import ContactIdentifier, Customer, IdentityReview
 from archive.holds.models import Hold, HoldContact, HoldState
 from archive.runtime import Runtime
 from archive.search.index import remove_contacts
+from archive.storage.journal import Entry, journal_of
 from archive.tickets.models import Ticket
 from archive.timing import step
 
@@ -76,6 +79,19 @@ def finish(
                 select(ContentObject.storage_key).where(ContentObject.contact_id.in_(ids))
             )
         )
+        going = list(
+            session.execute(
+                select(Contact.id, Contact.deletion_reason).where(
+                    Contact.id.in_(ids),
+                    Contact.state == ContactState.DELETING,
+                    Contact.claimed_by == by,
+                )
+            )
+        )
+    # Journalled before any object goes: no object leaves the store without a record of its
+    # contact's deletion outside the database.
+    with step("journal"):
+        _journal(runtime, going, by=by)
     # The database says nothing keeps these: a legal hold left on an object (a sync that
     # failed) must not make the store refuse the delete.
     with step("lift-legal-holds"):
@@ -132,6 +148,16 @@ def finish(
         )
         session.commit()
     return [Deleted(row[0], row[1], row[2] or "retention") for row in mine]
+
+
+def _journal(runtime: Runtime, going: Sequence[tuple[uuid.UUID, str | None]], *, by: str) -> None:
+    reasons: dict[str, list[uuid.UUID]] = {}
+    for contact_id, reason in going:
+        reasons.setdefault(reason or "retention", []).append(contact_id)
+    journal = journal_of(runtime.store)
+    now = runtime.clock.now()
+    for reason, contacts in sorted(reasons.items()):
+        journal.append(Entry(run=by, kind=reason, at=now, contacts=tuple(contacts)))
 
 
 @step("remove-orphans")

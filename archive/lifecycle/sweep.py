@@ -30,7 +30,6 @@ from sqlalchemy.orm import Session
 
 from archive.access.viewer import SYSTEM
 from archive.audit import Actor, AuditAction
-from archive.audit.leaves import record_leaf_hash
 from archive.audit.service import AuditLog
 from archive.contacts.models import Contact, ContactState
 from archive.errors import StorageError
@@ -41,7 +40,8 @@ from archive.holds.service import HoldService
 from archive.lifecycle.deletion import claim, finish
 from archive.lifecycle.erasure import continue_erasures
 from archive.lifecycle.folding import fold_tombstones
-from archive.lifecycle.vouching import counts_json, sweep_tokens
+from archive.lifecycle.journal import reapply
+from archive.lifecycle.vouching import close_run
 from archive.retention.models import DeletionRun
 from archive.retention.policy import Policy
 from archive.retention.service import RetentionService
@@ -78,6 +78,7 @@ class SweepReport:
     error: str | None = None  # why the run stopped early (the store was down, say)
     erasures: int = 0  # open erasure cases continued
     folded: int = 0  # tombstones of old runs folded into their runs' records
+    reapplied: int = 0  # contacts deleted again from the deletion journal (after a restore)
 
     @property
     def deleted_count(self) -> int:
@@ -108,6 +109,8 @@ def sweep(
     report = SweepReport(policy_version=policy.version, dry_run=False, run_id=run.id)
     _lapse(runtime, report, actor, now)
     try:
+        # A restored older backup holds contacts deleted since: the journal deletes them again.
+        report.reapplied = reapply(runtime, actor=actor).count
         _finish_interrupted(runtime, report, run.id, now - lease)
         cursor: tuple[datetime, uuid.UUID] | None = None
         while True:
@@ -251,25 +254,17 @@ def _delete(
 
 @step("close-run")
 def _close(runtime: Runtime, report: SweepReport, run_id: uuid.UUID, actor: str) -> None:
-    counts: dict[str, dict[str, int]] = {}
-    for (channel, reason), count in sorted(report.deleted.items()):
-        counts.setdefault(channel, {})[reason] = count
     with runtime.session() as session:
         run = session.get_one(DeletionRun, run_id)
-        run.finished_at = runtime.clock.now()
-        run.deleted = report.deleted_count
-        run.held = len(report.kept)
-        run.lapsed_holds = len(report.lapsed)
-        run.counts = counts_json(counts)
-        # The figures go into the record too, where no one can change them unseen.
-        record = AuditLog(session, runtime).record(
-            Actor(name=actor),
-            AuditAction.RETENTION_SWEEP,
-            target_type="deletion_run",
-            target_ids=[run_id, *sweep_tokens(run)],
+        close_run(
+            session,
+            runtime,
+            run,
+            report.deleted,
+            actor=actor,
+            held=len(report.kept),
+            lapsed=len(report.lapsed),
         )
-        # The record's leaf hash: `archive audit prove` shows it sealed in the signed tree.
-        run.audit_hash = record_leaf_hash(record).hex()
         session.commit()
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from archive.audit import Actor
 from archive.lifecycle.erasure import ErasureResult, erase
+from archive.lifecycle.journal import Reapplied, reapply
 from archive.lifecycle.sweep import SweepReport, sweep
 from archive.runtime import Runtime
 
@@ -30,3 +31,9 @@ def erase_case(
     is withheld, their identifiers; signed in a certificate. Repeatable."""
     session.rollback()  # erasure works in transactions of its own
     return erase(runtime, case_id, actor=actor)
+
+
+def reapply_deletions(runtime: Runtime, actor: Actor) -> Reapplied:
+    """Delete again every contact the store's deletion journal names and the database holds
+    active: what a restored older backup would otherwise bring back."""
+    return reapply(runtime, actor=actor.name, everything=True)

@@ -19,15 +19,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.audit import AuditAction
+from archive.audit import Actor, AuditAction
+from archive.audit.leaves import record_leaf_hash
 from archive.audit.models import AuditRecord
+from archive.audit.service import AuditLog
 from archive.retention.models import DeletionRun
+from archive.runtime import Runtime
 
 _READ_BATCH = 1000
 
@@ -137,3 +141,34 @@ def _runs(session: Session) -> Iterable[DeletionRun]:
 def counts_json(counts: dict[str, dict[str, int]]) -> str:
     """A run's counts as stored: the form `counts_digest` is taken of."""
     return json.dumps(counts, sort_keys=True, separators=(",", ":"))
+
+
+def close_run(
+    session: Session,
+    runtime: Runtime,
+    run: DeletionRun,
+    deleted: Counter[tuple[str, str]],
+    *,
+    actor: str,
+    held: int = 0,
+    lapsed: int = 0,
+) -> None:
+    """Finish `run` with its figures (`deleted` by channel and reason) and the audit record
+    that carries them, in the caller's transaction."""
+    counts: dict[str, dict[str, int]] = {}
+    for (channel, reason), count in sorted(deleted.items()):
+        counts.setdefault(channel, {})[reason] = count
+    run.finished_at = runtime.clock.now()
+    run.deleted = sum(deleted.values())
+    run.held = held
+    run.lapsed_holds = lapsed
+    run.counts = counts_json(counts)
+    # The figures go into the record too, where no one can change them unseen.
+    record = AuditLog(session, runtime).record(
+        Actor(name=actor),
+        AuditAction.RETENTION_SWEEP,
+        target_type="deletion_run",
+        target_ids=[run.id, *sweep_tokens(run)],
+    )
+    # The record's leaf hash: `archive audit prove` shows it sealed in the signed tree.
+    run.audit_hash = record_leaf_hash(record).hex()
