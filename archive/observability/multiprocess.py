@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
+    CONTENT_TYPE_PLAIN_0_0_4,
     REGISTRY,
     CollectorRegistry,
     Metric,
@@ -29,7 +29,9 @@ from prometheus_client.registry import Collector
 from archive.observability.metrics import known_series
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+# The text format `generate_latest` writes, as prometheus_client's own server names it; the
+# charset (UTF-8) is left to the framework that sends it.
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4.removesuffix("; charset=utf-8")
 
 
 def directory() -> Path | None:
