@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import structlog
 from litestar import Request, Response, get
@@ -25,7 +26,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.handlers import HTTPRouteHandler
 from prometheus_client import Metric
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -35,6 +36,7 @@ from archive.api.deps import RuntimeDep
 from archive.audit.models import AuditHead, AuditRecord
 from archive.contacts.models import Contact, ContactState
 from archive.holds.coverage import covering, keeping
+from archive.observability.metrics import known_series
 from archive.observability.multiprocess import CONTENT_TYPE, exposition
 from archive.privacy.models import CaseStatus, PrivacyCase
 from archive.retention.models import DeletionRun
@@ -148,8 +150,8 @@ class DatabaseGauges:
         return found
 
 
-def _capped_count(session: Session, query: object) -> int:
-    limited = query.limit(COUNT_CAP).subquery()  # type: ignore[attr-defined]
+def _capped_count(session: Session, query: Select[Any]) -> int:
+    limited = query.limit(COUNT_CAP).subquery()
     return int(session.scalar(select(func.count()).select_from(limited)) or 0)
 
 
@@ -221,12 +223,13 @@ def _audit(session: Session, now: datetime) -> dict[Gauge, float]:
 def metrics_route(token: str) -> HTTPRouteHandler:
     """`GET /metrics` for callers presenting `token` as a bearer token."""
     expected = token.encode()
+    known_series()  # a process that answers scrapes shows the series alerts watch from the start
     gauges: list[DatabaseGauges] = []  # built with the runtime, on the first scrape
     built = threading.Lock()
 
     # Public for the archive's own tokens: this token is not an account's, and it is checked here.
     @get("/metrics", opt=public(), sync_to_thread=True, include_in_schema=False)
-    def metrics(request: Request, runtime: RuntimeDep) -> Response[bytes]:  # type: ignore[type-arg]
+    def metrics(request: Request[Any, Any, Any], runtime: RuntimeDep) -> Response[bytes]:
         given = (bearer_secret(request) or "").encode()
         if not hmac.compare_digest(given, expected):
             raise NotAuthorizedException("send the metrics token: 'Authorization: Bearer <token>'")

@@ -26,7 +26,7 @@ from prometheus_client import (
 )
 from prometheus_client.registry import Collector
 
-from archive.observability.metrics import known_series
+from archive.observability.metrics import FAMILIES, known_series
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 # The text format `generate_latest` writes, as prometheus_client's own server names it; the
@@ -52,9 +52,11 @@ def use_directory(path: Path, *, clean: bool) -> Path:
             stale.unlink(missing_ok=True)
     os.environ[ENV] = str(path)
     # prometheus_client chose how to keep values when it was imported, before this process
-    # knew it would start others; series created from now on (all of ours are labelled, so
-    # created on first use) are kept in the directory.
+    # knew it would start others. Series are created on first use (all of ours are labelled):
+    # the ones this process made so far are dropped, and from now on they are files there.
     values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
+    for family in FAMILIES:
+        family.clear()
     known_series()
     return path
 
