@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from prometheus_client import REGISTRY
 
+from archive.errors import ConfigurationError
 from archive.observability import metrics
 from archive.observability.asgi import status_class
+from archive.settings import Settings
 
 pytestmark = pytest.mark.fast
 
@@ -61,3 +63,12 @@ def test_a_database_error_is_counted_by_its_statement_kind_alone() -> None:
         "update": before["update"] + 1,
         "other": before["other"] + 2,
     }
+
+
+def test_the_metrics_settings() -> None:
+    assert Settings.from_env({}).metrics_token == ""
+    assert Settings.from_env({}).metrics_port is None
+    assert Settings.from_env({"ARCHIVE_METRICS_PORT": "9464"}).metrics_port == 9464
+    for wrong in ("0", "65536", "metrics"):
+        with pytest.raises(ConfigurationError, match="ARCHIVE_METRICS_PORT"):
+            Settings.from_env({"ARCHIVE_METRICS_PORT": wrong})
