@@ -35,10 +35,12 @@ from archive.errors import ArchiveError
 from archive.holds.routes import HoldController
 from archive.lifecycle.routes import ErasureController
 from archive.logging import configure_logging
+from archive.observability.asgi import request_metrics
 from archive.privacy.export_routes import ExportController
 from archive.privacy.routes import CaseController, CertificateController
 from archive.retention.routes import DeletionController, PolicyController
 from archive.runtime import build_runtime
+from archive.scrape import metrics_route
 from archive.search.routes import SearchController
 from archive.settings import Settings
 from archive.tickets.routes import TicketController
@@ -149,6 +151,8 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
             web_router(),
             static_router(),
             viewer_assets(),
+            # No token, no /metrics: nothing is told to a caller who was not given one.
+            *([metrics_route(settings.metrics_token)] if settings.metrics_token else []),
         ],
         dependencies={
             "runtime": Provide(provide_runtime, sync_to_thread=False),
@@ -159,7 +163,13 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
         exception_handlers={Exception: pages_or(problem_answer)},
         # The request's id before anything else, so every log line carries it; who is calling
         # before the CSRF check, so a forged request with a dead cookie is a plain 401.
-        middleware=[request_ids, DefineMiddleware(TokenAuthentication), BrowserCsrf],
+        # The timing outside the authentication, so refused requests are timed too.
+        middleware=[
+            request_ids,
+            request_metrics,
+            DefineMiddleware(TokenAuthentication),
+            BrowserCsrf,
+        ],
         before_send=[security_headers, send_request_id],
         cors_config=cors(settings),
         guards=[enforce_permission],

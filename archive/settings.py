@@ -247,6 +247,22 @@ class Settings:
         default=False,
         metadata=_doc("ARCHIVE_LOG_JSON", "Write logs as JSON lines instead of console text."),
     )
+    metrics_token: str = field(
+        default="",
+        metadata=_doc(
+            "ARCHIVE_METRICS_TOKEN",
+            "Bearer token Prometheus sends to scrape `GET /metrics`. Empty: there is no "
+            "`/metrics` (404).",
+        ),
+    )
+    metrics_port: int | None = field(
+        default=None,
+        metadata=_doc(
+            "ARCHIVE_METRICS_PORT",
+            "Port on which a Celery worker answers scrapes of its own metrics, without a token "
+            "(keep it inside the private network). Unset: none.",
+        ),
+    )
 
     def __post_init__(self) -> None:
         if self.store not in ("local", "s3"):
@@ -285,6 +301,7 @@ class Settings:
                     "'https://crm.example.com' (a scheme and a host, an optional port, no path "
                     "and no wildcard)"
                 )
+        _check_port(self.metrics_port, "ARCHIVE_METRICS_PORT")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigurationError("ARCHIVE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
 
@@ -347,8 +364,13 @@ class Settings:
         return cls(**values)
 
 
+def _check_port(port: int | None, env_name: str) -> None:
+    if port is not None and not 1 <= port <= 65535:
+        raise ConfigurationError(f"{env_name} must be a port, 1 to 65535")
+
+
 # Settings that are a number when set and have no default number.
-_OPTIONAL_INTEGERS = ("workers",)
+_OPTIONAL_INTEGERS = ("workers", "metrics_port")
 
 
 def _convert(attr: str, env_name: str, raw: str, default: Any) -> Any:

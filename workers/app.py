@@ -63,3 +63,29 @@ def _apply(celery: Celery, settings: Settings) -> None:
 @app.on_configure.connect
 def _on_configure(sender: Celery, **_: Any) -> None:
     _apply(sender, Settings.from_env())
+
+
+# Metrics. A worker with ARCHIVE_METRICS_PORT answers scrapes itself, on a thread of its main
+# process; with PROMETHEUS_MULTIPROC_DIR its pool's processes count into that directory, which
+# the main process empties first (it starts them). Without a port of its own, a worker may share
+# the directory of `archive serve` on its host, whose /metrics then includes the worker's counts.
+from celery.signals import worker_init, worker_process_shutdown  # noqa: E402
+
+from archive.observability import multiprocess  # noqa: E402
+
+
+@worker_init.connect
+def _serve_metrics(**_: Any) -> None:
+    settings = Settings.from_env()
+    if settings.metrics_port is None:
+        return
+    shared = multiprocess.directory()
+    if shared is not None:
+        multiprocess.use_directory(shared, clean=True)
+    multiprocess.serve_port(settings.metrics_port)
+
+
+@worker_process_shutdown.connect
+def _process_ended(pid: int | None = None, **_: Any) -> None:
+    if pid is not None:
+        multiprocess.process_ended(pid)

@@ -1,12 +1,17 @@
-"""Several server processes on one listening socket: uvicorn's supervisor, with TCP_NODELAY."""
+"""Several server processes on one listening socket: uvicorn's supervisor, with TCP_NODELAY,
+counting their metrics into one directory."""
 
 from __future__ import annotations
 
+import shutil
 import socket
+import tempfile
+from pathlib import Path
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from archive.observability import multiprocess
 from archive.settings import Settings
 
 
@@ -25,6 +30,33 @@ class TcpConfig(uvicorn.Config):
         return socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, bound.detach())
 
 
+class Supervisor(Multiprocess):
+    """uvicorn's supervisor, which also tells the metrics' directory of each process that ends
+    (one that died and was replaced, one replaced by a restart, each at shutdown)."""
+
+    def keep_subprocess_alive(self) -> None:
+        before = self._pids()
+        super().keep_subprocess_alive()
+        self._ended(before - self._pids())
+
+    def restart_all(self) -> None:
+        before = self._pids()
+        super().restart_all()
+        self._ended(before - self._pids())
+
+    def join_all(self) -> None:
+        super().join_all()
+        self._ended(self._pids())
+
+    def _pids(self) -> set[int]:
+        return {process.pid for process in self.processes if process.pid is not None}
+
+    @staticmethod
+    def _ended(pids: set[int]) -> None:
+        for pid in pids:
+            multiprocess.process_ended(pid)
+
+
 def serve_processes(settings: Settings, processes: int) -> None:
     """Serve the application in `processes` processes until stopped; each builds it from the
     same ARCHIVE_* environment this one read."""
@@ -36,4 +68,13 @@ def serve_processes(settings: Settings, processes: int) -> None:
         port=settings.port,
         log_level="warning",
     )
-    Multiprocess(config, sockets=[config.bind_socket()]).run()
+    # Each process counts into the shared directory and any one answers /metrics with the sum.
+    # The operator's PROMETHEUS_MULTIPROC_DIR (emptied first), else one of our own for this run.
+    named = multiprocess.directory()
+    shared = named or Path(tempfile.mkdtemp(prefix="archive-metrics-"))
+    multiprocess.use_directory(shared, clean=True)
+    try:
+        Supervisor(config, sockets=[config.bind_socket()]).run()
+    finally:
+        if named is None:
+            shutil.rmtree(shared, ignore_errors=True)

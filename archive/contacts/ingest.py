@@ -61,6 +61,7 @@ from archive.customers.matching import Placement, identity_rows
 from archive.customers.service import CustomerService, IdentifierInput
 from archive.errors import InvalidInput, PayloadTooLarge, UnreadableMedia
 from archive.keys.rows import issue_key
+from archive.observability import metrics
 from archive.retention.service import RetentionService
 from archive.runtime import Runtime
 from archive.search.index import email_parts, index_contact
@@ -522,6 +523,7 @@ class IngestService:
             if existing is None:
                 raise
             return Ingested(existing, created=False)
+        metrics.ingested(contact.channel, contact.size_bytes)
         return Ingested(contact, created=True, same_key_as=first, key_name=keys.key_name)
 
 

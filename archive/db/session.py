@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, ExceptionContext
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+
+from archive.observability import metrics
 
 
 def make_engine(url: str, *, reading: bool = False, **kwargs: Any) -> Engine:
@@ -17,8 +20,18 @@ def make_engine(url: str, *, reading: bool = False, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin_read if reading else _sqlite_begin)
+        event.listen(engine, "handle_error", _count_error)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    event.listen(engine, "handle_error", _count_error)
+    return engine
+
+
+def _count_error(context: ExceptionContext) -> None:
+    # A unique key refused is an answer the archive acts on (another replica stored it first),
+    # not a failure.
+    if not isinstance(context.sqlalchemy_exception, IntegrityError):
+        metrics.database_failed(context.statement)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

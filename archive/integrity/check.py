@@ -22,6 +22,7 @@ from sqlalchemy import select
 from archive.contacts.models import Contact, ContactState, ContentObject
 from archive.contacts.objects import read_object
 from archive.errors import ArchiveError, ContentMissing, IntegrityFailure, NotFound
+from archive.observability import metrics
 from archive.privacy.models import BundleState, ExportBundle
 from archive.runtime import Runtime
 from archive.storage.base import ObjectInfo
@@ -103,6 +104,7 @@ def check(
     _explain_missing(runtime, report)
     _orphans(runtime, stored, known, report, repair=repair)
     _unfinished(runtime, report, repair=repair)
+    metrics.integrity_checked(report.ok, [finding.kind for finding in report.findings])
     return report
 
 

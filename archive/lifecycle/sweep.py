@@ -18,6 +18,7 @@ waits for a claim to commit (and then finds them gone) or the claim skips them.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -42,6 +43,7 @@ from archive.lifecycle.erasure import continue_erasures
 from archive.lifecycle.folding import fold_tombstones
 from archive.lifecycle.journal import reapply
 from archive.lifecycle.vouching import close_run
+from archive.observability import metrics
 from archive.retention.models import DeletionRun
 from archive.retention.policy import Policy
 from archive.retention.service import RetentionService
@@ -97,6 +99,7 @@ def sweep(
     lease = timedelta(seconds=runtime.settings.expiry_lease_seconds) if lease is None else lease
     if dry_run:
         return _rehearse(runtime)
+    started = time.monotonic()
     settle_policy(runtime, here=True)
     now = runtime.clock.now()
     with runtime.session() as session:
@@ -127,7 +130,17 @@ def sweep(
     _close(runtime, report, run.id, actor)
     folded = fold_tombstones(runtime, actor=actor, now=runtime.clock.now())
     report.folded = sum(one.tombstones for one in folded)
+    _count(report, time.monotonic() - started)
     return report
+
+
+def _count(report: SweepReport, seconds: float) -> None:
+    deleted: Counter[str] = Counter()
+    for (channel, _reason), count in report.deleted.items():
+        deleted[channel] += count
+    kept = [one.channel for one in report.kept]
+    stopped, lapsed = report.error is not None, len(report.lapsed)
+    metrics.swept(seconds, stopped=stopped, deleted=deleted.items(), kept=kept, lapsed=lapsed)
 
 
 @step("lapse-holds")

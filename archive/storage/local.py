@@ -16,6 +16,7 @@ from stat import S_ISREG
 from typing import BinaryIO, cast
 
 from archive.errors import Conflict, InvalidInput, NotFound, StorageError
+from archive.observability import metrics
 from archive.storage.base import (
     ObjectInfo,
     UnfinishedUpload,
@@ -282,6 +283,7 @@ class LocalStore:
             raise self._failure(action, key, exc) from exc
 
     def _failure(self, action: str, key: str | None, exc: OSError) -> StorageError:
+        metrics.store_failed(action)
         what = f" object {key!r}" if key is not None else ""
         reason = exc.strerror or type(exc).__name__
         return StorageError(f"local store at {self.root}: could not {action}{what}: {reason}")

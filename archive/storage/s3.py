@@ -19,6 +19,7 @@ from minio.helpers import MAX_PART_SIZE, MIN_PART_SIZE, check_bucket_name
 from minio.versioningconfig import SUSPENDED
 
 from archive.errors import ConfigurationError, NotFound, StorageError
+from archive.observability import metrics
 from archive.storage.base import (
     ObjectInfo,
     UnfinishedUpload,
@@ -470,6 +471,7 @@ class S3Store:
             raise self._failure(action, key, reason) from exc
 
     def _failure(self, action: str, key: str | None, reason: str) -> StorageError:
+        metrics.store_failed(action)
         what = f"{action} object {key!r} in" if key is not None else action
         where = f"S3 store at {self.endpoint}"
         return StorageError(f"{where}: could not {what} bucket {self.bucket!r}: {reason}")

@@ -21,6 +21,7 @@ from archive.contacts.ingest_batch import ChatBatch, ChatInput
 from archive.contacts.models import Contact
 from archive.customers.matching import Placement
 from archive.errors import ArchiveError
+from archive.observability import metrics
 from archive.runtime import Runtime
 
 
@@ -102,6 +103,9 @@ def ingest_chats(
     except BaseException:
         batch.discard()
         raise
+    for result in results:
+        if isinstance(result, Ingested) and result.created:
+            metrics.ingested(result.contact.channel, result.contact.size_bytes)
     return results
 
 
