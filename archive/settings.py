@@ -18,8 +18,13 @@ GIB = 1 << 30
 MIB = 1 << 20
 
 
-def _doc(env: str, text: str) -> dict[str, str]:
-    return {"env": env, "doc": text}
+# A secret setting may instead name a file that holds its value: `<VARIABLE>_FILE`, the way
+# Docker and Kubernetes hand secrets over, so the value is in no process's environment.
+FILE_SUFFIX = "_FILE"
+
+
+def _doc(env: str, text: str, *, secret: bool = False) -> dict[str, Any]:
+    return {"env": env, "doc": text, "secret": secret}
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,7 @@ class Settings:
             "ARCHIVE_DATABASE_URL",
             "SQLAlchemy URL of the metadata database, e.g. "
             "`postgresql+psycopg://archive@db/archive`. Default: `sqlite:///<data_dir>/archive.db`.",
+            secret=True,
         ),
     )
     store: StoreKind = field(
@@ -57,10 +63,10 @@ class Settings:
         metadata=_doc("ARCHIVE_S3_ENDPOINT", "S3/MinIO endpoint as `host:port` (no scheme)."),
     )
     s3_access_key: str | None = field(
-        default=None, metadata=_doc("ARCHIVE_S3_ACCESS_KEY", "S3 access key.")
+        default=None, metadata=_doc("ARCHIVE_S3_ACCESS_KEY", "S3 access key.", secret=True)
     )
     s3_secret_key: str | None = field(
-        default=None, metadata=_doc("ARCHIVE_S3_SECRET_KEY", "S3 secret key.")
+        default=None, metadata=_doc("ARCHIVE_S3_SECRET_KEY", "S3 secret key.", secret=True)
     )
     s3_bucket: str = field(
         default="contact-archive",
@@ -92,6 +98,7 @@ class Settings:
         metadata=_doc(
             "ARCHIVE_KEYS",
             "The key file's JSON itself, e.g. from a secret store; wins over ARCHIVE_KEY_FILE.",
+            secret=True,
         ),
     )
     segment_size: int = field(
@@ -151,6 +158,7 @@ class Settings:
         metadata=_doc(
             "ARCHIVE_BROKER_URL",
             "Celery broker (`redis://…` or `amqp://…`). Unset: background jobs run in-process.",
+            secret=True,
         ),
     )
     require_purpose: bool = field(
@@ -253,6 +261,7 @@ class Settings:
             "ARCHIVE_METRICS_TOKEN",
             "Bearer token Prometheus sends to scrape `GET /metrics`. Empty: there is no "
             "`/metrics` (404).",
+            secret=True,
         ),
     )
     metrics_port: int | None = field(
@@ -358,8 +367,9 @@ class Settings:
         values: dict[str, Any] = {}
         for f in fields(cls):
             name = f.metadata["env"]
-            if name in env and env[name] != "":
-                values[f.name] = _convert(f.name, name, env[name], f.default)
+            raw = _raw_value(name, env, secret=f.metadata.get("secret", False))
+            if raw is not None:
+                values[f.name] = _convert(f.name, name, raw, f.default)
         values.update(overrides)
         return cls(**values)
 
@@ -367,6 +377,42 @@ class Settings:
 def _check_port(port: int | None, env_name: str) -> None:
     if port is not None and not 1 <= port <= 65535:
         raise ConfigurationError(f"{env_name} must be a port, 1 to 65535")
+
+
+def _raw_value(name: str, env: Mapping[str, str], *, secret: bool) -> str | None:
+    """The text of a setting: its variable, or for a secret the file `<name>_FILE` names."""
+    direct = env.get(name, "")
+    file_name = name + FILE_SUFFIX
+    path = env.get(file_name, "")
+    if not path:
+        return direct or None
+    if not secret:
+        raise ConfigurationError(
+            f"{file_name}: {name} is not a secret setting and is not read from a file; "
+            f"set {name} itself"
+        )
+    if direct:
+        raise ConfigurationError(f"set {name} or {file_name}, not both")
+    # The messages name the variable and the path, never what the file holds.
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise ConfigurationError(f"{file_name}: cannot read {path}: {reason}") from None
+    except UnicodeDecodeError:
+        raise ConfigurationError(f"{file_name}: {path} is not UTF-8 text") from None
+    # Files written by `echo` or an editor end with a newline that is no part of the secret.
+    value = text.rstrip("\r\n")
+    if not value:
+        raise ConfigurationError(f"{file_name}: {path} is empty")
+    return value
+
+
+def file_variables() -> list[str]:
+    """The `<VARIABLE>_FILE` names the secret settings may be read from, in field order."""
+    return [
+        f.metadata["env"] + FILE_SUFFIX for f in fields(Settings) if f.metadata.get("secret", False)
+    ]
 
 
 # Settings that are a number when set and have no default number.

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from archive.errors import ConfigurationError
-from archive.settings import Settings, settings_table
+from archive.settings import Settings, file_variables, settings_table
 
 pytestmark = pytest.mark.fast
 
@@ -82,3 +83,91 @@ def test_docs_settings_lists_every_setting_with_its_default() -> None:
         else:
             wanted = default.lower() if default in ("True", "False") else default
             assert shown == f"`{wanted}`", f"{variable}: documented {shown}, really {wanted}"
+
+
+SECRETS = (
+    "ARCHIVE_DATABASE_URL",
+    "ARCHIVE_S3_ACCESS_KEY",
+    "ARCHIVE_S3_SECRET_KEY",
+    "ARCHIVE_KEYS",
+    "ARCHIVE_BROKER_URL",
+)
+
+
+def test_secret_settings_are_read_from_the_file_their_file_variable_names(
+    tmp_path: Path,
+) -> None:
+    values = {
+        "ARCHIVE_DATABASE_URL": "postgresql+psycopg://archive:pw@db/archive",
+        "ARCHIVE_S3_ACCESS_KEY": "archive",
+        "ARCHIVE_S3_SECRET_KEY": "s3 secret",
+        "ARCHIVE_KEYS": '{"format": "contact-archive-keys/v1"}',
+        "ARCHIVE_BROKER_URL": "redis://:pw@redis:6379/0",
+    }
+    env = {"ARCHIVE_STORE": "s3", "ARCHIVE_S3_ENDPOINT": "minio:9000"}
+    for name, value in values.items():
+        path = tmp_path / name.lower()
+        # One trailing newline, as `echo` and editors write it, is no part of the secret.
+        path.write_text(value + "\n", encoding="utf-8")
+        env[f"{name}_FILE"] = str(path)
+    settings = Settings.from_env(env)
+    assert settings.database_url == values["ARCHIVE_DATABASE_URL"]
+    assert settings.s3_access_key == values["ARCHIVE_S3_ACCESS_KEY"]
+    assert settings.s3_secret_key == values["ARCHIVE_S3_SECRET_KEY"]
+    assert settings.keys_json == values["ARCHIVE_KEYS"]
+    assert settings.broker_url == values["ARCHIVE_BROKER_URL"]
+
+
+def test_the_secret_settings_are_marked_so_and_only_they_take_a_file() -> None:
+    assert set(file_variables()) >= {f"{name}_FILE" for name in SECRETS}
+    names = {variable for variable, _, _ in settings_table()}
+    # `ARCHIVE_KEY_FILE` is a setting of its own (a path); no `_FILE` name may be one.
+    assert not names & set(file_variables())
+
+
+def test_a_setting_and_its_file_together_are_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "broker_url"
+    secret.write_text("redis://:pw@redis:6379/0\n", encoding="utf-8")
+    with pytest.raises(
+        ConfigurationError, match="set ARCHIVE_BROKER_URL or ARCHIVE_BROKER_URL_FILE"
+    ):
+        Settings.from_env(
+            {"ARCHIVE_BROKER_URL": "redis://redis:6379/0", "ARCHIVE_BROKER_URL_FILE": str(secret)}
+        )
+
+
+def test_an_unreadable_secret_file_is_named_and_its_content_never_shown(tmp_path: Path) -> None:
+    missing = tmp_path / "absent"
+    with pytest.raises(ConfigurationError, match=r"ARCHIVE_KEYS_FILE: cannot read .*absent"):
+        Settings.from_env({"ARCHIVE_KEYS_FILE": str(missing)})
+    with pytest.raises(ConfigurationError, match="ARCHIVE_KEYS_FILE: cannot read"):
+        Settings.from_env({"ARCHIVE_KEYS_FILE": str(tmp_path)})  # a directory
+    empty = tmp_path / "empty"
+    empty.write_text("\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=r"ARCHIVE_S3_SECRET_KEY_FILE: .* is empty"):
+        Settings.from_env({"ARCHIVE_S3_SECRET_KEY_FILE": str(empty)})
+    binary = tmp_path / "binary"
+    binary.write_bytes(b"top-secret\xff\xfe")
+    with pytest.raises(ConfigurationError) as refused:
+        Settings.from_env({"ARCHIVE_S3_SECRET_KEY_FILE": str(binary)})
+    assert "ARCHIVE_S3_SECRET_KEY_FILE" in str(refused.value)
+    assert "top-secret" not in str(refused.value)
+
+
+def test_a_file_for_a_setting_that_is_no_secret_is_refused(tmp_path: Path) -> None:
+    port = tmp_path / "port"
+    port.write_text("9000\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="ARCHIVE_PORT_FILE: ARCHIVE_PORT is not a secret"):
+        Settings.from_env({"ARCHIVE_PORT_FILE": str(port)})
+
+
+def test_docs_settings_names_every_file_variable() -> None:
+    text = SETTINGS_DOC.read_text(encoding="utf-8")
+    section = text.split("## Secrets from files", 1)[1].split("\n## ", 1)[0]
+    listed = {
+        name
+        for line in section.splitlines()
+        if line.startswith("- `")
+        for name in re.findall(r"`(ARCHIVE_[A-Z0-9_]+_FILE)`", line)
+    }
+    assert listed == set(file_variables())
