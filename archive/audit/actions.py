@@ -95,6 +95,10 @@ class AuditAction(StrEnum):
     AUDIT_SUBJECT_REPORT = "audit:subject:read"
     # Records past ARCHIVE_AUDIT_RETENTION_DAYS removed, whole months at a time.
     AUDIT_PRUNE = "audit:prune"
+    # A new lineage of heads kept outside, after an older backup was restored.
+    AUDIT_RESTART = "audit:restart"
+    # A backup restored into this archive, with the gap it left in the audit log.
+    BACKUP_RESTORE = "backup:restore"
 
     ACCESS_DENIED = "access:denied"
     # A browser request without the page's CSRF token: another site tried to act for the user.

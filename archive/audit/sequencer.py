@@ -52,8 +52,8 @@ def head_archive(runtime: Runtime) -> HeadArchive:
     store = runtime.store
     retain = timedelta(days=runtime.settings.audit_retention_days)
     if isinstance(store, S3Store):
-        return BucketHeads(store.client, store.bucket, retain=retain)
-    return FileHeads(runtime.settings.resolved_audit_heads_file)
+        return BucketHeads.current(store.client, store.bucket, retain=retain)
+    return FileHeads.current(runtime.settings.resolved_audit_heads_file)
 
 
 def witness_bucket(settings: Settings, bucket: str) -> BucketHeads:
@@ -65,7 +65,9 @@ def witness_bucket(settings: Settings, bucket: str) -> BucketHeads:
         replace(settings, store="s3", s3_bucket=bucket, s3_object_lock=True)
     )
     assert isinstance(store, S3Store)
-    return BucketHeads(store.client, bucket, retain=timedelta(days=settings.audit_retention_days))
+    return BucketHeads.current(
+        store.client, bucket, retain=timedelta(days=settings.audit_retention_days)
+    )
 
 
 def tree_size(session: Session) -> int:
@@ -192,20 +194,30 @@ def _sign(runtime: Runtime, archive: HeadArchive) -> TreeHead | None:
         return head
 
 
-def _check_extends(archive: HeadArchive, nodes: NodeReader, size: int, hint: int) -> None:
-    """IntegrityFailure unless the tree of `size` leaves extends the newest head kept outside."""
+def extends(archive: HeadArchive, nodes: NodeReader, size: int, hint: int) -> TreeHead | None:
+    """The newest head kept outside if the tree of `size` leaves does not extend it, else
+    None."""
     # Listing from the newest head the database knows of finds every newer one kept outside;
     # a database set back to an older state only makes the listing start earlier.
     outside = archive.newest(from_size=min(hint, size))
     if outside is None:
-        return
+        return None
     if outside.tree_size <= size and subtree(nodes, 0, outside.tree_size) == outside.root_hash:
+        return None
+    return outside
+
+
+def _check_extends(archive: HeadArchive, nodes: NodeReader, size: int, hint: int) -> None:
+    """IntegrityFailure unless the tree of `size` leaves extends the newest head kept outside."""
+    outside = extends(archive, nodes, size, hint)
+    if outside is None:
         return
     raise IntegrityFailure(
         f"the audit log no longer extends the newest head kept outside the database "
         f"({outside.tree_size} records, {archive.where}): records were deleted or changed, or "
-        "an older backup restored. No head is signed until this is resolved; `archive audit "
-        "verify` says more"
+        "an older backup restored. No head is signed until this is resolved: `archive audit "
+        "verify` says more, and after a restore `archive audit restart` goes on in a new "
+        "lineage of heads"
     )
 
 

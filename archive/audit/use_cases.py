@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Generator, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from archive.access.actors import viewer_for
 from archive.audit.actions import AuditAction
 from archive.audit.actor import Actor
+from archive.audit.heads import TreeHead
 from archive.audit.models import AuditPrune
 from archive.audit.partitions import ensure_partitions
 from archive.audit.proofs import prove
@@ -27,12 +29,21 @@ from archive.audit.pruning import (
     remove_below,
 )
 from archive.audit.schemas import AccessReport, Filters, RecordPage
-from archive.audit.sequencer import Sealed, seal, signed_heads
+from archive.audit.sequencer import (
+    NodeReader,
+    Sealed,
+    extends,
+    head_archive,
+    seal,
+    signed_heads,
+    tree_size,
+)
 from archive.audit.service import AuditLog, export_document
 from archive.audit.subjects import subject_report
 from archive.audit.verify import VerifyReport, verify
 from archive.audit.witness import HeadArchive
 from archive.customers.service import CustomerService
+from archive.errors import Conflict
 from archive.runtime import Runtime
 
 
@@ -151,8 +162,55 @@ def prove_record(runtime: Runtime, record_id: int) -> dict[str, Any]:
         return prove(session, runtime, record_id)
 
 
+@dataclass(frozen=True)
+class Restarted:
+    lineage: int  # the lineage of heads begun
+    abandoned: int  # records the newest head of the lineage before signs
+    kept: int  # records of the restored log when the new lineage began
+    head: TreeHead | None  # the new lineage's first head (None: another sequencer signs it)
+
+
+def restart_log(runtime: Runtime, actor: Actor) -> Restarted:
+    """Go on sealing after an older backup was restored.
+
+    The restored log cannot extend the newest head kept outside the database, which signs
+    records written after the backup, so the sequencer signs nothing. This begins the next
+    lineage of heads beside the old ones (which stay, as evidence of how far the log had
+    gone), records the restart, and seals. Conflict when the log does extend the newest head:
+    then nothing was lost, and there is nothing to restart.
+    """
+    archive = head_archive(runtime)
+    with runtime.session() as session:
+        size = tree_size(session)
+        outside = extends(archive, NodeReader(session), size, 0)
+        if outside is None:
+            raise Conflict(
+                f"the audit log extends the newest head kept outside the database "
+                f"({archive.where}): there is nothing to restart"
+            )
+        AuditLog(session, runtime).record(
+            actor,
+            AuditAction.AUDIT_RESTART,
+            target_type="audit_log",
+            target_ids=[
+                f"lineage:{archive.lineage + 1}",
+                f"abandoned:{outside.tree_size}",
+                f"kept:{size}",
+            ],
+        )
+        session.commit()
+    following = archive.start_next()
+    sealed = seal(runtime, archive=following)
+    head = None if sealed is None else sealed.head
+    return Restarted(following.lineage, outside.tree_size, size, head)
+
+
 def publish_heads(runtime: Runtime, witness: HeadArchive) -> int:
-    """Hand `witness` every signed head newer than the newest it keeps; how many."""
+    """Hand `witness` every signed head newer than the newest it keeps; how many. A witness
+    behind the archive's lineage of heads begins the lineages it has not seen."""
+    own = head_archive(runtime)
+    while witness.lineage < own.lineage:
+        witness = witness.start_next()
     kept = witness.newest()
     with runtime.reading() as session:
         heads = signed_heads(session, after=-1 if kept is None else kept.tree_size)

@@ -65,6 +65,9 @@ class VerifyReport:
     problems: tuple[str, ...]
     chain: ChainReport
     sequencer_stalled: bool = False  # records have waited far longer than the sealing interval
+    # Each restart after a restore (`archive audit restart`): how far the lineage before had
+    # gone. Not a problem, and never hidden: records past that were lost with the restore.
+    restarts: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -83,6 +86,7 @@ class VerifyReport:
                 "retention; their leaf hashes stand for them"
             )
         lines += self.problems
+        lines += self.restarts
         if self.witness_head is None:
             lines.append(f"no signed head is kept outside the database yet ({self.witness})")
         else:
@@ -154,6 +158,8 @@ def verify(runtime: Runtime, *, witness: HeadArchive | None = None) -> VerifyRep
             select(func.count(), func.min(AuditRecord.at)).where(AuditRecord.leaf_index.is_(None))
         ).one()
         chain = verify_chain(session, runtime)
+    restarts, lineage_problems = _restarts(witness, keys)
+    problems += lineage_problems
     # Ten missed runs, and never less than five minutes: a busy worker may be late once.
     stall = timedelta(seconds=max(10 * runtime.settings.audit_seal_seconds, 300))
     return VerifyReport(
@@ -169,7 +175,27 @@ def verify(runtime: Runtime, *, witness: HeadArchive | None = None) -> VerifyRep
         problems=tuple(problems),
         chain=chain,
         sequencer_stalled=oldest is not None and runtime.clock.now() - oldest > stall,
+        restarts=tuple(restarts),
     )
+
+
+def _restarts(
+    witness: HeadArchive, keys: Mapping[str, Ed25519PublicKey]
+) -> tuple[list[str], list[str]]:
+    """A line for each lineage of heads before the current one, and what is wrong with them."""
+    lines: list[str] = []
+    problems: list[str] = []
+    earlier = witness.lineages()[:-1]
+    for lineage, archive in enumerate(earlier):
+        newest, wrong = _newest_outside(archive, keys, 0)
+        problems += wrong
+        reached = "no head" if newest is None else f"{newest.tree_size} records"
+        lines.append(
+            f"restarted after a restore: lineage {lineage} of the heads kept outside the "
+            f"database reached {reached} ({archive.where}); lineage {lineage + 1} goes on "
+            "from the restored log, and records signed only in the lineage before are gone"
+        )
+    return lines, problems
 
 
 def _newest_outside(

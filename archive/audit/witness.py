@@ -17,9 +17,10 @@ import hashlib
 import io
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -34,12 +35,28 @@ from archive.errors import IntegrityFailure, StorageError
 
 BUCKET_PREFIX = "audit-heads/"
 SIZE_DIGITS = 20
+LINEAGE_MARK = "lineage.json"
+_HEAD_NAME = re.compile(rf"[0-9]{{{SIZE_DIGITS}}}\.json")
 
 
 class HeadArchive(Protocol):
-    """A place outside the database that keeps every signed head it is given."""
+    """A place outside the database that keeps every signed head it is given.
+
+    Its heads form lineages. Lineage 0 is the log's from its first record; a restart after an
+    older backup was restored (`archive audit restart`) starts the next, and the heads of the
+    ones before stay where they are, as evidence of how far the log had gone.
+    """
 
     where: str  # for messages
+    lineage: int
+
+    def lineages(self) -> list[HeadArchive]:
+        """Every lineage up to this one's, oldest first."""
+        ...
+
+    def start_next(self) -> HeadArchive:
+        """Start the lineage after this one, which is then the current one; it."""
+        ...
 
     def publish(self, head: TreeHead) -> None:
         """Keep `head` durably; it is kept when this returns."""
@@ -58,11 +75,34 @@ class HeadArchive(Protocol):
 
 
 class FileHeads:
-    """Signed heads as JSON lines appended to one file."""
+    """Signed heads as JSON lines appended to one file; lineage n > 0 in the file beside it
+    named `<stem>.<n><suffix>` (`audit-heads.1.jsonl`)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.where = f"file {path}"
+    def __init__(self, path: Path, lineage: int = 0) -> None:
+        self.base = path
+        self.lineage = lineage
+        self.path = path if lineage == 0 else path.with_name(f"{path.stem}.{lineage}{path.suffix}")
+        self.where = f"file {self.path}"
+
+    @classmethod
+    def current(cls, path: Path) -> FileHeads:
+        """The newest lineage begun beside `path`."""
+        lineage = 0
+        while FileHeads(path, lineage + 1).path.exists():
+            lineage += 1
+        return cls(path, lineage)
+
+    def lineages(self) -> list[HeadArchive]:
+        return [FileHeads(self.base, n) for n in range(self.lineage + 1)]
+
+    def start_next(self) -> FileHeads:
+        following = FileHeads(self.base, self.lineage + 1)
+        with following._failing("start a new lineage of tree heads in"):
+            # Made empty, and at once: its being there is what makes it the current lineage.
+            descriptor = os.open(following.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            os.fsync(descriptor)
+            os.close(descriptor)
+        return following
 
     def publish(self, head: TreeHead) -> None:
         line = canonical(head.to_json()) + b"\n"
@@ -112,29 +152,73 @@ class FileHeads:
 
 
 class BucketHeads:
-    """Signed heads as objects `audit-heads/<tree size, 20 digits>.json` in an S3 bucket."""
+    """Signed heads as objects `audit-heads/<tree size, 20 digits>.json` in an S3 bucket;
+    lineage n > 0 under `audit-heads.<n>/`, begun by an object `lineage.json` there."""
 
     def __init__(
-        self, client: Minio, bucket: str, *, retain: timedelta, prefix: str = BUCKET_PREFIX
+        self,
+        client: Minio,
+        bucket: str,
+        *,
+        retain: timedelta,
+        prefix: str = BUCKET_PREFIX,
+        lineage: int = 0,
     ) -> None:
         self.client = client
         self.bucket = bucket
-        self.prefix = prefix
+        self.base = prefix
+        self.lineage = lineage
+        self.prefix = prefix if lineage == 0 else f"{prefix.rstrip('/')}.{lineage}/"
         self.retain = retain
-        self.where = f"S3 bucket {bucket}, prefix {prefix}"
+        self.where = f"S3 bucket {bucket}, prefix {self.prefix}"
         self._locked: bool | None = None
 
+    @classmethod
+    def current(
+        cls, client: Minio, bucket: str, *, retain: timedelta, prefix: str = BUCKET_PREFIX
+    ) -> BucketHeads:
+        """The newest lineage begun in `bucket`."""
+        lineage = 0
+        stem = prefix.rstrip("/") + "."
+        try:
+            for found in client.list_objects(bucket, prefix=stem, recursive=False):
+                number = (found.object_name or "").removeprefix(stem).rstrip("/")
+                if number.isdigit():
+                    lineage = max(lineage, int(number))
+        except S3Error as error:
+            raise StorageError(
+                f"could not list the lineages of tree heads in S3 bucket {bucket}: {error.code}"
+            ) from None
+        return cls(client, bucket, retain=retain, prefix=prefix, lineage=lineage)
+
+    def lineages(self) -> list[HeadArchive]:
+        return [
+            BucketHeads(self.client, self.bucket, retain=self.retain, prefix=self.base, lineage=n)
+            for n in range(self.lineage + 1)
+        ]
+
+    def start_next(self) -> BucketHeads:
+        following = BucketHeads(
+            self.client, self.bucket, retain=self.retain, prefix=self.base, lineage=self.lineage + 1
+        )
+        following._put(f"{following.prefix}{LINEAGE_MARK}", b"{}", retain_until=None)
+        return following
+
     def publish(self, head: TreeHead) -> None:
-        data = canonical(head.to_json())
+        self._put(self._name(head.tree_size), canonical(head.to_json()), retain_until=head.at)
+
+    def _put(self, name: str, data: bytes, *, retain_until: datetime | None) -> None:
+        """Write `name`, under retention from `retain_until` (or now) where the bucket locks."""
         retention = None
         if self.locked():
-            retention = Retention(COMPLIANCE, head.at + self.retain)
+            start = retain_until or datetime.now(UTC)
+            retention = Retention(COMPLIANCE, start + self.retain)
         # S3 takes an object under retention only with a checksum of its bytes.
         checksum = base64.b64encode(hashlib.sha256(data).digest()).decode()
         try:
             self.client.put_object(
                 self.bucket,
-                self._name(head.tree_size),
+                name,
                 io.BytesIO(data),
                 len(data),
                 content_type="application/json",
@@ -145,9 +229,7 @@ class BucketHeads:
                 retention=retention,
             )
         except S3Error as error:
-            raise StorageError(
-                f"could not keep a tree head in {self.where}: {error.code}"
-            ) from None
+            raise StorageError(f"could not write {name} in {self.where}: {error.code}") from None
 
     def heads(self, *, from_size: int = 0) -> Iterator[TreeHead]:
         # Names sort by size, so the listing can start at the first head asked for.
@@ -165,7 +247,10 @@ class BucketHeads:
             for found in self.client.list_objects(
                 self.bucket, prefix=self.prefix, start_after=start, recursive=True
             ):
-                if found.object_name is not None:
+                # A lineage's mark is no head.
+                if found.object_name is not None and _HEAD_NAME.fullmatch(
+                    found.object_name.removeprefix(self.prefix)
+                ):
                     yield found.object_name
         except S3Error as error:
             raise StorageError(

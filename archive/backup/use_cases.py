@@ -9,24 +9,17 @@ from archive.audit.service import AuditLog
 from archive.backup.service import AuditGap, Manifest
 from archive.runtime import Runtime
 
-#: AuditRecord.purpose holds at most this many characters.
-PURPOSE_LENGTH = 200
-
 
 def record_restore(
     session: Session, runtime: Runtime, actor: Actor, manifest: Manifest, gap: AuditGap
 ) -> None:
     """Record that the backup `manifest` describes was restored, and the audit log's gap
-    against the signed heads kept outside the database (a check of the log, hence
-    `audit:verify`, naming the backup)."""
-    said = (
-        f"restored the backup of {manifest.taken_at:%Y-%m-%dT%H:%M:%SZ}; "
-        f"{gap.records} sealed records in {gap.newer_heads} signed heads outside are newer"
-    )
+    against the signed heads kept outside the database: how many sealed records, in how many
+    heads, are newer than the restored log."""
     AuditLog(session, runtime).record(
-        actor.for_purpose(said[:PURPOSE_LENGTH]),
-        AuditAction.AUDIT_VERIFY,
+        actor,
+        AuditAction.BACKUP_RESTORE,
         target_type="backup",
-        target_ids=[manifest.backup_id],
+        target_ids=[manifest.backup_id, f"gap:{gap.records}", f"heads:{gap.newer_heads}"],
     )
     session.commit()

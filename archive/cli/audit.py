@@ -19,6 +19,7 @@ from archive.audit.witness import FileHeads, HeadArchive
 from archive.cli.context import Context, pass_context
 from archive.cli.users import console_actor
 from archive.crypto.keyring import KEY_SIZE, load_key_material, write_key_file
+from archive.errors import Conflict
 
 
 class AwareDateTime(click.ParamType[datetime]):
@@ -57,7 +58,7 @@ def _witness(ctx: Context, heads_file: Path | None, bucket: str | None) -> HeadA
     if heads_file is not None and bucket is not None:
         raise click.UsageError("name a heads file or a bucket, not both")
     if heads_file is not None:
-        return FileHeads(heads_file)
+        return FileHeads.current(heads_file)
     if bucket is not None:
         return witness_bucket(ctx.settings, bucket)
     return None
@@ -84,6 +85,29 @@ def verify_command(ctx: Context, heads_file: Path | None, bucket: str | None) ->
     click.echo(report.summary())
     if not report.ok:
         sys.exit(1)
+
+
+@audit_group.command("restart")
+@click.option("--yes", is_flag=True, help="Do it without asking.")
+@pass_context
+def restart_command(ctx: Context, yes: bool) -> None:
+    """After an older backup was restored: go on signing heads in a new lineage beside the
+    old one, which stays as evidence of the records the restore lost."""
+    if not yes:
+        click.confirm(
+            "Restart the audit log's signed heads from the restored log? The records signed "
+            "only in the current lineage stay lost, and `archive audit verify` will say so",
+            abort=True,
+        )
+    try:
+        restarted = use_cases.restart_log(ctx.runtime, console_actor())
+    except Conflict as refused:
+        raise click.ClickException(refused.detail) from None
+    click.echo(
+        f"lineage {restarted.lineage} of the signed heads begun from the restored log's "
+        f"{restarted.kept} records; lineage {restarted.lineage - 1} stays, at "
+        f"{restarted.abandoned} records"
+    )
 
 
 @audit_group.command("seal")

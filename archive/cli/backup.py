@@ -8,10 +8,12 @@ from pathlib import Path
 
 import click
 
+from archive.audit import use_cases as audit_use_cases
 from archive.backup import service
 from archive.backup.use_cases import record_restore
 from archive.cli.context import Context, pass_context
 from archive.cli.users import console_actor
+from archive.errors import Conflict
 from archive.integrity.check import check
 from archive.lifecycle.use_cases import reapply_deletions
 
@@ -110,6 +112,16 @@ def restore_command(ctx: Context, source: Path, passphrase_file: Path | None) ->
     with runtime.session() as session:
         record_restore(session, runtime, actor, manifest, gap)
     click.echo(f"  audit: {gap.summary()}")
+    try:
+        restarted = audit_use_cases.restart_log(runtime, actor)
+    except Conflict:
+        pass  # the restored log extends the heads kept outside: it seals on as it was
+    else:
+        click.echo(
+            f"  audit: the signed heads go on in lineage {restarted.lineage}, from the "
+            f"restored log's {restarted.kept} records; lineage {restarted.lineage - 1} stays "
+            f"as it was, at {restarted.abandoned} (`archive audit verify` names both)"
+        )
     report = check(runtime, deep=False)
     orphans = report.count("orphan")
     click.echo(

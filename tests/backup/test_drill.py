@@ -160,10 +160,15 @@ def test_a_restored_older_backup_keeps_deletions_reports_the_gap_and_checks_clea
     for key in later_keys:  # the operator finds the lost contacts' objects here
         assert f"orphan           {key}" in checked.output
 
-    # The heads kept outside show the rollback too: the log verifies against them no more.
+    # The heads go on in a new lineage from the restored log; the old one stays, and the log
+    # verifies with the restart named, so the records the restore lost are never hidden.
+    assert "the signed heads go on in lineage 1" in restored.output
     verified = run(env_of(fresh), "audit", "verify")
-    assert verified.exit_code == 1
-    assert "an older backup restored" in verified.output
+    assert verified.exit_code == 0, verified.output
+    assert "restarted after a restore: lineage 0 of the heads kept outside" in verified.output
+    assert "goes on from the restored log" in verified.output
+    sealed = run(env_of(fresh), "audit", "seal")
+    assert sealed.exit_code == 0, sealed.output
     back = build_runtime(fresh)
     try:
         assert states(back, expired, erased, kept, later.contact) == [
@@ -186,9 +191,14 @@ def test_a_restored_older_backup_keeps_deletions_reports_the_gap_and_checks_clea
             (said,) = session.scalars(
                 select(AuditRecord).where(AuditRecord.target_type == "backup")
             ).all()
-            assert said.action == "audit:verify"
-            assert said.purpose is not None
-            assert "signed heads outside are newer" in said.purpose
+            assert said.action == "backup:restore"
+            gap = [t for t in said.targets if t.startswith("gap:")]
+            assert gap != ["gap:0"]
+            (restart,) = session.scalars(
+                select(AuditRecord).where(AuditRecord.action == "audit:restart")
+            ).all()
+            assert "lineage:1" in restart.targets
+            assert restart.leaf_index is not None  # sealed into the new lineage's tree
         # A sweep after the restore finds nothing more to bring back.
         assert run_sweep(back, Actor(name="drill")).reapplied == 0
     finally:
