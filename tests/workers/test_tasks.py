@@ -78,6 +78,18 @@ def test_tasks_are_json_and_acknowledged_late() -> None:
     assert schedule["options"]["expires"] > 0
 
 
+@pytest.mark.fast
+def test_on_rabbitmq_the_workers_keep_no_results_and_need_none() -> None:
+    """Nothing reads a task's result (the tests read the worker's signal instead), so RabbitMQ
+    needs no result backend; the Redis-only transport options are not set for it."""
+    configure(app, Settings(broker_url="amqp://guest:guest@rabbitmq:5672//"))
+    assert app.conf.result_backend is None
+    assert app.conf.task_acks_late is True
+    assert "visibility_timeout" not in (app.conf.broker_transport_options or {})
+    configure(app, Settings(broker_url="redis://redis:6379/0"))
+    assert app.conf.result_backend == "redis://redis:6379/0"
+
+
 def test_the_expiry_sweep_runs_on_a_worker(worker: Deployment) -> None:
     due = due_call(worker.runtime)
     kept = ingest_call(worker.runtime, external_id="new-call").contact
