@@ -4,7 +4,9 @@ and the fast lane.
 PostgreSQL and S3 are required, never skipped: if the server is not reachable the tests that
 need it fail. ARCHIVE_TEST_POSTGRES_URL names the PostgreSQL server (a database there is created
 for the run and dropped after it); ARCHIVE_TEST_S3_ENDPOINT names an S3 server such as MinIO,
-else moto's S3 server is started in-process. What the fixtures build comes from
+else moto's S3 server is started in-process. The worker tests run on both Celery brokers:
+ARCHIVE_TEST_REDIS_URL names a Redis database of the run's, ARCHIVE_TEST_AMQP_URL the RabbitMQ
+server where a virtual host of the run's own is made. What the fixtures build comes from
 `archive.testing`.
 
 The fast lane (`./dev test --fast`, `pytest -m fast`) is the tests marked `fast`: a module
@@ -34,6 +36,13 @@ from archive.db.session import make_engine
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
 from archive.testing.backends import BACKENDS, Backend
+from archive.testing.brokers import (
+    BROKERS,
+    amqp_test_url,
+    amqp_virtual_host,
+    redis_database,
+    redis_test_url,
+)
 from archive.testing.databases import empty_tables, new_database, postgres_admin_url
 from archive.testing.offline import offline
 from archive.testing.s3 import S3Endpoint, remove_bucket, s3_endpoint, unique_bucket, with_bucket
@@ -45,7 +54,9 @@ hypothesis.settings.register_profile("archive", deadline=None)
 hypothesis.settings.load_profile("archive")
 
 #: Fixtures that stand for a service; everything that needs one asks for one of these.
-SERVICE_FIXTURES = frozenset({"postgres_url", "s3", "backend", "store_spec"})
+SERVICE_FIXTURES = frozenset(
+    {"postgres_url", "s3", "backend", "store_spec", "broker", "redis_broker", "amqp_broker"}
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -87,6 +98,34 @@ def postgres_url() -> Iterator[str]:
 def s3() -> Iterator[S3Endpoint]:
     with s3_endpoint() as endpoint:
         yield endpoint
+
+
+@pytest.fixture(scope="session")
+def redis_broker() -> Iterator[str]:
+    """The Redis database of this run, emptied of what an earlier run left in it."""
+    with ExitStack() as cleanup:
+        try:
+            url = cleanup.enter_context(redis_database())
+        except Exception as error:
+            pytest.fail(f"Redis is required ({redis_test_url()}): {error}")
+        yield url
+
+
+@pytest.fixture(scope="session")
+def amqp_broker() -> Iterator[str]:
+    """A RabbitMQ virtual host of this run's own, deleted after it."""
+    with ExitStack() as cleanup:
+        try:
+            url = cleanup.enter_context(amqp_virtual_host())
+        except Exception as error:
+            pytest.fail(f"RabbitMQ is required ({amqp_test_url()}): {error}")
+        yield url
+
+
+@pytest.fixture(params=BROKERS)
+def broker(request: pytest.FixtureRequest) -> str:
+    """A Celery broker's URL, on each broker in turn: Redis, then RabbitMQ."""
+    return str(request.getfixturevalue(f"{request.param}_broker"))
 
 
 @pytest.fixture(params=BACKENDS)

@@ -45,6 +45,9 @@ def _apply(celery: Celery, settings: Settings) -> None:
     broker = settings.broker_url or "memory://"
     celery.conf.update(
         broker_url=broker,
+        # Nothing waits for a task's result or reads one: the API sends work and moves on, and
+        # the work's state is in the database. Redis keeps the summaries a day for an operator
+        # (`celery result`); RabbitMQ has no result store, and none is needed.
         result_backend=broker if broker.startswith("redis") else None,
         task_serializer="json",
         result_serializer="json",

@@ -4,6 +4,7 @@ worker's runtime and returns the job's JSON summary."""
 from __future__ import annotations
 
 import inspect
+import threading
 from typing import Any
 
 from celery import Task
@@ -14,15 +15,20 @@ from archive.settings import Settings
 from workers.app import app
 
 _runtime: Runtime | None = None
+# A worker with a pool of threads (`--pool threads`) starts several tasks at once: one of them
+# builds the runtime, the others wait for it rather than build one each and leak all but one.
+_building = threading.Lock()
 
 
 def worker_runtime() -> Runtime:
     """One runtime per worker process, built on first use."""
     global _runtime  # noqa: PLW0603 - a per-process cache is the point
-    if _runtime is None:
-        _runtime = build_runtime(Settings.from_env())
-    _runtime.refresh_keys()
-    return _runtime
+    with _building:
+        if _runtime is None:
+            _runtime = build_runtime(Settings.from_env())
+        runtime = _runtime
+    runtime.refresh_keys()
+    return runtime
 
 
 def register(job: Job) -> Task:
