@@ -151,7 +151,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 def test_the_migration_gives_postings_already_stored_their_impact(database: str) -> None:
     config = alembic_config(database)
-    command.upgrade(config, "0017")
+    command.upgrade(config, "0018")
     engine = make_engine(database)
     contact = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
     with engine.begin() as connection:
