@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
@@ -25,6 +26,12 @@ class TcpConfig(uvicorn.Config):
         return socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, bound.detach())
 
 
+def uvicorn_logging(settings: Settings) -> dict[str, Any]:
+    """uvicorn's own logging: its access log off, for the archive writes one of its own
+    (`archive.access`, one structured line per request), and the rest at the archive's level."""
+    return {"log_level": settings.log_level.lower(), "access_log": False}
+
+
 def serve_processes(settings: Settings, processes: int) -> None:
     """Serve the application in `processes` processes until stopped; each builds it from the
     same ARCHIVE_* environment this one read."""
@@ -34,6 +41,6 @@ def serve_processes(settings: Settings, processes: int) -> None:
         workers=processes,
         host=settings.host,
         port=settings.port,
-        log_level="warning",
+        **uvicorn_logging(settings),
     )
     Multiprocess(config, sockets=[config.bind_socket()]).run()
