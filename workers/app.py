@@ -63,3 +63,11 @@ def _apply(celery: Celery, settings: Settings) -> None:
 @app.on_configure.connect
 def _on_configure(sender: Celery, **_: Any) -> None:
     _apply(sender, Settings.from_env())
+
+
+# Beat's scheduler records a heartbeat on every tick (`archive worker beat-health` reads it);
+# a default, so `celery beat -S` may still choose another. And each worker process traces
+# when an OTLP endpoint is set (workers.tracing connects itself to worker_process_init).
+app.add_defaults({"beat_scheduler": "workers.beat:HeartbeatScheduler"})
+
+import workers.tracing  # noqa: E402,F401
