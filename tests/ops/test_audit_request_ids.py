@@ -1,4 +1,4 @@
-"""The request id in the audit trail: the record of a request names its X-Request-ID, in the leaf."""
+"""Request ids in the audit trail: a request's record names its X-Request-ID, in the leaf too."""
 
 from __future__ import annotations
 
