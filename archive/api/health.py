@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from litestar import Response, get
+from litestar.datastructures import State
 from sqlalchemy import text
 
 from archive import __version__
 from archive.access.guards import public
-from archive.api.deps import RuntimeDep
 from archive.crypto.keyring import load_key_material, new_data_key
 from archive.errors import ArchiveError
 from archive.runtime import Runtime
@@ -123,16 +123,19 @@ async def live() -> dict[str, str]:
 
 
 @get("/health/ready", opt=public(), sync_to_thread=True, tags=["system"])
-def ready(runtime: RuntimeDep) -> Response[Readiness]:
+def ready(state: State) -> Response[Readiness]:
     """Whether the database, the store, the broker (when configured) and the keys all work;
     503 naming the parts that do not."""
-    found = readiness(runtime)
+    # The runtime as the app holds it: the usual dependency reloads a changed key file first,
+    # and a key file that no longer loads would fail this request instead of being named.
+    found = readiness(_runtime(state))
     return Response(found, status_code=200 if found.status == OK else 503)
 
 
 @get("/health", opt=public(), sync_to_thread=True, tags=["system"])
-def health(runtime: RuntimeDep) -> Health:
+def health(state: State) -> Health:
     """Whether the database and the object store answer."""
+    runtime = _runtime(state)
     database = store = OK
     try:
         check_database(runtime)
@@ -144,6 +147,12 @@ def health(runtime: RuntimeDep) -> Health:
         store = FAILED
     status = OK if database == store == OK else "degraded"
     return Health(status, database, store, runtime.settings.is_embedded, __version__)
+
+
+def _runtime(state: State) -> Runtime:
+    runtime = state.runtime
+    assert isinstance(runtime, Runtime)
+    return runtime
 
 
 ROUTES = [health, live, ready]
