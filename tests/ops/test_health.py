@@ -79,9 +79,10 @@ def test_a_key_file_that_no_longer_loads_is_named(
         status, body, text = ready(runtime)
         assert status == 503
         assert body["failed"] == ["keys"]
-        assert "secret-keys" not in text and str(tmp_path) not in text
+        assert "secret-keys" not in text
+        assert str(tmp_path) not in text
         key_file.unlink()
-        assert ready(runtime)[2].count('"unavailable"') >= 1
+        assert ready(runtime)[1]["failed"] == ["keys"]
     finally:
         runtime.close()
 
