@@ -3,8 +3,8 @@
 OpenTelemetry's ASGI middleware opens the request's span before the router has matched, and
 fills it with the path and query string, which hold contact and customer ids and search words.
 Here its span is named by the method alone to begin with, the path's attributes are blanked
-as soon as the span opens, and once the answer is sent the span takes the matched route's
-template: `GET /contacts/{contact_id:uuid}`.
+as soon as the span opens, and when the answer starts the span takes the matched route's
+template: `GET /api/v1/contacts/{contact_id}`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from archive.api.access_log import route_of
 
@@ -44,15 +44,22 @@ def traced(app: ASGIApp, provider: TracerProvider) -> ASGIApp:
     from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 
     async def named(scope: Scope, receive: Receive, send: Send) -> None:
-        try:
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
-        finally:
-            if scope["type"] == ScopeType.HTTP:
-                span = trace.get_current_span()
+            return
+        span = trace.get_current_span()  # the request's, which the middleware opened
+
+        async def naming_send(message: Message) -> None:
+            # The span ends with the answer's last part; the router has matched long before.
+            if message["type"] == "http.response.start":
                 route = route_of(scope)
                 span.update_name(f"{scope.get('method')} {route}")
                 span.set_attribute("http.route", route)
                 span.set_attribute("url.path", route)
+                span.set_attribute("http.target", route)
+            await send(message)
+
+        await app(scope, receive, naming_send)
 
     middleware = OpenTelemetryMiddleware(
         named,
