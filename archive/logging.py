@@ -9,11 +9,25 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 import structlog
 
 ACCESS_LOGGER = "archive.access"
 _ROOT = "archive"
+
+
+class _StandardOutput(logging.StreamHandler):  # type: ignore[type-arg]
+    """A handler that writes to whatever `sys.stdout` is when a line is written, not the one it
+    was made with, which may since have been replaced and closed (a test's capture)."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _: object) -> None:
+        return None
 
 
 def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
@@ -38,7 +52,7 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
     )
     # The standard library's `archive` loggers: one handler of this module's, replaced when
     # the logging is configured again (each server process, each test's app).
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _StandardOutput()
     handler.set_name(__name__)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(

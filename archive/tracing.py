@@ -47,6 +47,15 @@ def tracer_provider(service: str) -> TracerProvider | None:
         return found
 
 
+def stop_tracing() -> None:
+    """Send what spans are left and stop every provider of this process."""
+    with _lock:
+        stopping = list(_providers.values())
+        _providers.clear()
+    for provider in stopping:
+        provider.shutdown()
+
+
 def _new_provider(service: str) -> TracerProvider:
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import SERVICE_NAME, Resource

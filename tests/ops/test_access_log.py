@@ -77,7 +77,7 @@ def test_each_request_is_one_line_with_its_route_never_its_ids(
         f"/api/v1/contacts/{contact_id}/content", headers={"X-Archive-Purpose": "ZD-1001"}
     )
     assert played.status_code == 200
-    missing = client.get("/api/v1/no-such-thing/123")
+    missing = client.get("/api/v1/no-such-thing/zq-private")
     assert missing.status_code == 404
 
     upload, download, unmatched = access.requests()
@@ -107,7 +107,18 @@ def test_each_request_is_one_line_with_its_route_never_its_ids(
     )
     # Neither the ids in the paths nor anything of the query strings: numbers, names, tickets.
     text = json.dumps(access.lines)
-    for secret in (contact_id, "123", "040", "4567", "Anna", "Lindqvist", "ZD-1001", "test.agent"):
+    for secret in (
+        contact_id,
+        "zq-private",
+        "040 123 4567",
+        "+358",
+        "%2B358",
+        "Anna",
+        "Lindqvist",
+        "ZD-1001",
+        "test.agent",
+        "inbound",
+    ):
         assert secret not in text
 
 

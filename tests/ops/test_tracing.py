@@ -25,7 +25,7 @@ from archive.runtime import Runtime
 from archive.settings import Settings
 from archive.testing.builders import ingest_call
 from archive.testing.tokens import api_token, authorised
-from archive.tracing import tracer_provider
+from archive.tracing import stop_tracing, tracer_provider
 from workers.app import configure
 
 from .otlp import attributes, otlp_receiver
@@ -41,6 +41,13 @@ def is_sql(span: Span) -> bool:
 def text_of(spans: list[Span]) -> str:
     """Every name and attribute value of `spans`, as one text to search."""
     return json.dumps([[s.name, attributes(s)] for s in spans], default=str)
+
+
+@pytest.fixture(autouse=True)
+def _stopped() -> Iterator[None]:
+    """No provider outlives its test, nor sends to a receiver that is gone."""
+    yield
+    stop_tracing()
 
 
 def test_a_request_is_a_server_span_with_sql_spans_under_it(
