@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from litestar import Response, get
@@ -29,6 +30,10 @@ OK = "ok"
 FAILED = "unavailable"
 # How long the broker may take to accept a connection before ready says it is down.
 BROKER_TIMEOUT_SECONDS = 2.0
+# How long ready waits for any check. The checks run on threads of their own, a few at most,
+# so a hanging part cannot pile up threads however often ready is asked.
+CHECK_SECONDS = 5.0
+_CHECKS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="readiness")
 _PROBE_CONTEXT = "health-check"
 
 
@@ -94,8 +99,10 @@ def check_keys(runtime: Runtime) -> None:
         raise ArchiveError("the active key-encryption key does not unwrap what it wrapped")
 
 
-def readiness(runtime: Runtime) -> Readiness:
-    """Every check's result, each run whatever the others gave."""
+def readiness(runtime: Runtime, *, seconds: float = CHECK_SECONDS) -> Readiness:
+    """Every check's result, each run whatever the others gave, all at once, and none waited
+    for longer than `seconds`: a database whose network hangs is down, however long the
+    operating system would take to say so."""
     checks: dict[str, Callable[[Runtime], None]] = {
         "database": check_database,
         "store": check_store,
@@ -103,15 +110,19 @@ def readiness(runtime: Runtime) -> Readiness:
     }
     if runtime.settings.broker_url:
         checks["broker"] = check_broker
+    running = {name: _CHECKS.submit(check, runtime) for name, check in checks.items()}
+    wait(running.values(), timeout=seconds)
     results = {}
-    for name, check in checks.items():
-        try:
-            check(runtime)
-            results[name] = OK
-        except Exception as error:
+    for name, future in running.items():
+        if not future.done():
+            log.warning("readiness check %s took longer than %g s", name, seconds)
+            results[name] = FAILED
+        elif (error := future.exception()) is not None:
             # The kind of error only: its text may name a host, a path or a credential.
             log.warning("readiness check %s failed: %s", name, type(error).__name__)
             results[name] = FAILED
+        else:
+            results[name] = OK
     failed = sorted(name for name, result in results.items() if result != OK)
     return Readiness(FAILED if failed else OK, results, failed, __version__)
 

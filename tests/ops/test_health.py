@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
+from archive.api.health import BROKER_TIMEOUT_SECONDS, readiness
 from archive.app import create_app
 from archive.crypto.keyring import KeyMaterial, write_key_file
 from archive.runtime import Runtime, build_runtime, store_from_settings
@@ -100,3 +103,14 @@ def test_a_store_that_cannot_be_written_is_named(runtime: Runtime) -> None:
     assert status == 503
     assert body["failed"] == ["store"]
     assert "127.0.0.1" not in text
+
+
+def test_a_part_that_hangs_is_unavailable_once_the_time_is_up(runtime: Runtime) -> None:
+    # A broker that accepts the connection and never says a word.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        found = readiness(with_broker(runtime, f"redis://127.0.0.1:{port}/0"), seconds=0.5)
+        waited = time.monotonic() - started
+    assert found.failed == ["broker"]
+    assert waited < BROKER_TIMEOUT_SECONDS
