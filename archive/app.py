@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
-from litestar import Litestar, Router, get
+from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from sqlalchemy import text
 
 from archive import __version__
 from archive.access.auth import TokenAuthentication
 from archive.access.browser import BrowserCsrf
-from archive.access.guards import declared_permissions, enforce_permission, public
+from archive.access.guards import declared_permissions, enforce_permission
 from archive.accounts.approval_routes import ApprovalController
 from archive.accounts.routes import AuthController, TokenController, UserController
+from archive.api import health
+from archive.api.access_log import access_log
 from archive.api.deps import RuntimeDep, provide_runtime, provide_session
 from archive.api.headers import security_headers
 from archive.api.options import answer_options
@@ -31,7 +31,6 @@ from archive.audit.routes import AccessReportController, AuditController
 from archive.contacts.routes import ContactController
 from archive.customers.review_routes import IdentityReviewController
 from archive.customers.routes import CustomerController
-from archive.errors import ArchiveError
 from archive.holds.routes import HoldController
 from archive.lifecycle.routes import ErasureController
 from archive.logging import configure_logging
@@ -44,17 +43,9 @@ from archive.scrape import metrics_route
 from archive.search.routes import SearchController
 from archive.settings import Settings
 from archive.tickets.routes import TicketController
+from archive.tracing import trace_engine, tracer_provider
 from archive.web import static_router, template_config, web_router
 from archive.web.errors import pages_or
-
-
-@dataclass(frozen=True)
-class Health:
-    status: str
-    database: str
-    store: str
-    embedded: bool
-    version: str
 
 
 def accounts_router() -> Router:
@@ -65,23 +56,6 @@ def accounts_router() -> Router:
         tags=["accounts"],
         cache_control=CacheControlHeader(no_store=True),
     )
-
-
-@get("/health", opt=public(), sync_to_thread=True, tags=["system"])
-def health(runtime: RuntimeDep) -> Health:
-    """Whether the database and the object store answer."""
-    database = store = "ok"
-    try:
-        with runtime.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception:
-        database = "unavailable"
-    try:
-        runtime.store.check()
-    except ArchiveError:
-        store = "unavailable"
-    status = "ok" if database == store == "ok" else "degraded"
-    return Health(status, database, store, runtime.settings.is_embedded, __version__)
 
 
 def cors(settings: Settings) -> CORSConfig | None:
@@ -120,19 +94,24 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
     owned = runtime is None
     settings = settings or (runtime.settings if runtime else Settings.from_env())
     configure_logging(settings.log_level, json=settings.log_json)
+    tracing = tracer_provider("archive-api")  # None unless OTEL_EXPORTER_OTLP_ENDPOINT is set
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.runtime = runtime or build_runtime(settings)
+        if tracing is not None:
+            trace_engine(app.state.runtime.engine, tracing)
         try:
             yield
         finally:
+            if tracing is not None:
+                tracing.force_flush()
             if owned:
                 app.state.runtime.close()
 
     app = Litestar(
         route_handlers=[
-            health,
+            *health.ROUTES,
             ContactController,
             CustomerController,
             SearchController,
@@ -187,4 +166,10 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
         debug=False,
     )
     declared_permissions(app)  # refuses to start with a route that declares no permission
+    # Around the router and everything else, so that its 404s and 405s are logged and traced.
+    app.asgi_handler = access_log(app.asgi_handler)
+    if tracing is not None:
+        from archive.api.tracing import traced
+
+        app.asgi_handler = traced(app.asgi_handler, tracing)
     return app

@@ -194,10 +194,20 @@ def test_every_long_running_service_has_a_healthcheck() -> None:
     found = services()
     assert found["worker"]["deploy"]["replicas"] == 2
     assert "replicas" not in found["beat"].get("deploy", {}), "exactly one beat"
-    worker_check = found["worker"]["healthcheck"]["test"][1]
-    assert "celery -A workers.app inspect ping -d celery@$$HOSTNAME" in worker_check
-    # Not the schedule file's existence: a command that asks whether beat is doing its work.
-    assert found["beat"]["healthcheck"]["test"] == ["CMD", "archive", "worker", "health", "--beat"]
+    # A ping of the worker's own node through the broker (celery@<its host name>).
+    assert found["worker"]["healthcheck"]["test"][1:4] == ["archive", "worker", "health"]
+    # Not the schedule file's existence: the heartbeat beat's scheduler touches on every tick,
+    # beside the schedule file beat is started with.
+    beat = found["beat"]
+    schedule = next(a for a in beat["command"] if a.startswith("--schedule=")).split("=", 1)[1]
+    assert beat["healthcheck"]["test"] == [
+        "CMD",
+        "archive",
+        "worker",
+        "beat-health",
+        "--schedule",
+        schedule,
+    ]
     api_check = " ".join(found["api-1"]["healthcheck"]["test"])
     assert "/health/live" in api_check
 

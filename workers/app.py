@@ -92,3 +92,11 @@ def _serve_metrics(**_: Any) -> None:
 def _process_ended(pid: int | None = None, **_: Any) -> None:
     if pid is not None:
         multiprocess.process_ended(pid)
+
+
+# Beat's scheduler records a heartbeat on every tick (`archive worker beat-health` reads it);
+# a default, so `celery beat -S` may still choose another. And each worker process traces
+# when an OTLP endpoint is set (workers.tracing connects itself to worker_process_init).
+app.add_defaults({"beat_scheduler": "workers.beat:HeartbeatScheduler"})
+
+import workers.tracing  # noqa: E402,F401

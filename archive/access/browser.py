@@ -24,6 +24,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from archive.accounts import purpose_key
 from archive.accounts.tokens import Principal
+from archive.api.request_ids import request_id
 from archive.audit import Actor, AuditAction, Outcome
 from archive.audit.service import AuditLog
 from archive.runtime import Runtime
@@ -131,6 +132,7 @@ def _record_forgery(runtime: Runtime, scope: Scope) -> None:
             name=user.username if isinstance(user, Principal) else "(anonymous)",
             user_id=user.user_id if isinstance(user, Principal) else None,
             source_address=client[0] if client else None,
+            request_id=request_id(scope),
         )
         AuditLog(session, runtime).record(
             actor,

@@ -16,6 +16,7 @@ from archive.access.permissions import MFA_ROLES, Permission, granting_role
 from archive.accounts.models import TokenKind
 from archive.accounts.service import Principal
 from archive.api.options import is_automatic_options
+from archive.api.request_ids import request_id
 from archive.audit import Actor, AuditAction, Outcome
 from archive.audit.service import AuditLog
 from archive.errors import ConfigurationError
@@ -89,8 +90,9 @@ async def enforce_permission(
         return
     targets = [str(v) for v in connection.path_params.values() if isinstance(v, uuid.UUID)]
     source = connection.client.host if connection.client else None
+    asked = request_id(connection)
     await anyio.to_thread.run_sync(
-        lambda: _record_denial(runtime, principal, permission, targets, source)
+        lambda: _record_denial(runtime, principal, permission, targets, source, asked)
     )
     raise PermissionDeniedException(reason)
 
@@ -110,6 +112,7 @@ def _record_denial(
     permission: Permission,
     targets: list[str],
     source: str | None,
+    asked: str,
 ) -> None:
     # In a transaction of its own: the refused request's own work is rolled back, this is not.
     with runtime.session() as session:
@@ -118,6 +121,7 @@ def _record_denial(
             user_id=principal.user_id,
             roles=frozenset(principal.roles),
             source_address=source,
+            request_id=asked,
         )
         AuditLog(session, runtime).record(
             actor,

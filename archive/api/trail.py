@@ -8,6 +8,7 @@ from litestar import Request
 
 from archive.access.permissions import Permission, granting_role
 from archive.accounts.service import Principal
+from archive.api.request_ids import request_id
 from archive.audit.actor import Actor
 
 PURPOSE_HEADER = "x-archive-purpose"
@@ -32,4 +33,5 @@ def actor_of(
         role=str(role) if role else None,
         source_address=request.client.host if request.client else None,
         purpose=purpose,
+        request_id=request_id(request),
     )

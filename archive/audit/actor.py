@@ -19,6 +19,9 @@ class Actor:
     role: str | None = None  # the role the action is allowed through
     source_address: str | None = None
     purpose: str | None = None  # why content is opened: the ticket or case worked on
+    # The id of the HTTP request acted in (its X-Request-ID), which leads from a record to the
+    # request's log lines; None at the console and in jobs.
+    request_id: str | None = None
 
     def for_purpose(self, purpose: str | None) -> Actor:
         return replace(self, purpose=purpose)

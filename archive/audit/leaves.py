@@ -8,7 +8,12 @@ A leaf is the canonical encoding (see `archive.audit.chain.canonical`) of the re
      "role": "agent" | null, "source_address": "..." | null, "target_ids": ["<id>", ...],
      "target_type": "contact" | null}
 
-and its hash is SHA-256(0x00 || leaf), as RFC 9162 hashes leaves. `chain_hash` is the record's
+A record written in an HTTP request also names the request's id (its `X-Request-ID`): its
+document is "audit-record/v3", the same keys plus `"request_id": "<id>"`. A record without one
+keeps the v2 document exactly, so the leaves sealed before request ids were recorded hash as
+they always did.
+
+The hash is SHA-256(0x00 || leaf), as RFC 9162 hashes leaves. `chain_hash` is the record's
 hash in the chain that came before the Merkle log (null for records written since), so the tree
 vouches for the whole chain: the Merkle log continues from the chain's last hash.
 """
@@ -22,11 +27,12 @@ from archive.audit.merkle import leaf_hash
 from archive.audit.models import AuditRecord
 
 LEAF_FORMAT = "audit-record/v2"
+LEAF_FORMAT_WITH_REQUEST = "audit-record/v3"
 
 
 def leaf_document(record: AuditRecord) -> dict[str, Any]:
     """The record as the tree holds it."""
-    return {
+    document: dict[str, Any] = {
         "format": LEAF_FORMAT,
         "id": record.id,
         "at": timestamp(record.at),
@@ -41,6 +47,10 @@ def leaf_document(record: AuditRecord) -> dict[str, Any]:
         "source_address": record.source_address,
         "chain_hash": None if record.hash is None else record.hash.hex(),
     }
+    if record.request_id is not None:
+        document["format"] = LEAF_FORMAT_WITH_REQUEST
+        document["request_id"] = record.request_id
+    return document
 
 
 def record_leaf_hash(record: AuditRecord) -> bytes:

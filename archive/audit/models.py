@@ -128,6 +128,8 @@ class AuditRecord(Base):
     prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     leaf_index: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # The X-Request-ID of the HTTP request the record was written in; None outside a request.
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         # What the sequencer looks for: a small index however long the log grows.

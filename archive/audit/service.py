@@ -93,6 +93,7 @@ class AuditLog:
             target_ids=target_ids_json(str(t) for t in target_ids if t is not None),
             purpose=check_purpose(purpose if purpose is not None else actor.purpose),
             source_address=short_text(actor.source_address, "source_address", 64),
+            request_id=short_text(actor.request_id, "request_id", 64),
         )
         self.session.add(row)
         self.session.flush()

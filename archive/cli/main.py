@@ -24,6 +24,7 @@ from archive.cli.requests import requests_group
 from archive.cli.search import search_group
 from archive.cli.setup import db_group, init_command, serve_command
 from archive.cli.users import tokens_group, users_group
+from archive.cli.worker import worker_group
 from archive.errors import ArchiveError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -80,5 +81,6 @@ for command in (
     search_group,
     backup_command,
     restore_command,
+    worker_group,
 ):
     cli.add_command(command)

@@ -7,6 +7,7 @@ import shutil
 import socket
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
@@ -57,6 +58,12 @@ class Supervisor(Multiprocess):
             multiprocess.process_ended(pid)
 
 
+def uvicorn_logging(settings: Settings) -> dict[str, Any]:
+    """uvicorn's own logging: its access log off, for the archive writes one of its own
+    (`archive.access`, one structured line per request), and the rest at the archive's level."""
+    return {"log_level": settings.log_level.lower(), "access_log": False}
+
+
 def serve_processes(settings: Settings, processes: int) -> None:
     """Serve the application in `processes` processes until stopped; each builds it from the
     same ARCHIVE_* environment this one read."""
@@ -66,7 +73,7 @@ def serve_processes(settings: Settings, processes: int) -> None:
         workers=processes,
         host=settings.host,
         port=settings.port,
-        log_level="warning",
+        **uvicorn_logging(settings),
     )
     # Each process counts into the shared directory and any one answers /metrics with the sum.
     # The operator's PROMETHEUS_MULTIPROC_DIR (emptied first), else one of our own for this run.

@@ -148,12 +148,12 @@ def _listen(settings: Settings, runtime: Runtime, processes: int) -> None:
     import uvicorn
 
     from archive.app import create_app
+    from archive.cli.serving import serve_processes, uvicorn_logging
 
     if processes == 1:
         app = create_app(settings, runtime=runtime)
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+        uvicorn.run(app, host=settings.host, port=settings.port, **uvicorn_logging(settings))
         return
-    from archive.cli.serving import serve_processes
 
     click.echo(f"serving with {processes} processes", err=True)
     serve_processes(settings, processes)

@@ -17,6 +17,8 @@ from archive.runtime import Runtime
 # Health, logging in (for the API and for a browser), and the browser's CSRF token.
 PUBLIC = {
     ("GET", "/health"),
+    ("GET", "/health/live"),
+    ("GET", "/health/ready"),
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/session"),
     ("GET", "/api/v1/auth/csrf"),
