@@ -106,9 +106,18 @@ def _zendesk_attachment(doc: Mapping[str, Any], path: str) -> AttachmentRef:
         media_type=media_type(given, f"{path}.content_type")
         if given
         else guess_media_type(filename),
-        size=optional_field(doc, "size", int, f"{path}.size"),
+        size=_size(doc, "size", path),
         url=optional_field(doc, "content_url", str, f"{path}.content_url"),
     )
+
+
+def _size(doc: Mapping[str, Any], name: str, path: str) -> int | None:
+    """An attachment's size in bytes, if given; a negative one is refused, as the archive's own
+    format refuses it, so that what is stored reads back."""
+    size = optional_field(doc, name, int, f"{path}.{name}")
+    if size is not None and size < 0:
+        raise InvalidInput(f"{path}.{name} is negative", field=f"{path}.{name}")
+    return size
 
 
 def read_chatwoot(doc: Mapping[str, Any]) -> Transcript:
@@ -191,7 +200,7 @@ def _chatwoot_attachment(doc: Mapping[str, Any], path: str) -> AttachmentRef:
     url = field(doc, "data_url", str, f"{path}.data_url")
     extension = optional_field(doc, "extension", str, f"{path}.extension")
     filename = filename_from_url(url, f"attachment.{extension}" if extension else "attachment")
-    size = optional_field(doc, "file_size", int, f"{path}.file_size")
+    size = _size(doc, "file_size", path)
     return AttachmentRef(
         filename=filename, media_type=guess_media_type(filename), size=size, url=url
     )

@@ -476,6 +476,18 @@ def test_chatwoot_errors_name_the_field() -> None:
     assert parse_error(document, "chatwoot").field == "payload[0].created_at"
 
 
+def test_an_imported_attachment_of_negative_size_is_refused() -> None:
+    # Accepted here, it would be stored in a form the archive's own reader refuses.
+    document = copy.deepcopy(CHATWOOT)
+    attachment = next(m for m in document["payload"] if m.get("attachments"))["attachments"][0]
+    attachment["file_size"] = -1
+    assert parse_error(document, "chatwoot").field.endswith(".file_size")
+    document = copy.deepcopy(ZENDESK)
+    comment = next(c for c in document["comments"] if c.get("attachments"))
+    comment["attachments"][0]["size"] = -1
+    assert parse_error(document, "zendesk").field.endswith(".size")
+
+
 def test_imported_transcripts_have_a_canonical_form_that_reads_back() -> None:
     for source, document in (("zendesk", ZENDESK), ("chatwoot", CHATWOOT)):
         transcript = parse_transcript(document, source=source)
