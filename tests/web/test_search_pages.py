@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import pytest
 from browsing import log_in
 from litestar.testing import TestClient
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from archive.audit import AuditAction
 from archive.audit.models import AuditRecord
 from archive.runtime import Runtime
+from archive.search import service
 from archive.testing.builders import ingest_chat
 
 
@@ -65,3 +67,22 @@ def test_roles_without_content_read_have_no_search_page(
 ) -> None:
     assert log_in(browser, "adam.admin").status_code == 303
     assert browser.get("/search", params={"q": "lasku"}).status_code == 403
+
+
+def test_a_search_of_common_words_says_so_and_how_to_look_further(
+    agent: TestClient[Any], runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Three contacts make "lasku" common here; the API answers the same ("narrowed": true).
+    monkeypatch.setattr(service, "FEW", 2)
+    for n in (1, 2, 3):
+        ingest_chat(runtime, " ".join(["Lasku"] * n) + " on väärin.")
+    page = agent.get("/search", params={"q": "lasku"})
+    assert page.status_code == 200
+    assert page.text.count('class="hit ') == 3
+    assert "Every word you searched for is common" in page.text
+    answer = agent.get("/api/v1/search", params={"q": "lasku"}).json()
+    assert answer["narrowed"] is True
+    rare = agent.get("/api/v1/search", params={"q": "lasku väärin"}).json()
+    assert rare["narrowed"] is True  # both words are in all three
+    monkeypatch.setattr(service, "FEW", 5)
+    assert "is common" not in agent.get("/search", params={"q": "lasku"}).text
