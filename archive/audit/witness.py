@@ -32,6 +32,7 @@ from minio.retention import Retention
 from archive.audit.chain import canonical
 from archive.audit.heads import TreeHead
 from archive.errors import IntegrityFailure, StorageError
+from archive.storage.s3 import read_small
 
 BUCKET_PREFIX = "audit-heads/"
 SIZE_DIGITS = 20
@@ -258,15 +259,7 @@ class BucketHeads:
             ) from None
 
     def _read(self, name: str) -> TreeHead:
-        try:
-            response = self.client.get_object(self.bucket, name)
-            try:
-                data = response.read()
-            finally:
-                response.close()
-                response.release_conn()
-        except S3Error as error:
-            raise StorageError(f"could not read {name} in {self.where}: {error.code}") from None
+        data = read_small(self.client, self.bucket, name, self.where)
         head = _parse(data, f"{self.where}, object {name}")
         if name != self._name(head.tree_size):
             raise IntegrityFailure(f"{name} in {self.where} holds the head of another size")

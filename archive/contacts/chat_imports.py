@@ -114,7 +114,7 @@ def _zendesk_attachment(doc: Mapping[str, Any], path: str) -> AttachmentRef:
 def _size(doc: Mapping[str, Any], name: str, path: str) -> int | None:
     """An attachment's size in bytes, if given; a negative one is refused, as the archive's own
     format refuses it, so that what is stored reads back."""
-    size = optional_field(doc, name, int, f"{path}.{name}")
+    size: int | None = optional_field(doc, name, int, f"{path}.{name}")
     if size is not None and size < 0:
         raise InvalidInput(f"{path}.{name} is negative", field=f"{path}.{name}")
     return size

@@ -32,7 +32,7 @@ from minio.error import S3Error
 from archive.errors import IntegrityFailure, StorageError
 from archive.storage.base import ObjectStore
 from archive.storage.local import LocalStore
-from archive.storage.s3 import S3Store
+from archive.storage.s3 import S3Store, read_small
 
 PREFIX = "deletions/"
 FORMAT = "deletion-journal/v1"
@@ -196,15 +196,7 @@ class BucketJournal:
             ) from None
 
     def read(self, name: str) -> Entry:
-        try:
-            response = self.client.get_object(self.bucket, name)
-            try:
-                data = response.read()
-            finally:
-                response.close()
-                response.release_conn()
-        except S3Error as error:
-            raise StorageError(f"could not read {name} in {self.where}: {error.code}") from None
+        data = read_small(self.client, self.bucket, name, self.where)
         return Entry.from_json(data, f"{self.where}, object {name}")
 
     def entries(self, *, since: datetime | None = None) -> Iterator[Entry]:

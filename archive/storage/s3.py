@@ -49,6 +49,20 @@ _BUCKET_TAKEN = ("BucketAlreadyOwnedByYou", "BucketAlreadyExists")
 _RETRIES = urllib3.Retry(total=3, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504])
 
 
+def read_small(client: Minio, bucket: str, name: str, where: str) -> bytes:
+    """The whole of a small object kept beside the archive's (a signed head, a journal entry),
+    StorageError naming `where` when it cannot be read."""
+    try:
+        response = client.get_object(bucket, name)
+        try:
+            return response.read()
+        finally:
+            response.close()
+            response.release_conn()
+    except S3Error as error:
+        raise StorageError(f"could not read {name} in {where}: {error.code}") from None
+
+
 class ChunkReader:
     """A file-like view of a chunk iterator for minio, which reads one part at a time."""
 
