@@ -49,6 +49,7 @@ from archive.accounts.schemas import (
 )
 from archive.accounts.use_cases import NewUser
 from archive.api.deps import RuntimeDep, SessionDep
+from archive.api.request_ids import request_id
 from archive.api.trail import actor_of, principal_of
 from archive.errors import Conflict, InvalidInput
 
@@ -71,7 +72,13 @@ class AuthController(Controller):
         No CSRF token is asked for: nothing is set in the browser, and no other site can read
         the answer.
         """
-        done = use_cases.log_in(session, runtime, data, source_address=source_address(request))
+        done = use_cases.log_in(
+            session,
+            runtime,
+            data,
+            source_address=source_address(request),
+            request_id=request_id(request),
+        )
         return LoginOut(
             token=done.secret,
             expires_at=done.token.expires_at,
@@ -89,7 +96,13 @@ class AuthController(Controller):
         Like every request a browser sends without a bearer token, it must repeat the CSRF
         token (`GET /api/v1/auth/csrf`) in the X-CSRF-Token header.
         """
-        done = use_cases.log_in(session, runtime, data, source_address=source_address(request))
+        done = use_cases.log_in(
+            session,
+            runtime,
+            data,
+            source_address=source_address(request),
+            request_id=request_id(request),
+        )
         token, now = done.token, runtime.clock.now()
         cookie = session_cookie(done.secret, token.expires_at, runtime.settings, now)
         body = SessionOut(
@@ -181,7 +194,13 @@ class AuthController(Controller):
     ) -> None:
         """Choose a new password with the one-time code an administrator gave you; then log in.
         A wrong code counts as a failed login."""
-        use_cases.use_reset_code(session, runtime, data, source_address=source_address(request))
+        use_cases.use_reset_code(
+            session,
+            runtime,
+            data,
+            source_address=source_address(request),
+            request_id=request_id(request),
+        )
 
     @post("/tokens", opt=OWN, sync_to_thread=True)
     def issue_own_token(

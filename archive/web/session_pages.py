@@ -21,6 +21,7 @@ from archive.accounts import use_cases
 from archive.accounts.errors import LoginFailed, SecondFactorRequired, TooManyAttempts
 from archive.accounts.schemas import LoginIn, ResetCodeIn
 from archive.api.deps import RuntimeDep, SessionDep
+from archive.api.request_ids import request_id
 from archive.api.trail import actor_of, principal_of
 from archive.errors import InvalidInput
 from archive.web.errors import safe_next
@@ -71,7 +72,13 @@ class SessionPages(Controller):
         given = LoginIn(username, str(data.get("password", ""))[:MAX_FIELD], code)
         target = safe_next(data.get("next"))
         try:
-            done = use_cases.log_in(session, runtime, given, source_address=source_address(request))
+            done = use_cases.log_in(
+                session,
+                runtime,
+                given,
+                source_address=source_address(request),
+                request_id=request_id(request),
+            )
         except SecondFactorRequired as missing:
             if not missing.enrolled:
                 return self._again(request, username, target, NO_FACTOR, status=403)
@@ -104,7 +111,11 @@ class SessionPages(Controller):
                 raise InvalidInput(MISMATCH, field="new_password_again")
             chosen = ResetCodeIn(values["username"], values["code"], new)
             use_cases.use_reset_code(
-                session, runtime, chosen, source_address=source_address(request)
+                session,
+                runtime,
+                chosen,
+                source_address=source_address(request),
+                request_id=request_id(request),
             )
         except (LoginFailed, TooManyAttempts, InvalidInput) as error:
             status = refusal_status(session, error)

@@ -245,3 +245,15 @@ def test_with_mfa_required_a_privacy_officer_without_totp_cannot_log_in(
     assert allowed.json()["mfa"] is True
     # Agents need no second factor even then.
     assert log_in(anonymous).status_code == 200
+
+
+def test_logins_and_refused_logins_name_their_request(
+    anonymous: TestClient[Any], runtime: Runtime
+) -> None:
+    answer = log_in(anonymous)
+    refused = anonymous.post(LOGIN, json={"username": "aino.virtanen", "password": "wrong"})
+    assert (answer.status_code, refused.status_code) == (200, 401)
+    [login] = trail(runtime, AuditAction.USER_LOGIN)
+    [failed] = trail(runtime, AuditAction.USER_LOGIN_FAILED)
+    assert login.request_id == answer.headers["X-Request-ID"]
+    assert failed.request_id == refused.headers["X-Request-ID"]

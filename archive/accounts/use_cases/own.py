@@ -93,7 +93,12 @@ def change_password(
     except (TooManyAttempts, InvalidInput) as refusal:
         if isinstance(refusal, TooManyAttempts) or refusal.field == CURRENT:
             record_refused_login(
-                session, runtime, actor.name, source, locked=isinstance(refusal, TooManyAttempts)
+                session,
+                runtime,
+                actor.name,
+                source,
+                locked=isinstance(refusal, TooManyAttempts),
+                request_id=actor.request_id,
             )
         raise
     AuditLog(session, runtime).record(

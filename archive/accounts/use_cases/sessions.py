@@ -37,7 +37,12 @@ class LoggedIn:
 
 
 def log_in(
-    session: Session, runtime: Runtime, attempt: LoginIn, *, source_address: str
+    session: Session,
+    runtime: Runtime,
+    attempt: LoginIn,
+    *,
+    source_address: str,
+    request_id: str | None = None,
 ) -> LoggedIn:
     """Check the credentials and open a session; the attempt is recorded whatever its outcome.
 
@@ -55,12 +60,14 @@ def log_in(
         )
     except (TooManyAttempts, LoginFailed, SecondFactorRequired) as refusal:
         locked = isinstance(refusal, TooManyAttempts)
-        record_refused_login(session, runtime, attempt.username, source_address, locked=locked)
+        record_refused_login(
+            session, runtime, attempt.username, source_address, locked=locked, request_id=request_id
+        )
         raise
     user = service.get(principal.username)
     token = session.get_one(AccessToken, principal.token_id)
     told = service.told_of_reset(user)
-    _record_login(session, runtime, user, source_address, AuditAction.USER_LOGIN)
+    _record_login(session, runtime, user, source_address, AuditAction.USER_LOGIN, request_id)
     session.commit()
     notice = ResetNotice(reset_by=told[0], reset_at=told[1]) if told else None
     return LoggedIn(user, token, secret, notice)
@@ -76,7 +83,12 @@ def log_out(session: Session, runtime: Runtime, actor: Actor, token_id: uuid.UUI
 
 
 def use_reset_code(
-    session: Session, runtime: Runtime, chosen: ResetCodeIn, *, source_address: str
+    session: Session,
+    runtime: Runtime,
+    chosen: ResetCodeIn,
+    *,
+    source_address: str,
+    request_id: str | None = None,
 ) -> User:
     """A new password chosen with the one-time code an administrator gave; a wrong code is
     recorded as a failed login, as it is as good a guess."""
@@ -86,10 +98,17 @@ def use_reset_code(
         )
     except (TooManyAttempts, LoginFailed) as refusal:
         locked = isinstance(refusal, TooManyAttempts)
-        record_refused_login(session, runtime, chosen.username, source_address, locked=locked)
+        record_refused_login(
+            session, runtime, chosen.username, source_address, locked=locked, request_id=request_id
+        )
         raise
     AuditLog(session, runtime).record(
-        Actor(name=user.username, user_id=user.id, source_address=source_address or None),
+        Actor(
+            name=user.username,
+            user_id=user.id,
+            source_address=source_address or None,
+            request_id=request_id,
+        ),
         AuditAction.USER_PASSWORD_RESET_USE,
         target_type="user",
         target_ids=[user.id],
@@ -99,7 +118,13 @@ def use_reset_code(
 
 
 def record_refused_login(
-    session: Session, runtime: Runtime, typed: str, source_address: str, *, locked: bool
+    session: Session,
+    runtime: Runtime,
+    typed: str,
+    source_address: str,
+    *,
+    locked: bool,
+    request_id: str | None = None,
 ) -> None:
     """Record a refused login (`locked`: refused for too many attempts) in a transaction of
     its own: the request's ends in an error."""
@@ -110,17 +135,23 @@ def record_refused_login(
             user: User | None = AccountService(own, runtime).get(typed)
         except NotFound:
             user = None
-        _record_login(own, runtime, user, source_address, action)
+        _record_login(own, runtime, user, source_address, action, request_id)
         own.commit()
 
 
 def _record_login(
-    session: Session, runtime: Runtime, user: User | None, source: str, action: AuditAction
+    session: Session,
+    runtime: Runtime,
+    user: User | None,
+    source: str,
+    action: AuditAction,
+    request_id: str | None,
 ) -> None:
     actor = Actor(
         name=user.username if user else UNKNOWN_ACTOR,
         user_id=user.id if user else None,
         source_address=source or None,
+        request_id=request_id,
     )
     AuditLog(session, runtime).record(
         actor,
