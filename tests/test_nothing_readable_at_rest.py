@@ -211,6 +211,6 @@ def test_no_file_the_archive_wrote_holds_plaintext(
     files = [p for p in Path(runtime.settings.data_dir).rglob("*") if p.is_file()]
     if runtime.settings.is_embedded:
         assert any(p.suffix == ".db" for p in files)
-        assert sum(1 for p in files if STORAGE_KEY.search(p.as_posix())) == 5
+        assert sum(1 for p in files if STORAGE_KEY.search(p.as_posix())) == 6
     for path in files:
         assert found_in(path.read_bytes()) == [], path.name
