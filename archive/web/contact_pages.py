@@ -82,6 +82,7 @@ class ContactPages(Controller):
             "link": with_purpose,
             "customer_name": names.get(shown.customer_id) if shown.customer_id else None,
             "now": runtime.clock.now(),
+            "lines": [],
         }
         if opened.transcript is not None and shown.channel == "call":
             # What the telephony system transcribed, beside the player that it follows.
