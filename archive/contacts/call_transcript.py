@@ -70,6 +70,20 @@ def read_call_transcript(runtime: Runtime, contact: Contact) -> CallTranscript |
     return None if obj is None else transcript_from_json(read_bytes(runtime, obj))
 
 
+def write_transcript(
+    runtime: Runtime, contact_id: uuid.UUID, transcript: CallTranscript
+) -> ContentObject:
+    """The transcript encrypted into the store as the call's object; the row is not added."""
+    return write_object(
+        runtime,
+        contact_id=contact_id,
+        role=ObjectRole.TRANSCRIPT,
+        media_type=JSON,
+        chunks=[transcript_to_json(transcript)],
+        limit=runtime.settings.max_message_bytes,
+    )
+
+
 class CallTranscripts:
     def __init__(self, session: Session, runtime: Runtime, viewer: Viewer = SYSTEM) -> None:
         self.session = session
@@ -93,14 +107,7 @@ class CallTranscripts:
         if current is not None and covering(self.session, [contact]):
             # What a hold keeps is kept as it was: a complaint is judged on what was said.
             raise HoldActive(f"a hold keeps contact {contact_id}: its transcript stays as it is")
-        obj = write_object(
-            self.runtime,
-            contact_id=contact.id,
-            role=ObjectRole.TRANSCRIPT,
-            media_type=JSON,
-            chunks=[data],
-            limit=limit,
-        )
+        obj = write_transcript(self.runtime, contact.id, parsed)
         try:
             return self._swap(contact.id, obj, parsed)
         except BaseException:

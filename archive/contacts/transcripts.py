@@ -52,6 +52,14 @@ _TAG = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True)
+class SentTranscript:
+    """A transcript as the telephony system sent it: its bytes and their media type."""
+
+    body: bytes
+    media_type: str
+
+
+@dataclass(frozen=True)
 class Segment:
     start_ms: int
     end_ms: int
@@ -321,7 +329,6 @@ def _check(transcript: CallTranscript, duration_seconds: float | None) -> None:
     """In time order, within the call, and saying something."""
     if not transcript.segments:
         raise InvalidInput("the transcript has no segments", field="segments")
-    bound = MAX_MS if duration_seconds is None else _call_ms(duration_seconds)
     named = _namer(transcript.source)
     previous = 0
     for number, segment in enumerate(transcript.segments):
@@ -331,6 +338,15 @@ def _check(transcript: CallTranscript, duration_seconds: float | None) -> None:
                 field=f"{named(number)}.start",
             )
         previous = segment.start_ms
+    check_fits(transcript, duration_seconds)
+
+
+def check_fits(transcript: CallTranscript, duration_seconds: float | None) -> None:
+    """Every segment ends within the call (with a second's slack); InvalidInput if not. For a
+    transcript read before its recording's duration was known (ingest)."""
+    bound = MAX_MS if duration_seconds is None else _call_ms(duration_seconds)
+    named = _namer(transcript.source)
+    for number, segment in enumerate(transcript.segments):
         if segment.end_ms > bound:
             raise InvalidInput(
                 f"{named(number)}: ends after the call, at {segment.end_ms} ms of {bound}",
