@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from archive.accounts.models import Role
 from archive.audit import AuditAction
@@ -21,6 +21,7 @@ from archive.contacts.models import Contact, ContactState, ContentObject, Object
 from archive.lifecycle.sweep import sweep
 from archive.runtime import Runtime
 from archive.search.models import SearchDocument, SearchPosting
+from archive.search.reindex import rebuild
 from archive.testing.builders import ingest_call, ingest_chat
 from archive.testing.contents import count
 from archive.testing.tokens import bearer
@@ -240,3 +241,70 @@ def test_an_expired_call_takes_its_transcript_and_postings_with_it(
     assert (left, postings) == (0, 0)
     assert found(client, "lämpöpumppu") == [str(kept.id)]
     assert json.loads(client.get(transcript_of(kept.id)).text)["segments"]
+
+
+def test_a_held_call_keeps_its_transcript_as_it_was(
+    client: TestClient[Any], runtime: Runtime
+) -> None:
+    call = ingest_call(runtime, "tone-pcm16.wav").contact
+    hold = {
+        "reason": "complaint",
+        "reference": "REK-2026-114",
+        "scope": "contacts",
+        "contact_ids": [str(call.id)],
+        "ends_at": "2028-01-01T00:00:00Z",
+    }
+    placed = client.post("/api/v1/holds", json=hold)
+    assert placed.status_code == 201, placed.text
+    first = client.put(transcript_of(call.id), content=FIRST.encode(), headers=VTT)
+    assert first.status_code == 200, first.text  # a first transcript is stored
+    assert (
+        client.put(transcript_of(call.id), content=FIRST.encode(), headers=VTT).status_code == 200
+    )
+
+    refused = client.put(transcript_of(call.id), json=SECOND)
+
+    assert refused.status_code == 409, refused.text
+    assert found(client, "lämpöpumppu") == [str(call.id)]
+    assert client.get(transcript_of(call.id)).json()["source"] == "webvtt"
+
+
+def test_an_erased_customer_s_call_takes_its_transcript_and_postings_with_it(
+    anonymous: TestClient[Any], client: TestClient[Any], runtime: Runtime
+) -> None:
+    call = ingest_call(runtime, "tone-pcm16.wav").contact
+    client.put(transcript_of(call.id), content=FIRST.encode(), headers=VTT).raise_for_status()
+    keys = transcript_keys(runtime, call.id)
+    privacy = bearer(runtime, Role.PRIVACY)
+    cases = "/api/v1/privacy/cases"
+    case = anonymous.post(
+        cases, json={"customer_id": str(call.customer_id), "kind": "erasure"}, headers=privacy
+    ).json()
+    anonymous.post(
+        f"{cases}/{case['id']}/identity", json={"method": "in_person"}, headers=privacy
+    ).raise_for_status()
+
+    done = anonymous.post(f"{cases}/{case['id']}/erasure", headers=privacy)
+
+    assert done.status_code == 200, done.text
+    assert not set(keys) & {info.key for info in runtime.store.list()}
+    assert stored_state(runtime) == (0, 0, 0, 0)
+    assert found(client, "lämpöpumppu") == []
+
+
+def test_a_rebuild_of_the_index_reads_the_calls_that_have_a_transcript(
+    client: TestClient[Any], runtime: Runtime
+) -> None:
+    call = ingest_call(runtime, "tone-pcm16.wav").contact
+    ingest_call(runtime, "speech.mp3")  # no transcript: no words to index
+    client.put(transcript_of(call.id), content=FIRST.encode(), headers=VTT).raise_for_status()
+    with runtime.session() as session:  # as an archive from before the index holds it
+        session.execute(delete(SearchPosting))
+        session.execute(delete(SearchDocument))
+        session.commit()
+    assert found(client, "lämpöpumppu") == []
+
+    report = rebuild(runtime)
+
+    assert (report.indexed, report.left, report.unreadable) == (1, 0, [])
+    assert found(client, "lämpöpumppu") == [str(call.id)]
