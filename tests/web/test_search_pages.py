@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from archive.audit import AuditAction
 from archive.audit.models import AuditRecord
+from archive.contacts.call_transcript import CallTranscripts
 from archive.runtime import Runtime
-from archive.testing.builders import ingest_chat
+from archive.testing.builders import ingest_call, ingest_chat
 
 
 def actions(runtime: Runtime) -> list[str]:
@@ -65,3 +66,22 @@ def test_roles_without_content_read_have_no_search_page(
 ) -> None:
     assert log_in(browser, "adam.admin").status_code == 303
     assert browser.get("/search", params={"q": "lasku"}).status_code == 403
+
+
+def test_a_call_is_found_by_its_transcript_and_shown_as_a_call(
+    agent: TestClient[Any], runtime: Runtime
+) -> None:
+    call = ingest_call(runtime, "tone-pcm16.wav").contact
+    spoken = b"WEBVTT\n\n00:00.000 --> 00:01.000\nL\xc3\xa4mp\xc3\xb6pumppu ulvoo.\n"
+    with runtime.session() as session:
+        CallTranscripts(session, runtime).replace(call.id, spoken, "text/vtt")
+        session.commit()
+
+    page = agent.get("/search", params={"q": "ulvoo", "channel": "call", "purpose": "ZD-4411"})
+
+    assert page.status_code == 200
+    assert f'id="hit-{call.id}"' in page.text
+    assert 'class="hit call"' in page.text
+    assert '<span class="summary">Call</span>' in page.text
+    assert "Lämpöpumppu <mark>ulvoo</mark>." in page.text
+    assert '<option value="call" selected>' in page.text
