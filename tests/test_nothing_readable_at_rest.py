@@ -27,7 +27,9 @@ EMAIL = "ilmari.karkkainen@example.fi"
 PHONE = "+358401234567"
 NATIONAL_ID = "131052-308T"
 IDENTIFIERS = [NAME, "Kärkkäinen", EMAIL, PHONE, PHONE[1:], "040 123 4567", NATIONAL_ID]
-SECRETS = [MARKER, *IDENTIFIERS]
+# Words of the call's transcript, which the telephony system sends after the recording.
+SPOKEN = "lämpöpumppu ulvoo yöllä"
+SECRETS = [MARKER, SPOKEN, *IDENTIFIERS]
 ATTACHMENT = f"{MARKER} liite: {NAME}, {NATIONAL_ID}".encode()
 RECORDING = (MEDIA / "tone-pcm16.wav").read_bytes()
 # A window of the raw audio from the middle of the recording, well past the WAV header.
@@ -130,6 +132,11 @@ def archived(client: TestClient[Any]) -> list[dict[str, Any]]:
     assert MARKER in client.get(contacts[1]["links"]["transcript"]).text
     assert client.get(f"{contacts[1]['links']['self']}/attachments/1").content == ATTACHMENT
     assert client.get(contacts[2]["links"]["content"]).content == RECORDING
+    said = f"WEBVTT\n\n00:00.000 --> 00:01.500\n<v {NAME}>{MARKER}: {SPOKEN}, {NATIONAL_ID}\n"
+    transcript = f"{contacts[2]['links']['self']}/transcript"
+    stored = client.put(transcript, content=said.encode(), headers={"Content-Type": "text/vtt"})
+    assert stored.status_code == 200, stored.text
+    assert SPOKEN in client.get(transcript).json()["segments"][0]["text"]
     customer = client.get(f"/api/v1/customers/{contacts[0]['customer_id']}").json()
     assert (customer["names"], customer["national_ids"]) == ([NAME], [NATIONAL_ID])
     return contacts
@@ -151,8 +158,9 @@ def test_no_stored_object_holds_content_or_identifiers(
     runtime: Runtime, archived: list[dict[str, Any]]
 ) -> None:
     objects = stored_bytes(runtime)
-    # The e-mail, the chat's original, transcript and attachment, and the recording.
-    assert len(objects) == 5
+    # The e-mail, the chat's original, transcript and attachment, the recording and its
+    # transcript.
+    assert len(objects) == 6
     for key, data in objects.items():
         assert found_in(data) == [], key
     sizes = sorted(len(data) for data in objects.values())
@@ -203,6 +211,6 @@ def test_no_file_the_archive_wrote_holds_plaintext(
     files = [p for p in Path(runtime.settings.data_dir).rglob("*") if p.is_file()]
     if runtime.settings.is_embedded:
         assert any(p.suffix == ".db" for p in files)
-        assert sum(1 for p in files if STORAGE_KEY.search(p.as_posix())) == 5
+        assert sum(1 for p in files if STORAGE_KEY.search(p.as_posix())) == 6
     for path in files:
         assert found_in(path.read_bytes()) == [], path.name

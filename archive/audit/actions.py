@@ -18,6 +18,8 @@ class AuditAction(StrEnum):
     # A search of contacts' words: its record names how many terms and which filters, never
     # the words; the contacts it listed are named by a metadata read beside it.
     CONTACT_SEARCH = "contact:search"
+    # A call's transcript stored or replaced; its record names the call, never a word of it.
+    CONTACT_TRANSCRIPT_REPLACE = "contact:transcript:replace"
 
     CUSTOMER_SEARCH = "customer:search"
     CUSTOMER_READ = "customer:identity:read"

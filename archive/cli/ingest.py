@@ -27,11 +27,14 @@ from archive.contacts.audio import sniff_audio
 from archive.contacts.email import looks_like_email
 from archive.contacts.ingest import CallParties, Envelope, Ingested
 from archive.contacts.models import Direction
+from archive.contacts.transcripts import JSON, VTT, SentTranscript
 from archive.errors import ArchiveError, InvalidInput
 from archive.runtime import Runtime
 
 AUDIO_SUFFIXES = {".wav", ".mp3", ".ogg", ".opus", ".oga", ".flac"}
 SIDECAR = ".meta.json"  # call-17.wav + call-17.wav.meta.json: the call's parties and times
+# call-17.wav + call-17.wav.vtt or call-17.wav.transcript.json: what was said in the call.
+TRANSCRIPTS = {".vtt": VTT, ".transcript.json": JSON}
 CHUNK = 1 << 20
 
 
@@ -111,6 +114,17 @@ def _sidecar(path: Path) -> dict[str, str]:
     return {name: value for name, value in loaded.items() if value is not None}
 
 
+def _transcript(path: Path, limit: int) -> SentTranscript | None:
+    """The recording's transcript beside it, if it has one."""
+    for suffix, media_type in TRANSCRIPTS.items():
+        beside = path.with_name(path.name + suffix)
+        if beside.exists():
+            if beside.stat().st_size > limit:
+                raise InvalidInput(f"{beside.name}: larger than the limit of {limit} bytes")
+            return SentTranscript(beside.read_bytes(), media_type)
+    return None
+
+
 def _moment(raw: str | None) -> datetime | None:
     if raw is None:
         return None
@@ -177,7 +191,10 @@ def _ingest_one(
             progress.advance(task, path.stat().st_size)
             return Ingested(stored, created=False)
         chunks = _chunks(path, progress, task)
-        return use_cases.ingest_call(session, runtime, actor, envelope, parties, chunks)
+        transcript = _transcript(path, runtime.settings.max_message_bytes)
+        return use_cases.ingest_call(
+            session, runtime, actor, envelope, parties, chunks, transcript=transcript
+        )
     limit = runtime.settings.max_message_bytes
     if path.stat().st_size > limit:
         raise InvalidInput(f"larger than the limit of {limit} bytes for e-mails and chats")
@@ -203,14 +220,15 @@ def ingest_command(
     ctx: Context, paths: tuple[Path, ...], direction: str, agent: str | None, ticket: str | None
 ) -> None:
     """Archive files: .eml e-mails, .json chats, WAV/MP3/Ogg/FLAC calls (with optional
-    FILE.meta.json beside a recording giving caller, callee, direction, agent, started_at)."""
+    FILE.meta.json beside a recording giving caller, callee, direction, agent, started_at, and
+    FILE.vtt or FILE.transcript.json its transcript)."""
     runtime = ctx.runtime
     actor = console_actor()
     defaults = Envelope(direction=Direction(direction), agent=agent, ticket=ticket, source="cli")
     summary = Summary()
     work = []
     for path in files_under(paths):
-        if path.name.endswith(SIDECAR):
+        if path.name.endswith((SIDECAR, *TRANSCRIPTS)):
             continue
         channel = channel_of(path)
         if channel is None:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from archive.clock import EARLIEST, LATEST, checked_moment
 from archive.contacts.audio import probe_audio, sniff_audio
+from archive.contacts.call_transcript import write_transcript
 from archive.contacts.chat import (
     Transcript,
     customer_participants,
@@ -56,6 +57,7 @@ from archive.contacts.sameness import (
     retried,
     stored_copy,
 )
+from archive.contacts.transcripts import CallTranscript, check_fits
 from archive.customers.identifiers import IdentifierKind
 from archive.customers.matching import Placement, identity_rows
 from archive.customers.service import CustomerService, IdentifierInput
@@ -106,9 +108,11 @@ class IngestService:
         body: Iterable[bytes],
         *,
         placed: Placement | None = None,
+        transcript: CallTranscript | None = None,
     ) -> Ingested:
         """Store a recording streamed from `body`; its format and duration are read from it.
-        `placed`: its customer, already placed in bulk from `call_identifiers` (an import)."""
+        `placed`: its customer, already placed in bulk from `call_identifiers` (an import).
+        `transcript`: the call's, stored and indexed with it once it fits the recording."""
         started = self._check_envelope(envelope)
         caller = self._phone(parties.caller, "caller")
         callee = self._phone(parties.callee, "callee")
@@ -133,6 +137,7 @@ class IngestService:
             chunks=chunks,
             limit=self.runtime.settings.max_upload_bytes,
         )
+        written = [obj]
 
         def record() -> Ingested:
             copy = already_stored(self.session, keys, obj.sha256)
@@ -143,6 +148,9 @@ class IngestService:
             with io.BufferedReader(open_reader(self.runtime, obj), AUDIO_READ_BUFFER) as reader:
                 info = probe_audio(reader)
             obj.media_type = info.media_type
+            if transcript is not None:
+                check_fits(transcript, info.duration_seconds)
+                written.append(write_transcript(self.runtime, contact_id, transcript))
             contact = self._new_contact(contact_id, envelope, keys, obj.sha256, started)
             contact.ended_at = contact.started_at + timedelta(seconds=info.duration_seconds)
             contact.duration_seconds = info.duration_seconds
@@ -158,11 +166,20 @@ class IngestService:
                 "sample_rate": info.sample_rate,
                 "channels": info.channels,
             }
+            said: list[Part] | None = None if transcript is None else [*transcript.texts()]
             return self._record(
-                contact, [obj], identifiers, envelope.ticket, details, keys, obj.sha256, placed
+                contact,
+                written,
+                identifiers,
+                envelope.ticket,
+                details,
+                keys,
+                obj.sha256,
+                placed,
+                said,
             )
 
-        return self._or_discard([obj], record)
+        return self._or_discard(written, record)
 
     def call_identifiers(self, envelope: Envelope, parties: CallParties) -> list[IdentifierInput]:
         """What a call's customer is known by (InvalidInput names a bad one's field)."""

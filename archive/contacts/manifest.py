@@ -2,7 +2,8 @@
 
 A telephone system's or Amazon Connect's export is a folder of recordings and a list saying
 what each one is. Each row names a `file` (relative to the folder) and the call's `start`,
-`direction`, `caller`, `callee`, `agent` and `ticket`; `external_id` is optional. A row that
+`direction`, `caller`, `callee`, `agent` and `ticket`; `external_id` is optional, and so is
+`transcript`, the call's transcript, another file of the folder. A row that
 is wrong is reported with its line number and the reason, and the others are read on: a
 manifest of a million rows is not refused for one bad line. Only a manifest that cannot be a
 manifest at all (not CSV or JSON, no `file` column, unknown columns) is refused whole.
@@ -22,7 +23,10 @@ from typing import Any, BinaryIO
 from archive.contacts.models import Direction
 from archive.errors import InvalidInput
 
-COLUMNS = ("file", "start", "direction", "caller", "callee", "agent", "ticket", "external_id")
+COLUMNS = (
+    "file", "start", "direction", "caller", "callee", "agent", "ticket", "external_id",
+    "transcript",
+)  # fmt: skip
 REQUIRED = ("file", "start")
 #: Longest value of any column: a manifest with a megabyte in one cell is damaged, not a call.
 MAX_FIELD = 1024
@@ -44,6 +48,8 @@ class ManifestRow:
     agent: str | None
     ticket: str | None
     external_id: str | None
+    # The call's transcript (WebVTT, or JSON segments), a file of the folder too.
+    transcript: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,8 @@ def read_manifest(manifest: Path, folder: Path) -> Manifest:
             continue
         seen[row.path] = line
         rows.append(row)
-    skip = {*seen, manifest.resolve()}
+    transcripts = {row.transcript for row in rows if row.transcript is not None}
+    skip = {*seen, *transcripts, manifest.resolve()}
     unlisted = sorted(
         str(path.relative_to(root))
         for path in root.rglob("*")
@@ -258,7 +265,17 @@ def _row(line: int, entry: Mapping[str, str], root: Path) -> ManifestRow:
         agent=values["agent"],
         ticket=values["ticket"],
         external_id=values["external_id"],
+        transcript=_transcript(root, values["transcript"]),
     )
+
+
+def _transcript(root: Path, name: str | None) -> Path | None:
+    if name is None:
+        return None
+    try:
+        return inside(root, name)
+    except InvalidInput as error:
+        raise InvalidInput("transcript" + error.detail.removeprefix("file")) from None
 
 
 def inside(root: Path, name: str) -> Path:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, FromQuery, HeaderParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -23,7 +23,8 @@ from archive.contacts import use_cases
 from archive.contacts.ingest import CallParties, Envelope, Ingested
 from archive.contacts.models import Channel, Direction
 from archive.contacts.rendering import ingest_out
-from archive.contacts.schemas import ContactOut, EmailOut, IngestOut
+from archive.contacts.schemas import ContactOut, EmailOut, IngestOut, TranscriptOut
+from archive.contacts.transcripts import media_type_of
 from archive.errors import InvalidInput
 from archive.runtime import Runtime
 
@@ -257,6 +258,29 @@ class ContactController(Controller):
         runtime: RuntimeDep,
     ) -> dict[str, Any]:
         return use_cases.read_transcript(session, runtime, _reader(request), contact_id)
+
+    @put(
+        "/{contact_id:uuid}/transcript",
+        opt=requires(Permission.CONTACTS_CREATE),
+        request_max_body_size=None,  # read_body enforces ARCHIVE_MAX_MESSAGE_BYTES
+        summary="Store or replace a call's transcript (WebVTT, or JSON segments)",
+    )
+    async def put_transcript(
+        self,
+        request: AnyRequest,
+        contact_id: FromPath[uuid.UUID],
+        session: SessionDep,
+        runtime: RuntimeDep,
+    ) -> TranscriptOut:
+        body = await read_body(request, runtime.settings.max_message_bytes)
+        media_type = media_type_of(request.headers.get("Content-Type"), body)
+        actor = actor_of(request, Permission.CONTACTS_CREATE)
+        stored = await run_in_thread(
+            lambda: use_cases.replace_call_transcript(
+                session, runtime, actor, contact_id, body, media_type
+            )
+        )
+        return TranscriptOut(stored.contact_id, stored.segments, stored.changed)
 
     @get(
         "/{contact_id:uuid}/attachments/{position:int}",

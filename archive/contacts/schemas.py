@@ -73,6 +73,16 @@ class IngestOut:
 
 
 @dataclass(frozen=True)
+class TranscriptOut:
+    """A call's transcript stored: how many segments it has; `changed` False when the same
+    transcript was stored already."""
+
+    contact_id: uuid.UUID
+    segments: int
+    changed: bool
+
+
+@dataclass(frozen=True)
 class EmailOut:
     contact_id: uuid.UUID
     message_id: str | None

@@ -377,6 +377,10 @@ def _contact(
     elif contact.channel == Channel.CALL and original is not None:
         extension = EXTENSIONS.get(original.media_type, "bin")
         add(f"recording.{extension}", original.media_type, obj=original)
+        spoken = objects.get((ObjectRole.TRANSCRIPT, 0))
+        if spoken is not None:
+            # As stored: the segments the telephony system sent, in the archive's form.
+            add("transcript.json", "application/json", obj=spoken)
     elif contact.channel == Channel.CHAT:
         transcript_obj = objects.get((ObjectRole.TRANSCRIPT, 0))
         transcript = (
@@ -464,8 +468,8 @@ def _readme(gathered: Gathered) -> str:
         "                with its details, the holds that keep any of them, and everyone who\n"
         "                accessed your data, when and why. Format: " + FORMAT + ".\n"
         "contacts/       one folder per chat, e-mail or call: e-mails as .eml files (open\n"
-        "                them with any mail program), recordings in their original format,\n"
-        "                chats as JSON transcripts.\n\n"
+        "                them with any mail program), recordings in their original format\n"
+        "                with their transcripts if any, chats as JSON transcripts.\n\n"
         "Every file is listed in manifest.json with its SHA-256 digest, to check it with\n"
         "`sha256sum`. Messages that other people wrote in a conversation with you are\n"
         "withheld and marked as such.\n"

@@ -5,10 +5,11 @@ A rotation runs in three steps, each safe to interrupt; running the command agai
 1. **stage**: a fresh key is added to the key material as `search_key_next`, and written to the
    key file before anything is indexed under it. From then on ingest indexes new contacts under
    it, and a search looks for the tokens of both keys, so search keeps working throughout.
-2. **rebuild**: every active chat and e-mail whose index is not under the wanted key (or that
-   has none: contacts stored before the index existed) is read, decrypted in memory, and its
-   postings replaced, a batch of contacts per transaction. The batch's contacts are locked
-   first, so a sweep or an erasure that claims one waits, then deletes what was just written.
+2. **rebuild**: every active chat, e-mail and transcribed call whose index is not under the
+   wanted key (or that has none: contacts stored before the index existed) is read, decrypted
+   in memory, and its postings replaced, a batch of contacts per transaction. The batch's
+   contacts are locked first, so a sweep or an erasure that claims one waits, then deletes
+   what was just written.
 3. **promote**: once none is left, the next key becomes `search_key` and the old one leaves the
    key material: nobody can compute the old tokens again, and none is left to compute.
 """
@@ -21,21 +22,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from archive.access.viewer import SYSTEM
-from archive.contacts.models import Contact, ContactState
+from archive.contacts.models import Contact, ContactState, ContentObject, ObjectRole
 from archive.contacts.service import ContactService
 from archive.crypto.keyring import KeyMaterial, new_data_key
 from archive.errors import ArchiveError
 from archive.runtime import Runtime
-from archive.search.content import SEARCHED_CHANNELS, searched_parts
+from archive.search.content import SEARCHED_CHANNELS, TRANSCRIBED_CHANNELS, searched_parts
 from archive.search.index import index_contact, remove_contacts
 from archive.search.models import SearchDocument
 from archive.search.tokens import NEXT_KEY_FIELD, SEARCH_KEY_FIELD, key_id, writing_key
 
 Q = TypeVar("Q", bound=Select[Any])
+
+# A call has words to index once it has a transcript.
+_transcribed = exists().where(
+    ContentObject.contact_id == Contact.id, ContentObject.role == ObjectRole.TRANSCRIPT
+)
 
 
 @dataclass
@@ -65,8 +71,8 @@ def promoted(material: KeyMaterial) -> KeyMaterial:
 def rebuild(
     runtime: Runtime, *, batch_size: int = 200, progress: Callable[[int], None] | None = None
 ) -> Rebuilt:
-    """Index every active chat and e-mail not yet under the key new postings are written
-    under (see the module's notes)."""
+    """Index every active chat, e-mail and transcribed call not yet under the key new
+    postings are written under (see the module's notes)."""
     wanted = key_id(writing_key(runtime.keys))
     report = Rebuilt(indexed=0, unreadable=[], left=0)
     after: uuid.UUID | None = None
@@ -105,13 +111,17 @@ def _batch(session: Session, wanted: str, after: uuid.UUID | None, size: int) ->
 
 
 def _waiting(query: Q, wanted: str) -> Q:
-    """`query` narrowed to the active chats and e-mails not indexed under `wanted`."""
+    """`query` narrowed to the active chats, e-mails and transcribed calls not indexed under
+    `wanted`."""
     return (
         query.select_from(Contact)
         .outerjoin(SearchDocument, SearchDocument.contact_id == Contact.id)
         .where(
             Contact.state == ContactState.ACTIVE,
-            Contact.channel.in_(SEARCHED_CHANNELS),
+            or_(
+                Contact.channel.in_(SEARCHED_CHANNELS),
+                Contact.channel.in_(TRANSCRIBED_CHANNELS) & _transcribed,
+            ),
             or_(SearchDocument.key_id.is_(None), SearchDocument.key_id != wanted),
         )
     )

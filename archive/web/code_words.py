@@ -18,6 +18,7 @@ ACTIONS: dict[str, str] = {
     AuditAction.CONTACT_METADATA_READ: "Read a contact's details",
     AuditAction.CONTACT_CREATE: "Stored a contact",
     AuditAction.CONTACT_SEARCH: "Searched the contacts' words",
+    AuditAction.CONTACT_TRANSCRIPT_REPLACE: "Stored a call's transcript",
     AuditAction.CUSTOMER_SEARCH: "Searched for a customer",
     AuditAction.CUSTOMER_READ: "Read a customer's identity",
     AuditAction.CUSTOMER_IDENTITY_CODE_READ: "Showed a customer's identity code in full",

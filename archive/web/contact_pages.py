@@ -1,4 +1,5 @@
-"""One contact's page: a chat as a conversation, an e-mail with its parts, a call's player.
+"""One contact's page: a chat as a conversation, an e-mail with its parts, a call's player
+with its transcript.
 
 The pages read through the same use cases as the contacts API (`archive.contacts.use_cases`),
 so a read from a page leaves the same records as the same read through the API. Downloads and
@@ -81,8 +82,12 @@ class ContactPages(Controller):
             "link": with_purpose,
             "customer_name": names.get(shown.customer_id) if shown.customer_id else None,
             "now": runtime.clock.now(),
+            "lines": [],
         }
-        if opened.transcript is not None:
+        if opened.transcript is not None and shown.channel == "call":
+            # What the telephony system transcribed, beside the player that it follows.
+            context["lines"] = opened.transcript.get("segments", [])
+        elif opened.transcript is not None:
             context["chat"] = _conversation(opened.transcript, shown.details)
         if opened.email is not None:
             context["email"] = opened.email

@@ -70,7 +70,7 @@ class SearchPages(Controller):
         filters = {"q": query, "channel": channel, "from": since, "to": to, "purpose": purpose}
         context: dict[str, Any] = {
             "filters": filters,
-            "channels": [str(c) for c in (Channel.CHAT, Channel.EMAIL)],
+            "channels": [str(c) for c in (Channel.CHAT, Channel.EMAIL, Channel.CALL)],
             "require_purpose": runtime.settings.require_purpose,
             "page": None,
             "error": None,

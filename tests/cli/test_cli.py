@@ -11,11 +11,13 @@ import pytest
 from click.testing import CliRunner, Result
 from litestar.testing import TestClient
 
+from archive.accounts.models import Role
 from archive.app import create_app
 from archive.cli.main import cli
 from archive.runtime import build_runtime
 from archive.settings import Settings
 from archive.testing.builders import MEDIA, sample_email
+from archive.testing.tokens import api_token
 
 
 @pytest.fixture
@@ -200,3 +202,40 @@ def test_the_demo_prints_a_password_that_opens_every_demo_account(
 def _exported(output: str, name: str) -> str:
     (line,) = [line for line in output.splitlines() if line.startswith(f"export {name}=")]
     return line.split("=", 1)[1].split()[0]
+
+
+def test_a_recording_s_transcript_beside_it_is_stored_with_it_or_fails_its_file(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    run(env, "init")
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    shutil.copy(MEDIA / "tone-pcm16.wav", folder / "a.wav")
+    (folder / "a.wav.vtt").write_text(
+        "WEBVTT\n\n00:00.000 --> 00:01.500\n<v Aino>Lämpöpumppu ulvoo.\n", encoding="utf-8"
+    )
+    shutil.copy(MEDIA / "speech.mp3", folder / "b.mp3")
+    late = [{"start": 0, "end": 60, "speaker": "agent", "text": "Longer than the call."}]
+    (folder / "b.mp3.transcript.json").write_text(json.dumps(late))
+    shutil.copy(MEDIA / "speech.flac", folder / "c.flac")
+    (folder / "c.flac.vtt").write_text("WEBVTT\n\n00:01.000 -> 00:02.000\nbroken\n")
+
+    result = run(env, "ingest", str(folder))
+
+    assert result.exit_code == 1
+    assert "stored 1, already archived 0, failed 2, not archivable 0" in result.output
+    assert "segments[0]: ends after the call" in result.output
+    assert "a cue begins with its timings" in result.output
+    assert run(env, "check").exit_code == 0  # nothing orphaned by the failures
+    runtime = build_runtime(Settings(data_dir=Path(env["ARCHIVE_DATA_DIR"])))
+    try:
+        with TestClient(app=create_app(runtime=runtime)) as client:
+            secret = api_token(runtime, "cli.agent", [Role.AGENT])
+            client.headers["Authorization"] = f"Bearer {secret}"
+            found = client.get("/api/v1/search", params={"q": "lämpöpumppu"}).json()["items"]
+            (hit,) = found
+            assert hit["contact"]["channel"] == "call"
+            transcript = client.get(f"/api/v1/contacts/{hit['contact']['id']}/transcript")
+            assert transcript.json()["segments"][0]["speaker"] == "Aino"
+    finally:
+        runtime.close()

@@ -249,3 +249,39 @@ def test_a_manifest_that_turns_out_not_utf8_stops_at_that_line(tmp_path: Path) -
     assert [(p.line, p.reason) for p in read.problems] == [
         (3, "not UTF-8 text; nothing after it is read")
     ]
+
+
+def test_a_row_s_transcript_is_stored_with_its_call_or_fails_its_row(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for n in range(3):
+        (folder / f"call-{n}.wav").write_bytes(wav(n, seconds=1.0))
+    (folder / "call-0.vtt").write_text("WEBVTT\n\n00:00.000 --> 00:00.900\nLasku 4471 on väärin.\n")
+    lens = {"Transcript": [{"BeginOffsetMillis": 0, "EndOffsetMillis": 9000, "Content": "Late"}]}
+    (folder / "call-1.json").write_text(json.dumps(lens))
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(
+        "file,start,transcript\n"
+        "call-0.wav,2024-05-01T09:15:00+03:00,call-0.vtt\n"
+        "call-1.wav,2024-05-01T09:16:00+03:00,call-1.json\n"
+        "call-2.wav,2024-05-01T09:17:00+03:00,../outside.vtt\n"
+    )
+    read = read_manifest(manifest, folder)
+    assert [(p.line, p.reason) for p in read.problems] == [
+        (4, "transcript: must be a path inside the folder, without .. or a leading /")
+    ]
+    assert read.unlisted == ["call-2.wav"]  # the transcripts named are not unlisted
+
+    report = import_items(runtime, ACTOR, [RecordingItem(row) for row in read.rows], jobs=1)
+
+    assert report.stored == 1
+    assert [note.reason for note in report.failed] == [
+        "Transcript[0].end: Transcript[0]: ends after the call, at 9000 ms of 2000"
+    ]
+    with runtime.session() as session:
+        (contact,) = session.scalars(select(Contact))
+        roles = sorted(obj.role for obj in contact.objects)
+        assert roles == ["original", "transcript"]
+    assert len(list(runtime.store.list())) == 2  # nothing left of the failed row

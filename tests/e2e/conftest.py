@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from archive.accounts.service import AccountService
 from archive.app import create_app
+from archive.contacts.call_transcript import CallTranscripts
 from archive.contacts.ingest import Envelope, IngestService
 from archive.contacts.models import Channel, Contact
 from archive.crypto.keyring import generate_key_material
@@ -37,6 +38,29 @@ def _free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+# Three lines over the two seconds of the tone, the second with markup that must stay text.
+SPOKEN = b"""WEBVTT
+
+00:00.000 --> 00:00.700
+<v Anna Lindqvist>Asiakaspalvelu, hyv\xc3\xa4\xc3\xa4 p\xc3\xa4iv\xc3\xa4\xc3\xa4.
+
+00:00.700 --> 00:01.400
+<v Aino Virtanen>L\xc3\xa4mp\xc3\xb6pumppu &lt;b&gt;ulvoo&lt;/b&gt; y\xc3\xb6ll\xc3\xa4.
+
+00:01.400 --> 00:02.000
+<v Anna Lindqvist>Kiitos, tehd\xc3\xa4\xc3\xa4n huoltopyynt\xc3\xb6.
+"""
+
+
+def _transcribed(runtime: Runtime) -> uuid.UUID:
+    call = ingest_call(runtime, "tone-pcm16.wav", external_id="pbx-e2e-transcribed").contact
+    with runtime.session() as session:
+        transcripts = CallTranscripts(session, runtime)
+        transcripts.replace(call.id, SPOKEN, "text/vtt")
+        session.commit()
+    return call.id
 
 
 def _prepare(runtime: Runtime) -> tuple[uuid.UUID, uuid.UUID]:
@@ -71,6 +95,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("archive"))
     runtime = build_runtime(settings, keys=generate_key_material())
     call_id, email_id = _prepare(runtime)
+    transcribed_id = _transcribed(runtime)
     port = _free_port()
     config = uvicorn.Config(
         create_app(runtime=runtime), host="127.0.0.1", port=port, log_level="warning"
@@ -84,7 +109,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
             pytest.fail("the archive did not start")
         time.sleep(0.05)
     # `localhost`: browsers keep Secure cookies for it over plain HTTP, as for HTTPS.
-    yield Archive(f"http://localhost:{port}", call_id, email_id)
+    yield Archive(f"http://localhost:{port}", call_id, email_id, transcribed_id)
     server.should_exit = True
     thread.join(timeout=10)
     runtime.close()

@@ -39,6 +39,8 @@ class Archive:
     url: str
     call_id: uuid.UUID
     email_id: uuid.UUID
+    # A two-second call whose transcript the telephony system sent (tests/e2e/conftest.py).
+    transcribed_id: uuid.UUID
 
 
 def hostile_email() -> bytes:

@@ -12,7 +12,7 @@ def test_an_agent_finds_a_chat_by_its_words_and_opens_it_with_them_marked(
 ) -> None:
     log_in(page, archive, "anna.agent")
     page.get_by_role("link", name="Search contacts").click()
-    page.get_by_label("Words in chats and e-mails").fill("pesukoneen reklamaatio")
+    page.get_by_label("Words in chats, e-mails and call transcripts").fill("pesukoneen reklamaatio")
     page.get_by_label("Channel").select_option(value="chat")
     page.get_by_label("The ticket or case you are working on").fill("CS-5102")
     sent: list[str] = []

@@ -35,7 +35,7 @@ from archive.privacy.cases import CaseService
 from archive.privacy.exports import ExportService, build, destroy_expired, read_bundle
 from archive.privacy.models import BundleState, ExportBundle
 from archive.runtime import Runtime
-from archive.testing.builders import MEDIA
+from archive.testing.builders import MEDIA, ingest_call
 from archive.testing.contents import stored_bytes
 from archive.testing.tokens import bearer
 
@@ -370,3 +370,32 @@ def test_a_restricted_customers_ticket_is_not_in_another_customers_bundle(
     assert str(first.ticket_id) not in json.dumps(alone)
     own = bundle_of(first.customer_id)  # their own bundle lists it, restricted or not
     assert [t["reference"] for t in own["tickets"]] == ["ZD-SHARED"]
+
+
+def test_a_call_s_transcript_is_a_file_of_its_own_beside_the_recording(
+    anonymous: TestClient[Any], runtime: Runtime
+) -> None:
+    call = ingest_call(runtime, "tone-pcm16.wav").contact
+    spoken = b"WEBVTT\n\n00:00.000 --> 00:01.000\n<v Aino>Lasku 4471 on v\xc3\xa4\xc3\xa4rin.\n"
+    sent = anonymous.put(
+        f"/api/v1/contacts/{call.id}/transcript",
+        content=spoken,
+        headers=bearer(runtime, Role.INGEST) | {"Content-Type": "text/vtt"},
+    )
+    assert sent.status_code == 200, sent.text
+    assert call.customer_id is not None
+    privacy = bearer(runtime, Role.PRIVACY)
+    case = verified_case(anonymous, privacy, call.customer_id)
+    started = anonymous.post(f"{CASES}/{case['id']}/export", headers=privacy)
+    bundle = wait_ready(anonymous, privacy, started.json()["id"])
+    assert bundle["state"] == "ready", bundle
+
+    with zipfile.ZipFile(io.BytesIO(download(anonymous, privacy, bundle["id"]))) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        (entry,) = manifest["contacts"]
+        names = sorted(Path(name).name for name in entry["files"])
+        assert names == ["recording.wav", "transcript.json"]
+        transcript = json.loads(archive.read(next(n for n in entry["files"] if "transcript" in n)))
+    assert transcript["segments"] == [
+        {"start_ms": 0, "end_ms": 1000, "speaker": "Aino", "text": "Lasku 4471 on väärin."}
+    ]

@@ -12,6 +12,7 @@ from litestar.testing import TestClient
 
 from archive.audit import AuditAction
 from archive.audit.service import AuditLog
+from archive.contacts.call_transcript import CallTranscripts
 from archive.contacts.ingest import Envelope, IngestService
 from archive.runtime import Runtime
 from archive.testing.builders import ingest_call, ingest_email
@@ -150,3 +151,29 @@ def test_an_email_sharing_a_message_id_links_to_the_first(
     assert f'href="/contacts/{first.id}"' in page.text
     assert "with different content; both are kept" in page.text
     assert f'href="/contacts/{second.contact.id}"' not in agent.get(f"/contacts/{first.id}").text
+
+
+def test_a_call_s_transcript_is_shown_as_text_beside_its_player_and_its_read_audited(
+    agent: TestClient[Any], runtime: Runtime
+) -> None:
+    plain = ingest_call(runtime, "tone-pcm16.wav", external_id="web-plain").contact
+    page = agent.get(f"/contacts/{plain.id}")
+    assert page.status_code == 200, page.text
+    assert "<audio" in page.text
+    assert "transcript-lines" not in page.text
+
+    call = ingest_call(runtime, "tone-pcm16.wav", external_id="web-transcribed").contact
+    spoken = f"WEBVTT\n\n00:00.500 --> 00:01.500\n<v Aino <i>V</i>>Hei &lt;b&gt;{SCRIPT}\n"
+    with runtime.session() as session:
+        CallTranscripts(session, runtime).replace(call.id, spoken.encode(), "text/vtt")
+        session.commit()
+    page = agent.get(f"/contacts/{call.id}?purpose=CS-5101")
+    assert page.status_code == 200, page.text
+    assert 'data-player="recording"' in page.text
+    assert 'data-start="500" data-end="1500"' in page.text
+    assert '<span class="at">0:00</span>' in page.text
+    assert "Hei &lt;b&gt;document.title=&#39;pwned&#39;" in page.text
+    assert SCRIPT not in page.text
+    with runtime.session() as session:
+        content = AuditLog(session, runtime).query(action=AuditAction.CONTACT_CONTENT_READ)
+        assert [list(r.targets) for r in content] == [[str(call.id)]]

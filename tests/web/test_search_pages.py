@@ -12,9 +12,10 @@ from sqlalchemy import select
 
 from archive.audit import AuditAction
 from archive.audit.models import AuditRecord
+from archive.contacts.call_transcript import CallTranscripts
 from archive.runtime import Runtime
 from archive.search import service
-from archive.testing.builders import ingest_chat
+from archive.testing.builders import ingest_call, ingest_chat
 
 
 def actions(runtime: Runtime) -> list[str]:
@@ -86,3 +87,22 @@ def test_a_search_of_common_words_says_so_and_how_to_look_further(
     assert rare["narrowed"] is True  # both words are in all three
     monkeypatch.setattr(service, "FEW", 5)
     assert "is common" not in agent.get("/search", params={"q": "lasku"}).text
+
+
+def test_a_call_is_found_by_its_transcript_and_shown_as_a_call(
+    agent: TestClient[Any], runtime: Runtime
+) -> None:
+    call = ingest_call(runtime, "tone-pcm16.wav").contact
+    spoken = b"WEBVTT\n\n00:00.000 --> 00:01.000\nL\xc3\xa4mp\xc3\xb6pumppu ulvoo.\n"
+    with runtime.session() as session:
+        CallTranscripts(session, runtime).replace(call.id, spoken, "text/vtt")
+        session.commit()
+
+    page = agent.get("/search", params={"q": "ulvoo", "channel": "call", "purpose": "ZD-4411"})
+
+    assert page.status_code == 200
+    assert f'id="hit-{call.id}"' in page.text
+    assert 'class="hit call"' in page.text
+    assert '<span class="summary">Call</span>' in page.text
+    assert "Lämpöpumppu <mark>ulvoo</mark>." in page.text
+    assert '<option value="call" selected>' in page.text

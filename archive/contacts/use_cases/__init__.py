@@ -22,6 +22,7 @@ from archive.contacts.use_cases.reading import (
     read_email_attachment,
     read_transcript,
 )
+from archive.contacts.use_cases.transcripts import TranscriptStored, replace_call_transcript
 
 __all__ = [
     "AgentStart",
@@ -29,6 +30,7 @@ __all__ = [
     "Opened",
     "PurposeAsked",
     "Timeline",
+    "TranscriptStored",
     "agent_start",
     "customer_contacts",
     "download_chat_attachment",
@@ -42,5 +44,6 @@ __all__ = [
     "read_email",
     "read_email_attachment",
     "read_transcript",
+    "replace_call_transcript",
     "stored_call",
 ]

@@ -19,6 +19,7 @@ from archive.audit.service import AuditLog
 from archive.contacts.ingest import CallParties, Envelope, Ingested, IngestService
 from archive.contacts.ingest_batch import ChatBatch, ChatInput
 from archive.contacts.models import Contact
+from archive.contacts.transcripts import SentTranscript, parse_call_transcript
 from archive.customers.matching import Placement
 from archive.errors import ArchiveError
 from archive.observability import metrics
@@ -34,10 +35,21 @@ def ingest_call(
     body: Iterable[bytes],
     *,
     placed: Placement | None = None,
+    transcript: SentTranscript | None = None,
 ) -> Ingested:
     """A recording streamed from `body`, never held whole; `ARCHIVE_MAX_UPLOAD_BYTES` is
-    enforced while it streams. `placed`: its customer, placed in bulk by an import."""
-    result = IngestService(session, runtime).ingest_call(envelope, parties, body, placed=placed)
+    enforced while it streams. `placed`: its customer, placed in bulk by an import.
+    `transcript`: the call's transcript as sent, checked before the recording streams and stored
+    with it (a call stored already keeps its own: `replace_call_transcript` replaces it)."""
+    spoken = None
+    if transcript is not None:
+        limit = runtime.settings.max_message_bytes
+        spoken = parse_call_transcript(
+            transcript.body, transcript.media_type, limit=limit, duration_seconds=None
+        )
+    result = IngestService(session, runtime).ingest_call(
+        envelope, parties, body, placed=placed, transcript=spoken
+    )
     return _recorded(session, runtime, actor, result, resend_recorded=True)
 
 

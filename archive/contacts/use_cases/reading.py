@@ -18,6 +18,7 @@ from archive.access.permissions import Permission
 from archive.audit import Actor, AuditAction
 from archive.audit.models import check_purpose
 from archive.audit.service import AuditLog
+from archive.contacts.call_transcript import transcript_object
 from archive.contacts.email import AttachmentInfo
 from archive.contacts.models import Channel, Contact, ContentObject
 from archive.contacts.rendering import original_name, render
@@ -57,8 +58,9 @@ class PurposeAsked:
 
 @dataclass(frozen=True)
 class Opened:
-    """A contact opened whole: as listed, whose it is, and its content (not a call's, which
-    its player reads, recorded by its own requests)."""
+    """A contact opened whole: as listed, whose it is, and its content (not a call's
+    recording, which its player reads, recorded by its own requests; its transcript, if it
+    has one, is in `transcript`)."""
 
     contact: ContactOut
     customers: dict[uuid.UUID, CustomerView]
@@ -94,9 +96,9 @@ def open_contact(
     customers = names_of(session, runtime, actor, [shown.customer_id])
     _metadata_read(session, runtime, actor, contact_id)
     session.commit()
-    if contact.channel == Channel.CALL:
+    if contact.channel == Channel.CALL and transcript_object(contact) is None:
         return Opened(shown, customers)
-    transcript = service.transcript(contact) if contact.channel == Channel.CHAT else None
+    transcript = service.transcript(contact) if contact.channel != Channel.EMAIL else None
     email = email_out(contact, service.email(contact)) if contact.channel == Channel.EMAIL else None
     _content_read(session, runtime, actor, contact_id)
     session.commit()

@@ -20,8 +20,10 @@ from archive.contacts.ingest import CallParties, Envelope, Ingested, IngestServi
 from archive.contacts.ingest_batch import ChatInput
 from archive.contacts.manifest import ManifestRow
 from archive.contacts.sameness import ContactKeys
+from archive.contacts.transcripts import VTT, SentTranscript, media_type_of
 from archive.customers.bulk import Resolution
 from archive.customers.service import IdentifierInput
+from archive.errors import InvalidInput
 from archive.runtime import Runtime
 
 CHUNK = 1 << 20
@@ -74,7 +76,25 @@ class RecordingItem:
         self, session: Session, runtime: Runtime, actor: Actor, placed: Resolution | None
     ) -> Ingested:
         return use_cases.ingest_call(
-            session, runtime, actor, self.envelope, self.parties, self._chunks(), placed=placed
+            session,
+            runtime,
+            actor,
+            self.envelope,
+            self.parties,
+            self._chunks(),
+            placed=placed,
+            transcript=self._transcript(runtime.settings.max_message_bytes),
+        )
+
+    def _transcript(self, limit: int) -> SentTranscript | None:
+        path = self.row.transcript
+        if path is None:
+            return None
+        if path.stat().st_size > limit:
+            raise InvalidInput(f"transcript: larger than the limit of {limit} bytes")
+        data = path.read_bytes()
+        return SentTranscript(
+            data, VTT if path.suffix.lower() == ".vtt" else media_type_of(None, data)
         )
 
     def _chunks(self) -> Iterator[bytes]:

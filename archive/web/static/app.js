@@ -1,6 +1,6 @@
 // The pages' only script of their own: send the CSRF token with htmx's requests, show times in
-// the reader's zone and language, let the playback speed be chosen, and mark the words a search
-// found in the contact it opened.
+// the reader's zone and language, let the playback speed be chosen, mark the words a search
+// found in the contact it opened, and tie a call's transcript to its player.
 (function () {
   "use strict";
 
@@ -46,6 +46,53 @@
     });
   }
 
+  // A call's transcript follows its player: the line being played is marked (and kept in
+  // view), and choosing a line seeks the player to where it was said.
+  function transcriptFollows(root) {
+    root.querySelectorAll("ol[data-player]").forEach(function (list) {
+      var media = document.getElementById(list.getAttribute("data-player"));
+      if (!media) {
+        return;
+      }
+      var lines = Array.prototype.slice.call(list.querySelectorAll("[data-start]"));
+      var current = null;
+      function follow() {
+        var at = media.currentTime * 1000;
+        var found = null;
+        lines.forEach(function (line) {
+          var start = parseInt(line.getAttribute("data-start"), 10);
+          var end = parseInt(line.getAttribute("data-end"), 10);
+          if (start <= at && at < Math.max(end, start + 1)) {
+            found = line;
+          }
+        });
+        if (found === current) {
+          return;
+        }
+        if (current) {
+          current.classList.remove("current");
+          current.removeAttribute("aria-current");
+        }
+        current = found;
+        if (current) {
+          current.classList.add("current");
+          current.setAttribute("aria-current", "true");
+          current.scrollIntoView({ block: "nearest" });
+        }
+      }
+      media.addEventListener("timeupdate", follow);
+      media.addEventListener("seeked", follow);
+      list.addEventListener("click", function (event) {
+        var line = event.target.closest("[data-start]");
+        if (!line) {
+          return;
+        }
+        media.currentTime = parseInt(line.getAttribute("data-start"), 10) / 1000;
+        follow();
+      });
+    });
+  }
+
   // A table shown as cards on a narrow screen names each cell by its column; templates may
   // write the names themselves, the rest are taken from the table's head.
   function cardLabels(root) {
@@ -78,7 +125,7 @@
       return word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     });
     var pattern = new RegExp("(^|[^\\p{L}\\p{N}])(" + escaped.join("|") + ")(?![\\p{L}\\p{N}])", "giu");
-    root.querySelectorAll(".message .text, .email-body").forEach(function (element) {
+    root.querySelectorAll(".message .text, .email-body, .transcript-line .text").forEach(function (element) {
       var walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
       var nodes = [];
       while (walker.nextNode()) {
@@ -111,6 +158,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     localTimes(document);
     speedControls(document);
+    transcriptFollows(document);
     cardLabels(document);
     markFound(document);
   });
