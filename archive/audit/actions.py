@@ -99,6 +99,8 @@ class AuditAction(StrEnum):
     AUDIT_PRUNE = "audit:prune"
     # A new lineage of heads kept outside, after an older backup was restored.
     AUDIT_RESTART = "audit:restart"
+    # A backup taken: a copy of the database, and perhaps of the keys, left the archive.
+    BACKUP_TAKE = "backup:take"
     # A backup restored into this archive, with the gap it left in the audit log.
     BACKUP_RESTORE = "backup:restore"
 

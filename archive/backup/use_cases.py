@@ -23,3 +23,13 @@ def record_restore(
         target_ids=[manifest.backup_id, f"gap:{gap.records}", f"heads:{gap.newer_heads}"],
     )
     session.commit()
+
+
+def record_backup(session: Session, runtime: Runtime, actor: Actor, manifest: Manifest) -> None:
+    """Record that a backup was taken: a copy of the whole database, and perhaps of the keys,
+    left the archive. Written after the dump, so the backup itself does not hold it."""
+    keys = "keys:sealed" if manifest.keys_included else "keys:external"
+    AuditLog(session, runtime).record(
+        actor, AuditAction.BACKUP_TAKE, target_type="backup", target_ids=[manifest.backup_id, keys]
+    )
+    session.commit()

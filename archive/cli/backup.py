@@ -10,7 +10,7 @@ import click
 
 from archive.audit import use_cases as audit_use_cases
 from archive.backup import service
-from archive.backup.use_cases import record_restore
+from archive.backup.use_cases import record_backup, record_restore
 from archive.cli.context import Context, pass_context
 from archive.cli.users import console_actor
 from archive.errors import Conflict
@@ -55,6 +55,8 @@ def backup_command(
     own replication's to keep."""
     passphrase = _passphrase(passphrase_file, confirm=True) if keys == "sealed" else None
     manifest = service.take(ctx.runtime, destination, passphrase=passphrase)
+    with ctx.runtime.session() as session:
+        record_backup(session, ctx.runtime, console_actor(), manifest)
     data = manifest.data
     click.echo(f"backup {manifest.backup_id} taken at {data['taken_at']} into {destination}")
     database = data["database"]

@@ -77,6 +77,7 @@ ACTIONS: dict[str, str] = {
     AuditAction.AUDIT_SUBJECT_REPORT: "Read who accessed a customer's data",
     AuditAction.AUDIT_PRUNE: "Removed audit records past their retention",
     AuditAction.AUDIT_RESTART: "Restarted the audit log's signed heads after a restore",
+    AuditAction.BACKUP_TAKE: "Took a backup",
     AuditAction.BACKUP_RESTORE: "Restored a backup",
     AuditAction.ACCESS_DENIED: "Was refused access",
     AuditAction.REQUEST_FORGERY_REFUSED: "Refused a forged request",

@@ -133,6 +133,12 @@ def test_a_restored_older_backup_keeps_deletions_reports_the_gap_and_checks_clea
     assert "objects: " in taken.output
     assert "not copied" in taken.output
     assert {p.name for p in backup.iterdir()} >= {"manifest.json", "objects.jsonl", "keys.sealed"}
+    with runtime.session() as session:  # a copy of the database left: the trail says so
+        (took,) = session.scalars(
+            select(AuditRecord).where(AuditRecord.action == "backup:take")
+        ).all()
+        assert took.actor.startswith("console:")
+        assert "keys:sealed" in took.targets
 
     # The work the backup does not know of.
     swept = run_sweep(runtime, Actor(name="drill"))
