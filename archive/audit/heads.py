@@ -156,6 +156,27 @@ def sign_head(
     )
 
 
+def sign_document(key: Ed25519PrivateKey, document: bytes) -> tuple[str, bytes]:
+    """(key id, signature) of `document` under the audit log's signing key: for what the
+    archive keeps outside the database besides heads (the deletion journal, a lineage's start),
+    so that whoever can write there, but holds no key, cannot forge it."""
+    return key_id_of(key.public_key()), key.sign(document)
+
+
+def signature_problem(
+    key_id: str, signature: bytes, document: bytes, keys: Mapping[str, Ed25519PublicKey]
+) -> str | None:
+    """Why a signature made by `sign_document` cannot be trusted, or None when it holds."""
+    public = keys.get(key_id)
+    if public is None:
+        return f"signed with {key_id}, which is not one of the audit log's keys"
+    try:
+        public.verify(signature, document)
+    except InvalidSignature:
+        return "its signature does not match: it was forged or altered"
+    return None
+
+
 def head_problem(head: TreeHead, keys: Mapping[str, Ed25519PublicKey]) -> str | None:
     """Why a head cannot be trusted, or None when its signature holds."""
     public = keys.get(head.key_id)

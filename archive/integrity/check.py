@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from archive.audit.heads import public_keys, signature_problem
 from archive.contacts.models import Contact, ContactState, ContentObject
 from archive.contacts.objects import read_object
 from archive.errors import ArchiveError, ContentMissing, IntegrityFailure, NotFound
@@ -115,10 +116,16 @@ def _explain_missing(runtime: Runtime, report: CheckReport) -> None:
     if not missing:
         return
     journal = journal_of(runtime.store)
+    keys = public_keys(runtime.keys)
     deleted: set[str] = set()
     for name in journal.names():
         try:
-            deleted.update(str(contact_id) for contact_id in journal.read(name).contacts)
+            entry = journal.read(name)
+            # Unsigned, it could hide the loss of any object it names: it explains nothing.
+            problem = signature_problem(entry.key_id, entry.signature, entry.document(), keys)
+            if problem is not None:
+                raise IntegrityFailure(f"deletion journal entry: {problem}")
+            deleted.update(str(contact_id) for contact_id in entry.contacts)
         except IntegrityFailure as error:
             report.findings.append(Finding("unreadable", name, None, error.detail))
     with runtime.session() as session:

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
+from archive.audit.heads import sign_document, signing_key
 from archive.contacts.models import Contact, ContactState, ContentObject
 from archive.customers.models import ContactIdentifier, Customer, IdentityReview
 from archive.holds.models import Hold, HoldContact, HoldState
@@ -156,8 +157,11 @@ def _journal(runtime: Runtime, going: Sequence[tuple[uuid.UUID, str | None]], *,
         reasons.setdefault(reason or "retention", []).append(contact_id)
     journal = journal_of(runtime.store)
     now = runtime.clock.now()
+    key = signing_key(runtime.keys)
     for reason, contacts in sorted(reasons.items()):
-        journal.append(Entry(run=by, kind=reason, at=now, contacts=tuple(contacts)))
+        unsigned = Entry(run=by, kind=reason, at=now, contacts=tuple(contacts))
+        key_id, signature = sign_document(key, unsigned.document())
+        journal.append(replace(unsigned, key_id=key_id, signature=signature))
 
 
 @step("remove-orphans")

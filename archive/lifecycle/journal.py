@@ -22,6 +22,7 @@ from datetime import timedelta
 import structlog
 from sqlalchemy import func, select
 
+from archive.audit.heads import public_keys, signature_problem
 from archive.contacts.models import Contact, ContactState
 from archive.errors import IntegrityFailure
 from archive.lifecycle.deletion import claim, finish
@@ -63,8 +64,13 @@ def reapply(runtime: Runtime, *, actor: str, everything: bool = False) -> Reappl
     Reads the entries from a day before the newest deletion run the database knows (`everything`:
     all of them, as a restore does)."""
     with runtime.session() as session:
-        newest = session.scalar(select(func.max(DeletionRun.started_at)))
+        # The newest run that finished: not the sweep calling this, whose run began just now
+        # and would hide every entry written between the backup and yesterday.
+        newest = session.scalar(
+            select(func.max(DeletionRun.started_at)).where(DeletionRun.finished_at.is_not(None))
+        )
     since = None if everything or newest is None else newest - MARGIN
+    keys = public_keys(runtime.keys)
     reasons: dict[uuid.UUID, str] = {}
     report = Reapplied()
     journal = journal_of(runtime.store)
@@ -78,9 +84,13 @@ def reapply(runtime: Runtime, *, actor: str, everything: bool = False) -> Reappl
             continue
         try:
             entry = journal.read(name)
+            problem = signature_problem(entry.key_id, entry.signature, entry.document(), keys)
+            if problem is not None:
+                # Written by someone without the archive's keys: it deletes nothing.
+                raise IntegrityFailure(f"{name} in {journal.where}: {problem}")
         except IntegrityFailure as error:
             # One damaged entry must not stop every sweep: it is reported, the rest applied.
-            log.error("a deletion journal entry cannot be read", error=error.detail)
+            log.error("a deletion journal entry cannot be used", error=error.detail)
             report.damaged.append(name)
             continue
         report.entries += 1

@@ -16,6 +16,8 @@ tree heads in `audit-heads/` do the same).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import json
 import os
@@ -48,8 +50,13 @@ class Entry:
     kind: str
     at: datetime
     contacts: tuple[uuid.UUID, ...]
+    # The audit log's signing key over `document()`: whoever can write the store but holds no
+    # key cannot make an entry that deletes a contact (the lifecycle signs and checks it).
+    key_id: str = ""
+    signature: bytes = b""
 
-    def to_json(self) -> bytes:
+    def document(self) -> bytes:
+        """The entry as signed: everything but the signature."""
         return json.dumps(
             {
                 "format": FORMAT,
@@ -61,6 +68,12 @@ class Entry:
             sort_keys=True,
             separators=(",", ":"),
         ).encode()
+
+    def to_json(self) -> bytes:
+        signed = json.loads(self.document())
+        signed["key_id"] = self.key_id
+        signed["signature"] = base64.b64encode(self.signature).decode()
+        return json.dumps(signed, sort_keys=True, separators=(",", ":")).encode()
 
     @classmethod
     def from_json(cls, data: bytes, where: str) -> Entry:
@@ -76,8 +89,10 @@ class Entry:
                 kind=str(value["kind"]),
                 at=at,
                 contacts=tuple(uuid.UUID(one) for one in value["contacts"]),
+                key_id=str(value["key_id"]),
+                signature=base64.b64decode(str(value["signature"]), validate=True),
             )
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, binascii.Error) as error:
             raise IntegrityFailure(f"{where} is not a deletion journal entry: {error}") from None
 
 
