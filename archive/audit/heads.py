@@ -20,7 +20,7 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -85,6 +85,76 @@ class TreeHead:
         if len(head.root_hash) != HASH_SIZE or head.at.tzinfo is None:
             raise ValueError("a tree head's root is 32 bytes and its time has a zone")
         return head
+
+
+LINEAGE_FORMAT = "audit-lineage-start/v1"
+
+
+@dataclass(frozen=True)
+class LineageStart:
+    """The signed start of a lineage of heads after the first (see `archive.audit.witness`):
+    which lineage, and the head of the lineage before that the restored log goes on from."""
+
+    lineage: int
+    fork: TreeHead
+    at: datetime
+    key_id: str
+    signature: bytes
+
+    def document(self) -> dict[str, Any]:
+        """What is signed."""
+        return {
+            "format": LINEAGE_FORMAT,
+            "lineage": self.lineage,
+            "fork": self.fork.to_json(),
+            "at": timestamp(self.at),
+            "key_id": self.key_id,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.document(), "signature": base64.b64encode(self.signature).decode()}
+
+    @classmethod
+    def from_json(cls, value: object) -> LineageStart:
+        """A lineage's start read back; ValueError when it is not one."""
+        if not isinstance(value, Mapping) or value.get("format") != LINEAGE_FORMAT:
+            raise ValueError(f"not an {LINEAGE_FORMAT} document")
+        try:
+            lineage, at = value["lineage"], value["at"]
+            key_id, signature = value["key_id"], value["signature"]
+            if not isinstance(lineage, int) or isinstance(lineage, bool) or lineage < 1:
+                raise ValueError("lineage is a whole number from 1")
+            if not all(isinstance(v, str) for v in (at, key_id, signature)):
+                raise ValueError("at, key_id and signature are strings")
+            moment = datetime.fromisoformat(at)
+            return cls(
+                lineage,
+                TreeHead.from_json(value["fork"]),
+                moment,
+                key_id,
+                base64.b64decode(signature, validate=True),
+            )
+        except (KeyError, binascii.Error) as error:
+            raise ValueError(f"not an {LINEAGE_FORMAT} document: {error}") from None
+
+
+def sign_lineage_start(
+    key: Ed25519PrivateKey, *, lineage: int, fork: TreeHead, at: datetime
+) -> LineageStart:
+    unsigned = LineageStart(lineage, fork, at, key_id_of(key.public_key()), b"")
+    return replace(unsigned, signature=key.sign(canonical(unsigned.document())))
+
+
+def lineage_start_problem(
+    start: LineageStart, lineage: int, keys: Mapping[str, Ed25519PublicKey]
+) -> str | None:
+    """Why a lineage's start cannot be trusted, or None when it and its fork head hold."""
+    if start.lineage != lineage:
+        return f"its start is that of lineage {start.lineage}, not {lineage}"
+    problem = signature_problem(start.key_id, start.signature, canonical(start.document()), keys)
+    if problem is None:
+        problem = head_problem(start.fork, keys)
+    return problem
 
 
 def key_id_of(public: Ed25519PublicKey) -> str:

@@ -15,14 +15,22 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from archive.audit.heads import TreeHead, sign_head, signing_key
+from archive.audit.heads import (
+    TreeHead,
+    lineage_start_problem,
+    public_keys,
+    sign_head,
+    signing_key,
+)
 from archive.audit.leaves import record_leaf_hash
 from archive.audit.merkle import Frontier, subtree
 from archive.audit.models import AuditHead, AuditLease, AuditNode, AuditRecord
@@ -174,6 +182,7 @@ def _sign(runtime: Runtime, archive: HeadArchive) -> TreeHead | None:
         if size == 0:
             return None
         nodes = NodeReader(session)
+        _check_lineage(archive, nodes, size, public_keys(runtime.keys))
         _check_extends(archive, nodes, size, 0 if newest is None else newest.tree_size)
         root = Frontier.load(size, nodes).root()
         head = sign_head(key, tree_size=size, root_hash=root, at=runtime.clock.now())
@@ -205,6 +214,42 @@ def extends(archive: HeadArchive, nodes: NodeReader, size: int, hint: int) -> Tr
     if outside.tree_size <= size and subtree(nodes, 0, outside.tree_size) == outside.root_hash:
         return None
     return outside
+
+
+def lineage_problem(
+    archive: HeadArchive, nodes: NodeReader, size: int, keys: Mapping[str, Ed25519PublicKey]
+) -> str | None:
+    """Why the tree of `size` leaves may not go on in `archive`'s lineage, or None. A lineage
+    after the first must have a start signed with the audit log's keys, and the tree must
+    extend the head of the lineage before that the start names: one made by whoever can write
+    the heads' store but holds no key, or one the tree has left, vouches for nothing."""
+    try:
+        start = archive.start()
+    except IntegrityFailure as error:
+        return f"lineage {archive.lineage} of the heads kept outside: {error.detail}"
+    if start is None:
+        return None
+    problem = lineage_start_problem(start, archive.lineage, keys)
+    if problem is not None:
+        return f"the start of lineage {archive.lineage} ({archive.where}): {problem}"
+    fork = start.fork
+    if fork.tree_size == 0:
+        return None  # the lineage goes on from the empty tree, which every tree extends
+    if fork.tree_size > size or subtree(nodes, 0, fork.tree_size) != fork.root_hash:
+        return (
+            f"the audit log does not extend the head of {fork.tree_size} records that lineage "
+            f"{archive.lineage} ({archive.where}) goes on from: records sealed before the "
+            "restart were changed"
+        )
+    return None
+
+
+def _check_lineage(
+    archive: HeadArchive, nodes: NodeReader, size: int, keys: Mapping[str, Ed25519PublicKey]
+) -> None:
+    problem = lineage_problem(archive, nodes, size, keys)
+    if problem is not None:
+        raise IntegrityFailure(f"{problem}. No head is signed until this is resolved")
 
 
 def _check_extends(archive: HeadArchive, nodes: NodeReader, size: int, hint: int) -> None:

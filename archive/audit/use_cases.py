@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from archive.access.actors import viewer_for
 from archive.audit.actions import AuditAction
 from archive.audit.actor import Actor
-from archive.audit.heads import TreeHead
+from archive.audit.heads import TreeHead, sign_head, sign_lineage_start, signing_key
+from archive.audit.merkle import EMPTY_ROOT, subtree
 from archive.audit.models import AuditPrune
 from archive.audit.partitions import ensure_partitions
 from archive.audit.proofs import prove
@@ -43,7 +44,7 @@ from archive.audit.subjects import subject_report
 from archive.audit.verify import VerifyReport, verify
 from archive.audit.witness import HeadArchive
 from archive.customers.service import CustomerService
-from archive.errors import Conflict
+from archive.errors import Conflict, IntegrityFailure
 from archive.runtime import Runtime
 
 
@@ -176,18 +177,26 @@ def restart_log(runtime: Runtime, actor: Actor) -> Restarted:
     The restored log cannot extend the newest head kept outside the database, which signs
     records written after the backup, so the sequencer signs nothing. This begins the next
     lineage of heads beside the old ones (which stay, as evidence of how far the log had
-    gone), records the restart, and seals. Conflict when the log does extend the newest head:
-    then nothing was lost, and there is nothing to restart.
+    gone), with a signed start naming the old lineage's newest head that the restored log
+    still extends: the fork. Then it records the restart, and seals.
+
+    Conflict when the log does extend the newest head (nothing was lost, nothing to restart),
+    and IntegrityFailure when it extends no head of the lineage at all: then records sealed
+    there were changed, not merely lost with a restore, and no restart may hide that.
     """
     archive = head_archive(runtime)
     with runtime.session() as session:
         size = tree_size(session)
-        outside = extends(archive, NodeReader(session), size, 0)
+        nodes = NodeReader(session)
+        outside = extends(archive, nodes, size, 0)
         if outside is None:
             raise Conflict(
                 f"the audit log extends the newest head kept outside the database "
                 f"({archive.where}): there is nothing to restart"
             )
+        fork = _fork(archive, nodes, size) or sign_head(
+            signing_key(runtime.keys), tree_size=0, root_hash=EMPTY_ROOT, at=runtime.clock.now()
+        )
         AuditLog(session, runtime).record(
             actor,
             AuditAction.AUDIT_RESTART,
@@ -195,22 +204,51 @@ def restart_log(runtime: Runtime, actor: Actor) -> Restarted:
             target_ids=[
                 f"lineage:{archive.lineage + 1}",
                 f"abandoned:{outside.tree_size}",
-                f"kept:{size}",
+                f"kept:{fork.tree_size}",
             ],
         )
         session.commit()
-    following = archive.start_next()
+    start = sign_lineage_start(
+        signing_key(runtime.keys),
+        lineage=archive.lineage + 1,
+        fork=fork,
+        at=runtime.clock.now(),
+    )
+    following = archive.start_next(start)
     sealed = seal(runtime, archive=following)
     head = None if sealed is None else sealed.head
-    return Restarted(following.lineage, outside.tree_size, size, head)
+    return Restarted(following.lineage, outside.tree_size, fork.tree_size, head)
+
+
+def _fork(archive: HeadArchive, nodes: NodeReader, size: int) -> TreeHead | None:
+    """The newest head of `archive`'s lineage (or its own fork) that the tree of `size` leaves
+    extends; None when every head is bigger than the tree (the backup is older than the first
+    head: the new lineage goes on from the empty tree); IntegrityFailure when the tree leaves
+    every head it is big enough for."""
+    candidates = [h for h in archive.heads() if 0 < h.tree_size <= size]
+    start = archive.start()
+    if start is not None and 0 < start.fork.tree_size <= size:
+        candidates.append(start.fork)
+    if not candidates:
+        return None
+    for head in sorted(candidates, key=lambda h: h.tree_size, reverse=True):
+        if subtree(nodes, 0, head.tree_size) == head.root_hash:
+            return head
+    raise IntegrityFailure(
+        f"the audit log extends no head kept outside the database ({archive.where}): records "
+        "sealed there were changed, not only lost with a restore, and a restart would hide it; "
+        "`archive audit verify` says which"
+    )
 
 
 def publish_heads(runtime: Runtime, witness: HeadArchive) -> int:
     """Hand `witness` every signed head newer than the newest it keeps; how many. A witness
     behind the archive's lineage of heads begins the lineages it has not seen."""
-    own = head_archive(runtime)
-    while witness.lineage < own.lineage:
-        witness = witness.start_next()
+    own = head_archive(runtime).lineages()
+    while witness.lineage < own[-1].lineage:
+        start = own[witness.lineage + 1].start()
+        assert start is not None  # every lineage after the first has one
+        witness = witness.start_next(start)
     kept = witness.newest()
     with runtime.reading() as session:
         heads = signed_heads(session, after=-1 if kept is None else kept.tree_size)

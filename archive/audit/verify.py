@@ -22,13 +22,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from archive.audit.actions import AuditAction
-from archive.audit.heads import TreeHead, head_problem, public_keys
+from archive.audit.heads import TreeHead, head_problem, lineage_start_problem, public_keys
 from archive.audit.leaves import record_leaf_hash
 from archive.audit.legacy import ChainReport, verify_chain
 from archive.audit.merkle import (
@@ -40,7 +41,7 @@ from archive.audit.merkle import (
 )
 from archive.audit.models import AuditHead, AuditNode, AuditPrune, AuditRecord
 from archive.audit.pruning import pruned_below
-from archive.audit.sequencer import NodeReader, head_archive, tree_size
+from archive.audit.sequencer import NodeReader, head_archive, lineage_problem, tree_size
 from archive.audit.targets import AuditTarget, one_of
 from archive.audit.witness import HeadArchive
 from archive.errors import ArchiveError
@@ -158,8 +159,11 @@ def verify(runtime: Runtime, *, witness: HeadArchive | None = None) -> VerifyRep
             select(func.count(), func.min(AuditRecord.at)).where(AuditRecord.leaf_index.is_(None))
         ).one()
         chain = verify_chain(session, runtime)
-    restarts, lineage_problems = _restarts(witness, keys)
-    problems += lineage_problems
+        restarts, lineage_problems = _restarts(witness, keys)
+        problems += lineage_problems
+        current = lineage_problem(witness, NodeReader(session), stored, keys)
+        if current is not None:
+            problems.append(current)
     # Ten missed runs, and never less than five minutes: a busy worker may be late once.
     stall = timedelta(seconds=max(10 * runtime.settings.audit_seal_seconds, 300))
     return VerifyReport(
@@ -182,20 +186,59 @@ def verify(runtime: Runtime, *, witness: HeadArchive | None = None) -> VerifyRep
 def _restarts(
     witness: HeadArchive, keys: Mapping[str, Ed25519PublicKey]
 ) -> tuple[list[str], list[str]]:
-    """A line for each lineage of heads before the current one, and what is wrong with them."""
+    """A line for each restart, and what is wrong with the lineages: each after the first must
+    start signed, from a head the lineage before it holds."""
     lines: list[str] = []
     problems: list[str] = []
-    earlier = witness.lineages()[:-1]
-    for lineage, archive in enumerate(earlier):
-        newest, wrong = _newest_outside(archive, keys, 0)
+    lineages = witness.lineages()
+    for before, after in pairwise(lineages):
+        newest, wrong = _newest_outside(before, keys, 0)
         problems += wrong
+        try:
+            start = after.start()
+        except ArchiveError as error:
+            problems.append(f"lineage {after.lineage} of the heads kept outside: {error}")
+            continue
+        problem = None if start is None else lineage_start_problem(start, after.lineage, keys)
+        if start is None or problem is not None:
+            problems.append(
+                f"lineage {after.lineage} of the heads kept outside ({after.where}) has no "
+                f"start signed with the audit log's keys: {problem or 'none'}"
+            )
+            continue
+        fork = start.fork
+        if not _holds(before, fork):
+            problems.append(
+                f"lineage {after.lineage} goes on from a head of {fork.tree_size} records that "
+                f"lineage {before.lineage} ({before.where}) does not hold"
+            )
         reached = "no head" if newest is None else f"{newest.tree_size} records"
+        went_on = (
+            f"its head of {fork.tree_size} records"
+            if fork.tree_size
+            else "the empty log (the backup was older than its first head)"
+        )
         lines.append(
-            f"restarted after a restore: lineage {lineage} of the heads kept outside the "
-            f"database reached {reached} ({archive.where}); lineage {lineage + 1} goes on "
-            "from the restored log, and records signed only in the lineage before are gone"
+            f"restarted after a restore ({start.at:%Y-%m-%d %H:%M %Z}): lineage {before.lineage} "
+            f"of the heads kept outside the database reached {reached} ({before.where}); "
+            f"lineage {after.lineage} goes on from {went_on}, and records signed only after "
+            "that in the lineage before are gone"
         )
     return lines, problems
+
+
+def _holds(archive: HeadArchive, head: TreeHead) -> bool:
+    """Whether `archive`'s lineage holds `head`: among its heads, or as its own start's fork.
+    The empty tree, which a lineage goes on from when the backup is older than every head, is
+    held by every lineage."""
+    if head.tree_size == 0:
+        return True
+    for kept in archive.heads(from_size=head.tree_size):
+        if kept.tree_size == head.tree_size:
+            return kept.root_hash == head.root_hash
+        break
+    start = archive.start()
+    return start is not None and start.fork == head
 
 
 def _newest_outside(

@@ -30,7 +30,7 @@ from minio.error import S3Error
 from minio.retention import Retention
 
 from archive.audit.chain import canonical
-from archive.audit.heads import TreeHead
+from archive.audit.heads import LINEAGE_FORMAT, LineageStart, TreeHead
 from archive.errors import IntegrityFailure, StorageError
 from archive.storage.s3 import read_small
 
@@ -55,8 +55,16 @@ class HeadArchive(Protocol):
         """Every lineage up to this one's, oldest first."""
         ...
 
-    def start_next(self) -> HeadArchive:
-        """Start the lineage after this one, which is then the current one; it."""
+    def start_next(self, start: LineageStart) -> HeadArchive:
+        """Start the lineage after this one with its signed `start`; it is then the current
+        one."""
+        ...
+
+    def start(self) -> LineageStart | None:
+        """This lineage's signed start (None for lineage 0, which has none).
+
+        IntegrityFailure when what is kept is not a well-formed start.
+        """
         ...
 
     def publish(self, head: TreeHead) -> None:
@@ -96,14 +104,25 @@ class FileHeads:
     def lineages(self) -> list[HeadArchive]:
         return [FileHeads(self.base, n) for n in range(self.lineage + 1)]
 
-    def start_next(self) -> FileHeads:
+    def start_next(self, start: LineageStart) -> FileHeads:
         following = FileHeads(self.base, self.lineage + 1)
+        line = canonical(start.to_json()) + b"\n"
         with following._failing("start a new lineage of tree heads in"):
-            # Made empty, and at once: its being there is what makes it the current lineage.
+            # Its start is its first line; the file's being there makes it the current lineage.
             descriptor = os.open(following.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            os.fsync(descriptor)
-            os.close(descriptor)
+            try:
+                os.write(descriptor, line)
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
         return following
+
+    def start(self) -> LineageStart | None:
+        if self.lineage == 0:
+            return None
+        with self._failing("read the start of the lineage in"), self.path.open("rb") as file:
+            first = file.readline()
+        return _parse_start(first, f"{self.where}, line 1")
 
     def publish(self, head: TreeHead) -> None:
         line = canonical(head.to_json()) + b"\n"
@@ -124,8 +143,8 @@ class FileHeads:
                 return
             with file:
                 for number, line in enumerate(file, start=1):
-                    if not line.strip():
-                        continue
+                    if not line.strip() or (number == 1 and self.lineage > 0):
+                        continue  # a lineage's first line is its start, not a head
                     head = _parse(line, f"{self.where}, line {number}")
                     if head.tree_size >= from_size:
                         yield head
@@ -135,8 +154,8 @@ class FileHeads:
         # so that a file of years of heads costs no more than a short one.
         with self._failing("read the newest tree head in"):
             line = _last_line(self.path)
-        if line is None:
-            return None
+        if line is None or b'"' + LINEAGE_FORMAT.encode() + b'"' in line:
+            return None  # nothing yet, or only the lineage's start
         head = _parse(line, f"{self.where}, last line")
         return head if head.tree_size >= from_size else None
 
@@ -198,12 +217,20 @@ class BucketHeads:
             for n in range(self.lineage + 1)
         ]
 
-    def start_next(self) -> BucketHeads:
+    def start_next(self, start: LineageStart) -> BucketHeads:
         following = BucketHeads(
             self.client, self.bucket, retain=self.retain, prefix=self.base, lineage=self.lineage + 1
         )
-        following._put(f"{following.prefix}{LINEAGE_MARK}", b"{}", retain_until=None)
+        following._put(
+            f"{following.prefix}{LINEAGE_MARK}", canonical(start.to_json()), retain_until=None
+        )
         return following
+
+    def start(self) -> LineageStart | None:
+        if self.lineage == 0:
+            return None
+        name = f"{self.prefix}{LINEAGE_MARK}"
+        return _parse_start(read_small(self.client, self.bucket, name, self.where), name)
 
     def publish(self, head: TreeHead) -> None:
         self._put(self._name(head.tree_size), canonical(head.to_json()), retain_until=head.at)
@@ -299,6 +326,13 @@ def _last_line(path: Path, block: int = 4096) -> bytes | None:
                 last = lines[-1].strip()
                 return last or None
         return None
+
+
+def _parse_start(data: bytes, where: str) -> LineageStart:
+    try:
+        return LineageStart.from_json(json.loads(data))
+    except ValueError as error:
+        raise IntegrityFailure(f"{where} is not a lineage's signed start: {error}") from None
 
 
 def _parse(data: bytes, where: str) -> TreeHead:
