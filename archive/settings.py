@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -379,6 +380,10 @@ def _check_port(port: int | None, env_name: str) -> None:
         raise ConfigurationError(f"{env_name} must be a port, 1 to 65535")
 
 
+# A key file with years of rotated keys is a few kilobytes; a secret file is never larger.
+SECRET_FILE_BYTES = MIB
+
+
 def _raw_value(name: str, env: Mapping[str, str], *, secret: bool) -> str | None:
     """The text of a setting: its variable, or for a secret the file `<name>_FILE` names."""
     direct = env.get(name, "")
@@ -395,7 +400,15 @@ def _raw_value(name: str, env: Mapping[str, str], *, secret: bool) -> str | None
         raise ConfigurationError(f"set {name} or {file_name}, not both")
     # The messages name the variable and the path, never what the file holds.
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        found = Path(path)
+        info = found.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigurationError(f"{file_name}: cannot read {path}: not a regular file")
+        if info.st_size > SECRET_FILE_BYTES:
+            raise ConfigurationError(
+                f"{file_name}: {path} is larger than {SECRET_FILE_BYTES} bytes; no secret is"
+            )
+        text = found.read_text(encoding="utf-8")
     except OSError as error:
         reason = error.strerror or type(error).__name__
         raise ConfigurationError(f"{file_name}: cannot read {path}: {reason}") from None

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from archive.errors import ConfigurationError
-from archive.settings import Settings, file_variables, settings_table
+from archive.settings import MIB, Settings, file_variables, settings_table
 
 pytestmark = pytest.mark.fast
 
@@ -152,6 +152,10 @@ def test_an_unreadable_secret_file_is_named_and_its_content_never_shown(tmp_path
         Settings.from_env({"ARCHIVE_S3_SECRET_KEY_FILE": str(binary)})
     assert "ARCHIVE_S3_SECRET_KEY_FILE" in str(refused.value)
     assert "top-secret" not in str(refused.value)
+    huge = tmp_path / "huge"
+    huge.write_bytes(b"x" * (MIB + 1))
+    with pytest.raises(ConfigurationError, match="larger than"):
+        Settings.from_env({"ARCHIVE_KEYS_FILE": str(huge)})
 
 
 def test_a_file_for_a_setting_that_is_no_secret_is_refused(tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ from litestar.status_codes import (
 
 from archive import errors
 from archive.accounts.errors import LoginFailed, SecondFactorRequired, TooManyAttempts
+from archive.api.access_log import route_of
 from archive.api.request_ids import request_id
 
 log = structlog.get_logger(__name__)
@@ -124,7 +125,7 @@ def _database_problem(request: AnyRequest, error: Exception) -> Problem | None:
     if isinstance(error, sqlalchemy.exc.DataError):
         # The database refused a value every check before it let through (PostgreSQL takes no
         # NUL in text); the transaction is rolled back with the session, so nothing was kept.
-        log.warning("value refused by the database", path=request.url.path)
+        log.warning("value refused by the database", route=route_of(request.scope))
         return Problem(HTTP_422_UNPROCESSABLE_ENTITY, INVALID_INPUT, "Invalid input", UNSTORABLE)
     if not _is_transient(error):
         return None
@@ -132,7 +133,7 @@ def _database_problem(request: AnyRequest, error: Exception) -> Problem | None:
     # The driver's own message, not SQLAlchemy's, which appends the statement's parameters.
     log.error(
         "database unavailable",
-        path=request.url.path,
+        route=route_of(request.scope),
         error_type=type(error).__name__,
         detail=str(getattr(error, "orig", None) or error),
     )
@@ -162,7 +163,9 @@ def _archive_problem(request: AnyRequest, error: errors.ArchiveError) -> Problem
     cls, status, kind = mapped
     title = cls.__doc__.splitlines()[0].split(" (HTTP")[0] if cls.__doc__ else kind
     if status >= HTTP_500_INTERNAL_SERVER_ERROR:
-        log.error("request failed", path=request.url.path, problem=kind, detail=error.detail)
+        log.error(
+            "request failed", route=route_of(request.scope), problem=kind, detail=error.detail
+        )
     extra: dict[str, Any] = {}
     headers: dict[str, str] = {}
     if error.field is not None:
@@ -180,7 +183,9 @@ def _archive_problem(request: AnyRequest, error: errors.ArchiveError) -> Problem
 def _http_problem(request: AnyRequest, error: HTTPException) -> Problem:
     status = error.status_code
     if status >= HTTP_500_INTERNAL_SERVER_ERROR:
-        log.error("request failed", path=request.url.path, problem=INTERNAL, detail=error.detail)
+        log.error(
+            "request failed", route=route_of(request.scope), problem=INTERNAL, detail=error.detail
+        )
         return Problem(status, INTERNAL, "Internal error", INTERNAL_DETAIL)
     # Litestar's own refusals carry what the client needs in their headers (405's Allow).
     headers = {name: str(value) for name, value in (error.headers or {}).items()}
@@ -231,5 +236,7 @@ def _is_transient(error: Exception) -> bool:
 
 def _unexpected(request: AnyRequest, error: Exception) -> Problem:
     # The traceback goes to the log, never to the client (it may quote personal data).
-    log.exception("unexpected error", path=request.url.path, error_type=type(error).__name__)
+    log.exception(
+        "unexpected error", route=route_of(request.scope), error_type=type(error).__name__
+    )
     return Problem(HTTP_500_INTERNAL_SERVER_ERROR, INTERNAL, "Internal error", INTERNAL_DETAIL)

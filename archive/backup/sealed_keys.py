@@ -73,8 +73,14 @@ def unseal(sealed: bytes, passphrase: str) -> bytes:
         cost, block, parallel = int(params["n"]), int(params["r"]), int(params["p"])
         salt = base64.b64decode(params["salt"], validate=True)
         nonce = base64.b64decode(params["nonce"], validate=True)
-        if not 2**14 <= cost <= 2**22 or block != BLOCK or not 1 <= parallel <= 16:
-            raise ValueError("scrypt costs out of range")
+        # Bounded before anything is derived: the costs come from the file, and a changed file
+        # must not make the restore host spend gigabytes (n = 2^18 at r = 8 is 256 MiB).
+        if cost & (cost - 1) or not 2**14 <= cost <= 2**18:
+            raise ValueError("scrypt's n is a power of two from 2^14 to 2^18")
+        if block != BLOCK or parallel != PARALLEL:
+            raise ValueError(f"scrypt's r is {BLOCK} and its p {PARALLEL}")
+        if len(salt) != 16 or len(nonce) != 12:
+            raise ValueError("the salt is 16 bytes and the nonce 12")
     except (ValueError, KeyError, TypeError, binascii.Error) as error:
         raise IntegrityFailure(f"the sealed keys' parameters are damaged: {error}") from None
     key = _derive(passphrase, salt, cost, block, parallel)

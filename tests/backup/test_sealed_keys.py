@@ -41,6 +41,19 @@ def test_a_changed_byte_is_refused(where: str) -> None:
         unseal(bytes(sealed), PASSPHRASE)
 
 
+@pytest.mark.parametrize(
+    ("found", "made"),
+    [('"n":16384', '"n":4194304'), ('"n":16384', '"n":20000'), ('"p":1', '"p":16')],
+)
+def test_costs_a_changed_file_asks_for_are_refused_before_any_is_spent(
+    found: str, made: str
+) -> None:
+    # A file that asks for gigabytes of scrypt memory, or for costs scrypt refuses, is damaged.
+    sealed = seal(KEYS, PASSPHRASE, cost=CHEAP).replace(found.encode(), made.encode(), 1)
+    with pytest.raises(IntegrityFailure, match="parameters are damaged"):
+        unseal(sealed, PASSPHRASE)
+
+
 def test_another_format_and_a_short_passphrase_are_refused() -> None:
     with pytest.raises(IntegrityFailure, match="do not start with"):
         unseal(b"age-encryption.org/v1\n...", PASSPHRASE)
