@@ -270,3 +270,11 @@ def test_prometheus_scrapes_every_replica_and_worker_and_loads_the_alerts() -> N
     assert workers["names"] == ["worker"]
     assert str(workers["port"]) == environment(found["worker"])["ARCHIVE_METRICS_PORT"]
     assert "ports" not in found["prometheus"], "reached from the backend network only"
+
+
+def test_readiness_and_metrics_are_not_served_to_the_outside() -> None:
+    caddyfile = CADDYFILE.read_text(encoding="utf-8")
+    assert "@internal path /health/ready /metrics" in caddyfile
+    assert "respond @internal 404" in caddyfile
+    # Caddy's own health checks and Prometheus ask the replicas directly, not through the site.
+    assert "health_uri /health/ready" in caddyfile

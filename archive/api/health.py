@@ -10,6 +10,8 @@ names the part, never why in detail: an error's text may hold a host, a path or 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -127,6 +129,10 @@ def readiness(runtime: Runtime, *, seconds: float = CHECK_SECONDS) -> Readiness:
     return Readiness(FAILED if failed else OK, results, failed, __version__)
 
 
+READY_KEPT_SECONDS = 2.0
+_READY_LOCK = threading.Lock()
+
+
 @get("/health/live", opt=public(), tags=["system"])
 async def live() -> dict[str, str]:
     """The process is up and answering; nothing else is checked (a restart would not help)."""
@@ -139,7 +145,15 @@ def ready(state: State) -> Response[Readiness]:
     503 naming the parts that do not."""
     # The runtime as the app holds it: the usual dependency reloads a changed key file first,
     # and a key file that no longer loads would fail this request instead of being named.
-    found = readiness(_runtime(state))
+    # One check at a time in a process, its answer kept for a moment: anyone may call this,
+    # and a flood of calls must not become a flood of connections, key reads and S3 requests.
+    with _READY_LOCK:
+        kept: tuple[float, Readiness] | None = getattr(state, "readiness", None)
+        if kept is not None and time.monotonic() - kept[0] < READY_KEPT_SECONDS:
+            found = kept[1]
+        else:
+            found = readiness(_runtime(state))
+            state.readiness = (time.monotonic(), found)
     return Response(found, status_code=200 if found.status == OK else 503)
 
 

@@ -114,3 +114,22 @@ def test_a_part_that_hangs_is_unavailable_once_the_time_is_up(runtime: Runtime) 
         waited = time.monotonic() - started
     assert found.failed == ["broker"]
     assert waited < BROKER_TIMEOUT_SECONDS
+
+
+def test_ready_is_checked_once_for_many_callers_in_a_moment(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Anyone may ask: a flood of asks must not become a flood of checks.
+    from archive.api import health
+
+    done: list[int] = []
+
+    def counted(found: Runtime, **kwargs: Any) -> health.Readiness:
+        done.append(1)
+        return readiness(found, **kwargs)
+
+    monkeypatch.setattr(health, "readiness", counted)
+    with TestClient(app=create_app(runtime=runtime)) as client:
+        answers = [client.get("/health/ready").status_code for _ in range(5)]
+    assert answers == [200] * 5
+    assert len(done) == 1
