@@ -78,9 +78,15 @@ class Vouching:
 def vouch(session: Session) -> Vouching:
     """Hold every deletion run against the sweep and fold records that name it."""
     expected: dict[str, dict[AuditAction, set[str]]] = {}
+    # A run has one sweep record and at most one fold record: a second, inserted with other
+    # figures to match a changed row, is itself what gives the change away.
+    seen_twice: set[str] = set()
     for action, (run_id, *tokens) in _records(session):
         if tokens:  # a record from before the figures were written vouches for nothing
-            expected.setdefault(run_id, {})[AuditAction(action)] = set(tokens)
+            kept = expected.setdefault(run_id, {})
+            if AuditAction(action) in kept:
+                seen_twice.add(run_id)
+            kept[AuditAction(action)] = set(tokens)
     report = Vouching()
     seen: set[str] = set()
     for run in _runs(session):
@@ -91,6 +97,8 @@ def vouch(session: Session) -> Vouching:
             report.unvouched += 1
             continue
         problems = []
+        if run_id in seen_twice:
+            problems.append("more than one audit record gives its figures")
         swept = records.get(AuditAction.RETENTION_SWEEP)
         if swept is not None and swept != set(sweep_tokens(run)):
             problems.append("its counts differ from the sweep's audit record")

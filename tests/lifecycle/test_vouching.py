@@ -10,11 +10,13 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, update
 
+from archive.audit import Actor, AuditAction
+from archive.audit.service import AuditLog
 from archive.cli.main import cli
 from archive.clock import FixedClock
 from archive.crypto.keyring import KeyMaterial
 from archive.lifecycle.sweep import sweep
-from archive.lifecycle.vouching import digest_token, vouch
+from archive.lifecycle.vouching import digest_token, sweep_tokens, vouch
 from archive.retention.models import DeletionRun
 from archive.runtime import Runtime
 from archive.testing.builders import ingest_call
@@ -113,3 +115,21 @@ def test_a_digest_fits_a_target_id() -> None:
     token = digest_token("sha256", "ff" * 32)
     assert token == "sha256:" + "_" * 42 + "8"
     assert len(token) <= 64
+
+
+def test_a_second_record_with_other_figures_gives_the_change_away(runtime: Runtime) -> None:
+    # An administrator of the database changes a run's count and appends a record to match:
+    # the record seals as any other, but a run is named by one sweep record only.
+    first, _ = swept_and_folded(runtime)
+    edit(runtime, first, deleted=1)
+    with runtime.session() as session:
+        run = session.get_one(DeletionRun, first)
+        AuditLog(session, runtime).record(
+            Actor(name="expiry"),
+            AuditAction.RETENTION_SWEEP,
+            target_type="deletion_run",
+            target_ids=[first, *sweep_tokens(run)],
+        )
+        session.commit()
+        report = vouch(session)
+    assert report.differ == [(str(first), "more than one audit record gives its figures")]
