@@ -46,9 +46,15 @@ def needles() -> set[str]:
         found.update(f"{a} {b}" for a, b in pairwise(words))
         for word in words:
             found.add(word)
-            # Not the digits inside a number: a number is a term whole, never in part.
+            # Not the digits inside a number: a number is a term whole, never in part. Nor a
+            # code's five digits in a row: random hex (request ids, digests) is full of them,
+            # and the code's whole number is looked for anyway.
             if not word.isdigit():
-                found.update(word[i : i + 5] for i in range(len(word) - 4))
+                found.update(
+                    gram
+                    for gram in (word[i : i + 5] for i in range(len(word) - 4))
+                    if not gram.isdigit()
+                )
             for language in Language:
                 folded = fold(word, language)
                 found.update(
