@@ -178,10 +178,7 @@ class SearchService:
         )
         if where.channel is not None:
             query = query.where(Contact.channel == where.channel)
-        if where.since is not None:
-            query = query.where(Contact.started_at >= where.since)
-        if where.until is not None:
-            query = query.where(Contact.started_at < where.until)
+        query = _within_dates(query, where)
         if where.customer_id is not None:
             query = query.where(Contact.customer_id == where.customer_id)
         return query
@@ -198,12 +195,7 @@ class SearchService:
         return self.session.scalar(select(func.count()).select_from(some)) or 0
 
     def _dated_query(self, where: SearchFilter) -> Select[uuid.UUID]:
-        query = select(Contact.id)
-        if where.since is not None:
-            query = query.where(Contact.started_at >= where.since)
-        if where.until is not None:
-            query = query.where(Contact.started_at < where.until)
-        return query
+        return _within_dates(select(Contact.id), where)
 
     def _dated(self, where: SearchFilter) -> int:
         """How many contacts started within the filter's dates, counted up to one more than
@@ -244,3 +236,12 @@ class SearchService:
             # BM25's idf with Lucene's +1, which keeps a term most contacts have positive.
             idf[number] = math.log(1 + (contacts - df + 0.5) / (df + 0.5))
         return idf
+
+
+def _within_dates(query: Q, where: SearchFilter) -> Q:
+    """`query`, over contacts, kept to those that started within the filter's dates."""
+    if where.since is not None:
+        query = query.where(Contact.started_at >= where.since)
+    if where.until is not None:
+        query = query.where(Contact.started_at < where.until)
+    return query
