@@ -33,8 +33,20 @@ DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 
 
 def redis_test_url() -> str:
-    """The Redis database the test run may empty."""
-    return os.environ.get("ARCHIVE_TEST_REDIS_URL", DEFAULT_REDIS_URL)
+    """The Redis database the test run may empty.
+
+    When the run is spread over processes (pytest-xdist), each process empties and uses a
+    database of its own: the named one for the first, the one below it for the second, and so
+    on, so that no process's worker takes a task another process queued."""
+    url = urlsplit(os.environ.get("ARCHIVE_TEST_REDIS_URL", DEFAULT_REDIS_URL))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    offset = int(worker.removeprefix("gw") or 0)
+    if offset == 0:
+        return url.geturl()
+    database = int(url.path.strip("/") or 0) - offset
+    if database < 0:
+        raise ValueError(f"no Redis database left below {url.path} for test process {worker}")
+    return url._replace(path=f"/{database}").geturl()
 
 
 def amqp_test_url() -> str:

@@ -22,6 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from archive.runtime import Runtime
 from archive.settings import Settings
+from archive.testing.brokers import redis_test_url
 from archive.testing.builders import ingest_call
 from archive.testing.databases import new_database
 from archive.testing.servers import free_port, stop, wait_for_port
@@ -31,7 +32,7 @@ TOKEN = "a metrics token for the test"
 HEALTH = {"route": "/health", "method": "GET", "status": "2xx"}
 COUNT = "archive_http_request_duration_seconds_count"
 REPOSITORY = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("ARCHIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = redis_test_url()
 
 
 def command(name: str) -> str:

@@ -20,8 +20,9 @@ from archive.app import create_app
 from archive.crypto.keyring import KeyMaterial, write_key_file
 from archive.runtime import Runtime, build_runtime, store_from_settings
 from archive.settings import Settings
+from archive.testing.brokers import redis_test_url
 
-REDIS_URL = os.environ.get("ARCHIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = redis_test_url()
 RABBITMQ_URL = os.environ.get("ARCHIVE_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
 # Nothing listens on port 9 (discard) here: a broker that cannot be reached.
 DOWN_BROKER = "redis://:s3cret-password@127.0.0.1:9/0"

@@ -23,6 +23,7 @@ from archive.app import create_app
 from archive.jobs import SEAL_TASK
 from archive.runtime import Runtime
 from archive.settings import Settings
+from archive.testing.brokers import redis_test_url
 from archive.testing.builders import ingest_call
 from archive.testing.tokens import api_token, authorised
 from archive.tracing import stop_tracing, tracer_provider
@@ -30,7 +31,7 @@ from workers.app import configure
 
 from .otlp import attributes, otlp_receiver
 
-REDIS_URL = os.environ.get("ARCHIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = redis_test_url()
 CONTENT_ROUTE = "/api/v1/contacts/{contact_id}/content"
 
 

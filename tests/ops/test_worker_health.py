@@ -23,11 +23,12 @@ from click.testing import CliRunner, Result
 from archive.cli.main import cli
 from archive.heartbeat import heartbeat_path
 from archive.settings import Settings
+from archive.testing.brokers import redis_test_url
 from workers.app import app as archive_app
 from workers.app import configure
 from workers.beat import HeartbeatScheduler
 
-REDIS_URL = os.environ.get("ARCHIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = redis_test_url()
 
 
 @pytest.fixture
