@@ -115,13 +115,16 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
     runtime.close()
 
 
-@pytest.fixture(scope="session")
+# Per module, not per run: Playwright's synchronous API keeps an event loop running on the
+# thread while it is open, and a run spread over processes may give the same process other
+# tests after these, whose own event loops could not start beside it.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(

@@ -5,13 +5,17 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+import structlog
 from sqlalchemy import select
 from structlog.testing import capture_logs
 
+from archive import schedule as schedule_module
 from archive.audit import AuditAction
 from archive.audit.actor import job
 from archive.audit.service import AuditLog
 from archive.jobs import JOBS, PERIODIC, SCHEDULER_ACTOR
+from archive.logging import configure_logging
 from archive.retention.models import DeletionRun
 from archive.runtime import Runtime
 from archive.schedule import InProcessSchedule
@@ -78,7 +82,13 @@ def test_the_embedded_schedule_sweeps_as_the_scheduler(runtime: Runtime) -> None
     assert deleted == 1
 
 
-def test_the_seal_job_logs_at_info_only_when_it_sealed_records(runtime: Runtime) -> None:
+def test_the_seal_job_logs_at_info_only_when_it_sealed_records(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # At the level this test is about, whatever level a test before it in this process set;
+    # and a logger of its own, as the schedule's keeps the level of its first use.
+    configure_logging("INFO")
+    monkeypatch.setattr(schedule_module, "log", structlog.get_logger("archive.schedule"))
     schedule = InProcessSchedule(runtime)
     seal = next(e.job for e in schedule.entries if e.job.name == "archive.audit.seal")
     schedule._run(seal)  # whatever setting up the archive recorded
