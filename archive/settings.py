@@ -328,6 +328,14 @@ class Settings:
             "before any `@`); the account stays bound to the provider's subject, not to it.",
         ),
     )
+    oidc_mfa_acr_values: str = field(
+        default="",
+        metadata=_doc(
+            "ARCHIVE_OIDC_MFA_ACR_VALUES",
+            "`acr` values, space-separated, that mean the provider checked a second factor "
+            "(besides `amr` claims such as `mfa`, `otp` or `hwk`, which always count).",
+        ),
+    )
     oidc_session_minutes: int = field(
         default=60,
         metadata=_doc(

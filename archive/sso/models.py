@@ -54,6 +54,10 @@ class PendingLogin(Base):
     code_verifier: Mapped[str] = mapped_column(String(128))
     next_path: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(index=True)
+    # Set once the provider has answered, when the person's roles still need the archive's
+    # own second factor: whose login waits for a code, and the provider's session id.
+    user_id: Mapped[uuid.UUID | None]
+    sid: Mapped[str | None] = mapped_column(String(255))
 
 
 class UsedLogoutToken(Base):

@@ -30,6 +30,8 @@ def upgrade() -> None:
     op.create_index(
         op.f('ix_access_tokens_sso_sid'), 'access_tokens', ['sso_sid'], unique=False
     )
+    # The provider group that granted the role an action was allowed through.
+    op.add_column('audit_records', sa.Column('role_group', sa.String(length=200), nullable=True))
     op.create_table(
         'sso_group_roles',
         sa.Column('group_name', sa.String(length=200), nullable=False),
@@ -49,6 +51,8 @@ def upgrade() -> None:
         sa.Column('code_verifier', sa.String(length=128), nullable=False),
         sa.Column('next_path', sa.String(length=500), nullable=False),
         sa.Column('created_at', archive.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('user_id', sa.Uuid(), nullable=True),
+        sa.Column('sid', sa.String(length=255), nullable=True),
         sa.PrimaryKeyConstraint('state_digest', name=op.f('pk_sso_pending_logins')),
     )
     op.create_index(
@@ -72,6 +76,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_sso_pending_logins_created_at'), table_name='sso_pending_logins')
     op.drop_table('sso_pending_logins')
     op.drop_table('sso_group_roles')
+    op.drop_column('audit_records', 'role_group')
     op.drop_index(op.f('ix_access_tokens_sso_sid'), table_name='access_tokens')
     op.drop_column('access_tokens', 'sso_sid')
     op.drop_column('user_roles', 'sso_group')
