@@ -221,13 +221,13 @@ class Provider:
         try:
             decoded = jwt.decode(token, self.keys(), algorithms=ALGORITHMS)
         except (JoseError, ValueError) as first:
-            # A key the archive has not seen: the provider may have rotated its keys.
-            if not _unknown_key(first):
-                raise TokenRefused("signature", f"the token does not verify: {first}") from None
+            # Perhaps signed with a key the archive has not fetched yet: the provider rotated
+            # its keys (many providers name no key in the token, so any failure may be that).
+            # The keys are fetched again once, unless that was done a moment ago.
             try:
                 decoded = jwt.decode(token, self.keys(again=True), algorithms=ALGORITHMS)
-            except (JoseError, ValueError) as error:
-                raise TokenRefused("signature", f"the token does not verify: {error}") from None
+            except (JoseError, ValueError):
+                raise TokenRefused("signature", f"the token does not verify: {first}") from None
         claims = dict(decoded.claims)
         if claims.get("iss") != self.issuer:
             raise TokenRefused("issuer", f"the token's issuer is {claims.get('iss')!r}")

@@ -45,10 +45,11 @@ from archive.audit.service import AuditLog
 from archive.runtime import Runtime
 from archive.sso.mapping import apply_roles, roles_for
 from archive.sso.models import PendingLogin, UsedLogoutToken
-from archive.sso.provider import Provider, TokenRefused, provider_of
+from archive.sso.provider import Provider, ProviderUnavailable, TokenRefused, provider_of
 
 # How long the provider may take to send the browser back, and a code may wait to be typed.
 PENDING_LIFETIME = timedelta(minutes=10)
+PENDING_SECONDS = PENDING_LIFETIME.total_seconds()
 # How long a used logout token's id is kept: far past any token's lifetime.
 USED_LOGOUT_KEPT = timedelta(days=2)
 # `amr` values (RFC 8176) that are a factor beyond a password, and `mfa` itself.
@@ -257,10 +258,33 @@ def back_channel_logout(
     return len(ended)
 
 
-def end_session_url(runtime: Runtime) -> str | None:
-    """Where to log out at the provider after the archive's own logout, if it can say."""
-    provider = provider_of(runtime.settings)
-    return provider.end_session_url(runtime.settings.public_url.rstrip("/") + "/login?out=1")
+def record_unreachable(
+    session: Session, runtime: Runtime, *, source_address: str, request_id: str | None
+) -> None:
+    """A login that could not begin: the provider did not answer."""
+    _Trail(runtime, source_address, request_id).record_failure(session, None, "unreachable")
+
+
+def record_provider_refusal(
+    session: Session, runtime: Runtime, *, source_address: str, request_id: str | None
+) -> None:
+    """The provider sent the browser back with an error (the person cancelled, or it refused)."""
+    _Trail(runtime, source_address, request_id).record_failure(session, None, "provider")
+
+
+def logout_target(session: Session, runtime: Runtime, user_id: uuid.UUID | None) -> str | None:
+    """Where to send someone who logged out here to log out at the provider too (RP-initiated
+    logout), for an account of the provider's; None when there is nowhere to send them."""
+    if not runtime.settings.oidc_issuer or user_id is None:
+        return None
+    user = session.get(User, user_id)
+    if user is None or not user.is_sso:
+        return None
+    back = runtime.settings.public_url.rstrip("/") + "/login?out=1"
+    try:
+        return provider_of(runtime.settings).end_session_url(back)
+    except ProviderUnavailable:
+        return None
 
 
 # --- the steps ------------------------------------------------------------------------------
