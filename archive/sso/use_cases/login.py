@@ -238,8 +238,8 @@ def back_channel_logout(
         query = query.where(AccessToken.user_id == (user.id if user else None))
     if isinstance(sid, str):
         query = query.where(AccessToken.sso_sid == sid)
-    else:
-        query = query.where(AccessToken.sso_sid.is_not(None))
+    # Else the token names the person alone: every session of theirs ends. An account of the
+    # provider's has no other kind: it has no password, and its API tokens are not sessions.
     ended = list(session.scalars(query).all())
     if ended:
         session.execute(
