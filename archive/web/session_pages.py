@@ -162,13 +162,18 @@ class SessionPages(Controller):
         )
 
     @post("/logout", opt=requires(Permission.SELF), sync_to_thread=True, status_code=200)
-    def log_out(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> Redirect:
+    def log_out(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> Any:
         actor = actor_of(request, Permission.SELF)
         use_cases.log_out(session, runtime, actor, principal_of(request).token_id)
         # Someone who came through the provider logs out there too, when it offers that;
         # else (or when it cannot be reached) the archive's own logout is all there is.
-        target = sso.logout_target(session, runtime, actor.user_id) or "/login?out=1"
-        return Redirect(target, cookies=[cleared_session_cookie(runtime.settings)], status_code=303)
+        cleared = cleared_session_cookie(runtime.settings)
+        target = sso.logout_target(session, runtime, actor.user_id)
+        if target is not None:
+            page = render(request, "sso_logged_out.html", target=target)
+            page.cookies.append(cleared)
+            return page
+        return Redirect("/login?out=1", cookies=[cleared], status_code=303)
 
     @post("/language", opt=public(), sync_to_thread=False, status_code=200)
     def choose_language(self, data: Form, runtime: RuntimeDep) -> Response[Any]:
