@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from archive.access.permissions import MFA_ROLES
 from archive.accounts import purpose_key, tokens
 from archive.accounts import totp as totp_module
+from archive.accounts.errors import SecondFactorRequired
 from archive.accounts.models import (
     USERNAME,
     AccessToken,
@@ -42,6 +43,7 @@ from archive.accounts.use_cases.sessions import UNKNOWN_ACTOR
 from archive.audit import AuditAction, Outcome
 from archive.audit.actor import Actor
 from archive.audit.service import AuditLog
+from archive.errors import InvalidInput
 from archive.runtime import Runtime
 from archive.sso.mapping import apply_roles, roles_for
 from archive.sso.models import PendingLogin, UsedLogoutToken
@@ -147,7 +149,7 @@ def finish(
         claims = provider.id_claims(id_token, nonce=pending.nonce, now=now)
     except TokenRefused as refusal:
         raise trail.refused(session, refusal.reason, refusal.detail) from None
-    except Exception:
+    except ProviderUnavailable:
         trail.record_failure(session, None, "unreachable")
         raise
     user = _account(session, runtime, provider, claims, trail)
@@ -197,9 +199,9 @@ def second_factor(
     key = purpose_key(runtime.keys, "totp-secrets")
     try:
         passed = totp_module.second_factor(
-            session, user, code, key=key, required_for=frozenset(), at=now
+            session, user, code or None, key=key, required_for=frozenset(), at=now
         )
-    except Exception:
+    except SecondFactorRequired:  # no code typed, or the factor was removed meanwhile
         passed = None
     if not passed or user.disabled:
         session.commit()  # the ticket is spent: a wrong code means going through the provider again
@@ -430,7 +432,7 @@ def _display_name(claims: dict[str, Any]) -> str | None:
         return None
     try:
         return clean_display_name(name[:200])
-    except Exception:
+    except InvalidInput:
         return None
 
 
