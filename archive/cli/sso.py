@@ -9,7 +9,7 @@ from archive.cli.users import console_actor
 from archive.sso.mapping import PERSON_ROLES
 from archive.sso.use_cases import mapping
 
-ROLE_CHOICE = click.Choice(sorted(PERSON_ROLES))
+ROLE_CHOICE = click.Choice(sorted(role.value for role in PERSON_ROLES))
 
 
 @click.group("sso")
