@@ -167,7 +167,9 @@ def roles_for(session: Session, groups: Iterable[str]) -> dict[Role, str]:
     When several of the groups grant one role, the first of their names in sorted order is
     named, so the same groups always give the same answer.
     """
-    member_of = {group for group in groups if isinstance(group, str)}
+    # A provider that sends one group as a bare string means that group, not its letters.
+    listed = [groups] if isinstance(groups, str) else groups
+    member_of = {group for group in listed if isinstance(group, str)}
     active = session.scalars(select(GroupRole).where(GroupRole.state == MappingState.ACTIVE))
     granted: dict[Role, str] = {}
     for line in sorted(active, key=lambda line: (line.group_name, line.role)):

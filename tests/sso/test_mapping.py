@@ -154,6 +154,9 @@ def test_groups_not_mapped_grant_nothing_and_one_group_is_named_per_role(
     assert granted(runtime, ["c", "b-team", "a-team"]) == both
     assert granted(runtime, ["a-team", "b-team", "c", "waiting"]) == both
     assert granted(runtime, ["b-team"]) == {Role.AGENT: "b-team"}
+    with runtime.session() as session:
+        assert roles_for(session, "c") == {Role.QUALITY: "c"}  # one group, sent bare
+        assert roles_for(session, iter(["c"])) == {Role.QUALITY: "c"}
 
 
 def test_withdrawing_and_removing_lines(runtime: Runtime) -> None:
