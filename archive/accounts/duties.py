@@ -5,6 +5,8 @@ content or identifiers, administrators included.
 - A role that opens content or identifiers (agent, quality, privacy), and the admin role, is
   granted only when a second administrator approves the first one's request; so is a reset of
   the password of someone holding one. Neither the one who asked nor the one it is for approves.
+- A single sign-on account's roles come from the identity provider's groups, through the
+  group mapping (whose guarded lines a second administrator approves); they are not set here.
 - Service accounts hold machine roles only (ingest), have no password and never log in; an
   administrator makes their tokens. People make their own tokens: nobody mints one for another.
 
@@ -40,6 +42,17 @@ def not_yourself(actor: Actor, user: User, what: str = "roles") -> None:
     if actor.user_id == user.id:
         raise Forbidden(
             f"nobody changes their own {what}: another administrator does", field="username"
+        )
+
+
+def roles_set_here(user: User) -> None:
+    """A single sign-on account's roles are made from its groups at each login: a role set
+    here would be undone then, and would bypass the mapping's approval."""
+    if user.is_sso:
+        raise Conflict(
+            f"{user.username}'s roles come from the identity provider's groups: change their "
+            "groups at the provider, or the group mapping",
+            field="roles",
         )
 
 

@@ -29,6 +29,7 @@ from archive.web.quality_pages import QualityPages
 from archive.web.sample_pages import SamplePages
 from archive.web.search_pages import SearchPages
 from archive.web.session_pages import SessionPages
+from archive.web.sso_mapping_pages import SsoMappingPages
 from archive.web.sso_pages import SsoPages
 from archive.web.start_pages import StartPages
 
@@ -87,6 +88,7 @@ def web_router() -> RouterType:
             SamplePages,
             AuditPages,
             AdminPages,
+            SsoMappingPages,
             PolicyPages,
             AccountPages,
         ],

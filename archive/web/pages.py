@@ -44,6 +44,7 @@ NAVIGATION = (
     NavItem(Permission.AUDIT_READ, "Approvals", "/audit/approvals"),
     NavItem(Permission.USERS_MANAGE, "Users", "/admin/users"),
     NavItem(Permission.USERS_MANAGE, "Approvals", "/admin/approvals"),
+    NavItem(Permission.USERS_MANAGE, "Group mapping", "/admin/sso-groups"),
     NavItem(Permission.POLICY_READ, "Retention policy", "/policy"),
 )
 
