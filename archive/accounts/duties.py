@@ -89,4 +89,8 @@ def needs_approval_to_reset(actor: Actor, user: User) -> bool:
     role, since the one who resets could otherwise log in as them."""
     if user.is_service:
         raise Conflict(f"{user.username} is a service account: it has no password")
+    if user.is_sso:
+        raise Conflict(
+            f"{user.username} logs in through the identity provider: it has no password here"
+        )
     return not at_console(actor) and bool(guarded(user.roles))

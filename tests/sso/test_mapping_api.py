@@ -53,13 +53,13 @@ def test_a_guarded_line_waits_for_a_second_administrator(
     assert anonymous.post(f"{LINES}/approve", json=line, headers=olli).status_code == 409
 
     auditors = anonymous.post(LINES, json={"group": "auditors", "role": "auditor"}, headers=ada)
-    assert auditors.status_code == 201
-    assert auditors.json()["state"] == "active"
+    assert auditors.status_code == 202
+    assert auditors.json()["state"] == "pending"
     listed = anonymous.get(LINES, headers=people["aud"])
     assert listed.status_code == 200
     assert [(x["group"], x["role"], x["state"]) for x in listed.json()] == [
         (KEYCLOAK_GROUP, "agent", "active"),
-        ("auditors", "auditor", "active"),
+        ("auditors", "auditor", "pending"),
     ]
 
 

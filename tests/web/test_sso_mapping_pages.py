@@ -83,17 +83,17 @@ def test_a_line_asked_for_waits_for_the_second_administrator(browser: TestClient
     assert lines(second.get(PAGE).text) == []
 
 
-def test_an_auditor_line_is_active_at_once_and_a_pending_one_is_withdrawn(
+def test_even_an_auditor_line_waits_and_a_pending_one_is_withdrawn(
     browser: TestClient[Any],
 ) -> None:
     admin = as_user(browser, "adam.admin")
     done = post(admin, PAGE, group="auditors", role="auditor")
-    assert done.headers["location"] == f"{PAGE}?done=mapped"
+    assert done.headers["location"] == f"{PAGE}?done=requested"
     post(admin, PAGE, group="privacy-team", role="privacy")
     withdrawn = post(admin, f"{PAGE}/remove", group="privacy-team", role="privacy")
     assert withdrawn.headers["location"] == f"{PAGE}?done=withdrawn"
     assert [row.split()[:3] for row in lines(admin.get(PAGE).text)] == [
-        ["auditors", "auditor", "active"]
+        ["auditors", "auditor", "waits"]
     ]
 
 
