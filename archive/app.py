@@ -42,6 +42,7 @@ from archive.runtime import build_runtime
 from archive.scrape import metrics_route
 from archive.search.routes import SearchController
 from archive.settings import Settings
+from archive.sso.routes import GroupRoleController
 from archive.tickets.routes import TicketController
 from archive.tracing import trace_engine, tracer_provider
 from archive.web import static_router, template_config, web_router
@@ -52,7 +53,13 @@ def accounts_router() -> Router:
     """Every accounts route. Answers hold tokens and TOTP URIs, so no cache may keep any."""
     return Router(
         path="/",
-        route_handlers=[AuthController, UserController, TokenController, ApprovalController],
+        route_handlers=[
+            AuthController,
+            UserController,
+            TokenController,
+            ApprovalController,
+            GroupRoleController,
+        ],
         tags=["accounts"],
         cache_control=CacheControlHeader(no_store=True),
     )

@@ -15,6 +15,7 @@ from archive.errors import ConfigurationError
 StoreKind = Literal["local", "s3"]
 # Exact origins only: a wildcard would let pages of sites nobody vetted read the answers.
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
+_HTTP_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[^\s?#]*)?")
 GIB = 1 << 30
 MIB = 1 << 20
 
@@ -274,6 +275,85 @@ class Settings:
         ),
     )
 
+    public_url: str = field(
+        default="",
+        metadata=_doc(
+            "ARCHIVE_PUBLIC_URL",
+            "The address people's browsers open the archive at (`https://archive.example.com`), "
+            "from which the single sign-on addresses registered at the provider are made. "
+            "Needed with ARCHIVE_OIDC_ISSUER.",
+        ),
+    )
+    oidc_issuer: str = field(
+        default="",
+        metadata=_doc(
+            "ARCHIVE_OIDC_ISSUER",
+            "The OpenID Connect provider people log in through, as its discovery document "
+            "names it (`https://login.microsoftonline.com/<tenant>/v2.0`). Empty: no single "
+            "sign-on.",
+        ),
+    )
+    oidc_client_id: str = field(
+        default="",
+        metadata=_doc("ARCHIVE_OIDC_CLIENT_ID", "The archive's client id at the provider."),
+    )
+    oidc_client_secret: str = field(
+        default="",
+        metadata=_doc(
+            "ARCHIVE_OIDC_CLIENT_SECRET",
+            "The archive's client secret at the provider.",
+            secret=True,
+        ),
+    )
+    oidc_scopes: str = field(
+        default="openid profile email",
+        metadata=_doc(
+            "ARCHIVE_OIDC_SCOPES",
+            "The scopes asked for, space-separated; `openid` is always among them.",
+        ),
+    )
+    oidc_groups_claim: str = field(
+        default="groups",
+        metadata=_doc(
+            "ARCHIVE_OIDC_GROUPS_CLAIM",
+            "The ID token claim that lists the person's groups, which the group mapping turns "
+            "into roles.",
+        ),
+    )
+    oidc_username_claim: str = field(
+        default="preferred_username",
+        metadata=_doc(
+            "ARCHIVE_OIDC_USERNAME_CLAIM",
+            "The claim an account's user name is made from at its first login (its part "
+            "before any `@`); the account stays bound to the provider's subject, not to it.",
+        ),
+    )
+    oidc_mfa_acr_values: str = field(
+        default="",
+        metadata=_doc(
+            "ARCHIVE_OIDC_MFA_ACR_VALUES",
+            "`acr` values, space-separated, that mean the provider checked a second factor "
+            "(besides `amr` claims such as `mfa`, `otp` or `hwk`, which always count).",
+        ),
+    )
+    oidc_session_minutes: int = field(
+        default=60,
+        metadata=_doc(
+            "ARCHIVE_OIDC_SESSION_MINUTES",
+            "How long a session begun through the provider lasts. Past it the browser goes "
+            "back to the provider, so a person disabled there, or removed from a group, loses "
+            "access within this time at most.",
+        ),
+    )
+    local_login: bool = field(
+        default=True,
+        metadata=_doc(
+            "ARCHIVE_LOCAL_LOGIN",
+            "People may log in with the archive's own passwords. Off: single sign-on only "
+            "(service accounts' tokens work as before).",
+        ),
+    )
+
     def __post_init__(self) -> None:
         if self.store not in ("local", "s3"):
             raise ConfigurationError(f"ARCHIVE_STORE must be 'local' or 's3', not {self.store!r}")
@@ -311,6 +391,7 @@ class Settings:
                     "'https://crm.example.com' (a scheme and a host, an optional port, no path "
                     "and no wildcard)"
                 )
+        _check_single_sign_on(self)
         _check_port(self.metrics_port, "ARCHIVE_METRICS_PORT")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigurationError("ARCHIVE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
@@ -373,6 +454,32 @@ class Settings:
                 values[f.name] = _convert(f.name, name, raw, f.default)
         values.update(overrides)
         return cls(**values)
+
+
+def _check_single_sign_on(settings: Settings) -> None:
+    if not settings.oidc_issuer:
+        if not settings.local_login:
+            raise ConfigurationError(
+                "ARCHIVE_LOCAL_LOGIN=false needs ARCHIVE_OIDC_ISSUER: nobody could log in"
+            )
+        return
+    if not _HTTP_URL.fullmatch(settings.oidc_issuer):
+        raise ConfigurationError("ARCHIVE_OIDC_ISSUER must be an http(s) address")
+    if not (settings.oidc_client_id and settings.oidc_client_secret):
+        raise ConfigurationError(
+            "ARCHIVE_OIDC_ISSUER needs ARCHIVE_OIDC_CLIENT_ID and ARCHIVE_OIDC_CLIENT_SECRET"
+        )
+    if not _HTTP_URL.fullmatch(settings.public_url):
+        raise ConfigurationError(
+            "ARCHIVE_OIDC_ISSUER needs ARCHIVE_PUBLIC_URL, the http(s) address people open "
+            "the archive at: the provider sends them back to it"
+        )
+    if not 5 <= settings.oidc_session_minutes <= 24 * 60:
+        raise ConfigurationError("ARCHIVE_OIDC_SESSION_MINUTES must be between 5 and 1440")
+    if not settings.oidc_groups_claim or not settings.oidc_username_claim:
+        raise ConfigurationError(
+            "ARCHIVE_OIDC_GROUPS_CLAIM and ARCHIVE_OIDC_USERNAME_CLAIM must name claims"
+        )
 
 
 def _check_port(port: int | None, env_name: str) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.accounts import resets
-from archive.accounts.duties import may_approve
+from archive.accounts.duties import may_approve, roles_set_here
 from archive.accounts.models import (
     Approval,
     ApprovalKind,
@@ -48,6 +48,8 @@ class Approvals:
         self, user: User, kind: ApprovalKind, actor: Actor, *, role: Role | None = None
     ) -> Approval:
         """Ask for a change to `user`; the same pending request is not asked for twice."""
+        if kind == ApprovalKind.ROLE:
+            roles_set_here(user)
         found = self.session.scalars(
             select(Approval).where(
                 Approval.user_id == user.id,
@@ -104,6 +106,8 @@ class Approvals:
         user = approval.user
         if user.disabled:
             raise Conflict(f"user {user.username} is disabled; enable them first")
+        if approval.kind == ApprovalKind.ROLE:
+            roles_set_here(user)
         self._decide(approval, ApprovalState.APPROVED, actor)
         if approval.kind == ApprovalKind.ROLE:
             assert approval.role is not None

@@ -5,6 +5,8 @@ content or identifiers, administrators included.
 - A role that opens content or identifiers (agent, quality, privacy), and the admin role, is
   granted only when a second administrator approves the first one's request; so is a reset of
   the password of someone holding one. Neither the one who asked nor the one it is for approves.
+- A single sign-on account's roles come from the identity provider's groups, through the
+  group mapping (whose guarded lines a second administrator approves); they are not set here.
 - Service accounts hold machine roles only (ingest), have no password and never log in; an
   administrator makes their tokens. People make their own tokens: nobody mints one for another.
 
@@ -43,6 +45,17 @@ def not_yourself(actor: Actor, user: User, what: str = "roles") -> None:
         )
 
 
+def roles_set_here(user: User) -> None:
+    """A single sign-on account's roles are made from its groups at each login: a role set
+    here would be undone then, and would bypass the mapping's approval."""
+    if user.is_sso:
+        raise Conflict(
+            f"{user.username}'s roles come from the identity provider's groups: change their "
+            "groups at the provider, or the group mapping",
+            field="roles",
+        )
+
+
 def check_kind(kind: AccountKind, roles: Iterable[Role]) -> None:
     """A service account holds machine roles only."""
     if kind is AccountKind.SERVICE and not frozenset(roles) <= MACHINE_ROLES:
@@ -76,4 +89,8 @@ def needs_approval_to_reset(actor: Actor, user: User) -> bool:
     role, since the one who resets could otherwise log in as them."""
     if user.is_service:
         raise Conflict(f"{user.username} is a service account: it has no password")
+    if user.is_sso:
+        raise Conflict(
+            f"{user.username} logs in through the identity provider: it has no password here"
+        )
     return not at_console(actor) and bool(guarded(user.roles))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, Forbidden
 
 
 class LoginFailed(ArchiveError):
@@ -10,6 +10,11 @@ class LoginFailed(ArchiveError):
 
     One answer for every cause, so a caller cannot learn which user names exist.
     """
+
+
+class LocalLoginOff(Forbidden):
+    """Passwords are switched off for people (ARCHIVE_LOCAL_LOGIN=false): they log in through
+    single sign-on (HTTP 403)."""
 
 
 class TooManyAttempts(ArchiveError):

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -79,6 +80,11 @@ class User(Base):
     # Whether the user has been told of that reset (at their next login).
     reset_told: Mapped[bool] = mapped_column(Boolean, default=True)
 
+    # The identity provider's name for this person (its issuer and their subject), for an
+    # account made by single sign-on: the only way to log in to it. NULL for a local account.
+    sso_issuer: Mapped[str | None] = mapped_column(String(300))
+    sso_subject: Mapped[str | None] = mapped_column(String(255))
+
     role_rows: Mapped[list[UserRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.role"
     )
@@ -86,6 +92,7 @@ class User(Base):
     __table_args__ = (
         # Usernames are unique regardless of case because they are only ever stored lower-case.
         CheckConstraint("username = lower(username)", name="username_lower_case"),
+        UniqueConstraint("sso_issuer", "sso_subject"),
     )
 
     @property
@@ -104,6 +111,16 @@ class User(Base):
     def is_service(self) -> bool:
         return self.kind == AccountKind.SERVICE
 
+    @property
+    def is_sso(self) -> bool:
+        """Made by single sign-on: its roles come from the provider's groups."""
+        return self.sso_subject is not None
+
+    @property
+    def role_groups(self) -> dict[Role, str]:
+        """The provider group that granted each role, for the roles that came from one."""
+        return {Role(row.role): row.sso_group for row in self.role_rows if row.sso_group}
+
 
 class UserRole(Base):
     """One role a user holds; a user may hold several."""
@@ -114,6 +131,8 @@ class UserRole(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # The provider group this role came from at the last single sign-on; NULL when granted here.
+    sso_group: Mapped[str | None] = mapped_column(String(200))
 
 
 class ApprovalKind(StrEnum):
@@ -166,6 +185,9 @@ class AccessToken(Base):
     prefix: Mapped[str] = mapped_column(String(8))
     # Whether the login that issued this session passed a second factor.
     mfa: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The provider's session id (`sid`) of a single sign-on session, so that the provider's
+    # back-channel logout can end it.
+    sso_sid: Mapped[str | None] = mapped_column(String(255), index=True)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]

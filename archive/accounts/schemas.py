@@ -99,6 +99,10 @@ class UserOut:
     locked_until: datetime | None
     created_at: datetime
     created_by: str | None
+    # A single sign-on account: its roles come from the provider's groups and are not set here.
+    sso: bool = False
+    # The provider group each role came from, for the roles that came from one.
+    role_groups: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -213,6 +217,8 @@ def user_out(user: User) -> UserOut:
         locked_until=user.locked_until,
         created_at=user.created_at,
         created_by=user.created_by,
+        sso=user.is_sso,
+        role_groups={str(role): group for role, group in sorted(user.role_groups.items())},
     )
 
 

@@ -35,6 +35,11 @@ class Principal:
     token_id: uuid.UUID
     token_kind: str
     mfa: bool  # whether the login behind this session passed a second factor
+    # The identity provider's group behind each role that came from one (single sign-on).
+    role_groups: tuple[tuple[Role, str], ...] = ()
+
+    def group_of(self, role: Role | None) -> str | None:
+        return dict(self.role_groups).get(role) if role is not None else None
 
 
 def principal(user: User, token: AccessToken) -> Principal:
@@ -45,6 +50,7 @@ def principal(user: User, token: AccessToken) -> Principal:
         token_id=token.id,
         token_kind=token.kind,
         mfa=token.mfa,
+        role_groups=tuple(sorted(user.role_groups.items())),
     )
 
 

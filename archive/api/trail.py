@@ -31,6 +31,7 @@ def actor_of(
         user_id=principal.user_id,
         roles=frozenset(str(r) for r in principal.roles),
         role=str(role) if role else None,
+        role_group=principal.group_of(role),
         source_address=request.client.host if request.client else None,
         purpose=purpose,
         request_id=request_id(request),

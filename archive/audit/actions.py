@@ -62,6 +62,18 @@ class AuditAction(StrEnum):
     APPROVAL_WITHDRAW = "user:approval:withdraw"
     APPROVALS_READ = "user:approvals:read"
 
+    # Single sign-on: a login through the provider and its refusals, an account it made, the
+    # roles its groups gave, the provider's own logout; the group-to-role mapping's changes.
+    USER_LOGIN_SSO = "user:login:sso"
+    USER_LOGIN_SSO_FAILED = "user:login:sso:failed"
+    USER_SSO_PROVISION = "user:sso:provision"
+    USER_SSO_ROLES = "user:sso:roles"
+    USER_LOGOUT_BACKCHANNEL = "user:logout:backchannel"
+    SSO_MAPPING_REQUEST = "sso:mapping:request"
+    SSO_MAPPING_APPROVE = "sso:mapping:approve"
+    SSO_MAPPING_REMOVE = "sso:mapping:remove"
+    SSO_MAPPING_READ = "sso:mapping:read"
+
     TOKEN_CREATE = "token:create"  # noqa: S105
     TOKEN_REVOKE = "token:revoke"  # noqa: S105
 

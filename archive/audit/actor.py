@@ -17,6 +17,8 @@ class Actor:
     user_id: uuid.UUID | None = None
     roles: frozenset[str] = frozenset()  # every role the user holds
     role: str | None = None  # the role the action is allowed through
+    # The identity provider's group that granted `role`, for a role that came from one.
+    role_group: str | None = None
     source_address: str | None = None
     purpose: str | None = None  # why content is opened: the ticket or case worked on
     # The id of the HTTP request acted in (its X-Request-ID), which leads from a record to the

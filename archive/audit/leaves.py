@@ -11,7 +11,9 @@ A leaf is the canonical encoding (see `archive.audit.chain.canonical`) of the re
 A record written in an HTTP request also names the request's id (its `X-Request-ID`): its
 document is "audit-record/v3", the same keys plus `"request_id": "<id>"`. A record without one
 keeps the v2 document exactly, so the leaves sealed before request ids were recorded hash as
-they always did.
+they always did. A record whose role came from a group at the identity provider (single
+sign-on) is "audit-record/v4": the v3 keys (`request_id` possibly null) plus
+`"role_group": "<group>"`.
 
 The hash is SHA-256(0x00 || leaf), as RFC 9162 hashes leaves. `chain_hash` is the record's
 hash in the chain that came before the Merkle log (null for records written since), so the tree
@@ -28,6 +30,7 @@ from archive.audit.models import AuditRecord
 
 LEAF_FORMAT = "audit-record/v2"
 LEAF_FORMAT_WITH_REQUEST = "audit-record/v3"
+LEAF_FORMAT_WITH_GROUP = "audit-record/v4"
 
 
 def leaf_document(record: AuditRecord) -> dict[str, Any]:
@@ -50,6 +53,10 @@ def leaf_document(record: AuditRecord) -> dict[str, Any]:
     if record.request_id is not None:
         document["format"] = LEAF_FORMAT_WITH_REQUEST
         document["request_id"] = record.request_id
+    if record.role_group is not None:
+        document["format"] = LEAF_FORMAT_WITH_GROUP
+        document["request_id"] = record.request_id
+        document["role_group"] = record.role_group
     return document
 
 

@@ -119,6 +119,8 @@ class AuditRecord(Base):
     actor: Mapped[str] = mapped_column(String(150))
     actor_id: Mapped[uuid.UUID | None]
     role: Mapped[str | None] = mapped_column(String(32))
+    # The identity provider's group that granted `role`, when it came from single sign-on.
+    role_group: Mapped[str | None] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16))
     target_type: Mapped[str | None] = mapped_column(String(32))

@@ -87,6 +87,7 @@ class AuditLog:
             actor=short_text(actor.name, "actor", 150, required=True),
             actor_id=actor.user_id,
             role=short_text(actor.role, "role", 32),
+            role_group=short_text(actor.role_group, "role_group", 200),
             action=str(AuditAction(action)),
             outcome=str(Outcome(outcome)),
             target_type=short_text(target_type, "target_type", 32),

@@ -23,6 +23,7 @@ from archive.cli.policy import policy_group
 from archive.cli.requests import requests_group
 from archive.cli.search import search_group
 from archive.cli.setup import db_group, init_command, serve_command
+from archive.cli.sso import sso_group
 from archive.cli.users import tokens_group, users_group
 from archive.cli.worker import worker_group
 from archive.errors import ArchiveError
@@ -75,6 +76,7 @@ for command in (
     policy_group,
     users_group,
     tokens_group,
+    sso_group,
     audit_group,
     requests_group,
     identity_group,

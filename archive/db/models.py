@@ -24,6 +24,7 @@ from archive.holds.models import Hold, HoldContact
 from archive.privacy.models import ErasureCertificate, ExportBundle, PrivacyCase
 from archive.retention.models import DeletionRun, PolicyRecord
 from archive.search.models import SearchDocument, SearchPosting
+from archive.sso.models import GroupRole, PendingLogin, UsedLogoutToken
 from archive.tickets.models import Ticket
 
 # Every table whose rows own a wrapped data key, in the order key rotation rewraps them.
@@ -55,16 +56,19 @@ __all__ = [
     "DeletionRun",
     "ErasureCertificate",
     "ExportBundle",
+    "GroupRole",
     "Hold",
     "HoldContact",
     "IdentityReview",
     "LoginAttempt",
     "NameToken",
+    "PendingLogin",
     "PolicyRecord",
     "PrivacyCase",
     "SearchDocument",
     "SearchPosting",
     "Ticket",
+    "UsedLogoutToken",
     "User",
     "UserRole",
 ]

@@ -29,6 +29,8 @@ from archive.web.quality_pages import QualityPages
 from archive.web.sample_pages import SamplePages
 from archive.web.search_pages import SearchPages
 from archive.web.session_pages import SessionPages
+from archive.web.sso_mapping_pages import SsoMappingPages
+from archive.web.sso_pages import SsoPages
 from archive.web.start_pages import StartPages
 
 HERE = Path(__file__).parent
@@ -74,6 +76,7 @@ def web_router() -> RouterType:
         route_handlers=[
             favicon,
             SessionPages,
+            SsoPages,
             StartPages,
             CustomerPages,
             SearchPages,
@@ -85,6 +88,7 @@ def web_router() -> RouterType:
             SamplePages,
             AuditPages,
             AdminPages,
+            SsoMappingPages,
             PolicyPages,
             AccountPages,
         ],

@@ -44,6 +44,7 @@ NAVIGATION = (
     NavItem(Permission.AUDIT_READ, "Approvals", "/audit/approvals"),
     NavItem(Permission.USERS_MANAGE, "Users", "/admin/users"),
     NavItem(Permission.USERS_MANAGE, "Approvals", "/admin/approvals"),
+    NavItem(Permission.USERS_MANAGE, "Group mapping", "/admin/sso-groups"),
     NavItem(Permission.POLICY_READ, "Retention policy", "/policy"),
 )
 
@@ -70,6 +71,14 @@ def current_item(nav: list[NavItem], path: str) -> NavItem | None:
     return max(matching, key=lambda item: len(item.href), default=None)
 
 
+def _login_ways(request: Request[Any, Any, Any]) -> dict[str, bool]:
+    runtime = getattr(request.app.state, "runtime", None)
+    if runtime is None:
+        return {"sso_login": False, "local_login": True}
+    settings = runtime.settings
+    return {"sso_login": bool(settings.oidc_issuer), "local_login": settings.local_login}
+
+
 def render(
     request: Request[Any, Any, Any],
     template: str,
@@ -92,6 +101,8 @@ def render(
         "languages": LANGUAGES,
         "csrf_token": csrf_token_of(request),
         "path": request.url.path,
+        # The ways to log in: the login page offers single sign-on first when it is set up.
+        **_login_ways(request),
     }
     # A page's own value under a layout's name would be silently replaced by the layout's.
     if clash := layout.keys() & context.keys():

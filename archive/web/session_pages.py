@@ -18,12 +18,18 @@ from archive.access.browser import cleared_session_cookie, session_cookie
 from archive.access.guards import public, requires
 from archive.access.permissions import Permission
 from archive.accounts import use_cases
-from archive.accounts.errors import LoginFailed, SecondFactorRequired, TooManyAttempts
+from archive.accounts.errors import (
+    LocalLoginOff,
+    LoginFailed,
+    SecondFactorRequired,
+    TooManyAttempts,
+)
 from archive.accounts.schemas import LoginIn, ResetCodeIn
 from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.request_ids import request_id
 from archive.api.trail import actor_of, principal_of
 from archive.errors import InvalidInput
+from archive.sso.use_cases import login as sso
 from archive.web.errors import safe_next
 from archive.web.forms import Form, refusal_status
 from archive.web.i18n import LANGUAGE_COOKIE, LANGUAGES
@@ -40,6 +46,7 @@ BAD_CODE = (
     "User name or code is wrong, or the code has expired: ask an administrator for a new one."
 )
 CHOSEN = "Your new password is set. Log in with it."
+SSO_ONLY = "Passwords are switched off here: log in with single sign-on."
 MISMATCH = "new_password_again: the new passwords do not match"
 MAX_FIELD = 1024  # longer than any user name, password or code; the rest is not read
 
@@ -87,6 +94,8 @@ class SessionPages(Controller):
             return self._again(request, username, target, LOCKED, status=429, ask_code=bool(code))
         except LoginFailed:
             return self._again(request, username, target, WRONG, status=401, ask_code=bool(code))
+        except LocalLoginOff:
+            return self._again(request, username, target, SSO_ONLY, status=403)
         now = runtime.clock.now()
         cookie = session_cookie(done.secret, done.token.expires_at, runtime.settings, now)
         if done.notice is not None:
@@ -153,12 +162,18 @@ class SessionPages(Controller):
         )
 
     @post("/logout", opt=requires(Permission.SELF), sync_to_thread=True, status_code=200)
-    def log_out(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> Redirect:
+    def log_out(self, request: AnyRequest, session: SessionDep, runtime: RuntimeDep) -> Any:
         actor = actor_of(request, Permission.SELF)
         use_cases.log_out(session, runtime, actor, principal_of(request).token_id)
-        return Redirect(
-            "/login?out=1", cookies=[cleared_session_cookie(runtime.settings)], status_code=303
-        )
+        # Someone who came through the provider logs out there too, when it offers that;
+        # else (or when it cannot be reached) the archive's own logout is all there is.
+        cleared = cleared_session_cookie(runtime.settings)
+        target = sso.logout_target(session, runtime, actor.user_id)
+        if target is not None:
+            page = render(request, "sso_logged_out.html", target=target)
+            page.cookies.append(cleared)
+            return page
+        return Redirect("/login?out=1", cookies=[cleared], status_code=303)
 
     @post("/language", opt=public(), sync_to_thread=False, status_code=200)
     def choose_language(self, data: Form, runtime: RuntimeDep) -> Response[Any]:

@@ -26,7 +26,14 @@ from archive.lifecycle.sweep import RETENTION
 from archive.privacy.models import BundleState, CaseStatus, RequestKind
 from archive.retention.policy import HoldReason
 from archive.retention.service import SETTINGS_ORIGIN
-from archive.web import account_pages, admin_views, session_pages
+from archive.sso.models import MappingState
+from archive.web import (
+    account_pages,
+    admin_views,
+    session_pages,
+    sso_mapping_pages,
+    sso_pages,
+)
 from archive.web.audit_targets import KINDS
 from archive.web.code_words import ACTIONS, AUDIT_ACTION, CODES
 from archive.web.errors import TITLES
@@ -44,6 +51,7 @@ SHOWN_ENUMS: tuple[type[StrEnum], ...] = (
     HoldReason,
     HoldScope,
     IdentifierKind,
+    MappingState,
     Outcome,
     RequestKind,
     Resolution,
@@ -59,6 +67,7 @@ TARGET_TYPES = (
     "permission",
     "policy",
     "route",
+    "sso_group",
 )
 
 
@@ -77,8 +86,13 @@ def messages() -> Iterator[str]:
         session_pages.NO_FACTOR,
         session_pages.BAD_CODE,
         session_pages.CHOSEN,
+        session_pages.SSO_ONLY,
     )
+    # What single sign-on's pages say when a login through the provider does not go through.
+    yield from (sso_pages.UNAVAILABLE, sso_pages.DENIED_AT_PROVIDER, sso_pages.CHECK_FAILED)
+    yield from sso_pages.REFUSALS.values()
     yield from admin_views.DONE.values()
+    yield from sso_mapping_pages.DONE.values()
     yield from account_pages.DONE.values()
     yield from account_pages.ROLE_WORDS.values()
     yield "QR code of the secret"  # the account page's picture, through `translator`

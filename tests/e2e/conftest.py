@@ -6,21 +6,25 @@ Chromium these tests fail (they are never skipped): install it with `apt-get ins
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
-from served import CHROMIUM, DISPLAY_NAMES, PASSWORD, USERS, Archive, hostile_email
+from served import (
+    CHROMIUM,
+    DISPLAY_NAMES,
+    PASSWORD,
+    USERS,
+    Archive,
+    free_port,
+    hostile_email,
+    serve,
+)
 from sqlalchemy import select
 
 from archive.accounts.service import AccountService
-from archive.app import create_app
 from archive.contacts.call_transcript import CallTranscripts
 from archive.contacts.ingest import Envelope, IngestService
 from archive.contacts.models import Channel, Contact
@@ -31,14 +35,6 @@ from archive.lifecycle.sweep import sweep
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
 from archive.testing.builders import ingest_call
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
 
 # Three lines over the two seconds of the tone, the second with markup that must stay text.
 SPOKEN = b"""WEBVTT
@@ -96,22 +92,8 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
     runtime = build_runtime(settings, keys=generate_key_material())
     call_id, email_id = _prepare(runtime)
     transcribed_id = _transcribed(runtime)
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(runtime=runtime), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the archive did not start")
-        time.sleep(0.05)
-    # `localhost`: browsers keep Secure cookies for it over plain HTTP, as for HTTPS.
-    yield Archive(f"http://localhost:{port}", call_id, email_id, transcribed_id)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(runtime, free_port()) as url:
+        yield Archive(url, call_id, email_id, transcribed_id)
     runtime.close()
 
 

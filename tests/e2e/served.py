@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
+import uvicorn
 from playwright.sync_api import Page
 
 from archive.access.browser import CSRF_COOKIE
 from archive.accounts.models import Role
+from archive.app import create_app
+from archive.runtime import Runtime
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -60,6 +68,35 @@ def hostile_email() -> bytes:
         subtype="html",
     )
     return message.as_bytes()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serve(runtime: Runtime, port: int) -> Iterator[str]:
+    """The archive served by uvicorn on `port` while the block lasts; its address."""
+    config = uvicorn.Config(
+        create_app(runtime=runtime), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise AssertionError("the archive did not start")
+        time.sleep(0.05)
+    try:
+        # `localhost`: browsers keep Secure cookies for it over plain HTTP, as for HTTPS.
+        yield f"http://localhost:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def screenshot(page: Page, name: str) -> None:

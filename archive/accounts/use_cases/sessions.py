@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from archive.access.permissions import MFA_ROLES
-from archive.accounts.errors import LoginFailed, SecondFactorRequired, TooManyAttempts
+from archive.accounts.errors import (
+    LocalLoginOff,
+    LoginFailed,
+    SecondFactorRequired,
+    TooManyAttempts,
+)
 from archive.accounts.models import AccessToken, User
 from archive.accounts.schemas import LoginIn, ResetCodeIn, ResetNotice
 from archive.accounts.service import AccountService
@@ -49,6 +54,9 @@ def log_in(
     A refusal (LoginFailed, TooManyAttempts, SecondFactorRequired) is recorded as a denial in
     a transaction of its own, and raised.
     """
+    if not runtime.settings.local_login:
+        # Nothing is checked, so there is no attempt to record: no password opens a session.
+        raise LocalLoginOff("passwords are switched off here: log in through single sign-on")
     service = AccountService(session, runtime)
     try:
         principal, secret = service.login(

@@ -15,6 +15,7 @@ from archive.accounts.duties import (
     guarded,
     needs_approval_to_reset,
     not_yourself,
+    roles_set_here,
 )
 from archive.accounts.models import AccountKind, Approval, ApprovalKind, Role, User, clean_roles
 from archive.accounts.service import AccountService
@@ -85,6 +86,7 @@ def set_roles(
     service = AccountService(session, runtime)
     user = service.get(username)
     not_yourself(actor, user)
+    roles_set_here(user)
     wanted = clean_roles(roles)
     check_kind(AccountKind(user.kind), wanted)
     waiting = frozenset() if at_console(actor) else guarded(wanted - user.roles)
