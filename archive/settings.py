@@ -340,9 +340,9 @@ class Settings:
         default=60,
         metadata=_doc(
             "ARCHIVE_OIDC_SESSION_MINUTES",
-            "How long a session begun through the provider lasts. Past it the browser goes "
-            "back to the provider, so a person disabled there, or removed from a group, loses "
-            "access within this time at most.",
+            "How long a session begun through the provider lasts. Past it the person logs in "
+            "through the provider again, so a person disabled there, or removed from a group, "
+            "loses access within this time at most.",
         ),
     )
     local_login: bool = field(
@@ -463,8 +463,10 @@ def _check_single_sign_on(settings: Settings) -> None:
                 "ARCHIVE_LOCAL_LOGIN=false needs ARCHIVE_OIDC_ISSUER: nobody could log in"
             )
         return
-    if not _HTTP_URL.fullmatch(settings.oidc_issuer):
-        raise ConfigurationError("ARCHIVE_OIDC_ISSUER must be an http(s) address")
+    if not _HTTP_URL.fullmatch(settings.oidc_issuer) or len(settings.oidc_issuer) > 300:
+        raise ConfigurationError(
+            "ARCHIVE_OIDC_ISSUER must be an http(s) address, 300 characters at most"
+        )
     if not (settings.oidc_client_id and settings.oidc_client_secret):
         raise ConfigurationError(
             "ARCHIVE_OIDC_ISSUER needs ARCHIVE_OIDC_CLIENT_ID and ARCHIVE_OIDC_CLIENT_SECRET"

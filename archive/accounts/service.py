@@ -376,6 +376,14 @@ class AccountService:
             raise Conflict(f"user {user.username} is disabled")
         if user.reset_code_hash is not None:
             raise Conflict(f"user {user.username} must first choose a password with their code")
+        if user.is_sso:
+            # Its access must end when the provider says so: sessions end with the provider's
+            # logout and at their set lifetime, and a long-lived token would outlast both.
+            raise Conflict(
+                f"user {user.username} logs in through the identity provider, which has the "
+                "last word on their access: such an account works through sessions only, "
+                "with no API tokens"
+            )
         label = tokens.clean_name(name)
         tokens.check_expiry(expires_at, now)
         return tokens.issue(

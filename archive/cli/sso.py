@@ -17,8 +17,8 @@ def sso_group() -> None:
     """Single sign-on: which of the identity provider's groups grant which roles.
 
     A group not mapped grants nothing. Lines made here are active at once (the console is the
-    operator's own machine); in the API and the pages, a line granting a role that opens
-    content or identifiers, or admin, waits for a second administrator.
+    operator's own machine); in the API and the pages every line waits for a second
+    administrator.
     """
 
 

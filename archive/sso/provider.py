@@ -11,25 +11,29 @@ a provider's key rotation looks from here.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
-from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from archive.errors import ArchiveError
 from archive.settings import Settings
 
-# How long the provider may take to answer one request before it counts as unreachable.
-HTTP_SECONDS = 5.0
+# How long the provider may take to accept a connection, and to answer, before it counts as
+# unreachable.
+HTTP_SECONDS = (2.0, 5.0)
+# How long a failed fetch is remembered: meanwhile nobody waits on the provider again.
+FAILED_SECONDS = 15.0
 # How long the discovery document and the keys are kept before they are asked for again.
 KEPT_SECONDS = 3600.0
 # At most one unplanned key fetch in this time: a token naming an unknown key cannot make the
@@ -44,6 +48,7 @@ MAX_AGE_SECONDS = 600
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 MAX_TOKEN_LENGTH = 16 * 1024
+T = TypeVar("T")
 
 
 class ProviderUnavailable(ArchiveError):
@@ -80,17 +85,52 @@ class Provider:
         scopes = settings.oidc_scopes.split()
         self.scope = " ".join(["openid", *(s for s in scopes if s != "openid")])
         self.redirect_uri = settings.public_url.rstrip("/") + "/sso/callback"
-        self._lock = threading.Lock()
-        self._metadata: tuple[float, Metadata] | None = None
-        self._keys: tuple[float, KeySet] | None = None
+        self._locks = {"metadata": threading.Lock(), "keys": threading.Lock()}
+        self._kept: dict[str, tuple[float, Any]] = {}
+        self._failed: dict[str, tuple[float, ProviderUnavailable]] = {}
 
     # --- what the provider publishes ------------------------------------------------------
 
     def metadata(self) -> Metadata:
-        with self._lock:
-            kept = self._metadata
-        if kept is not None and time.monotonic() - kept[0] < KEPT_SECONDS:
-            return kept[1]
+        """The discovery document's endpoints (kept for an hour)."""
+        return self._fetched("metadata", KEPT_SECONDS, self._fetch_metadata)
+
+    def keys(self, *, again: bool = False) -> KeySet:
+        """The provider's signing keys; `again` fetches them anew unless that was just done."""
+        return self._fetched("keys", REFETCH_SECONDS if again else KEPT_SECONDS, self._fetch_keys)
+
+    def _fetched(self, what: str, fresh_for: float, fetch: Callable[[], T]) -> T:
+        """What was fetched last, if it is younger than `fresh_for`; else fetched again by one
+        thread while the others wait for its answer.
+
+        A fetch that fails is remembered for FAILED_SECONDS: while the provider is down, a
+        burst of requests must not each wait out a timeout, tying up the threads that serve
+        everything else. Meanwhile, what was fetched before is served, however old, if there
+        is any: a provider that answers again later changes nothing in between.
+        """
+        lock = self._locks[what]
+        with lock:
+            now = time.monotonic()
+            kept = self._kept.get(what)
+            if kept is not None and now - kept[0] < fresh_for:
+                return cast(T, kept[1])
+            failed = self._failed.get(what)
+            if failed is not None and now - failed[0] < FAILED_SECONDS:
+                if kept is not None:
+                    return cast(T, kept[1])
+                raise failed[1]
+            try:
+                found = fetch()
+            except ProviderUnavailable as error:
+                self._failed[what] = (time.monotonic(), error)
+                if kept is not None:
+                    return cast(T, kept[1])
+                raise
+            self._failed.pop(what, None)
+            self._kept[what] = (time.monotonic(), found)
+            return found
+
+    def _fetch_metadata(self) -> Metadata:
         document = self._get_json(self.issuer.rstrip("/") + "/.well-known/openid-configuration")
         if document.get("issuer") != self.issuer:
             # Discovery §4.3: the document must name the issuer it was fetched for, else
@@ -100,7 +140,7 @@ class Provider:
                 f"{document.get('issuer')!r}"
             )
         try:
-            found = Metadata(
+            return Metadata(
                 issuer=document["issuer"],
                 authorization_endpoint=_url(document["authorization_endpoint"]),
                 token_endpoint=_url(document["token_endpoint"]),
@@ -115,37 +155,22 @@ class Provider:
             raise ProviderUnavailable(
                 f"the discovery document at {self.issuer} lacks an endpoint: {error}"
             ) from None
-        with self._lock:
-            self._metadata = (time.monotonic(), found)
-        return found
 
-    def keys(self, *, again: bool = False) -> KeySet:
-        """The provider's signing keys; `again` fetches them anew unless that was just done."""
-        with self._lock:
-            kept = self._keys
-        now = time.monotonic()
-        if kept is not None:
-            age = now - kept[0]
-            if age < (REFETCH_SECONDS if again else KEPT_SECONDS):
-                return kept[1]
+    def _fetch_keys(self) -> KeySet:
         document = self._get_json(self.metadata().jwks_uri)
         try:
-            found = KeySet.import_key_set(document)  # type: ignore[arg-type]
-        except (JoseError, ValueError, TypeError, KeyError) as error:
+            return KeySet.import_key_set(document)  # type: ignore[arg-type]
+        except Exception as error:
             raise ProviderUnavailable(f"the provider's keys cannot be read: {error}") from None
-        with self._lock:
-            self._keys = (time.monotonic(), found)
-        return found
 
     # --- the code flow --------------------------------------------------------------------
 
     def authorization_url(self, *, state: str, nonce: str, code_verifier: str) -> str:
-        url, _ = self._client().create_authorization_url(
-            self.metadata().authorization_endpoint,
-            state=state,
-            nonce=nonce,
-            code_verifier=code_verifier,
-        )
+        endpoint = self.metadata().authorization_endpoint
+        with self._client() as client:
+            url, _ = client.create_authorization_url(
+                endpoint, state=state, nonce=nonce, code_verifier=code_verifier
+            )
         return str(url)
 
     def exchange(self, code: str, code_verifier: str) -> str:
@@ -218,15 +243,20 @@ class Provider:
         """The claims of a token signed by one of the provider's keys, issued by it for us."""
         if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_LENGTH:
             raise TokenRefused("signature", "no token, or one too long to be one")
+        # Anything wrong with the token is a refusal, whatever joserfc raises for it: a header
+        # that is no JSON object, a `crit` that is no list, ...
         try:
             decoded = jwt.decode(token, self.keys(), algorithms=ALGORITHMS)
-        except (JoseError, ValueError) as first:
+        except ProviderUnavailable:
+            raise
+        except Exception as first:
             # Perhaps signed with a key the archive has not fetched yet: the provider rotated
-            # its keys (many providers name no key in the token, so any failure may be that).
-            # The keys are fetched again once, unless that was done a moment ago.
+            # its keys. The keys are fetched again once, unless that was done a moment ago.
             try:
                 decoded = jwt.decode(token, self.keys(again=True), algorithms=ALGORITHMS)
-            except (JoseError, ValueError):
+            except ProviderUnavailable:
+                raise
+            except Exception:
                 raise TokenRefused("signature", f"the token does not verify: {first}") from None
         claims = dict(decoded.claims)
         if claims.get("iss") != self.issuer:
@@ -235,7 +265,8 @@ class Provider:
         audiences = [audience] if isinstance(audience, str) else audience
         if not isinstance(audiences, list) or self.client_id not in audiences:
             raise TokenRefused("audience", "the token is not meant for this archive")
-        if len(audiences) > 1 and claims.get("azp") != self.client_id:
+        azp = claims.get("azp")
+        if (len(audiences) > 1 or azp is not None) and azp != self.client_id:
             raise TokenRefused("audience", "the token was issued to another party")
         return claims
 
@@ -243,13 +274,13 @@ class Provider:
     def _check_times(claims: dict[str, Any], now: datetime, *, need_exp: bool) -> None:
         at = now.timestamp()
         issued, expires = claims.get("iat"), claims.get("exp")
-        if not isinstance(issued, int | float):
+        if not isinstance(issued, int | float) or not math.isfinite(issued):
             raise TokenRefused("claims", "the token has no issue time")
         if issued > at + LEEWAY_SECONDS or issued < at - MAX_AGE_SECONDS - LEEWAY_SECONDS:
             raise TokenRefused("expired", "the token was not issued just now")
         if expires is None and not need_exp:
             return
-        if not isinstance(expires, int | float):
+        if not isinstance(expires, int | float) or not math.isfinite(expires):
             raise TokenRefused("claims", "the token has no expiry time")
         if expires < at - LEEWAY_SECONDS:
             raise TokenRefused("expired", "the token has expired")
@@ -282,12 +313,6 @@ def _url(value: object) -> str:
     if not isinstance(value, str) or not value.startswith(("https://", "http://")):
         raise ValueError(f"{value!r} is not an address")
     return value
-
-
-def _unknown_key(error: Exception) -> bool:
-    # joserfc says so in words only; the names of a missing key are the ones it uses.
-    text = str(error).lower()
-    return "kid" in text or ("key" in text and ("not found" in text or "no key" in text))
 
 
 _PROVIDERS: dict[tuple[str, str, str, str], Provider] = {}

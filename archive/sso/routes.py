@@ -46,8 +46,8 @@ class GroupRoleController(Controller):
         session: SessionDep,
         runtime: RuntimeDep,
     ) -> Response[GroupRoleOut]:
-        """Ask for the group to grant the role. A role opening content or identifiers, or admin,
-        waits for a second administrator (202); auditor is granted at once (201)."""
+        """Ask for the group to grant the role: every line waits for a second administrator
+        (202), the auditor role's too, since the one asking may be in the group."""
         actor = actor_of(request, Permission.USERS_MANAGE)
         line = mapping.request_line(session, runtime, actor, data.group, data.role)
         pending = line.state == MappingState.PENDING

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from archive.access.guards import requires
 from archive.access.permissions import Permission
 from archive.accounts import use_cases as accounts
-from archive.accounts.duties import GUARDED_ROLES
 from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.trail import actor_of, principal_of
 from archive.audit.actor import Actor
@@ -34,7 +33,6 @@ AnyRequest = Request[Any, Any, Any]
 USERS = requires(Permission.USERS_MANAGE)
 PAGE = "/admin/sso-groups"
 ROLES = sorted(str(role) for role in PERSON_ROLES)
-GUARDED = {str(role) for role in GUARDED_ROLES}
 # What a change just done says on the page it leads back to.
 DONE = {
     "requested": "Line asked for: it grants nothing until a second administrator approves it.",
@@ -63,7 +61,7 @@ class SsoMappingPages(Controller):
     def request_line(
         self, request: AnyRequest, data: Form, session: SessionDep, runtime: RuntimeDep
     ) -> Any:
-        """Ask for a group to grant a role; a guarded role waits for a second administrator."""
+        """Ask for a group to grant a role; it waits for a second administrator."""
         values = {"group": field(data, "group", MAX_GROUP + 1), "role": field(data, "role")}
         try:
             line = mapping.request_line(
@@ -121,7 +119,6 @@ def mapping_page(
         status_code=status,
         lines=[line_out(line) for line in lines],
         roles=ROLES,
-        guarded=GUARDED,
         own=principal_of(request),
         lone_admin=accounts.lone_admin(session, runtime),
         values=values or {"group": "", "role": ""},

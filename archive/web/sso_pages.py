@@ -50,8 +50,7 @@ REFUSALS = {
     "there with a second factor, or ask an administrator to enrol one here.",
     "username": "The identity provider gave no user name this archive can use: ask your "
     "administrator.",
-    "username-taken": "An account with your user name already exists here and is not linked to "
-    "the identity provider: ask your administrator.",
+    "username-taken": "Another account here already has your user name: ask your administrator.",
     "code": "The code was wrong. Log in again.",
 }
 CHECK_FAILED = (

@@ -22,9 +22,10 @@ from archive.crypto.keyring import KeyMaterial
 from archive.runtime import Runtime
 from archive.settings import Settings
 from archive.sso import provider as provider_module
+from archive.sso.mapping import group_id
 from archive.sso.provider import Provider
 from archive.testing.oidc import OidcProvider
-from sso.signing_in import CLIENT_ID, ORIGIN, csrf, sso_archive, sso_log_in
+from sso.signing_in import CLIENT_ID, ORIGIN, csrf, map_groups, sso_archive, sso_log_in
 
 
 def new_subject() -> str:
@@ -88,8 +89,8 @@ def test_the_first_login_makes_the_account_with_the_mapped_roles(
     made = records(sso_runtime, "user:sso:provision")[-1]
     assert made.actor == subject
     roles = records(sso_runtime, "user:sso:roles")[-1]
-    assert "role:agent:group:cs-agents" in roles.targets
-    assert "role:quality:group:cs-quality" in roles.targets
+    assert f"role:agent:{group_id('cs-agents')}" in roles.targets
+    assert f"role:quality:{group_id('cs-quality')}" in roles.targets
     assert records(sso_runtime, "user:login:sso")[-1].actor_id == user.id
 
 
@@ -278,7 +279,7 @@ def test_a_name_of_a_local_account_gives_no_way_into_it(
     provider.set_user(subject, preferred_username="adam.admin", groups=["cs-agents"])
     answer = sso_log_in(browser, provider, subject)
     assert answer.status_code == 401
-    assert "not linked to the identity provider" in answer.text
+    assert "already has your user name" in answer.text
     assert "reason:username-taken" in records(sso_runtime, "user:login:sso:failed")[-1].targets
     with sso_runtime.session() as session:
         local = AccountService(session, sso_runtime).get("adam.admin")
@@ -337,7 +338,7 @@ def test_logging_out_goes_on_to_the_providers_logout(
     assert browser.get("/customers", follow_redirects=False).status_code in (302, 303)
 
 
-@pytest.mark.parametrize("amr", [["pwd", "mfa"], ["hwk"], ["pwd", "otp"]])
+@pytest.mark.parametrize("amr", [["pwd", "mfa"], ["hwk", "pin"], ["pwd", "otp"], ["mfa"]])
 def test_a_second_factor_at_the_provider_counts(
     browser: TestClient[Any], provider: OidcProvider, sso_runtime: Runtime, amr: list[str]
 ) -> None:
@@ -398,3 +399,94 @@ def test_roles_that_need_a_factor_the_provider_did_not_show_use_the_archives_own
 
 def ticket_of(page: Any) -> str:
     return str(page.text.split('name="ticket" value="', 1)[1].split('"', 1)[0])
+
+
+@pytest.mark.parametrize(
+    "amr",
+    [["pwd"], ["pwd", "kba"], ["otp"], ["pwd", "pin"]],
+    ids=["pwd", "two-known", "otp", "pin"],
+)
+def test_what_is_no_second_factor(
+    settings: Settings, keys: KeyMaterial, provider: OidcProvider, amr: list[str]
+) -> None:
+    # Two things known are one factor; one thing held alone is one factor.
+    with (
+        sso_archive(settings, keys, provider.issuer, require_mfa=True) as runtime,
+        TestClient(app=create_app(runtime=runtime), base_url=ORIGIN) as browser,
+    ):
+        subject = new_subject()
+        provider.set_user(subject, preferred_username=subject, groups=["privacy-office"], amr=amr)
+        assert sso_log_in(browser, provider, subject).status_code == 403
+
+
+# Group names as providers send them: a Keycloak path, an Okta name with spaces and dots, an
+# Entra ID object id, and a long one.
+REAL_GROUPS = [
+    "/contact-centre/agents",
+    "CS Agents (Helsinki) v2.0",
+    "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+    "customer-service-" + "x" * 160,
+]
+
+
+@pytest.mark.parametrize("group", REAL_GROUPS, ids=["path", "spaces", "entra", "long"])
+def test_real_group_names_grant_their_roles(
+    settings: Settings, keys: KeyMaterial, provider: OidcProvider, group: str
+) -> None:
+    with (
+        sso_archive(settings, keys, provider.issuer) as runtime,
+        TestClient(app=create_app(runtime=runtime), base_url=ORIGIN) as browser,
+    ):
+        map_groups(runtime, {group: Role.AGENT})
+        subject = new_subject()
+        provider.set_user(subject, preferred_username=subject, groups=[group])
+        assert sso_log_in(browser, provider, subject).status_code == 303
+        assert browser.get("/customers", params={"q": "virtanen"}).status_code == 200
+        user = account(runtime, subject)
+        assert user is not None
+        assert user.role_groups == {Role.AGENT: group}
+        with runtime.session() as session:
+            used = session.execute(
+                select(AuditRecord.role_group).where(
+                    AuditRecord.actor == subject, AuditRecord.role == "agent"
+                )
+            ).scalar()
+        assert used == group
+
+
+def test_someone_the_mapping_gives_nothing_gets_no_account(
+    browser: TestClient[Any], provider: OidcProvider, sso_runtime: Runtime
+) -> None:
+    subject = new_subject()
+    provider.set_user(subject, preferred_username="aino.makela", groups=["canteen-committee"])
+    assert sso_log_in(browser, provider, subject).status_code == 403
+    # No account, so the name is still free for the person it belongs to.
+    assert account(sso_runtime, subject) is None
+    with sso_runtime.session() as session:
+        assert session.scalars(select(User).where(User.username == "aino.makela")).first() is None
+
+
+def test_an_account_of_the_providers_has_no_api_tokens(
+    browser: TestClient[Any], provider: OidcProvider, sso_runtime: Runtime
+) -> None:
+    subject = new_subject()
+    provider.set_user(subject, preferred_username=subject, groups=["cs-agents"])
+    sso_log_in(browser, provider, subject)
+    asked = browser.post(
+        "/api/v1/auth/tokens",
+        json={"name": "my script", "expires_at": "2099-01-01T00:00:00Z"},
+        headers={"X-CSRF-Token": csrf(browser)},
+    )
+    assert asked.status_code == 409, asked.text
+    assert "sessions only" in asked.json()["detail"]
+
+
+def test_a_state_in_any_script_is_a_refusal_not_an_error(
+    browser: TestClient[Any], sso_runtime: Runtime
+) -> None:
+    browser.cookies.set("archive_sso_state", "abc", domain="archive.example", path="/sso")
+    answer = browser.get(
+        "/sso/callback", params={"code": "x", "state": "tila-ä-🙂"}, follow_redirects=False
+    )
+    assert answer.status_code == 401
+    assert "reason:state" in records(sso_runtime, "user:login:sso:failed")[-1].targets

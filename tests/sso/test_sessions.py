@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -123,6 +126,30 @@ def test_a_logout_token_that_fails_a_check_ends_nothing(
     assert logged_in(browser)
 
 
+def test_a_refused_logout_token_is_recorded(
+    browser: TestClient[Any], provider: OidcProvider, sso_runtime: Runtime
+) -> None:
+    token = provider.logout_token("another-app", sub="someone")
+    assert back_channel(browser, token).status_code == 400
+    with sso_runtime.session() as session:
+        record = session.scalars(
+            select(AuditRecord).where(AuditRecord.action == "user:logout:backchannel")
+        ).one()
+        assert (record.outcome, record.targets) == ("denied", ["reason:audience"])
+        assert record.actor == f"sso:{provider.issuer}"
+
+
+@pytest.mark.parametrize(
+    "header",
+    ['{"alg":"RS256","crit":5}', '["alg"]', '{"alg":"none"}', '{"alg":"HS256"}', "null"],
+    ids=["crit-not-a-list", "header-a-list", "alg-none", "symmetric", "null"],
+)
+def test_a_malformed_token_header_is_a_400(browser: TestClient[Any], header: str) -> None:
+    encoded = base64.urlsafe_b64encode(header.encode()).rstrip(b"=").decode()
+    claims = base64.urlsafe_b64encode(b'{"iss":"x"}').rstrip(b"=").decode()
+    assert back_channel(browser, f"{encoded}.{claims}.c2ln").status_code == 400
+
+
 def test_a_logout_token_is_taken_once(
     browser: TestClient[Any], provider: OidcProvider, sso_runtime: Runtime
 ) -> None:
@@ -184,6 +211,49 @@ def test_a_provider_out_of_reach_is_a_clear_page_and_service_accounts_work(
                 select(AuditRecord).where(AuditRecord.action == "user:login:sso:failed")
             ).one()
             assert record.targets == ["reason:unreachable"]
+
+
+def test_a_provider_that_hangs_is_waited_for_once_in_a_while(
+    settings: Settings, keys: KeyMaterial
+) -> None:
+    # A provider that accepts connections and never answers: the first login waits out the
+    # timeout; the logins after it, for a while, are told at once, so a burst of them cannot
+    # tie up every thread the server has.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        silent.listen(64)
+        port = silent.getsockname()[1]
+        stop = threading.Event()
+        held: list[socket.socket] = []
+
+        def accept() -> None:
+            silent.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    held.append(silent.accept()[0])
+                except OSError:
+                    continue
+
+        acceptor = threading.Thread(target=accept)
+        acceptor.start()
+        try:
+            with (
+                sso_archive(settings, keys, f"http://127.0.0.1:{port}") as runtime,
+                TestClient(app=create_app(runtime=runtime), base_url=ORIGIN) as browser,
+            ):
+                started = time.monotonic()
+                assert browser.get("/sso/login", follow_redirects=False).status_code == 503
+                first = time.monotonic() - started
+                started = time.monotonic()
+                for _ in range(5):
+                    assert browser.get("/sso/login", follow_redirects=False).status_code == 503
+                after = (time.monotonic() - started) / 5
+        finally:
+            stop.set()
+            acceptor.join()
+            for connection in held:
+                connection.close()
+    assert first >= 4  # the read timeout
+    assert after < 1
 
 
 # --- passwords switched off -----------------------------------------------------------------

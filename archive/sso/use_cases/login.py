@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from archive.access.permissions import MFA_ROLES
@@ -45,7 +46,7 @@ from archive.audit.actor import Actor
 from archive.audit.service import AuditLog
 from archive.errors import InvalidInput
 from archive.runtime import Runtime
-from archive.sso.mapping import apply_roles, roles_for
+from archive.sso.mapping import apply_roles, group_id, roles_for
 from archive.sso.models import PendingLogin, UsedLogoutToken
 from archive.sso.provider import Provider, ProviderUnavailable, TokenRefused, provider_of
 
@@ -54,12 +55,14 @@ PENDING_LIFETIME = timedelta(minutes=10)
 PENDING_SECONDS = PENDING_LIFETIME.total_seconds()
 # How long a used logout token's id is kept: far past any token's lifetime.
 USED_LOGOUT_KEPT = timedelta(days=2)
-# `amr` values (RFC 8176) that are a factor beyond a password, and `mfa` itself.
-SECOND_FACTORS = frozenset(
-    {"mfa", "otp", "hwk", "swk", "sms", "tel", "sc", "fpt", "face", "iris", "retina", "vbm"}
+# `amr` values (RFC 8176) of something held or something one is: beside another method they
+# are a second factor. Two things known (a password and a PIN) are not.
+HELD_OR_BEING = frozenset(
+    {"otp", "hwk", "swk", "sms", "tel", "sc", "fpt", "face", "iris", "retina", "vbm"}
 )
 MAX_GROUPS = 1000
 MAX_GROUP_NAME = 200
+MAX_SID = 255
 
 
 class LoginRefused(Exception):
@@ -139,7 +142,12 @@ def finish(
     now = runtime.clock.now()
     provider = provider_of(runtime.settings)
     trail = _Trail(runtime, source_address, request_id)
-    if not state or not browser_state or not hmac.compare_digest(state, browser_state):
+    # Compared as bytes: compare_digest refuses text that is not ASCII.
+    if (
+        not state
+        or not browser_state
+        or not hmac.compare_digest(state.encode(), browser_state.encode())
+    ):
         raise trail.refused(session, "state", "the answer's state is not this browser's login")
     pending = _take(session, state, now)
     if pending is None or pending.user_id is not None:
@@ -152,12 +160,14 @@ def finish(
     except ProviderUnavailable:
         trail.record_failure(session, None, "unreachable")
         raise
-    user = _account(session, runtime, provider, claims, trail)
     granted = roles_for(session, _groups(claims, runtime.settings.oidc_groups_claim))
-    added, removed = apply_roles(session, user, granted)
-    if added or removed:
-        # Which group gave which role, as the trail's targets: `role:agent:group:cs-agents`.
-        given = [f"role:{role}:group:{group}" for role, group in sorted(granted.items())]
+    user = _account(session, runtime, provider, claims, trail, granted=bool(granted))
+    before = user.role_groups
+    apply_roles(session, user, granted)
+    if before != granted:
+        # Which group gave which role, as the trail's targets: `role:agent:sso-group:<id>`,
+        # the group by its id (a group's name may be anything; the trail takes ids).
+        given = [f"role:{role}:{group_id(group)}" for role, group in sorted(granted.items())]
         trail.record(session, user, AuditAction.USER_SSO_ROLES, [user.id, *given])
     if not granted:
         # Removed from every group the mapping knows: no role, no session; whatever sessions
@@ -167,7 +177,7 @@ def finish(
     if user.disabled:
         session.commit()
         raise trail.refused(session, "disabled", "the account is disabled in the archive", user)
-    sid = claims.get("sid") if isinstance(claims.get("sid"), str) else None
+    sid = _sid(claims)
     if not _has_second_factor(claims, runtime):
         if user.totp_enabled or user.roles & _mfa_roles(runtime):
             if not user.totp_enabled:
@@ -216,16 +226,25 @@ def back_channel_logout(
 ) -> int:
     """End the sessions the provider's logout token names; how many were ended.
 
-    TokenRefused for a token that fails a check or was used before.
+    TokenRefused (recorded) for a token that fails a check or was used before;
+    ProviderUnavailable when the provider's keys cannot be fetched to check it.
     """
     now = runtime.clock.now()
     provider = provider_of(runtime.settings)
-    claims = provider.logout_claims(logout_token, now=now)
-    session.execute(delete(UsedLogoutToken).where(UsedLogoutToken.seen_at < now - USED_LOGOUT_KEPT))
-    jti = _digest(f"{provider.issuer} {claims['jti']}")
-    if session.get(UsedLogoutToken, jti) is not None:
-        raise TokenRefused("replayed", "this logout token was used before")
-    session.add(UsedLogoutToken(jti_digest=jti, seen_at=now))
+    actor = Actor(name=f"sso:{provider.issuer}"[:150], source_address=source_address or None)
+    try:
+        claims = provider.logout_claims(logout_token, now=now)
+        _spend(session, provider, str(claims["jti"]), now)
+    except TokenRefused as refusal:
+        session.rollback()
+        AuditLog(session, runtime).record(
+            actor,
+            AuditAction.USER_LOGOUT_BACKCHANNEL,
+            outcome=Outcome.DENIED,
+            target_ids=[f"reason:{refusal.reason}"],
+        )
+        session.commit()
+        raise
     query = select(AccessToken).where(
         AccessToken.kind == TokenKind.SESSION,
         AccessToken.revoked_at.is_(None),
@@ -238,10 +257,13 @@ def back_channel_logout(
             select(User).where(User.sso_issuer == provider.issuer, User.sso_subject == sub)
         ).one_or_none()
         query = query.where(AccessToken.user_id == (user.id if user else None))
+        if user is not None:
+            # A login of theirs waiting for the archive's own code ends too.
+            session.execute(delete(PendingLogin).where(PendingLogin.user_id == user.id))
     if isinstance(sid, str):
         query = query.where(AccessToken.sso_sid == sid)
     # Else the token names the person alone: every session of theirs ends. An account of the
-    # provider's has no other kind: it has no password, and its API tokens are not sessions.
+    # provider's has no other kind of token: no password, and no API tokens of its own.
     ended = list(session.scalars(query).all())
     if ended:
         session.execute(
@@ -251,13 +273,27 @@ def back_channel_logout(
         )
     holder = user or (ended[0].user if ended else None)
     AuditLog(session, runtime).record(
-        Actor(name=f"sso:{provider.issuer}"[:150], source_address=source_address or None),
+        actor,
         AuditAction.USER_LOGOUT_BACKCHANNEL,
         target_type="user" if holder else None,
         target_ids=[holder.id] if holder else [],
     )
     session.commit()
     return len(ended)
+
+
+def _spend(session: Session, provider: Provider, jti: str, now: datetime) -> None:
+    """Note a logout token's id as used, or TokenRefused if it was before (or is at this very
+    moment, by a second delivery racing the first)."""
+    session.execute(delete(UsedLogoutToken).where(UsedLogoutToken.seen_at < now - USED_LOGOUT_KEPT))
+    digest = _digest(f"{provider.issuer} {jti}")
+    if session.get(UsedLogoutToken, digest) is not None:
+        raise TokenRefused("replayed", "this logout token was used before")
+    try:
+        with session.begin_nested():
+            session.add(UsedLogoutToken(jti_digest=digest, seen_at=now))
+    except IntegrityError:
+        raise TokenRefused("replayed", "this logout token is being used now") from None
 
 
 def record_unreachable(
@@ -318,10 +354,23 @@ def _take(session: Session, state: str, now: datetime) -> _Taken | None:
     return taken if fresh else None
 
 
+def _sid(claims: dict[str, Any]) -> str | None:
+    """The provider's session id, when it gives one the archive can keep."""
+    sid = claims.get("sid")
+    return sid if isinstance(sid, str) and 0 < len(sid) <= MAX_SID else None
+
+
 def _account(
-    session: Session, runtime: Runtime, provider: Provider, claims: dict[str, Any], trail: _Trail
+    session: Session,
+    runtime: Runtime,
+    provider: Provider,
+    claims: dict[str, Any],
+    trail: _Trail,
+    *,
+    granted: bool,
 ) -> User:
-    """The account bound to the token's issuer and subject; made if this is the first login."""
+    """The account bound to the token's issuer and subject; made at the first login that the
+    mapping gives a role (someone it gives none gets no account, and takes no name)."""
     subject = str(claims["sub"])
     if len(subject) > 255:
         raise trail.refused(session, "claims", "the subject is longer than 255 characters")
@@ -330,8 +379,11 @@ def _account(
     ).one_or_none()
     name = _display_name(claims)
     if user is not None:
-        user.display_name = name
+        if name is not None:
+            user.display_name = name
         return user
+    if not granted:
+        raise trail.refused(session, "no-role", "the person's groups grant no role here")
     username = _username(claims, runtime.settings.oidc_username_claim)
     if username is None:
         raise trail.refused(session, "username", "the token's name claim makes no user name")
@@ -352,8 +404,13 @@ def _account(
         sso_subject=subject,
     )
     user.role_rows = []
-    session.add(user)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError:
+        # The same person's first login twice at once (two tabs), or another account taking
+        # the name at that moment: the other one won.
+        raise trail.refused(session, "username-taken", f"{username} was taken meanwhile") from None
     trail.record(session, user, AuditAction.USER_SSO_PROVISION, [user.id])
     return user
 
@@ -440,7 +497,7 @@ def _has_second_factor(claims: dict[str, Any], runtime: Runtime) -> bool:
     methods = claims.get("amr")
     if isinstance(methods, list):
         named = {m for m in methods if isinstance(m, str)}
-        if named & SECOND_FACTORS or len(named) >= 2:
+        if "mfa" in named or (named & HELD_OR_BEING and len(named) >= 2):
             return True
     acr = claims.get("acr")
     wanted = set(runtime.settings.oidc_mfa_acr_values.split())

@@ -38,7 +38,7 @@ def request_line(
     session: Session, runtime: Runtime, actor: Actor, group: str, role: str
 ) -> GroupRole:
     """Ask for the group to grant the role: pending until a second administrator approves,
-    for a guarded role asked for outside the console; active at once otherwise.
+    whatever the role; active at once at the console.
 
     At the console a line already waiting is approved: with one administrator, nobody else
     could.
