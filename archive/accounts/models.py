@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterable
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -84,6 +86,9 @@ class User(Base):
     # account made by single sign-on: the only way to log in to it. NULL for a local account.
     sso_issuer: Mapped[str | None] = mapped_column(String(300))
     sso_subject: Mapped[str | None] = mapped_column(String(255))
+    # The groups the provider gave at the last login through it, a JSON list: nobody asks for
+    # or approves a line of the group mapping that would grant themselves a role.
+    sso_groups: Mapped[str | None] = mapped_column(Text)
 
     role_rows: Mapped[list[UserRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.role"
@@ -115,6 +120,10 @@ class User(Base):
     def is_sso(self) -> bool:
         """Made by single sign-on: its roles come from the provider's groups."""
         return self.sso_subject is not None
+
+    @property
+    def last_sso_groups(self) -> frozenset[str]:
+        return frozenset(json.loads(self.sso_groups)) if self.sso_groups else frozenset()
 
     @property
     def role_groups(self) -> dict[Role, str]:

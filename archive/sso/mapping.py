@@ -109,6 +109,7 @@ class GroupMapping:
             line.state = MappingState.ACTIVE
             line.approved_by = actor.name
             line.approved_at = now
+        self._not_for_yourself(actor, name)
         if self.session.get(GroupRole, (name, wanted.value)) is not None:
             raise Conflict(f"the group {name!r} already has a line for {wanted}")
         try:
@@ -125,11 +126,25 @@ class GroupMapping:
             raise Conflict(f"the line granting {line.role} to {line.group_name!r} is active")
         if actor.user_id is not None and actor.user_id == line.requested_by_id:
             raise Forbidden("a second administrator approves what you asked for, not you")
+        self._not_for_yourself(actor, line.group_name)
         line.state = MappingState.ACTIVE
         line.approved_by = actor.name
         line.approved_at = self.runtime.clock.now()
         self.session.flush()
         return line
+
+    def _not_for_yourself(self, actor: Actor, group: str) -> None:
+        """Nobody asks for, or approves, a line for a group they are in: it would grant them
+        the role (the rule that nobody changes their own roles). Membership is as the
+        provider gave it at the administrator's last login through it."""
+        if actor.user_id is None:
+            return
+        user = self.session.get(User, actor.user_id)
+        if user is not None and group in user.last_sso_groups:
+            raise Forbidden(
+                f"you are in the group {group!r} at the identity provider: a line for it would "
+                "give you its role, so two other administrators decide it"
+            )
 
     def remove(self, group: str, role: str) -> tuple[GroupRole, list[User]]:
         """Withdraw a pending line or remove an active one; never guarded, as it grants less.

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 import unicodedata
 import uuid
@@ -160,8 +161,10 @@ def finish(
     except ProviderUnavailable:
         trail.record_failure(session, None, "unreachable")
         raise
-    granted = roles_for(session, _groups(claims, runtime.settings.oidc_groups_claim))
+    groups = _groups(claims, runtime.settings.oidc_groups_claim)
+    granted = roles_for(session, groups)
     user = _account(session, runtime, provider, claims, trail, granted=bool(granted))
+    user.sso_groups = json.dumps(sorted(set(groups)), ensure_ascii=False)
     before = user.role_groups
     apply_roles(session, user, granted)
     if before != granted:

@@ -24,6 +24,7 @@ def upgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sso_issuer', sa.String(length=300), nullable=True))
         batch_op.add_column(sa.Column('sso_subject', sa.String(length=255), nullable=True))
+        batch_op.add_column(sa.Column('sso_groups', sa.Text(), nullable=True))
         batch_op.create_unique_constraint('uq_users_sso_issuer_sso_subject', ['sso_issuer', 'sso_subject'])
     op.add_column('user_roles', sa.Column('sso_group', sa.String(length=200), nullable=True))
     op.add_column('access_tokens', sa.Column('sso_sid', sa.String(length=255), nullable=True))
@@ -82,5 +83,6 @@ def downgrade() -> None:
     op.drop_column('user_roles', 'sso_group')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_constraint('uq_users_sso_issuer_sso_subject', type_='unique')
+        batch_op.drop_column('sso_groups')
         batch_op.drop_column('sso_subject')
         batch_op.drop_column('sso_issuer')
