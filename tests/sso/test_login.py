@@ -526,3 +526,17 @@ def test_an_administrator_decides_no_line_for_a_group_they_are_in(
         headers=headers,
     )
     assert other.status_code == 202, other.text
+
+
+def test_the_audit_page_shows_the_group_behind_the_role(
+    browser: TestClient[Any], provider: OidcProvider, sso_runtime: Runtime
+) -> None:
+    subject = new_subject()
+    provider.set_user(subject, preferred_username=subject, groups=["internal-audit"])
+    sso_log_in(browser, provider, subject)
+    page = browser.get("/audit")
+    assert page.status_code == 200
+    # Reading the trail is recorded in it; the next read shows that record, with its group.
+    page = browser.get("/audit")
+    assert "from group" in page.text
+    assert "<code>internal-audit</code>" in page.text
