@@ -40,6 +40,10 @@ def start(
             here(runtime)
         except Exception:
             log.exception("background work failed", task=task, args=args)
+        finally:
+            runtime.threads.remove(thread)
 
-    threading.Thread(target=run, name=task, daemon=True).start()
+    thread = threading.Thread(target=run, name=task, daemon=True)
+    runtime.threads.append(thread)
+    thread.start()
     return "thread"

@@ -5,9 +5,10 @@ The API, the CLI and the workers each build one `Runtime` and hand it to the sam
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -19,6 +20,10 @@ from archive.db.session import make_engine, make_sessionmaker
 from archive.settings import Settings
 from archive.storage.base import ObjectStore
 from archive.storage.factory import open_store
+
+# How long closing waits for work on this process's threads; what is left undone then is
+# finished by whoever runs that work next, as after a crash.
+CLOSE_WAIT_SECONDS = 30.0
 
 
 @dataclass
@@ -34,6 +39,10 @@ class Runtime:
     key_file: Path | None = None
     _key_stamp: tuple[int, int] | None = None
     reader: sessionmaker[Session] | None = None
+    # Work started on threads of this process (archive.background, on the embedded default),
+    # waited for before the engine closes: else a thread still at work holds a connection the
+    # engine no longer knows, and its work stops half done.
+    threads: list[threading.Thread] = field(default_factory=list)
 
     def refresh_keys(self) -> None:
         """Reload the key file if it changed since it was read (one stat call otherwise)."""
@@ -77,6 +86,8 @@ class Runtime:
             session.close()
 
     def close(self) -> None:
+        for thread in list(self.threads):
+            thread.join(timeout=CLOSE_WAIT_SECONDS)
         if self.reader is not None and self.reader.kw["bind"] is not self.engine:
             self.reader.kw["bind"].dispose()
         self.engine.dispose()

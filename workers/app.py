@@ -61,6 +61,11 @@ def _apply(celery: Celery, settings: Settings) -> None:
         result_expires=24 * 3600,
         beat_schedule=beat_schedule(settings),
     )
+    # Celery builds the result backend from the configuration at its first use and keeps it;
+    # in a process configured again (a test, a command after the app's import) it would keep
+    # the backend of the configuration before. Celery has no public way to drop it.
+    celery._backend_cache = None
+    celery._local.__dict__.pop("backend", None)
 
 
 @app.on_configure.connect

@@ -34,6 +34,12 @@ PUBLIC = {
     ("HEAD", "/static/{file_path:path}"),
     # Browsers ask for it on every site, logged in or not.
     ("GET", "/favicon.ico"),
+    # Single sign-on: off to the provider and back, the archive's own code after it, and the
+    # provider's server announcing a logout (each answers 404 when single sign-on is not set up).
+    ("GET", "/sso/login"),
+    ("GET", "/sso/callback"),
+    ("POST", "/sso/code"),
+    ("POST", "/sso/backchannel-logout"),
 }
 
 
