@@ -3,6 +3,7 @@ mapping, and logging in the way a browser does."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -84,6 +85,18 @@ def csrf(browser: TestClient[Any]) -> str:
     token = browser.cookies.get(CSRF_COOKIE)
     assert token
     return token
+
+
+def new_subject() -> str:
+    # The provider is shared by the run: each test logs in people of its own.
+    return f"person-{uuid.uuid4().hex[:10]}"
+
+
+def person(provider: OidcProvider, groups: list[str], **claims: Any) -> str:
+    """A new person at the provider, in `groups`, named by their subject; their subject."""
+    subject = new_subject()
+    provider.set_user(subject, preferred_username=subject, groups=groups, **claims)
+    return subject
 
 
 def sso_log_in(

@@ -3,7 +3,6 @@ groups give, and every refusal a clear page with an audit record."""
 
 from __future__ import annotations
 
-import uuid
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -26,12 +25,16 @@ from archive.sso.mapping import group_id
 from archive.sso.models import GroupRole, MappingState
 from archive.sso.provider import Provider
 from archive.testing.oidc import OidcProvider
-from sso.signing_in import CLIENT_ID, ORIGIN, csrf, map_groups, sso_archive, sso_log_in
-
-
-def new_subject() -> str:
-    # The provider is shared by the run: each test logs in people of its own.
-    return f"person-{uuid.uuid4().hex[:10]}"
+from sso.signing_in import (
+    CLIENT_ID,
+    ORIGIN,
+    csrf,
+    map_groups,
+    new_subject,
+    person,
+    sso_archive,
+    sso_log_in,
+)
 
 
 def records(runtime: Runtime, action: str) -> list[SimpleNamespace]:
@@ -98,8 +101,7 @@ def test_the_first_login_makes_the_account_with_the_mapped_roles(
 def test_the_session_lasts_as_long_as_the_setting_says(
     browser: TestClient[Any], provider: OidcProvider, sso_runtime: Runtime
 ) -> None:
-    subject = new_subject()
-    provider.set_user(subject, preferred_username=subject, groups=["cs-agents"])
+    subject = person(provider, ["cs-agents"])
     sso_log_in(browser, provider, subject)
     with sso_runtime.session() as session:
         token = session.scalars(
@@ -127,8 +129,7 @@ def test_a_later_login_brings_the_name_and_the_groups_up_to_date(
 def test_removed_from_every_group_means_no_role_and_no_session(
     browser: TestClient[Any], provider: OidcProvider, sso_runtime: Runtime
 ) -> None:
-    subject = new_subject()
-    provider.set_user(subject, preferred_username=subject, groups=["cs-agents"])
+    subject = person(provider, ["cs-agents"])
     sso_log_in(browser, provider, subject)
     provider.set_user(subject, preferred_username=subject, groups=["canteen-committee"])
     browser.cookies.clear()
@@ -159,16 +160,14 @@ def test_a_pending_line_of_the_mapping_grants_nothing(
             )
         )
         session.commit()
-    subject = new_subject()
-    provider.set_user(subject, preferred_username=subject, groups=["would-be-admins"])
+    subject = person(provider, ["would-be-admins"])
     assert sso_log_in(browser, provider, subject).status_code == 403
 
 
 def test_an_answer_from_another_browser_is_refused(
     browser: TestClient[Any], provider: OidcProvider, sso_runtime: Runtime
 ) -> None:
-    subject = new_subject()
-    provider.set_user(subject, preferred_username=subject, groups=["cs-agents"])
+    subject = person(provider, ["cs-agents"])
     went = browser.get("/sso/login", follow_redirects=False)
     back = urlsplit(provider.log_in(went.headers["location"], subject))
     browser.cookies.clear()  # another browser: it never began this login
@@ -182,8 +181,7 @@ def test_an_answer_from_another_browser_is_refused(
 def test_a_state_that_does_not_match_is_refused(
     browser: TestClient[Any], provider: OidcProvider, sso_runtime: Runtime
 ) -> None:
-    subject = new_subject()
-    provider.set_user(subject, preferred_username=subject, groups=["cs-agents"])
+    subject = person(provider, ["cs-agents"])
     went = browser.get("/sso/login", follow_redirects=False)
     back = parse_qs(urlsplit(provider.log_in(went.headers["location"], subject)).query)
     answer = browser.get(
@@ -198,8 +196,7 @@ def test_a_state_that_does_not_match_is_refused(
 def test_an_answer_is_taken_once(
     browser: TestClient[Any], provider: OidcProvider, sso_runtime: Runtime
 ) -> None:
-    subject = new_subject()
-    provider.set_user(subject, preferred_username=subject, groups=["cs-agents"])
+    subject = person(provider, ["cs-agents"])
     went = browser.get("/sso/login", follow_redirects=False)
     state = browser.cookies.get("archive_sso_state")
     back = urlsplit(provider.log_in(went.headers["location"], subject))
@@ -230,8 +227,7 @@ def test_an_id_token_that_fails_a_check_is_refused_with_a_record(
     sso_runtime: Runtime,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    subject = new_subject()
-    provider.set_user(subject, preferred_username=subject, groups=["cs-agents"])
+    subject = person(provider, ["cs-agents"])
     real_exchange = Provider.exchange
 
     def tampered(self: Provider, code: str, code_verifier: str) -> str:
@@ -255,8 +251,7 @@ def test_the_provider_rotating_its_keys_is_followed(
     sso_runtime: Runtime,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    subject = new_subject()
-    provider.set_user(subject, preferred_username=subject, groups=["cs-agents"])
+    subject = person(provider, ["cs-agents"])
     assert sso_log_in(browser, provider, subject).status_code == 303
     provider.rotate_keys()
     # The keys are fetched again for a token they do not verify, at most once in a while;
@@ -289,8 +284,7 @@ def test_a_name_of_a_local_account_gives_no_way_into_it(
 def test_an_account_disabled_here_stays_out(
     browser: TestClient[Any], provider: OidcProvider, sso_runtime: Runtime
 ) -> None:
-    subject = new_subject()
-    provider.set_user(subject, preferred_username=subject, groups=["cs-agents"])
+    subject = person(provider, ["cs-agents"])
     sso_log_in(browser, provider, subject)
     with sso_runtime.session() as session:
         AccountService(session, sso_runtime).disable(subject)
@@ -304,8 +298,7 @@ def test_an_account_disabled_here_stays_out(
 def test_the_audit_record_names_the_group_behind_the_role_used(
     browser: TestClient[Any], provider: OidcProvider, sso_runtime: Runtime
 ) -> None:
-    subject = new_subject()
-    provider.set_user(subject, preferred_username=subject, groups=["cs-agents"])
+    subject = person(provider, ["cs-agents"])
     sso_log_in(browser, provider, subject)
     assert browser.get("/customers", params={"q": "virtanen"}).status_code == 200
     with sso_runtime.session() as session:
@@ -321,8 +314,7 @@ def test_the_audit_record_names_the_group_behind_the_role_used(
 def test_logging_out_goes_on_to_the_providers_logout(
     browser: TestClient[Any], provider: OidcProvider, sso_runtime: Runtime
 ) -> None:
-    subject = new_subject()
-    provider.set_user(subject, preferred_username=subject, groups=["cs-agents"])
+    subject = person(provider, ["cs-agents"])
     sso_log_in(browser, provider, subject)
     answer = browser.post("/logout", data={"_csrf_token": csrf(browser)}, follow_redirects=False)
     assert answer.status_code == 200
@@ -341,8 +333,7 @@ def test_logging_out_goes_on_to_the_providers_logout(
 def test_a_second_factor_at_the_provider_counts(
     browser: TestClient[Any], provider: OidcProvider, sso_runtime: Runtime, amr: list[str]
 ) -> None:
-    subject = new_subject()
-    provider.set_user(subject, preferred_username=subject, groups=["privacy-office"], amr=amr)
+    subject = person(provider, ["privacy-office"], amr=amr)
     assert sso_log_in(browser, provider, subject).status_code == 303
     with sso_runtime.session() as session:
         token = session.scalars(
@@ -413,8 +404,7 @@ def test_what_is_no_second_factor(
         sso_archive(settings, keys, provider.issuer, require_mfa=True) as runtime,
         TestClient(app=create_app(runtime=runtime), base_url=ORIGIN) as browser,
     ):
-        subject = new_subject()
-        provider.set_user(subject, preferred_username=subject, groups=["privacy-office"], amr=amr)
+        subject = person(provider, ["privacy-office"], amr=amr)
         assert sso_log_in(browser, provider, subject).status_code == 403
 
 
@@ -437,8 +427,7 @@ def test_real_group_names_grant_their_roles(
         TestClient(app=create_app(runtime=runtime), base_url=ORIGIN) as browser,
     ):
         map_groups(runtime, {group: Role.AGENT})
-        subject = new_subject()
-        provider.set_user(subject, preferred_username=subject, groups=[group])
+        subject = person(provider, [group])
         assert sso_log_in(browser, provider, subject).status_code == 303
         assert browser.get("/customers", params={"q": "virtanen"}).status_code == 200
         user = account(runtime, subject)
@@ -468,8 +457,7 @@ def test_someone_the_mapping_gives_nothing_gets_no_account(
 def test_an_account_of_the_providers_has_no_api_tokens(
     browser: TestClient[Any], provider: OidcProvider, sso_runtime: Runtime
 ) -> None:
-    subject = new_subject()
-    provider.set_user(subject, preferred_username=subject, groups=["cs-agents"])
+    subject = person(provider, ["cs-agents"])
     sso_log_in(browser, provider, subject)
     asked = browser.post(
         "/api/v1/auth/tokens",
@@ -496,8 +484,7 @@ def test_an_administrator_decides_no_line_for_a_group_they_are_in(
 ) -> None:
     # An administrator through the provider who is also in cs-quality: a line granting
     # cs-quality the privacy role would give them privacy too.
-    subject = new_subject()
-    provider.set_user(subject, preferred_username=subject, groups=["archive-admins", "cs-quality"])
+    subject = person(provider, ["archive-admins", "cs-quality"])
     assert sso_log_in(browser, provider, subject).status_code == 303
     headers = {"X-CSRF-Token": csrf(browser)}
     line = {"group": "cs-quality", "role": "privacy"}
@@ -531,8 +518,7 @@ def test_an_administrator_decides_no_line_for_a_group_they_are_in(
 def test_the_audit_page_shows_the_group_behind_the_role(
     browser: TestClient[Any], provider: OidcProvider, sso_runtime: Runtime
 ) -> None:
-    subject = new_subject()
-    provider.set_user(subject, preferred_username=subject, groups=["internal-audit"])
+    subject = person(provider, ["internal-audit"])
     sso_log_in(browser, provider, subject)
     page = browser.get("/audit")
     assert page.status_code == 200
