@@ -266,6 +266,12 @@ class IngestService:
             "defects": [{"kind": d.kind, "count": d.count} for d in parsed.defects],
             "too_complex": parsed.too_complex,
         }
+        if envelope.mail_from is not None or envelope.rcpt_to:
+            transfer: dict[str, Any] = {
+                "mail_from": envelope.mail_from,
+                "rcpt_to": [*envelope.rcpt_to],
+            }
+            details["envelope"] = transfer
         obj = write_object(
             self.runtime,
             contact_id=contact_id,
