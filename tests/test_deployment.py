@@ -23,7 +23,7 @@ ROOT = Path(__file__).parent.parent
 SCHEMA = ROOT / "deploy" / "schema"
 CADDYFILE = ROOT / "deploy" / "caddy" / "Caddyfile"
 # The archive's services: its image, built from the Dockerfile.
-ARCHIVE_SERVICES = {"api-1", "api-2", "worker", "beat", "migrate"}
+ARCHIVE_SERVICES = {"api-1", "api-2", "worker", "beat", "migrate", "smtp"}
 ONE_SHOTS = {"migrate", "bucket"}
 # Secrets of the other images, which must not appear as plain variables either.
 THEIR_SECRETS = {"POSTGRES_PASSWORD", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD"}

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from archive.errors import ConfigurationError
 from archive.runtime import Runtime
 from archive.settings import Settings
 from archive.smtp.access import TokenAuthenticator, networks
@@ -27,6 +28,13 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
     try:
         os.write(descriptor, settings.smtp_tls_key.encode("utf-8"))
         context.load_cert_chain(Path(settings.smtp_tls_cert), f"/proc/self/fd/{descriptor}")
+    except (OSError, ssl.SSLError) as error:
+        # The message names the file and the reason, never the key.
+        reason = getattr(error, "reason", None) or error.strerror or type(error).__name__
+        raise ConfigurationError(
+            f"ARCHIVE_SMTP_TLS_CERT and ARCHIVE_SMTP_TLS_KEY: cannot load the certificate "
+            f"{settings.smtp_tls_cert} with its key: {reason}"
+        ) from None
     finally:
         os.close(descriptor)
     return context
