@@ -4,15 +4,12 @@ sent again after recovery, it is archived exactly once."""
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from archive.runtime import Runtime
-from archive.storage.local import TEMP_DIR, LocalStore
-from archive.testing.failures import database_down, store_down
+from archive.testing.failures import database_down
 
-from .mail import LOOPBACK, Serve, archived, client
+from .mail import LOOPBACK, Serve, archived, client, store_gone
 
 ALLOW = {"smtp_allow": (LOOPBACK,)}
 
@@ -26,26 +23,6 @@ def message(number: int) -> bytes:
         b"\r\n"
         b"Please archive me once.\r\n" % (number, number)
     )
-
-
-@contextmanager
-def store_gone(runtime: Runtime) -> Iterator[None]:
-    """The live store refusing writes: an S3 endpoint nobody answers on, or a local store whose
-    directory for new objects has become a file."""
-    store = runtime.store
-    if not isinstance(store, LocalStore):
-        with store_down(runtime, "any"):
-            yield
-        return
-    temp = store.root / TEMP_DIR
-    aside = store.root / "aside"
-    temp.rename(aside)
-    temp.write_bytes(b"")
-    try:
-        yield
-    finally:
-        temp.unlink()
-        aside.rename(temp)
 
 
 def send(smtp: smtplib.SMTP, raw: bytes) -> tuple[int, bytes]:
