@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import ssl
 from pathlib import Path
 from typing import Any
@@ -67,5 +68,8 @@ def journal_server(
         handler,
         hostname=host or settings.smtp_host,
         port=settings.smtp_port if port is None else port,
+        # The name in the greeting, looked up once: aiosmtpd would ask the resolver again for
+        # every connection.
+        server_hostname=socket.getfqdn(),
         **smtp_parameters(runtime),
     )
