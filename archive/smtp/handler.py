@@ -100,12 +100,16 @@ class JournalHandler:
         except InvalidInput as error:
             return f"554 5.6.0 {one_line(error.public_detail)}"
         except UNAVAILABLE_ERRORS as error:
-            log.warning("smtp.unavailable", error=type(error).__name__, detail=one_line(str(error)))
+            # The driver's own message, not SQLAlchemy's, which appends the statement's values.
+            detail = str(getattr(error, "orig", None) or error)
+            log.error(
+                "mail not stored: unavailable", error_type=type(error).__name__, detail=detail
+            )
             return UNAVAILABLE
         except Exception as error:
             # Whatever went wrong, the message is not stored: a temporary answer keeps it
             # queued at the sender, where it waits for the fault to be found and mended.
-            log.error("smtp.not_stored", error=type(error).__name__, detail=one_line(str(error)))
+            log.exception("mail not stored: unexpected error", error_type=type(error).__name__)
             return UNAVAILABLE
         said = "archived" if created else "already archived"
         return f"250 2.0.0 {said} as {contact_id}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import ssl
@@ -57,12 +58,18 @@ def smtp_parameters(runtime: Runtime) -> dict[str, Any]:
     }
 
 
+# aiosmtpd's own log names senders and recipients at INFO and quotes every line of a message at
+# DEBUG: personal data, which no log may hold, whatever ARCHIVE_LOG_LEVEL says.
+AIOSMTPD_LOG = "mail.log"
+
+
 def journal_server(
     runtime: Runtime, *, host: str | None = None, port: int | None = None
 ) -> Controller:
     """The endpoint, not yet started (`start()` serves it in a thread of its own, `stop()` ends
     it); `host` and `port` default to ARCHIVE_SMTP_HOST and ARCHIVE_SMTP_PORT."""
     settings = runtime.settings
+    logging.getLogger(AIOSMTPD_LOG).setLevel(logging.WARNING)
     handler = JournalHandler(runtime, networks(settings.smtp_allow))
     return Controller(
         handler,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import smtplib
 
 import pytest
@@ -152,3 +153,15 @@ def test_a_message_the_archive_will_never_take_is_refused_for_good_and_says_why(
     assert refused.value.smtp_code == 554
     assert b"5.6.0 the body has no header line" in refused.value.smtp_error
     assert archived(runtime) == []
+
+
+def test_no_log_line_names_a_sender_a_recipient_or_a_line_of_the_message(
+    runtime: Runtime, serve: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    port = serve(**ALLOW)
+    with client(port) as smtp:
+        smtp.sendmail("journal@example-company.fi", ["hidden.bcc@example-company.fi"], PLAIN)
+    assert len(archived(runtime)) == 1
+    for secret in ("journal@", "hidden.bcc", "aino.virtanen", "Invoice question", "invoice is"):
+        assert secret not in caplog.text
