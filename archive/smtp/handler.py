@@ -15,7 +15,7 @@ import uuid
 
 import structlog
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 
 from archive.audit import Actor
 from archive.contacts import use_cases
@@ -36,6 +36,7 @@ log = structlog.get_logger(__name__)
 AUTH_REQUIRED = "530 5.7.0 Authentication required"
 UNAVAILABLE = "451 4.3.0 The archive cannot store mail now; try again later"
 TOO_LARGE = "552 5.3.4 Message larger than the archive accepts"
+UNSTORABLE = "554 5.6.0 The message holds a value the archive cannot store"
 # What a later try may not meet again: the store, the keys or the database not answering.
 UNAVAILABLE_ERRORS = (
     StorageError,
@@ -51,6 +52,28 @@ def one_line(text: str) -> str:
     """A reason as one printable ASCII line, the way an SMTP reply carries it."""
     cleaned = "".join(ch if " " <= ch <= "~" else " " for ch in text)
     return " ".join(cleaned.split())[:400]
+
+
+def refusal(error: Exception) -> str:
+    """The answer to a message that was not stored, and the log line that says why."""
+    if isinstance(error, PayloadTooLarge):
+        return TOO_LARGE
+    if isinstance(error, InvalidInput):
+        return f"554 5.6.0 {one_line(error.public_detail)}"
+    if isinstance(error, DataError):
+        # A value every check let through and the database refused (PostgreSQL takes no NUL
+        # in text): trying again would meet the same refusal.
+        log.warning("mail refused by the database")
+        return UNSTORABLE
+    if isinstance(error, UNAVAILABLE_ERRORS):
+        # The driver's own message, not SQLAlchemy's, which appends the statement's values.
+        detail = str(getattr(error, "orig", None) or error)
+        log.error("mail not stored: unavailable", error_type=type(error).__name__, detail=detail)
+        return UNAVAILABLE
+    # Whatever else went wrong, the message is not stored: a temporary answer keeps it queued
+    # at the sender, where it waits for the fault to be found and mended.
+    log.error("mail not stored: unexpected error", error_type=type(error).__name__, exc_info=error)
+    return UNAVAILABLE
 
 
 class JournalHandler:
@@ -95,22 +118,8 @@ class JournalHandler:
         )
         try:
             contact_id, created = await asyncio.to_thread(self.store, actor, described, raw)
-        except PayloadTooLarge:
-            return TOO_LARGE
-        except InvalidInput as error:
-            return f"554 5.6.0 {one_line(error.public_detail)}"
-        except UNAVAILABLE_ERRORS as error:
-            # The driver's own message, not SQLAlchemy's, which appends the statement's values.
-            detail = str(getattr(error, "orig", None) or error)
-            log.error(
-                "mail not stored: unavailable", error_type=type(error).__name__, detail=detail
-            )
-            return UNAVAILABLE
         except Exception as error:
-            # Whatever went wrong, the message is not stored: a temporary answer keeps it
-            # queued at the sender, where it waits for the fault to be found and mended.
-            log.exception("mail not stored: unexpected error", error_type=type(error).__name__)
-            return UNAVAILABLE
+            return refusal(error)
         said = "archived" if created else "already archived"
         return f"250 2.0.0 {said} as {contact_id}"
 
