@@ -28,7 +28,7 @@ from archive.contacts.chat import (
     parse_transcript,
     transcript_to_json,
 )
-from archive.contacts.details import seal_details
+from archive.contacts.details import add_recipients, seal_details
 from archive.contacts.email import Address, parse_email
 from archive.contacts.ingest_support import (
     AGENT,
@@ -234,6 +234,8 @@ class IngestService:
         )
         existing = already_stored(self.session, keys, digest)
         if existing is not None:
+            if envelope.rcpt_to:
+                add_recipients(self.runtime, existing, envelope.rcpt_to)  # committed by the caller
             return Ingested(existing, created=False)
         party = parsed.sender if envelope.direction is Direction.INBOUND else first(parsed.to)
         identifiers = self._usable_address(party)

@@ -165,3 +165,19 @@ def test_no_log_line_names_a_sender_a_recipient_or_a_line_of_the_message(
     assert len(archived(runtime)) == 1
     for secret in ("journal@", "hidden.bcc", "aino.virtanen", "Invoice question", "invoice is"):
         assert secret not in caplog.text
+
+
+def test_one_message_handed_over_in_parts_keeps_every_recipient(
+    runtime: Runtime, serve: Serve
+) -> None:
+    # A mail server sends a message with many recipients in several transactions.
+    port = serve(**ALLOW)
+    with client(port) as smtp:
+        smtp.sendmail("journal@example-company.fi", ["a@example-company.fi"], MULTIPART)
+        smtp.sendmail(
+            "journal@example-company.fi",
+            ["b@example-company.fi", "a@example-company.fi"],
+            MULTIPART,
+        )
+    (stored,) = archived(runtime)
+    assert stored.details["envelope"]["rcpt_to"] == ["a@example-company.fi", "b@example-company.fi"]
