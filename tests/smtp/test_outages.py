@@ -6,8 +6,12 @@ from __future__ import annotations
 import smtplib
 from pathlib import Path
 
+import pytest
+
+from archive.accounts.models import Role
 from archive.runtime import Runtime
 from archive.testing.failures import database_down
+from archive.testing.tokens import api_token
 
 from .mail import LOOPBACK, Serve, archived, client, store_gone
 
@@ -59,3 +63,19 @@ def test_the_database_down_is_451_and_the_retry_is_stored_once(
             assert (code, reply[:5]) == (451, b"4.3.0")
         assert send(smtp, message(1))[0] == 250
     assert [a.raw for a in archived(runtime)] == [message(1)]
+
+
+def test_a_login_while_the_database_is_down_is_told_to_try_again(
+    runtime: Runtime, serve: Serve, tmp_path: Path
+) -> None:
+    secret = api_token(runtime, "journal.mta", [Role.INGEST])
+    port = serve()
+    with client(port) as smtp:
+        with (
+            database_down(runtime, tmp_path),
+            pytest.raises(smtplib.SMTPAuthenticationError) as told,
+        ):
+            smtp.login("journal.mta", secret)
+        assert told.value.smtp_code == 454
+        smtp.login("journal.mta", secret)
+        assert send(smtp, message(1))[0] == 250
