@@ -4,6 +4,7 @@ sent again after recovery, it is archived exactly once."""
 from __future__ import annotations
 
 import smtplib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,23 @@ def test_a_login_while_the_database_is_down_is_told_to_try_again(
         assert told.value.smtp_code == 454
         smtp.login("journal.mta", secret)
         assert send(smtp, message(1))[0] == 250
+
+
+def test_the_same_message_on_five_connections_at_once_is_stored_once(
+    runtime: Runtime, serve: Serve
+) -> None:
+    port = serve(**ALLOW)
+
+    def deliver(_: int) -> int:
+        # As a sending server does: a temporary answer is tried again.
+        with client(port) as smtp:
+            for _attempt in range(20):
+                code = send(smtp, message(1))[0]
+                if code != 451:
+                    return code
+        return 451
+
+    with ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(deliver, range(5)))
+    assert answers == [250] * 5
+    assert [a.raw for a in archived(runtime)] == [message(1)]
