@@ -31,7 +31,7 @@ class Archived:
 Serve = Callable[..., int]
 
 
-def client(port: int) -> smtplib.SMTP:
+def connect(port: int) -> smtplib.SMTP:
     connection = smtplib.SMTP(LOOPBACK, port, timeout=30)
     connection.ehlo("mta.example.fi")
     return connection

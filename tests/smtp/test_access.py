@@ -22,7 +22,7 @@ from archive.settings import Settings
 from archive.smtp.server import tls_context
 from archive.testing.tokens import api_token
 
-from .mail import LOOPBACK, Serve, archived, client, creators
+from .mail import LOOPBACK, Serve, archived, connect, creators
 
 MESSAGE = (
     b"From: aino.virtanen@example.fi\r\n"
@@ -66,7 +66,7 @@ def test_a_client_neither_listed_nor_logged_in_is_told_to_authenticate(
     runtime: Runtime, serve: Serve
 ) -> None:
     port = serve(smtp_allow=("192.0.2.0/24",))
-    with client(port) as smtp, pytest.raises(smtplib.SMTPSenderRefused) as refused:
+    with connect(port) as smtp, pytest.raises(smtplib.SMTPSenderRefused) as refused:
         smtp.sendmail("journal@example-company.fi", ["a@example-company.fi"], MESSAGE)
     assert refused.value.smtp_code == 530
     assert archived(runtime) == []
@@ -77,10 +77,10 @@ def test_an_ingest_account_logs_in_with_its_token_and_the_trail_names_it(
 ) -> None:
     secret = api_token(runtime, "journal.mta", [Role.INGEST])
     port = serve()
-    with client(port) as smtp:
+    with connect(port) as smtp:
         smtp.login("journal.mta", secret)  # PLAIN
         smtp.sendmail("journal@example-company.fi", ["a@example-company.fi"], MESSAGE)
-    with client(port) as smtp:
+    with connect(port) as smtp:
         smtp.user, smtp.password = "journal.mta", secret
         code, _reply = smtp.auth("LOGIN", smtp.auth_login)
         assert code == 235
@@ -105,7 +105,7 @@ def test_a_wrong_name_token_or_role_is_refused_with_535(
         "someone.else": api_token(runtime, "journal.mta2", [Role.INGEST]),
     }
     port = serve()
-    with client(port) as smtp, pytest.raises(smtplib.SMTPAuthenticationError) as refused:
+    with connect(port) as smtp, pytest.raises(smtplib.SMTPAuthenticationError) as refused:
         smtp.login(user, password or secrets[user])
     assert refused.value.smtp_code == 535
 
@@ -116,7 +116,7 @@ def test_with_a_certificate_auth_waits_for_starttls(
     cert, key = self_signed(tmp_path)
     secret = api_token(runtime, "journal.mta", [Role.INGEST])
     port = serve(smtp_tls_cert=cert, smtp_tls_key=key)
-    with client(port) as smtp:
+    with connect(port) as smtp:
         assert smtp.has_extn("starttls")
         assert not smtp.has_extn("auth")  # not offered in the clear
         code, _reply = smtp.docmd("AUTH", "PLAIN")

@@ -13,7 +13,7 @@ from archive.runtime import build_runtime
 from archive.settings import Settings
 from archive.testing.servers import free_port, wait_for_port
 
-from .mail import LOOPBACK, archived, client
+from .mail import LOOPBACK, archived, connect
 
 MESSAGE = (
     b"From: aino.virtanen@example.fi\r\n"
@@ -45,7 +45,7 @@ def test_archive_smtp_archives_what_it_is_sent_and_stops_on_sigterm(tmp_path: Pa
         server = subprocess.Popen([archive_command(), "smtp"], env=env, stderr=output)
         try:
             wait_for_port(port, 60, "archive smtp")
-            with client(port) as smtp:
+            with connect(port) as smtp:
                 smtp.sendmail("journal@example-company.fi", ["a@example-company.fi"], MESSAGE)
         finally:
             server.send_signal(signal.SIGTERM)

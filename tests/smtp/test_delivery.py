@@ -6,10 +6,11 @@ import logging
 import smtplib
 
 import pytest
+from litestar.testing import TestClient
 
 from archive.runtime import Runtime
 
-from .mail import LOOPBACK, Serve, archived, client, creators
+from .mail import LOOPBACK, Serve, archived, connect, creators
 
 ALLOW = {"smtp_allow": (LOOPBACK,)}
 
@@ -68,7 +69,7 @@ def test_plain_multipart_and_8bit_mail_is_archived_byte_for_byte_with_its_envelo
     runtime: Runtime, serve: Serve
 ) -> None:
     port = serve(**ALLOW)
-    with client(port) as smtp:
+    with connect(port) as smtp:
         assert smtp.has_extn("8bitmime")
         assert smtp.has_extn("smtputf8")
         smtp.sendmail("journal@example-company.fi", ["service@example-company.fi"], PLAIN)
@@ -101,7 +102,7 @@ def test_lines_that_start_with_a_dot_are_stored_as_written_not_as_stuffed(
     runtime: Runtime, serve: Serve
 ) -> None:
     port = serve(**ALLOW)
-    with client(port) as smtp:
+    with connect(port) as smtp:
         smtp.sendmail("<>", ["service@example-company.fi"], DOTS)  # smtplib stuffs the dots
     (stored,) = archived(runtime)
     assert stored.raw == DOTS
@@ -112,7 +113,7 @@ def test_a_message_sent_again_is_answered_250_and_stored_once(
     runtime: Runtime, serve: Serve
 ) -> None:
     port = serve(**ALLOW)
-    with client(port) as smtp:
+    with connect(port) as smtp:
         first = smtp.sendmail("journal@example-company.fi", ["a@example-company.fi"], PLAIN)
         smtp.mail("journal@example-company.fi")
         smtp.rcpt("a@example-company.fi")
@@ -129,7 +130,7 @@ def test_mail_over_the_ingest_limit_is_refused_with_552(runtime: Runtime, serve:
     limit = 4096
     port = serve(max_message_bytes=limit, **ALLOW)
     large = PLAIN + (b"x" * 78 + b"\r\n") * 100
-    with client(port) as smtp:
+    with connect(port) as smtp:
         assert smtp.esmtp_features["size"] == str(limit)
         # Declared with SIZE (smtplib does): refused at MAIL, before any byte is sent.
         with pytest.raises(smtplib.SMTPSenderRefused) as refused:
@@ -148,7 +149,7 @@ def test_a_message_the_archive_will_never_take_is_refused_for_good_and_says_why(
     runtime: Runtime, serve: Serve
 ) -> None:
     port = serve(**ALLOW)
-    with client(port) as smtp, pytest.raises(smtplib.SMTPDataError) as refused:
+    with connect(port) as smtp, pytest.raises(smtplib.SMTPDataError) as refused:
         smtp.sendmail("journal@example-company.fi", ["a@example-company.fi"], b"no header\r\n")
     assert refused.value.smtp_code == 554
     assert b"5.6.0 the body has no header line" in refused.value.smtp_error
@@ -160,7 +161,7 @@ def test_no_log_line_names_a_sender_a_recipient_or_a_line_of_the_message(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     port = serve(**ALLOW)
-    with client(port) as smtp:
+    with connect(port) as smtp:
         smtp.sendmail("journal@example-company.fi", ["hidden.bcc@example-company.fi"], PLAIN)
     assert len(archived(runtime)) == 1
     for secret in ("journal@", "hidden.bcc", "aino.virtanen", "Invoice question", "invoice is"):
@@ -172,7 +173,7 @@ def test_one_message_handed_over_in_parts_keeps_every_recipient(
 ) -> None:
     # A mail server sends a message with many recipients in several transactions.
     port = serve(**ALLOW)
-    with client(port) as smtp:
+    with connect(port) as smtp:
         smtp.sendmail("journal@example-company.fi", ["a@example-company.fi"], MULTIPART)
         smtp.sendmail(
             "journal@example-company.fi",
@@ -181,3 +182,23 @@ def test_one_message_handed_over_in_parts_keeps_every_recipient(
         )
     (stored,) = archived(runtime)
     assert stored.details["envelope"]["rcpt_to"] == ["a@example-company.fi", "b@example-company.fi"]
+
+
+def test_the_answer_names_the_contact_whose_details_show_the_envelope(
+    runtime: Runtime,
+    serve: Serve,
+    client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    port = serve(**ALLOW)
+    with connect(port) as smtp:
+        smtp.mail("journal@example-company.fi")
+        smtp.rcpt("hidden.bcc@example-company.fi")
+        code, reply = smtp.data(PLAIN)
+    assert code == 250
+    contact_id = reply.decode().rsplit(" ", 1)[1]
+    shown = client.get(f"/api/v1/contacts/{contact_id}")
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["details"]["envelope"] == {
+        "mail_from": "journal@example-company.fi",
+        "rcpt_to": ["hidden.bcc@example-company.fi"],
+    }

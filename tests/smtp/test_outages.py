@@ -14,7 +14,7 @@ from archive.runtime import Runtime
 from archive.testing.failures import database_down
 from archive.testing.tokens import api_token
 
-from .mail import LOOPBACK, Serve, archived, client, store_gone
+from .mail import LOOPBACK, Serve, archived, connect, store_gone
 
 ALLOW = {"smtp_allow": (LOOPBACK,)}
 
@@ -40,7 +40,7 @@ def test_the_store_failing_mid_session_is_451_and_the_retry_is_stored_once(
     runtime: Runtime, serve: Serve
 ) -> None:
     port = serve(**ALLOW)
-    with client(port) as smtp:
+    with connect(port) as smtp:
         assert send(smtp, message(1))[0] == 250
         with store_gone(runtime):
             code, reply = send(smtp, message(2))
@@ -48,7 +48,7 @@ def test_the_store_failing_mid_session_is_451_and_the_retry_is_stored_once(
             assert send(smtp, message(3))[0] == 451
         # The sending server's retries, after recovery: on the same connection and a new one.
         assert send(smtp, message(2))[0] == 250
-    with client(port) as smtp:
+    with connect(port) as smtp:
         assert send(smtp, message(3))[0] == 250
         assert send(smtp, message(3))[0] == 250  # a retry of a retry
     assert [a.raw for a in archived(runtime)] == [message(1), message(2), message(3)]
@@ -58,7 +58,7 @@ def test_the_database_down_is_451_and_the_retry_is_stored_once(
     runtime: Runtime, serve: Serve, tmp_path: Path
 ) -> None:
     port = serve(**ALLOW)
-    with client(port) as smtp:
+    with connect(port) as smtp:
         with database_down(runtime, tmp_path):
             code, reply = send(smtp, message(1))
             assert (code, reply[:5]) == (451, b"4.3.0")
@@ -71,7 +71,7 @@ def test_a_login_while_the_database_is_down_is_told_to_try_again(
 ) -> None:
     secret = api_token(runtime, "journal.mta", [Role.INGEST])
     port = serve()
-    with client(port) as smtp:
+    with connect(port) as smtp:
         with (
             database_down(runtime, tmp_path),
             pytest.raises(smtplib.SMTPAuthenticationError) as told,
@@ -89,7 +89,7 @@ def test_the_same_message_on_five_connections_at_once_is_stored_once(
 
     def deliver(_: int) -> int:
         # As a sending server does: a temporary answer is tried again.
-        with client(port) as smtp:
+        with connect(port) as smtp:
             for _attempt in range(20):
                 code = send(smtp, message(1))[0]
                 if code != 451:
