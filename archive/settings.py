@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import stat
@@ -353,6 +354,38 @@ class Settings:
             "(service accounts' tokens work as before).",
         ),
     )
+    smtp_host: str = field(
+        default="127.0.0.1",
+        metadata=_doc("ARCHIVE_SMTP_HOST", "Address `archive smtp` binds."),
+    )
+    smtp_port: int = field(
+        default=2525, metadata=_doc("ARCHIVE_SMTP_PORT", "Port `archive smtp` listens on.")
+    )
+    smtp_allow: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "ARCHIVE_SMTP_ALLOW",
+            "Client addresses and networks (`10.0.0.5, 192.168.10.0/24`), comma-separated, "
+            "that may hand mail to `archive smtp` without AUTH. Any other client logs in with "
+            "an ingest account's name and API token.",
+        ),
+    )
+    smtp_tls_cert: Path | None = field(
+        default=None,
+        metadata=_doc(
+            "ARCHIVE_SMTP_TLS_CERT",
+            "PEM file of the certificate (and its chain) `archive smtp` offers with STARTTLS. "
+            "Set: AUTH is refused until the client has started TLS.",
+        ),
+    )
+    smtp_tls_key: str = field(
+        default="",
+        metadata=_doc(
+            "ARCHIVE_SMTP_TLS_KEY",
+            "The PEM private key of ARCHIVE_SMTP_TLS_CERT.",
+            secret=True,
+        ),
+    )
 
     def __post_init__(self) -> None:
         if self.store not in ("local", "s3"):
@@ -393,6 +426,8 @@ class Settings:
                 )
         _check_single_sign_on(self)
         _check_port(self.metrics_port, "ARCHIVE_METRICS_PORT")
+        _check_port(self.smtp_port, "ARCHIVE_SMTP_PORT")
+        _check_smtp(self)
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigurationError("ARCHIVE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
 
@@ -484,6 +519,21 @@ def _check_single_sign_on(settings: Settings) -> None:
         )
 
 
+def _check_smtp(settings: Settings) -> None:
+    for entry in settings.smtp_allow:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ConfigurationError(
+                f"ARCHIVE_SMTP_ALLOW: {entry!r} is not an address or a network such as "
+                "'192.168.10.0/24'"
+            ) from None
+    if bool(settings.smtp_tls_cert) != bool(settings.smtp_tls_key):
+        raise ConfigurationError(
+            "ARCHIVE_SMTP_TLS_CERT and ARCHIVE_SMTP_TLS_KEY are set together or not at all"
+        )
+
+
 def _check_port(port: int | None, env_name: str) -> None:
     if port is not None and not 1 <= port <= 65535:
         raise ConfigurationError(f"{env_name} must be a port, 1 to 65535")
@@ -556,7 +606,7 @@ def _convert(attr: str, env_name: str, raw: str, default: Any) -> Any:
             return int(raw.replace("_", ""))
         except ValueError:
             raise ConfigurationError(f"{env_name} must be an integer, not {raw!r}") from None
-    if attr in ("data_dir", "store_path", "key_file", "audit_heads_file"):
+    if attr in ("data_dir", "store_path", "key_file", "audit_heads_file", "smtp_tls_cert"):
         return Path(raw)
     return raw
 

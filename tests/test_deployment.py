@@ -23,7 +23,7 @@ ROOT = Path(__file__).parent.parent
 SCHEMA = ROOT / "deploy" / "schema"
 CADDYFILE = ROOT / "deploy" / "caddy" / "Caddyfile"
 # The archive's services: its image, built from the Dockerfile.
-ARCHIVE_SERVICES = {"api-1", "api-2", "worker", "beat", "migrate"}
+ARCHIVE_SERVICES = {"api-1", "api-2", "worker", "beat", "migrate", "smtp"}
 ONE_SHOTS = {"migrate", "bucket"}
 # Secrets of the other images, which must not appear as plain variables either.
 THEIR_SECRETS = {"POSTGRES_PASSWORD", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD"}
@@ -151,6 +151,8 @@ def test_secrets_are_files_never_plain_variables() -> None:
         # Single sign-on is added by whoever sets it up, with its client secret (docs/sso.md):
         # a secret file may not be empty, so none stands ready for it.
         wanted.discard("ARCHIVE_OIDC_CLIENT_SECRET_FILE")
+        # So is the SMTP endpoint's TLS key, with its certificate (docs/connectors.md).
+        wanted.discard("ARCHIVE_SMTP_TLS_KEY_FILE")
         if not name.startswith("api-"):
             wanted.discard("ARCHIVE_METRICS_TOKEN_FILE")
         assert files == wanted, name

@@ -23,6 +23,7 @@ from archive.cli.policy import policy_group
 from archive.cli.requests import requests_group
 from archive.cli.search import search_group
 from archive.cli.setup import db_group, init_command, serve_command
+from archive.cli.smtp import smtp_command
 from archive.cli.sso import sso_group
 from archive.cli.users import tokens_group, users_group
 from archive.cli.worker import worker_group
@@ -66,6 +67,7 @@ def cli(ctx: click.Context) -> None:
 for command in (
     init_command,
     serve_command,
+    smtp_command,
     demo_command,
     db_group,
     ingest_command,

@@ -23,3 +23,21 @@ def open_details(runtime: Runtime, contact: Contact) -> dict[str, Any]:
     loaded = json.loads(decrypt_field(data_key, contact.details_ciphertext, contact.key_context))
     assert isinstance(loaded, dict)
     return loaded
+
+
+def add_recipients(runtime: Runtime, contact: Contact, recipients: tuple[str, ...]) -> bool:
+    """Add the envelope recipients an e-mail's details do not name yet; whether any were.
+
+    A mail server hands one message with many recipients over in several transactions, each
+    with some of them: the bytes are one contact's, and every recipient is kept with it."""
+    details = open_details(runtime, contact)
+    envelope = details.get("envelope")
+    if not isinstance(envelope, dict):
+        return False  # stored from the API or a file: it had no envelope to add to
+    known = list(envelope.get("rcpt_to") or [])
+    added = [r for r in recipients if r not in known]
+    if not added:
+        return False
+    envelope["rcpt_to"] = known + added
+    seal_details(contact, open_key(contact, runtime.keys.keyring), details)
+    return True

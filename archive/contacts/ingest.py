@@ -28,7 +28,7 @@ from archive.contacts.chat import (
     parse_transcript,
     transcript_to_json,
 )
-from archive.contacts.details import seal_details
+from archive.contacts.details import add_recipients, seal_details
 from archive.contacts.email import Address, parse_email
 from archive.contacts.ingest_support import (
     AGENT,
@@ -234,6 +234,8 @@ class IngestService:
         )
         existing = already_stored(self.session, keys, digest)
         if existing is not None:
+            if envelope.rcpt_to:
+                add_recipients(self.runtime, existing, envelope.rcpt_to)  # committed by the caller
             return Ingested(existing, created=False)
         party = parsed.sender if envelope.direction is Direction.INBOUND else first(parsed.to)
         identifiers = self._usable_address(party)
@@ -266,6 +268,12 @@ class IngestService:
             "defects": [{"kind": d.kind, "count": d.count} for d in parsed.defects],
             "too_complex": parsed.too_complex,
         }
+        if envelope.mail_from is not None or envelope.rcpt_to:
+            transfer: dict[str, Any] = {
+                "mail_from": envelope.mail_from,
+                "rcpt_to": [*envelope.rcpt_to],
+            }
+            details["envelope"] = transfer
         obj = write_object(
             self.runtime,
             contact_id=contact_id,

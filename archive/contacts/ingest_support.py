@@ -39,6 +39,15 @@ class Envelope:
     external_id: str | None = None
     started_at: datetime | None = None
     source: str = "api"
+    # An e-mail's SMTP envelope, as a journaling mail server sent it: the real recipients
+    # (Bcc among them) are here and nowhere in the message.
+    mail_from: str | None = None
+    rcpt_to: tuple[str, ...] = ()
+
+
+# Fields that joined the envelope later: left out of a request's text while unset, so that
+# contacts stored before them are still recognised when sent again.
+_LATER_FIELDS = ("mail_from", "rcpt_to")
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,9 @@ def canonical_request(envelope: Envelope, *parts: Any) -> str:
     """A stable text of everything a request said except its idempotency key."""
     described = asdict(envelope)
     described.pop("idempotency_key")
+    for name in _LATER_FIELDS:
+        if not described[name]:
+            described.pop(name)
     return json.dumps([described, *parts], sort_keys=True, default=str)
 
 

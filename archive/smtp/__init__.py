@@ -1,0 +1,1 @@
+"""The SMTP journaling endpoint: mail servers hand over copies of mail, each archived as sent."""

@@ -1,0 +1,102 @@
+"""With the store or the database down, mail is answered 451 and stays queued at the sender;
+sent again after recovery, it is archived exactly once."""
+
+from __future__ import annotations
+
+import smtplib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from archive.accounts.models import Role
+from archive.runtime import Runtime
+from archive.testing.failures import database_down
+from archive.testing.tokens import api_token
+
+from .mail import LOOPBACK, Serve, archived, connect, store_gone
+
+ALLOW = {"smtp_allow": (LOOPBACK,)}
+
+
+def message(number: int) -> bytes:
+    return (
+        b"From: aino.virtanen@example.fi\r\n"
+        b"To: service@example-company.fi\r\n"
+        b"Subject: Outage %d\r\n"
+        b"Message-ID: <outage-%d@example.fi>\r\n"
+        b"\r\n"
+        b"Please archive me once.\r\n" % (number, number)
+    )
+
+
+def send(smtp: smtplib.SMTP, raw: bytes) -> tuple[int, bytes]:
+    smtp.mail("journal@example-company.fi")
+    smtp.rcpt("service@example-company.fi")
+    return smtp.data(raw)
+
+
+def test_the_store_failing_mid_session_is_451_and_the_retry_is_stored_once(
+    runtime: Runtime, serve: Serve
+) -> None:
+    port = serve(**ALLOW)
+    with connect(port) as smtp:
+        assert send(smtp, message(1))[0] == 250
+        with store_gone(runtime):
+            code, reply = send(smtp, message(2))
+            assert (code, reply[:5]) == (451, b"4.3.0")
+            assert send(smtp, message(3))[0] == 451
+        # The sending server's retries, after recovery: on the same connection and a new one.
+        assert send(smtp, message(2))[0] == 250
+    with connect(port) as smtp:
+        assert send(smtp, message(3))[0] == 250
+        assert send(smtp, message(3))[0] == 250  # a retry of a retry
+    assert [a.raw for a in archived(runtime)] == [message(1), message(2), message(3)]
+
+
+def test_the_database_down_is_451_and_the_retry_is_stored_once(
+    runtime: Runtime, serve: Serve, tmp_path: Path
+) -> None:
+    port = serve(**ALLOW)
+    with connect(port) as smtp:
+        with database_down(runtime, tmp_path):
+            code, reply = send(smtp, message(1))
+            assert (code, reply[:5]) == (451, b"4.3.0")
+        assert send(smtp, message(1))[0] == 250
+    assert [a.raw for a in archived(runtime)] == [message(1)]
+
+
+def test_a_login_while_the_database_is_down_is_told_to_try_again(
+    runtime: Runtime, serve: Serve, tmp_path: Path
+) -> None:
+    secret = api_token(runtime, "journal.mta", [Role.INGEST])
+    port = serve()
+    with connect(port) as smtp:
+        with (
+            database_down(runtime, tmp_path),
+            pytest.raises(smtplib.SMTPAuthenticationError) as told,
+        ):
+            smtp.login("journal.mta", secret)
+        assert told.value.smtp_code == 454
+        smtp.login("journal.mta", secret)
+        assert send(smtp, message(1))[0] == 250
+
+
+def test_the_same_message_on_five_connections_at_once_is_stored_once(
+    runtime: Runtime, serve: Serve
+) -> None:
+    port = serve(**ALLOW)
+
+    def deliver(_: int) -> int:
+        # As a sending server does: a temporary answer is tried again.
+        with connect(port) as smtp:
+            for _attempt in range(20):
+                code = send(smtp, message(1))[0]
+                if code != 451:
+                    return code
+        return 451
+
+    with ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(deliver, range(5)))
+    assert answers == [250] * 5
+    assert [a.raw for a in archived(runtime)] == [message(1)]
