@@ -526,3 +526,18 @@ def test_the_audit_page_shows_the_group_behind_the_role(
     page = browser.get("/audit")
     assert "from group" in page.text
     assert "<code>internal-audit</code>" in page.text
+
+
+@pytest.mark.parametrize("name", ["support@contoso.example", "ä@contoso.example", None])
+def test_a_name_that_makes_no_user_name_is_refused(
+    browser: TestClient[Any], provider: OidcProvider, sso_runtime: Runtime, name: str | None
+) -> None:
+    # A shared login's name is refused as it is for local accounts; so is one with nothing
+    # left once its accents are dropped, and none at all.
+    subject = new_subject()
+    provider.set_user(subject, preferred_username=name, groups=["cs-agents"])
+    answer = sso_log_in(browser, provider, subject)
+    assert answer.status_code == 401
+    assert "no user name this archive can use" in answer.text
+    assert "reason:username" in records(sso_runtime, "user:login:sso:failed")[-1].targets
+    assert account(sso_runtime, subject) is None

@@ -33,13 +33,13 @@ from archive.accounts import purpose_key, tokens
 from archive.accounts import totp as totp_module
 from archive.accounts.errors import SecondFactorRequired
 from archive.accounts.models import (
-    USERNAME,
     AccessToken,
     AccountKind,
     Role,
     TokenKind,
     User,
     clean_display_name,
+    clean_username,
 )
 from archive.accounts.use_cases.sessions import UNKNOWN_ACTOR
 from archive.audit import AuditAction, Outcome
@@ -181,15 +181,14 @@ def finish(
         session.commit()
         raise trail.refused(session, "disabled", "the account is disabled in the archive", user)
     sid = _sid(claims)
-    if not _has_second_factor(claims, runtime):
-        if user.totp_enabled or user.roles & _mfa_roles(runtime):
-            if not user.totp_enabled:
-                session.commit()
-                raise trail.refused(session, "no-factor", "the roles need a second factor", user)
-            return _wait_for_code(session, pending, user, sid, now)
-        mfa = False
-    else:
-        mfa = True
+    mfa = _has_second_factor(claims, runtime)
+    # As at a password login: a factor enrolled here is asked for, and roles that need one
+    # are refused without it.
+    if not mfa and user.totp_enabled:
+        return _wait_for_code(session, pending, user, sid, now)
+    if not mfa and user.roles & _mfa_roles(runtime):
+        session.commit()
+        raise trail.refused(session, "no-factor", "the roles need a second factor", user)
     return _open(session, runtime, user, mfa=mfa, sid=sid, next_path=pending.next_path, trail=trail)
 
 
@@ -480,10 +479,13 @@ def _username(claims: dict[str, Any], claim: str) -> str | None:
         return None
     local = raw.split("@", 1)[0]
     # Accents and other marks are dropped (aino.mäkelä → aino.makela); what is left must be
-    # a user name as the archive allows them.
+    # a user name as the archive allows them, a shared one ("support") refused as it is here.
     plain = unicodedata.normalize("NFKD", local).encode("ascii", "ignore").decode().lower()
     plain = "".join(c if c.isalnum() or c in "._-" else "-" for c in plain).strip("-")
-    return plain if USERNAME.fullmatch(plain) else None
+    try:
+        return clean_username(plain)
+    except InvalidInput:
+        return None
 
 
 def _display_name(claims: dict[str, Any]) -> str | None:
