@@ -11,6 +11,7 @@ from archive.audit.models import (
     AuditRecord,
 )
 from archive.audit.targets import AuditTarget
+from archive.connectors.models import ConnectorCursor, ConnectorHour, ConnectorStatus
 from archive.contacts.models import Contact, ContentObject
 from archive.customers.models import (
     ContactIdentifier,
@@ -48,6 +49,9 @@ __all__ = [
     "AuditRecord",
     "AuditTarget",
     "Base",
+    "ConnectorCursor",
+    "ConnectorHour",
+    "ConnectorStatus",
     "Contact",
     "ContactIdentifier",
     "ContentObject",

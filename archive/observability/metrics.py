@@ -84,6 +84,12 @@ INTEGRITY_FINDINGS = Counter(
     "digest-mismatch, unreadable.",
     ["kind"],
 )
+CONNECTOR_MESSAGES = Counter(
+    "archive_connector_messages",
+    "Messages the connectors handled, by connector (smtp, imap, folder, bucket) and outcome: "
+    "stored, repeated (found stored already), deferred (tried again later), refused.",
+    ["connector", "outcome"],
+)
 
 FAMILIES = (
     REQUEST_DURATION,
@@ -97,6 +103,7 @@ FAMILIES = (
     DATABASE_ERRORS,
     INTEGRITY_CHECKS,
     INTEGRITY_FINDINGS,
+    CONNECTOR_MESSAGES,
 )
 
 # Statement kinds a database error is counted under; anything else is `other`.

@@ -70,11 +70,14 @@ def journal_server(
     it); `host` and `port` default to ARCHIVE_SMTP_HOST and ARCHIVE_SMTP_PORT."""
     settings = runtime.settings
     logging.getLogger(AIOSMTPD_LOG).setLevel(logging.WARNING)
-    handler = JournalHandler(runtime, networks(settings.smtp_allow))
+    hostname = host or settings.smtp_host
+    port = settings.smtp_port if port is None else port
+    # The connectors' page names the endpoint by the address it listens on.
+    handler = JournalHandler(runtime, networks(settings.smtp_allow), source=f"{hostname}:{port}")
     return Controller(
         handler,
-        hostname=host or settings.smtp_host,
-        port=settings.smtp_port if port is None else port,
+        hostname=hostname,
+        port=port,
         # The name in the greeting, looked up once: aiosmtpd would ask the resolver again for
         # every connection.
         server_hostname=socket.getfqdn(),

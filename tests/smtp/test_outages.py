@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from archive.accounts.models import Role
+from archive.connectors.activity import report
 from archive.runtime import Runtime
 from archive.testing.failures import database_down
 from archive.testing.tokens import api_token
@@ -52,6 +53,16 @@ def test_the_store_failing_mid_session_is_451_and_the_retry_is_stored_once(
         assert send(smtp, message(3))[0] == 250
         assert send(smtp, message(3))[0] == 250  # a retry of a retry
     assert [a.raw for a in archived(runtime)] == [message(1), message(2), message(3)]
+    # The connectors' page tells the same story: two deferred, then every one stored.
+    with runtime.session() as session:
+        (endpoint,) = report(session, runtime.clock.now())
+    assert (endpoint.kind, endpoint.source) == ("smtp", f"{LOOPBACK}:{port}")
+    counts = (endpoint.stored, endpoint.repeated, endpoint.deferred, endpoint.refused)
+    assert counts == (3, 1, 2, 0)
+    assert endpoint.failures_in_a_row == 0
+    assert endpoint.last_error is not None
+    assert endpoint.last_error.startswith("451 4.3.0")
+    assert endpoint.last_message_at is not None
 
 
 def test_the_database_down_is_451_and_the_retry_is_stored_once(

@@ -1,0 +1,215 @@
+"""What each connector reports as it works: every message's outcome, counted by the hour,
+its last message and last error, and the backlog it last saw.
+
+A count is written in a transaction of its own after the message's, and a count that cannot
+be written is logged and dropped: the page would rather miss a message than the archive.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from archive.connectors.models import (
+    MAX_ERROR,
+    MAX_SOURCE,
+    ConnectorCursor,
+    ConnectorHour,
+    ConnectorStatus,
+)
+from archive.observability.metrics import CONNECTOR_MESSAGES
+from archive.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+
+
+class Kind(StrEnum):
+    SMTP = "smtp"
+    IMAP = "imap"
+    FOLDER = "folder"
+    BUCKET = "bucket"
+
+
+class Outcome(StrEnum):
+    STORED = "stored"
+    REPEATED = "repeated"
+    DEFERRED = "deferred"
+    REFUSED = "refused"
+
+
+FLOWING = (Outcome.STORED, Outcome.REPEATED)
+
+
+def hour_of(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def _upsert(
+    session: Session,
+    model: Any,
+    keys: Mapping[str, Any],
+    values: Mapping[str, Any],
+    update: Mapping[str, Any] | None = None,
+) -> None:
+    """INSERT ... ON CONFLICT DO UPDATE in the database's own dialect, so two processes
+    counting the same hour at once both count. `update`: what a row already there gets
+    (default: `values`)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values({**keys, **values})
+    session.execute(
+        statement.on_conflict_do_update(index_elements=list(keys), set_=dict(update or values))
+    )
+
+
+def clip_source(source: str) -> str:
+    return source[:MAX_SOURCE]
+
+
+def record(
+    runtime: Runtime, kind: Kind, source: str, outcome: Outcome, error: str | None = None
+) -> None:
+    """Count one message's outcome; `error` says why it was deferred or refused."""
+    CONNECTOR_MESSAGES.labels(kind.value, outcome.value).inc()
+    source = clip_source(source)
+    now = runtime.clock.now()
+    keys = {"kind": kind.value, "source": source}
+    counts = {name.value: int(name == outcome) for name in Outcome}
+    counted = getattr(ConnectorHour, outcome.value) + 1
+    try:
+        with runtime.session() as session:
+            hour = {**keys, "hour": hour_of(now)}
+            _upsert(session, ConnectorHour, hour, counts, {outcome.value: counted})
+            if outcome in FLOWING:
+                flowing = {"last_message_at": now, "failures_in_a_row": 0}
+                _upsert(session, ConnectorStatus, keys, flowing)
+            else:
+                failed = {"last_error_at": now, "last_error": (error or outcome.value)[:MAX_ERROR]}
+                _upsert(
+                    session,
+                    ConnectorStatus,
+                    keys,
+                    {**failed, "failures_in_a_row": 1},
+                    {**failed, "failures_in_a_row": ConnectorStatus.failures_in_a_row + 1},
+                )
+            session.commit()
+    except SQLAlchemyError as failure:
+        log.warning(
+            "connector count not written", kind=kind.value, source=source, error=str(failure)
+        )
+
+
+def record_error(runtime: Runtime, kind: Kind, source: str, error: str) -> None:
+    """A failure that is not one message's: the source could not be reached or read."""
+    now = runtime.clock.now()
+    record_status(runtime, kind, source, last_error_at=now, last_error=error[:MAX_ERROR])
+
+
+def record_pass(runtime: Runtime, kind: Kind, source: str, backlog: int | None) -> None:
+    """A polling connector finished a pass over its source; `backlog`: what still waits there
+    (None: it cannot tell)."""
+    now = runtime.clock.now()
+    record_status(runtime, kind, source, last_run_at=now, backlog=backlog, backlog_at=now)
+
+
+def record_status(runtime: Runtime, kind: Kind, source: str, **values: Any) -> None:
+    """Set fields of a source's status row (made if missing)."""
+    source = clip_source(source)
+    try:
+        with runtime.session() as session:
+            _upsert(session, ConnectorStatus, {"kind": kind.value, "source": source}, values)
+            session.commit()
+    except SQLAlchemyError as failure:
+        log.warning(
+            "connector status not written", kind=kind.value, source=source, error=str(failure)
+        )
+
+
+def read_position(session: Session, kind: Kind, source: str) -> dict[str, Any] | None:
+    """The cursor a source was read up to (None: never read)."""
+    row = session.get(ConnectorCursor, (kind.value, clip_source(source)))
+    return None if row is None else dict(json.loads(row.position))
+
+
+def save_position(
+    session: Session, kind: Kind, source: str, position: Mapping[str, Any], now: datetime
+) -> None:
+    """Move a source's cursor, in the caller's transaction: commit it only after what it
+    covers is committed."""
+    values = {"position": json.dumps(dict(position), sort_keys=True), "updated_at": now}
+    _upsert(session, ConnectorCursor, {"kind": kind.value, "source": clip_source(source)}, values)
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    kind: str
+    source: str
+    last_message_at: datetime | None
+    last_error_at: datetime | None
+    last_error: str | None
+    failures_in_a_row: int
+    backlog: int | None
+    backlog_at: datetime | None
+    last_run_at: datetime | None
+    hours: tuple[tuple[datetime, int], ...]
+    """Messages stored or found stored in each of the last `HOURS` hours, oldest first."""
+    stored: int
+    repeated: int
+    deferred: int
+    refused: int
+    """The counts of the last `HOURS` hours."""
+
+    @property
+    def last_hour(self) -> int:
+        return self.hours[-1][1] if self.hours else 0
+
+
+HOURS = 24
+
+
+def report(session: Session, now: datetime, hours: int = HOURS) -> list[SourceReport]:
+    """Every source that has reported, with its last `hours` hours."""
+    first = hour_of(now) - timedelta(hours=hours - 1)
+    counted: dict[tuple[str, str], dict[datetime, ConnectorHour]] = {}
+    for row in session.scalars(select(ConnectorHour).where(ConnectorHour.hour >= first)):
+        counted.setdefault((row.kind, row.source), {})[row.hour] = row
+    statuses = {(row.kind, row.source): row for row in session.scalars(select(ConnectorStatus))}
+    reports = []
+    for key in sorted(set(statuses) | set(counted)):
+        status = statuses.get(key)
+        rows = counted.get(key, {})
+        slots = [first + timedelta(hours=index) for index in range(hours)]
+        flow = tuple((slot, _flowed(rows.get(slot))) for slot in slots)
+        reports.append(
+            SourceReport(
+                kind=key[0],
+                source=key[1],
+                last_message_at=status.last_message_at if status else None,
+                last_error_at=status.last_error_at if status else None,
+                last_error=status.last_error if status else None,
+                failures_in_a_row=status.failures_in_a_row if status else 0,
+                backlog=status.backlog if status else None,
+                backlog_at=status.backlog_at if status else None,
+                last_run_at=status.last_run_at if status else None,
+                hours=flow,
+                stored=sum(row.stored for row in rows.values()),
+                repeated=sum(row.repeated for row in rows.values()),
+                deferred=sum(row.deferred for row in rows.values()),
+                refused=sum(row.refused for row in rows.values()),
+            )
+        )
+    return reports
+
+
+def _flowed(row: ConnectorHour | None) -> int:
+    return 0 if row is None else row.stored + row.repeated
