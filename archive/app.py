@@ -28,6 +28,7 @@ from archive.api.request_ids import HEADER as REQUEST_ID_HEADER
 from archive.api.request_ids import request_ids, send_request_id
 from archive.api.schema_viewer import viewer_assets, viewer_plugin
 from archive.audit.routes import AccessReportController, AuditController
+from archive.connectors.routes import ConnectorController
 from archive.contacts.routes import ContactController
 from archive.customers.review_routes import IdentityReviewController
 from archive.customers.routes import CustomerController
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
             ErasureController,
             CertificateController,
             ExportController,
+            ConnectorController,
             web_router(),
             static_router(),
             viewer_assets(),

@@ -34,6 +34,7 @@ from archive.access.auth import bearer_secret
 from archive.access.guards import public
 from archive.api.deps import RuntimeDep
 from archive.audit.models import AuditHead, AuditRecord
+from archive.connectors.models import ConnectorStatus
 from archive.contacts.models import Contact, ContactState
 from archive.holds.coverage import covering, keeping
 from archive.observability.metrics import known_series
@@ -59,6 +60,11 @@ OLDEST_PAGES = 10
 class Gauge:
     name: str
     doc: str
+    labels: tuple[str, ...] = ()
+
+
+# A labelled gauge's values: one per set of label values.
+Series = list[tuple[tuple[str, ...], float]]
 
 
 EXPIRY_BACKLOG = Gauge(
@@ -96,6 +102,29 @@ AUDIT_HEAD_AGE = Gauge(
 DATABASE_UP = Gauge(
     "archive_metrics_database_up", "1 when the database answered this scrape's questions, else 0."
 )
+CONNECTOR_LABELS = ("connector", "source")
+CONNECTOR_AGE = Gauge(
+    "archive_connector_last_message_age_seconds",
+    "Seconds since a connector source last stored a message or found one stored (absent "
+    "before its first).",
+    CONNECTOR_LABELS,
+)
+CONNECTOR_FAILURES = Gauge(
+    "archive_connector_failures_in_a_row",
+    "Messages a connector source deferred or refused since it last stored one (0: flowing).",
+    CONNECTOR_LABELS,
+)
+CONNECTOR_BACKLOG = Gauge(
+    "archive_connector_backlog",
+    "What waited at a polling connector's source at its last pass: mail not yet read, files "
+    "not yet taken (absent for SMTP, whose backlog is the sending server's queue).",
+    CONNECTOR_LABELS,
+)
+CONNECTOR_PASS_AGE = Gauge(
+    "archive_connector_last_pass_age_seconds",
+    "Seconds since a polling connector last finished a pass over its source.",
+    CONNECTOR_LABELS,
+)
 GAUGES = (
     EXPIRY_BACKLOG,
     EXPIRY_OLDEST,
@@ -107,6 +136,10 @@ GAUGES = (
     AUDIT_UNSEALED_AGE,
     AUDIT_HEAD_AGE,
     DATABASE_UP,
+    CONNECTOR_AGE,
+    CONNECTOR_FAILURES,
+    CONNECTOR_BACKLOG,
+    CONNECTOR_PASS_AGE,
 )
 
 
@@ -119,20 +152,26 @@ class DatabaseGauges:
         self._lock = threading.Lock()
         self._asked = -float("inf")
         self._values: dict[Gauge, float] = {}
+        self._series: dict[Gauge, Series] = {}
 
     def collect(self) -> Iterator[Metric]:
         with self._lock:
             if time.monotonic() - self._asked >= self.ttl:
-                self._values = self._ask()
+                self._values, self._series = self._ask()
                 self._asked = time.monotonic()
-            found = dict(self._values)
+            found, series = dict(self._values), dict(self._series)
         for gauge in GAUGES:
             if gauge in found:
                 family = GaugeMetricFamily(gauge.name, gauge.doc)
                 family.add_metric([], found[gauge])
                 yield family
+            elif series.get(gauge):
+                family = GaugeMetricFamily(gauge.name, gauge.doc, labels=list(gauge.labels))
+                for labels, value in series[gauge]:
+                    family.add_metric(list(labels), value)
+                yield family
 
-    def _ask(self) -> dict[Gauge, float]:
+    def _ask(self) -> tuple[dict[Gauge, float], dict[Gauge, Series]]:
         now = self.runtime.clock.now()
         try:
             with self.runtime.reading() as session:
@@ -142,12 +181,13 @@ class DatabaseGauges:
                     **_requests(session, now),
                     **_audit(session, now),
                 }
+                series = _connectors(session, now)
         except SQLAlchemyError as error:
             # Counted by the engine (archive_database_errors_total); said here as well, once.
             log.warning("metrics: the database did not answer", error=type(error).__name__)
-            return {DATABASE_UP: 0.0}
+            return {DATABASE_UP: 0.0}, {}
         found[DATABASE_UP] = 1.0
-        return found
+        return found, series
 
 
 def _capped_count(session: Session, query: Select[Any]) -> int:
@@ -218,6 +258,21 @@ def _audit(session: Session, now: datetime) -> dict[Gauge, float]:
     if head is not None:
         found[AUDIT_HEAD_AGE] = _age(now, head)
     return found
+
+
+def _connectors(session: Session, now: datetime) -> dict[Gauge, Series]:
+    # One row per configured source: a handful.
+    series: dict[Gauge, Series] = {gauge: [] for gauge in GAUGES if gauge.labels}
+    for row in session.scalars(select(ConnectorStatus).order_by(ConnectorStatus.kind)):
+        labels = (row.kind, row.source)
+        series[CONNECTOR_FAILURES].append((labels, float(row.failures_in_a_row)))
+        if row.last_message_at is not None:
+            series[CONNECTOR_AGE].append((labels, _age(now, row.last_message_at)))
+        if row.backlog is not None:
+            series[CONNECTOR_BACKLOG].append((labels, float(row.backlog)))
+        if row.last_run_at is not None:
+            series[CONNECTOR_PASS_AGE].append((labels, _age(now, row.last_run_at)))
+    return series
 
 
 def metrics_route(token: str) -> HTTPRouteHandler:

@@ -32,6 +32,7 @@ class Permission(StrEnum):
     CERTIFICATES_READ = "privacy:certificates:read"
     AUDIT_READ = "audit:records:read"
     AUDIT_SUBJECT_REPORT = "audit:subject:read"
+    CONNECTORS_READ = "connectors:status:read"  # how the mail and recording pipes fare
 
 
 _FINDING = {
@@ -73,6 +74,7 @@ ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[Permission]] = MappingProxyTy
                 Permission.APPROVALS_READ,
                 Permission.POLICY_READ,
                 Permission.POLICY_MANAGE,
+                Permission.CONNECTORS_READ,
                 Permission.SELF,
             }
         ),

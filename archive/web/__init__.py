@@ -17,6 +17,7 @@ from archive.access.guards import public
 from archive.web.account_pages import AccountPages
 from archive.web.admin_pages import AdminPages
 from archive.web.audit_pages import AuditPages
+from archive.web.connector_pages import ConnectorPages
 from archive.web.contact_pages import ContactPages
 from archive.web.customer_pages import CustomerPages
 from archive.web.errors import WEB_EXCEPTION_HANDLERS
@@ -89,6 +90,7 @@ def web_router() -> RouterType:
             AuditPages,
             AdminPages,
             SsoMappingPages,
+            ConnectorPages,
             PolicyPages,
             AccountPages,
         ],

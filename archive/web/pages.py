@@ -45,6 +45,7 @@ NAVIGATION = (
     NavItem(Permission.USERS_MANAGE, "Users", "/admin/users"),
     NavItem(Permission.USERS_MANAGE, "Approvals", "/admin/approvals"),
     NavItem(Permission.USERS_MANAGE, "Group mapping", "/admin/sso-groups"),
+    NavItem(Permission.CONNECTORS_READ, "Connectors", "/admin/connectors"),
     NavItem(Permission.POLICY_READ, "Retention policy", "/policy"),
 )
 

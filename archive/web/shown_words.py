@@ -30,6 +30,7 @@ from archive.sso.models import MappingState
 from archive.web import (
     account_pages,
     admin_views,
+    connector_pages,
     session_pages,
     sso_mapping_pages,
     sso_pages,
@@ -93,6 +94,8 @@ def messages() -> Iterator[str]:
     yield from sso_pages.REFUSALS.values()
     yield from admin_views.DONE.values()
     yield from sso_mapping_pages.DONE.values()
+    yield from connector_pages.KINDS.values()
+    yield from connector_pages.STATES.values()
     yield from account_pages.DONE.values()
     yield from account_pages.ROLE_WORDS.values()
     yield "QR code of the secret"  # the account page's picture, through `translator`
