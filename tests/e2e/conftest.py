@@ -25,6 +25,7 @@ from served import (
 from sqlalchemy import select
 
 from archive.accounts.service import AccountService
+from archive.connectors.activity import Kind, Outcome, record, record_pass
 from archive.contacts.call_transcript import CallTranscripts
 from archive.contacts.ingest import Envelope, IngestService
 from archive.contacts.models import Channel, Contact
@@ -59,6 +60,15 @@ def _transcribed(runtime: Runtime) -> uuid.UUID:
     return call.id
 
 
+def _connectors_reported(runtime: Runtime) -> None:
+    """A journaling endpoint that flows and a mailbox that fails, for the connectors' page."""
+    for _ in range(3):
+        record(runtime, Kind.SMTP, "0.0.0.0:2525", Outcome.STORED)
+    mailbox = "imaps://archive@mail.example-company.fi:993/Shared/Customer service"
+    record(runtime, Kind.IMAP, mailbox, Outcome.DEFERRED, "451 4.3.0 (StorageError)")
+    record_pass(runtime, Kind.IMAP, mailbox, 1250)
+
+
 def _prepare(runtime: Runtime) -> tuple[uuid.UUID, uuid.UUID]:
     upgrade(runtime.engine)
     # A call past its retention, swept away before the demo arrives (some of whose contacts
@@ -67,6 +77,7 @@ def _prepare(runtime: Runtime) -> tuple[uuid.UUID, uuid.UUID]:
     ingest_call(runtime, started_at=started, external_id="pbx-e2e-expired")
     assert len(sweep(runtime, actor="expiry").deleted_ids) == 1
     load_demo(runtime)
+    _connectors_reported(runtime)
     with runtime.session() as session:
         accounts = AccountService(session, runtime)
         for username, roles in USERS.items():

@@ -134,6 +134,7 @@ OTHER_PAGES = [
     ("aud.auditor", "/audit/approvals"),
     ("adam.admin", "/policy"),
     ("adam.admin", "/admin/approvals"),
+    ("adam.admin", "/admin/connectors"),
     ("qa.quality", "/holds/samples"),
     ("qa.quality", "/policy"),
     ("pia.privacy", "/privacy/identity"),
