@@ -20,6 +20,7 @@ from archive.access.permissions import Permission
 from archive.api.deps import RuntimeDep, SessionDep
 from archive.api.trail import actor_of
 from archive.contacts import use_cases
+from archive.contacts.schemas import EmailOut
 from archive.web.customer_names import labels
 from archive.web.pages import render
 
@@ -91,6 +92,7 @@ class ContactPages(Controller):
             context["chat"] = _conversation(opened.transcript, shown.details)
         if opened.email is not None:
             context["email"] = opened.email
+            context["envelope"] = envelope_of(shown.details, opened.email)
         return render(request, f"{shown.channel}.html", **context)
 
     @get(
@@ -110,6 +112,20 @@ class ContactPages(Controller):
         html = use_cases.read_email(session, runtime, actor, contact_id).html or ""
         document = f'<!doctype html><meta charset="utf-8"><base target="_blank">{html}'
         return Response(document, media_type="text/html", headers=FRAME_HEADERS)
+
+
+def envelope_of(details: dict[str, Any], email: EmailOut) -> dict[str, Any] | None:
+    """The SMTP envelope a journaling server handed the message over with, each recipient
+    marked when the message's own To and Cc do not name it: a Bcc recipient, or a list's."""
+    envelope = details.get("envelope")
+    if not isinstance(envelope, dict):
+        return None
+    named = {(a.get("email") or "").lower() for a in [*email.to, *email.cc]}
+    recipients = [str(r) for r in envelope.get("rcpt_to") or []]
+    return {
+        "mail_from": envelope.get("mail_from") or "<>",
+        "recipients": [(r, r.lower() not in named) for r in recipients],
+    }
 
 
 def _conversation(transcript: dict[str, Any], details: dict[str, Any]) -> dict[str, Any]:

@@ -177,3 +177,31 @@ def test_a_call_s_transcript_is_shown_as_text_beside_its_player_and_its_read_aud
     with runtime.session() as session:
         content = AuditLog(session, runtime).query(action=AuditAction.CONTACT_CONTENT_READ)
         assert [list(r.targets) for r in content] == [[str(call.id)]]
+
+
+def test_a_journaled_email_shows_its_envelope_and_marks_the_bcc_recipient(
+    agent: TestClient[Any], runtime: Runtime
+) -> None:
+    envelope = Envelope(
+        source="smtp",
+        mail_from="<script>@example.fi",
+        rcpt_to=("SERVICE@example-company.fi", "legal@example-company.fi"),
+    )
+    with runtime.session() as session:
+        contact = IngestService(session, runtime).ingest_email(envelope, html_email()).contact
+    page = agent.get(f"/contacts/{contact.id}")
+    assert page.status_code == 200
+    assert 'id="envelope"' in page.text
+    assert "<code>&lt;script&gt;@example.fi</code>" in page.text
+    recipients = page.text.split('class="recipients"')[1].split("</ul>")[0]
+    # To names the service address (in other letters' case); legal@ is named nowhere: Bcc.
+    assert "<li><code>SERVICE@example-company.fi</code></li>" in recipients
+    assert "<code>legal@example-company.fi</code> <span" in recipients
+    assert recipients.count("Bcc") == 1
+
+
+def test_an_email_from_the_api_has_no_envelope_to_show(
+    agent: TestClient[Any], runtime: Runtime
+) -> None:
+    contact = ingest_email(runtime, html_email()).contact
+    assert 'id="envelope"' not in agent.get(f"/contacts/{contact.id}").text
