@@ -43,8 +43,11 @@ def archive_command() -> list[str]:
     return [script]
 
 
-def server_environment(data_dir: Path, port: int, s3: S3Endpoint | None) -> dict[str, str]:
-    """The environment of an archive on `data_dir` (SQLite), with its objects local or in S3."""
+def server_environment(
+    data_dir: Path, port: int, s3: S3Endpoint | None, database_url: str | None = None
+) -> dict[str, str]:
+    """The environment of an archive on `data_dir` (SQLite, or the database `database_url`
+    names), with its objects local or in S3."""
     # Settings the caller happens to have must not leak into the server being measured.
     env = {
         name: value
@@ -57,6 +60,12 @@ def server_environment(data_dir: Path, port: int, s3: S3Endpoint | None) -> dict
         ARCHIVE_PORT=str(port),
         ARCHIVE_LOG_LEVEL="WARNING",
     )
+    if database_url is not None:
+        env.update(
+            ARCHIVE_DATABASE_URL=database_url,
+            # Outside the embedded default `archive init` creates no keys; the benchmark does.
+            ARCHIVE_KEY_FILE=str(data_dir / "keys.json"),
+        )
     if s3 is not None:
         env.update(
             ARCHIVE_STORE="s3",
@@ -125,12 +134,14 @@ class ChildServer:
 class ArchiveServer(ChildServer):
     """`archive serve` on a free port; `archive init` (and key generation for S3) runs first."""
 
-    def __init__(self, data_dir: Path, s3: S3Endpoint | None) -> None:
+    def __init__(
+        self, data_dir: Path, s3: S3Endpoint | None, database_url: str | None = None
+    ) -> None:
         self.port = free_port()
-        self.env = server_environment(data_dir, self.port, s3)
+        self.env = server_environment(data_dir, self.port, s3, database_url)
         self.base_url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
-        if s3 is not None:
+        if s3 is not None or database_url is not None:
             self._run("keys", "generate")
         self._run("init")
         # The benchmark acts as one person who uploads calls, reads them and answers data

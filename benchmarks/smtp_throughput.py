@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from archive.testing.databases import new_database
 from archive.testing.servers import free_port, stop, wait_for_port
 from benchmarks._common import median, write_results
 from benchmarks._server import START_TIMEOUT, ArchiveServer, archive_command
@@ -96,9 +98,9 @@ def rate(send: Send, batch: list[bytes], connections: int) -> float:
     return len(batch) / (time.perf_counter() - started)
 
 
-def run(count: int, rounds: int, work_dir: Path) -> dict[str, Any]:
+def run(count: int, rounds: int, work_dir: Path, database_url: str | None) -> dict[str, Any]:
     serial = itertools.count(1)
-    api = ArchiveServer(work_dir / "archive", None)
+    api = ArchiveServer(work_dir / "archive", None, database_url)
     smtp_port = free_port()
     env = {
         **api.env,
@@ -137,6 +139,7 @@ def run(count: int, rounds: int, work_dir: Path) -> dict[str, Any]:
         finally:
             stop(smtp)
     return {
+        "database": "postgresql" if database_url else "sqlite",
         "count": count,
         "rounds": rounds,
         "messages_per_second": {name: median(values) for name, values in rates.items()},
@@ -147,16 +150,24 @@ def run(count: int, rounds: int, work_dir: Path) -> dict[str, Any]:
 @click.command()
 @click.option("--count", default=200, show_default=True, help="Messages a way, a round.")
 @click.option("--rounds", default=3, show_default=True)
-def main(count: int, rounds: int) -> None:
+@click.option(
+    "--postgres",
+    is_flag=True,
+    help="On a new database of the PostgreSQL server ARCHIVE_TEST_POSTGRES_URL names (local "
+    "store), instead of the embedded default's SQLite.",
+)
+def main(count: int, rounds: int, postgres: bool) -> None:
     """Stored e-mails a second: SMTP against the API, over one connection and over ten."""
-    with tempfile.TemporaryDirectory(prefix="smtp-bench-") as work:
-        results = run(count, rounds, Path(work))
+    with ExitStack() as stack:
+        work = stack.enter_context(tempfile.TemporaryDirectory(prefix="smtp-bench-"))
+        url = stack.enter_context(new_database("archive_bench_smtp")) if postgres else None
+        results = run(count, rounds, Path(work), url)
     table = Table("way", "messages/s (median)", "runs")
     for name, value in results["messages_per_second"].items():
         runs = ", ".join(f"{r:.1f}" for r in results["runs"][name])
         table.add_row(name, f"{value:.1f}", runs)
     Console().print(table)
-    path = write_results("smtp_throughput", results)
+    path = write_results("smtp_throughput" + ("_postgresql" if postgres else ""), results)
     click.echo(f"results: {path}")
 
 
