@@ -18,7 +18,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 
 from archive.audit import Actor
-from archive.connectors.activity import Kind, Outcome, record
+from archive.connectors.activity import Kind, Outcome, Tally
 from archive.contacts import use_cases
 from archive.contacts.ingest import Envelope as ContactEnvelope
 from archive.errors import (
@@ -81,11 +81,18 @@ class JournalHandler:
     """aiosmtpd's handler: checks who sends at MAIL, stores the message at the end of DATA."""
 
     def __init__(
-        self, runtime: Runtime, allowed: tuple[Network, ...], source: str = "smtp"
+        self,
+        runtime: Runtime,
+        allowed: tuple[Network, ...],
+        *,
+        source: str = "smtp",
+        tally: Tally | None = None,
     ) -> None:
         self.runtime = runtime
         self.allowed = allowed
         self.source = source
+        # The connectors' counts, written a few seconds at a time (see `Tally`).
+        self.tally = tally or Tally(runtime)
 
     def sender(self, session: Session) -> Actor | None:
         """Who hands the message over: the account logged in, else a listed client."""
@@ -126,14 +133,11 @@ class JournalHandler:
             answer = refusal(error)
             # A 4xx is tried again by the sender; a 5xx bounces back to it.
             outcome = Outcome.DEFERRED if answer.startswith("4") else Outcome.REFUSED
-            await asyncio.to_thread(self.count, outcome, f"{answer} ({type(error).__name__})")
+            self.tally.count(Kind.SMTP, self.source, outcome, f"{answer} ({type(error).__name__})")
             return answer
-        await asyncio.to_thread(self.count, Outcome.STORED if created else Outcome.REPEATED)
+        self.tally.count(Kind.SMTP, self.source, Outcome.STORED if created else Outcome.REPEATED)
         said = "archived" if created else "already archived"
         return f"250 2.0.0 {said} as {contact_id}"
-
-    def count(self, outcome: Outcome, error: str | None = None) -> None:
-        record(self.runtime, Kind.SMTP, self.source, outcome, error)
 
     def store(self, actor: Actor, envelope: ContactEnvelope, raw: bytes) -> tuple[uuid.UUID, bool]:
         """Ingest in a worker thread: the database and the store are used synchronously."""

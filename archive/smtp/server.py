@@ -11,6 +11,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from archive.connectors.activity import Tally
 from archive.errors import ConfigurationError
 from archive.runtime import Runtime
 from archive.settings import Settings
@@ -61,20 +62,47 @@ def smtp_parameters(runtime: Runtime) -> dict[str, Any]:
 # aiosmtpd's own log names senders and recipients at INFO and quotes every line of a message at
 # DEBUG: personal data, which no log may hold, whatever ARCHIVE_LOG_LEVEL says.
 AIOSMTPD_LOG = "mail.log"
+# Seconds between writes of the connectors' counts.
+COUNT_EVERY = 5.0
+
+
+class JournalServer(Controller):
+    """aiosmtpd's controller, which also writes the connectors' counts as it runs and when it
+    stops."""
+
+    def __init__(self, handler: JournalHandler, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self.tally = handler.tally
+
+    def start(self) -> None:
+        super().start()
+        self.tally.start()
+
+    def stop(self, no_assert: bool = False) -> None:
+        super().stop(no_assert)
+        self.tally.stop()
 
 
 def journal_server(
-    runtime: Runtime, *, host: str | None = None, port: int | None = None
-) -> Controller:
+    runtime: Runtime,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    count_every: float = COUNT_EVERY,
+) -> JournalServer:
     """The endpoint, not yet started (`start()` serves it in a thread of its own, `stop()` ends
-    it); `host` and `port` default to ARCHIVE_SMTP_HOST and ARCHIVE_SMTP_PORT."""
+    it); `host` and `port` default to ARCHIVE_SMTP_HOST and ARCHIVE_SMTP_PORT; the connectors'
+    counts are written every `count_every` seconds."""
     settings = runtime.settings
     logging.getLogger(AIOSMTPD_LOG).setLevel(logging.WARNING)
     hostname = host or settings.smtp_host
     port = settings.smtp_port if port is None else port
     # The connectors' page names the endpoint by the address it listens on.
-    handler = JournalHandler(runtime, networks(settings.smtp_allow), source=f"{hostname}:{port}")
-    return Controller(
+    tally = Tally(runtime, every=count_every)
+    handler = JournalHandler(
+        runtime, networks(settings.smtp_allow), source=f"{hostname}:{port}", tally=tally
+    )
+    return JournalServer(
         handler,
         hostname=hostname,
         port=port,

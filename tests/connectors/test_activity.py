@@ -3,6 +3,7 @@ cursors that move in the caller's transaction, and counts from many threads at o
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ from archive.connectors.activity import (
     HOURS,
     Kind,
     Outcome,
+    Tally,
     read_position,
     record,
     record_error,
@@ -90,3 +92,50 @@ def test_counts_from_many_threads_at_once_are_all_kept(runtime: Runtime, clock: 
     with runtime.session() as session:
         (endpoint,) = report(session, clock.now())
     assert (endpoint.stored, endpoint.repeated) == (100, 100)
+
+
+def test_a_tally_writes_its_counts_together_and_carries_failures_across_flushes(
+    runtime: Runtime, clock: FixedClock
+) -> None:
+    tally = Tally(runtime)
+    for _ in range(40):
+        tally.count(Kind.SMTP, "0.0.0.0:25", Outcome.STORED)
+    tally.count(Kind.SMTP, "0.0.0.0:25", Outcome.DEFERRED, "451 4.3.0")
+    with runtime.session() as session:
+        assert report(session, clock.now()) == []  # nothing written before the flush
+    tally.flush()
+    clock.advance(timedelta(hours=1))
+    tally.count(Kind.SMTP, "0.0.0.0:25", Outcome.REFUSED, "554 5.6.0")
+    tally.flush()
+    with runtime.session() as session:
+        (endpoint,) = report(session, clock.now())
+    assert (endpoint.stored, endpoint.deferred, endpoint.refused) == (40, 1, 1)
+    assert [count for _, count in endpoint.hours[-2:]] == [40, 0]
+    assert endpoint.failures_in_a_row == 2  # one before the flush, one after
+    assert endpoint.last_error == "554 5.6.0"
+    tally.count(Kind.SMTP, "0.0.0.0:25", Outcome.REFUSED, "554 5.6.0")
+    tally.count(Kind.SMTP, "0.0.0.0:25", Outcome.REPEATED)
+    tally.count(Kind.SMTP, "0.0.0.0:25", Outcome.DEFERRED, "451 4.3.0")
+    tally.flush()
+    with runtime.session() as session:
+        (endpoint,) = report(session, clock.now())
+    assert endpoint.failures_in_a_row == 1  # the one after the repeated message
+    assert endpoint.last_message_at == clock.now()
+
+
+def test_a_started_tally_writes_on_its_own_and_when_stopped(
+    runtime: Runtime, clock: FixedClock
+) -> None:
+    tally = Tally(runtime, every=0.05).start()
+    tally.count(Kind.FOLDER, "/recordings", Outcome.STORED)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with runtime.session() as session:
+            if report(session, clock.now()):
+                break
+        time.sleep(0.05)
+    tally.count(Kind.FOLDER, "/recordings", Outcome.STORED)
+    tally.stop()
+    with runtime.session() as session:
+        (folder,) = report(session, clock.now())
+    assert folder.stored == 2

@@ -13,7 +13,7 @@ from archive.runtime import Runtime
 from archive.smtp.server import journal_server
 from archive.testing.servers import free_port
 
-from .mail import LOOPBACK, Serve
+from .mail import COUNT_EVERY, LOOPBACK, Serve
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def serve(runtime: Runtime) -> Iterator[Serve]:
         def start(**settings: Any) -> int:
             runtime.settings = replace(runtime.settings, **settings)
             port = free_port()
-            server = journal_server(runtime, host=LOOPBACK, port=port)
+            server = journal_server(runtime, host=LOOPBACK, port=port, count_every=COUNT_EVERY)
             server.start()
             running.callback(server.stop)
             return port

@@ -18,6 +18,8 @@ from archive.runtime import Runtime
 from archive.storage.local import TEMP_DIR, LocalStore
 from archive.testing.failures import store_down
 
+# The connectors' counts of a test's endpoint are written this often (seconds).
+COUNT_EVERY = 0.1
 LOOPBACK = "127.0.0.1"
 
 

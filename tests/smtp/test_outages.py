@@ -4,18 +4,19 @@ sent again after recovery, it is archived exactly once."""
 from __future__ import annotations
 
 import smtplib
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from archive.accounts.models import Role
-from archive.connectors.activity import report
+from archive.connectors.activity import SourceReport, report
 from archive.runtime import Runtime
 from archive.testing.failures import database_down
 from archive.testing.tokens import api_token
 
-from .mail import LOOPBACK, Serve, archived, connect, store_gone
+from .mail import COUNT_EVERY, LOOPBACK, Serve, archived, connect, store_gone
 
 ALLOW = {"smtp_allow": (LOOPBACK,)}
 
@@ -29,6 +30,19 @@ def message(number: int) -> bytes:
         b"\r\n"
         b"Please archive me once.\r\n" % (number, number)
     )
+
+
+def counted(runtime: Runtime, stored: int) -> SourceReport:
+    """The endpoint's report once its counts show `stored` messages (written every
+    COUNT_EVERY seconds)."""
+    deadline = time.monotonic() + 100 * COUNT_EVERY
+    while True:
+        with runtime.session() as session:
+            reports = report(session, runtime.clock.now())
+        if (reports and reports[0].stored >= stored) or time.monotonic() > deadline:
+            (endpoint,) = reports
+            return endpoint
+        time.sleep(COUNT_EVERY)
 
 
 def send(smtp: smtplib.SMTP, raw: bytes) -> tuple[int, bytes]:
@@ -54,8 +68,7 @@ def test_the_store_failing_mid_session_is_451_and_the_retry_is_stored_once(
         assert send(smtp, message(3))[0] == 250  # a retry of a retry
     assert [a.raw for a in archived(runtime)] == [message(1), message(2), message(3)]
     # The connectors' page tells the same story: two deferred, then every one stored.
-    with runtime.session() as session:
-        (endpoint,) = report(session, runtime.clock.now())
+    endpoint = counted(runtime, stored=3)
     assert (endpoint.kind, endpoint.source) == ("smtp", f"{LOOPBACK}:{port}")
     counts = (endpoint.stored, endpoint.repeated, endpoint.deferred, endpoint.refused)
     assert counts == (3, 1, 2, 0)
