@@ -133,7 +133,12 @@ def _sidecar_of(watch: FolderWatch, path: Path) -> Path | None:
     if watch.sidecar == "none":
         return None
     beside = path.with_name(sidecar_name(path.name, watch.sidecar))
-    return beside if beside.is_file() and not beside.is_symlink() else None
+    try:
+        info = beside.lstat()
+    except FileNotFoundError:
+        return None
+    # Empty: made by a shell's `>` and not written yet (no JSON or CSV sidecar is empty).
+    return beside if stat.S_ISREG(info.st_mode) and info.st_size > 0 else None
 
 
 def _complete(watch: FolderWatch, found: Found, now: float) -> bool:

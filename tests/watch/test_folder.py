@@ -72,6 +72,8 @@ def test_with_sidecars_a_recording_waits_for_its_sidecar(
     assert watch_folder(runtime, watch).waiting == 1
     assert stored_calls(runtime) == []
     meta = path.with_name(f"call-7.wav.meta.{kind}")
+    meta.write_bytes(b"")  # made by the shell's `>`, not written yet
+    assert watch_folder(runtime, watch).waiting == 1
     if kind == "json":
         meta.write_text('{"caller": "0401234567", "direction": "inbound", "agent": "aino"}')
     else:

@@ -1,0 +1,116 @@
+"""A bucket's prefix on a real S3 server: read in key order from the start-after marker, each
+recording stored once; a failure part way and a restart lose nothing and double nothing."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from minio import Minio
+
+from archive.connectors.bucket import BucketWatch
+from archive.connectors.use_cases.bucket import start_after, watch_bucket
+from archive.runtime import Runtime
+from archive.testing.s3 import S3Endpoint, remove_bucket, unique_bucket
+
+from .proxy import BreakingRelay
+from .support import asterisk_name, stored_calls, wav
+
+
+@pytest.fixture
+def source(s3: S3Endpoint) -> Iterator[tuple[Minio, str]]:
+    """A bucket of the test's own that a contact centre exports to."""
+    client = s3.client()
+    bucket = unique_bucket("export")
+    client.make_bucket(bucket)
+    yield client, bucket
+    remove_bucket(s3, bucket)
+
+
+def put(client: Minio, bucket: str, key: str, data: bytes) -> None:
+    client.put_object(bucket, key, io.BytesIO(data), len(data))
+
+
+def bucket_watch(
+    runtime: Runtime, s3: S3Endpoint, url: str, host: str | None = None
+) -> BucketWatch:
+    settings = replace(
+        runtime.settings,
+        watch_s3_endpoint=f"http://{host or s3.host}",
+        watch_s3_access_key=s3.access_key,
+        watch_s3_secret_key=s3.secret_key,
+    )
+    return BucketWatch.of(settings, url)
+
+
+def test_each_pass_starts_after_the_marker_and_leaves_the_bucket_as_it_was(
+    runtime: Runtime, s3: S3Endpoint, source: tuple[Minio, str]
+) -> None:
+    client, bucket = source
+    for number in (1, 2, 3):
+        put(client, bucket, f"calls/{asterisk_name(number)}", wav(number))
+    put(client, bucket, f"calls/{asterisk_name(4)}", b"no recording, though named as one")
+    put(client, bucket, f"other/{asterisk_name(5)}", wav(5))  # not under the prefix
+    watch = bucket_watch(runtime, s3, f"s3://{bucket}/calls/")
+    first = watch_bucket(runtime, watch)
+    assert (first.stored, first.refused, first.deferred) == (3, 1, 0)
+    # The refused one is passed, not tried again at every pass.
+    assert start_after(runtime, watch) == f"calls/{asterisk_name(4)}"
+    put(client, bucket, f"calls/{asterisk_name(6)}", wav(6))
+    put(client, bucket, f"calls/{asterisk_name(7)}", wav(7))
+    second = watch_bucket(runtime, watch, limit=1)
+    assert (second.stored, second.repeated) == (1, 0)
+    third = watch_bucket(runtime, watch)
+    assert (third.stored, third.repeated, third.refused) == (1, 0, 0)
+    stored = stored_calls(runtime)
+    assert sorted(call.raw for call in stored) == sorted(wav(n) for n in (1, 2, 3, 6, 7))
+    assert {call.source for call in stored} == {"bucket"}
+    assert len(list(client.list_objects(bucket, recursive=True))) == 7
+
+
+@pytest.mark.parametrize("backend", ["postgresql-s3"], indirect=True)
+def test_a_failure_part_way_and_a_restart_store_each_recording_once(
+    runtime: Runtime, s3: S3Endpoint, source: tuple[Minio, str]
+) -> None:
+    client, bucket = source
+    numbers = range(10, 15)
+    for number in numbers:
+        put(client, bucket, f"cc/{asterisk_name(number)}", wav(number))
+    url = f"s3://{bucket}/cc/"
+    # The bucket unreachable from the start: the pass says so, and nothing moves.
+    with BreakingRelay(s3.host, budget=0) as relay:
+        down = watch_bucket(runtime, bucket_watch(runtime, s3, url, relay.address))
+    assert down.error is not None
+    assert (down.stored, start_after(runtime, bucket_watch(runtime, s3, url))) == (0, "")
+    # The endpoint breaks after the listing and two recordings (its region, the listing,
+    # then one request for each recording).
+    with BreakingRelay(s3.host, budget=4) as relay:
+        broken = watch_bucket(runtime, bucket_watch(runtime, s3, url, relay.address))
+        assert relay.broken.is_set()
+    assert (broken.stored, broken.deferred) == (2, 1)
+    assert start_after(runtime, bucket_watch(runtime, s3, url)) == f"cc/{asterisk_name(11)}"
+    # A restart, as a new process: it goes on from the marker.
+    restarted = watch_bucket(runtime, bucket_watch(runtime, s3, url))
+    assert (restarted.stored, restarted.repeated, restarted.deferred) == (3, 0, 0)
+    assert sorted(call.raw for call in stored_calls(runtime)) == sorted(wav(n) for n in numbers)
+    assert start_after(runtime, bucket_watch(runtime, s3, url)) == f"cc/{asterisk_name(14)}"
+
+
+@pytest.mark.parametrize("backend", ["postgresql-s3"], indirect=True)
+def test_with_sidecars_the_marker_waits_for_a_recordings_sidecar(
+    runtime: Runtime, s3: S3Endpoint, source: tuple[Minio, str]
+) -> None:
+    client, bucket = source
+    put(client, bucket, "a.wav", wav(20))
+    put(client, bucket, "b.wav", wav(21))
+    put(client, bucket, "b.wav.meta.json", b'{"caller": "0401234567", "external_id": "b-1"}')
+    watch = replace(bucket_watch(runtime, s3, f"s3://{bucket}/"), sidecar="json")
+    waiting = watch_bucket(runtime, watch)
+    assert (waiting.stored, waiting.waiting) == (0, 1)
+    assert start_after(runtime, watch) == ""
+    put(client, bucket, "a.wav.meta.json", b'{"caller": "0401234567", "external_id": "a-1"}')
+    done = watch_bucket(runtime, watch)
+    assert (done.stored, done.waiting) == (2, 0)
+    assert [call.details["external_id"] for call in stored_calls(runtime)] == ["a-1", "b-1"]
