@@ -19,30 +19,34 @@ from archive.connectors.use_cases.folder import watch_folder
 from archive.connectors.use_cases.recordings import PassReport
 from archive.errors import ConfigurationError
 from archive.runtime import Runtime
+from archive.settings import Settings
+
+Watch = FolderWatch | BucketWatch
 
 
-def _passes(runtime: Runtime, source: str | None) -> list[tuple[str, PassReport]]:
-    """One pass over what `source` names, or over every source the settings name."""
-    settings = runtime.settings
-    folders: list[FolderWatch] = []
-    buckets: list[BucketWatch] = []
+def _watches(settings: Settings, source: str | None) -> list[Watch]:
+    """What `source` names, or every source the settings name."""
     if source is not None and source.startswith("s3://"):
-        buckets.append(BucketWatch.of(settings, source))
-    elif source is not None:
-        folders.append(FolderWatch.of(settings, Path(source)))
-    else:
-        if settings.watch_dir is not None:
-            folders.append(FolderWatch.of(settings))
-        if settings.watch_bucket:
-            buckets.append(BucketWatch.of(settings))
-    if not folders and not buckets:
+        return [BucketWatch.of(settings, source)]
+    if source is not None:
+        return [FolderWatch.of(settings, Path(source))]
+    watches: list[Watch] = []
+    if settings.watch_dir is not None:
+        watches.append(FolderWatch.of(settings))
+    if settings.watch_bucket:
+        watches.append(BucketWatch.of(settings))
+    if not watches:
         raise ConfigurationError(
             "nothing to watch: name a folder or s3://bucket/prefix/, or set ARCHIVE_WATCH_DIR "
             "or ARCHIVE_WATCH_BUCKET"
         )
-    done = [(folder.source, watch_folder(runtime, folder)) for folder in folders]
-    done += [(bucket.source, watch_bucket(runtime, bucket)) for bucket in buckets]
-    return done
+    return watches
+
+
+def _pass(runtime: Runtime, watch: Watch) -> PassReport:
+    if isinstance(watch, FolderWatch):
+        return watch_folder(runtime, watch)
+    return watch_bucket(runtime, watch)
 
 
 def _line(source: str, report: PassReport) -> str:
@@ -68,6 +72,7 @@ def watch_command(ctx: Context, source: str | None, once: bool, every: float | N
     s3://bucket/prefix/, default ARCHIVE_WATCH_BUCKET), as docs/connectors.md describes.
     Each recording is stored once, then moved or deleted (a bucket is only read). Passes go
     on until stopped (SIGTERM or Ctrl-C), or one with --once."""
+    watches = _watches(ctx.settings, source)
     runtime = ctx.runtime
     interval = every or float(runtime.settings.watch_interval_seconds)
     stopped = threading.Event()
@@ -79,7 +84,7 @@ def watch_command(ctx: Context, source: str | None, once: bool, every: float | N
     try:
         while True:
             runtime.refresh_keys()
-            reports = _passes(runtime, source)
+            reports = [(watch.source, _pass(runtime, watch)) for watch in watches]
             for name, report in reports:
                 click.echo(_line(name, report), err=bool(report.error or report.deferred))
             if once:
