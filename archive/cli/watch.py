@@ -87,6 +87,8 @@ def watch_command(ctx: Context, source: str | None, once: bool, every: float | N
             reports = [(watch.source, _pass(runtime, watch)) for watch in watches]
             for name, report in reports:
                 click.echo(_line(name, report), err=bool(report.error or report.deferred))
+                for refused, reason in report.refused_names:
+                    click.echo(f"  refused {refused}: {reason}", err=True)
             if once:
                 failed = any(r.error or r.deferred or r.refused for _, r in reports)
                 raise SystemExit(1 if failed else 0)

@@ -8,8 +8,10 @@ folder. The marker is the connectors' cursor, moved by the pass only past what i
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import tzinfo
 from urllib.parse import urlsplit
@@ -26,6 +28,8 @@ from archive.connectors.recordings import (
     sidecar_name,
     zone,
 )
+from archive.crypto.fields import decrypt_field, encrypt_field
+from archive.crypto.keyring import Keyring, new_data_key
 from archive.errors import ConfigurationError
 from archive.settings import Settings
 
@@ -150,6 +154,35 @@ def sidecar_of(client: Minio, watch: BucketWatch, key: str) -> bytes | None:
     finally:
         response.close()
         response.release_conn()
+
+
+def sealed_marker(keyring: Keyring, watch: BucketWatch, key: str) -> dict[str, str]:
+    """The start-after key as the cursor keeps it: encrypted under a data key of its own, as a
+    key may hold a caller's number (`20260302-093000-0401234567-….wav`)."""
+    context = f"connector-cursor:{watch.source}"
+    data_key = new_data_key()
+    kek_id, wrapped = keyring.wrap(data_key, context)
+    return {
+        "kek_id": kek_id,
+        "wrapped_key": base64.b64encode(wrapped).decode(),
+        "start_after": base64.b64encode(encrypt_field(data_key, key, context)).decode(),
+    }
+
+
+def opened_marker(keyring: Keyring, watch: BucketWatch, position: Mapping[str, object]) -> str:
+    """The start-after key of a cursor `sealed_marker` made ("" for none)."""
+    if not position.get("start_after"):
+        return ""
+    context = f"connector-cursor:{watch.source}"
+    wrapped = base64.b64decode(str(position["wrapped_key"]))
+    data_key = keyring.unwrap(str(position["kek_id"]), wrapped, context)
+    return decrypt_field(data_key, base64.b64decode(str(position["start_after"])), context)
+
+
+def reference(key: str) -> str:
+    """How logs name an object: its key's SHA-256, as the key may hold a caller's number
+    (`printf %s KEY | sha256sum` finds it)."""
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def is_missing(error: BaseException) -> bool:

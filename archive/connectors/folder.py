@@ -181,7 +181,7 @@ def chunks(file: BinaryIO, found: Found) -> Iterator[bytes]:
     while chunk := file.read(CHUNK):
         yield chunk
     if not found.unchanged(os.fstat(file.fileno())):
-        raise StillWriting(f"{found.relative} changed while it was read")
+        raise StillWriting("the recording changed while it was read")
 
 
 def changed(found: Found) -> bool:

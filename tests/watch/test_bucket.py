@@ -9,8 +9,10 @@ from dataclasses import replace
 
 import pytest
 from minio import Minio
+from sqlalchemy import select
 
 from archive.connectors.bucket import BucketWatch
+from archive.connectors.models import ConnectorCursor
 from archive.connectors.use_cases.bucket import start_after, watch_bucket
 from archive.runtime import Runtime
 from archive.testing.s3 import S3Endpoint, remove_bucket, unique_bucket
@@ -58,6 +60,11 @@ def test_each_pass_starts_after_the_marker_and_leaves_the_bucket_as_it_was(
     assert (first.stored, first.refused, first.deferred) == (3, 1, 0)
     # The refused one is passed, not tried again at every pass.
     assert start_after(runtime, watch) == f"calls/{asterisk_name(4)}"
+    # The marker is kept encrypted: a key may hold a caller's number.
+    with runtime.session() as session:
+        (kept,) = session.scalars(select(ConnectorCursor.position)).all()
+    assert "0401234567" not in kept
+    assert "calls/" not in kept
     put(client, bucket, f"calls/{asterisk_name(6)}", wav(6))
     put(client, bucket, f"calls/{asterisk_name(7)}", wav(7))
     second = watch_bucket(runtime, watch, limit=1)

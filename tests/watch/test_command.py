@@ -40,6 +40,7 @@ def test_archive_watch_reads_a_bucket_once_and_says_what_it_did(
         assert f"s3://{bucket}/in/: stored 1, already archived 0, deferred 0, refused 1" in (
             result.output
         )
+        assert f"refused in/{asterisk_name(2)}: " in result.output
         again = runner.invoke(cli, ["watch", f"s3://{bucket}/in/", "--once"], env=env)
         assert again.exit_code == 0, again.output
         assert "stored 0, already archived 0, deferred 0, refused 0" in again.output

@@ -122,6 +122,13 @@ def test_delete_mode_removes_what_is_archived_and_refuses_the_rest_to_a_folder(
         (folder,) = report(session, runtime.clock.now())
     assert (folder.kind, folder.source) == ("folder", str(root))
     assert (folder.stored, folder.refused) == (1, 3)
+    # Why, but not which: a file's name may hold a caller's number.
+    assert folder.last_error is not None
+    assert "0401234567" not in folder.last_error
+    assert "readme" not in folder.last_error
+    assert sorted(name for name, _ in taken.refused_names) == sorted(
+        [not_audio.name, unnamed.name, bad_date.name]
+    )
 
 
 def test_a_crash_between_the_commit_and_the_move_stores_nothing_twice(

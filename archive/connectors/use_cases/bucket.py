@@ -28,6 +28,9 @@ from archive.connectors.bucket import (
     is_missing,
     listed,
     object_chunks,
+    opened_marker,
+    reference,
+    sealed_marker,
     sidecar_of,
 )
 from archive.connectors.recordings import describe, read_sidecar
@@ -43,8 +46,6 @@ from archive.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
-MARKER = "start_after"
-
 
 class Waiting(Exception):
     """The recording's sidecar is not there yet: the pass stops before it."""
@@ -54,7 +55,7 @@ def start_after(runtime: Runtime, watch: BucketWatch) -> str:
     """The key the next pass starts after ("" from the beginning)."""
     with runtime.session() as session:
         position = read_position(session, Kind.BUCKET, watch.source)
-    return str((position or {}).get(MARKER, ""))
+    return opened_marker(runtime.keys.keyring, watch, position or {})
 
 
 def watch_bucket(
@@ -116,22 +117,25 @@ def _take(
         return False
     except Exception as error:
         if is_missing(error):
-            log.info("listed recording gone before it was read", key=item.key)
+            log.info("listed recording gone before it was read", key=reference(item.key))
             _move_marker(runtime, watch, item.key)
             return True
         outcome, reason = outcome_of(error)
     report.count(outcome)
-    record(runtime, Kind.BUCKET, watch.source, outcome, reason and f"{item.key}: {reason}")
+    # Neither the count nor the log names the key, which may hold a caller's number.
+    record(runtime, Kind.BUCKET, watch.source, outcome, reason)
     if outcome is Outcome.DEFERRED:
-        log.warning("recording not stored now; the pass stops before it", key=item.key)
+        log.warning("recording not stored now; the pass stops before it", key=reference(item.key))
         return False
     if outcome is Outcome.REFUSED:
-        log.warning("recording refused", key=item.key, reason=reason)
+        report.refused_names.append((item.key, reason or ""))
+        log.warning("recording refused", key=reference(item.key), reason=reason)
     _move_marker(runtime, watch, item.key)
     return True
 
 
 def _move_marker(runtime: Runtime, watch: BucketWatch, key: str) -> None:
+    marker = sealed_marker(runtime.keys.keyring, watch, key)
     with runtime.session() as session:
-        save_position(session, Kind.BUCKET, watch.source, {MARKER: key}, runtime.clock.now())
+        save_position(session, Kind.BUCKET, watch.source, marker, runtime.clock.now())
         session.commit()

@@ -89,16 +89,15 @@ def _take(
                 report.waiting += 1  # still being written after all: taken when complete
                 return
             outcome, reason = outcome_of(error)
+            # Neither the count nor the log names the file, whose name may hold a caller's
+            # number; a refused one is found in the refused folder, beside its note.
             if outcome is Outcome.REFUSED:
+                report.refused_names.append((found.relative, reason))
                 _refuse(watch, found, reason)
             else:
-                log.warning(
-                    "recording not stored now; tried again at the next pass",
-                    file=found.relative,
-                    reason=reason,
-                )
+                log.warning("recording not stored now; tried again at the next pass", reason=reason)
             report.count(outcome)
-            record(runtime, Kind.FOLDER, watch.source, outcome, f"{found.relative}: {reason}")
+            record(runtime, Kind.FOLDER, watch.source, outcome, reason)
             return
         outcome = stored_outcome(result)
         report.count(outcome)
@@ -106,7 +105,7 @@ def _take(
             finish(watch, found)
         except OSError as error:
             # Stored all the same; the next pass finds it stored and tries the move again.
-            log.error("archived recording not moved", file=found.relative, error=str(error))
+            log.error("archived recording not moved", error=error.strerror or type(error).__name__)
         record(runtime, Kind.FOLDER, watch.source, outcome)
 
 
@@ -125,6 +124,6 @@ def _refuse(watch: FolderWatch, found: Found, reason: str) -> None:
     try:
         where = refuse(watch, found, reason)
     except OSError as error:
-        log.error("refused recording not moved", file=found.relative, error=str(error))
+        log.error("refused recording not moved", error=error.strerror or type(error).__name__)
         return
-    log.warning("recording refused", file=found.relative, moved_to=str(where), reason=reason)
+    log.warning("recording refused", folder=str(where.parent), reason=reason)

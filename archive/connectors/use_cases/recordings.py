@@ -4,7 +4,7 @@ recording through the ingest use case, and whether a failure is for now or for e
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 from sqlalchemy.exc import DataError
@@ -38,6 +38,9 @@ class PassReport:
     refused: int = 0
     waiting: int = 0
     error: str | None = None
+    refused_names: list[tuple[str, str]] = field(default_factory=list)
+    """Each refused recording's name (its path or key) and why, for the console alone: a
+    name may hold a caller's number, so it is not logged nor kept in the database."""
 
     def count(self, outcome: Outcome) -> None:
         setattr(self, outcome.value, getattr(self, outcome.value) + 1)
