@@ -185,6 +185,12 @@ def reference(key: str) -> str:
     return "sha256:" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
+def is_unreadable(error: BaseException) -> bool:
+    """An object S3 will not hand over as it is (archived to Glacier or Deep Archive): it is
+    refused rather than let hold the marker for ever."""
+    return isinstance(error, S3Error) and error.code == "InvalidObjectState"
+
+
 def is_missing(error: BaseException) -> bool:
     """A listed object gone before it was read: there is nothing left to archive."""
     return isinstance(error, S3Error) and error.code in MISSING

@@ -10,6 +10,7 @@ it, so the next pass takes the recording again (and finds it stored, if it was).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from archive.connectors.recordings import (
+    SIDECAR_SUFFIXES,
     NamePattern,
     compile_pattern,
     is_sidecar,
@@ -105,6 +107,8 @@ def scan(watch: FolderWatch, now: Callable[[], float] = time.time) -> tuple[list
             if not name.startswith(".") and os.path.abspath(os.path.join(top, name)) not in skipped
         )
         for name in files:
+            if is_sidecar(name) and watch.after == "move":
+                _tidy(watch, Path(top, name))
             if name.startswith(".") or is_sidecar(name) or name.endswith(NOTE_SUFFIX):
                 continue
             path = Path(top, name)
@@ -127,6 +131,17 @@ def scan(watch: FolderWatch, now: Callable[[], float] = time.time) -> tuple[list
                 waiting += 1
     ready.sort(key=lambda found: (found.mtime_ns, found.relative))
     return ready, waiting
+
+
+def _tidy(watch: FolderWatch, sidecar: Path) -> None:
+    """Move a sidecar after its recording when a kill came between the two moves: its
+    recording is in the done folder and no longer here."""
+    suffix = next(s for s in SIDECAR_SUFFIXES.values() if sidecar.name.endswith(s))
+    recording = sidecar.with_name(sidecar.name[: -len(suffix)])
+    done = watch.done / recording.relative_to(watch.root)
+    if recording.name and not recording.exists() and done.exists():
+        with contextlib.suppress(OSError):  # another process tidied it first
+            shutil.move(sidecar, done.with_name(sidecar.name))
 
 
 def _sidecar_of(watch: FolderWatch, path: Path) -> Path | None:
@@ -153,7 +168,8 @@ def taken(found: Found) -> Iterator[BinaryIO | None]:
     """The recording opened and locked by this process until the block ends, or None when
     another process holds it, it has gone, or it changed since the pass looked."""
     try:
-        descriptor = os.open(found.path, os.O_RDONLY | os.O_NOFOLLOW)
+        # Not blocking: a name swapped for a FIFO meanwhile would wait for a writer for ever.
+        descriptor = os.open(found.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         yield None
         return
@@ -167,6 +183,8 @@ def _locked(file: BinaryIO, found: Found) -> bool:
     except BlockingIOError:
         return False
     held = os.fstat(file.fileno())
+    if not stat.S_ISREG(held.st_mode):
+        return False
     try:
         there = found.path.lstat()
     except FileNotFoundError:

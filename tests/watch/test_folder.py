@@ -215,3 +215,22 @@ def test_links_and_hidden_files_are_left_alone(runtime: Runtime, tmp_path: Path)
     assert hidden.exists()
     missing = watch_folder(runtime, replace(watch, root=tmp_path / "gone"))
     assert missing.error is not None
+
+
+def test_a_sidecar_left_behind_by_a_kill_between_the_two_moves_follows_its_recording(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    root = tmp_path / "exports"
+    root.mkdir()
+    watch = folder_watch(runtime, root, sidecar="json")
+    recording = root / "call-9.wav"
+    recording.write_bytes(wav(9))
+    sidecar = root / "call-9.wav.meta.json"
+    sidecar.write_text('{"caller": "0401234567"}')
+    assert watch_folder(runtime, watch).stored == 1
+    # As if killed after the recording was moved and before its sidecar was.
+    (watch.done / sidecar.name).rename(sidecar)
+    taken = watch_folder(runtime, watch)
+    assert (taken.stored, taken.repeated, taken.waiting) == (0, 0, 0)
+    assert sorted(p.name for p in watch.done.iterdir()) == [recording.name, sidecar.name]
+    assert list(root.iterdir()) == [watch.done]

@@ -26,6 +26,7 @@ from archive.connectors.bucket import (
     BucketWatch,
     Listed,
     is_missing,
+    is_unreadable,
     listed,
     object_chunks,
     opened_marker,
@@ -121,6 +122,8 @@ def _take(
             _move_marker(runtime, watch, item.key)
             return True
         outcome, reason = outcome_of(error)
+        if is_unreadable(error):
+            outcome, reason = Outcome.REFUSED, "in a storage class that cannot be read directly"
     report.count(outcome)
     # Neither the count nor the log names the key, which may hold a caller's number.
     record(runtime, Kind.BUCKET, watch.source, outcome, reason)
