@@ -1,5 +1,5 @@
-"""`archive watch` killed (SIGKILL) right after each commit, pass after pass: in the end every
-recording is archived once and moved, none lost and none stored twice."""
+"""`archive watch` as processes: killed (SIGKILL) right after each commit, pass after pass, and
+two at once over one folder. In the end every recording is archived once and moved."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from archive.runtime import build_runtime
+import pytest
+
+from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
 
 from .support import archive_command, asterisk_name, settled, stored_calls, wav
@@ -71,3 +73,29 @@ def test_a_watch_killed_after_each_commit_loses_nothing_and_doubles_nothing(
         asterisk_name(n) for n in NUMBERS
     )
     assert not [p for p in root.iterdir() if p.is_file()]
+
+
+@pytest.mark.parametrize("backend", ["postgresql-s3"], indirect=True)
+def test_two_processes_watching_one_folder_store_each_recording_once(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    root = tmp_path / "monitor"
+    root.mkdir()
+    numbers = range(60, 68)
+    for number in numbers:
+        path = root / asterisk_name(number)
+        path.write_bytes(wav(number, seconds=2))
+        settled(path)
+    env = {**os.environ, **runtime.settings.to_env(), "ARCHIVE_KEYS": runtime.keys.to_json()}
+    command = [archive_command(), "watch", str(root), "--once"]
+    watches = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    said = [watch.communicate(timeout=120) for watch in watches]
+    assert [watch.returncode for watch in watches] == [0, 0], said
+    stored = [int(out.decode().split("stored ")[1].split(",")[0]) for out, _ in said]
+    assert sum(stored) == len(numbers)
+    assert all(b"already archived 0," in out for out, _ in said)
+    assert sorted(c.raw for c in stored_calls(runtime)) == sorted(wav(n, 2) for n in numbers)
+    assert len(list((root / "archived").iterdir())) == len(numbers)
