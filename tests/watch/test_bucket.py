@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
 from minio import Minio
+from minio.deleteobjects import DeleteObject
 from sqlalchemy import select
 
 from archive.connectors.bucket import BucketWatch
@@ -121,3 +123,30 @@ def test_with_sidecars_the_marker_waits_for_a_recordings_sidecar(
     done = watch_bucket(runtime, watch)
     assert (done.stored, done.waiting) == (2, 0)
     assert [call.details["external_id"] for call in stored_calls(runtime)] == ["a-1", "b-1"]
+
+
+@pytest.mark.parametrize("backend", ["postgresql-s3"], indirect=True)
+def test_a_listing_broken_between_its_pages_goes_on_from_the_marker(
+    runtime: Runtime, s3: S3Endpoint, source: tuple[Minio, str]
+) -> None:
+    client, bucket = source
+    put(client, bucket, "a/" + asterisk_name(30), wav(30))
+    # A thousand sidecars of nothing between the two recordings: S3 lists a thousand keys a
+    # page, so the second recording is on the listing's second page.
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda n: put(client, bucket, f"b/{n:04}.wav.meta.json", b"{}"), range(1000)))
+    put(client, bucket, "c/" + asterisk_name(31), wav(31))
+    url = f"s3://{bucket}/"
+    # Its region, the first page, the first recording; then the second page fails.
+    with BreakingRelay(s3.host, budget=3) as relay:
+        broken = watch_bucket(runtime, bucket_watch(runtime, s3, url, relay.address))
+        assert relay.broken.is_set()
+    assert broken.stored == 1
+    assert broken.error is not None
+    assert start_after(runtime, bucket_watch(runtime, s3, url)) == "a/" + asterisk_name(30)
+    restarted = watch_bucket(runtime, bucket_watch(runtime, s3, url))
+    assert (restarted.stored, restarted.repeated, restarted.error) == (1, 0, None)
+    assert sorted(call.raw for call in stored_calls(runtime)) == sorted([wav(30), wav(31)])
+    # At once, rather than one by one as the fixture empties a bucket.
+    junk = [DeleteObject(f"b/{n:04}.wav.meta.json") for n in range(1000)]
+    assert not list(client.remove_objects(bucket, junk))
