@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.runtime import Runtime, build_runtime
-from archive.settings import Settings
+from archive.runtime import Runtime
 
 from .support import archive_command, asterisk_name, settled, stored_calls, wav
 
@@ -26,31 +25,29 @@ def contacts(database: Path) -> int:
     return int(count)
 
 
+@pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
 def test_a_watch_killed_after_each_commit_loses_nothing_and_doubles_nothing(
-    tmp_path: Path,
+    runtime: Runtime, tmp_path: Path
 ) -> None:
-    data = tmp_path / "data"
     root = tmp_path / "monitor"
     root.mkdir()
     env = {
         **os.environ,
-        "ARCHIVE_DATA_DIR": str(data),
+        **runtime.settings.to_env(),
+        "ARCHIVE_KEYS": runtime.keys.to_json(),
         "ARCHIVE_LOG_LEVEL": "WARNING",
         "ARCHIVE_WATCH_SETTLE_SECONDS": "1",
     }
-    subprocess.run([archive_command(), "init"], env=env, check=True, capture_output=True)
     for number in NUMBERS:
         path = root / asterisk_name(number)
         path.write_bytes(wav(number))
         settled(path)
-    database = data / "archive.db"
+    database = Path(runtime.settings.resolved_database_url.removeprefix("sqlite:///"))
+    command = [archive_command(), "watch", str(root), "--once"]
     for _round in range(len(NUMBERS) + 2):
         before = contacts(database)
         watch = subprocess.Popen(
-            [archive_command(), "watch", str(root), "--once"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         while watch.poll() is None and contacts(database) == before:
             time.sleep(0.002)
@@ -60,15 +57,9 @@ def test_a_watch_killed_after_each_commit_loses_nothing_and_doubles_nothing(
         # while the audit record and the move are still to come.
         if not [p for p in root.iterdir() if p.is_file()]:
             break
-    command = [archive_command(), "watch", str(root), "--once"]
     finished = subprocess.run(command, check=False, env=env, capture_output=True, text=True)
     assert finished.returncode == 0, finished.stderr
-    runtime = build_runtime(Settings(data_dir=data))
-    try:
-        calls = stored_calls(runtime)
-    finally:
-        runtime.close()
-    assert sorted(call.raw for call in calls) == sorted(wav(n) for n in NUMBERS)
+    assert sorted(call.raw for call in stored_calls(runtime)) == sorted(wav(n) for n in NUMBERS)
     assert sorted(p.name for p in (root / "archived").iterdir()) == sorted(
         asterisk_name(n) for n in NUMBERS
     )
