@@ -13,7 +13,8 @@ from minio import Minio
 from minio.deleteobjects import DeleteObject
 from sqlalchemy import select
 
-from archive.connectors.bucket import BucketWatch
+from archive.connectors.activity import Kind, save_position
+from archive.connectors.bucket import BucketWatch, sealed_marker
 from archive.connectors.models import ConnectorCursor
 from archive.connectors.use_cases.bucket import start_after, watch_bucket
 from archive.runtime import Runtime
@@ -105,6 +106,16 @@ def test_a_failure_part_way_and_a_restart_store_each_recording_once(
     assert (restarted.stored, restarted.repeated, restarted.deferred) == (3, 0, 0)
     assert sorted(call.raw for call in stored_calls(runtime)) == sorted(wav(n) for n in numbers)
     assert start_after(runtime, bucket_watch(runtime, s3, url)) == f"cc/{asterisk_name(14)}"
+    # A kill between a recording's commit and the marker's move leaves the marker before it:
+    # the next pass finds it stored.
+    watch = bucket_watch(runtime, s3, url)
+    with runtime.session() as session:
+        marker = sealed_marker(runtime.keys.keyring, watch, f"cc/{asterisk_name(13)}")
+        save_position(session, Kind.BUCKET, watch.source, marker, runtime.clock.now())
+        session.commit()
+    again = watch_bucket(runtime, watch)
+    assert (again.stored, again.repeated) == (0, 1)
+    assert len(stored_calls(runtime)) == len(numbers)
 
 
 @pytest.mark.parametrize("backend", ["postgresql-s3"], indirect=True)
