@@ -4,11 +4,13 @@ dates, JSON and CSV sidecars, and the call they make."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from archive.connectors.bucket import BucketWatch
 from archive.connectors.recordings import (
     compile_pattern,
     describe,
@@ -17,6 +19,7 @@ from archive.connectors.recordings import (
 )
 from archive.contacts.models import Direction
 from archive.errors import ConfigurationError, InvalidInput
+from archive.settings import Settings
 
 pytestmark = pytest.mark.fast
 
@@ -185,3 +188,55 @@ def test_json_and_csv_sidecars_say_the_same() -> None:
 def test_bad_sidecars_are_refused_with_a_reason(data: bytes, kind: str, problem: str) -> None:
     with pytest.raises(InvalidInput, match=problem):
         read_sidecar(data, kind)
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({"ARCHIVE_WATCH_SIDECAR": "xml"}, "ARCHIVE_WATCH_SIDECAR must be none, json or csv"),
+        ({"ARCHIVE_WATCH_AFTER": "keep"}, "ARCHIVE_WATCH_AFTER must be move or delete"),
+        ({"ARCHIVE_WATCH_INTERVAL_SECONDS": "0"}, "must be positive"),
+        ({"ARCHIVE_WATCH_PATTERN": "calls/<uniqueid>.wav"}, "without a /"),
+        ({"ARCHIVE_WATCH_DIR": "/x", "ARCHIVE_WATCH_TIMEZONE": "Mars/Olympus"}, "not a time zone"),
+        ({"ARCHIVE_WATCH_BUCKET": "s3://b"}, "must be s3://bucket/"),
+        ({"ARCHIVE_WATCH_BUCKET": "s3://calls-bucket/in/"}, "needs an endpoint and keys"),
+        ({"ARCHIVE_WATCH_S3_ENDPOINT": "s3.example.com:9000"}, "must be http"),
+    ],
+)
+def test_watch_settings_that_cannot_work_are_refused_at_start_up(
+    env: dict[str, str], problem: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=problem):
+        Settings.from_env(env)
+
+
+def test_a_bucket_borrows_the_archives_endpoint_and_keys_unless_given_its_own() -> None:
+    own = Settings.from_env(
+        {
+            "ARCHIVE_STORE": "s3",
+            "ARCHIVE_S3_ENDPOINT": "minio:9000",
+            "ARCHIVE_S3_ACCESS_KEY": "archive",
+            "ARCHIVE_S3_SECRET_KEY": "secret",
+            "ARCHIVE_WATCH_BUCKET": "s3://exports/calls/",
+        }
+    )
+    watch = BucketWatch.of(own)
+    assert (watch.bucket, watch.prefix, watch.endpoint, watch.access_key) == (
+        "exports",
+        "calls/",
+        "minio:9000",
+        "archive",
+    )
+    other = BucketWatch.of(
+        replace(
+            own,
+            watch_s3_endpoint="http://s3.example.com:9000",
+            watch_s3_access_key="reader",
+            watch_s3_secret_key="its secret",
+        )
+    )
+    assert (other.endpoint, other.secure, other.access_key) == (
+        "s3.example.com:9000",
+        False,
+        "reader",
+    )
