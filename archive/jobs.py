@@ -16,6 +16,10 @@ from typing import Any
 
 from archive.audit.actor import job
 from archive.audit.use_cases import prune_log, seal_log
+from archive.connectors.bucket import BucketWatch
+from archive.connectors.folder import FolderWatch
+from archive.connectors.use_cases.bucket import watch_bucket
+from archive.connectors.use_cases.folder import watch_folder
 from archive.integrity.check import check
 from archive.keys.rotation import rewrap_all
 from archive.lifecycle.use_cases import run_sweep
@@ -49,6 +53,11 @@ AUDIT_PRUNE_TASK = "archive.audit.prune"
 REWRAP_TASK = "archive.keys.rewrap"
 OVERDUE_TASK = "archive.privacy.overdue"
 EXPIRE_EXPORTS_TASK = "archive.privacy.expire_exports"
+WATCH_FOLDER_TASK = "archive.connectors.watch_folder"
+WATCH_BUCKET_TASK = "archive.connectors.watch_bucket"
+# Recordings one bucket pass takes at most, so a large backlog does not hold up the jobs
+# queued behind it; the next pass goes on from the marker.
+BUCKET_PASS_LIMIT = 500
 
 
 @dataclass(frozen=True)
@@ -167,6 +176,29 @@ def expire_exports(runtime: Runtime) -> Summary:
     return {"destroyed": destroy_expired(runtime)}
 
 
+def recording_folder(runtime: Runtime) -> Summary:
+    """One pass over ARCHIVE_WATCH_DIR; nothing when it is not set."""
+    if runtime.settings.watch_dir is None:
+        return {"watched": False}
+    report = watch_folder(runtime, FolderWatch.of(runtime.settings))
+    return {"watched": True, **report.summary()}
+
+
+def recording_bucket(runtime: Runtime, limit: int = BUCKET_PASS_LIMIT) -> Summary:
+    """One pass over ARCHIVE_WATCH_BUCKET, of at most `limit` recordings; nothing when it is
+    not set."""
+    if not runtime.settings.watch_bucket:
+        return {"watched": False}
+    report = watch_bucket(runtime, BucketWatch.of(runtime.settings), limit=limit)
+    return {"watched": True, **report.summary()}
+
+
+def _quiet_watch(summary: Summary) -> bool:
+    """A pass that brought nothing in and met nothing wrong."""
+    moved = ("stored", "repeated", "deferred", "refused", "error")
+    return not summary.get("watched") or not any(summary.get(key) for key in moved)
+
+
 # Jobs due at the same moment run in this order in-process: the quick ones first, the
 # integrity check, which reads every stored object, last.
 JOBS: tuple[Job, ...] = (
@@ -192,6 +224,20 @@ JOBS: tuple[Job, ...] = (
         audit_prune,
         AUDIT_PRUNE_EVERY,
         embedded_kwargs={"actor": SCHEDULER_ACTOR},
+    ),
+    Job(
+        WATCH_FOLDER_TASK,
+        "recording-folder",
+        recording_folder,
+        interval="watch_interval_seconds",
+        idle=_quiet_watch,
+    ),
+    Job(
+        WATCH_BUCKET_TASK,
+        "recording-bucket",
+        recording_bucket,
+        interval="watch_interval_seconds",
+        idle=_quiet_watch,
     ),
     Job(INTEGRITY_TASK, "integrity-check", integrity_check, INTEGRITY_EVERY, {"repair": True}),
     # Started when a policy is applied or a privacy officer asks for an export; the rewrap

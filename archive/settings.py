@@ -6,6 +6,7 @@ import ipaddress
 import os
 import re
 import stat
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -17,6 +18,9 @@ StoreKind = Literal["local", "s3"]
 # Exact origins only: a wildcard would let pages of sites nobody vetted read the answers.
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
 _HTTP_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[^\s?#]*)?")
+# A bucket's name (S3's rules, loosely) and a prefix ending in / (or none).
+_S3_PREFIX = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/(?:[^\x00-\x1f]*/)?")
+WATCH_SIDECARS = ("none", "json", "csv")
 GIB = 1 << 30
 MIB = 1 << 20
 
@@ -354,6 +358,110 @@ class Settings:
             "(service accounts' tokens work as before).",
         ),
     )
+    watch_dir: Path | None = field(
+        default=None,
+        metadata=_doc(
+            "ARCHIVE_WATCH_DIR",
+            "Folder a telephone system writes call recordings into (its subfolders too): each "
+            "complete recording is archived, then moved or deleted. Unset: no folder is watched.",
+        ),
+    )
+    watch_pattern: str = field(
+        default="%Y%m%d-%H%M%S-<caller>-<callee>-<uniqueid>.wav",
+        metadata=_doc(
+            "ARCHIVE_WATCH_PATTERN",
+            "What a recording's file name says: `%Y %m %d %H %M %S` (or `%s`, `%z`) its start, "
+            "`<caller>`, `<callee>`, `<uniqueid>` (its identity), `<agent>`, `<ticket>`, "
+            "`<direction>`, `<any>`; other characters stand for themselves.",
+        ),
+    )
+    watch_timezone: str = field(
+        default="Europe/Helsinki",
+        metadata=_doc(
+            "ARCHIVE_WATCH_TIMEZONE",
+            "Time zone of the start times in file names (and in sidecars without an offset).",
+        ),
+    )
+    watch_sidecar: str = field(
+        default="none",
+        metadata=_doc(
+            "ARCHIVE_WATCH_SIDECAR",
+            "`none`: a recording is complete once it has stopped growing. `json` or `csv`: once "
+            "its sidecar `NAME.meta.json` or `NAME.meta.csv` is there, whose fields win over "
+            "the name's.",
+        ),
+    )
+    watch_settle_seconds: int = field(
+        default=30,
+        metadata=_doc(
+            "ARCHIVE_WATCH_SETTLE_SECONDS",
+            "Without sidecars, how long a recording must have been left unchanged before it "
+            "counts as complete.",
+        ),
+    )
+    watch_after: str = field(
+        default="move",
+        metadata=_doc(
+            "ARCHIVE_WATCH_AFTER",
+            "What becomes of an archived recording: `move` (to ARCHIVE_WATCH_DONE_DIR) or "
+            "`delete`.",
+        ),
+    )
+    watch_done_dir: Path | None = field(
+        default=None,
+        metadata=_doc(
+            "ARCHIVE_WATCH_DONE_DIR",
+            "Where archived recordings are moved. Default: `<watch_dir>/archived`.",
+        ),
+    )
+    watch_refused_dir: Path | None = field(
+        default=None,
+        metadata=_doc(
+            "ARCHIVE_WATCH_REFUSED_DIR",
+            "Where recordings the archive will never take are moved, each with a note why. "
+            "Default: `<watch_dir>/refused`.",
+        ),
+    )
+    watch_interval_seconds: int = field(
+        default=30,
+        metadata=_doc(
+            "ARCHIVE_WATCH_INTERVAL_SECONDS",
+            "How often the worker (or the embedded schedule) looks at the folder and the bucket.",
+        ),
+    )
+    watch_bucket: str = field(
+        default="",
+        metadata=_doc(
+            "ARCHIVE_WATCH_BUCKET",
+            "An S3 prefix recordings are exported to, `s3://bucket/prefix/`: read in key order "
+            "from where the last pass stopped, never changed. Empty: no bucket is watched.",
+        ),
+    )
+    watch_s3_endpoint: str = field(
+        default="",
+        metadata=_doc(
+            "ARCHIVE_WATCH_S3_ENDPOINT",
+            "Endpoint of ARCHIVE_WATCH_BUCKET, `https://host:port`. Default: the archive's own "
+            "S3 endpoint.",
+        ),
+    )
+    watch_s3_access_key: str = field(
+        default="",
+        metadata=_doc(
+            "ARCHIVE_WATCH_S3_ACCESS_KEY",
+            "Access key for ARCHIVE_WATCH_BUCKET (reading and listing suffice). Default: the "
+            "archive's own.",
+            secret=True,
+        ),
+    )
+    watch_s3_secret_key: str = field(
+        default="",
+        metadata=_doc(
+            "ARCHIVE_WATCH_S3_SECRET_KEY",
+            "Its secret key. Default: the archive's own.",
+            secret=True,
+        ),
+    )
     smtp_host: str = field(
         default="127.0.0.1",
         metadata=_doc("ARCHIVE_SMTP_HOST", "Address `archive smtp` binds."),
@@ -427,6 +535,7 @@ class Settings:
         _check_single_sign_on(self)
         _check_port(self.metrics_port, "ARCHIVE_METRICS_PORT")
         _check_port(self.smtp_port, "ARCHIVE_SMTP_PORT")
+        _check_watch(self)
         _check_smtp(self)
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigurationError("ARCHIVE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
@@ -519,6 +628,44 @@ def _check_single_sign_on(settings: Settings) -> None:
         )
 
 
+def _check_watch(settings: Settings) -> None:
+    if settings.watch_sidecar not in WATCH_SIDECARS:
+        raise ConfigurationError("ARCHIVE_WATCH_SIDECAR must be none, json or csv")
+    if settings.watch_after not in ("move", "delete"):
+        raise ConfigurationError("ARCHIVE_WATCH_AFTER must be move or delete")
+    if settings.watch_settle_seconds < 0 or settings.watch_interval_seconds < 1:
+        raise ConfigurationError(
+            "ARCHIVE_WATCH_SETTLE_SECONDS must not be negative, ARCHIVE_WATCH_INTERVAL_SECONDS "
+            "must be positive"
+        )
+    if not settings.watch_pattern or "/" in settings.watch_pattern:
+        raise ConfigurationError("ARCHIVE_WATCH_PATTERN must be a file name, without a /")
+    if settings.watch_dir is not None or settings.watch_bucket:
+        try:
+            zoneinfo.ZoneInfo(settings.watch_timezone)
+        except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+            raise ConfigurationError(
+                f"ARCHIVE_WATCH_TIMEZONE: {settings.watch_timezone!r} is not a time zone such "
+                "as 'Europe/Helsinki'"
+            ) from None
+    if settings.watch_bucket and not _S3_PREFIX.fullmatch(settings.watch_bucket):
+        raise ConfigurationError("ARCHIVE_WATCH_BUCKET must be s3://bucket/ or s3://bucket/prefix/")
+    if settings.watch_s3_endpoint and not _HTTP_URL.fullmatch(settings.watch_s3_endpoint):
+        raise ConfigurationError(
+            "ARCHIVE_WATCH_S3_ENDPOINT must be http(s)://host:port, e.g. https://s3.example.com"
+        )
+    if settings.watch_bucket and not (
+        (settings.watch_s3_endpoint or settings.s3_endpoint)
+        and (settings.watch_s3_access_key or settings.s3_access_key)
+        and (settings.watch_s3_secret_key or settings.s3_secret_key)
+    ):
+        raise ConfigurationError(
+            "ARCHIVE_WATCH_BUCKET needs an endpoint and keys: ARCHIVE_WATCH_S3_ENDPOINT, "
+            "ARCHIVE_WATCH_S3_ACCESS_KEY and ARCHIVE_WATCH_S3_SECRET_KEY, or the archive's own "
+            "ARCHIVE_S3_*"
+        )
+
+
 def _check_smtp(settings: Settings) -> None:
     for entry in settings.smtp_allow:
         try:
@@ -591,6 +738,18 @@ def file_variables() -> list[str]:
 _OPTIONAL_INTEGERS = ("workers", "metrics_port")
 
 
+_PATHS = (
+    "data_dir",
+    "store_path",
+    "key_file",
+    "audit_heads_file",
+    "smtp_tls_cert",
+    "watch_dir",
+    "watch_done_dir",
+    "watch_refused_dir",
+)
+
+
 def _convert(attr: str, env_name: str, raw: str, default: Any) -> Any:
     if isinstance(default, bool):
         lowered = raw.strip().lower()
@@ -606,7 +765,7 @@ def _convert(attr: str, env_name: str, raw: str, default: Any) -> Any:
             return int(raw.replace("_", ""))
         except ValueError:
             raise ConfigurationError(f"{env_name} must be an integer, not {raw!r}") from None
-    if attr in ("data_dir", "store_path", "key_file", "audit_heads_file", "smtp_tls_cert"):
+    if attr in _PATHS:
         return Path(raw)
     return raw
 

@@ -26,6 +26,7 @@ from archive.cli.setup import db_group, init_command, serve_command
 from archive.cli.smtp import smtp_command
 from archive.cli.sso import sso_group
 from archive.cli.users import tokens_group, users_group
+from archive.cli.watch import watch_command
 from archive.cli.worker import worker_group
 from archive.errors import ArchiveError
 
@@ -68,6 +69,7 @@ for command in (
     init_command,
     serve_command,
     smtp_command,
+    watch_command,
     demo_command,
     db_group,
     ingest_command,

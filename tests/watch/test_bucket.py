@@ -1,0 +1,163 @@
+"""A bucket's prefix on a real S3 server: read in key order from the start-after marker, each
+recording stored once; a failure part way and a restart lose nothing and double nothing."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+import pytest
+from minio import Minio
+from minio.deleteobjects import DeleteObject
+from sqlalchemy import select
+
+from archive.connectors.activity import Kind, save_position
+from archive.connectors.bucket import BucketWatch, sealed_marker
+from archive.connectors.models import ConnectorCursor
+from archive.connectors.use_cases.bucket import start_after, watch_bucket
+from archive.runtime import Runtime
+from archive.testing.s3 import S3Endpoint, remove_bucket, unique_bucket
+
+from .proxy import BreakingRelay
+from .support import asterisk_name, stored_calls, wav
+
+
+@pytest.fixture
+def source(s3: S3Endpoint) -> Iterator[tuple[Minio, str]]:
+    """A bucket of the test's own that a contact centre exports to."""
+    client = s3.client()
+    bucket = unique_bucket("export")
+    client.make_bucket(bucket)
+    yield client, bucket
+    remove_bucket(s3, bucket)
+
+
+def put(client: Minio, bucket: str, key: str, data: bytes) -> None:
+    client.put_object(bucket, key, io.BytesIO(data), len(data))
+
+
+def bucket_watch(
+    runtime: Runtime, s3: S3Endpoint, url: str, host: str | None = None
+) -> BucketWatch:
+    settings = replace(
+        runtime.settings,
+        watch_s3_endpoint=f"http://{host or s3.host}",
+        watch_s3_access_key=s3.access_key,
+        watch_s3_secret_key=s3.secret_key,
+    )
+    return BucketWatch.of(settings, url)
+
+
+def test_each_pass_starts_after_the_marker_and_leaves_the_bucket_as_it_was(
+    runtime: Runtime, s3: S3Endpoint, source: tuple[Minio, str]
+) -> None:
+    client, bucket = source
+    for number in (1, 2, 3):
+        put(client, bucket, f"calls/{asterisk_name(number)}", wav(number))
+    put(client, bucket, f"calls/{asterisk_name(4)}", b"no recording, though named as one")
+    put(client, bucket, f"other/{asterisk_name(5)}", wav(5))  # not under the prefix
+    watch = bucket_watch(runtime, s3, f"s3://{bucket}/calls/")
+    first = watch_bucket(runtime, watch)
+    assert (first.stored, first.refused, first.deferred) == (3, 1, 0)
+    # The refused one is passed, not tried again at every pass.
+    assert start_after(runtime, watch) == f"calls/{asterisk_name(4)}"
+    # The marker is kept encrypted: a key may hold a caller's number.
+    with runtime.session() as session:
+        (kept,) = session.scalars(select(ConnectorCursor.position)).all()
+    assert "0401234567" not in kept
+    assert "calls/" not in kept
+    put(client, bucket, f"calls/{asterisk_name(6)}", wav(6))
+    put(client, bucket, f"calls/{asterisk_name(7)}", wav(7))
+    second = watch_bucket(runtime, watch, limit=1)
+    assert (second.stored, second.repeated) == (1, 0)
+    third = watch_bucket(runtime, watch)
+    assert (third.stored, third.repeated, third.refused) == (1, 0, 0)
+    stored = stored_calls(runtime)
+    assert sorted(call.raw for call in stored) == sorted(wav(n) for n in (1, 2, 3, 6, 7))
+    assert {call.source for call in stored} == {"bucket"}
+    assert len(list(client.list_objects(bucket, recursive=True))) == 7
+
+
+@pytest.mark.parametrize("backend", ["postgresql-s3"], indirect=True)
+def test_a_failure_part_way_and_a_restart_store_each_recording_once(
+    runtime: Runtime, s3: S3Endpoint, source: tuple[Minio, str]
+) -> None:
+    client, bucket = source
+    numbers = range(10, 15)
+    for number in numbers:
+        put(client, bucket, f"cc/{asterisk_name(number)}", wav(number))
+    url = f"s3://{bucket}/cc/"
+    # The bucket unreachable from the start: the pass says so, and nothing moves.
+    with BreakingRelay(s3.host, budget=0) as relay:
+        down = watch_bucket(runtime, bucket_watch(runtime, s3, url, relay.address))
+    assert down.error is not None
+    assert (down.stored, start_after(runtime, bucket_watch(runtime, s3, url))) == (0, "")
+    # The endpoint breaks after the listing and two recordings (its region, the listing,
+    # then one request for each recording).
+    with BreakingRelay(s3.host, budget=4) as relay:
+        broken = watch_bucket(runtime, bucket_watch(runtime, s3, url, relay.address))
+        assert relay.broken.is_set()
+    assert (broken.stored, broken.deferred) == (2, 1)
+    assert start_after(runtime, bucket_watch(runtime, s3, url)) == f"cc/{asterisk_name(11)}"
+    # A restart, as a new process: it goes on from the marker.
+    restarted = watch_bucket(runtime, bucket_watch(runtime, s3, url))
+    assert (restarted.stored, restarted.repeated, restarted.deferred) == (3, 0, 0)
+    assert sorted(call.raw for call in stored_calls(runtime)) == sorted(wav(n) for n in numbers)
+    assert start_after(runtime, bucket_watch(runtime, s3, url)) == f"cc/{asterisk_name(14)}"
+    # A kill between a recording's commit and the marker's move leaves the marker before it:
+    # the next pass finds it stored.
+    watch = bucket_watch(runtime, s3, url)
+    with runtime.session() as session:
+        marker = sealed_marker(runtime.keys.keyring, watch, f"cc/{asterisk_name(13)}")
+        save_position(session, Kind.BUCKET, watch.source, marker, runtime.clock.now())
+        session.commit()
+    again = watch_bucket(runtime, watch)
+    assert (again.stored, again.repeated) == (0, 1)
+    assert len(stored_calls(runtime)) == len(numbers)
+
+
+@pytest.mark.parametrize("backend", ["postgresql-s3"], indirect=True)
+def test_with_sidecars_the_marker_waits_for_a_recordings_sidecar(
+    runtime: Runtime, s3: S3Endpoint, source: tuple[Minio, str]
+) -> None:
+    client, bucket = source
+    put(client, bucket, "a.wav", wav(20))
+    put(client, bucket, "b.wav", wav(21))
+    put(client, bucket, "b.wav.meta.json", b'{"caller": "0401234567", "external_id": "b-1"}')
+    watch = replace(bucket_watch(runtime, s3, f"s3://{bucket}/"), sidecar="json")
+    waiting = watch_bucket(runtime, watch)
+    assert (waiting.stored, waiting.waiting) == (0, 1)
+    assert start_after(runtime, watch) == ""
+    put(client, bucket, "a.wav.meta.json", b'{"caller": "0401234567", "external_id": "a-1"}')
+    done = watch_bucket(runtime, watch)
+    assert (done.stored, done.waiting) == (2, 0)
+    assert [call.details["external_id"] for call in stored_calls(runtime)] == ["a-1", "b-1"]
+
+
+@pytest.mark.parametrize("backend", ["postgresql-s3"], indirect=True)
+def test_a_listing_broken_between_its_pages_goes_on_from_the_marker(
+    runtime: Runtime, s3: S3Endpoint, source: tuple[Minio, str]
+) -> None:
+    client, bucket = source
+    put(client, bucket, "a/" + asterisk_name(30), wav(30))
+    # A thousand sidecars of nothing between the two recordings: S3 lists a thousand keys a
+    # page, so the second recording is on the listing's second page.
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda n: put(client, bucket, f"b/{n:04}.wav.meta.json", b"{}"), range(1000)))
+    put(client, bucket, "c/" + asterisk_name(31), wav(31))
+    url = f"s3://{bucket}/"
+    # Its region, the first page, the first recording; then the second page fails.
+    with BreakingRelay(s3.host, budget=3) as relay:
+        broken = watch_bucket(runtime, bucket_watch(runtime, s3, url, relay.address))
+        assert relay.broken.is_set()
+    assert broken.stored == 1
+    assert broken.error is not None
+    assert start_after(runtime, bucket_watch(runtime, s3, url)) == "a/" + asterisk_name(30)
+    restarted = watch_bucket(runtime, bucket_watch(runtime, s3, url))
+    assert (restarted.stored, restarted.repeated, restarted.error) == (1, 0, None)
+    assert sorted(call.raw for call in stored_calls(runtime)) == sorted([wav(30), wav(31)])
+    # At once, rather than one by one as the fixture empties a bucket.
+    junk = [DeleteObject(f"b/{n:04}.wav.meta.json") for n in range(1000)]
+    assert not list(client.remove_objects(bucket, junk))
