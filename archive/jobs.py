@@ -16,6 +16,7 @@ from typing import Any
 
 from archive.audit.actor import job
 from archive.audit.use_cases import prune_log, seal_log
+from archive.connectors.use_cases.imap import read_mailboxes
 from archive.integrity.check import check
 from archive.keys.rotation import rewrap_all
 from archive.lifecycle.use_cases import run_sweep
@@ -49,6 +50,7 @@ AUDIT_PRUNE_TASK = "archive.audit.prune"
 REWRAP_TASK = "archive.keys.rewrap"
 OVERDUE_TASK = "archive.privacy.overdue"
 EXPIRE_EXPORTS_TASK = "archive.privacy.expire_exports"
+IMAP_TASK = "archive.connectors.imap"
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,31 @@ def expire_exports(runtime: Runtime) -> Summary:
     return {"destroyed": destroy_expired(runtime)}
 
 
+def imap_pass(runtime: Runtime) -> Summary:
+    """Archive what arrived in the IMAP mailboxes; nothing when ARCHIVE_IMAP_HOST is unset."""
+    passes = read_mailboxes(runtime)
+    return {
+        "mailboxes": [
+            {
+                "source": done.source,
+                **{outcome.value: count for outcome, count in done.counts.items()},
+                "backlog": done.backlog,
+                "busy": done.busy,
+                "error": done.error,
+            }
+            for done in passes
+        ]
+    }
+
+
+def _imap_idle(summary: Summary) -> bool:
+    """Nothing new in any mailbox, and no error."""
+    return not any(
+        mailbox["stored"] or mailbox["refused"] or mailbox["deferred"] or mailbox["error"]
+        for mailbox in summary["mailboxes"]
+    )
+
+
 # Jobs due at the same moment run in this order in-process: the quick ones first, the
 # integrity check, which reads every stored object, last.
 JOBS: tuple[Job, ...] = (
@@ -193,6 +220,7 @@ JOBS: tuple[Job, ...] = (
         AUDIT_PRUNE_EVERY,
         embedded_kwargs={"actor": SCHEDULER_ACTOR},
     ),
+    Job(IMAP_TASK, "imap", imap_pass, interval="imap_interval_seconds", idle=_imap_idle),
     Job(INTEGRITY_TASK, "integrity-check", integrity_check, INTEGRITY_EVERY, {"repair": True}),
     # Started when a policy is applied or a privacy officer asks for an export; the rewrap
     # when an operator sends it (`archive keys rotate` rewraps at the console itself).

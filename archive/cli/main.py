@@ -16,6 +16,7 @@ from archive.cli.context import Context
 from archive.cli.demo import demo_command
 from archive.cli.expire import expire_command
 from archive.cli.identity import identity_group
+from archive.cli.imap import imap_command
 from archive.cli.imports import import_group
 from archive.cli.ingest import ingest_command
 from archive.cli.keys import keys_group
@@ -68,6 +69,7 @@ for command in (
     init_command,
     serve_command,
     smtp_command,
+    imap_command,
     demo_command,
     db_group,
     ingest_command,
