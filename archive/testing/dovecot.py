@@ -150,25 +150,20 @@ class Dovecot:
             for message in messages:
                 imap.append(mailbox, message)
 
-    def drop(self, messages: Iterable[bytes]) -> int:
-        """Write messages straight into the INBOX's Maildir, as a delivery agent would; how
-        many. Dovecot gives them UIDs when a client next looks."""
-        new = self.root / "mail" / self.user.split("@")[0] / "new"
-        new.mkdir(parents=True, exist_ok=True)
+    def drop(self, mailbox: str, messages: Iterable[bytes]) -> int:
+        """Write messages straight into `mailbox`'s Maildir (made if missing), as a delivery
+        agent would; how many. Dovecot gives them UIDs when a client next looks."""
+        with self.client() as imap:
+            if not imap.folder_exists(mailbox):
+                imap.create_folder(mailbox)
+        new = self.root / "mail" / self.user.split("@")[0] / f".{mailbox}" / "new"
         count = 0
         stamp = int(time.time())
         for count, message in enumerate(messages, 1):
             path = new / f"{stamp}.M{count}P{os.getpid()}.archive-test"
             path.write_bytes(message)
             os.chown(path, self.mail_uid, self.mail_gid)
-        self._own(self.root / "mail")
         return count
-
-    def _own(self, top: Path) -> None:
-        for directory, _names, files in os.walk(top):
-            os.chown(directory, self.mail_uid, self.mail_gid)
-            for name in files:
-                os.chown(os.path.join(directory, name), self.mail_uid, self.mail_gid)
 
     def token(self, subject: str | None = None, *, lifetime: int = 300) -> str:
         """An access token Dovecot accepts for the account (or for `subject`)."""
