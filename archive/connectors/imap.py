@@ -147,10 +147,18 @@ class Connection:
 
     # --- what the connector does -------------------------------------------------------
 
-    def select(self, mailbox: str) -> int:
-        """Open `mailbox` for reading and marking; its UIDVALIDITY."""
-        info = self._call(self.client.select_folder, mailbox)
+    def select(self, mailbox: str, *, readonly: bool) -> int:
+        """Open `mailbox` (for reading alone, or for marking and moving too); its UIDVALIDITY."""
+        info = self._call(self.client.select_folder, mailbox, readonly)
         return int(info[b"UIDVALIDITY"])
+
+    def alive(self) -> bool:
+        """Whether the server still answers on this connection."""
+        try:
+            self._call(self.client.noop)
+        except MailboxUnavailable:
+            return False
+        return True
 
     def uids_after(self, uid: int) -> list[int]:
         """Every message's UID above `uid`, in order. (`n:*` always names the last message,

@@ -37,11 +37,11 @@ def outcomes(done: MailboxPass) -> tuple[int, int, int, int]:
 
 
 def flags(server: Dovecot, mailbox: str) -> list[set[bytes]]:
-    """Each message's flags, in UID order."""
+    """Each message's flags but \\Recent (the server's, per session), in UID order."""
     with server.client() as imap:
         imap.select_folder(mailbox, readonly=True)
         found = imap.get_flags(imap.search("ALL"))
-        return [set(found[uid]) for uid in sorted(found)]
+        return [set(found[uid]) - {b"\\Recent"} for uid in sorted(found)]
 
 
 def test_each_message_is_archived_as_the_server_holds_it_and_once(
@@ -201,3 +201,14 @@ def test_the_job_reads_the_mailboxes_and_is_idle_without_them(
     assert summary["mailboxes"][0]["stored"] == 1
     assert not job.idle(summary)
     assert job.idle(job.run(runtime))
+
+
+@SQLITE_ONLY
+def test_a_mailbox_that_is_not_there_does_not_hold_up_the_others(
+    reading: Reading, server: Dovecot, mailbox: str
+) -> None:
+    server.append(mailbox, [plain(1)])
+    runtime = reading(imap_mailboxes=(f"{mailbox}-gone", mailbox))
+    gone, there = read_mailboxes(runtime)
+    assert gone.error is not None
+    assert (there.error, outcomes(there)) == (None, (1, 0, 0, 0))

@@ -19,6 +19,7 @@ Nothing is lost and nothing is stored twice, whatever stops a pass:
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,7 +40,7 @@ from archive.connectors.activity import (
     save_position,
 )
 from archive.connectors.imap import Account, Connection, MailboxUnavailable
-from archive.connectors.outcomes import outcome_of
+from archive.connectors.outcomes import UNAVAILABLE_ERRORS, outcome_of
 from archive.contacts import use_cases as contacts
 from archive.contacts.ingest import Envelope
 from archive.errors import PayloadTooLarge
@@ -88,18 +89,25 @@ def read_mailboxes(runtime: Runtime) -> list[MailboxPass]:
         for mailbox, source in sources.items():
             done = MailboxPass(source)
             passes.append(done)
-            with _mailbox_lock(runtime, source) as held:
-                if not held:
-                    done.busy = True
-                    continue
-                try:
-                    _read(runtime, connection, account, mailbox, done)
-                except MailboxUnavailable as error:
-                    done.error = str(error)
-                    log.warning("imap.unavailable", source=source, error=done.error)
-                    record_error(runtime, Kind.IMAP, source, done.error)
-                    # The connection may be broken: the other mailboxes wait for the next pass.
-                    break
+            try:
+                with _mailbox_lock(runtime, source) as held:
+                    if held:
+                        _read(runtime, connection, account, mailbox, done)
+                    else:
+                        done.busy = True
+            except MailboxUnavailable as error:
+                done.error = str(error)
+                log.warning("imap.unavailable", source=source, error=done.error)
+                record_error(runtime, Kind.IMAP, source, done.error)
+                if not connection.alive():
+                    break  # the other mailboxes wait for the next pass
+            except UNAVAILABLE_ERRORS as error:
+                # The database or the store went away between messages: the pass stops, and
+                # the next one starts where the saved positions say.
+                outcome_of(error)
+                done.error = f"the archive cannot store now ({type(error).__name__})"
+                record_error(runtime, Kind.IMAP, source, done.error)
+                break
     return passes
 
 
@@ -108,7 +116,8 @@ def _read(
 ) -> None:
     settings = runtime.settings
     source = done.source
-    uidvalidity = connection.select(mailbox)
+    # Only read unless messages are flagged or moved: the server then keeps them \Recent.
+    uidvalidity = connection.select(mailbox, readonly=settings.imap_after == "keep")
     with runtime.session() as session:
         position = read_position(session, Kind.IMAP, source)
     last = 0
@@ -128,7 +137,7 @@ def _read(
     # Listed once: what arrives during the pass waits for the next, so a pass always ends.
     waiting = connection.uids_after(last)
     actor = imap_actor(account)
-    handled = 0
+    last_through = last
     for start in range(0, len(waiting), settings.imap_batch):
         batch = waiting[start : start + settings.imap_batch]
         through, archived, refused, stopped = _store_batch(
@@ -138,16 +147,16 @@ def _read(
             done.counts[outcome] += 1
         _after(runtime, connection, archived, refused)
         if through is not None:
+            last_through = through
             with runtime.session() as session:
                 position = {"uidvalidity": uidvalidity, "uid": through}
                 save_position(session, Kind.IMAP, source, position, runtime.clock.now())
                 session.commit()
         for outcome, count in _tally(archived, refused).items():
             done.counts[outcome] += count
-        handled += len(archived) + len(refused)
         if stopped:
             break
-    done.backlog = len(waiting) - handled
+    done.backlog = len(waiting) - bisect.bisect_right(waiting, last_through)
     record_pass(runtime, Kind.IMAP, source, done.backlog)
 
 
