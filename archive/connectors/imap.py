@@ -100,6 +100,7 @@ class Connection:
 
     def __init__(self, account: Account, timeout: float = TIMEOUT) -> None:
         self.account = account
+        self.keywords = False
         context = ssl.create_default_context(
             cafile=str(account.ca_file) if account.ca_file else None
         )
@@ -148,8 +149,10 @@ class Connection:
     # --- what the connector does -------------------------------------------------------
 
     def select(self, mailbox: str, *, readonly: bool) -> int:
-        """Open `mailbox` (for reading alone, or for marking and moving too); its UIDVALIDITY."""
+        """Open `mailbox` (for reading alone, or for marking and moving too); its UIDVALIDITY.
+        `keywords` then says whether it takes keywords of the archive's own."""
         info = self._call(self.client.select_folder, mailbox, readonly)
+        self.keywords = b"\\*" in info.get(b"PERMANENTFLAGS", ())
         return int(info[b"UIDVALIDITY"])
 
     def alive(self) -> bool:

@@ -75,13 +75,16 @@ def test_each_message_is_archived_as_the_server_holds_it_and_once(
 
 
 @SQLITE_ONLY
-def test_flagged_after_archiving_and_the_refused_marked_so(
+def test_flagged_after_archiving_and_the_refused_marked_so_too_large_unread(
     reading: Reading, server: Dovecot, mailbox: str
 ) -> None:
-    runtime = reading(imap_after="flag")
-    server.append(mailbox, [plain(1), NOT_AN_EMAIL, plain(2)])
-    assert outcomes(one_pass(runtime)) == (2, 0, 0, 1)
-    assert flags(server, mailbox) == [{ARCHIVED.encode()}, {REFUSED.encode()}, {ARCHIVED.encode()}]
+    runtime = reading(imap_after="flag", max_message_bytes=2000)
+    too_large = plain(3) + (b"x" * 78 + b"\r\n") * 40
+    server.append(mailbox, [plain(1), NOT_AN_EMAIL, too_large, plain(2)])
+    assert outcomes(one_pass(runtime)) == (2, 0, 0, 2)
+    archived_, refused = {ARCHIVED.encode()}, {REFUSED.encode()}
+    assert flags(server, mailbox) == [archived_, refused, refused, archived_]
+    assert outcomes(one_pass(runtime)) == (0, 0, 0, 0)
 
 
 @SQLITE_ONLY

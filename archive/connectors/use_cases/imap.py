@@ -118,6 +118,12 @@ def _read(
     source = done.source
     # Only read unless messages are flagged or moved: the server then keeps them \Recent.
     uidvalidity = connection.select(mailbox, readonly=settings.imap_after == "keep")
+    if settings.imap_after == "flag" and not connection.keywords:
+        # Found now, before anything is stored: flagging would fail after every batch.
+        raise MailboxUnavailable(
+            f"{mailbox} takes no keywords, so messages cannot be flagged; "
+            "use ARCHIVE_IMAP_AFTER=move or keep"
+        )
     with runtime.session() as session:
         position = read_position(session, Kind.IMAP, source)
     last = 0
@@ -222,7 +228,8 @@ def _after(
     settings = runtime.settings
     if settings.imap_after == "keep":
         return
-    connection.mark(refused, imap.REFUSED)
+    if connection.keywords:
+        connection.mark(refused, imap.REFUSED)
     uids = [uid for uid, _ in archived]
     if settings.imap_after == "flag":
         connection.mark(uids, imap.ARCHIVED)
