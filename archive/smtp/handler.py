@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import structlog
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from archive.audit import Actor
@@ -24,8 +23,6 @@ from archive.contacts.ingest import Envelope as ContactEnvelope
 from archive.errors import InvalidInput, PayloadTooLarge
 from archive.runtime import Runtime
 from archive.smtp.access import Network, is_listed, listed_client, peer_address
-
-log = structlog.get_logger(__name__)
 
 AUTH_REQUIRED = "530 5.7.0 Authentication required"
 UNAVAILABLE = "451 4.3.0 The archive cannot store mail now; try again later"
