@@ -33,8 +33,8 @@ from archive.connectors import imap
 from archive.connectors.activity import (
     Kind,
     Outcome,
+    Tally,
     read_position,
-    record,
     record_error,
     record_pass,
     save_position,
@@ -143,12 +143,17 @@ def _read(
     # Listed once: what arrives during the pass waits for the next, so a pass always ends.
     waiting = connection.uids_after(last)
     actor = imap_actor(account)
+    tally = Tally(runtime)
     last_through = last
     for start in range(0, len(waiting), settings.imap_batch):
         batch = waiting[start : start + settings.imap_batch]
-        through, archived, refused, stopped = _store_batch(
-            runtime, connection, actor, source, batch
-        )
+        try:
+            through, archived, refused, stopped = _store_batch(
+                runtime, tally, connection, actor, source, batch
+            )
+        finally:
+            # The batch's counts in one transaction, whatever stopped it.
+            tally.flush()
         for outcome in stopped or ():
             done.counts[outcome] += 1
         _after(runtime, connection, archived, refused)
@@ -158,7 +163,7 @@ def _read(
                 position = {"uidvalidity": uidvalidity, "uid": through}
                 save_position(session, Kind.IMAP, source, position, runtime.clock.now())
                 session.commit()
-        for outcome, count in _tally(archived, refused).items():
+        for outcome, count in _outcomes_of(archived, refused).items():
             done.counts[outcome] += count
         if stopped:
             break
@@ -167,7 +172,12 @@ def _read(
 
 
 def _store_batch(
-    runtime: Runtime, connection: Connection, actor: Actor, source: str, batch: list[int]
+    runtime: Runtime,
+    tally: Tally,
+    connection: Connection,
+    actor: Actor,
+    source: str,
+    batch: list[int],
 ) -> tuple[int | None, list[tuple[int, bool]], list[int], list[Outcome]]:
     """Store a batch's messages in UID order; (the last UID dealt with, the archived ones with
     whether each was new, the refused ones, [DEFERRED] if a message stopped the batch)."""
@@ -184,7 +194,7 @@ def _store_batch(
         if uid not in sizes:
             continue  # deleted since it was listed: nothing to archive
         if uid not in fetch:
-            _refuse(runtime, source, uid, refused, PayloadTooLarge("larger than the limit"))
+            _refuse(tally, source, uid, refused, PayloadTooLarge("larger than the limit"))
             continue
         fetched, raw = next(bodies)
         assert fetched == uid, "bodies come in UID order"
@@ -195,12 +205,12 @@ def _store_batch(
         except Exception as error:
             outcome = outcome_of(error)
             if outcome is Outcome.DEFERRED:
-                record(runtime, Kind.IMAP, source, outcome, _why(error))
+                tally.count(Kind.IMAP, source, outcome, _why(error))
                 return through_before, archived, refused, [outcome]
-            _refuse(runtime, source, uid, refused, error)
+            _refuse(tally, source, uid, refused, error)
         else:
             archived.append((uid, created))
-            record(runtime, Kind.IMAP, source, Outcome.STORED if created else Outcome.REPEATED)
+            tally.count(Kind.IMAP, source, Outcome.STORED if created else Outcome.REPEATED)
     return through, archived, refused, []
 
 
@@ -210,10 +220,10 @@ def _store(runtime: Runtime, actor: Actor, raw: bytes) -> bool:
         return result.created
 
 
-def _refuse(runtime: Runtime, source: str, uid: int, refused: list[int], error: Exception) -> None:
+def _refuse(tally: Tally, source: str, uid: int, refused: list[int], error: Exception) -> None:
     refused.append(uid)
     log.warning("imap.refused", source=source, uid=uid, error_type=type(error).__name__)
-    record(runtime, Kind.IMAP, source, Outcome.REFUSED, _why(error))
+    tally.count(Kind.IMAP, source, Outcome.REFUSED, _why(error))
 
 
 def _why(error: Exception) -> str:
@@ -237,7 +247,7 @@ def _after(
         connection.move(uids, settings.imap_move_to)
 
 
-def _tally(archived: list[tuple[int, bool]], refused: list[int]) -> dict[Outcome, int]:
+def _outcomes_of(archived: list[tuple[int, bool]], refused: list[int]) -> dict[Outcome, int]:
     created = sum(1 for _, new in archived if new)
     return {
         Outcome.STORED: created,
