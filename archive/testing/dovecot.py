@@ -10,9 +10,11 @@ A test puts messages in through IMAP (`append`) or, for many, straight into the 
 from __future__ import annotations
 
 import base64
+import grp
 import os
 import pwd
 import shutil
+import ssl
 import subprocess
 import tempfile
 import time
@@ -135,8 +137,6 @@ class Dovecot:
 
     def client(self) -> IMAPClient:
         """A logged-in IMAPS connection of the test's own, to put messages in and look."""
-        import ssl
-
         context = ssl.create_default_context(cafile=str(self.ca_file))
         client = IMAPClient(LOOPBACK, self.port, ssl=True, ssl_context=context, timeout=30)
         client.login(self.user, self.password)
@@ -222,8 +222,6 @@ def _users() -> tuple[str, str, str, int, int]:
 
 
 def _group(gid: int) -> str:
-    import grp
-
     return grp.getgrgid(gid).gr_name
 
 
