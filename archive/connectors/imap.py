@@ -101,13 +101,13 @@ class Connection:
     def __init__(self, account: Account, timeout: float = TIMEOUT) -> None:
         self.account = account
         self.keywords = False
-        context = ssl.create_default_context(
-            cafile=str(account.ca_file) if account.ca_file else None
-        )
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
         where = f"{account.host}:{account.port}"
+        implicit = account.tls == "implicit"
         try:
-            implicit = account.tls == "implicit"
+            context = ssl.create_default_context(
+                cafile=str(account.ca_file) if account.ca_file else None
+            )
+            context.minimum_version = ssl.TLSVersion.TLSv1_2
             self.client = IMAPClient(
                 account.host, account.port, ssl=implicit, ssl_context=context, timeout=timeout
             )
@@ -135,7 +135,7 @@ class Connection:
     def close(self) -> None:
         try:
             self.client.logout()
-        except (TimeoutError, *_FAILURES):
+        except _FAILURES:
             # Logging out is a courtesy; a connection already broken is closed as it is.
             with contextlib.suppress(*_FAILURES):
                 self.client.shutdown()

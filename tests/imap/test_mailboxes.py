@@ -137,7 +137,7 @@ def test_xoauth2_with_a_token_read_afresh_at_each_connection(
 
 
 @SQLITE_ONLY
-def test_starttls_and_a_certificate_not_trusted(
+def test_starttls_and_a_certificate_not_trusted_or_a_ca_file_missing(
     reading: Reading, server: Dovecot, mailbox: str
 ) -> None:
     server.append(mailbox, [plain(1)])
@@ -147,6 +147,10 @@ def test_starttls_and_a_certificate_not_trusted(
     done = one_pass(untrusted)
     assert done.error is not None
     assert "CERTIFICATE_VERIFY_FAILED" in done.error
+    missing = reading(imap_ca_file=server.root / "no-such-ca.pem")
+    done = one_pass(missing)
+    assert done.error is not None
+    assert "No such file" in done.error
 
 
 def test_a_store_that_is_down_defers_the_mailbox_at_that_message(
