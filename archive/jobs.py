@@ -20,6 +20,7 @@ from archive.connectors.bucket import BucketWatch
 from archive.connectors.folder import FolderWatch
 from archive.connectors.use_cases.bucket import watch_bucket
 from archive.connectors.use_cases.folder import watch_folder
+from archive.connectors.use_cases.imap import read_mailboxes
 from archive.integrity.check import check
 from archive.keys.rotation import rewrap_all
 from archive.lifecycle.use_cases import run_sweep
@@ -58,6 +59,7 @@ WATCH_BUCKET_TASK = "archive.connectors.watch_bucket"
 # Recordings one bucket pass takes at most, so a large backlog does not hold up the jobs
 # queued behind it; the next pass goes on from the marker.
 BUCKET_PASS_LIMIT = 500
+IMAP_TASK = "archive.connectors.imap"
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,31 @@ def _quiet_watch(summary: Summary) -> bool:
     return not summary.get("watched") or not any(summary.get(key) for key in moved)
 
 
+def imap_pass(runtime: Runtime) -> Summary:
+    """Archive what arrived in the IMAP mailboxes; nothing when ARCHIVE_IMAP_HOST is unset."""
+    passes = read_mailboxes(runtime)
+    return {
+        "mailboxes": [
+            {
+                "source": done.source,
+                **{outcome.value: count for outcome, count in done.counts.items()},
+                "backlog": done.backlog,
+                "busy": done.busy,
+                "error": done.error,
+            }
+            for done in passes
+        ]
+    }
+
+
+def _imap_idle(summary: Summary) -> bool:
+    """Nothing new in any mailbox, and no error."""
+    return not any(
+        mailbox["stored"] or mailbox["refused"] or mailbox["deferred"] or mailbox["error"]
+        for mailbox in summary["mailboxes"]
+    )
+
+
 # Jobs due at the same moment run in this order in-process: the quick ones first, the
 # integrity check, which reads every stored object, last.
 JOBS: tuple[Job, ...] = (
@@ -239,6 +266,7 @@ JOBS: tuple[Job, ...] = (
         interval="watch_interval_seconds",
         idle=_quiet_watch,
     ),
+    Job(IMAP_TASK, "imap", imap_pass, interval="imap_interval_seconds", idle=_imap_idle),
     Job(INTEGRITY_TASK, "integrity-check", integrity_check, INTEGRITY_EVERY, {"repair": True}),
     # Started when a policy is applied or a privacy officer asks for an export; the rewrap
     # when an operator sends it (`archive keys rotate` rewraps at the console itself).

@@ -494,6 +494,91 @@ class Settings:
             secret=True,
         ),
     )
+    imap_host: str = field(
+        default="",
+        metadata=_doc(
+            "ARCHIVE_IMAP_HOST",
+            "IMAP server whose mailboxes the `imap` job archives (docs/connectors.md). Empty: "
+            "no mailbox is read.",
+        ),
+    )
+    imap_port: int = field(
+        default=993, metadata=_doc("ARCHIVE_IMAP_PORT", "Port of ARCHIVE_IMAP_HOST.")
+    )
+    imap_tls: str = field(
+        default="implicit",
+        metadata=_doc(
+            "ARCHIVE_IMAP_TLS",
+            "`implicit` (IMAPS, port 993) or `starttls` (port 143, TLS started before the "
+            "login). The server's certificate is always checked.",
+        ),
+    )
+    imap_ca_file: Path | None = field(
+        default=None,
+        metadata=_doc(
+            "ARCHIVE_IMAP_CA_FILE",
+            "PEM file of the certificate authorities the IMAP server's certificate is checked "
+            "against. Unset: the system's.",
+        ),
+    )
+    imap_user: str = field(
+        default="", metadata=_doc("ARCHIVE_IMAP_USER", "The mailbox account's login name.")
+    )
+    imap_password: str = field(
+        default="",
+        metadata=_doc(
+            "ARCHIVE_IMAP_PASSWORD",
+            "The account's password (LOGIN). Leave empty to log in with "
+            "ARCHIVE_IMAP_OAUTH2_TOKEN_FILE instead.",
+            secret=True,
+        ),
+    )
+    imap_oauth2_token_file: Path | None = field(
+        default=None,
+        metadata=_doc(
+            "ARCHIVE_IMAP_OAUTH2_TOKEN_FILE",
+            "File holding an OAuth 2.0 access token to log in with (XOAUTH2), read afresh at "
+            "every connection so that a refresher outside the archive can replace it.",
+        ),
+    )
+    imap_mailboxes: tuple[str, ...] = field(
+        default=("INBOX",),
+        metadata=_doc(
+            "ARCHIVE_IMAP_MAILBOXES",
+            "Mailboxes to archive, comma-separated, as the server names them.",
+        ),
+    )
+    imap_after: str = field(
+        default="keep",
+        metadata=_doc(
+            "ARCHIVE_IMAP_AFTER",
+            "What becomes of an archived message on the server: `keep` (left as it is), "
+            "`flag` (given the keyword `$Archived`) or `move` (moved to ARCHIVE_IMAP_MOVE_TO).",
+        ),
+    )
+    imap_move_to: str = field(
+        default="",
+        metadata=_doc(
+            "ARCHIVE_IMAP_MOVE_TO",
+            "The mailbox archived messages are moved to with ARCHIVE_IMAP_AFTER=move; made if "
+            "missing.",
+        ),
+    )
+    imap_batch: int = field(
+        default=200,
+        metadata=_doc(
+            "ARCHIVE_IMAP_BATCH",
+            "Messages read in one batch, after which the mailbox's position is saved.",
+        ),
+    )
+    imap_interval_seconds: int = field(
+        default=60,
+        metadata=_doc(
+            "ARCHIVE_IMAP_INTERVAL_SECONDS",
+            "How often the mailboxes are read (Celery beat, the embedded schedule, or "
+            "`archive imap`).",
+        ),
+    )
 
     def __post_init__(self) -> None:
         if self.store not in ("local", "s3"):
@@ -537,6 +622,7 @@ class Settings:
         _check_port(self.smtp_port, "ARCHIVE_SMTP_PORT")
         _check_watch(self)
         _check_smtp(self)
+        _check_imap(self)
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigurationError("ARCHIVE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
 
@@ -681,6 +767,40 @@ def _check_smtp(settings: Settings) -> None:
         )
 
 
+IMAP_TLS = ("implicit", "starttls")
+IMAP_AFTER = ("keep", "flag", "move")
+
+
+def _check_imap(settings: Settings) -> None:
+    _check_port(settings.imap_port, "ARCHIVE_IMAP_PORT")
+    if settings.imap_tls not in IMAP_TLS:
+        raise ConfigurationError("ARCHIVE_IMAP_TLS must be 'implicit' or 'starttls'")
+    if settings.imap_after not in IMAP_AFTER:
+        raise ConfigurationError("ARCHIVE_IMAP_AFTER must be 'keep', 'flag' or 'move'")
+    if not 1 <= settings.imap_batch <= 10_000:
+        raise ConfigurationError("ARCHIVE_IMAP_BATCH must be between 1 and 10000")
+    if settings.imap_interval_seconds < 1:
+        raise ConfigurationError("ARCHIVE_IMAP_INTERVAL_SECONDS must be positive")
+    if not settings.imap_host:
+        return
+    if not settings.imap_user:
+        raise ConfigurationError("ARCHIVE_IMAP_HOST needs ARCHIVE_IMAP_USER")
+    if bool(settings.imap_password) == bool(settings.imap_oauth2_token_file):
+        raise ConfigurationError(
+            "ARCHIVE_IMAP_HOST needs ARCHIVE_IMAP_PASSWORD or ARCHIVE_IMAP_OAUTH2_TOKEN_FILE "
+            "(one of them)"
+        )
+    if not settings.imap_mailboxes:
+        raise ConfigurationError("ARCHIVE_IMAP_MAILBOXES must name a mailbox")
+    if settings.imap_after == "move":
+        if not settings.imap_move_to:
+            raise ConfigurationError("ARCHIVE_IMAP_AFTER=move needs ARCHIVE_IMAP_MOVE_TO")
+        if settings.imap_move_to in settings.imap_mailboxes:
+            raise ConfigurationError(
+                "ARCHIVE_IMAP_MOVE_TO must not be one of ARCHIVE_IMAP_MAILBOXES"
+            )
+
+
 def _check_port(port: int | None, env_name: str) -> None:
     if port is not None and not 1 <= port <= 65535:
         raise ConfigurationError(f"{env_name} must be a port, 1 to 65535")
@@ -747,6 +867,8 @@ _PATHS = (
     "watch_dir",
     "watch_done_dir",
     "watch_refused_dir",
+    "imap_ca_file",
+    "imap_oauth2_token_file",
 )
 
 
@@ -774,6 +896,9 @@ def settings_table() -> list[tuple[str, str, str]]:
     """(variable, default, meaning) for every setting: the README's table is checked against it."""
     rows = []
     for f in fields(Settings):
-        default = "" if f.default in (None, ()) else str(f.default)
+        if isinstance(f.default, tuple):
+            default = ",".join(f.default)
+        else:
+            default = "" if f.default is None else str(f.default)
         rows.append((f.metadata["env"], default, f.metadata["doc"]))
     return rows

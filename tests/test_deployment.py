@@ -153,6 +153,8 @@ def test_secrets_are_files_never_plain_variables() -> None:
         wanted.discard("ARCHIVE_OIDC_CLIENT_SECRET_FILE")
         # So is the SMTP endpoint's TLS key, with its certificate (docs/connectors.md).
         wanted.discard("ARCHIVE_SMTP_TLS_KEY_FILE")
+        # And the IMAP account's password, with the mailboxes to read (docs/connectors.md).
+        wanted.discard("ARCHIVE_IMAP_PASSWORD_FILE")
         if not name.startswith("api-"):
             wanted.discard("ARCHIVE_METRICS_TOKEN_FILE")
         assert files == wanted, name

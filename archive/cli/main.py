@@ -16,6 +16,7 @@ from archive.cli.context import Context
 from archive.cli.demo import demo_command
 from archive.cli.expire import expire_command
 from archive.cli.identity import identity_group
+from archive.cli.imap import imap_command
 from archive.cli.imports import import_group
 from archive.cli.ingest import ingest_command
 from archive.cli.keys import keys_group
@@ -70,6 +71,7 @@ for command in (
     serve_command,
     smtp_command,
     watch_command,
+    imap_command,
     demo_command,
     db_group,
     ingest_command,

@@ -13,40 +13,21 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import structlog
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 
 from archive.audit import Actor
 from archive.connectors.activity import Kind, Outcome, Tally
+from archive.connectors.outcomes import outcome_of
 from archive.contacts import use_cases
 from archive.contacts.ingest import Envelope as ContactEnvelope
-from archive.errors import (
-    ContentMissing,
-    IntegrityFailure,
-    InvalidInput,
-    KeyUnavailable,
-    PayloadTooLarge,
-    StorageError,
-)
+from archive.errors import InvalidInput, PayloadTooLarge
 from archive.runtime import Runtime
 from archive.smtp.access import Network, is_listed, listed_client, peer_address
-
-log = structlog.get_logger(__name__)
 
 AUTH_REQUIRED = "530 5.7.0 Authentication required"
 UNAVAILABLE = "451 4.3.0 The archive cannot store mail now; try again later"
 TOO_LARGE = "552 5.3.4 Message larger than the archive accepts"
 UNSTORABLE = "554 5.6.0 The message holds a value the archive cannot store"
-# What a later try may not meet again: the store, the keys or the database not answering.
-UNAVAILABLE_ERRORS = (
-    StorageError,
-    KeyUnavailable,
-    IntegrityFailure,
-    ContentMissing,
-    OperationalError,
-    DBAPIError,
-)
 
 
 def one_line(text: str) -> str:
@@ -56,25 +37,14 @@ def one_line(text: str) -> str:
 
 
 def refusal(error: Exception) -> str:
-    """The answer to a message that was not stored, and the log line that says why."""
+    """The answer to a message that was not stored (`outcome_of` logs why)."""
+    if outcome_of(error) is Outcome.DEFERRED:
+        return UNAVAILABLE
     if isinstance(error, PayloadTooLarge):
         return TOO_LARGE
     if isinstance(error, InvalidInput):
         return f"554 5.6.0 {one_line(error.public_detail)}"
-    if isinstance(error, DataError):
-        # A value every check let through and the database refused (PostgreSQL takes no NUL
-        # in text): trying again would meet the same refusal.
-        log.warning("mail refused by the database")
-        return UNSTORABLE
-    if isinstance(error, UNAVAILABLE_ERRORS):
-        # The driver's own message, not SQLAlchemy's, which appends the statement's values.
-        detail = str(getattr(error, "orig", None) or error)
-        log.error("mail not stored: unavailable", error_type=type(error).__name__, detail=detail)
-        return UNAVAILABLE
-    # Whatever else went wrong, the message is not stored: a temporary answer keeps it queued
-    # at the sender, where it waits for the fault to be found and mended.
-    log.error("mail not stored: unexpected error", error_type=type(error).__name__, exc_info=error)
-    return UNAVAILABLE
+    return UNSTORABLE
 
 
 class JournalHandler:

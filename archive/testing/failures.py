@@ -18,7 +18,7 @@ from sqlalchemy import text, update
 from archive.contacts.models import Contact, ContentObject, ObjectRole
 from archive.db.session import make_engine, make_sessionmaker
 from archive.runtime import Runtime
-from archive.storage.local import LocalStore
+from archive.storage.local import TEMP_DIR, LocalStore
 from archive.storage.s3 import S3Store
 from archive.testing.servers import free_port
 
@@ -81,6 +81,26 @@ def store_down(runtime: Runtime, key: str) -> Iterator[str]:
     finally:
         path.unlink()
         path.write_bytes(kept)
+
+
+@contextmanager
+def store_gone(runtime: Runtime) -> Iterator[None]:
+    """The live store refusing writes: an S3 endpoint nobody answers on, or a local store whose
+    directory for new objects has become a file."""
+    store = runtime.store
+    if not isinstance(store, LocalStore):
+        with store_down(runtime, "any"):
+            yield
+        return
+    temp = store.root / TEMP_DIR
+    aside = store.root / "aside"
+    temp.rename(aside)
+    temp.write_bytes(b"")
+    try:
+        yield
+    finally:
+        temp.unlink()
+        aside.rename(temp)
 
 
 @contextmanager

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +14,6 @@ from archive.contacts.details import open_details
 from archive.contacts.models import Channel, Contact, ObjectRole
 from archive.contacts.objects import read_object
 from archive.runtime import Runtime
-from archive.storage.local import TEMP_DIR, LocalStore
-from archive.testing.failures import store_down
 
 # The connectors' counts of a test's endpoint are written this often (seconds).
 COUNT_EVERY = 0.1
@@ -60,23 +57,3 @@ def creators(runtime: Runtime) -> list[tuple[str, str | None, str | None]]:
             select(AuditRecord).where(AuditRecord.action == "contact:create")
         ).all()
         return [(r.actor, r.role, r.source_address) for r in records]
-
-
-@contextmanager
-def store_gone(runtime: Runtime) -> Iterator[None]:
-    """The live store refusing writes: an S3 endpoint nobody answers on, or a local store whose
-    directory for new objects has become a file."""
-    store = runtime.store
-    if not isinstance(store, LocalStore):
-        with store_down(runtime, "any"):
-            yield
-        return
-    temp = store.root / TEMP_DIR
-    aside = store.root / "aside"
-    temp.rename(aside)
-    temp.write_bytes(b"")
-    try:
-        yield
-    finally:
-        temp.unlink()
-        aside.rename(temp)

@@ -13,10 +13,10 @@ import pytest
 from archive.accounts.models import Role
 from archive.connectors.activity import SourceReport, report
 from archive.runtime import Runtime
-from archive.testing.failures import database_down
+from archive.testing.failures import database_down, store_gone
 from archive.testing.tokens import api_token
 
-from .mail import COUNT_EVERY, LOOPBACK, Serve, archived, connect, store_gone
+from .mail import COUNT_EVERY, LOOPBACK, Serve, archived, connect
 
 ALLOW = {"smtp_allow": (LOOPBACK,)}
 

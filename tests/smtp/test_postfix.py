@@ -7,8 +7,9 @@ import smtplib
 from email.message import EmailMessage
 
 from archive.runtime import Runtime
+from archive.testing.failures import store_gone
 
-from .mail import LOOPBACK, Serve, archived, store_gone
+from .mail import LOOPBACK, Serve, archived
 from .postfix import postfix_relaying_to
 
 ALLOW = {"smtp_allow": (LOOPBACK,)}
