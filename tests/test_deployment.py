@@ -155,6 +155,9 @@ def test_secrets_are_files_never_plain_variables() -> None:
         wanted.discard("ARCHIVE_SMTP_TLS_KEY_FILE")
         # And the IMAP account's password, with the mailboxes to read (docs/connectors.md).
         wanted.discard("ARCHIVE_IMAP_PASSWORD_FILE")
+        # And a recording bucket's own keys, where it is not the archive's (the default).
+        wanted.discard("ARCHIVE_WATCH_S3_ACCESS_KEY_FILE")
+        wanted.discard("ARCHIVE_WATCH_S3_SECRET_KEY_FILE")
         if not name.startswith("api-"):
             wanted.discard("ARCHIVE_METRICS_TOKEN_FILE")
         assert files == wanted, name
