@@ -22,7 +22,8 @@ class ConnectorOut:
     """The listener, mailbox, folder or bucket prefix, as configured."""
     state: str
     """flowing: a message in the last 24 hours and no failure since; failing: the last
-    message (or pass) failed; quiet: nothing in the last 24 hours."""
+    message failed, or the source itself could not be read since the last message and pass;
+    quiet: nothing in the last 24 hours."""
     last_message_at: datetime | None
     last_error_at: datetime | None
     last_error: str | None
@@ -42,11 +43,21 @@ class ConnectorOut:
 
 
 def state_of(source: SourceReport) -> str:
-    if source.failures_in_a_row:
+    if source.failures_in_a_row or _unreachable(source):
         return "failing"
     if not any(count for _, count in source.hours):
         return "quiet"
     return "flowing"
+
+
+def _unreachable(source: SourceReport) -> bool:
+    """The last thing the source reported is an error of its own (it could not be reached,
+    logged in to or read), newer than its last message and its last finished pass."""
+    error = source.last_error_at
+    if error is None:
+        return False
+    later = [moment for moment in (source.last_message_at, source.last_run_at) if moment]
+    return all(error > moment for moment in later)
 
 
 def connector_out(source: SourceReport) -> ConnectorOut:

@@ -11,7 +11,9 @@ from litestar.testing import TestClient
 from archive.accounts.models import Role
 from archive.app import create_app
 from archive.clock import FixedClock
-from archive.connectors.activity import Kind, Outcome, record, record_pass
+from archive.connectors.activity import Kind, Outcome, record, record_error, record_pass
+from archive.connectors.schemas import connector_out
+from archive.connectors.use_cases.status import connector_status
 from archive.runtime import Runtime
 from archive.scrape import DatabaseGauges
 from archive.testing.tokens import api_token, authorised
@@ -62,3 +64,19 @@ def test_the_metrics_name_each_source(runtime: Runtime, clock: FixedClock) -> No
     assert ("archive_connector_backlog", smtp) not in found
     assert ("archive_connector_last_message_age_seconds", imap) not in found
     assert found[("archive_metrics_database_up", ())] == 1.0
+
+
+def test_a_source_that_cannot_be_read_is_failing_until_a_pass_finishes(
+    runtime: Runtime, clock: FixedClock
+) -> None:
+    record(runtime, Kind.IMAP, MAILBOX, Outcome.STORED)
+    clock.advance(timedelta(minutes=1))
+    record_error(runtime, Kind.IMAP, MAILBOX, "LOGIN failed")
+    with runtime.session() as session:
+        (mailbox,) = connector_status(session, runtime)
+    assert connector_out(mailbox).state == "failing"
+    clock.advance(timedelta(minutes=1))
+    record_pass(runtime, Kind.IMAP, MAILBOX, 0)
+    with runtime.session() as session:
+        (mailbox,) = connector_status(session, runtime)
+    assert connector_out(mailbox).state == "flowing"

@@ -39,7 +39,6 @@ def reported(runtime: Runtime) -> None:
     for _ in range(2):
         record(runtime, Kind.SMTP, "0.0.0.0:2525", Outcome.DEFERRED, "451 4.3.0 (StorageError)")
     record_error(runtime, Kind.FOLDER, "/var/spool/asterisk/monitor", "No such folder")
-    # The folder's failure is the folder's, not a message's: it is not failing, only quiet.
 
 
 def test_the_admin_sees_every_source_failing_first(
@@ -50,7 +49,12 @@ def test_the_admin_sees_every_source_failing_first(
     page = browser.get(PAGE)
     assert page.status_code == 200
     assert f'href="{PAGE}"' in page.text  # in the administrators' navigation
-    smtp, imap, folder = rows(page.text)
+    folder, smtp, imap = rows(page.text)
+    # The folder could not be read since its last message: failing, though no message failed.
+    assert folder.startswith(
+        "Recording folder /var/spool/asterisk/monitor Failing the source could not be read"
+    )
+    assert "No such folder" in folder
     assert smtp.startswith("SMTP journaling 0.0.0.0:2525 Failing 2 failures in a row")
     assert "451 4.3.0 (StorageError)" in smtp
     assert "not known" in smtp  # SMTP's backlog waits in the sender's queue
@@ -58,8 +62,6 @@ def test_the_admin_sees_every_source_failing_first(
     assert "stored 3 already stored 1 deferred, to be retried 0 refused 0" in imap
     assert " 250 " in imap  # the backlog at its last pass
     assert "Last hour: 4 messages" in imap
-    assert folder.startswith("Recording folder /var/spool/asterisk/monitor Quiet for 24 hours")
-    assert "No such folder" in folder
     # Twenty-four bars a row, the busiest hour the tallest.
     assert page.text.count('class="bar ') == 3 * 24
     assert 'class="bar level-8"' in page.text
