@@ -34,6 +34,7 @@ from archive.access.auth import bearer_secret
 from archive.access.guards import public
 from archive.api.deps import RuntimeDep
 from archive.audit.models import AuditHead, AuditRecord
+from archive.connectors.activity import Outcome, report
 from archive.connectors.models import ConnectorStatus
 from archive.contacts.models import Contact, ContactState
 from archive.holds.coverage import covering, keeping
@@ -120,6 +121,13 @@ CONNECTOR_BACKLOG = Gauge(
     "not yet taken (absent for SMTP, whose backlog is the sending server's queue).",
     CONNECTOR_LABELS,
 )
+CONNECTOR_DAY = Gauge(
+    "archive_connector_messages_last_24h",
+    "Messages a connector source handled in the last 24 hours (the current hour and the 23 "
+    "before it), by outcome: stored, repeated, deferred, refused. Counted in the database, so "
+    "every process's connectors show, the SMTP endpoint's among them.",
+    (*CONNECTOR_LABELS, "outcome"),
+)
 CONNECTOR_PASS_AGE = Gauge(
     "archive_connector_last_pass_age_seconds",
     "Seconds since a polling connector last finished a pass over its source.",
@@ -140,6 +148,7 @@ GAUGES = (
     CONNECTOR_FAILURES,
     CONNECTOR_BACKLOG,
     CONNECTOR_PASS_AGE,
+    CONNECTOR_DAY,
 )
 
 
@@ -272,6 +281,11 @@ def _connectors(session: Session, now: datetime) -> dict[Gauge, Series]:
             series[CONNECTOR_BACKLOG].append((labels, float(row.backlog)))
         if row.last_run_at is not None:
             series[CONNECTOR_PASS_AGE].append((labels, _age(now, row.last_run_at)))
+    # At most 24 rows a source, read by the primary key's leading columns.
+    for source in report(session, now):
+        for outcome in Outcome:
+            counted = float(getattr(source, outcome.value))
+            series[CONNECTOR_DAY].append(((source.kind, source.source, outcome.value), counted))
     return series
 
 

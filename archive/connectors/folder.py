@@ -92,15 +92,19 @@ class Found:
         return (info.st_size, info.st_mtime_ns) == (self.size, self.mtime_ns)
 
 
-def scan(watch: FolderWatch, now: Callable[[], float] = time.time) -> tuple[list[Found], int]:
-    """The complete recordings under the folder, oldest first, and how many are not yet.
+def scan(
+    watch: FolderWatch, now: Callable[[], float] = time.time
+) -> tuple[list[Found], int, list[OSError]]:
+    """The complete recordings under the folder, oldest first, how many are not yet, and the
+    subfolders that could not be read (their recordings are neither taken nor counted).
 
     Hidden entries (a writer's temporary files) and symbolic links are passed over, and so
     are the done and refused folders when they lie inside the watched one."""
     ready: list[Found] = []
     waiting = 0
+    unreadable: list[OSError] = []
     skipped = {os.path.abspath(watch.done), os.path.abspath(watch.refused)}
-    for top, folders, files in os.walk(watch.root):
+    for top, folders, files in os.walk(watch.root, onerror=unreadable.append):
         folders[:] = sorted(
             name
             for name in folders
@@ -130,7 +134,7 @@ def scan(watch: FolderWatch, now: Callable[[], float] = time.time) -> tuple[list
             else:
                 waiting += 1
     ready.sort(key=lambda found: (found.mtime_ns, found.relative))
-    return ready, waiting
+    return ready, waiting, unreadable
 
 
 def _tidy(watch: FolderWatch, sidecar: Path) -> None:

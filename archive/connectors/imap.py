@@ -13,6 +13,7 @@ import imaplib
 import ssl
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,15 @@ FETCH_BYTES = 16 << 20
 TOKEN_BYTES = 64 << 10
 
 _FAILURES = (OSError, ssl.SSLError, IMAPClientError, imaplib.IMAP4.error, ValueError)
+
+
+class Gone(Enum):
+    """A message deleted from the mailbox between its listing and its fetch."""
+
+    GONE = "gone"
+
+
+GONE = Gone.GONE
 
 
 class MailboxUnavailable(Exception):
@@ -153,6 +163,9 @@ class Connection:
         `keywords` then says whether it takes keywords of the archive's own."""
         info = self._call(self.client.select_folder, mailbox, readonly)
         self.keywords = b"\\*" in info.get(b"PERMANENTFLAGS", ())
+        if b"UIDVALIDITY" not in info:
+            # Without it no position can be trusted: the mailbox is not read.
+            raise MailboxUnavailable(f"the server gave no UIDVALIDITY for {mailbox}")
         return int(info[b"UIDVALIDITY"])
 
     def alive(self) -> bool:
@@ -172,16 +185,25 @@ class Connection:
     def sizes(self, uids: Sequence[int]) -> dict[int, int]:
         """The size of each message still there (one deleted meanwhile is left out)."""
         answer = self._call(self.client.fetch, list(uids), ["RFC822.SIZE"])
-        return {int(uid): int(data[b"RFC822.SIZE"]) for uid, data in answer.items()}
+        asked = set(uids)
+        # A server may slip in news of other messages (an unsolicited FETCH of their FLAGS when
+        # another client marks them): only the sizes asked for are taken.
+        return {
+            int(uid): int(data[b"RFC822.SIZE"])
+            for uid, data in answer.items()
+            if int(uid) in asked and b"RFC822.SIZE" in data
+        }
 
-    def bodies(self, sizes: dict[int, int]) -> Iterator[tuple[int, bytes | None]]:
-        """Each message's bytes, unchanged and left unread (`BODY.PEEK[]`), in UID order; None
-        for one that went meanwhile. Fetched a few at a time, up to `FETCH_BYTES` together."""
+    def bodies(self, sizes: dict[int, int]) -> Iterator[tuple[int, bytes | Gone | None]]:
+        """Each message's bytes, unchanged and left unread (`BODY.PEEK[]`), in UID order: GONE
+        for one that went meanwhile, None for one the server answered without its body (as
+        Exchange does for an item it cannot give as MIME). Fetched a few at a time, up to
+        `FETCH_BYTES` together."""
         for group in _groups(sorted(sizes), sizes):
             answer = self._call(self.client.fetch, group, ["BODY.PEEK[]"])
             for uid in group:
-                data = answer.get(uid, {})
-                yield uid, data.get(b"BODY[]")
+                data = answer.get(uid)
+                yield uid, GONE if data is None else data.get(b"BODY[]")
             del answer
 
     def mark(self, uids: Sequence[int], keyword: str) -> None:

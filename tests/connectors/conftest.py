@@ -1,4 +1,4 @@
-"""The connectors' tests run on the test's clock, so hours and ages can be moved by hand."""
+"""A runtime on the test's clock, so hours and ages can be moved by hand."""
 
 from __future__ import annotations
 
@@ -8,6 +8,6 @@ from archive.clock import FixedClock
 from archive.runtime import Runtime
 
 
-@pytest.fixture(autouse=True)
-def _fixed_clock(runtime: Runtime, clock: FixedClock) -> None:
+@pytest.fixture
+def on_test_clock(runtime: Runtime, clock: FixedClock) -> None:
     runtime.clock = clock

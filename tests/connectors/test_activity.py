@@ -7,6 +7,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import pytest
+
 from archive.clock import FixedClock
 from archive.connectors.activity import (
     HOURS,
@@ -21,6 +23,8 @@ from archive.connectors.activity import (
     save_position,
 )
 from archive.runtime import Runtime
+
+pytestmark = pytest.mark.usefixtures("on_test_clock")
 
 
 def test_outcomes_are_counted_by_the_hour_and_the_status_follows_them(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from litestar.testing import TestClient
 
 from archive.accounts.models import Role
@@ -17,6 +18,8 @@ from archive.connectors.use_cases.status import connector_status
 from archive.runtime import Runtime
 from archive.scrape import DatabaseGauges
 from archive.testing.tokens import api_token, authorised
+
+pytestmark = pytest.mark.usefixtures("on_test_clock")
 
 MAILBOX = "imaps://archive@mail.example.fi:993/INBOX"
 
@@ -64,6 +67,12 @@ def test_the_metrics_name_each_source(runtime: Runtime, clock: FixedClock) -> No
     assert ("archive_connector_backlog", smtp) not in found
     assert ("archive_connector_last_message_age_seconds", imap) not in found
     assert found[("archive_metrics_database_up", ())] == 1.0
+    day = "archive_connector_messages_last_24h"
+    imap_day = (("connector", "imap"), ("outcome", "{}"), ("source", MAILBOX))
+    smtp_stored = (("connector", "smtp"), ("outcome", "stored"), ("source", "0.0.0.0:2525"))
+    assert found[(day, tuple((k, v.format("deferred")) for k, v in imap_day))] == 1.0
+    assert found[(day, tuple((k, v.format("stored")) for k, v in imap_day))] == 0.0
+    assert found[(day, smtp_stored)] == 1.0
 
 
 def test_a_source_that_cannot_be_read_is_failing_until_a_pass_finishes(

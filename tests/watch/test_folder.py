@@ -3,14 +3,17 @@ once, byte for byte, then moved or deleted; faults never lose or double one."""
 
 from __future__ import annotations
 
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from archive.connectors.activity import report
+from archive.connectors.schemas import connector_out
 from archive.connectors.use_cases.folder import watch_folder
 from archive.runtime import Runtime
 from archive.testing.failures import database_down
@@ -234,3 +237,34 @@ def test_a_sidecar_left_behind_by_a_kill_between_the_two_moves_follows_its_recor
     assert (taken.stored, taken.repeated, taken.waiting) == (0, 0, 0)
     assert sorted(p.name for p in watch.done.iterdir()) == [recording.name, sidecar.name]
     assert list(root.iterdir()) == [watch.done]
+
+
+def test_a_subfolder_that_cannot_be_read_makes_the_folder_failing_and_names_no_file(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "monitor"
+    locked = root / "0401234567"  # a subfolder named after a caller, owned by the PBX alone
+    locked.mkdir(parents=True)
+    (locked / asterisk_name(8)).write_bytes(wav(8))
+    good = root / asterisk_name(9)
+    good.write_bytes(wav(9))
+    settled(good)
+    scandir = os.scandir
+
+    def refusing(path: Any = ".") -> Any:
+        # What a folder of mode 0750 owned by another user gives; the tests run as root,
+        # which no mode keeps out.
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    watch = folder_watch(runtime, root)
+    taken = watch_folder(runtime, watch)
+    assert (taken.stored, taken.waiting) == (1, 0)
+    assert taken.error == "1 subfolder(s) could not be read: Permission denied"
+    with runtime.session() as session:
+        (folder,) = report(session, runtime.clock.now())
+    assert folder.last_error == taken.error
+    assert connector_out(folder).state == "failing"
+    assert "0401234567" not in (folder.last_error or "")

@@ -64,7 +64,7 @@ def watch_folder(
         record_error(runtime, Kind.FOLDER, watch.source, report.error)
         return report
     try:
-        ready, report.waiting = scan(watch, now)
+        ready, report.waiting, unreadable = scan(watch, now)
     except OSError as error:
         report.error = f"{watch.root} could not be read: {error.strerror or error}"
         record_error(runtime, Kind.FOLDER, watch.source, report.error)
@@ -72,6 +72,14 @@ def watch_folder(
     for found in ready:
         _take(runtime, watch, actor, found, report)
     record_pass(runtime, Kind.FOLDER, watch.source, report.waiting + report.deferred)
+    if unreadable:
+        # After the pass, so the source shows failing: what lies in those subfolders is
+        # neither archived nor counted until the archive may read them. Not their names:
+        # a subfolder may be named after a caller.
+        reason = unreadable[0].strerror or type(unreadable[0]).__name__
+        report.error = f"{len(unreadable)} subfolder(s) could not be read: {reason}"
+        log.warning("recording subfolders not read", count=len(unreadable), reason=reason)
+        record_error(runtime, Kind.FOLDER, watch.source, report.error)
     return report
 
 

@@ -39,11 +39,11 @@ from archive.connectors.activity import (
     record_pass,
     save_position,
 )
-from archive.connectors.imap import Account, Connection, MailboxUnavailable
+from archive.connectors.imap import GONE, Account, Connection, MailboxUnavailable
 from archive.connectors.outcomes import UNAVAILABLE_ERRORS, outcome_of
 from archive.contacts import use_cases as contacts
 from archive.contacts.ingest import Envelope
-from archive.errors import PayloadTooLarge
+from archive.errors import InvalidInput, PayloadTooLarge
 from archive.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -171,6 +171,9 @@ def _read(
     record_pass(runtime, Kind.IMAP, source, done.backlog)
 
 
+NO_BODY = "the server answered without the message's bytes (BODY[] was NIL or missing)"
+
+
 def _store_batch(
     runtime: Runtime,
     tally: Tally,
@@ -198,7 +201,13 @@ def _store_batch(
             continue
         fetched, raw = next(bodies)
         assert fetched == uid, "bodies come in UID order"
+        if raw is GONE:
+            log.info("imap.gone", source=source, uid=uid)  # deleted by someone meanwhile
+            continue
         if raw is None:
+            # Listed, sized, and answered without its bytes: counted and passed as refused
+            # (marked where the mailbox takes keywords), never skipped unseen.
+            _refuse(tally, source, uid, refused, InvalidInput(NO_BODY))
             continue
         try:
             created = _store(runtime, actor, raw)

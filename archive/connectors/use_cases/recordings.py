@@ -7,23 +7,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import structlog
-from sqlalchemy.exc import DataError
 
 from archive.audit import Actor
+from archive.connectors import outcomes
 from archive.connectors.activity import Kind, Outcome
 from archive.connectors.recordings import Call
 from archive.contacts import use_cases
 from archive.contacts.ingest_support import Ingested
-from archive.errors import InvalidInput, PayloadTooLarge
 from archive.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
-# Failures that trying again would meet again: the recording, its name or its sidecar is
-# wrong (not audio, too large, a bad date or number), or holds a value the database refuses.
-# Anything else (the store, the keys or the database unavailable, or the unforeseen) leaves
-# the recording where it is for the next pass: the split the SMTP endpoint answers 5xx / 4xx by.
-PERMANENT = (InvalidInput, PayloadTooLarge, DataError)
 MAX_ACTOR = 150
 
 
@@ -70,14 +64,9 @@ def store(runtime: Runtime, actor: Actor, call: Call, body: Iterable[bytes]) -> 
 
 
 def outcome_of(error: Exception) -> tuple[Outcome, str]:
-    """REFUSED or DEFERRED, and the reason the connectors' page shows."""
-    if isinstance(error, PERMANENT):
-        if isinstance(error, DataError):
-            return Outcome.REFUSED, "the recording holds a value the database cannot store"
-        return Outcome.REFUSED, error.public_detail
-    # The driver's own message, not SQLAlchemy's, which appends the statement's values.
-    detail = str(getattr(error, "orig", None) or error).splitlines()[0][:300] if str(error) else ""
-    return Outcome.DEFERRED, f"{type(error).__name__}: {detail}".rstrip(": ")
+    """REFUSED or DEFERRED (the split the SMTP endpoint answers 5xx / 4xx by), and the reason
+    the connectors' page shows, which names no file, key or caller."""
+    return outcomes.outcome_of(error), outcomes.reason_of(error)
 
 
 def stored_outcome(result: Ingested) -> Outcome:

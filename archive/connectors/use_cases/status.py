@@ -1,8 +1,9 @@
 """How every connector fares, for the administrators' page and the API.
 
-Nothing personal is read: counts, times, the sources as configured and the last error's
-text, which names a fault (`451 4.3.0 ...`, a refused login), never a message's content.
-So the read is not recorded in the audit trail, as no contact or identifier is opened.
+What is read: counts, times, the sources as configured and the last error, which names the
+kind of fault (`451 4.3.0 ...`, a refused login), never a message, file or key (see
+`archive.connectors.outcomes.reason_of`). No contact or identifier is opened, so the read is
+not recorded in the audit trail.
 """
 
 from __future__ import annotations
