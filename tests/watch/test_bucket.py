@@ -3,6 +3,7 @@ recording stored once; a failure part way and a restart lose nothing and double 
 
 from __future__ import annotations
 
+import base64
 import io
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +17,14 @@ from sqlalchemy import select
 
 from archive.clock import FixedClock
 from archive.connectors.activity import SourceReport, report
-from archive.connectors.bucket import BucketWatch, Cursor, Listed, digest
+from archive.connectors.bucket import (
+    BucketWatch,
+    Cursor,
+    Listed,
+    digest,
+    opened_cursor,
+    sealed_cursor,
+)
 from archive.connectors.models import ConnectorCursor
 from archive.connectors.schemas import connector_out
 from archive.connectors.use_cases.bucket import (
@@ -26,7 +34,10 @@ from archive.connectors.use_cases.bucket import (
     start_after,
     watch_bucket,
 )
+from archive.crypto.fields import encrypt_field
+from archive.crypto.keyring import generate_key_material, new_data_key
 from archive.runtime import Runtime
+from archive.settings import Settings
 from archive.testing.s3 import S3Endpoint, remove_bucket, unique_bucket
 
 from .proxy import BreakingRelay
@@ -305,3 +316,28 @@ def test_a_full_recent_set_moves_the_marker_past_done_recordings_only() -> None:
     # and never further than the last dealt with.
     assert progress.cursor == Cursor("4.wav", {digest("5.wav"), digest("6.wav")})
     assert progress.forced == 2
+
+
+@pytest.mark.fast
+def test_a_cursor_kept_before_the_recent_set_opens_as_its_marker() -> None:
+    keyring = generate_key_material().keyring
+    settings = replace(
+        Settings(),
+        watch_s3_endpoint="http://127.0.0.1:9000",
+        watch_s3_access_key="reader",
+        watch_s3_secret_key="reader-secret",
+    )
+    watch = BucketWatch.of(settings, "s3://export/calls/")
+    # As the marker alone was sealed: its key under a data key of its own.
+    context = f"connector-cursor:{watch.source}"
+    data_key = new_data_key()
+    kek_id, wrapped = keyring.wrap(data_key, context)
+    position = {
+        "kek_id": kek_id,
+        "wrapped_key": base64.b64encode(wrapped).decode(),
+        "start_after": base64.b64encode(encrypt_field(data_key, CALL_B, context)).decode(),
+    }
+    assert opened_cursor(keyring, watch, position) == Cursor(CALL_B, set())
+    kept = Cursor(CALL_A, {digest(CALL_B)})
+    assert opened_cursor(keyring, watch, sealed_cursor(keyring, watch, kept)) == kept
+    assert opened_cursor(keyring, watch, {}) == Cursor()

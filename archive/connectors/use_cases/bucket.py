@@ -113,8 +113,9 @@ class Progress:
             if not (settled or full):
                 break
             if not settled:
-                # Too many recordings within the window: one exported later still under
-                # this key would not be seen; the log says so, as it cannot be told here.
+                # More recordings within the window than the cursor keeps: this one is done,
+                # but one exported later under a smaller key would now be missed, so the
+                # pass warns.
                 self.forced += 1
             self.behind.popleft()
             self.cursor.recent.discard(digest(first.key))
@@ -174,7 +175,7 @@ def watch_bucket(
                 "some younger than the window",
                 bucket=watch.source,
                 passed=progress.forced,
-                kept=MAX_RECENT,
+                kept=progress.room,
             )
     # Past the end of the listing nothing waits; stopped early, the rest was not counted.
     record_pass(runtime, Kind.BUCKET, watch.source, 0 if exhausted else None)
