@@ -462,6 +462,16 @@ class Settings:
             secret=True,
         ),
     )
+    watch_bucket_window_seconds: int = field(
+        default=21600,
+        metadata=_doc(
+            "ARCHIVE_WATCH_BUCKET_WINDOW_SECONDS",
+            "How long the start-after marker of ARCHIVE_WATCH_BUCKET stays before a recording "
+            "dealt with, so that one exported later under a smaller key is still found. Must "
+            "exceed the longest time between a recording's start (the time in its name) and "
+            "its export. 0: keys only grow.",
+        ),
+    )
     smtp_host: str = field(
         default="127.0.0.1",
         metadata=_doc("ARCHIVE_SMTP_HOST", "Address `archive smtp` binds."),
@@ -724,6 +734,8 @@ def _check_watch(settings: Settings) -> None:
             "ARCHIVE_WATCH_SETTLE_SECONDS must not be negative, ARCHIVE_WATCH_INTERVAL_SECONDS "
             "must be positive"
         )
+    if settings.watch_bucket_window_seconds < 0:
+        raise ConfigurationError("ARCHIVE_WATCH_BUCKET_WINDOW_SECONDS must not be negative")
     if not settings.watch_pattern or "/" in settings.watch_pattern:
         raise ConfigurationError("ARCHIVE_WATCH_PATTERN must be a file name, without a /")
     if settings.watch_dir is not None or settings.watch_bucket:

@@ -1,9 +1,16 @@
 """An S3 prefix a contact centre exports recordings to, read with ListObjectsV2 in key order
-from a start-after marker: the key of the last recording dealt with.
+from a start-after marker.
+
+Keys do not arrive in key order: a recording is named by when its call started and exported
+when it ended, so a long call's key lands before a short later one's. The marker therefore
+lags: it passes a key only once every key up to it is dealt with and the object is older
+than the window (ARCHIVE_WATCH_BUCKET_WINDOW_SECONDS), by when nothing exported later can
+sort before it. The recordings after the marker already dealt with are kept in the cursor
+as the recent set, so a pass lists them again but does not fetch them again.
 
 The archive only reads the bucket (list and get); it never changes it. S3 writes an object
 whole, so a listed recording is complete; in sidecar mode it waits for its sidecar as in a
-folder. The marker is the connectors' cursor, moved by the pass only past what is dealt with.
+folder. The marker and the recent set are the connectors' cursor, kept encrypted.
 """
 
 from __future__ import annotations
@@ -12,8 +19,8 @@ import base64
 import hashlib
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from datetime import tzinfo
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
 from urllib.parse import urlsplit
 
 import urllib3
@@ -39,6 +46,11 @@ _URL = re.compile(r"s3://(?P<bucket>[^/]+)/(?P<prefix>.*)")
 _TIMEOUT = urllib3.Timeout(connect=5, read=60)
 _RETRIES = urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504])
 MISSING = ("NoSuchKey", "NoSuchObject")
+# Recordings after the marker kept as dealt with, at most: each is 16 bytes of its key's
+# SHA-256, so a full set is some 200 kB of cursor. Past it the marker is moved on past done
+# recordings younger than the window (see Progress in the pass), never past one not done.
+MAX_RECENT = 10_000
+DIGEST = 16
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,8 @@ class BucketWatch:
     pattern: NamePattern
     sidecar: str
     local: tzinfo
+    window: timedelta
+    """How long the marker stays before a recording dealt with (see the module's note)."""
 
     @classmethod
     def of(cls, settings: Settings, url: str | None = None) -> BucketWatch:
@@ -86,6 +100,7 @@ class BucketWatch:
             pattern=compile_pattern(settings.watch_pattern),
             sidecar=settings.watch_sidecar,
             local=zone(settings.watch_timezone),
+            window=timedelta(seconds=settings.watch_bucket_window_seconds),
         )
 
     @property
@@ -108,6 +123,8 @@ class Listed:
     key: str
     relative: str
     """The key under the prefix: the recording's identity when its name gives none."""
+    modified: datetime | None = None
+    """When S3 says the object was written (None: it does not say)."""
 
     @property
     def name(self) -> str:
@@ -123,7 +140,7 @@ def listed(client: Minio, watch: BucketWatch, after: str) -> Iterator[Listed]:
         key = item.object_name
         if not key or item.is_dir or key.endswith("/") or is_sidecar(key):
             continue
-        yield Listed(key, key[len(watch.prefix) :])
+        yield Listed(key, key[len(watch.prefix) :], item.last_modified)
 
 
 def object_chunks(client: Minio, watch: BucketWatch, key: str) -> Iterator[bytes]:
@@ -156,27 +173,55 @@ def sidecar_of(client: Minio, watch: BucketWatch, key: str) -> bytes | None:
         response.release_conn()
 
 
-def sealed_marker(keyring: Keyring, watch: BucketWatch, key: str) -> dict[str, str]:
-    """The start-after key as the cursor keeps it: encrypted under a data key of its own, as a
-    key may hold a caller's number (`20260302-093000-0401234567-….wav`)."""
+@dataclass
+class Cursor:
+    """Where a pass starts: after `start_after` ("" from the beginning), passing over the
+    recordings in `recent` (digests of keys after the marker, each stored or refused)."""
+
+    start_after: str = ""
+    recent: set[bytes] = field(default_factory=set)
+
+
+def digest(key: str) -> bytes:
+    return hashlib.sha256(key.encode()).digest()[:DIGEST]
+
+
+def sealed_cursor(keyring: Keyring, watch: BucketWatch, cursor: Cursor) -> dict[str, str]:
+    """The cursor as the database keeps it: encrypted under a data key of its own, as a key
+    may hold a caller's number (`20260302-093000-0401234567-….wav`), and a digest of a key
+    this guessable could be matched against guesses."""
     context = f"connector-cursor:{watch.source}"
     data_key = new_data_key()
     kek_id, wrapped = keyring.wrap(data_key, context)
+    recent = base64.b64encode(b"".join(sorted(cursor.recent))).decode()
     return {
         "kek_id": kek_id,
         "wrapped_key": base64.b64encode(wrapped).decode(),
-        "start_after": base64.b64encode(encrypt_field(data_key, key, context)).decode(),
+        "start_after": base64.b64encode(
+            encrypt_field(data_key, cursor.start_after, context)
+        ).decode(),
+        "recent": base64.b64encode(encrypt_field(data_key, recent, context)).decode(),
     }
 
 
-def opened_marker(keyring: Keyring, watch: BucketWatch, position: Mapping[str, object]) -> str:
-    """The start-after key of a cursor `sealed_marker` made ("" for none)."""
-    if not position.get("start_after"):
-        return ""
+def opened_cursor(keyring: Keyring, watch: BucketWatch, position: Mapping[str, object]) -> Cursor:
+    """The cursor `sealed_cursor` made (an empty one for none; no recent set in a cursor kept
+    before there was one)."""
+    if not position.get("wrapped_key"):
+        return Cursor()
     context = f"connector-cursor:{watch.source}"
     wrapped = base64.b64decode(str(position["wrapped_key"]))
     data_key = keyring.unwrap(str(position["kek_id"]), wrapped, context)
-    return decrypt_field(data_key, base64.b64decode(str(position["start_after"])), context)
+
+    def opened(name: str) -> str:
+        value = position.get(name)
+        if not value:
+            return ""
+        return decrypt_field(data_key, base64.b64decode(str(value)), context)
+
+    packed = base64.b64decode(opened("recent"))
+    recent = {packed[at : at + DIGEST] for at in range(0, len(packed), DIGEST)}
+    return Cursor(opened("start_after"), recent)
 
 
 def reference(key: str) -> str:

@@ -1,13 +1,21 @@
 """One pass over a bucket's prefix: the recordings after the start-after marker, in key order,
-each stored (or refused), the marker moved past it only once that is committed.
+each stored (or refused) unless the cursor's recent set says it was, the cursor saved after
+each one is committed.
 
-A recording that cannot be stored now (the archive's store or database down, the bucket not
-answering) ends the pass with the marker before it, so the next pass starts there; one the
-archive will never take is counted refused and passed. A kill at any point leaves the marker
-at or before the last recording committed: the next pass finds that one stored, never skips.
+The marker passes a recording once it and every one before it is dealt with and it is older
+than the window; until then it stays in the recent set, listed again at each pass but not
+fetched. A recording that cannot be stored now (the archive's store or database down, its
+sidecar not there yet) ends the pass before it, so the next pass starts there; one the
+archive will never take is counted refused and passed. A kill between a recording's commit
+and the cursor's save leaves it out of the recent set: the next pass finds it stored
+(repeated), never skips it. A pass that could not read the bucket reports an error and no
+finished pass, so the connector shows as failing.
 """
 
 from __future__ import annotations
+
+from collections import deque
+from datetime import datetime
 
 import structlog
 from minio import Minio
@@ -23,15 +31,18 @@ from archive.connectors.activity import (
     save_position,
 )
 from archive.connectors.bucket import (
+    MAX_RECENT,
     BucketWatch,
+    Cursor,
     Listed,
+    digest,
     is_missing,
     is_unreadable,
     listed,
     object_chunks,
-    opened_marker,
+    opened_cursor,
     reference,
-    sealed_marker,
+    sealed_cursor,
     sidecar_of,
 )
 from archive.connectors.recordings import describe, read_sidecar
@@ -52,39 +63,120 @@ class Waiting(Exception):
     """The recording's sidecar is not there yet: the pass stops before it."""
 
 
-def start_after(runtime: Runtime, watch: BucketWatch) -> str:
-    """The key the next pass starts after ("" from the beginning)."""
+def read_cursor(runtime: Runtime, watch: BucketWatch) -> Cursor:
+    """Where the next pass starts."""
     with runtime.session() as session:
         position = read_position(session, Kind.BUCKET, watch.source)
-    return opened_marker(runtime.keys.keyring, watch, position or {})
+    return opened_cursor(runtime.keys.keyring, watch, position or {})
+
+
+def start_after(runtime: Runtime, watch: BucketWatch) -> str:
+    """The key the next pass starts after ("" from the beginning)."""
+    return read_cursor(runtime, watch).start_after
+
+
+def save_cursor(runtime: Runtime, watch: BucketWatch, cursor: Cursor) -> None:
+    sealed = sealed_cursor(runtime.keys.keyring, watch, cursor)
+    with runtime.session() as session:
+        save_position(session, Kind.BUCKET, watch.source, sealed, runtime.clock.now())
+        session.commit()
+
+
+class Progress:
+    """The cursor as a pass moves it. `behind`: the recordings listed after the marker, in key
+    order; the pass stops at the first it cannot deal with, so every one of them is dealt
+    with, and the marker may pass the first while it is older than the window."""
+
+    def __init__(self, cursor: Cursor, settled_before: datetime, room: int = MAX_RECENT) -> None:
+        self.cursor = cursor
+        self.room = room
+        self.settled_before = settled_before
+        self.behind: deque[Listed] = deque()
+        self.listed: set[bytes] = set()
+        self.changed = False
+        self.forced = 0
+
+    def is_done(self, item: Listed) -> bool:
+        self.listed.add(digest(item.key))
+        return digest(item.key) in self.cursor.recent
+
+    def dealt(self, item: Listed) -> None:
+        if digest(item.key) not in self.cursor.recent:
+            self.cursor.recent.add(digest(item.key))
+            self.changed = True
+        self.behind.append(item)
+        while self.behind:
+            first = self.behind[0]
+            # S3 always gives a LastModified; without one, keys are taken to only grow.
+            settled = first.modified is None or first.modified <= self.settled_before
+            full = len(self.cursor.recent) > self.room
+            if not (settled or full):
+                break
+            if not settled:
+                # More recordings within the window than the cursor keeps: this one is done,
+                # but one exported later under a smaller key would now be missed, so the
+                # pass warns.
+                self.forced += 1
+            self.behind.popleft()
+            self.cursor.recent.discard(digest(first.key))
+            self.cursor.start_after = first.key
+            self.changed = True
+
+    def listing_ended(self) -> None:
+        """Listed to the end: a digest in the recent set not listed is of an object since
+        removed from the bucket, and goes."""
+        if not self.cursor.recent <= self.listed:
+            self.cursor.recent &= self.listed
+            self.changed = True
 
 
 def watch_bucket(
     runtime: Runtime, watch: BucketWatch, actor: Actor | None = None, *, limit: int | None = None
 ) -> PassReport:
-    """One pass, of at most `limit` recordings (None: to the end of the listing)."""
+    """One pass, of at most `limit` recordings fetched (None: to the end of the listing)."""
     report = PassReport()
     actor = actor or watcher(Kind.BUCKET, watch.source)
     client = watch.client()
-    dealt = 0
+    taken = 0
     exhausted = False
+    progress: Progress | None = None
     try:
-        after = start_after(runtime, watch)
-        for item in listed(client, watch, after):
-            if limit is not None and dealt >= limit:
+        progress = Progress(read_cursor(runtime, watch), runtime.clock.now() - watch.window)
+        for item in listed(client, watch, progress.cursor.start_after):
+            if progress.is_done(item):
+                progress.dealt(item)
+                continue
+            if limit is not None and taken >= limit:
                 break
             if not _take(runtime, watch, client, actor, item, report):
                 break
-            dealt += 1
+            taken += 1
+            progress.dealt(item)
+            save_cursor(runtime, watch, progress.cursor)
+            progress.changed = False
         else:
             exhausted = True
+            progress.listing_ended()
+        if progress.changed:
+            save_cursor(runtime, watch, progress.cursor)
     except Exception as error:
-        # The listing failed part way (or the marker could not be read or saved): the next
-        # pass goes on from the marker, which names the last recording dealt with.
+        # The bucket could not be listed (or the cursor read or saved): the next pass goes on
+        # from the cursor saved after the last recording dealt with. No finished pass is
+        # recorded, so the error stays the last thing the source reported.
         _, reason = outcome_of(error)
         report.error = reason
         log.warning("bucket pass stopped", bucket=watch.source, reason=reason)
         record_error(runtime, Kind.BUCKET, watch.source, reason)
+        return report
+    finally:
+        if progress is not None and progress.forced:
+            log.warning(
+                "more recordings within the window than the cursor keeps; the marker passed "
+                "some younger than the window",
+                bucket=watch.source,
+                passed=progress.forced,
+                kept=progress.room,
+            )
     # Past the end of the listing nothing waits; stopped early, the rest was not counted.
     record_pass(runtime, Kind.BUCKET, watch.source, 0 if exhausted else None)
     return report
@@ -119,7 +211,6 @@ def _take(
     except Exception as error:
         if is_missing(error):
             log.info("listed recording gone before it was read", key=reference(item.key))
-            _move_marker(runtime, watch, item.key)
             return True
         outcome, reason = outcome_of(error)
         if is_unreadable(error):
@@ -133,12 +224,4 @@ def _take(
     if outcome is Outcome.REFUSED:
         report.refused_names.append((item.key, reason or ""))
         log.warning("recording refused", key=reference(item.key), reason=reason)
-    _move_marker(runtime, watch, item.key)
     return True
-
-
-def _move_marker(runtime: Runtime, watch: BucketWatch, key: str) -> None:
-    marker = sealed_marker(runtime.keys.keyring, watch, key)
-    with runtime.session() as session:
-        save_position(session, Kind.BUCKET, watch.source, marker, runtime.clock.now())
-        session.commit()
