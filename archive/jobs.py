@@ -16,6 +16,7 @@ from typing import Any
 
 from archive.audit.actor import job
 from archive.audit.use_cases import prune_log, seal_log
+from archive.connectors.activity import prune_hours
 from archive.connectors.bucket import BucketWatch
 from archive.connectors.folder import FolderWatch
 from archive.connectors.use_cases.bucket import watch_bucket
@@ -44,6 +45,8 @@ INTEGRITY_EVERY = 24 * 3600.0
 AUDIT_PRUNE_EVERY = 24 * 3600.0
 # Overdue data-subject requests are logged as warnings once a day.
 OVERDUE_EVERY = 24 * 3600.0
+# The connectors' hourly counts past a month go once a day.
+CONNECTOR_HOURS_EVERY = 24 * 3600.0
 # Export bundles past their days are destroyed within the hour.
 EXPORTS_EVERY = 3600.0
 
@@ -54,6 +57,7 @@ AUDIT_PRUNE_TASK = "archive.audit.prune"
 REWRAP_TASK = "archive.keys.rewrap"
 OVERDUE_TASK = "archive.privacy.overdue"
 EXPIRE_EXPORTS_TASK = "archive.privacy.expire_exports"
+CONNECTOR_HOURS_TASK = "archive.connectors.prune_hours"
 WATCH_FOLDER_TASK = "archive.connectors.watch_folder"
 WATCH_BUCKET_TASK = "archive.connectors.watch_bucket"
 # Recordings one bucket pass takes at most, so a large backlog does not hold up the jobs
@@ -173,6 +177,11 @@ def build_export(runtime: Runtime, bundle_id: str) -> Summary:
     return {"bundle": bundle_id, "state": bundle.state, "files": bundle.files, "size": bundle.size}
 
 
+def prune_connector_hours(runtime: Runtime) -> Summary:
+    """Remove the connectors' hourly counts older than a month."""
+    return {"removed": prune_hours(runtime)}
+
+
 def expire_exports(runtime: Runtime) -> Summary:
     """Destroy export bundles past their days, and failed ones."""
     return {"destroyed": destroy_expired(runtime)}
@@ -231,6 +240,13 @@ def _imap_idle(summary: Summary) -> bool:
 JOBS: tuple[Job, ...] = (
     Job(OVERDUE_TASK, "overdue-requests", overdue_requests, OVERDUE_EVERY),
     Job(EXPIRE_EXPORTS_TASK, "expired-exports", expire_exports, EXPORTS_EVERY),
+    Job(
+        CONNECTOR_HOURS_TASK,
+        "connector-hours",
+        prune_connector_hours,
+        CONNECTOR_HOURS_EVERY,
+        idle=lambda summary: not summary.get("removed"),
+    ),
     Job(
         SWEEP_TASK,
         "expiry-sweep",

@@ -7,6 +7,7 @@ be written is logged and dropped: the page would rather miss a message than the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Mapping
@@ -16,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -49,6 +50,8 @@ class Outcome(StrEnum):
 
 
 FLOWING = (Outcome.STORED, Outcome.REPEATED)
+# How long the hourly counts are kept.
+KEEP_DAYS = 31
 
 
 def hour_of(moment: datetime) -> datetime:
@@ -74,7 +77,13 @@ def _upsert(
 
 
 def clip_source(source: str) -> str:
-    return source[:MAX_SOURCE]
+    """`source` as its rows name it: a longer one is cut and ends in its whole text's digest,
+    so two long sources that begin alike never share a cursor (and skip each other's
+    messages)."""
+    if len(source) <= MAX_SOURCE:
+        return source
+    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:32]
+    return f"{source[: MAX_SOURCE - len(digest) - 1]}#{digest}"
 
 
 @dataclass
@@ -231,6 +240,16 @@ def save_position(
     covers is committed."""
     values = {"position": json.dumps(dict(position), sort_keys=True), "updated_at": now}
     _upsert(session, ConnectorCursor, {"kind": kind.value, "source": clip_source(source)}, values)
+
+
+def prune_hours(runtime: Runtime, keep_days: int = KEEP_DAYS) -> int:
+    """Remove the hourly counts older than `keep_days`; how many rows went. The page shows a
+    day; the rest is kept for a month of looking back in the database."""
+    cutoff = hour_of(runtime.clock.now()) - timedelta(days=keep_days)
+    with runtime.session() as session:
+        removed = session.execute(delete(ConnectorHour).where(ConnectorHour.hour < cutoff))
+        session.commit()
+    return int(getattr(removed, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True)

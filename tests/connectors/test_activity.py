@@ -12,9 +12,12 @@ import pytest
 from archive.clock import FixedClock
 from archive.connectors.activity import (
     HOURS,
+    KEEP_DAYS,
     Kind,
     Outcome,
     Tally,
+    clip_source,
+    prune_hours,
     read_position,
     record,
     record_error,
@@ -22,6 +25,7 @@ from archive.connectors.activity import (
     report,
     save_position,
 )
+from archive.connectors.models import MAX_SOURCE
 from archive.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("on_test_clock")
@@ -143,3 +147,29 @@ def test_a_started_tally_writes_on_its_own_and_when_stopped(
     with runtime.session() as session:
         (folder,) = report(session, clock.now())
     assert folder.stored == 2
+
+
+def test_two_long_sources_that_begin_alike_keep_cursors_of_their_own(
+    runtime: Runtime, clock: FixedClock
+) -> None:
+    common = "s3://exports/" + "calls/" * 90
+    first, second = common + "helsinki/", common + "tampere/"
+    with runtime.session() as session:
+        save_position(session, Kind.BUCKET, first, {"after": "a"}, clock.now())
+        save_position(session, Kind.BUCKET, second, {"after": "b"}, clock.now())
+        session.commit()
+        assert read_position(session, Kind.BUCKET, first) == {"after": "a"}
+        assert read_position(session, Kind.BUCKET, second) == {"after": "b"}
+    assert len(clip_source(first)) == MAX_SOURCE
+    assert clip_source("INBOX") == "INBOX"
+
+
+def test_hourly_counts_older_than_a_month_are_pruned(runtime: Runtime, clock: FixedClock) -> None:
+    record(runtime, Kind.SMTP, "0.0.0.0:25", Outcome.STORED)
+    clock.advance(timedelta(days=KEEP_DAYS, hours=1))
+    record(runtime, Kind.SMTP, "0.0.0.0:25", Outcome.STORED)
+    assert prune_hours(runtime) == 1
+    assert prune_hours(runtime) == 0
+    with runtime.session() as session:
+        (endpoint,) = report(session, clock.now())
+    assert endpoint.stored == 1
