@@ -10,6 +10,7 @@ import click
 
 from archive.cli.context import Context, pass_context
 from archive.cli.setup import describe
+from archive.connectors.activity import Outcome
 from archive.connectors.use_cases.imap import MailboxPass, read_mailboxes
 from archive.errors import ConfigurationError
 from archive.search.tokens import search_key
@@ -53,7 +54,8 @@ def imap_command(ctx: Context, once: bool) -> None:
             passes = read_mailboxes(runtime)
             for done in passes:
                 click.echo(_said(done), err=True)
-            failed = any(done.error for done in passes)
+            # As `archive watch --once`: a message left for later is a pass that did not finish.
+            failed = any(done.error or done.counts[Outcome.DEFERRED] for done in passes)
             if once or stopped.wait(settings.imap_interval_seconds):
                 break
     finally:
