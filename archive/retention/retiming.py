@@ -19,7 +19,6 @@ generated dates (month ends, leap days, every rule shape) on both backends.
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
@@ -45,6 +44,7 @@ from sqlalchemy.orm import Session
 
 from archive.contacts.models import Contact, ContactState
 from archive.db.base import UTCDateTime
+from archive.db.locks import named_lock
 from archive.retention.durations import Duration
 from archive.retention.policy import Policy
 from archive.runtime import Runtime
@@ -208,43 +208,7 @@ def _sqlite(
 
 @contextmanager
 def retime_lock(runtime: Runtime, *, wait: bool) -> Iterator[bool]:
-    """Whether this process may re-time now: one re-time at a time, whoever starts it.
-
-    PostgreSQL: a session advisory lock on a connection of its own, so it is released when
-    the process dies and an interrupted re-time can be taken over. SQLite (one machine,
-    usually one process): a lock per database in this process. `wait`: block until free.
-    """
-    engine = runtime.engine
-    if engine.dialect.name != "postgresql":
-        lock = _local_lock(engine.url.render_as_string(hide_password=True))
-        held = lock.acquire(blocking=wait)
-        try:
-            yield held
-        finally:
-            if held:
-                lock.release()
-        return
-    with engine.connect() as connection:
-        key = func.hashtext(LOCK_KEY)
-        if wait:
-            connection.execute(select(func.pg_advisory_lock(key)))
-            held = True
-        else:
-            held = bool(connection.execute(select(func.pg_try_advisory_lock(key))).scalar_one())
-        # The lock outlives the transaction; the transaction must not hold back vacuum.
-        connection.commit()
-        try:
-            yield held
-        finally:
-            if held:
-                connection.execute(select(func.pg_advisory_unlock(key)))
-                connection.commit()
-
-
-_LOCKS: dict[str, threading.Lock] = {}
-_LOCKS_GUARD = threading.Lock()
-
-
-def _local_lock(database: str) -> threading.Lock:
-    with _LOCKS_GUARD:
-        return _LOCKS.setdefault(database, threading.Lock())
+    """Whether this process may re-time now: one re-time at a time, whoever starts it; an
+    interrupted re-time can be taken over (`archive.db.locks`). `wait`: block until free."""
+    with named_lock(runtime.engine, LOCK_KEY, wait=wait) as held:
+        yield held

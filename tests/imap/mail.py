@@ -73,7 +73,9 @@ def archived(runtime: Runtime) -> list[bytes]:
 
 
 def stored_count(runtime: Runtime) -> int:
-    with runtime.session() as session:
+    # A read snapshot, which waits for no writer: a session's first statement would queue
+    # for SQLite's write lock behind the pass being watched, and see it late.
+    with runtime.reading() as session:
         return int(session.scalar(select(func.count()).select_from(Contact)) or 0)
 
 

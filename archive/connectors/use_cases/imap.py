@@ -20,13 +20,11 @@ Nothing is lost and nothing is stored twice, whatever stops a pass:
 from __future__ import annotations
 
 import bisect
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import structlog
-from sqlalchemy import func, select
 
 from archive.audit import Actor
 from archive.connectors import imap
@@ -43,6 +41,7 @@ from archive.connectors.imap import GONE, Account, Connection, MailboxUnavailabl
 from archive.connectors.outcomes import UNAVAILABLE_ERRORS, outcome_of
 from archive.contacts import use_cases as contacts
 from archive.contacts.ingest import Envelope
+from archive.db.locks import named_lock
 from archive.errors import InvalidInput, PayloadTooLarge
 from archive.runtime import Runtime
 
@@ -267,40 +266,7 @@ def _outcomes_of(archived: list[tuple[int, bool]], refused: list[int]) -> dict[O
 
 @contextmanager
 def _mailbox_lock(runtime: Runtime, source: str) -> Iterator[bool]:
-    """Whether this pass may read the mailbox now; never waits.
-
-    PostgreSQL: a session advisory lock on a connection of its own, released when the process
-    dies, so a mailbox is never left taken. SQLite (one machine, usually one process): a lock
-    per mailbox in this process.
-    """
-    engine = runtime.engine
-    key = f"archive.connectors.imap:{source}"
-    if engine.dialect.name != "postgresql":
-        lock = _local_lock(f"{engine.url.render_as_string(hide_password=True)}:{key}")
-        held = lock.acquire(blocking=False)
-        try:
-            yield held
-        finally:
-            if held:
-                lock.release()
-        return
-    with engine.connect() as connection:
-        hashed = func.hashtext(key)
-        held = bool(connection.execute(select(func.pg_try_advisory_lock(hashed))).scalar_one())
-        # The lock outlives the transaction; the transaction must not hold back vacuum.
-        connection.commit()
-        try:
-            yield held
-        finally:
-            if held:
-                connection.execute(select(func.pg_advisory_unlock(hashed)))
-                connection.commit()
-
-
-_LOCKS: dict[str, threading.Lock] = {}
-_LOCKS_GUARD = threading.Lock()
-
-
-def _local_lock(name: str) -> threading.Lock:
-    with _LOCKS_GUARD:
-        return _LOCKS.setdefault(name, threading.Lock())
+    """Whether this pass may read the mailbox now; never waits. A mailbox is never left
+    taken by a killed process (`archive.db.locks`)."""
+    with named_lock(runtime.engine, f"archive.connectors.imap:{source}", wait=False) as held:
+        yield held
