@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from celery.exceptions import TimeoutError as CeleryTimeout
 from prometheus_client import CollectorRegistry, multiprocess
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -205,6 +206,10 @@ def test_a_worker_pool_answers_its_metrics_on_a_port_of_its_own(
             checked = app.send_task("archive.integrity.check", queue=queue).get(timeout=120)
             assert checked["ok"] is True
             text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        except CeleryTimeout:
+            # Say what the worker said: a task unanswered for two minutes is not a slow machine.
+            output.flush()
+            pytest.fail(f"the worker did not answer; its log:\n{log.read_text()}")
         finally:
             configure(app, Settings())
             stop(worker)
