@@ -5,21 +5,16 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from datetime import UTC, datetime, timedelta
-from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from archive.accounts.models import Role
 from archive.errors import ConfigurationError
 from archive.runtime import Runtime
 from archive.settings import Settings
 from archive.smtp.server import tls_context
+from archive.testing.certificates import loopback_certificate
 from archive.testing.tokens import api_token
 
 from .mail import LOOPBACK, Serve, archived, connect, creators
@@ -35,31 +30,8 @@ MESSAGE = (
 
 def self_signed(directory: Path) -> tuple[Path, str]:
     """A certificate for 127.0.0.1, and its private key as PEM text."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "archive smtp test")])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(IPv4Address(LOOPBACK))]), critical=False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
     path = directory / "smtp.crt"
-    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    return path, pem
+    return path, loopback_certificate(path, "archive smtp test")
 
 
 def test_a_client_neither_listed_nor_logged_in_is_told_to_authenticate(
