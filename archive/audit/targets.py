@@ -19,6 +19,7 @@ from sqlalchemy import (
     Index,
     Select,
     String,
+    Subquery,
     Text,
     any_,
     bindparam,
@@ -87,29 +88,19 @@ def naming(target: str) -> Select[int, datetime]:
     )
 
 
-def named_by_records(
-    session: Session, targets: Sequence[str]
-) -> dict[tuple[int, datetime], list[str]]:
-    """Which of `targets` (in stored form) each record naming any of them names, by the
-    record's id and time; each record's ids sorted, as the record stores them.
-
-    Read from this index alone: a report needs neither the records' JSON nor to parse it.
-    """
-    named: dict[tuple[int, datetime], list[str]] = {}
-    # A record naming many of them comes back once, its ids joined by spaces (which no id
-    # holds): a tenth of the rows a report would read one id at a time.
+def grouped_naming(condition: ColumnElement[bool]) -> Subquery:
+    """One row per record naming an id that meets `condition`: its id, its time, and the ids
+    it names among them, joined by spaces (which no id holds)."""
     joined = func.aggregate_strings(AuditTarget.target_id, " ")
-    for condition in one_of(session, AuditTarget.target_id, targets):
-        query = (
-            select(AuditTarget.record_id, AuditTarget.record_at, joined)
-            .where(condition)
-            .group_by(AuditTarget.record_id, AuditTarget.record_at)
-        )
-        for record_id, at, joined_ids in session.connection().execute(query).all():
-            named.setdefault((record_id, at), []).extend(joined_ids.split(" "))
-    for ids in named.values():
-        ids.sort()
-    return named
+    return (
+        select(AuditTarget.record_id, AuditTarget.record_at, joined.label("named"))
+        .where(condition)
+        .group_by(AuditTarget.record_id, AuditTarget.record_at)
+        # In record order: PostgreSQL then groups by sorting, not in a hash table that spills
+        # to disk at a customer's thousands of records, and reads the records in order.
+        .order_by(AuditTarget.record_id)
+        .subquery("named")
+    )
 
 
 def one_of(
