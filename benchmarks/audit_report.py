@@ -3,11 +3,13 @@
 Run from the repository root, with a PostgreSQL server (`ARCHIVE_TEST_POSTGRES_URL`):
 
     python -m benchmarks.audit_report --records 10000000 [--contacts 5000] [--runs 30] [--explain]
+        [--keep | --database NAME]
 
 A migrated database of its own is filled on the server with `--records` audit records and their
 target rows, made by SQL (`generate_series`), not through the ORM; the customer and their
 contacts are real rows. Then `subject_report` for the customer and each filter of
-`AuditLog.query` are timed, each in a fresh session. The database is dropped afterwards.
+`AuditLog.query` are timed, each in a fresh session. The database is dropped afterwards, unless
+`--keep` keeps it for later runs to time again with `--database NAME`, without filling.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -42,7 +44,7 @@ from archive.customers.service import CustomerService, IdentifierInput
 from archive.db.migrate import upgrade
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
-from archive.testing.databases import new_database
+from archive.testing.databases import new_database, postgres_admin_url
 from benchmarks._common import write_results
 from benchmarks._plans import statements
 
@@ -333,16 +335,24 @@ def show(results: dict[str, Any], console: Console) -> None:
 @click.option("--contacts", default=5000, show_default=True, help="The customer's contacts.")
 @click.option("--runs", default=30, show_default=True, help="Timed runs of each query.")
 @click.option("--explain", is_flag=True, help="Print each query's EXPLAIN ANALYZE.")
-def main(records: int, contacts: int, runs: int, explain: bool) -> None:
+@click.option("--keep", is_flag=True, help="Keep the filled database, and print its name.")
+@click.option("--database", help="Time a database an earlier --keep run filled; fill none.")
+def main(
+    records: int, contacts: int, runs: int, explain: bool, keep: bool, database: str | None
+) -> None:
     console = Console()
-    with new_database("archive_bench_audit") as url, tempfile.TemporaryDirectory() as work:
+    with trail_database(database, keep, console) as url, tempfile.TemporaryDirectory() as work:
         settings = Settings(data_dir=Path(work), database_url=url)
         runtime = build_runtime(settings, keys=generate_key_material())
         try:
-            upgrade(runtime.engine)
-            customer = make_customer(runtime)
-            console.print(f"[bold]Filling {records:,} records[/]")
-            setup = fill(runtime.engine, records, contacts, customer, console)
+            if database is None:
+                upgrade(runtime.engine)
+                customer = make_customer(runtime)
+                console.print(f"[bold]Filling {records:,} records[/]")
+                setup = fill(runtime.engine, records, contacts, customer, console)
+            else:
+                customer, records, contacts = filled(runtime.engine)
+                setup = {}
             results: dict[str, Any] = {
                 "records": records,
                 "contacts": contacts,
@@ -366,6 +376,40 @@ def main(records: int, contacts: int, runs: int, explain: bool) -> None:
             runtime.close()
     show(results, console)
     console.print(f"written to {write_results('audit_report', results)}")
+
+
+@contextmanager
+def trail_database(name: str | None, keep: bool, console: Console) -> Iterator[str]:
+    """The URL of the database to time: a new one (dropped afterwards unless `keep`), or the
+    one named, filled by an earlier run."""
+    admin_url = make_url(postgres_admin_url())
+    if name is not None:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+        return
+    if not keep:
+        with new_database("archive_bench_audit") as url:
+            yield url
+        return
+    name = f"archive_bench_audit_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    yield admin_url.set(database=name).render_as_string(hide_password=False)
+    console.print(f"kept: --database {name} (drop it with DROP DATABASE when done)")
+
+
+def filled(engine: Engine) -> tuple[uuid.UUID, int, int]:
+    """The customer, the number of records and of the customer's contacts of a filled trail."""
+    with engine.connect() as connection:
+        customer = connection.execute(text("SELECT id FROM customers")).scalar_one()
+        records = connection.execute(text("SELECT max(id) FROM audit_records")).scalar_one()
+        contacts = connection.execute(
+            text("SELECT count(*) FROM contacts WHERE customer_id = :c"), {"c": customer}
+        ).scalar_one()
+    return uuid.UUID(str(customer)), int(records), int(contacts)
 
 
 if __name__ == "__main__":
