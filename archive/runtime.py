@@ -119,7 +119,7 @@ def build_runtime(
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     key_file = None if keys or settings.keys_json else settings.resolved_key_file
     key_material = keys or load_key_material(key_file=key_file, env_json=settings.keys_json)
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
     runtime = Runtime(
         settings=settings,
         engine=engine,

@@ -54,6 +54,16 @@ class Settings:
             secret=True,
         ),
     )
+    database_pool_size: int = field(
+        default=20,
+        metadata=_doc(
+            "ARCHIVE_DATABASE_POOL_SIZE",
+            "Connections to PostgreSQL each process keeps open and reuses (ten more are opened "
+            "for a burst and closed after it). At least the requests a process serves at once, "
+            "or each request past it opens and closes a connection of its own; PostgreSQL's "
+            "`max_connections` must cover every process's pool and burst.",
+        ),
+    )
     store: StoreKind = field(
         default="local",
         metadata=_doc("ARCHIVE_STORE", "Object store backend: `local` (a directory) or `s3`."),
@@ -590,6 +600,12 @@ class Settings:
         ),
     )
 
+    def _check_processes(self) -> None:
+        if self.workers is not None and not 1 <= self.workers <= 64:
+            raise ConfigurationError("ARCHIVE_WORKERS must be between 1 and 64")
+        if not 1 <= self.database_pool_size <= 500:
+            raise ConfigurationError("ARCHIVE_DATABASE_POOL_SIZE must be between 1 and 500")
+
     def __post_init__(self) -> None:
         if self.store not in ("local", "s3"):
             raise ConfigurationError(f"ARCHIVE_STORE must be 'local' or 's3', not {self.store!r}")
@@ -607,8 +623,7 @@ class Settings:
                 "ARCHIVE_EXPIRY_INTERVAL_SECONDS must be positive, ARCHIVE_EXPIRY_LEASE_SECONDS "
                 "not negative"
             )
-        if self.workers is not None and not 1 <= self.workers <= 64:
-            raise ConfigurationError("ARCHIVE_WORKERS must be between 1 and 64")
+        self._check_processes()
         if self.tombstone_days < 30:
             # Younger than that, a tombstone may still be wanted by a run being read, a
             # deletion being checked or an erasure certificate being issued.
