@@ -93,7 +93,16 @@ class CallTranscripts:
     def replace(self, contact_id: uuid.UUID, body: bytes, media_type: str) -> Replaced:
         """Check `body` whole, then store it as the call's transcript in place of any before;
         the caller commits, then calls `forget` with what was replaced."""
-        contact = self.contacts.get(contact_id)
+        contact = self.session.get(Contact, contact_id)
+        if contact is None or contact.state != ContactState.ACTIVE:
+            raise NotFound(f"no contact {contact_id}")
+        current = transcript_object(contact)
+        if current is not None and self.contacts.hides(contact):
+            # The sender completes a call it sent even when its customer's processing is
+            # restricted: storing is what a restriction allows, and the transcript would be
+            # lost otherwise. What is stored stays hidden from whoever may not open it, and
+            # so is not replaced by them either.
+            raise NotFound(f"no contact {contact_id}")
         if contact.channel != Channel.CALL:
             raise Conflict(f"contact {contact_id} is a {contact.channel}: {CHAT_TRANSCRIPT}")
         limit = self.runtime.settings.max_message_bytes
@@ -101,7 +110,6 @@ class CallTranscripts:
             body, media_type, limit=limit, duration_seconds=contact.duration_seconds
         )
         data = transcript_to_json(parsed)
-        current = transcript_object(contact)
         if current is not None and current.sha256 == hashlib.sha256(data).digest():
             return Replaced(contact.id, current, False, len(parsed.segments), [])
         if current is not None and covering(self.session, [contact]):

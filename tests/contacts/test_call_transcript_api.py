@@ -308,3 +308,33 @@ def test_a_rebuild_of_the_index_reads_the_calls_that_have_a_transcript(
 
     assert (report.indexed, report.left, report.unreadable) == (1, 0, [])
     assert found(client, "lämpöpumppu") == [str(call.id)]
+
+
+def test_a_restricted_customer_s_call_gets_its_first_transcript_and_keeps_it(
+    anonymous: TestClient[Any], runtime: Runtime
+) -> None:
+    call = ingest_call(runtime, "tone-pcm16.wav").contact
+    assert call.customer_id is not None
+    ingest, privacy = bearer(runtime, Role.INGEST), bearer(runtime, Role.PRIVACY)
+    anonymous.put(
+        f"/api/v1/customers/{call.customer_id}/restriction",
+        params={"reason": "CASE-7"},
+        headers=privacy,
+    ).raise_for_status()
+
+    # The telephony system sends the transcript after the call: it is not lost.
+    first = anonymous.put(transcript_of(call.id), content=FIRST.encode(), headers={**VTT, **ingest})
+
+    assert first.status_code == 200, first.text
+    assert first.json() == {"contact_id": str(call.id), "segments": 2, "changed": True}
+    # Stored, and hidden as the rest of the call: privacy reads it, the sender replaces nothing.
+    shown = anonymous.get(transcript_of(call.id), headers=privacy)
+    assert shown.json()["source"] == "webvtt"
+    again = anonymous.put(transcript_of(call.id), json=SECOND, headers=ingest)
+    assert again.status_code == 404, again.text
+    assert anonymous.get(transcript_of(call.id), headers=privacy).json()["source"] == "webvtt"
+    agent = bearer(runtime, Role.AGENT)
+    assert anonymous.get(SEARCH, params={"q": "lämpöpumppu"}, headers=agent).json()["items"] == []
+    privacy_hits = anonymous.get(SEARCH, params={"q": "lämpöpumppu"}, headers=privacy).json()
+    assert [hit["contact"]["id"] for hit in privacy_hits["items"]] == [str(call.id)]
+    assert replaces(runtime) == 1
