@@ -10,7 +10,11 @@ indexed and shown. The shapes (docs/api.md):
   - a list of segments `{"start": 1.5, "end": 3.25, "speaker": "agent", "text": "..."}` with
     times in seconds, as speech-to-text engines write them (also as `{"segments": [...]}`);
   - Amazon Connect Contact Lens' analysis file: its `Transcript` list of turns with
-    `BeginOffsetMillis`, `EndOffsetMillis`, `ParticipantId` and `Content`.
+    `BeginOffsetMillis`, `EndOffsetMillis`, `ParticipantId` and `Content`;
+  - Genesys Cloud's conversation transcript (speech and text analytics): its `transcripts`,
+    each with `phrases` of `text` (or `decoratedText`), `startTimeMs`, `duration.milliseconds`
+    and `participantPurpose`. Phrase times there are instants (milliseconds since 1970), made
+    offsets by subtracting the transcript's `startTime`.
 
 Anything else is refused with the field at fault: a transcript is checked whole before a byte
 of it is stored. WebVTT is read here rather than by a library: the subset a transcript uses
@@ -36,6 +40,8 @@ MEDIA_TYPES = (VTT, JSON)
 # Far above any real call (a segment every second of a five-hour call), and bounded, so one
 # request cannot become minutes of work or a page nobody can open.
 MAX_SEGMENTS = 20_000
+# Genesys Cloud's two sides of a call: the organisation's (agent, IVR) and the customer's.
+GENESYS_SPEAKERS = {"internal": "agent", "external": "customer"}
 # Contact Lens' own bound on a turn's content.
 MAX_TEXT = 16_384
 MAX_SPEAKER = 128
@@ -69,7 +75,7 @@ class Segment:
 
 @dataclass(frozen=True)
 class CallTranscript:
-    source: str  # which shape it came in: "webvtt", "segments" or "contact-lens"
+    source: str  # which shape it came in: "webvtt", "segments", "contact-lens" or "genesys"
     segments: list[Segment]
 
     def texts(self) -> list[str]:
@@ -219,9 +225,11 @@ def _read_json(text: str) -> CallTranscript:
         )
     if isinstance(document, dict) and "Transcript" in document:
         return CallTranscript("contact-lens", _contact_lens(document))
+    if isinstance(document, dict) and "transcripts" in document:
+        return CallTranscript("genesys", _genesys(document))
     raise InvalidInput(
-        "a JSON transcript is a list of segments, an object with segments, or a Contact Lens "
-        "analysis with its Transcript",
+        "a JSON transcript is a list of segments, an object with segments, a Contact Lens "
+        "analysis with its Transcript, or a Genesys Cloud transcript with its transcripts",
         field="$",
     )
 
@@ -257,6 +265,52 @@ def _contact_lens(document: Mapping[str, Any]) -> list[Segment]:
         speaker = _optional_text(turn, "ParticipantId", where)
         segments.append(_segment(start, end, speaker, _text(turn, "Content", where), where))
     return segments
+
+
+def _genesys(document: Mapping[str, Any]) -> list[Segment]:
+    transcripts = _list(document, "transcripts", "transcripts")
+    segments: list[Segment] = []
+    for number, transcript in enumerate(transcripts):
+        where = f"transcripts[{number}]"
+        if not isinstance(transcript, dict):
+            raise InvalidInput(f"{where}: a transcript is an object", field=where)
+        # The instant the recording's time counts from: the transcript's own, or the
+        # conversation's when a transcript leaves it out.
+        holder = transcript if "startTime" in transcript else document
+        start_of = _instant(holder, "startTime", where if holder is transcript else "$")
+        phrases = _list(transcript, "phrases", f"{where}.phrases")
+        _check_count(len(segments) + len(phrases), f"{where}.phrases")
+        for index, phrase in enumerate(phrases):
+            at = f"{where}.phrases[{index}]"
+            if not isinstance(phrase, dict):
+                raise InvalidInput(f"{at}: a phrase is an object", field=at)
+            begin = _instant(phrase, "startTimeMs", at) - start_of
+            if not 0 <= begin <= MAX_MS:
+                raise InvalidInput(
+                    f"{at}.startTimeMs: within a day after the transcript's startTime",
+                    field=f"{at}.startTimeMs",
+                )
+            duration = phrase.get("duration")
+            if not isinstance(duration, dict):
+                raise InvalidInput(f"{at}.duration: an object", field=f"{at}.duration")
+            length = _millis(duration, "milliseconds", f"{at}.duration")
+            text = _optional_text(phrase, "decoratedText", at) or _text(phrase, "text", at)
+            purpose = _optional_text(phrase, "participantPurpose", at)
+            speaker = GENESYS_SPEAKERS.get(purpose or "", purpose)
+            segments.append(_segment(begin, begin + length, speaker, text, at))
+    # Each of a conversation's transcripts (one per recorded channel) runs in time order;
+    # together they are merged into one.
+    return sorted(segments, key=lambda segment: segment.start_ms)
+
+
+def _instant(item: Mapping[str, Any], key: str, where: str) -> int:
+    """Milliseconds since 1970, as Genesys Cloud writes instants."""
+    value = item.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**53:
+        raise InvalidInput(
+            f"{where}.{key}: milliseconds since 1970, a whole number", field=f"{where}.{key}"
+        )
+    return value
 
 
 def _list(document: Mapping[str, Any], key: str, where: str) -> list[Any]:
@@ -359,5 +413,10 @@ def _call_ms(duration_seconds: float) -> int:
 
 
 def _namer(source: str) -> Callable[[int], str]:
-    prefix = {"webvtt": "cues", "contact-lens": "Transcript", "segments": "segments"}[source]
+    prefix = {
+        "webvtt": "cues",
+        "contact-lens": "Transcript",
+        "segments": "segments",
+        "genesys": "phrases",
+    }[source]
     return lambda number: f"{prefix}[{number}]"

@@ -99,6 +99,132 @@ def test_plain_segments_in_seconds_and_contact_lens_turns_in_milliseconds() -> N
     ]
 
 
+# A Genesys Cloud conversation transcript as its speech and text analytics gives it: one
+# transcript per recorded channel, phrase times as instants in milliseconds since 1970.
+RECORDED = 1_780_000_000_000
+GENESYS = {
+    "organizationId": "7f1c7d6e-0000-4000-8000-000000000001",
+    "conversationId": "7f1c7d6e-0000-4000-8000-000000000002",
+    "startTime": RECORDED,
+    "transcripts": [
+        {
+            "transcriptId": "t-agent",
+            "language": "fi-fi",
+            "startTime": RECORDED,
+            "duration": {"milliseconds": 2900},
+            "phrases": [
+                {
+                    "text": "hyvää päivää asiakaspalvelu",
+                    "decoratedText": "Hyvää päivää, asiakaspalvelu.",
+                    "stability": 1,
+                    "confidence": 0.93,
+                    "startTimeMs": RECORDED,
+                    "duration": {"milliseconds": 1250},
+                    "participantPurpose": "internal",
+                    "phraseIndex": 0,
+                }
+            ],
+        },
+        {
+            "transcriptId": "t-customer",
+            "phrases": [
+                {
+                    "text": "Lasku 4471 on väärin.",
+                    "startTimeMs": RECORDED + 1300,
+                    "duration": {"milliseconds": 1600},
+                    "participantPurpose": "external",
+                    "phraseIndex": 0,
+                }
+            ],
+        },
+    ],
+}
+
+
+def test_a_genesys_cloud_transcript_s_phrases_become_segments_in_time_order() -> None:
+    transcript = parse(json.dumps(GENESYS), JSON)
+    assert transcript.source == "genesys"
+    # The decorated text where there is one; the second transcript counts from the
+    # conversation's start, which it does not repeat.
+    assert transcript.segments == [
+        Segment(0, 1250, "agent", "Hyvää päivää, asiakaspalvelu."),
+        Segment(1300, 2900, "customer", "Lasku 4471 on väärin."),
+    ]
+    # The customer's channel listed first still reads in time order.
+    swapped = {**GENESYS, "transcripts": list(reversed(GENESYS["transcripts"]))}
+    assert parse(json.dumps(swapped), JSON).segments == transcript.segments
+    assert transcript_from_json(transcript_to_json(transcript)) == transcript
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"transcripts": {"phrases": []}}, "transcripts"),
+        ({"transcripts": ["a"]}, "transcripts[0]"),
+        ({"transcripts": [{"startTime": RECORDED}]}, "transcripts[0].phrases"),
+        ({"transcripts": [{"startTime": "today", "phrases": []}]}, "transcripts[0].startTime"),
+        ({"startTime": None, "transcripts": [{"phrases": []}]}, "$.startTime"),
+        (
+            {"transcripts": [{"startTime": RECORDED, "phrases": [{"text": "a"}]}]},
+            "transcripts[0].phrases[0].startTimeMs",
+        ),
+        (
+            {
+                "transcripts": [
+                    {
+                        "startTime": RECORDED,
+                        "phrases": [{"text": "a", "startTimeMs": RECORDED - 1}],
+                    }
+                ]
+            },
+            "transcripts[0].phrases[0].startTimeMs",
+        ),
+        (
+            {
+                "transcripts": [
+                    {"startTime": RECORDED, "phrases": [{"text": "a", "startTimeMs": RECORDED}]}
+                ]
+            },
+            "transcripts[0].phrases[0].duration",
+        ),
+        (
+            {
+                "transcripts": [
+                    {
+                        "startTime": RECORDED,
+                        "phrases": [{"startTimeMs": RECORDED, "duration": {"milliseconds": 5}}],
+                    }
+                ]
+            },
+            "transcripts[0].phrases[0].text",
+        ),
+        (
+            {
+                "transcripts": [
+                    {
+                        "startTime": RECORDED,
+                        "phrases": [
+                            {
+                                "text": "a",
+                                "startTimeMs": RECORDED + 2500,
+                                "duration": {"milliseconds": 9000},
+                            }
+                        ],
+                    }
+                ]
+            },
+            "phrases[0].end",  # after the call
+        ),
+    ],
+)
+def test_a_malformed_genesys_transcript_is_refused_naming_its_field(
+    change: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        parse(json.dumps({"startTime": RECORDED, **change}), JSON)
+    assert refused.value.field == field
+
+
 def test_the_stored_form_is_the_same_for_the_same_transcript_and_reads_back() -> None:
     once, again = parse(SPOKEN_VTT, VTT), parse(SPOKEN_VTT, VTT)
     assert transcript_to_json(once) == transcript_to_json(again)
