@@ -19,12 +19,12 @@ from archive.search.service import SearchFilter
 
 @click.group("search")
 def search_group() -> None:
-    """The search index over the words of chats and e-mails (docs/search.md)."""
+    """The search index over the words of chats, e-mails and call transcripts (docs/search.md)."""
 
 
 @search_group.command("find")
 @click.argument("words")
-@click.option("--channel", type=click.Choice(["chat", "email"]), help="One channel only.")
+@click.option("--channel", type=click.Choice(["chat", "email", "call"]), help="One channel only.")
 @click.option("--from", "since", type=click.DateTime(), help="Started at or after (UTC).")
 @click.option("--to", "until", type=click.DateTime(), help="Started before (UTC).")
 @click.option("--customer", type=click.UUID, help="One customer's contacts only.")

@@ -7,9 +7,9 @@ term, so the order of a term's contacts by their BM25 score is the order of this
     impact = 1000 * count / (count + K1 * (1 - B + B * length / TYPICAL_LENGTH))
 
 rounded down to 0 to 999. It is taken against a typical length fixed here rather than against
-the index's average, which moves with every contact stored: the order differs from the score's
-only between contacts whose counts and lengths nearly balance, and the score itself is still
-computed from the average when a search ranks what it found.
+the index's average, which moves with every contact stored and would change every stored weight.
+A search's score is this weight times the term's idf, summed over the query's terms
+(`archive.search.service`).
 """
 
 from __future__ import annotations

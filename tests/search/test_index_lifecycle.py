@@ -60,7 +60,7 @@ def test_a_chat_is_indexed_in_the_transaction_that_stores_it(runtime: Runtime) -
     assert counts == [1, 1, 1, 2, 2]
 
 
-def test_a_call_has_no_words_to_index_yet(runtime: Runtime) -> None:
+def test_a_call_without_a_transcript_has_no_words_to_index(runtime: Runtime) -> None:
     call = ingest_call(runtime).contact
     assert postings_of(runtime, call.id) == 0
     assert count(runtime, SearchDocument) == 0
