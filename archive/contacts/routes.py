@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -20,6 +22,7 @@ from archive.api.download import content_disposition, stream_object
 from archive.api.trail import PURPOSE_HEADER, actor_of
 from archive.audit import Actor
 from archive.contacts import use_cases
+from archive.contacts.call_form import CallForm, is_form
 from archive.contacts.ingest import CallParties, Envelope, Ingested
 from archive.contacts.models import Channel, Direction
 from archive.contacts.rendering import ingest_out
@@ -65,7 +68,10 @@ class ContactController(Controller):
         "/calls",
         opt=requires(Permission.CONTACTS_CREATE),
         request_max_body_size=None,  # the service enforces ARCHIVE_MAX_UPLOAD_BYTES while streaming
-        summary="Ingest a call recording (streamed body: WAV, MP3, Ogg/Opus, FLAC)",
+        summary=(
+            "Ingest a call recording (streamed body: WAV, MP3, Ogg/Opus, FLAC; or a form of "
+            "its transcript, then its recording)"
+        ),
     )
     async def ingest_call(
         self,
@@ -103,12 +109,25 @@ class ContactController(Controller):
             filename=filename,
         )
         actor = actor_of(request, Permission.CONTACTS_CREATE)
-        result = await with_body(
-            request.stream(),
-            lambda chunks: use_cases.ingest_call(
-                session, runtime, actor, envelope, parties, chunks
-            ),
-        )
+        content_type = request.headers.get("content-type")
+
+        def store(chunks: Iterator[bytes]) -> Ingested:
+            if not is_form(content_type):
+                return use_cases.ingest_call(session, runtime, actor, envelope, parties, chunks)
+            assert content_type is not None
+            form = CallForm(content_type, chunks, runtime.settings.max_message_bytes)
+            named = parties if parties.filename else replace(parties, filename=form.filename)
+            return use_cases.ingest_call(
+                session,
+                runtime,
+                actor,
+                envelope,
+                named,
+                form.recording(),
+                transcript=form.transcript,
+            )
+
+        result = await with_body(request.stream(), store)
         return await run_in_thread(lambda: _answer(session, runtime, actor, result))
 
     @post(
