@@ -4,8 +4,10 @@ gone at the end; and indexing contacts stored before the index existed."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import delete, select
 
@@ -19,6 +21,7 @@ from archive.search.service import SearchFilter, SearchService, parse_query
 from archive.search.tokens import NEXT_KEY_FIELD, Tokeniser, key_id, search_key
 from archive.settings import Settings
 from archive.testing.contents import count
+from archive.testing.databases import new_database
 
 from . import chat, email
 
@@ -82,8 +85,25 @@ def run(env: dict[str, str], *args: str) -> Result:
     return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
 
 
-def test_archive_search_reindex_rotates_the_key_in_the_key_file(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def console_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The environment of `archive` at the console: the embedded default, or a PostgreSQL
+    database of its own (the key file stays in the data directory either way)."""
     env = {"ARCHIVE_DATA_DIR": str(tmp_path / "data")}
+    if request.param == "sqlite":
+        yield env
+        return
+    with new_database("archive_console") as url:
+        key_file = tmp_path / "keys.json"
+        # As a production archive is set up: a key file made apart, then the migrations.
+        assert run({}, "keys", "generate", "--out", str(key_file)).exit_code == 0
+        yield {**env, "ARCHIVE_DATABASE_URL": url, "ARCHIVE_KEY_FILE": str(key_file)}
+
+
+def test_archive_search_reindex_rotates_the_key_in_the_key_file(
+    console_env: dict[str, str],
+) -> None:
+    env = console_env
     assert run(env, "init").exit_code == 0
     settings = Settings.from_env(env)
     runtime = build_runtime(settings)
@@ -128,8 +148,10 @@ def test_serve_refuses_to_start_without_a_search_key(tmp_path: Path) -> None:
     assert "search_key" in refused.output
 
 
-def test_archive_search_find_at_the_console_is_recorded_without_the_words(tmp_path: Path) -> None:
-    env = {"ARCHIVE_DATA_DIR": str(tmp_path / "data")}
+def test_archive_search_find_at_the_console_is_recorded_without_the_words(
+    console_env: dict[str, str],
+) -> None:
+    env = console_env
     assert run(env, "init").exit_code == 0
     runtime = build_runtime(Settings.from_env(env))
     try:
