@@ -36,6 +36,8 @@ from archive.lifecycle.sweep import sweep
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
 from archive.testing.builders import ingest_call
+from archive.testing.databases import new_database
+from archive.testing.s3 import S3Endpoint, remove_bucket, unique_bucket, with_bucket
 
 # Three lines over the two seconds of the tone, the second with markup that must stay text.
 SPOKEN = b"""WEBVTT
@@ -106,6 +108,35 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
     with serve(runtime, free_port()) as url:
         yield Archive(url, call_id, email_id, transcribed_id)
     runtime.close()
+
+
+@pytest.fixture(scope="session")
+def archive_on_postgres(
+    tmp_path_factory: pytest.TempPathFactory, s3: S3Endpoint
+) -> Iterator[Archive]:
+    """The same archive on PostgreSQL and S3 (a database and a bucket of its own), served."""
+    bucket = unique_bucket()
+    with new_database("archive_e2e") as url:
+        data_dir = tmp_path_factory.mktemp("archive-postgresql")
+        settings = with_bucket(Settings(data_dir=data_dir, database_url=url), s3, bucket)
+        runtime = build_runtime(settings, keys=generate_key_material())
+        try:
+            runtime.store.check()
+            call_id, email_id = _prepare(runtime)
+            transcribed_id = _transcribed(runtime)
+            with serve(runtime, free_port()) as served_url:
+                yield Archive(served_url, call_id, email_id, transcribed_id)
+        finally:
+            runtime.close()
+            remove_bucket(s3, bucket)
+
+
+@pytest.fixture(params=["sqlite-local", "postgresql-s3"])
+def either_archive(request: pytest.FixtureRequest) -> Archive:
+    """The archive on each backend in turn, for what reads the database in its own way."""
+    name = "archive" if request.param == "sqlite-local" else "archive_on_postgres"
+    found: Archive = request.getfixturevalue(name)
+    return found
 
 
 # Per module, not per run: Playwright's synchronous API keeps an event loop running on the

@@ -8,8 +8,9 @@ from served import Archive, log_in
 
 
 def test_an_agent_finds_a_chat_by_its_words_and_opens_it_with_them_marked(
-    page: Page, archive: Archive
+    page: Page, either_archive: Archive
 ) -> None:
+    archive = either_archive
     log_in(page, archive, "anna.agent")
     page.get_by_role("link", name="Search contacts").click()
     page.get_by_label("Words in chats, e-mails and call transcripts").fill("pesukoneen reklamaatio")
@@ -30,3 +31,23 @@ def test_an_agent_finds_a_chat_by_its_words_and_opens_it_with_them_marked(
     assert {word.casefold() for word in found.all_inner_texts()} >= {"pesukone"}
     # The words went to the server once, as the search; the contact's address did not carry them.
     assert not [url for url in sent if "/contacts/" in url and "pesukone" in url.casefold()]
+
+
+def test_a_call_found_by_its_transcript_opens_with_the_words_marked_in_its_lines(
+    page: Page, either_archive: Archive
+) -> None:
+    archive = either_archive
+    log_in(page, archive, "anna.agent")
+    page.get_by_role("link", name="Search contacts").click()
+    page.get_by_label("Words in chats, e-mails and call transcripts").fill("huoltopyyntö")
+    page.get_by_label("Channel").select_option(value="call")
+    page.get_by_label("The ticket or case you are working on").fill("CS-5102")
+    page.get_by_role("button", name="Search", exact=True).click()
+
+    hit = page.locator("ol.hits li.hit").first
+    expect(hit.locator(".snippet mark").first).to_be_visible()
+    hit.locator("a").first.click()
+    page.wait_for_url(lambda url: str(archive.transcribed_id) in url and "#find=" in url)
+    marked = page.locator("ol.transcript-lines .transcript-line mark.found")
+    expect(marked.first).to_be_visible()
+    assert {word.casefold() for word in marked.all_inner_texts()} == {"huoltopyyntö"}
