@@ -7,15 +7,19 @@ from playwright.sync_api import Page, expect
 from served import Archive, log_in
 
 
+def fill_search(page: Page, archive: Archive, words: str, channel: str) -> None:
+    """An agent's search form, filled as far as its button."""
+    log_in(page, archive, "anna.agent")
+    page.get_by_role("link", name="Search contacts").click()
+    page.get_by_label("Words in chats, e-mails and call transcripts").fill(words)
+    page.get_by_label("Channel").select_option(value=channel)
+    page.get_by_label("The ticket or case you are working on").fill("CS-5102")
+
+
 def test_an_agent_finds_a_chat_by_its_words_and_opens_it_with_them_marked(
     page: Page, either_archive: Archive
 ) -> None:
-    archive = either_archive
-    log_in(page, archive, "anna.agent")
-    page.get_by_role("link", name="Search contacts").click()
-    page.get_by_label("Words in chats, e-mails and call transcripts").fill("pesukoneen reklamaatio")
-    page.get_by_label("Channel").select_option(value="chat")
-    page.get_by_label("The ticket or case you are working on").fill("CS-5102")
+    fill_search(page, either_archive, "pesukoneen reklamaatio", "chat")
     sent: list[str] = []
     page.on("request", lambda request: sent.append(request.url))
     page.get_by_role("button", name="Search", exact=True).click()
@@ -37,11 +41,7 @@ def test_a_call_found_by_its_transcript_opens_with_the_words_marked_in_its_lines
     page: Page, either_archive: Archive
 ) -> None:
     archive = either_archive
-    log_in(page, archive, "anna.agent")
-    page.get_by_role("link", name="Search contacts").click()
-    page.get_by_label("Words in chats, e-mails and call transcripts").fill("huoltopyyntö")
-    page.get_by_label("Channel").select_option(value="call")
-    page.get_by_label("The ticket or case you are working on").fill("CS-5102")
+    fill_search(page, archive, "huoltopyyntö", "call")
     page.get_by_role("button", name="Search", exact=True).click()
 
     hit = page.locator("ol.hits li.hit").first
