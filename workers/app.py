@@ -66,6 +66,11 @@ def _apply(celery: Celery, settings: Settings) -> None:
     # the backend of the configuration before. Celery has no public way to drop it.
     celery._backend_cache = None
     celery._local.__dict__.pop("backend", None)
+    # The same for the broker: the connection and producer pools made at the first send are
+    # kept, and would go on publishing to the broker before (tasks sent to RabbitMQ while the
+    # worker listens on Redis, none ever answered). Dropped, they are made again for this one.
+    celery._pool = None
+    celery.amqp._producer_pool = None
 
 
 @app.on_configure.connect

@@ -90,6 +90,25 @@ def test_on_rabbitmq_the_workers_keep_no_results_and_need_none() -> None:
     assert app.conf.result_backend == "redis://redis:6379/0"
 
 
+@pytest.mark.fast
+def test_configured_again_the_app_sends_to_the_broker_it_has_now() -> None:
+    """A process configured for one broker and then another (a test after a test, a command
+    after the app's import) publishes to the second: the pools made for the first are not kept.
+    Nothing connects here: a producer names its broker before it sends."""
+    configure(app, Settings(broker_url="amqp://guest:guest@rabbitmq:5672//"))
+    with app.amqp.producer_pool.acquire(block=True) as producer:
+        assert (producer.connection.transport.driver_type, producer.connection.hostname) == (
+            "amqp",
+            "rabbitmq",
+        )
+    configure(app, Settings(broker_url="redis://redis:6379/0"))
+    with app.amqp.producer_pool.acquire(block=True) as producer:
+        assert (producer.connection.transport.driver_type, producer.connection.hostname) == (
+            "redis",
+            "redis",
+        )
+
+
 def test_the_expiry_sweep_runs_on_a_worker(worker: Deployment) -> None:
     due = due_call(worker.runtime)
     kept = ingest_call(worker.runtime, external_id="new-call").contact
