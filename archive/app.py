@@ -32,6 +32,7 @@ from archive.connectors.routes import ConnectorController
 from archive.contacts.routes import ContactController
 from archive.customers.review_routes import IdentityReviewController
 from archive.customers.routes import CustomerController
+from archive.heap import freeze_startup_objects
 from archive.holds.routes import HoldController
 from archive.lifecycle.routes import ErasureController
 from archive.logging import configure_logging
@@ -109,6 +110,9 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
         app.state.runtime = runtime or build_runtime(settings)
         if tracing is not None:
             trace_engine(app.state.runtime.engine, tracing)
+        if owned:
+            # A process serving this app alone (a test's shared runtime would never be freed).
+            freeze_startup_objects()
         try:
             yield
         finally:

@@ -42,6 +42,7 @@ from archive.crypto.keyring import generate_key_material
 from archive.customers.identifiers import IdentifierKind
 from archive.customers.service import CustomerService, IdentifierInput
 from archive.db.migrate import upgrade
+from archive.heap import freeze_startup_objects
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
 from archive.testing.databases import new_database, postgres_admin_url
@@ -353,6 +354,7 @@ def main(
             else:
                 customer, records, contacts = filled(runtime.engine)
                 setup = {}
+            freeze_startup_objects()  # as a server does once it is built
             results: dict[str, Any] = {
                 "records": records,
                 "contacts": contacts,
