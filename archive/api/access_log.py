@@ -53,7 +53,7 @@ def access_log(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id(scope)  # made (or taken from the client) now, so every line of it has it
+        request_id(scope)  # made now, so every line of it has it
         counted = {"in": 0, "out": 0, "status": 0}
 
         async def counting_receive() -> ReceiveMessage:

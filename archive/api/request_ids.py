@@ -2,6 +2,11 @@
 
 A user who quotes the id of a failed request leads an operator straight to the log line with
 the whole story, which the answer itself never tells (it may name endpoints, keys or paths).
+
+The id is always the archive's own. It goes into the audit record the request writes, so a
+caller who could choose it could make their request's record share an id with someone
+else's, and send an auditor following it to the wrong log lines. An id a proxy or client
+sent is logged beside it, as `sent_request_id`, so that their logs and ours still line up.
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 HEADER = "X-Request-ID"
 STATE_KEY = "request_id"
-# An id a proxy or client sent is kept, so its logs and ours line up; anything longer or
-# fancier could smuggle text into the log lines and answers that repeat it.
+# An id a proxy or client sent is logged only when it is plain: anything longer or fancier
+# could smuggle text into the log lines.
 _PLAIN = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
@@ -34,11 +39,15 @@ def request_id(where: ASGIConnection[Any, Any, Any, Any] | Scope) -> str:
     found = state.get(STATE_KEY)
     if isinstance(found, str):
         return found
-    made = _sent(scope) or secrets.token_hex(16)
+    made = secrets.token_hex(16)
     state[STATE_KEY] = made
     # Not unbound afterwards: every request runs in a task of its own, whose context ends
     # with it, and the exception handlers that log a failure run outside the middleware.
-    structlog.contextvars.bind_contextvars(request_id=made)
+    sent = _sent(scope)
+    if sent is None:
+        structlog.contextvars.bind_contextvars(request_id=made)
+    else:
+        structlog.contextvars.bind_contextvars(request_id=made, sent_request_id=sent)
     return made
 
 

@@ -122,15 +122,26 @@ def test_each_request_is_one_line_with_its_route_never_its_ids(
         assert secret not in text
 
 
-def test_a_request_id_the_client_sent_is_logged(client: Client, access: Lines) -> None:
+def test_a_request_id_the_client_sent_is_logged_beside_the_archives(
+    client: Client, access: Lines
+) -> None:
     answer = client.get("/health/live", headers={"X-Request-ID": "lb-7f3a.42"})
-    assert answer.headers["X-Request-ID"] == "lb-7f3a.42"
+    own = answer.headers["X-Request-ID"]
+    assert own != "lb-7f3a.42"
     [line] = access.requests()
-    assert (line["request_id"], line["route"], line["actor_id"]) == (
+    assert (line["request_id"], line["sent_request_id"], line["route"], line["actor_id"]) == (
+        own,
         "lb-7f3a.42",
         "/health/live",
         None,
     )
+
+
+def test_a_request_id_that_could_smuggle_text_is_left_out(client: Client, access: Lines) -> None:
+    client.get("/health/live", headers={"X-Request-ID": "aino virtanen\r\nforged: line"})
+    [line] = access.requests()
+    assert "sent_request_id" not in line
+    assert "aino" not in json.dumps(line)
 
 
 def test_json_lines_on_standard_output(

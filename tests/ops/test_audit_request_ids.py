@@ -68,12 +68,22 @@ def test_an_audited_call_records_the_id_it_answered_with(runtime: Runtime, clien
     assert (document["format"], document["request_id"]) == ("audit-record/v3", answered)
 
 
-def test_an_id_the_client_sent_is_kept_and_recorded(runtime: Runtime, client: Client) -> None:
-    answered, record = read_content(runtime, client, **{"X-Request-ID": "gateway-1f2e.7"})
-    assert answered == record.request_id == "gateway-1f2e.7"
+def test_no_caller_chooses_the_id_its_record_names(runtime: Runtime, client: Client) -> None:
+    """An id another request was answered with, sent back, does not make a second record
+    under it: each record names its own request."""
+    first, _ = read_content(runtime, client)
+    contact = ingest_call(runtime, ticket="ZD-1002").contact
+    again = client.get(
+        f"/api/v1/contacts/{contact.id}/content",
+        headers={"X-Archive-Purpose": "ZD-1002", "X-Request-ID": first},
+    )
+    assert again.status_code == 200, again.text
+    assert again.headers["X-Request-ID"] != first
+    named = [r.request_id for r in records(runtime, AuditAction.CONTACT_CONTENT_READ)]
+    assert named == [first, again.headers["X-Request-ID"]]
 
 
-def test_an_id_that_could_smuggle_text_is_replaced(runtime: Runtime, client: Client) -> None:
+def test_an_id_that_could_smuggle_text_is_not_recorded(runtime: Runtime, client: Client) -> None:
     answered, record = read_content(runtime, client, **{"X-Request-ID": "aino virtanen"})
     assert answered != "aino virtanen"
     assert record.request_id == answered
