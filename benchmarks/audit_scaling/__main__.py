@@ -69,6 +69,14 @@ def stop_on_sigterm() -> None:
 )
 @click.option("--customers", default=300, show_default=True, help="Customers to seed.")
 @click.option("--contacts-each", default=3, show_default=True, help="Contacts per customer.")
+@click.option(
+    "--load",
+    type=click.Choice(["python", "wrk"]),
+    default="python",
+    show_default=True,
+    help="The load generator: Python clients in this process, or wrk (C, Debian's package), "
+    "which leaves more of a small machine's cores to the servers.",
+)
 @click.option("--keep-alive", is_flag=True, help="Reuse connections (default: one per request).")
 @click.option(
     "--with-jobs",

@@ -17,6 +17,7 @@ from benchmarks.audit_scaling.population import Archive
 from benchmarks.audit_scaling.sampling import ActivitySampler, CpuTimes
 from benchmarks.audit_scaling.servers import PLAIN_APP, ROOT, TIMED_APP, UvicornServer
 from benchmarks.audit_scaling.timed_app import TIMINGS_ENV, read_timings
+from benchmarks.audit_scaling.wrk import run_wrk
 
 
 class Run:
@@ -50,33 +51,23 @@ class Run:
             "clients": clients or self.options["clients"],
             "keep_alive": self.options["keep_alive"],
         }
-        customers = self.archive.customers
         with ExitStack() as running:
             running.enter_context(server)
             if self.options["with_jobs"]:
                 log = self.work_dir / f"{label}-jobs.log"
                 running.enter_context(PeriodicJobs(server.env, log, ROOT))
             # Every process has started; the first requests open connections and fill caches.
-            run_load(
-                server.base_url,
-                self.archive.tokens,
-                customers,
-                seconds=self.options["warmup"],
-                warmup=True,
-                **load,
-            )
+            self.load(server.base_url, self.options["warmup"], warmup=True, **load)
             with ActivitySampler(postgres_admin_url(), self.archive.database) as sampler:
                 before = CpuTimes.now(server.group, sampler.backend_pids())
                 started = time.perf_counter()
-                outcome = run_load(
-                    server.base_url, self.archive.tokens, customers, seconds=seconds, **load
-                )
+                summary, client_seconds = self.load(server.base_url, seconds, **load)
                 wall = time.perf_counter() - started
                 after = CpuTimes.now(server.group, [*before.backends, *sampler.backend_pids()])
-                cpu = after.since(before, wall)
+                cpu = after.since(before, wall, client_seconds=client_seconds)
         measured: dict[str, Any] = {
             "processes": processes,
-            "load": outcome.summary(),
+            "load": summary,
             "activity": sampler.activity.summary(),
             "cpu": cpu,
         }
@@ -85,6 +76,21 @@ class Run:
         if timed:  # the processes wrote their timings as they stopped
             measured["timings"] = read_timings(timings)
         return measured
+
+    def load(
+        self, base_url: str, seconds: float, *, warmup: bool = False, **load: Any
+    ) -> tuple[dict[str, Any], float]:
+        """Load the server for `seconds`: what the clients saw, and the CPU seconds of a load
+        generator outside this process (none for the Python clients, which run in it)."""
+        archive = self.archive
+        if self.options["load"] == "wrk":
+            return run_wrk(
+                base_url, archive.tokens, archive.customers, seconds=seconds, warmup=warmup, **load
+            )
+        outcome = run_load(
+            base_url, archive.tokens, archive.customers, seconds=seconds, warmup=warmup, **load
+        )
+        return outcome.summary(), 0.0
 
 
 def order(counts: list[int], number: int) -> list[int]:

@@ -140,8 +140,11 @@ class CpuTimes:
         found = {pid: seconds for pid, _pgrp, seconds in processes if pid in wanted}
         return cls(busy, total, time.process_time(), in_group, found)
 
-    def since(self, start: CpuTimes, wall: float) -> dict[str, float]:
+    def since(
+        self, start: CpuTimes, wall: float, *, client_seconds: float = 0.0
+    ) -> dict[str, float]:
         """Cores kept busy on average between `start` and now, out of `os.cpu_count()`.
+        `client_seconds` is the CPU of a load generator run as a process of its own.
 
         "other" is the rest of the machine: PostgreSQL's own background processes, and
         whatever else runs on it.
@@ -157,7 +160,7 @@ class CpuTimes:
             "machine_busy_cores": busy,
             "server_cores": (self.group - start.group) / wall,
             "database_cores": database / wall,
-            "load_generator_cores": (self.own - start.own) / wall,
+            "load_generator_cores": (self.own - start.own + client_seconds) / wall,
         }
         found["other_cores"] = max(
             0.0, busy - sum(v for k, v in found.items() if k != "machine_busy_cores")
