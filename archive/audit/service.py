@@ -22,7 +22,7 @@ from archive.audit.models import (
     target_ids_json,
 )
 from archive.audit.schemas import Access
-from archive.audit.targets import AuditTarget, add_targets, grouped_naming, naming, one_of
+from archive.audit.targets import AuditTarget, append, grouped_naming, naming, one_of
 from archive.errors import InvalidInput
 from archive.runtime import Runtime
 
@@ -94,10 +94,12 @@ class AuditLog:
             purpose=check_purpose(purpose if purpose is not None else actor.purpose),
             source_address=short_text(actor.source_address, "source_address", 64),
             request_id=short_text(actor.request_id, "request_id", 64),
+            # The sequencer's, later; given, so that the row is whole without a read.
+            prev_hash=None,
+            hash=None,
+            leaf_index=None,
         )
-        self.session.add(row)
-        self.session.flush()
-        add_targets(self.session, row)  # the record's id exists now
+        append(self.session, row)
         return row
 
     # --- reading --------------------------------------------------------------------------

@@ -61,6 +61,35 @@ def _append(
     return record.id
 
 
+def test_an_append_is_one_statement_on_postgresql_and_its_row_is_whole(
+    audit_runtime: Runtime,
+) -> None:
+    """The record and its targets in one round trip; the record returned is in the session,
+    every column known, so reading it sends nothing and a change to it is saved."""
+    ids = [str(uuid.uuid4()) for _ in range(3)]
+    with audit_runtime.session() as session, statements(audit_runtime.engine) as sent:
+        record = AuditLog(session, audit_runtime).record(
+            Actor(name="aino", role="agent", request_id="r-1"),
+            AuditAction.CONTACT_METADATA_READ,
+            target_type="contact",
+            target_ids=ids,
+            purpose="ZD-1",
+        )
+        read = (record.id, record.at, record.actor, record.hash, record.leaf_index, record.targets)
+        postgresql = session.get_bind().dialect.name == "postgresql"
+        inserts = [sql for sql in sent if sql.lstrip().upper().startswith(("INSERT", "WITH"))]
+        assert len(inserts) == (1 if postgresql else 2), sent
+        assert not [sql for sql in sent if sql.lstrip().upper().startswith("SELECT")], sent
+        assert read[2:] == ("aino", None, None, sorted(ids))
+        assert record in session
+        record.purpose = "ZD-2"
+        session.commit()
+    with audit_runtime.session() as session:
+        stored = session.get_one(AuditRecord, record.id)
+        assert (stored.at, stored.purpose, stored.request_id) == (START, "ZD-2", "r-1")
+    assert [target for _, _, target in _rows(audit_runtime)] == sorted(ids)
+
+
 def _rows(runtime: Runtime) -> list[tuple[int, str | None, str]]:
     with runtime.session() as session:
         rows = session.execute(
@@ -248,6 +277,21 @@ def test_postgresql_answers_through_indexes(
     # the partition and the columns (audit_records_2026_03_actor_id_idx).
     on_partitions = index.removeprefix("ix_audit_records_") + "_idx"
     assert index in plans[0] or on_partitions in plans[0], plans
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """Every statement run on `engine` meanwhile."""
+    seen: list[str] = []
+
+    def keep(_c: Connection, _cursor: Any, sql: str, *_: Any) -> None:
+        seen.append(sql)
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
 
 
 @contextmanager
