@@ -104,6 +104,12 @@ def restore_command(ctx: Context, source: Path, passphrase_file: Path | None) ->
         "deleted since the backup were deleted again"
         + (f" (deletion record {reapplied.run_id})" if reapplied.run_id else "")
     )
+    if reapplied.held:
+        click.secho(
+            f"  {len(reapplied.held)} contacts the deletion journal names are kept: a hold keeps "
+            "them (release the hold to let them go): " + ", ".join(map(str, reapplied.held)),
+            fg="yellow",
+        )
     if reapplied.damaged:
         click.secho(
             f"  {len(reapplied.damaged)} deletion journal entries cannot be read: "

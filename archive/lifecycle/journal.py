@@ -7,6 +7,11 @@ the database still holds `active` was deleted after the backup: it is claimed an
 again (its objects are gone already; its keys, content rows and personal metadata go now) under
 a deletion run of its own, whose actor says it re-applied the journal after a restore.
 
+A contact a hold keeps is never deleted this way either, as by no other. The entry may be true
+(the backup caught a hold that was released before the contact went), but it may also have been
+written by someone holding the signing key. The contact is kept and reported (the restore
+prints how many, the sweep logs them), and it goes the usual way once its hold ends.
+
 In an archive that was never restored no journalled contact is ever `active` again, so this
 finds nothing. `archive restore` runs it, and so does every sweep, which catches a restore done
 by hand (a dump loaded with `pg_restore`, say).
@@ -25,6 +30,7 @@ from sqlalchemy import func, select
 from archive.audit.heads import public_keys, signature_problem
 from archive.contacts.models import Contact, ContactState
 from archive.errors import IntegrityFailure
+from archive.holds.coverage import covering, keeping
 from archive.lifecycle.deletion import claim, finish
 from archive.lifecycle.vouching import close_run
 from archive.retention.models import DeletionRun
@@ -51,6 +57,7 @@ class Reapplied:
     deleted: Counter[tuple[str, str]] = field(default_factory=Counter)
     contact_ids: list[uuid.UUID] = field(default_factory=list)
     damaged: list[str] = field(default_factory=list)  # entries that could not be read
+    held: list[uuid.UUID] = field(default_factory=list)  # named, but a hold keeps them
 
     @property
     def count(self) -> int:
@@ -138,10 +145,20 @@ def _batch(
                 .with_for_update(skip_locked=True)
             )
         )
+        policy = RetentionService(session, runtime).in_force()
+        # Checked here, with the contacts locked: a hold placed now waits for this to commit.
+        kept = keeping(back, covering(session, back), policy, now)
+        if kept:
+            log.warning(
+                "the deletion journal names contacts a hold keeps: they are kept",
+                held=len(kept),
+                holds=sorted({str(keeps.hold.id) for keeps in kept.values()}),
+            )
+            report.held.extend(sorted(kept))
+            back = [contact for contact in back if contact.id not in kept]
         if not back:
             return
         if report.run_id is None:
-            policy = RetentionService(session, runtime).in_force()
             run = DeletionRun(
                 id=uuid.uuid4(),
                 started_at=now,

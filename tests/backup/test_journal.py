@@ -9,17 +9,23 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import delete, select, update
 
+from archive.access.viewer import Viewer
+from archive.accounts.models import Role
 from archive.audit import Actor
-from archive.audit.heads import sign_document
+from archive.audit.heads import sign_document, signing_key
 from archive.clock import FixedClock
 from archive.contacts.models import Contact, ContactState, ContentObject
+from archive.holds.service import HoldRequest, HoldService
 from archive.integrity.check import check
+from archive.lifecycle.journal import reapply
 from archive.lifecycle.use_cases import run_sweep
 from archive.retention.models import DeletionRun
 from archive.runtime import Runtime
 from archive.storage.journal import Entry, journal_of
 from archive.storage.local import LocalStore
 from archive.testing.builders import ingest_call
+
+QUALITY = Viewer(frozenset({Role.QUALITY}))
 
 
 def test_every_sweep_journals_what_it_deletes_before_the_objects_go(runtime: Runtime) -> None:
@@ -88,3 +94,31 @@ def test_a_hand_restore_found_days_later_is_still_mended(runtime: Runtime) -> No
     assert run_sweep(runtime, Actor(name="test")).reapplied == 1
     with runtime.session() as session:
         assert session.get_one(Contact, due.id).state == ContactState.DELETED
+
+
+def test_a_signed_entry_deletes_no_held_contact(runtime: Runtime) -> None:
+    """Even an entry signed with the archive's own key, as a restored older backup's missing
+    deletion or as someone holding the key would write it, leaves a held contact alone."""
+    held = ingest_call(runtime, external_id="held").contact
+    free = ingest_call(runtime, external_id="free").contact
+    with runtime.session() as session:
+        HoldService(session, runtime, QUALITY, "quality.person").place(
+            HoldRequest(
+                reason="complaint", reference="COMPLAINT-9", scope="contacts", contact_ids=[held.id]
+            )
+        )
+        session.commit()
+    unsigned = Entry(
+        run="other", kind="erasure", at=runtime.clock.now(), contacts=(held.id, free.id)
+    )
+    key_id, signature = sign_document(signing_key(runtime.keys), unsigned.document())
+    journal_of(runtime.store).append(replace(unsigned, key_id=key_id, signature=signature))
+    found = reapply(runtime, actor="test", everything=True)
+    assert (found.count, found.held) == (1, [held.id])
+    with runtime.session() as session:
+        assert session.get_one(Contact, held.id).state == ContactState.ACTIVE
+        assert session.get_one(Contact, free.id).state == ContactState.DELETED
+    # The next sweep keeps it too.
+    assert run_sweep(runtime, Actor(name="test")).reapplied == 0
+    with runtime.session() as session:
+        assert session.get_one(Contact, held.id).state == ContactState.ACTIVE
