@@ -8,6 +8,10 @@ A backup is a directory:
   the operator keeps the keys in a secret store of their own (`keys: external`);
 - `objects.jsonl`: one line per object in the store (key, size, time, the SHA-256 the database
   records for its content), for comparing the store's own replica against;
+- `manifest.sig`: the manifest's Ed25519 signature under the audit log's signing key, which
+  a restore checks with the keys it is given before it loads anything. Whoever can write where
+  backups are kept, but holds no key, cannot hand a restore a database of their own (an
+  administrator account they know the password of, say) by rewriting the dump and the digests;
 - `manifest.json`, written last: the archive's version, the migration head, the time, the kind
   of database, and the SHA-256 of every file above. A directory without it is no backup.
 
@@ -18,6 +22,7 @@ keys and the rows that wrap their data keys.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -33,6 +38,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from archive.audit.heads import public_keys, sign_document, signature_problem, signing_key
 from archive.audit.models import AuditHead
 from archive.audit.sequencer import head_archive, tree_size
 from archive.backup.dump import dump, dump_file_name, kind_of, load, refuse_unless_empty
@@ -47,6 +53,8 @@ from archive.settings import Settings
 
 FORMAT = "contact-archive-backup/v1"
 MANIFEST = "manifest.json"
+SIGNATURE = "manifest.sig"
+SIGNATURE_FORMAT = "contact-archive-backup-signature/v1"
 OBJECTS = "objects.jsonl"
 SEALED_KEYS = "keys.sealed"
 INCLUDED = "included"
@@ -157,7 +165,15 @@ def take(runtime: Runtime, destination: Path, *, passphrase: str | None) -> Mani
         },
         "audit": {"signed_tree_size": audit_size, "leaves": leaves},
     }
-    _write(destination / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode())
+    written = json.dumps(manifest, indent=2, sort_keys=True).encode()
+    key_id, signature = sign_document(signing_key(runtime.keys), written)
+    signed = {
+        "format": SIGNATURE_FORMAT,
+        "key_id": key_id,
+        "signature": base64.b64encode(signature).decode(),
+    }
+    _write(destination / SIGNATURE, json.dumps(signed, indent=2, sort_keys=True).encode())
+    _write(destination / MANIFEST, written)
     return Manifest(manifest)
 
 
@@ -190,17 +206,26 @@ def read(source: Path) -> Manifest:
 
 
 def restore(
-    settings: Settings, source: Path, manifest: Manifest, *, passphrase: str | None
+    settings: Settings,
+    source: Path,
+    manifest: Manifest,
+    *,
+    passphrase: str | None,
+    allow_unsigned: bool = False,
 ) -> None:
     """Load the backup at `source` (its manifest `read` first) into the fresh, empty database
-    `settings` name, put its keys in place, and migrate the schema to this version's head."""
+    `settings` name, put its keys in place, and migrate the schema to this version's head.
+
+    The manifest's signature is checked with the keys first (`allow_unsigned`: a backup with
+    no signature at all, as versions before signing wrote, is taken on the operator's word)."""
     url = settings.resolved_database_url
     if kind_of(url) != manifest.kind:
         raise ConfigurationError(
             f"the backup is of a {manifest.kind} database; ARCHIVE_DATABASE_URL names a "
             f"{kind_of(url)} one"
         )
-    material = _keys(settings, source, manifest, passphrase)
+    material, keys = _keys(settings, source, manifest, passphrase)
+    _check_signature(source, keys, allow_unsigned=allow_unsigned)
     if settings.is_embedded:
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     engine = make_engine(url)
@@ -226,17 +251,48 @@ def audit_gap(runtime: Runtime) -> AuditGap:
     return AuditGap(here, newest.tree_size if newest else 0, newer, outside.where)
 
 
+def _check_signature(source: Path, keys: KeyMaterial, *, allow_unsigned: bool) -> None:
+    """Refuse a manifest the archive's signing keys did not sign."""
+    try:
+        signed = json.loads((source / SIGNATURE).read_bytes())
+    except FileNotFoundError:
+        if allow_unsigned:
+            return
+        raise IntegrityFailure(
+            f"the backup has no {SIGNATURE}: nothing shows the archive wrote it. A backup taken "
+            "before backups were signed restores with --allow-unsigned, if you know where it "
+            "has been"
+        ) from None
+    except (OSError, ValueError) as error:
+        raise IntegrityFailure(f"{source / SIGNATURE} cannot be read: {error}") from None
+    try:
+        if signed["format"] != SIGNATURE_FORMAT:
+            raise ValueError(signed["format"])
+        key_id, signature = str(signed["key_id"]), base64.b64decode(signed["signature"])
+    except (KeyError, TypeError, ValueError):
+        raise IntegrityFailure(f"{source / SIGNATURE} is not a {SIGNATURE_FORMAT}") from None
+    problem = signature_problem(
+        key_id, signature, (source / MANIFEST).read_bytes(), public_keys(keys)
+    )
+    if problem is not None:
+        raise IntegrityFailure(
+            f"the backup's manifest is not one this archive's keys signed ({problem}); "
+            "refusing to restore it"
+        )
+
+
 def _keys(
     settings: Settings, source: Path, manifest: Manifest, passphrase: str | None
-) -> KeyMaterial | None:
-    """The key material to write, after checking the archive can have it; None to write none."""
+) -> tuple[KeyMaterial | None, KeyMaterial]:
+    """The key material to write (None to write none), after checking the archive can have
+    it, and the key material the restored archive will have."""
     if not manifest.keys_included:
         # The operator's secret store holds them: they must be in place before the restore.
-        load_key_material(
+        found = load_key_material(
             key_file=None if settings.keys_json else settings.resolved_key_file,
             env_json=settings.keys_json,
         )
-        return None
+        return None, found
     if passphrase is None:
         raise InvalidInput("the backup's keys are sealed: give its passphrase", field="passphrase")
     opened = unseal((source / SEALED_KEYS).read_bytes(), passphrase)
@@ -246,13 +302,13 @@ def _keys(
             material.to_json()
         ):
             raise Conflict("ARCHIVE_KEYS holds other keys than the backup's")
-        return None
+        return None, material
     if settings.resolved_key_file.exists():
         raise Conflict(
             f"key file {settings.resolved_key_file} exists already; a backup is restored into a "
             "fresh archive"
         )
-    return material
+    return material, material
 
 
 def _write_objects(runtime: Runtime, target: Path) -> tuple[int, int]:

@@ -64,6 +64,7 @@ def backup_command(
         f"  database: {database['kind']} at migration {data['migration_head']}, "
         f"{database['file']} ({database['size']} bytes, sha256 {database['sha256'][:16]}…)"
     )
+    click.echo(f"  manifest signed with the audit log's signing key: {service.SIGNATURE}")
     if manifest.keys_included:
         click.echo(f"  keys: sealed under the passphrase in {data['keys']['file']}")
     else:
@@ -79,14 +80,24 @@ def backup_command(
 @click.command("restore")
 @click.argument("source", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @_PASSPHRASE_FILE
+@click.option(
+    "--allow-unsigned",
+    is_flag=True,
+    help="Restore a backup without manifest.sig (taken before backups were signed). Anyone who "
+    "could write where it was kept could have changed it.",
+)
 @pass_context
-def restore_command(ctx: Context, source: Path, passphrase_file: Path | None) -> None:
+def restore_command(
+    ctx: Context, source: Path, passphrase_file: Path | None, allow_unsigned: bool
+) -> None:
     """Restore the backup in SOURCE into a fresh archive (an empty database, no key file),
     delete again what the store's deletion journal says was deleted since, and report the
     audit log's gap and the contacts lost. Then run `archive check`."""
     manifest = service.read(source)
     passphrase = _passphrase(passphrase_file, confirm=False) if manifest.keys_included else None
-    service.restore(ctx.settings, source, manifest, passphrase=passphrase)
+    service.restore(
+        ctx.settings, source, manifest, passphrase=passphrase, allow_unsigned=allow_unsigned
+    )
     data = manifest.data
     click.echo(
         f"restored backup {manifest.backup_id} of {data['taken_at']} ({manifest.kind}, "

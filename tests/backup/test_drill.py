@@ -8,6 +8,9 @@ kept outside the database, and must name what was lost; `archive check` then pas
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -19,10 +22,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
 from archive.accounts.models import Role
 from archive.audit import Actor
+from archive.audit.heads import sign_document
 from archive.audit.models import AuditRecord
 from archive.audit.use_cases import seal_log
 from archive.backup.service import read, restore
@@ -241,6 +246,61 @@ def test_a_wrong_passphrase_and_a_changed_dump_are_refused_before_anything_is_wr
     assert changed.exit_code == 2
     assert "does not match the manifest's SHA-256" in changed.output
     assert not fresh.resolved_key_file.exists()
+
+
+def test_a_backup_rewritten_by_someone_without_the_keys_is_refused(
+    runtime: Runtime, settings: Settings, keys: KeyMaterial, fresh: Settings, tmp_path: Path
+) -> None:
+    """Whoever can write where backups are kept swaps the dump and makes the manifest's
+    digest match again, or signs the new manifest with a key of their own, or drops the
+    signature: the restore refuses each before writing anything."""
+    ingest_call(runtime, external_id="one")
+    backup = tmp_path / "backup"
+    keys_json = keys.to_json()
+    taken = run(env_of(settings, ARCHIVE_KEYS=keys_json), "backup", str(backup), "--keys=external")
+    assert taken.exit_code == 0, taken.output
+    restore_env = env_of(fresh, ARCHIVE_KEYS=keys_json)
+    manifest_path, signature_path = backup / "manifest.json", backup / "manifest.sig"
+    dump = next(backup.glob("database.*"))
+    originals = {path: path.read_bytes() for path in (manifest_path, signature_path, dump)}
+
+    swapped = bytearray(originals[dump])
+    swapped[len(swapped) // 2] ^= 0x01
+    dump.write_bytes(bytes(swapped))
+    manifest = json.loads(originals[manifest_path])
+    manifest["database"]["sha256"] = hashlib.sha256(bytes(swapped)).hexdigest()
+    manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    rewritten = run(restore_env, "restore", str(backup))
+    assert rewritten.exit_code == 2
+    assert "not one this archive's keys signed" in rewritten.output
+    assert "its signature does not match" in rewritten.output
+
+    key_id, signature = sign_document(Ed25519PrivateKey.generate(), manifest_path.read_bytes())
+    signature_path.write_text(
+        json.dumps(
+            {
+                "format": "contact-archive-backup-signature/v1",
+                "key_id": key_id,
+                "signature": base64.b64encode(signature).decode(),
+            }
+        )
+    )
+    foreign = run(restore_env, "restore", str(backup))
+    assert foreign.exit_code == 2
+    assert "which is not one of the audit log's keys" in foreign.output
+
+    signature_path.unlink()
+    unsigned = run(restore_env, "restore", str(backup))
+    assert unsigned.exit_code == 2
+    assert "has no manifest.sig" in unsigned.output
+
+    # Nothing was loaded: the backup as taken, its signature left out, restores into the same
+    # fresh database when the operator vouches for it.
+    dump.write_bytes(originals[dump])
+    manifest_path.write_bytes(originals[manifest_path])
+    allowed = run(restore_env, "restore", str(backup), "--allow-unsigned")
+    assert allowed.exit_code == 0, allowed.output
+    assert run(restore_env, "check").exit_code == 0
 
 
 def test_keys_left_for_the_secret_store_are_not_in_the_backup_and_are_asked_for(
