@@ -9,6 +9,7 @@ import click
 
 from archive.cli.context import Context, pass_context
 from archive.crypto.keyring import generate_key_material, load_key_material, write_key_file
+from archive.errors import ConfigurationError
 from archive.keys.rotation import count_by_kek, rewrap_all
 
 
@@ -64,16 +65,34 @@ def list_keys(ctx: Context) -> None:
 @click.option(
     "--resume", is_flag=True, help="Do not add a key; finish rewrapping under the active key."
 )
+@click.option(
+    "--stage",
+    is_flag=True,
+    help="Only add a new KEK to the key file, not active: roll the file out to every process, "
+    "then --activate it. No process ever meets a data key it cannot unwrap, so nothing stops.",
+)
+@click.option(
+    "--activate",
+    "kek_id",
+    metavar="KEK",
+    help="Make KEK, staged before, the active key, and rewrap every data key under it.",
+)
 @click.option("--batch-size", default=500, show_default=True)
 @pass_context
-def rotate(ctx: Context, resume: bool, batch_size: int) -> None:
+def rotate(ctx: Context, resume: bool, stage: bool, kek_id: str | None, batch_size: int) -> None:
     """Add a new key-encryption key and rewrap every data key under it.
 
-    Objects are not rewritten. Safe to interrupt: run with --resume to finish. Restart running
-    API processes and workers after rotating so they wrap new keys with the new KEK, then run
-    --resume once more to catch keys they wrapped meanwhile.
+    Objects are not rewritten. Safe to interrupt: run with --resume to finish.
+
+    Processes reading the key file itself pick the new key up on their own. Processes given
+    the keys otherwise (ARCHIVE_KEYS, a secret) must get the new file before they meet a data
+    key wrapped under it: rotate in two steps, --stage, roll the file out, then --activate,
+    roll it out again, and run --resume once more to catch keys wrapped under the old KEK
+    meanwhile.
     """
     settings = ctx.settings
+    if sum((resume, stage, kek_id is not None)) > 1:
+        raise click.UsageError("--resume, --stage and --activate go one at a time")
     if not resume:
         if settings.keys_json:
             raise click.ClickException(
@@ -82,10 +101,26 @@ def rotate(ctx: Context, resume: bool, batch_size: int) -> None:
             )
         path = settings.resolved_key_file
         current = load_key_material(key_file=path, env_json=None)
-        rotated = current.with_new_kek()
+        if stage:
+            staged = current.with_new_kek(activate=False)
+            (added,) = set(staged.keyring.keks) - set(current.keyring.keks)
+            write_key_file(path, staged, overwrite=True)
+            click.echo(
+                f"staged key {added} in {path}; {current.keyring.active_id} stays active. Give "
+                f"this file to every process, then: archive keys rotate --activate {added}"
+            )
+            return
+        if kek_id is not None:
+            try:
+                rotated = current.activating(kek_id)
+            except ConfigurationError as error:
+                raise click.ClickException(error.detail) from None
+        else:
+            rotated = current.with_new_kek()
         # The new key is on disk before anything is wrapped with it.
         write_key_file(path, rotated, overwrite=True)
-        click.echo(f"added key {rotated.keyring.active_id} to {path}")
+        verb = "activated" if kek_id is not None else "added"
+        click.echo(f"{verb} key {rotated.keyring.active_id} in {path}")
     runtime = ctx.runtime
     report = rewrap_all(
         runtime,

@@ -65,10 +65,19 @@ class Keyring:
             raise KeyUnavailable(f"KEK {kek_id!r} is not in the keyring")
         return open_sealed(kek, wrapped, _wrap_ad(kek_id, context), what="data key")
 
-    def with_new_kek(self) -> Keyring:
-        """This keyring plus a freshly generated KEK, which becomes the active one."""
+    def with_new_kek(self, *, activate: bool = True) -> Keyring:
+        """This keyring plus a freshly generated KEK, which becomes the active one unless
+        `activate` is false (a staged key: every process can unwrap with it before any wraps)."""
         kek_id = _new_kek_id(self.keks)
-        return Keyring({**self.keks, kek_id: new_data_key()}, kek_id)
+        return Keyring(
+            {**self.keks, kek_id: new_data_key()}, kek_id if activate else self.active_id
+        )
+
+    def activating(self, kek_id: str) -> Keyring:
+        """This keyring with `kek_id`, already in it, as the active KEK."""
+        if kek_id not in self.keks:
+            raise ConfigurationError(f"KEK {kek_id!r} is not in the keyring: stage it first")
+        return Keyring(self.keks, kek_id)
 
 
 @dataclass(frozen=True)
@@ -91,9 +100,15 @@ class KeyMaterial:
             raise ConfigurationError(f"extra fields clash with key file fields: {sorted(clashes)}")
         object.__setattr__(self, "extra", MappingProxyType(dict(self.extra)))
 
-    def with_new_kek(self) -> KeyMaterial:
-        """The same material with a new active KEK added (key rotation)."""
-        return KeyMaterial(self.keyring.with_new_kek(), self.blind_index_key, self.extra)
+    def with_new_kek(self, *, activate: bool = True) -> KeyMaterial:
+        """The same material with a new KEK added (key rotation), active unless `activate` is
+        false."""
+        keyring = self.keyring.with_new_kek(activate=activate)
+        return KeyMaterial(keyring, self.blind_index_key, self.extra)
+
+    def activating(self, kek_id: str) -> KeyMaterial:
+        """The same material with `kek_id`, a KEK it holds, as the active one."""
+        return KeyMaterial(self.keyring.activating(kek_id), self.blind_index_key, self.extra)
 
     def to_json(self) -> str:
         """The key file's JSON text."""

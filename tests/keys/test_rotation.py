@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from archive.cli.main import cli
 from archive.contacts.models import ContentObject
 from archive.contacts.objects import read_bytes
 from archive.contacts.service import ContactService
@@ -14,6 +17,7 @@ from archive.crypto.keyring import (
     KeyMaterial,
     Keyring,
     generate_key_material,
+    load_key_material,
     write_key_file,
 )
 from archive.customers.models import Customer
@@ -117,6 +121,71 @@ def test_a_running_process_picks_up_a_rotated_key_file(tmp_path: Path) -> None:
         contacts = ContactService(session, runtime)
         assert read_bytes(runtime, contacts.original(contacts.get(contact.id)))
     runtime.close()
+
+
+def readable(runtime: Runtime, *contact_ids: uuid.UUID) -> bool:
+    with runtime.session() as session:
+        contacts = ContactService(session, runtime)
+        return all(
+            read_bytes(runtime, contacts.original(contacts.get(contact_id)))
+            for contact_id in contact_ids
+        )
+
+
+def test_a_staged_rotation_never_leaves_a_process_a_key_it_cannot_unwrap(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    """Processes given their keys once (ARCHIVE_KEYS, a secret) stop for no rotation: the new
+    KEK is staged and rolled out first, then activated, then rolled out again."""
+    key_file = tmp_path / "rotation" / "keys.json"
+    key_file.parent.mkdir()
+    write_key_file(key_file, runtime.keys)
+    env = {**runtime.settings.to_env(), "ARCHIVE_KEY_FILE": str(key_file)}
+    first = ingest_call(runtime, external_id="first").contact
+    old_kek = runtime.keys.keyring.active_id
+
+    def rotate(*args: str) -> str:
+        result = CliRunner().invoke(cli, ["keys", "rotate", *args], env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    def from_file() -> KeyMaterial:
+        return load_key_material(key_file=key_file, env_json=None)
+
+    staged_output = rotate("--stage")
+    staged = from_file()
+    (new_kek,) = set(staged.keyring.keks) - {old_kek}
+    assert staged.keyring.active_id == old_kek
+    assert "--activate " + new_kek in staged_output
+    assert count_by_kek(runtime) == {old_kek: sum(count_by_kek(runtime).values())}
+    # Rolled out one process at a time: the old process and the new read everything.
+    rolled = replace(runtime, keys=staged)
+    assert readable(runtime, first.id)
+    assert readable(rolled, first.id)
+
+    rotate("--activate", new_kek)
+    assert from_file().keyring.active_id == new_kek
+    assert set(count_by_kek(runtime)) == {new_kek}
+    # A process on the staged file reads what was rewrapped, and wraps under the old KEK.
+    meanwhile = ingest_call(rolled, external_id="meanwhile").contact
+    assert readable(rolled, first.id, meanwhile.id)
+    assert set(count_by_kek(runtime)) == {old_kek, new_kek}
+
+    # Rolled out again; --resume takes what was wrapped meanwhile.
+    assert "rewrapped" in rotate("--resume")
+    final = replace(runtime, keys=only_active(from_file()))
+    assert set(count_by_kek(final)) == {new_kek}
+    assert readable(final, first.id, meanwhile.id)
+
+
+def test_activating_a_key_not_staged_is_refused(runtime: Runtime, tmp_path: Path) -> None:
+    key_file = tmp_path / "keys.json"
+    write_key_file(key_file, runtime.keys)
+    env = {**runtime.settings.to_env(), "ARCHIVE_KEY_FILE": str(key_file)}
+    result = CliRunner().invoke(cli, ["keys", "rotate", "--activate", "kek-nope"], env=env)
+    assert result.exit_code == 1
+    assert "is not in the keyring: stage it first" in result.output
+    assert load_key_material(key_file=key_file, env_json=None) == runtime.keys
 
 
 def test_rotation_covers_every_table_whose_rows_own_a_data_key() -> None:
