@@ -149,9 +149,13 @@ def _listen(settings: Settings, runtime: Runtime, processes: int) -> None:
 
     from archive.app import create_app
     from archive.cli.serving import serve_processes, uvicorn_logging
+    from archive.heap import freeze_startup_objects
 
     if processes == 1:
         app = create_app(settings, runtime=runtime)
+        # Built on this process's runtime, which the app does not own and so does not freeze
+        # (processes of their own each freeze theirs as they start).
+        freeze_startup_objects()
         uvicorn.run(app, host=settings.host, port=settings.port, **uvicorn_logging(settings))
         return
 

@@ -53,3 +53,25 @@ def test_an_app_on_a_shared_runtime_freezes_nothing(unfrozen: None, tmp_path: Pa
             assert gc.get_freeze_count() == 0
     finally:
         runtime.close()
+
+
+def test_serving_in_one_process_freezes_before_it_listens(
+    unfrozen: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`archive serve` with one process builds the app on its own runtime, which the app does
+    not own: the command freezes what it built before uvicorn starts."""
+    import uvicorn
+
+    from archive.cli.setup import _listen
+
+    frozen_when_run: list[int] = []
+    monkeypatch.setattr(
+        uvicorn, "run", lambda *_, **__: frozen_when_run.append(gc.get_freeze_count())
+    )
+    runtime = build_runtime(Settings(data_dir=tmp_path), keys=generate_key_material())
+    try:
+        _listen(runtime.settings, runtime, 1)
+    finally:
+        runtime.close()
+    [count] = frozen_when_run
+    assert count > 50_000
