@@ -285,8 +285,9 @@ class Settings:
         default=None,
         metadata=_doc(
             "ARCHIVE_METRICS_PORT",
-            "Port on which a Celery worker answers scrapes of its own metrics, without a token "
-            "(keep it inside the private network). Unset: none.",
+            "Port on which a Celery worker, or `archive serve`, answers scrapes of its metrics "
+            "without a token (keep it inside the private network). `archive serve` answers "
+            "there what /metrics answers, on ARCHIVE_HOST's interface. Unset: none.",
         ),
     )
 

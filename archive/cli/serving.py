@@ -13,6 +13,8 @@ import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from archive.observability import multiprocess
+from archive.runtime import Runtime
+from archive.scrape import DatabaseGauges
 from archive.settings import Settings
 
 
@@ -64,9 +66,19 @@ def uvicorn_logging(settings: Settings) -> dict[str, Any]:
     return {"log_level": settings.log_level.lower(), "access_log": False}
 
 
-def serve_processes(settings: Settings, processes: int) -> None:
+def answer_scrapes(settings: Settings, runtime: Runtime) -> None:
+    """With ARCHIVE_METRICS_PORT, answer scrapes on that port, on a thread of this process, as
+    `/metrics` answers them (every server process's counts and the database's gauges), without
+    a token: for a Prometheus inside the private network. The port is on ARCHIVE_HOST's
+    interface, as the API is."""
+    if settings.metrics_port is not None:
+        multiprocess.serve_port(settings.metrics_port, settings.host, DatabaseGauges(runtime))
+
+
+def serve_processes(settings: Settings, processes: int, runtime: Runtime) -> None:
     """Serve the application in `processes` processes until stopped; each builds it from the
-    same ARCHIVE_* environment this one read."""
+    same ARCHIVE_* environment this one read. This one, supervising them, answers scrapes on
+    ARCHIVE_METRICS_PORT when it is set."""
     config = TcpConfig(
         "archive.app:create_app",
         factory=True,
@@ -80,6 +92,7 @@ def serve_processes(settings: Settings, processes: int) -> None:
     named = multiprocess.directory()
     shared = named or Path(tempfile.mkdtemp(prefix="archive-metrics-"))
     multiprocess.use_directory(shared, clean=True)
+    answer_scrapes(settings, runtime)
     try:
         Supervisor(config, sockets=[config.bind_socket()]).run()
     finally:

@@ -148,7 +148,7 @@ def _listen(settings: Settings, runtime: Runtime, processes: int) -> None:
     import uvicorn
 
     from archive.app import create_app
-    from archive.cli.serving import serve_processes, uvicorn_logging
+    from archive.cli.serving import answer_scrapes, serve_processes, uvicorn_logging
     from archive.heap import freeze_startup_objects
 
     if processes == 1:
@@ -156,11 +156,12 @@ def _listen(settings: Settings, runtime: Runtime, processes: int) -> None:
         # Built on this process's runtime, which the app does not own and so does not freeze
         # (processes of their own each freeze theirs as they start).
         freeze_startup_objects()
+        answer_scrapes(settings, runtime)
         uvicorn.run(app, host=settings.host, port=settings.port, **uvicorn_logging(settings))
         return
 
     click.echo(f"serving with {processes} processes", err=True)
-    serve_processes(settings, processes)
+    serve_processes(settings, processes, runtime)
 
 
 def clean_unfinished_uploads(runtime: Runtime) -> None:

@@ -113,6 +113,7 @@ def serving(env: dict[str, str], log: Path) -> Iterator[tuple[str, int]]:
 
 
 def test_two_server_processes_answer_with_the_sum_of_their_counts(tmp_path: Path) -> None:
+    """On /metrics with the token, and on ARCHIVE_METRICS_PORT without one, alike."""
     shared = tmp_path / "metrics"
     shared.mkdir()
     # What a crashed earlier run left: the start must empty the directory, or it would count.
@@ -124,6 +125,7 @@ def test_two_server_processes_answer_with_the_sum_of_their_counts(tmp_path: Path
             ARCHIVE_DATA_DIR=str(tmp_path / "data"),
             ARCHIVE_DATABASE_URL=url,
             ARCHIVE_METRICS_TOKEN=TOKEN,
+            ARCHIVE_METRICS_PORT=str(metrics_port := free_port()),
             PROMETHEUS_MULTIPROC_DIR=str(shared),
         )
         for step in (["keys", "generate"], ["init"]):
@@ -156,6 +158,12 @@ def test_two_server_processes_answer_with_the_sum_of_their_counts(tmp_path: Path
             assert value(answer.text, "archive_metrics_database_up") == 1
             unauthorised = httpx.get(f"{base}/metrics")
             assert unauthorised.status_code == 401
+            # The supervisor's own port: the same sum and gauges, for a private Prometheus.
+            scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics")
+            scraped.raise_for_status()
+            assert value(scraped.text, COUNT, **HEALTH) == sent
+            assert value(scraped.text, "archive_privacy_requests_open") == 0
+            assert value(scraped.text, "archive_metrics_database_up") == 1
             # Without a broker the supervising process runs the schedule: the sweep it runs
             # (10 s after the start) is counted in the same directory, and in the sum.
             deadline = time.monotonic() + 60
