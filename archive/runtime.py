@@ -37,7 +37,7 @@ class Runtime:
     # When keys come from a file, rotation rewrites it; a running process picks up the new
     # key-encryption key by itself (see refresh_keys) instead of failing until restarted.
     key_file: Path | None = None
-    _key_stamp: tuple[int, int] | None = None
+    _key_stamp: tuple[int, int, int] | None = None
     reader: sessionmaker[Session] | None = None
     # Work started on threads of this process (archive.background, on the embedded default),
     # waited for before the engine closes: else a thread still at work holds a connection the
@@ -52,7 +52,9 @@ class Runtime:
             found = self.key_file.stat()
         except OSError:
             return  # keep the keys in memory; the next call tries again
-        stamp = (found.st_mtime_ns, found.st_size)
+        # The inode too: a rewritten file of the same size, within the clock's resolution
+        # (a key activated in place of another), is still a new file.
+        stamp = (found.st_ino, found.st_mtime_ns, found.st_size)
         if stamp != self._key_stamp:
             self.keys = load_key_material(key_file=self.key_file, env_json=None)
             self._key_stamp = stamp

@@ -89,7 +89,9 @@ def target_rows(record: AuditRecord) -> list[dict[str, object]]:
 
 def append(session: Session, record: AuditRecord) -> None:
     """Insert `record` (not yet in any session) and its target rows in the caller's
-    transaction, set its id, and put it in the session as the row it now is.
+    transaction, and set its id. The record is left out of the session, detached, every column
+    known: reading it sends nothing, and a rollback of the caller's transaction leaves no
+    stale row behind in the session (a caller that means to change it adds it to the session).
 
     Core statements on the session's connection, not the ORM's unit of work: every audited
     request appends, and a flush of one object and then the targets' executemany took about a
@@ -102,15 +104,14 @@ def append(session: Session, record: AuditRecord) -> None:
         statement = _appended_with_targets()
         record.id = connection.execute(statement, {**values, "ids": record.targets}).scalar_one()
     else:
-        added = insert(_RECORDS).returning(_RECORDS.c.id)
-        record.id = connection.execute(added, values).scalar_one()
+        # The new row's id from the driver (lastrowid), which every SQLite version gives.
+        added = connection.execute(insert(_RECORDS), values).inserted_primary_key
+        assert added is not None  # a single-row INSERT always has one
+        record.id = added[0]
         rows = target_rows(record)
         if rows:
             connection.execute(insert(_TARGETS), rows)
-    # Persistent without another INSERT: a caller may change it (a chain's hashes) and commit.
-    # Every column was given, so reading one never goes back to the database.
     make_transient_to_detached(record)
-    session.add(record)
 
 
 # What an append writes of a record: everything the request knows. The hashes and the leaf

@@ -64,9 +64,11 @@ _CHUNK = 1 << 20
 
 @dataclass(frozen=True)
 class Manifest:
-    """What `manifest.json` says."""
+    """What `manifest.json` says, and its bytes as read: the signature is checked against
+    those, never against the file read again (which could have changed meanwhile)."""
 
     data: dict[str, Any]
+    raw: bytes = b""
 
     @property
     def backup_id(self) -> uuid.UUID:
@@ -174,7 +176,7 @@ def take(runtime: Runtime, destination: Path, *, passphrase: str | None) -> Mani
     }
     _write(destination / SIGNATURE, json.dumps(signed, indent=2, sort_keys=True).encode())
     _write(destination / MANIFEST, written)
-    return Manifest(manifest)
+    return Manifest(manifest, written)
 
 
 def read(source: Path) -> Manifest:
@@ -182,14 +184,15 @@ def read(source: Path) -> Manifest:
 
     `IntegrityFailure` for a changed or damaged backup: nothing of it is restored."""
     try:
-        data = json.loads((source / MANIFEST).read_bytes())
+        raw = (source / MANIFEST).read_bytes()
+        data = json.loads(raw)
     except FileNotFoundError:
         raise InvalidInput(f"{source} holds no {MANIFEST}: it is not a finished backup") from None
     except (OSError, ValueError) as error:
         raise IntegrityFailure(f"{source / MANIFEST} cannot be read: {error}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise IntegrityFailure(f"{source / MANIFEST} is not a {FORMAT} manifest")
-    manifest = Manifest(data)
+    manifest = Manifest(data, raw)
     named = [data["database"], data["objects"]]
     if manifest.keys_included:
         named.append(data["keys"])
@@ -225,7 +228,7 @@ def restore(
             f"{kind_of(url)} one"
         )
     material, keys = _keys(settings, source, manifest, passphrase)
-    _check_signature(source, keys, allow_unsigned=allow_unsigned)
+    _check_signature(source, manifest, keys, allow_unsigned=allow_unsigned)
     if settings.is_embedded:
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     engine = make_engine(url)
@@ -251,7 +254,9 @@ def audit_gap(runtime: Runtime) -> AuditGap:
     return AuditGap(here, newest.tree_size if newest else 0, newer, outside.where)
 
 
-def _check_signature(source: Path, keys: KeyMaterial, *, allow_unsigned: bool) -> None:
+def _check_signature(
+    source: Path, manifest: Manifest, keys: KeyMaterial, *, allow_unsigned: bool
+) -> None:
     """Refuse a manifest the archive's signing keys did not sign."""
     try:
         signed = json.loads((source / SIGNATURE).read_bytes())
@@ -271,9 +276,7 @@ def _check_signature(source: Path, keys: KeyMaterial, *, allow_unsigned: bool) -
         key_id, signature = str(signed["key_id"]), base64.b64decode(signed["signature"])
     except (KeyError, TypeError, ValueError):
         raise IntegrityFailure(f"{source / SIGNATURE} is not a {SIGNATURE_FORMAT}") from None
-    problem = signature_problem(
-        key_id, signature, (source / MANIFEST).read_bytes(), public_keys(keys)
-    )
+    problem = signature_problem(key_id, signature, manifest.raw, public_keys(keys))
     if problem is not None:
         raise IntegrityFailure(
             f"the backup's manifest is not one this archive's keys signed ({problem}); "

@@ -66,6 +66,7 @@ def append_chained(runtime: Runtime, count: int, *, actor: str = "aino") -> list
                 target_ids=[f"contact-{number}"],
                 purpose=f"ticket INC-{number}",
             )
+            session.add(record)  # returned detached: the hashes below are written with it
             previous = session.scalar(
                 select(AuditRecord.hash)
                 .where(AuditRecord.id < record.id, AuditRecord.hash.is_not(None))

@@ -64,8 +64,8 @@ def _append(
 def test_an_append_is_one_statement_on_postgresql_and_its_row_is_whole(
     audit_runtime: Runtime,
 ) -> None:
-    """The record and its targets in one round trip; the record returned is in the session,
-    every column known, so reading it sends nothing and a change to it is saved."""
+    """The record and its targets in one round trip; the record returned is detached, every
+    column known, so reading it sends nothing, and a rollback leaves nothing of it behind."""
     ids = [str(uuid.uuid4()) for _ in range(3)]
     with audit_runtime.session() as session, statements(audit_runtime.engine) as sent:
         record = AuditLog(session, audit_runtime).record(
@@ -81,13 +81,28 @@ def test_an_append_is_one_statement_on_postgresql_and_its_row_is_whole(
         assert len(inserts) == (1 if postgresql else 2), sent
         assert not [sql for sql in sent if sql.lstrip().upper().startswith("SELECT")], sent
         assert read[2:] == ("aino", None, None, sorted(ids))
-        assert record in session
-        record.purpose = "ZD-2"
+        assert record not in session
         session.commit()
     with audit_runtime.session() as session:
         stored = session.get_one(AuditRecord, record.id)
-        assert (stored.at, stored.purpose, stored.request_id) == (START, "ZD-2", "r-1")
+        assert (stored.at, stored.purpose, stored.request_id) == (START, "ZD-1", "r-1")
     assert [target for _, _, target in _rows(audit_runtime)] == sorted(ids)
+
+
+def test_a_rolled_back_append_leaves_the_session_clean(audit_runtime: Runtime) -> None:
+    """A record rolled back with its transaction is gone, and the session appends again,
+    whatever id the database gives the next one."""
+    actor = Actor(name="aino", role="agent")
+    with audit_runtime.session() as session:
+        log = AuditLog(session, audit_runtime)
+        dropped = log.record(actor, AuditAction.USER_LOGIN)
+        session.rollback()
+        kept = log.record(actor, AuditAction.USER_LOGIN, target_ids=["INC-1"])
+        session.commit()
+        assert dropped.actor == "aino"  # what was written, still readable
+    with audit_runtime.session() as session:
+        assert session.scalars(select(AuditRecord.id)).all() == [kept.id]
+    assert _rows(audit_runtime) == [(kept.id, None, "INC-1")]
 
 
 def _rows(runtime: Runtime) -> list[tuple[int, str | None, str]]:
