@@ -80,7 +80,8 @@ def test_every_archive_setting_it_passes_exists_in_settings() -> None:
             if variable.startswith("ARCHIVE_"):
                 assert variable in names | files, f"{name}: {variable} is no setting"
         if name in ARCHIVE_SERVICES:
-            assert not set(environment(service)) - names - files - {"FORWARDED_ALLOW_IPS"}, name
+            others = {"FORWARDED_ALLOW_IPS", "PROMETHEUS_MULTIPROC_DIR"}
+            assert not set(environment(service)) - names - files - others, name
 
 
 def test_the_archive_services_settings_are_accepted_as_they_stand(tmp_path: Path) -> None:
@@ -121,6 +122,28 @@ def test_images_are_pinned_to_versions() -> None:
     assert "pip install -c requirements.lock ." in dockerfile
     (user,) = re.findall(r"^USER (\S+)", dockerfile, flags=re.M)
     assert user.split(":")[0] not in ("root", "0"), user
+
+
+def test_the_image_dumps_the_database_the_compose_file_runs() -> None:
+    """`archive backup` runs pg_dump, which refuses a server of a newer major version than
+    its own: the image's client is the compose file's PostgreSQL's major version."""
+    (server,) = [s["image"] for s in services().values() if s["image"].startswith("postgres:")]
+    major = server.removeprefix("postgres:").split(".")[0]
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert re.search(rf"^ARG PG_MAJOR={major}$", dockerfile, flags=re.M), server
+    assert '"postgresql-client-${PG_MAJOR}"' in dockerfile
+    # The packages are the PostgreSQL project's, checked against its signing key.
+    assert "signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc" in dockerfile
+
+
+def test_a_worker_pool_counts_into_a_directory_of_its_own() -> None:
+    """Prefork workers answering on a port: their pool's counts must reach it, through a
+    PROMETHEUS_MULTIPROC_DIR on a tmpfs (empty at every start)."""
+    worker = services()["worker"]
+    env = environment(worker)
+    assert "ARCHIVE_METRICS_PORT" in env
+    shared = env["PROMETHEUS_MULTIPROC_DIR"]
+    assert any(mount.split(":")[0] == shared for mount in worker["tmpfs"]), worker["tmpfs"]
 
 
 def test_secrets_are_files_never_plain_variables() -> None:
