@@ -175,6 +175,57 @@ def test_the_sweep_counts_what_it_deleted_and_kept(runtime: Runtime) -> None:
     assert found["archive_sweep_last_run_kept_contacts"] == 1
 
 
+def test_a_hold_whose_time_ran_out_is_counted_as_lapsed(runtime: Runtime) -> None:
+    lapsed = counted("archive_sweep_holds_total", outcome="lapsed")
+    held = ingest_call(runtime, started_at=LONG_AGO, external_id="held-call").contact
+    hold(runtime, held.id)
+    assert sweep(runtime, actor="test").lapsed == []
+    # A complaint hold keeps a call a year from its start: past that, the hold lapses.
+    later = replace(runtime, clock=FixedClock(LONG_AGO + timedelta(days=400)))
+    assert len(sweep(later, actor="test").lapsed) == 1
+    assert counted("archive_sweep_holds_total", outcome="lapsed") == lapsed + 1
+
+
+def test_a_failing_store_and_a_failing_statement_are_counted(runtime: Runtime) -> None:
+    """Counted where they happen, by the store's and the engine's own error paths: an object
+    that cannot be opened, a statement the database refuses."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from archive.contacts.objects import read_bytes
+    from archive.contacts.service import ContactService
+    from archive.errors import ArchiveError
+
+    contact = ingest_call(runtime).contact
+
+    def store_errors() -> float:
+        return sum(counted("archive_store_errors_total", operation=op) for op in ("open", "read"))
+
+    before = store_errors()
+    with runtime.session() as session:
+        contacts = ContactService(session, runtime)
+        original = contacts.original(contacts.get(contact.id))
+        key = original.storage_key
+        if runtime.settings.store == "local":
+            # Where the object was, a link to itself: opening it fails (ELOOP), as a broken
+            # disk would; root ignores permissions, so an unreadable file would not.
+            path = runtime.settings.resolved_store_path / key
+            path.unlink()
+            path.symlink_to(path)
+        else:
+            runtime.store.delete_many([key])
+        with pytest.raises(ArchiveError):
+            read_bytes(runtime, original)
+    # A file that cannot be opened: a failure of the store. A deleted S3 object is the
+    # archive's "content missing", not the store failing, and counts nothing.
+    assert store_errors() == before + (1 if runtime.settings.store == "local" else 0)
+
+    selects = counted("archive_database_errors_total", operation="select")
+    with runtime.engine.connect() as connection, pytest.raises(SQLAlchemyError):
+        connection.execute(text("SELECT * FROM no_such_table"))
+    assert counted("archive_database_errors_total", operation="select") == selects + 1
+
+
 def test_the_backlog_is_what_is_past_its_end_and_not_deleted(runtime: Runtime) -> None:
     assert gauges(runtime)["archive_expiry_backlog_contacts"] == 0
     assert "archive_sweep_last_run_age_seconds" not in gauges(runtime)  # no sweep yet
@@ -274,7 +325,8 @@ def test_integrity_failures_are_counted(runtime: Runtime) -> None:
     assert counted("archive_integrity_checks_total", outcome="failed") == failed + 1
     assert counted("archive_integrity_findings_total", kind="missing") >= missing + 1
     assert contact.id  # the contact stays; only its objects went
-    del store_errors
+    # A missing object is the check's finding, not a failure of the store itself.
+    assert counted("archive_store_errors_total", operation="read") == store_errors
 
 
 # What must never be a label value: an id, an address, a number.
