@@ -145,6 +145,8 @@ def _batch(
                 .with_for_update(skip_locked=True)
             )
         )
+        if not back:  # the usual case: every contact the journal names is gone already
+            return
         policy = RetentionService(session, runtime).in_force()
         # Checked here, with the contacts locked: a hold placed now waits for this to commit.
         kept = keeping(back, covering(session, back), policy, now)
