@@ -47,7 +47,7 @@ from archive.errors import ArchiveError, InvalidInput
 from archive.keys.rows import issue_key
 from archive.retention.service import RetentionService
 from archive.runtime import Runtime
-from archive.search.index import index_contact
+from archive.search.index import index_contacts
 from archive.tickets.models import Ticket
 from archive.tickets.service import clean_reference
 
@@ -265,10 +265,15 @@ class ChatBatch:
         self.session.flush()
         self.session.add_all(rows)
         self.session.flush()
-        for chat in chats:
-            # As IngestService._record: searchable from the moment it is stored, or not stored.
-            texts = [message.text for message in chat.transcript.messages]
-            index_contact(self.session, self.runtime, chat.contact.id, texts)
+        # As IngestService._record: searchable from the moment it is stored, or not stored.
+        index_contacts(
+            self.session,
+            self.runtime,
+            [
+                (chat.contact.id, [message.text for message in chat.transcript.messages])
+                for chat in chats
+            ],
+        )
         return results
 
     def _firsts(self, naturals: list[str]) -> dict[str, Contact]:

@@ -32,7 +32,7 @@ from archive.crypto.keyring import KeyMaterial, new_data_key
 from archive.errors import ArchiveError
 from archive.runtime import Runtime
 from archive.search.content import SEARCHED_CHANNELS, TRANSCRIBED_CHANNELS, searched_parts
-from archive.search.index import index_contact, remove_contacts
+from archive.search.index import index_contacts, remove_contacts
 from archive.search.models import SearchDocument
 from archive.search.tokens import NEXT_KEY_FIELD, SEARCH_KEY_FIELD, key_id, writing_key
 
@@ -91,8 +91,7 @@ def rebuild(
                     # Content lost or altered: `archive check` reports it; its index stays.
                     report.unreadable.append(contact.id)
             remove_contacts(session, [contact_id for contact_id, _ in readable])
-            for contact_id, parts in readable:
-                index_contact(session, runtime, contact_id, parts)
+            index_contacts(session, runtime, readable)
             session.commit()
         report.indexed += len(readable)
         if progress is not None:

@@ -10,9 +10,10 @@ import uuid
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
 from archive.audit import Actor, AuditAction
@@ -32,7 +33,7 @@ from archive.contacts.use_cases.importing import (
     store_items,
 )
 from archive.contacts.zendesk_export import read_zendesk_export
-from archive.customers.bulk import Resolution
+from archive.customers.bulk import BulkResolver, Resolution
 from archive.customers.models import Customer
 from archive.runtime import Runtime
 from archive.search.models import SearchDocument
@@ -111,6 +112,45 @@ def test_chats_of_one_transaction_share_one_audit_record_naming_each(
     again = import_items(runtime, ACTOR, items, jobs=2, commit_every=10)
     assert (again.stored, again.skipped) == (0, 45)
     assert counts(runtime) == (45, 90, 6)
+
+
+def test_a_batch_of_twenty_chats_asks_the_database_as_often_as_a_batch_of_two(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    """Each kind of row of a batch goes in with one statement, whatever the batch's size: an
+    import of years of history is bound by its statements, not by its chats."""
+
+    def statements_storing(items: list[ConversationItem]) -> list[str]:
+        with runtime.session() as session:
+            service = IngestService(session, runtime)
+            placed = BulkResolver(session, runtime).resolve(
+                [item.check(service)[1] for item in items]
+            )
+            session.commit()
+        chats = [
+            item.chat(p if isinstance(p, Resolution) else None)
+            for item, p in zip(items, placed, strict=True)
+        ]
+        sent: list[str] = []
+
+        def keep(*args: Any) -> None:
+            sent.append(" ".join(args[2].split()[:3]))
+
+        event.listen(runtime.engine, "before_cursor_execute", keep)
+        try:
+            with runtime.session() as session:
+                results = use_cases.ingest_chats(session, runtime, ACTOR, chats)
+        finally:
+            event.remove(runtime.engine, "before_cursor_execute", keep)
+        assert all(r.created for r in results if not isinstance(r, Exception))
+        assert len(results) == len(items)
+        return sent
+
+    few = statements_storing(tickets(tmp_path, 2, first=1000))
+    many = statements_storing(tickets(tmp_path, 20, first=2000))
+    assert many == few
+    with runtime.session() as session:
+        assert session.scalar(select(func.count()).select_from(SearchDocument)) == 22
 
 
 def test_a_batch_that_cannot_be_stored_leaves_nothing(runtime: Runtime, tmp_path: Path) -> None:
