@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 import threading
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
 from archive.errors import Conflict, StorageError
-from archive.storage import LocalStore
-from archive.storage.local import TEMP_DIR, _Writer
+from archive.storage import LocalStore, local
+from archive.storage.local import TEMP_DIR, WRITE_INLINE, _Writer
 
 pytestmark = pytest.mark.fast
 
@@ -103,6 +105,40 @@ def test_a_failing_disk_stops_the_writer_and_reports_the_error() -> None:
         failure = writer.finish()
     assert isinstance(failure, OSError)
     assert failure.errno == errno.ENOSPC
+
+
+@pytest.mark.parametrize("size", [WRITE_INLINE, WRITE_INLINE + 1])
+def test_a_disk_that_fills_up_fails_the_put_small_or_large(tmp_path: Path, size: int) -> None:
+    """A small object is written on the caller's thread, a large one on a writer's: a failed
+    write is the store's error either way."""
+    store = LocalStore(tmp_path)
+    with (
+        open("/dev/full", "wb", buffering=0) as full,
+        pytest.raises(StorageError, match="could not write object 'ab/c'"),
+    ):
+        store._write(full, [b"x" * (size - 1), b"x"], "ab/c")
+
+
+def test_only_an_object_larger_than_the_inline_limit_gets_a_writer_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[_Writer] = []
+
+    class Counted(_Writer):
+        def __init__(self, file: BinaryIO) -> None:
+            super().__init__(file)
+            started.append(self)
+
+    monkeypatch.setattr(local, "_Writer", Counted)
+    store = LocalStore(tmp_path)
+    small = [os.urandom(1000) for _ in range(3)]
+    large = [os.urandom(WRITE_INLINE // 2) for _ in range(3)]
+    assert store.put("ab/small", iter(small)) == 3000
+    assert started == []
+    assert store.put("ab/large", iter(large)) == 3 * (WRITE_INLINE // 2)
+    assert len(started) == 1
+    assert store.read("ab/small", 0, 3000) == b"".join(small)
+    assert b"".join(store.iter_chunks("ab/large")) == b"".join(large)
 
 
 def test_a_delete_failing_mid_batch_names_its_key_and_a_retry_finishes(tmp_path: Path) -> None:
