@@ -84,7 +84,9 @@ class Runtime:
         try:
             yield session
         finally:
-            session.rollback()
+            # Closing rolls back what was not committed, on the connection as it goes back to
+            # the pool; a rollback() first would also expire every object the session loaded,
+            # work thrown away with the session (4 % of an audited read's CPU).
             session.close()
 
     def close(self) -> None:

@@ -41,3 +41,26 @@ def test_the_pool_size_is_checked() -> None:
         with pytest.raises((ConfigurationError, ValueError)):
             Settings.from_env({"ARCHIVE_DATABASE_POOL_SIZE": wrong})
     assert Settings.from_env({"ARCHIVE_DATABASE_POOL_SIZE": "40"}).database_pool_size == 40
+
+
+def test_what_a_session_block_did_not_commit_is_gone_and_its_connection_comes_back_clean(
+    runtime: Runtime,
+) -> None:
+    """`Runtime.session` closes without an ORM rollback first: the connection's own rollback,
+    as it goes back to the pool, must still undo the block's work, whether it ended in an
+    error or not, and leave no transaction open on the connection the next block reuses."""
+    with runtime.session() as session:
+        session.execute(text("CREATE TABLE kept (n INTEGER)"))
+        session.commit()
+    with runtime.session() as session:
+        session.execute(text("INSERT INTO kept VALUES (1)"))
+    with pytest.raises(RuntimeError), runtime.session() as session:
+        session.execute(text("INSERT INTO kept VALUES (2)"))
+        raise RuntimeError("the request failed")
+    with runtime.session() as session:
+        session.execute(text("INSERT INTO kept VALUES (3)"))
+        session.commit()
+    with runtime.session() as session:
+        assert session.execute(text("SELECT n FROM kept")).scalars().all() == [3]
+        session.execute(text("DROP TABLE kept"))
+        session.commit()
