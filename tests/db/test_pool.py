@@ -54,9 +54,14 @@ def test_what_a_session_block_did_not_commit_is_gone_and_its_connection_comes_ba
         session.commit()
     with runtime.session() as session:
         session.execute(text("INSERT INTO kept VALUES (1)"))
-    with pytest.raises(RuntimeError), runtime.session() as session:
-        session.execute(text("INSERT INTO kept VALUES (2)"))
-        raise RuntimeError("the request failed")
+
+    def failing_request() -> None:
+        with runtime.session() as session:
+            session.execute(text("INSERT INTO kept VALUES (2)"))
+            raise RuntimeError("the request failed")
+
+    with pytest.raises(RuntimeError):
+        failing_request()
     with runtime.session() as session:
         session.execute(text("INSERT INTO kept VALUES (3)"))
         session.commit()
