@@ -62,12 +62,22 @@ def run(env: dict[str, str], *args: str) -> Result:
     return CliRunner().invoke(cli, ["worker", *args], env=env, catch_exceptions=False)
 
 
+def listening(celery: Celery, node: str) -> None:
+    """Wait until `node` answers a ping. On Redis a broadcast reaches only the workers
+    subscribed when it is published, and a worker's mailbox may subscribe a moment after
+    `start_worker` returns: on a loaded machine, a ping sent in that moment is never seen."""
+    deadline = time.monotonic() + 30
+    while not celery.control.ping(destination=[node], timeout=0.5):
+        assert time.monotonic() < deadline, f"{node} never answered a ping"
+
+
 def test_a_running_worker_answers_by_its_node_name(
     tmp_path: Path, queue: str, env: dict[str, str]
 ) -> None:
     celery = celery_app(tmp_path, queue)
     node = f"{queue}@{socket.gethostname()}"
     with start_worker(celery, pool="solo", perform_ping_check=False, hostname=node):
+        listening(celery, node)
         answered = run(env, "health", "--node", node, "--timeout", "5")
         assert answered.exit_code == 0, answered.output
         assert f"{node}: ok" in answered.output
