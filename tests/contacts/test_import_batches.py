@@ -21,7 +21,7 @@ from archive.audit.models import AuditRecord
 from archive.contacts import use_cases
 from archive.contacts.chatwoot_export import read_chatwoot_export
 from archive.contacts.ingest import IngestService
-from archive.contacts.ingest_batch import ChatInput
+from archive.contacts.ingest_batch import ChatInput, _writers
 from archive.contacts.ingest_support import Envelope
 from archive.contacts.models import Contact, ContentObject
 from archive.contacts.use_cases.helpdesks import ConversationItem
@@ -211,3 +211,17 @@ def test_an_import_whose_worker_dies_resumes_when_run_again(
     assert counts(runtime)[0] == 40  # the first batch was committed
     again = import_items(runtime, ACTOR, items, jobs=2, batch_size=40)
     assert (again.stored, again.skipped, again.failed) == (20, 40, [])
+
+
+def test_a_process_forked_after_an_import_writes_with_threads_of_its_own() -> None:
+    """The writing threads are kept for the process; a child forked from it has none of them."""
+    assert _writers().submit(lambda: 1).result(timeout=10) == 1
+    child = os.fork()
+    if child == 0:
+        answered = False
+        try:
+            answered = _writers().submit(lambda: 2).result(timeout=10) == 2
+        finally:
+            os._exit(0 if answered else 1)  # never back into the test runner
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
