@@ -423,12 +423,10 @@ class AccountService:
         """
         now = self.runtime.clock.now()
         with self.runtime.session() as own:
-            token = tokens.find_valid(own, secret, now)
-            if token is None:
-                return None
-            if tokens.touch(own, token, now):
+            found = tokens.find_valid(own, secret, now)
+            if found is not None and tokens.touch(own, found, now):
                 own.commit()
-            return principal(token.user, token)
+            return found
 
     def _find(self, username: object) -> User | None:
         if not isinstance(username, str):

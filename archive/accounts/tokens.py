@@ -6,13 +6,15 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Select, bindparam, or_, select, update
+from sqlalchemy.orm import Session
 
-from archive.accounts.models import AccessToken, Role, TokenKind, User
+from archive.accounts.models import AccessToken, Role, TokenKind, User, UserRole
 from archive.errors import InvalidInput
 
 SESSION_LIFETIME = timedelta(hours=8)
@@ -37,6 +39,8 @@ class Principal:
     mfa: bool  # whether the login behind this session passed a second factor
     # The identity provider's group behind each role that came from one (single sign-on).
     role_groups: tuple[tuple[Role, str], ...] = ()
+    # When the token was last used, as read when the principal was found; None if never.
+    last_used_at: datetime | None = field(default=None, compare=False)
 
     def group_of(self, role: Role | None) -> str | None:
         return dict(self.role_groups).get(role) if role is not None else None
@@ -103,36 +107,73 @@ def issue(
     return token, secret
 
 
-def find_valid(session: Session, secret: object, now: datetime) -> AccessToken | None:
-    """The token of this secret, unless it is revoked or expired or its user is disabled."""
+def find_valid(session: Session, secret: object, now: datetime) -> Principal | None:
+    """Who holds this secret, with the roles they hold now, unless the token is revoked or
+    expired or its user is disabled."""
     if not isinstance(secret, str) or not 0 < len(secret) <= MAX_SECRET_LENGTH:
         return None
-    # The token, its user and the user's roles in one statement: every request asks this.
-    token = (
-        session.scalars(
-            select(AccessToken)
-            .where(AccessToken.token_hash == token_digest(secret))
-            .options(joinedload(AccessToken.user).joinedload(User.role_rows))
-        )
-        .unique()
-        .one_or_none()
+    rows = session.connection().execute(_principal_query(), {"digest": token_digest(secret)}).all()
+    if not rows:
+        return None
+    token_id, kind, mfa, expires_at, revoked_at, last_used_at, user_id, username, disabled_at = (
+        rows[0][:9]
     )
-    if token is None or token.revoked_at is not None or token.expires_at <= now:
+    if revoked_at is not None or expires_at <= now or disabled_at is not None:
         return None
-    if token.user.disabled:
-        return None
-    return token
+    held = [(Role(row[9]), row[10]) for row in rows if row[9] is not None]
+    return Principal(
+        user_id=user_id,
+        username=username,
+        roles=frozenset(role for role, _ in held),
+        token_id=token_id,
+        token_kind=kind,
+        mfa=mfa,
+        role_groups=tuple(sorted((role, group) for role, group in held if group)),
+        last_used_at=last_used_at,
+    )
 
 
-def touch(session: Session, token: AccessToken, now: datetime) -> bool:
-    """Set last_used_at unless it was set less than a minute ago; True when it was written."""
-    if token.last_used_at is not None and token.last_used_at > now - LAST_USED_RESOLUTION:
+# What a request's authentication reads: the token, its user, and one of the user's roles (with
+# its provider group) a row.
+_PRINCIPAL_COLUMNS: tuple[Any, ...] = (
+    AccessToken.id,
+    AccessToken.kind,
+    AccessToken.mfa,
+    AccessToken.expires_at,
+    AccessToken.revoked_at,
+    AccessToken.last_used_at,
+    User.id,
+    User.username,
+    User.disabled_at,
+    UserRole.role,
+    UserRole.sso_group,
+)
+
+
+@cache
+def _principal_query() -> Select[Any]:
+    """The token of a digest, its user and the user's roles, as one Core statement. Every
+    request asks it: as ORM objects (a joined eager load, its de-duplication, an identity map)
+    the answer took longer to load than the query took to run, and built once, the statement
+    finds its compiled form in SQLAlchemy's cache without being built and keyed again."""
+    return (
+        select(*_PRINCIPAL_COLUMNS)
+        .join(User, User.id == AccessToken.user_id)
+        .outerjoin(UserRole, UserRole.user_id == User.id)
+        .where(AccessToken.token_hash == bindparam("digest"))
+    )
+
+
+def touch(session: Session, found: Principal, now: datetime) -> bool:
+    """Set the token's last_used_at unless it was set less than a minute ago; True when it was
+    written."""
+    if found.last_used_at is not None and found.last_used_at > now - LAST_USED_RESOLUTION:
         return False
     # Conditional, so replicas racing on the same token write it once.
     session.execute(
         update(AccessToken)
         .where(
-            AccessToken.id == token.id,
+            AccessToken.id == found.token_id,
             or_(
                 AccessToken.last_used_at.is_(None),
                 AccessToken.last_used_at <= now - LAST_USED_RESOLUTION,

@@ -30,6 +30,7 @@ from archive.db.session import make_engine
 from archive.runtime import Runtime
 from archive.testing.backends import Backend
 from archive.testing.databases import new_database
+from archive.testing.statements import statements
 
 from . import audit_runtime_for
 
@@ -292,21 +293,6 @@ def test_postgresql_answers_through_indexes(
     # the partition and the columns (audit_records_2026_03_actor_id_idx).
     on_partitions = index.removeprefix("ix_audit_records_") + "_idx"
     assert index in plans[0] or on_partitions in plans[0], plans
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    """Every statement run on `engine` meanwhile."""
-    seen: list[str] = []
-
-    def keep(_c: Connection, _cursor: Any, sql: str, *_: Any) -> None:
-        seen.append(sql)
-
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
 
 
 @contextmanager
