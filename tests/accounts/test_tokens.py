@@ -9,17 +9,18 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from archive.accounts import with_account_key
-from archive.accounts.models import AccessToken, Role
+from archive.accounts.models import AccessToken, Role, User, UserRole
 from archive.accounts.service import AccountService
 from archive.clock import FixedClock
 from archive.crypto.keyring import KeyMaterial, generate_key_material
 from archive.errors import Conflict, InvalidInput, NotFound
 from archive.runtime import Runtime
+from archive.testing.statements import statements
 
-from . import PASSWORD, accounts
+from . import PASSWORD, accounts, login
 
 
 @pytest.fixture
@@ -207,3 +208,39 @@ def test_a_person_makes_their_own_api_token_from_a_login_session(
         anonymous.delete(f"/api/v1/auth/tokens/{made.json()['id']}", headers=own).status_code == 204
     )
     assert anonymous.get("/api/v1/auth/me", headers=own).status_code == 401
+
+
+def test_a_request_is_authenticated_by_one_statement_with_every_role_and_its_group(
+    runtime: Runtime, clock: FixedClock
+) -> None:
+    """Every request authenticates, so it costs one statement, and the principal still has each
+    role the user holds right now, with the provider group a role came from."""
+    principal, secret = login(runtime)
+    with runtime.session() as session:
+        user_id = session.scalars(select(User.id).where(User.username == "aino.virtanen")).one()
+        session.add(UserRole(user_id=user_id, role=Role.QUALITY, sso_group="cs-quality"))
+        session.commit()
+    with accounts(runtime) as service:
+        assert service.authenticate(secret) is not None  # the first use is written down
+    with accounts(runtime) as service, statements(runtime.engine) as sent:
+        found = service.authenticate(secret)
+    # One query; used less than a minute ago, so nothing written. (SQLite's transactions
+    # begin with a statement of their own.)
+    assert [sql.split()[0] for sql in sent if not sql.startswith("BEGIN")] == ["SELECT"]
+    assert found is not None
+    assert (found.user_id, found.username, found.token_id) == (
+        principal.user_id,
+        "aino.virtanen",
+        principal.token_id,
+    )
+    assert found.roles == {Role.AGENT, Role.QUALITY}
+    assert found.role_groups == ((Role.QUALITY, "cs-quality"),)
+    assert found.group_of(Role.AGENT) is None
+    with runtime.session() as session:
+        session.execute(delete(UserRole).where(UserRole.user_id == user_id))
+        session.commit()
+    with accounts(runtime) as service:
+        roleless = service.authenticate(secret)
+    # A user without any role is still who they are; the guards refuse them everything.
+    assert roleless is not None
+    assert roleless.roles == frozenset()
