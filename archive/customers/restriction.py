@@ -37,6 +37,14 @@ def unrestricted(owner: SQLColumnExpression[uuid.UUID | None]) -> ColumnElement[
     return ~exists().where(customer.id == owner, customer.restricted_at.is_not(None))
 
 
+def visible_to(
+    sees_restricted: bool, owner: SQLColumnExpression[uuid.UUID | None]
+) -> ColumnElement[bool]:
+    """A condition on rows whose customer is `owner`: those a viewer who does, or does not, see
+    restricted customers may see."""
+    return true() if sees_restricted else unrestricted(owner)
+
+
 class Restriction:
     """The rule for one viewer: asked about the customer a thing belongs to."""
 
@@ -46,7 +54,7 @@ class Restriction:
 
     def visible(self, owner: SQLColumnExpression[uuid.UUID | None]) -> ColumnElement[bool]:
         """A condition on rows whose customer is `owner`: those the viewer may see."""
-        return true() if self.viewer.sees_restricted else unrestricted(owner)
+        return visible_to(self.viewer.sees_restricted, owner)
 
     def hides(self, customer_id: uuid.UUID | None) -> bool:
         """Whether what belongs to this customer is hidden from the viewer."""

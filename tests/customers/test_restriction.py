@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from uuid import UUID
 
 from litestar.testing import TestClient
 from sqlalchemy import select
 
+from archive.access.viewer import Viewer
 from archive.accounts.models import Role
 from archive.audit.models import AuditRecord
+from archive.customers.identifiers import IdentifierKind
+from archive.customers.service import CustomerService
 from archive.runtime import Runtime
 from archive.testing.builders import ingest_call, ingest_email, sample_email
+from archive.testing.statements import statements
 from archive.testing.tokens import bearer
 
 
@@ -104,3 +109,33 @@ def test_an_ingest_answer_names_nothing_of_a_restricted_customer(
     seen = anonymous.get(f"/api/v1/contacts/{body['contact']['id']}", headers=privacy).json()
     assert (seen["customer_id"], seen["ticket"]) == (str(first.customer_id), "ZD-88")
     assert seen["same_key_as"] == str(first.id)
+
+
+def test_a_find_by_e_mail_is_one_statement_that_leaves_out_a_restricted_customer(
+    runtime: Runtime,
+) -> None:
+    """Agents find customers all day: the blind index is probed inside the statement that
+    loads the customers, and the restriction is part of that statement too."""
+    customer_id = ingest_email(runtime).contact.customer_id
+    assert customer_id is not None
+    address = "Aino.Virtanen@EXAMPLE.fi"  # found as normalised
+    agent, privacy = Viewer(frozenset({Role.AGENT})), Viewer(frozenset({Role.PRIVACY}))
+
+    def found(viewer: Viewer) -> tuple[list[UUID], list[str]]:
+        with runtime.session() as session, statements(runtime.engine) as sent:
+            customers = CustomerService(session, runtime, viewer).find(
+                IdentifierKind.EMAIL, address
+            )
+            return [c.id for c in customers], [s for s in sent if not s.startswith("BEGIN")]
+
+    ids, sent = found(agent)
+    assert ids == [customer_id]
+    assert [sql.split()[0] for sql in sent] == ["SELECT"]
+    with runtime.session() as session:
+        service = CustomerService(session, runtime)
+        service.restrict(service.get(customer_id))
+        session.commit()
+    assert found(agent)[0] == []
+    assert found(privacy)[0] == [customer_id]
+    with runtime.session() as session:
+        assert CustomerService(session, runtime, agent).find(IdentifierKind.EMAIL, "x@y.fi") == []
