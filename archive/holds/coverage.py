@@ -12,8 +12,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, bindparam, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from archive.clock import LATEST
@@ -46,45 +48,56 @@ def covering(session: Session, contacts: Sequence[Contact]) -> dict[uuid.UUID, l
     found: dict[uuid.UUID, list[Hold]] = defaultdict(list)
     by_id = {contact.id: contact for contact in contacts}
     for chunk in _chunks(list(by_id)):
-        rows = session.execute(
-            select(HoldContact.contact_id, Hold)
-            .join(Hold, Hold.id == HoldContact.hold_id)
-            .where(HoldContact.contact_id.in_(chunk), Hold.state == HoldState.ACTIVE)
+        part = [by_id[contact_id] for contact_id in chunk]
+        named, by_ticket, by_customer = _active_holds(
+            session,
+            chunk,
+            tickets=sorted({c.ticket_id for c in part if c.ticket_id is not None}),
+            customers=sorted({c.customer_id for c in part if c.customer_id is not None}),
         )
-        for contact_id, hold in rows:
-            found[contact_id].append(hold)
-    by_ticket = _scoped(session, HoldScope.TICKET, {c.ticket_id for c in contacts})
-    by_customer = _scoped(session, HoldScope.CUSTOMER, {c.customer_id for c in contacts})
-    for contact in contacts:
-        if contact.ticket_id is not None:
-            found[contact.id].extend(by_ticket.get(contact.ticket_id, []))
-        if contact.customer_id is not None:
-            found[contact.id].extend(
-                hold
-                for hold in by_customer.get(contact.customer_id, [])
-                if in_range(hold, contact.started_at)
-            )
+        for contact in part:
+            found[contact.id].extend(named.get(contact.id, []))
+            if contact.ticket_id is not None:
+                found[contact.id].extend(by_ticket.get(contact.ticket_id, []))
+            if contact.customer_id is not None:
+                found[contact.id].extend(
+                    hold
+                    for hold in by_customer.get(contact.customer_id, [])
+                    if in_range(hold, contact.started_at)
+                )
     return {contact_id: holds for contact_id, holds in found.items() if holds}
 
 
-def _scoped(
-    session: Session, scope: HoldScope, owners: set[uuid.UUID | None]
-) -> dict[uuid.UUID, list[Hold]]:
-    """Active holds of a ticket or customer scope, by the ticket or customer they name."""
-    column = Hold.ticket_id if scope == HoldScope.TICKET else Hold.customer_id
-    wanted = [owner for owner in owners if owner is not None]
-    found: dict[uuid.UUID, list[Hold]] = defaultdict(list)
-    for chunk in _chunks(wanted):
-        holds = session.scalars(
-            select(Hold).where(
-                Hold.scope == scope, Hold.state == HoldState.ACTIVE, column.in_(chunk)
-            )
-        )
-        for hold in holds:
-            owner = hold.ticket_id if scope == HoldScope.TICKET else hold.customer_id
-            if owner is not None:
-                found[owner].append(hold)
-    return found
+_Found = dict[uuid.UUID, list[Hold]]
+
+
+def _active_holds(
+    session: Session,
+    contact_ids: list[uuid.UUID],
+    *,
+    tickets: list[uuid.UUID],
+    customers: list[uuid.UUID],
+) -> tuple[_Found, _Found, _Found]:
+    """The active holds that name one of these contacts, by contact; and those of one of these
+    tickets' or customers' scope, by ticket and by customer.
+
+    One statement, one round trip, for what every page of contacts asks.
+    """
+    rows = session.execute(
+        _active_holds_query(),
+        {"contacts": contact_ids, "tickets": tickets, "customers": customers},
+    )
+    named: _Found = defaultdict(list)
+    by_ticket: _Found = defaultdict(list)
+    by_customer: _Found = defaultdict(list)
+    for contact_id, hold in rows:
+        if contact_id is not None:
+            named[contact_id].append(hold)
+        elif hold.scope == HoldScope.TICKET and hold.ticket_id is not None:
+            by_ticket[hold.ticket_id].append(hold)
+        elif hold.scope == HoldScope.CUSTOMER and hold.customer_id is not None:
+            by_customer[hold.customer_id].append(hold)
+    return named, by_ticket, by_customer
 
 
 def in_range(hold: Hold, started_at: datetime) -> bool:
@@ -107,6 +120,37 @@ def keeping(
         if best is not None:
             kept[contact.id] = best
     return kept
+
+
+@cache
+def _active_holds_query() -> Select[Any]:
+    """The holds' ids from each of three indexed lookups (the contacts a hold names, the ticket
+    and the customer it is placed on), joined to the holds that are active; each named contact
+    beside its hold, NULL beside a hold found by its scope. Built once, so SQLAlchemy finds the
+    compiled form without building and keying the statement again."""
+    named_ids = select(
+        HoldContact.contact_id.label("contact_id"), HoldContact.hold_id.label("hold_id")
+    ).where(HoldContact.contact_id.in_(bindparam("contacts", expanding=True)))
+    scoped_ids = select(
+        null().cast(HoldContact.contact_id.type).label("contact_id"), Hold.id.label("hold_id")
+    ).where(
+        or_(
+            and_(
+                Hold.scope == HoldScope.TICKET,
+                Hold.ticket_id.in_(bindparam("tickets", expanding=True)),
+            ),
+            and_(
+                Hold.scope == HoldScope.CUSTOMER,
+                Hold.customer_id.in_(bindparam("customers", expanding=True)),
+            ),
+        )
+    )
+    ids = union_all(named_ids, scoped_ids).subquery()
+    return (
+        select(ids.c.contact_id, Hold)
+        .join(ids, Hold.id == ids.c.hold_id)
+        .where(Hold.state == HoldState.ACTIVE)
+    )
 
 
 def _chunks(ids: list[uuid.UUID]) -> Iterable[list[uuid.UUID]]:
