@@ -9,8 +9,9 @@ guesses (`settled`), and say how many they left out.
 from __future__ import annotations
 
 import uuid
+from functools import cache
 
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from archive.contacts.models import Contact, ContactState
@@ -43,12 +44,18 @@ def under_review(session: Session, contact_ids: list[uuid.UUID]) -> dict[uuid.UU
     """For each of these contacts with an open review, the review's reason (shown with it)."""
     if not contact_ids:
         return {}
-    rows = session.execute(
-        select(IdentityReview.contact_id, IdentityReview.reason).where(
-            IdentityReview.contact_id.in_(contact_ids), IdentityReview.resolved_at.is_(None)
-        )
-    )
+    rows = session.execute(_open_reviews(), {"contacts": contact_ids})
     return {row[0]: row[1] for row in rows}
+
+
+@cache
+def _open_reviews() -> Select[uuid.UUID, str]:
+    """Open reviews of a list of contacts (parameter `contacts`), asked for every page of
+    contacts: built once, so SQLAlchemy finds the compiled form without building it again."""
+    return select(IdentityReview.contact_id, IdentityReview.reason).where(
+        IdentityReview.contact_id.in_(bindparam("contacts", expanding=True)),
+        IdentityReview.resolved_at.is_(None),
+    )
 
 
 def awaiting_review(session: Session, customer_id: uuid.UUID) -> int:
