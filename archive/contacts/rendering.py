@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -52,6 +53,14 @@ def render(
         same_key_as=service.same_key_as(contact),
         uncertain_identity=(reviews or {}).get(contact.id),
     )
+
+
+def render_page(service: ContactService, contacts: Sequence[Contact]) -> list[ContactOut]:
+    """A page of contacts as shown to the service's viewer; what is shown beside them (holds,
+    reviews, tickets, the first of a natural key, whose each is) read once for the page."""
+    service.preload(contacts)
+    kept, reviews = service.holds_of(contacts), service.reviews_of(contacts)
+    return [render(service, contact, kept, reviews) for contact in contacts]
 
 
 def ingest_out(session: Session, runtime: Runtime, actor: Actor, result: Ingested) -> IngestOut:

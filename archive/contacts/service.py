@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, func, or_, select, union_all
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from archive.contacts.email import AttachmentInfo, ParsedEmail, attachment_bytes
 from archive.contacts.models import Channel, Contact, ContactState, ContentObject, ObjectRole
 from archive.contacts.objects import read_bytes
 from archive.customers.certainty import under_review
+from archive.customers.models import Customer
 from archive.customers.restriction import Restriction
 from archive.errors import InvalidInput, NotFound
 from archive.holds.coverage import Keeping, covering, keeping
@@ -28,6 +29,9 @@ from archive.runtime import Runtime
 from archive.tickets.models import Ticket
 
 MAX_PAGE = 200
+# Ids in one IN (...) list of a preload; a page's ids fit in one.
+PRELOAD_CHUNK = 500
+_Shown = TypeVar("_Shown", Ticket, Contact, Customer)
 # How many of an agent's newest tickets "the tickets they work on" are.
 RECENT_TICKETS = 50
 # How many of an agent's newest contacts (per name) the start page follows the tickets of.
@@ -78,6 +82,33 @@ class ContactService:
         self.runtime = runtime
         self.viewer = viewer
         self.restriction = Restriction(session, viewer)
+        # What `preload` read, referred to for the service's life: a session's identity map
+        # keeps an object only while something refers to it.
+        self._preloaded: list[object] = []
+
+    def preload(self, contacts: Sequence[Contact]) -> None:
+        """Read what showing these contacts needs beside them, for all of them at once: their
+        tickets, the contacts stored first under the same natural key, and (for a viewer who
+        may not see restricted customers) the customers of all of those. Showing each contact
+        then finds them in the session, where it asked the database once a contact."""
+        tickets = self._load(Ticket, {c.ticket_id for c in contacts})
+        firsts = self._load(Contact, {c.same_key_as_id for c in contacts})
+        if not self.viewer.sees_restricted:
+            owners = {c.customer_id for c in [*contacts, *firsts]}
+            self._load(Customer, owners | {t.customer_id for t in tickets})
+
+    def _load(self, model: type[_Shown], ids: set[uuid.UUID | None]) -> list[_Shown]:
+        known = self.session.identity_map
+        # What the session holds already (the customer whose page this is) is not asked again.
+        wanted = sorted(
+            i for i in ids if i is not None and self.session.identity_key(model, i) not in known
+        )
+        found: list[_Shown] = []
+        for start in range(0, len(wanted), PRELOAD_CHUNK):
+            chunk = wanted[start : start + PRELOAD_CHUNK]
+            found.extend(self.session.scalars(select(model).where(model.id.in_(chunk))))
+        self._preloaded.extend(found)
+        return found
 
     def get(self, contact_id: uuid.UUID) -> Contact:
         """An active contact; a deleted, unknown or (for most roles) restricted one is not found.

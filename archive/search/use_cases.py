@@ -19,7 +19,7 @@ from archive.audit import Actor, AuditAction
 from archive.audit.models import check_purpose
 from archive.audit.service import AuditLog
 from archive.contacts.models import Contact
-from archive.contacts.rendering import render
+from archive.contacts.rendering import render_page
 from archive.contacts.service import ContactService
 from archive.customers.service import CustomerService
 from archive.errors import ArchiveError, MalformedRequest
@@ -61,13 +61,11 @@ def search_contacts(
     found = SearchService(session, runtime, viewer).search(terms, where, limit=limit, offset=offset)
     contacts = ContactService(session, runtime, viewer)
     listed = [hit.contact for hit in found.hits]
-    kept, doubted = contacts.holds_of(listed), contacts.reviews_of(listed)
+    shown = render_page(contacts, listed)
     cut = _snippets(contacts, listed, terms) if snippets else {}
     items = [
-        SearchHitOut(
-            render(contacts, hit.contact, kept, doubted), hit.score, cut.get(hit.contact.id)
-        )
-        for hit in found.hits
+        SearchHitOut(view, hit.score, cut.get(hit.contact.id))
+        for hit, view in zip(found.hits, shown, strict=True)
     ]
     log = AuditLog(session, runtime)
     log.record(

@@ -6,7 +6,7 @@ A list reads the contacts' metadata, recorded as one read naming every contact l
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -16,8 +16,7 @@ from archive.access.permissions import Permission
 from archive.accounts.models import User
 from archive.audit import Actor, AuditAction
 from archive.audit.service import AuditLog
-from archive.contacts.models import Contact
-from archive.contacts.rendering import render
+from archive.contacts.rendering import render_page
 from archive.contacts.schemas import ContactOut
 from archive.contacts.service import ContactFilter, ContactService
 from archive.contacts.use_cases.reading import contacts_for
@@ -65,7 +64,7 @@ def customer_contacts(
     where = filters()
     service = ContactService(session, runtime, viewer)
     page = service.timeline(customer_id, where, limit=limit, cursor=cursor)
-    items = _rendered(service, page.items)
+    items = render_page(service, page.items)
     log = AuditLog(session, runtime)
     log.record(
         actor,
@@ -96,7 +95,7 @@ def agent_start(session: Session, runtime: Runtime, actor: Actor, *, limit: int)
     own = service.recent_of_agent(agents, limit=limit)
     others = service.recent_on_tickets_of(agents, limit=limit)
     listed = [*own, *others]
-    shown = dict(zip((c.id for c in listed), _rendered(service, listed), strict=True))
+    shown = dict(zip((c.id for c in listed), render_page(service, listed), strict=True))
     if listed:
         AuditLog(session, runtime).record(
             actor,
@@ -112,8 +111,3 @@ def agent_start(session: Session, runtime: Runtime, actor: Actor, *, limit: int)
         customers=customers,
         agents=sorted(agents),
     )
-
-
-def _rendered(service: ContactService, contacts: Sequence[Contact]) -> list[ContactOut]:
-    kept, doubted = service.holds_of(contacts), service.reviews_of(contacts)
-    return [render(service, c, kept, doubted) for c in contacts]
