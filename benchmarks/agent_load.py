@@ -10,7 +10,8 @@ bulk as an import places them; and one agent account with an API token per clien
 `archive serve --workers N` is started for each N, and for each number of clients each read is
 driven for `--seconds`, the reads taking turns and the whole repeated `--rounds` times:
 
-- `/health`: the server's own floor, no database, no audit;
+- `/health`: the server's own floor, a database round trip and the store's check, with no
+  token to authenticate and no audit;
 - find a customer by e-mail address (`GET /api/v1/customers?email=`), audited;
 - a customer's contacts (`GET /api/v1/customers/{id}/contacts`), audited.
 
