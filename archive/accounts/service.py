@@ -424,9 +424,12 @@ class AccountService:
         now = self.runtime.clock.now()
         with self.runtime.session() as own:
             found = tokens.find_valid(own, secret, now)
-            if found is not None and tokens.touch(own, found, now):
+            if found is None:
+                return None
+            who, last_used_at = found
+            if tokens.touch(own, who.token_id, last_used_at, now):
                 own.commit()
-            return found
+            return who
 
     def _find(self, username: object) -> User | None:
         if not isinstance(username, str):

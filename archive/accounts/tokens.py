@@ -6,7 +6,7 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -39,8 +39,6 @@ class Principal:
     mfa: bool  # whether the login behind this session passed a second factor
     # The identity provider's group behind each role that came from one (single sign-on).
     role_groups: tuple[tuple[Role, str], ...] = ()
-    # When the token was last used, as read when the principal was found; None if never.
-    last_used_at: datetime | None = field(default=None, compare=False)
 
     def group_of(self, role: Role | None) -> str | None:
         return dict(self.role_groups).get(role) if role is not None else None
@@ -107,9 +105,11 @@ def issue(
     return token, secret
 
 
-def find_valid(session: Session, secret: object, now: datetime) -> Principal | None:
-    """Who holds this secret, with the roles they hold now, unless the token is revoked or
-    expired or its user is disabled."""
+def find_valid(
+    session: Session, secret: object, now: datetime
+) -> tuple[Principal, datetime | None] | None:
+    """Who holds this secret, with the roles they hold now, and when the token was last used
+    (None: never); None unless the token is unrevoked and unexpired and its user enabled."""
     if not isinstance(secret, str) or not 0 < len(secret) <= MAX_SECRET_LENGTH:
         return None
     rows = session.connection().execute(_principal_query(), {"digest": token_digest(secret)}).all()
@@ -121,7 +121,7 @@ def find_valid(session: Session, secret: object, now: datetime) -> Principal | N
     if revoked_at is not None or expires_at <= now or disabled_at is not None:
         return None
     held = [(Role(row[9]), row[10]) for row in rows if row[9] is not None]
-    return Principal(
+    found = Principal(
         user_id=user_id,
         username=username,
         roles=frozenset(role for role, _ in held),
@@ -129,8 +129,8 @@ def find_valid(session: Session, secret: object, now: datetime) -> Principal | N
         token_kind=kind,
         mfa=mfa,
         role_groups=tuple(sorted((role, group) for role, group in held if group)),
-        last_used_at=last_used_at,
     )
+    return found, last_used_at
 
 
 # What a request's authentication reads: the token, its user, and one of the user's roles (with
@@ -164,16 +164,18 @@ def _principal_query() -> Select[Any]:
     )
 
 
-def touch(session: Session, found: Principal, now: datetime) -> bool:
+def touch(
+    session: Session, token_id: uuid.UUID, last_used_at: datetime | None, now: datetime
+) -> bool:
     """Set the token's last_used_at unless it was set less than a minute ago; True when it was
     written."""
-    if found.last_used_at is not None and found.last_used_at > now - LAST_USED_RESOLUTION:
+    if last_used_at is not None and last_used_at > now - LAST_USED_RESOLUTION:
         return False
     # Conditional, so replicas racing on the same token write it once.
     session.execute(
         update(AccessToken)
         .where(
-            AccessToken.id == found.token_id,
+            AccessToken.id == token_id,
             or_(
                 AccessToken.last_used_at.is_(None),
                 AccessToken.last_used_at <= now - LAST_USED_RESOLUTION,

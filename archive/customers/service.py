@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
-from sqlalchemy import ColumnElement, Select, bindparam, select
+from sqlalchemy import BindParameter, ColumnElement, LargeBinary, Select, String, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -68,12 +68,18 @@ class CustomerView:
     addresses: list[str] = field(default_factory=list)
 
 
-def lookup_query(kind: IdentifierKind | str, digest: bytes) -> Select[uuid.UUID]:
-    """Customers with an identifier of `kind` whose blind index is `digest`: one index probe
-    (`ix_customer_identifiers_lookup`), however many customers there are."""
+def lookup_query(
+    kind: IdentifierKind | str | BindParameter[str], digest: bytes | BindParameter[bytes]
+) -> Select[uuid.UUID]:
+    """Customers with an identifier of `kind` whose blind index is `digest` (each a value, or a
+    parameter of a statement built once): one index probe (`ix_customer_identifiers_lookup`),
+    however many customers there are."""
     return (
         select(CustomerIdentifier.customer_id)
-        .where(CustomerIdentifier.kind == str(kind), CustomerIdentifier.blind_index == digest)
+        .where(
+            CustomerIdentifier.kind == (kind if isinstance(kind, BindParameter) else str(kind)),
+            CustomerIdentifier.blind_index == digest,
+        )
         .limit(MAX_RESULTS)
     )
 
@@ -95,14 +101,7 @@ def _by_blind_index(sees_restricted: bool) -> Select[Customer]:
     viewer who does, or does not, see restricted customers may see. The probe runs inside the
     statement that loads them, one round trip where an agent's every find used to take two;
     built once, SQLAlchemy finds the compiled form without building and keying it again."""
-    probe = (
-        select(CustomerIdentifier.customer_id)
-        .where(
-            CustomerIdentifier.kind == bindparam("kind"),
-            CustomerIdentifier.blind_index == bindparam("digest"),
-        )
-        .limit(MAX_RESULTS)
-    )
+    probe = lookup_query(bindparam("kind", type_=String), bindparam("digest", type_=LargeBinary))
     return _loading(Customer.id.in_(probe), visible_to(sees_restricted, Customer.id))
 
 
