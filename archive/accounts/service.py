@@ -412,24 +412,33 @@ class AccountService:
         """End a session (revoke the token the caller presented)."""
         self.revoke_token(token_id)
 
-    def authenticate(self, secret: str) -> Principal | None:
+    def authenticate(self, secret: str, *, in_session: bool = False) -> Principal | None:
         """The principal behind a bearer secret; None when unknown, expired, revoked or disabled.
 
         Roles and the disabled flag are read afresh on every call, so changes apply at once.
         The lookup and the `last_used_at` write (at most once a minute per token) run in a
-        transaction of their own, so a request that only reads needs no commit. Call it before
-        the request's session reads anything: on SQLite a transaction that has read cannot
-        write after another has committed.
+        transaction of their own, so a request that only reads needs no commit: by default in
+        a session of their own; with `in_session`, in this service's, which must have begun
+        nothing (the write is committed there), and which the request can then go on in.
+        Call it before the request's session reads anything: on SQLite a transaction that has
+        read cannot write after another has committed.
         """
-        now = self.runtime.clock.now()
+        if in_session:
+            if self.session.in_transaction():
+                raise RuntimeError("authenticate in_session needs a session that began nothing")
+            return self._authenticate(self.session, secret)
         with self.runtime.session() as own:
-            found = tokens.find_valid(own, secret, now)
-            if found is None:
-                return None
-            who, last_used_at = found
-            if tokens.touch(own, who.token_id, last_used_at, now):
-                own.commit()
-            return who
+            return self._authenticate(own, secret)
+
+    def _authenticate(self, session: Session, secret: str) -> Principal | None:
+        now = self.runtime.clock.now()
+        found = tokens.find_valid(session, secret, now)
+        if found is None:
+            return None
+        who, last_used_at = found
+        if tokens.touch(session, who.token_id, last_used_at, now):
+            session.commit()
+        return who
 
     def _find(self, username: object) -> User | None:
         if not isinstance(username, str):

@@ -65,6 +65,12 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def locks_from_the_start(engine: Engine) -> bool:
+    """Whether every transaction of a (writing) engine holds the database's write lock from its
+    first statement on, readers included: SQLite's, which begin IMMEDIATE."""
+    return engine.dialect.name == "sqlite"
+
+
 def _sqlite_begin_read(connection: Any) -> None:
     # A snapshot of what is committed, taken without waiting for writers (WAL).
     connection.exec_driver_sql("BEGIN DEFERRED")
