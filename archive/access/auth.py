@@ -12,12 +12,11 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp, Receive, Scope, Send
-from sqlalchemy.orm import Session
 
 from archive.access.browser import SESSION_COOKIE
 from archive.accounts.models import TokenKind
 from archive.accounts.service import AccountService, Principal
-from archive.api.deps import leave_session, take_session
+from archive.api.deps import HandedOver, leave_session, place_for, take_session
 from archive.db.session import locks_from_the_start
 from archive.runtime import Runtime
 
@@ -96,15 +95,19 @@ def _goes_on_reading(connection: ASGIConnection[Any, Any, Any, Any], runtime: Ru
     )
 
 
-def _resolve(runtime: Runtime, secret: str, keep: bool) -> tuple[Principal | None, Session | None]:
-    """The caller's principal and, when `keep`d and found, the session it was found in."""
+def _resolve(
+    runtime: Runtime, secret: str, keep: bool
+) -> tuple[Principal | None, HandedOver | None]:
+    """The caller's principal and, when `keep` and there is a place for it (`place_for`), the
+    session it was found in."""
     session = runtime.sessions()
     try:
         principal = AccountService(session, runtime).authenticate(secret, in_session=True)
     except BaseException:
         session.close()
         raise
-    if principal is None or not keep:
+    release = place_for(runtime.engine) if principal is not None and keep else None
+    if release is None:
         session.close()
         return principal, None
-    return principal, session
+    return principal, HandedOver(session, release)

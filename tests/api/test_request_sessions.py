@@ -13,6 +13,7 @@ from litestar.types import Receive, Scope, Send
 from sqlalchemy import event, func, select
 
 from archive.accounts.models import Role
+from archive.api.deps import place_for
 from archive.app import create_app
 from archive.audit import AuditAction
 from archive.audit.models import AuditRecord
@@ -128,4 +129,34 @@ def test_a_request_with_a_body_is_authenticated_apart_from_its_work(
     # The lookup's connection went back before the body was read: no transaction of the
     # caller's stays open (on SQLite, the write lock) while a client sends.
     assert len(taken) >= 2
+    assert runtime.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("backend", ["postgresql-s3"], indirect=True)
+def test_no_more_than_half_the_pool_is_held_between_callers_and_their_handlers(
+    client: TestClient[Any], runtime: Runtime
+) -> None:
+    customer_id = customer_of_an_email(client)
+    listed = f"{CUSTOMERS}/{customer_id}/contacts"
+    client.get(listed)  # the token's last use is written once
+    size = runtime.engine.pool.size()  # type: ignore[attr-defined]
+    # Each place is taken as a request between its authentication and its handler takes one.
+    taken = [place_for(runtime.engine) for _ in range(size // 2)]
+    assert all(release is not None for release in taken)
+    assert place_for(runtime.engine) is None
+    with checkouts(runtime) as full:
+        answered = client.get(listed)
+    assert answered.status_code == 200, answered.text
+    assert len(full) == 2  # the lookup gave its connection back, the handler took another
+    for release in taken:
+        assert release is not None
+        release()
+    with checkouts(runtime) as free:
+        answered = client.get(listed)
+    assert answered.status_code == 200, answered.text
+    assert len(free) == 1
+    # The request gave its place back with its session.
+    again = place_for(runtime.engine)
+    assert again is not None
+    again()
     assert runtime.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
