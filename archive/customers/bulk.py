@@ -159,7 +159,7 @@ class BulkResolver:
         digests = sorted({digest for _, digest in keys})
         table = CustomerIdentifier
         if keys:
-            # Rows in the order they were added, as the index returns them to `attach`.
+            # Rows in the order they were added, as `attach` reads them (`lookup_query`).
             found = self.session.execute(
                 select(table.kind, table.blind_index, table.customer_id)
                 .where(table.kind.in_(kinds), table.blind_index.in_(digests))

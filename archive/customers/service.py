@@ -73,13 +73,19 @@ def lookup_query(
 ) -> Select[uuid.UUID]:
     """Customers with an identifier of `kind` whose blind index is `digest` (each a value, or a
     parameter of a statement built once): one index probe (`ix_customer_identifiers_lookup`),
-    however many customers there are."""
+    however many customers there are.
+
+    In the order the identifiers were added, as a bulk import reads them: the first of several
+    customers sharing an address is the one a contact goes to. An index returns equal keys in
+    the order of their rows on disk, which is not that once deleted rows' space is reused.
+    """
     return (
         select(CustomerIdentifier.customer_id)
         .where(
             CustomerIdentifier.kind == (kind if isinstance(kind, BindParameter) else str(kind)),
             CustomerIdentifier.blind_index == digest,
         )
+        .order_by(CustomerIdentifier.id)
         .limit(MAX_RESULTS)
     )
 
