@@ -107,7 +107,10 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.runtime = runtime or build_runtime(settings)
+        # A runtime passed in is in the state from the start, and whoever passed it may give
+        # the app another between runs (`archive.testing.apps`); an owned one is built here.
+        if owned:
+            app.state.runtime = build_runtime(settings)
         if tracing is not None:
             trace_engine(app.state.runtime.engine, tracing)
         if owned:
@@ -167,7 +170,7 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
         guards=[enforce_permission],
         before_request=answer_options,
         lifespan=[lifespan],
-        state=State(),
+        state=State({} if runtime is None else {"runtime": runtime}),
         template_config=template_config(),
         openapi_config=OpenAPIConfig(
             title="Contact archive",

@@ -25,16 +25,19 @@ from pathlib import Path
 
 import hypothesis
 import pytest
+from argon2 import PasswordHasher
 from litestar.testing import TestClient
+from sqlalchemy.engine import make_url
 
+from archive.accounts import passwords
 from archive.accounts.models import Role
-from archive.app import create_app
 from archive.clock import FixedClock
 from archive.crypto.keyring import KeyMaterial, generate_key_material
 from archive.db.migrate import upgrade
 from archive.db.session import make_engine
 from archive.runtime import Runtime, build_runtime
 from archive.settings import Settings
+from archive.testing.apps import app_for
 from archive.testing.backends import BACKENDS, Backend
 from archive.testing.brokers import (
     BROKERS,
@@ -43,7 +46,12 @@ from archive.testing.brokers import (
     redis_database,
     redis_test_url,
 )
-from archive.testing.databases import empty_tables, new_database, postgres_admin_url
+from archive.testing.databases import (
+    empty_tables,
+    new_database,
+    place_migrated_sqlite,
+    postgres_admin_url,
+)
 from archive.testing.offline import offline
 from archive.testing.s3 import S3Endpoint, remove_bucket, s3_endpoint, unique_bucket, with_bucket
 from archive.testing.tokens import api_token, authorised
@@ -52,6 +60,13 @@ from archive.testing.tokens import api_token, authorised
 # loaded one it fails fast examples at random. Speed is measured by benchmarks/ instead.
 hypothesis.settings.register_profile("archive", deadline=None)
 hypothesis.settings.load_profile("archive")
+
+# Argon2id at the archive's profile (64 MiB, three passes) takes about 0.13 s a hash and as long
+# a verification, and most tests add users and log in: the page tests spent half their time
+# there. The tests in this process hash with the same algorithm at 1 MiB and one pass; a server
+# the tests start as a process of its own hashes as the archive does, and
+# tests/accounts/test_login.py checks that profile in one.
+passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 #: Fixtures that stand for a service; everything that needs one asks for one of these.
 SERVICE_FIXTURES = frozenset(
@@ -164,9 +179,11 @@ def settings(
 
 @pytest.fixture
 def runtime(settings: Settings, keys: KeyMaterial) -> Iterator[Runtime]:
+    if settings.is_embedded:
+        place_migrated_sqlite(Path(str(make_url(settings.resolved_database_url).database)))
     built = build_runtime(settings, keys=keys)
     if settings.is_embedded:
-        upgrade(built.engine)
+        upgrade(built.engine)  # finds it at the newest revision
     built.store.check()
     yield built
     built.close()
@@ -180,11 +197,11 @@ DEFAULT_ROLES = (Role.AGENT, Role.QUALITY, Role.INGEST)
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[TestClient]:  # type: ignore[type-arg]
     secret = api_token(runtime, "test.agent", DEFAULT_ROLES)
-    with TestClient(app=create_app(runtime=runtime)) as test_client:
+    with app_for(runtime) as app, TestClient(app=app) as test_client:
         yield authorised(test_client, secret)
 
 
 @pytest.fixture
 def anonymous(runtime: Runtime) -> Iterator[TestClient]:  # type: ignore[type-arg]
-    with TestClient(app=create_app(runtime=runtime)) as test_client:
+    with app_for(runtime) as app, TestClient(app=app) as test_client:
         yield test_client

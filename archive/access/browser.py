@@ -89,15 +89,18 @@ class BrowserCsrf:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._config: CSRFConfig | None = None
+        # Made on the first request from the runtime's keys, and again should the application
+        # be given another runtime (the tests give one application each test's own).
+        self._config: tuple[Runtime, CSRFConfig] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP or has_bearer(scope):
             await self.app(scope, receive, send)
             return
         runtime: Runtime = scope["litestar_app"].state.runtime
-        if self._config is None:
-            self._config = csrf_config(runtime)
+        if self._config is None or self._config[0] is not runtime:
+            self._config = (runtime, csrf_config(runtime))
+        config = self._config[1]
         passed = False
 
         async def checked(scope: Scope, receive: Receive, send: Send) -> None:
@@ -106,7 +109,7 @@ class BrowserCsrf:
             await self.app(scope, receive, send)
 
         try:
-            await CSRFMiddleware(checked, self._config)(scope, receive, send)
+            await CSRFMiddleware(checked, config)(scope, receive, send)
         except PermissionDeniedException:
             if passed:  # a refusal from further in (a guard), which audits its own
                 raise

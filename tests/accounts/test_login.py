@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import timedelta
 
 import pyotp
@@ -190,6 +192,27 @@ def test_an_old_hash_is_replaced_at_the_next_login(runtime: Runtime) -> None:
     assert renewed != old
     assert not needs_rehash(renewed)
     assert login(runtime)
+
+
+def test_the_archive_hashes_with_the_rfc_9106_low_memory_profile() -> None:
+    # In a process of its own: the suite's processes hash at a cheaper profile (tests/conftest.py).
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from archive.accounts.passwords import hash_password, needs_rehash\n"
+            f"hashed = hash_password({PASSWORD!r})\n"
+            "print(hashed, needs_rehash(hashed))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    hashed, rehash = made.stdout.split()
+    assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert rehash == "False"
+    # A hash made at that profile would be renewed at its next login in this process.
+    assert needs_rehash(hashed)
 
 
 def test_a_current_hash_is_left_alone(runtime: Runtime) -> None:

@@ -10,8 +10,8 @@ from browsing import PASSWORD, USERS, log_in
 from litestar.testing import TestClient
 
 from archive.accounts.service import AccountService
-from archive.app import create_app
 from archive.runtime import Runtime
+from archive.testing.apps import app_for
 
 
 @pytest.fixture
@@ -26,7 +26,10 @@ def runtime(runtime: Runtime) -> Runtime:
 
 @pytest.fixture
 def browser(runtime: Runtime) -> Iterator[TestClient[Any]]:
-    with TestClient(app=create_app(runtime=runtime), base_url="https://archive.example") as client:
+    with (
+        app_for(runtime) as app,
+        TestClient(app=app, base_url="https://archive.example") as client,
+    ):
         yield client
 
 
