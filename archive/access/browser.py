@@ -90,7 +90,7 @@ class BrowserCsrf:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         # Made on the first request from the runtime's keys, and again should the application
-        # be given another runtime (the tests give one application each test's own).
+        # be given another runtime (the tests lend one application to test after test).
         self._config: tuple[Runtime, CSRFConfig] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
