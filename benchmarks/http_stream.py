@@ -8,15 +8,17 @@ The real server (`archive serve`, SQLite and the local store) runs as a child pr
 temporary data directory. Each run, in turn and on the same filesystem:
 
 - writes the recording's bytes to a plain file, `fsync`s it and closes it: the disk's limit;
-- POSTs the same bytes to /api/v1/contacts/calls, streamed from a generator, and waits for
-  the answer (hashed, encrypted, written, fsynced and recorded by then), and POSTs them to a
-  plain-file server on the same stack that writes and fsyncs them, in turns which goes first;
+- POSTs that file to /api/v1/contacts/calls and waits for the answer (hashed, encrypted,
+  written, fsynced and recorded by then), and POSTs it to a plain-file server on the same stack
+  that writes and fsyncs it, in turns which goes first. The client is curl (C), so that the
+  upload measures the servers rather than a Python client sharing their cores; `--client httpx`
+  streams the bytes from a generator instead, hashing them on the way;
 - reads the plain file back and hashes it (the page cache's limit);
 - GETs the recording back whole, checking every byte's hash, and GETs the plain file the same
   way from a plain-file server on the same stack (uvicorn and Litestar's `File`), in turns
   which goes first: the download's goal is 0.7x that server.
 
-The client shares the machine's cores with the server, as a recorder on the same host would;
+The clients share the machine's cores with the server, as a recorder on the same host would;
 the figures are ratios taken in one run, with the median and min-max over the runs, and each
 server's own CPU seconds per GB.
 """
@@ -24,7 +26,10 @@ server's own CPU seconds per GB.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -72,6 +77,55 @@ def send_plain(http: httpx.Client, recording: Recording) -> None:
     answer.raise_for_status()
 
 
+def curl_upload(url: str, path: Path, headers: dict[str, str]) -> bytes:
+    """POST the file at `path` to `url` with curl; the answer's body (curl fails on a 4xx/5xx).
+
+    No `Expect: 100-continue`: curl would otherwise ask before sending any large body, and a
+    recorder posting to the archive has no reason to wait for the go-ahead.
+    """
+    command = ["curl", "--silent", "--show-error", "--fail-with-body", "--request", "POST"]
+    for name, value in {**headers, "Expect": "", "Content-Type": "audio/wav"}.items():
+        command += ["--header", f"{name}: {value}"]
+    done = subprocess.run(
+        [*command, "--upload-file", str(path), url], capture_output=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"curl failed ({done.returncode}): {done.stdout!r} {done.stderr!r}")
+    return done.stdout
+
+
+def curl_ingest(server: ArchiveServer, headers: dict[str, str], path: Path, seed: int) -> str:
+    """Ingest the call at `path` as `Client.upload` does, with curl; the contact's id."""
+    query = httpx.QueryParams(
+        caller="+358401234567", callee="+358201234567", filename=f"call-{seed}.wav"
+    )
+    url = f"{server.base_url}/api/v1/contacts/calls?{query}"
+    contact = json.loads(curl_upload(url, path, headers))["contact"]
+    if contact["size_bytes"] != path.stat().st_size:
+        raise RuntimeError(f"stored {contact['size_bytes']} bytes, sent {path.stat().st_size}")
+    return str(contact["id"])
+
+
+def digest_of(recording: Recording) -> bytes:
+    digest = hashlib.sha256()
+    for chunk in recording.chunks():
+        digest.update(chunk)
+    return digest.digest()
+
+
+def evict(directory: Path) -> None:
+    """Drop the pages of every file under `directory` from the page cache (they are synced).
+
+    The plain files of a run are removed at its end, and the pages they held are what the next
+    run's writes land in. The archive's stored recordings stay; without this their pages stay
+    taken, and every ingest would write into memory that the others' writes do not pay for.
+    """
+    for path in directory.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as file:
+                os.posix_fadvise(file.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+
+
 def timed(action: Callable[[], Any]) -> float:
     started = time.perf_counter()
     action()
@@ -81,8 +135,18 @@ def timed(action: Callable[[], Any]) -> float:
 @click.command()
 @click.option("--size-mb", default=200, show_default=True, help="Recording size in MiB.")
 @click.option("--runs", default=5, show_default=True, help="Runs of each step.")
-def main(size_mb: int, runs: int) -> None:
+@click.option(
+    "--client",
+    "client_kind",
+    type=click.Choice(["curl", "httpx"]),
+    default="curl",
+    show_default=True,
+    help="What uploads: curl from the plain file, or httpx from a generator.",
+)
+def main(size_mb: int, runs: int, client_kind: str) -> None:
     console = Console()
+    if client_kind == "curl" and shutil.which("curl") is None:
+        raise click.UsageError("curl is not installed: install it, or pass --client httpx")
     size = size_mb * MIB
     block = os.urandom(CHUNK_SIZE)
     seconds: dict[str, list[float]] = {
@@ -111,15 +175,35 @@ def main(size_mb: int, runs: int) -> None:
             httpx.Client(base_url=plain_server.base_url, timeout=600) as to_plain,
         ):
             client = Client(http)
+            headers = {"Authorization": http.headers["Authorization"]}
             for run in range(runs):
                 recording = Recording.make(size, run, block)
                 seconds["write"].append(plain_file(plain_dir, recording, keep=True))
                 plain = plain_path(plain_dir, recording)
-                uploads = [
-                    ("ingest", lambda: sent.append(client.upload(recording))),  # noqa: B023
-                    ("plain_upload", lambda: send_plain(to_plain, recording)),  # noqa: B023
-                ]
                 sent: list[tuple[str, bytes]] = []
+                if client_kind == "curl":
+                    digest = digest_of(recording)
+                    uploads = [
+                        (
+                            "ingest",
+                            lambda: sent.append(  # noqa: B023
+                                (curl_ingest(server, headers, plain, recording.seed), digest)  # noqa: B023
+                            ),
+                        ),
+                        (
+                            "plain_upload",
+                            lambda: curl_upload(
+                                f"{plain_server.base_url}/files/upload-{recording.seed}",  # noqa: B023
+                                plain,  # noqa: B023
+                                {},
+                            ),
+                        ),
+                    ]
+                else:
+                    uploads = [
+                        ("ingest", lambda: sent.append(client.upload(recording))),  # noqa: B023
+                        ("plain_upload", lambda: send_plain(to_plain, recording)),  # noqa: B023
+                    ]
                 for step, action in uploads if run % 2 == 0 else uploads[::-1]:
                     busy = (server if step == "ingest" else plain_server).pid
                     used = cpu_ticks(busy)
@@ -141,6 +225,7 @@ def main(size_mb: int, runs: int) -> None:
                     cpu[step].append((cpu_ticks(busy) - used) / TICKS_PER_SECOND)
                 plain.unlink()
                 (plain_dir / f"upload-{recording.seed}").unlink()
+                evict(data / "objects")
     rates = {step: [mb_per_second(size, s) for s in spent] for step, spent in seconds.items()}
     ratios = {
         "ingest_vs_write_fsync": [
@@ -160,9 +245,13 @@ def main(size_mb: int, runs: int) -> None:
         "mb_per_second": rates,
         "ratios": ratios,
         "server_cpu_seconds": cpu,
+        "client": client_kind,
         "load_average": os.getloadavg(),
     }
-    table = Table(title=f"{size_mb} MiB call over HTTP, {runs} runs: MB/s median (min-max)")
+    table = Table(
+        title=f"{size_mb} MiB call over HTTP, {runs} runs, uploads by {client_kind}: "
+        "MB/s median (min-max)"
+    )
     for column in ("step", "MB/s", "against", "ratio"):
         table.add_column(column, justify="left" if column in ("step", "against") else "right")
     for step, base, name in (
