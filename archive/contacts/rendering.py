@@ -16,7 +16,7 @@ from archive.clock import LATEST
 from archive.contacts.ingest import Ingested
 from archive.contacts.models import Channel, Contact
 from archive.contacts.schemas import ContactOut, HoldBadge, IngestOut, SameKeyOut, contact_out
-from archive.contacts.service import ContactService
+from archive.contacts.service import Beside, ContactService
 from archive.holds.coverage import Keeping
 from archive.runtime import Runtime
 
@@ -55,11 +55,21 @@ def render(
     )
 
 
-def render_page(service: ContactService, contacts: Sequence[Contact]) -> list[ContactOut]:
+def render_page(
+    service: ContactService, contacts: Sequence[Contact], beside: Beside | None = None
+) -> list[ContactOut]:
     """A page of contacts as shown to the service's viewer; what is shown beside them (holds,
-    reviews, tickets, the first of a natural key, whose each is) read once for the page."""
+    reviews, tickets, the first of a natural key, whose each is) read once for the page.
+
+    `beside`, from the page's own query, says which contacts are under review and which a
+    hold may cover: only those are asked about holds, and, most pages, none are.
+    """
     service.preload(contacts)
-    kept, reviews = service.holds_of(contacts), service.reviews_of(contacts)
+    if beside is None:
+        kept, reviews = service.holds_of(contacts), service.reviews_of(contacts)
+    else:
+        kept = service.holds_of([c for c in contacts if c.id in beside.maybe_held])
+        reviews = beside.reviews
     return [render(service, contact, kept, reviews) for contact in contacts]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from functools import cache
 
-from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from archive.contacts.models import Contact, ContactState
@@ -55,6 +55,17 @@ def _open_reviews() -> Select[uuid.UUID, str]:
     return select(IdentityReview.contact_id, IdentityReview.reason).where(
         IdentityReview.contact_id.in_(bindparam("contacts", expanding=True)),
         IdentityReview.resolved_at.is_(None),
+    )
+
+
+def open_review_reason() -> ScalarSelect[str]:
+    """A column of a query over `Contact`: the reason of its open review, NULL when there is
+    none (a contact has one review at most). What `under_review` says of a page of contacts,
+    read by the page's own query."""
+    return (
+        select(IdentityReview.reason)
+        .where(IdentityReview.contact_id == Contact.id, IdentityReview.resolved_at.is_(None))
+        .scalar_subquery()
     )
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, null, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, bindparam, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from archive.clock import LATEST
@@ -66,6 +66,26 @@ def covering(session: Session, contacts: Sequence[Contact]) -> dict[uuid.UUID, l
                     if in_range(hold, contact.started_at)
                 )
     return {contact_id: holds for contact_id, holds in found.items() if holds}
+
+
+def may_cover() -> ColumnElement[bool]:
+    """A condition on `Contact`: an active hold names it, or is placed on its ticket or its
+    customer. It holds for every contact `covering` finds a hold for, and also for one whose
+    customer's hold leaves it out by date, which `covering` then decides: a page's own query
+    carries it, so that a page no hold can cover asks no more about holds."""
+    active = Hold.state == HoldState.ACTIVE
+    named = (
+        select(HoldContact.hold_id)
+        .join(Hold, Hold.id == HoldContact.hold_id)
+        .where(HoldContact.contact_id == Contact.id, active)
+    )
+    on_ticket = select(Hold.id).where(
+        Hold.ticket_id == Contact.ticket_id, Hold.scope == HoldScope.TICKET, active
+    )
+    on_customer = select(Hold.id).where(
+        Hold.customer_id == Contact.customer_id, Hold.scope == HoldScope.CUSTOMER, active
+    )
+    return or_(named.exists(), on_ticket.exists(), on_customer.exists())
 
 
 _Found = dict[uuid.UUID, list[Hold]]

@@ -64,7 +64,7 @@ def customer_contacts(
     where = filters()
     service = ContactService(session, runtime, viewer)
     page = service.timeline(customer_id, where, limit=limit, cursor=cursor)
-    items = render_page(service, page.items)
+    items = render_page(service, page.items, page.beside)
     log = AuditLog(session, runtime)
     log.record(
         actor,
