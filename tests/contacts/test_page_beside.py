@@ -18,7 +18,7 @@ from archive.contacts.models import Contact, Direction
 from archive.runtime import Runtime
 from archive.testing.builders import MEDIA, chunks_of, ingest_call
 from archive.testing.statements import statements
-from archive.testing.tokens import api_token
+from archive.testing.tokens import bearer
 
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 HOLDS = "/api/v1/holds"
@@ -28,12 +28,6 @@ HOLDS = "/api/v1/holds"
 def runtime(runtime: Runtime) -> Runtime:
     runtime.clock = FixedClock(NOW)
     return runtime
-
-
-def as_role(runtime: Runtime, role: Role) -> dict[str, str]:
-    return {
-        "Authorization": f"Bearer {api_token(runtime, f'{role}.{uuid.uuid4().hex[:6]}', [role])}"
-    }
 
 
 def call(runtime: Runtime, days_ago: int, ticket: str | None = None) -> Contact:
@@ -49,7 +43,7 @@ def page(
     client: TestClient[Any], runtime: Runtime, customer_id: uuid.UUID | None
 ) -> tuple[dict[str, Any], list[str]]:
     """The customer's contacts as an agent lists them, by id, and the statements it took."""
-    agent = as_role(runtime, Role.AGENT)
+    agent = bearer(runtime, Role.AGENT)
     path = f"/api/v1/customers/{customer_id}/contacts"
     assert client.get(path, headers=agent).status_code == 200  # the token's first use
     with statements(runtime.engine) as sent:
@@ -66,7 +60,7 @@ def place(client: TestClient[Any], runtime: Runtime, **body: Any) -> str:
     answer = client.post(
         HOLDS,
         json={"reason": "complaint", "reference": "REK-1", **body},
-        headers=as_role(runtime, Role.QUALITY),
+        headers=bearer(runtime, Role.QUALITY),
     )
     assert answer.status_code == 201, answer.text
     return str(answer.json()["id"])
@@ -111,7 +105,7 @@ def test_each_way_a_hold_covers_a_contact_shows_on_the_page(
     assert shown[str(on_ticket.id)]["hold"]["id"] == by_ticket
 
     # Released holds keep nothing, and are not asked about.
-    quality = as_role(runtime, Role.QUALITY)
+    quality = bearer(runtime, Role.QUALITY)
     for hold in (by_name, by_ticket, by_customer):
         released = anonymous.post(f"{HOLDS}/{hold}/release", headers=quality)
         assert released.status_code == 200, released.text
