@@ -13,6 +13,7 @@ import contextlib
 import random
 import threading
 import uuid
+from datetime import date
 from typing import Any
 
 import pytest
@@ -24,19 +25,14 @@ from archive.customers.identifiers import IdentifierKind
 from archive.customers.matching import Attachment
 from archive.customers.models import Customer, NameToken, Uncertainty
 from archive.customers.service import CustomerService, IdentifierInput
+from archive.demo.people import identity_code
 from archive.errors import InvalidInput
 from archive.runtime import Runtime
 
-CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
-
-
-def hetu(day: int, individual: int) -> str:
-    """A valid Finnish identity code born on `day` March 1985."""
-    digits = f"{day:02d}0385{individual:03d}"
-    return f"{digits[:6]}-{digits[6:]}{CHECK[int(digits) % 31]}"
-
-
-CODES = [hetu(1, 231), hetu(2, 412), hetu(3, 555), hetu(4, 913)]  # the last is temporary
+# Born in March 1985; the last, an individual number of 900 or more, is a temporary code.
+CODES = [
+    identity_code(date(1985, 3, d), n, "-") for d, n in ((1, 231), (2, 412), (3, 555), (4, 913))
+]
 PHONES = ["040 712 3456", "+358 50 123 4567", "09 123 4567", "044 987 6543"]
 EMAILS = ["aino@example.fi", "Matti.K@Example.FI", "koti@example.fi", "tuki@example.com"]
 NAMES = ["Aino Virtanen", "Matti Koskinen", "Anna-Liisa Mäki"]

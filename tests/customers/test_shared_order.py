@@ -4,6 +4,8 @@ live ingest as in a bulk import."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select, text, update
 
@@ -11,15 +13,11 @@ from archive.customers.bulk import BulkResolver, Resolution
 from archive.customers.identifiers import IdentifierKind
 from archive.customers.models import CustomerIdentifier, Uncertainty
 from archive.customers.service import CustomerService, IdentifierInput
+from archive.demo.people import identity_code
 from archive.runtime import Runtime
 
 SHARED = "koti@example.fi"
-CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
-
-
-def hetu(day: int, individual: int) -> str:
-    digits = f"{day:02d}0385{individual:03d}"
-    return f"{digits[:6]}-{digits[6:]}{CHECK[int(digits) % 31]}"
+AINO = identity_code(date(1985, 3, 5), 231, "-")
 
 
 def email(address: str) -> IdentifierInput:
@@ -33,13 +31,11 @@ def test_the_first_to_take_an_address_is_first_though_its_row_sits_after_a_later
     with runtime.session() as session:
         service = CustomerService(session, runtime)
         first = service.attach([email(SHARED)])
-        second = service.attach([IdentifierInput(IdentifierKind.NATIONAL_ID, hetu(5, 231))])
+        second = service.attach([IdentifierInput(IdentifierKind.NATIONAL_ID, AINO)])
         assert first is not None
         assert second is not None
         # The second customer's code brings the address along, as a contact can.
-        took = service.attach(
-            [IdentifierInput(IdentifierKind.NATIONAL_ID, hetu(5, 231)), email(SHARED)]
-        )
+        took = service.attach([IdentifierInput(IdentifierKind.NATIONAL_ID, AINO), email(SHARED)])
         assert took is not None
         assert took.customer.id == second.customer.id
         session.commit()
