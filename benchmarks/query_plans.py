@@ -60,7 +60,7 @@ from archive.settings import Settings
 from archive.testing.builders import MEDIA, chunks_of
 from archive.testing.databases import new_database
 from archive.testing.tokens import api_token
-from benchmarks._common import write_results
+from benchmarks._common import stop_on_sigterm, write_results
 from benchmarks._plans import Plan, explain, statements
 
 FILL_BATCH = 250_000
@@ -457,6 +457,7 @@ def _plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 def main(sizes: list[int], runs: int, compare: bool) -> None:
     console = Console(width=200)
+    stop_on_sigterm()  # its database of millions of rows is dropped on the way out
     results: dict[str, Any] = {"sizes": sizes, "runs": runs, "by_size": {}}
     with tempfile.TemporaryDirectory(prefix="plans-") as work, new_database("plans") as url:
         settings = Settings(

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import os
-import signal
-import sys
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 from click.core import ParameterSource
 from rich.console import Console
 
 from archive.logging import configure_logging
-from benchmarks._common import write_results
+from benchmarks._common import stop_on_sigterm, write_results
 from benchmarks.audit_scaling.measure import Run, run_rounds, run_timed
 from benchmarks.audit_scaling.population import seeded_archive
 from benchmarks.audit_scaling.report import (
@@ -42,15 +40,6 @@ def apply_quick(options: dict[str, Any]) -> None:
     for name, value in QUICK.items():
         if context.get_parameter_source(name) is ParameterSource.DEFAULT:
             options[name] = value
-
-
-def stop_on_sigterm() -> None:
-    """A SIGTERM unwinds like Ctrl-C does, so servers and the database are still removed."""
-
-    def leave(_signal: int, _frame: object) -> NoReturn:
-        sys.exit(128 + signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, leave)
 
 
 @click.command()
