@@ -56,7 +56,7 @@ def render(
 
 
 def render_page(
-    service: ContactService, contacts: Sequence[Contact], beside: Beside | None = None
+    service: ContactService, contacts: Sequence[Contact], beside: Beside
 ) -> list[ContactOut]:
     """A page of contacts as shown to the service's viewer; what is shown beside them (holds,
     reviews, tickets, the first of a natural key, whose each is) read once for the page.
@@ -65,12 +65,8 @@ def render_page(
     hold may cover: only those are asked about holds, and, most pages, none are.
     """
     service.preload(contacts)
-    if beside is None:
-        kept, reviews = service.holds_of(contacts), service.reviews_of(contacts)
-    else:
-        kept = service.holds_of([c for c in contacts if c.id in beside.maybe_held])
-        reviews = beside.reviews
-    return [render(service, contact, kept, reviews) for contact in contacts]
+    kept = service.holds_of([c for c in contacts if c.id in beside.maybe_held])
+    return [render(service, contact, kept, beside.reviews) for contact in contacts]
 
 
 def ingest_out(session: Session, runtime: Runtime, actor: Actor, result: Ingested) -> IngestOut:

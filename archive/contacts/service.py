@@ -5,13 +5,25 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Integer, Select, and_, bindparam, func, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Row,
+    ScalarSelect,
+    Select,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from archive.access.viewer import SYSTEM, Viewer
@@ -65,12 +77,30 @@ class Beside:
     reviews: dict[uuid.UUID, str]
     maybe_held: frozenset[uuid.UUID]
 
+    @classmethod
+    def of(cls, rows: Iterable[Row[Contact, str, bool]]) -> Beside:
+        """Read from the rows of a query that selected `Contact, *beside_columns()`."""
+        rows = list(rows)
+        return cls(
+            reviews={contact.id: reason for contact, reason, _ in rows if reason is not None},
+            maybe_held=frozenset(contact.id for contact, _, held in rows if held),
+        )
+
+    def __or__(self, other: Beside) -> Beside:
+        return Beside({**self.reviews, **other.reviews}, self.maybe_held | other.maybe_held)
+
+
+def beside_columns() -> tuple[ScalarSelect[str], ColumnElement[bool]]:
+    """The columns a query over `Contact` carries for `Beside`, evaluated for the rows its
+    limit keeps: each contact's open review's reason, and whether a hold may cover it."""
+    return open_review_reason(), may_cover()
+
 
 @dataclass(frozen=True)
 class Page:
     items: list[Contact]
     next_cursor: str | None
-    beside: Beside | None = None
+    beside: Beside
 
 
 @cache
@@ -80,7 +110,7 @@ def _timeline_query(given: frozenset[str], *, sees_restricted: bool) -> Select[C
     SQLAlchemy finds its compiled form without building and keying it again, whatever the
     values. Each contact's open review, and whether a hold may cover it, come in the same row:
     two statements fewer for every page, evaluated for the rows the limit keeps."""
-    query = select(Contact, open_review_reason(), may_cover()).where(
+    query = select(Contact, *beside_columns()).where(
         Contact.customer_id == bindparam("customer"), Contact.state == ContactState.ACTIVE
     )
     if "channel" in given:
@@ -105,6 +135,11 @@ def _timeline_query(given: frozenset[str], *, sees_restricted: bool) -> Select[C
     return query.order_by(Contact.started_at.desc(), Contact.id.desc()).limit(
         bindparam("limit", type_=Integer)
     )
+
+
+def _page_of(rows: Sequence[Row[Contact, str, bool]]) -> Page:
+    """A list that pages no further, with what its query read beside its contacts."""
+    return Page([contact for contact, _, _ in rows], None, Beside.of(rows))
 
 
 def encode_cursor(contact: Contact) -> str:
@@ -192,23 +227,19 @@ class ContactService:
         more = len(rows) > limit
         rows = rows[:limit]
         items = [contact for contact, _, _ in rows]
-        beside = Beside(
-            reviews={contact.id: reason for contact, reason, _ in rows if reason is not None},
-            maybe_held=frozenset(contact.id for contact, _, held in rows if held),
-        )
-        return Page(items, encode_cursor(items[-1]) if more and items else None, beside)
+        return Page(items, encode_cursor(items[-1]) if more and items else None, Beside.of(rows))
 
-    def recent_of_agent(self, agents: Collection[str], *, limit: int) -> list[Contact]:
+    def recent_of_agent(self, agents: Collection[str], *, limit: int) -> Page:
         """The newest active contacts an agent handled (`agents`: the names the systems that
         send contacts know them by), leaving out what is hidden from the viewer."""
         limit = min(limit, MAX_PAGE)
         # One backward range of the agent index per name, each stopping at `limit`: an IN list
         # of names made PostgreSQL read and sort all of an agent's history instead.
         found = [
-            contact
+            row
             for name in sorted(agents)
-            for contact in self.session.scalars(
-                select(Contact)
+            for row in self.session.execute(
+                select(Contact, *beside_columns())
                 .where(
                     Contact.agent == name,
                     Contact.state == ContactState.ACTIVE,
@@ -218,14 +249,14 @@ class ContactService:
                 .limit(limit)
             )
         ]
-        found.sort(key=lambda contact: (contact.started_at, contact.id), reverse=True)
-        return found[:limit]
+        found.sort(key=lambda row: (row[0].started_at, row[0].id), reverse=True)
+        return _page_of(found[:limit])
 
-    def recent_on_tickets_of(self, agents: Collection[str], *, limit: int) -> list[Contact]:
+    def recent_on_tickets_of(self, agents: Collection[str], *, limit: int) -> Page:
         """The newest contacts others handled on the tickets of the agent's own newest contacts:
         what happened on their cases since. Hidden tickets and contacts are left out."""
         if not agents:
-            return []
+            return _page_of([])
         names = sorted(agents)
         # The agent's newest contacts, a bounded number per name, and the tickets among them:
         # those of recent work. Only the agent is asked of the range, so that it is read
@@ -252,7 +283,7 @@ class ContactService:
             .limit(RECENT_TICKETS)
         )
         query = (
-            select(Contact)
+            select(Contact, *beside_columns())
             .join(Ticket, Ticket.id == Contact.ticket_id)
             .where(
                 Contact.ticket_id.in_(tickets.scalar_subquery()),
@@ -264,7 +295,7 @@ class ContactService:
             .order_by(Contact.started_at.desc(), Contact.id.desc())
             .limit(min(limit, MAX_PAGE))
         )
-        return list(self.session.scalars(query))
+        return _page_of(self.session.execute(query).all())
 
     def holds_of(self, contacts: Sequence[Contact]) -> dict[uuid.UUID, Keeping]:
         """For each contact a hold keeps past its retention now, the hold keeping it longest."""

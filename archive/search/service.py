@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from archive.access.viewer import SYSTEM, Viewer
 from archive.clock import checked_moment
 from archive.contacts.models import Channel, Contact, ContactState
+from archive.contacts.service import Beside, beside_columns
 from archive.customers.restriction import Restriction
 from archive.errors import InvalidInput
 from archive.runtime import Runtime
@@ -70,6 +71,7 @@ class Hit:
 class Found:
     hits: list[Hit]
     terms: int  # how many terms the query had (the words themselves are kept nowhere)
+    beside: Beside  # what the hits' own query read beside them
     more: bool  # whether a next page has hits
     # Every term is common: what was ranked is the contacts its rarest term weighs most in.
     narrowed: bool = False
@@ -122,7 +124,7 @@ class SearchService:
             tokens_of.setdefault(number, []).append(token)
         sizes = {number: self._size(tokens) for number, tokens in tokens_of.items()}
         if not sizes or min(sizes.values()) == 0:
-            return Found([], len(terms), more=False)
+            return Found([], len(terms), Beside.of([]), more=False)
         rarest = min(sizes, key=lambda number: (sizes[number], number))
         dated = where.since is not None or where.until is not None
         candidates: ColumnElement[bool]
@@ -161,14 +163,15 @@ class SearchService:
         )
         ranked = [(row.contact_id, float(row.score)) for row in self.session.execute(query)]
         page = ranked[:limit]
-        contacts = {
-            c.id: c
-            for c in self.session.scalars(
-                select(Contact).where(Contact.id.in_([contact_id for contact_id, _ in page]))
+        # Read with what showing them needs beside them: no more statements for the page.
+        rows = self.session.execute(
+            select(Contact, *beside_columns()).where(
+                Contact.id.in_([contact_id for contact_id, _ in page])
             )
-        }
+        ).all()
+        contacts = {contact.id: contact for contact, _, _ in rows}
         hits = [Hit(contacts[contact_id], score) for contact_id, score in page]
-        return Found(hits, len(terms), more=len(ranked) > limit, narrowed=narrowed)
+        return Found(hits, len(terms), Beside.of(rows), more=len(ranked) > limit, narrowed=narrowed)
 
     def _filtered(self, query: Q, where: SearchFilter) -> Q:
         """`query`, over postings joined to their contacts, kept to the active contacts the

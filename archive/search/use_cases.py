@@ -61,7 +61,7 @@ def search_contacts(
     found = SearchService(session, runtime, viewer).search(terms, where, limit=limit, offset=offset)
     contacts = ContactService(session, runtime, viewer)
     listed = [hit.contact for hit in found.hits]
-    shown = render_page(contacts, listed)
+    shown = render_page(contacts, listed, found.beside)
     cut = _snippets(contacts, listed, terms) if snippets else {}
     items = [
         SearchHitOut(view, hit.score, cut.get(hit.contact.id))

@@ -94,8 +94,9 @@ def agent_start(session: Session, runtime: Runtime, actor: Actor, *, limit: int)
     service = contacts_for(session, runtime, actor)
     own = service.recent_of_agent(agents, limit=limit)
     others = service.recent_on_tickets_of(agents, limit=limit)
-    listed = [*own, *others]
-    shown = dict(zip((c.id for c in listed), render_page(service, listed), strict=True))
+    listed = [*own.items, *others.items]
+    rendered = render_page(service, listed, own.beside | others.beside)
+    shown = dict(zip((c.id for c in listed), rendered, strict=True))
     if listed:
         AuditLog(session, runtime).record(
             actor,
@@ -106,8 +107,8 @@ def agent_start(session: Session, runtime: Runtime, actor: Actor, *, limit: int)
     customers = names_of(session, runtime, actor, [c.customer_id for c in shown.values()])
     session.commit()
     return AgentStart(
-        own=[shown[c.id] for c in own],
-        others=[shown[c.id] for c in others],
+        own=[shown[c.id] for c in own.items],
+        others=[shown[c.id] for c in others.items],
         customers=customers,
         agents=sorted(agents),
     )

@@ -1,0 +1,180 @@
+"""The agent's start page and a search read their contacts' open reviews, and which of them a
+hold may cover, in the statements that find the contacts, as a customer's page does: holds are
+asked about only when one may cover a listed contact, and every hold and every doubt still
+shows on the contact it concerns."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from archive.accounts.models import Role
+from archive.audit.actor import user
+from archive.clock import FixedClock
+from archive.contacts.ingest import CallParties, Envelope, IngestService
+from archive.contacts.models import Contact, Direction
+from archive.contacts.schemas import ContactOut
+from archive.contacts.use_cases import agent_start
+from archive.runtime import Runtime
+from archive.testing.builders import MEDIA, chunks_of, ingest_call, ingest_chat
+from archive.testing.statements import statements
+from archive.testing.tokens import bearer
+
+NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
+HOLDS = "/api/v1/holds"
+SEARCH = "/api/v1/search"
+AGENT = "anna.agent"
+
+
+@pytest.fixture
+def runtime(runtime: Runtime) -> Runtime:
+    runtime.clock = FixedClock(NOW)
+    return runtime
+
+
+def call(runtime: Runtime, hours_ago: int, agent: str = AGENT, ticket: str = "ZD-1") -> Contact:
+    return ingest_call(
+        runtime,
+        started_at=NOW - timedelta(hours=hours_ago),
+        agent=agent,
+        ticket=ticket,
+        external_id=f"pbx-{uuid.uuid4()}",
+    ).contact
+
+
+def place(client: TestClient[Any], runtime: Runtime, **body: Any) -> str:
+    answer = client.post(
+        HOLDS,
+        json={"reason": "complaint", "reference": "REK-1", **body},
+        headers=bearer(runtime, Role.QUALITY),
+    )
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["id"])
+
+
+def start(runtime: Runtime) -> tuple[dict[uuid.UUID, ContactOut], list[str], list[str]]:
+    """The agent's start page as the use case makes it: every contact on it by id, the ids of
+    the agent's own, and the statements it took."""
+    actor = user(AGENT, None, [Role.AGENT], role=str(Role.AGENT))
+    with runtime.session() as session, statements(runtime.engine) as sent:
+        page = agent_start(session, runtime, actor, limit=20)
+    shown = {item.id: item for item in [*page.own, *page.others]}
+    return shown, [str(item.id) for item in page.own], sent
+
+
+def naming(sent: list[str], table: str) -> list[str]:
+    return [sql for sql in sent if f"FROM {table} " in sql or f"JOIN {table} " in sql]
+
+
+def listing(sent: list[str]) -> list[str]:
+    """The statements that found the listed contacts (they read `contacts` for the page)."""
+    return [sql for sql in sent if "FROM contacts" in sql and "identity_reviews" in sql]
+
+
+def test_a_start_page_no_hold_covers_asks_nothing_more_about_holds_or_reviews(
+    runtime: Runtime,
+) -> None:
+    own = call(runtime, 3)
+    theirs = call(runtime, 2, agent="ben.agent")  # on the same ticket: followed
+    shown, mine, sent = start(runtime)
+    assert mine == [str(own.id)]
+    assert set(shown) == {own.id, theirs.id}
+    assert [item.hold for item in shown.values()] == [None, None]
+    assert [item.uncertain_identity for item in shown.values()] == [None, None]
+    # The own list and the followed tickets' list: no other statement names either table.
+    assert len(listing(sent)) == 2
+    assert naming(sent, "holds") == listing(sent) == naming(sent, "identity_reviews")
+
+
+def test_each_hold_shows_on_the_start_page_contact_it_keeps(
+    anonymous: TestClient[Any], runtime: Runtime
+) -> None:
+    named = call(runtime, 5, ticket="ZD-5")
+    on_ticket = call(runtime, 4, ticket="ZD-7")
+    followed = call(runtime, 3, agent="ben.agent", ticket="ZD-7")
+    free = call(runtime, 2, ticket="ZD-9")
+    by_name = place(anonymous, runtime, scope="contacts", contact_ids=[str(named.id)])
+    by_ticket = place(anonymous, runtime, scope="ticket", ticket_id=str(on_ticket.ticket_id))
+    shown, _, sent = start(runtime)
+    assert shown[named.id].hold is not None
+    assert str(shown[named.id].hold.id) == by_name
+    for kept in (on_ticket, followed):  # the agent's own, and another's on the same ticket
+        hold = shown[kept.id].hold
+        assert hold is not None
+        assert str(hold.id) == by_ticket
+    assert shown[free.id].hold is None
+    # The two lists, then the holds of the three contacts a hold may keep, once.
+    assert len(naming(sent, "holds")) == 3
+
+    # A customer's hold from a date covers what started since, and only that.
+    since = (NOW - timedelta(hours=3)).isoformat()
+    by_customer = place(
+        anonymous, runtime, scope="customer", customer_id=str(free.customer_id), since=since
+    )
+    shown, _, _ = start(runtime)
+    hold = shown[free.id].hold
+    assert hold is not None
+    assert str(hold.id) == by_customer
+    assert shown[named.id].hold is not None
+    assert str(shown[named.id].hold.id) == by_name
+
+
+def test_the_start_page_says_which_contacts_an_open_review_doubts(runtime: Runtime) -> None:
+    def from_home(name: str, code: str | None = None, who: str | None = None) -> Contact:
+        with runtime.session() as session:
+            return (
+                IngestService(session, runtime)
+                .ingest_call(
+                    Envelope(
+                        direction=Direction.INBOUND,
+                        started_at=NOW - timedelta(hours=1),
+                        agent=AGENT,
+                    ),
+                    CallParties(caller="09 123 4567", customer_national_id=code, customer_name=who),
+                    chunks_of(MEDIA / name),
+                )
+                .contact
+            )
+
+    aino = from_home("speech.mp3", "150385-231F", "Aino Koskinen")
+    matti = from_home("speech.flac", "020790-412E", "Matti Koskinen")
+    unknown = from_home("speech.opus")
+    shown, _, sent = start(runtime)
+    assert shown[aino.id].uncertain_identity is None
+    assert shown[matti.id].uncertain_identity == "other_identity_code"
+    assert shown[unknown.id].uncertain_identity == "several_customers"
+    assert naming(sent, "identity_reviews") == listing(sent)
+
+
+def search(
+    client: TestClient[Any], runtime: Runtime, words: str
+) -> tuple[dict[str, Any], list[str]]:
+    """The hits of a search by id, as an agent's search shows them, and its statements."""
+    headers = {**bearer(runtime, Role.AGENT), "X-Archive-Purpose": "CS-1"}
+    assert client.get(SEARCH, params={"q": words}, headers=headers).status_code == 200
+    with statements(runtime.engine) as sent:
+        answer = client.get(SEARCH, params={"q": words}, headers=headers)
+    assert answer.status_code == 200, answer.text
+    return {hit["contact"]["id"]: hit["contact"] for hit in answer.json()["items"]}, sent
+
+
+def test_a_search_shows_each_hold_on_the_hit_it_keeps_and_asks_no_more_when_none_can(
+    anonymous: TestClient[Any], runtime: Runtime
+) -> None:
+    kept = ingest_chat(runtime, "Lämpöpumppu on rikki", email="aino@example.fi").contact
+    free = ingest_chat(runtime, "Lämpöpumppu pitää ääntä", email="olli@example.fi").contact
+    hits, sent = search(anonymous, runtime, "lämpöpumppu")
+    assert set(hits) == {str(kept.id), str(free.id)}
+    assert [hit["hold"] for hit in hits.values()] == [None, None]
+    assert len(naming(sent, "holds")) == 1  # the hits' own statement
+    assert naming(sent, "holds") == naming(sent, "identity_reviews")
+
+    by_name = place(anonymous, runtime, scope="contacts", contact_ids=[str(kept.id)])
+    hits, sent = search(anonymous, runtime, "lämpöpumppu")
+    assert hits[str(kept.id)]["hold"]["id"] == by_name
+    assert hits[str(free.id)]["hold"] is None
+    assert len(naming(sent, "holds")) == 2  # and the holds of the one a hold may keep
