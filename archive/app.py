@@ -180,6 +180,10 @@ def create_app(settings: Settings | None = None, *, runtime: RuntimeDep | None =
         ),
         request_max_body_size=1 << 20,
         debug=False,
+        # The archive's own logging (`configure_logging`) writes every line. Litestar's default
+        # would put a handler of its own on the root logger, in a text format of its own even
+        # where lines are JSON, and write libraries' INFO lines through it, URLs and all.
+        logging_config=None,
     )
     declared_permissions(app)  # refuses to start with a route that declares no permission
     # Around the router and everything else, so that its 404s and 405s are logged and traced.

@@ -17,13 +17,18 @@ ACCESS_LOGGER = "archive.access"
 _ROOT = "archive"
 
 
-class _StandardOutput(logging.StreamHandler):  # type: ignore[type-arg]
-    """A handler that writes to whatever `sys.stdout` is when a line is written, not the one it
-    was made with, which may since have been replaced and closed (a test's capture)."""
+class _Current(logging.StreamHandler):  # type: ignore[type-arg]
+    """A handler that writes to whatever `sys.stdout` (or `sys.stderr`) is when a line is
+    written, not the one it was made with, which may since have been replaced and closed (a
+    test's capture)."""
+
+    def __init__(self, which: str) -> None:
+        self.which = which
+        super().__init__()
 
     @property
     def stream(self) -> TextIO:
-        return sys.stdout
+        return getattr(sys, self.which)  # type: ignore[no-any-return]
 
     @stream.setter
     def stream(self, _: object) -> None:
@@ -50,22 +55,34 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         cache_logger_on_first_use=True,
     )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+    )
     # The standard library's `archive` loggers: one handler of this module's, replaced when
     # the logging is configured again (each server process, each test's app).
-    handler = _StandardOutput()
+    archive = logging.getLogger(_ROOT)
+    _replace_handler(archive, _Current("stdout"), formatter)
+    archive.setLevel(numeric)
+    archive.propagate = False
+    # Libraries' warnings and errors (the database driver's, the S3 client's, the HTTP
+    # client's) in the same form, so that a JSON log stays JSON lines, on standard error as
+    # Python writes them by default (a command's own output stays clean). Their INFO lines
+    # stay out: they may quote URLs, and a query string may hold what the log must not.
+    libraries = _Current("stderr")
+    libraries.setLevel(max(numeric, logging.WARNING))
+    _replace_handler(logging.getLogger(), libraries, formatter)
+
+
+def _replace_handler(
+    logger: logging.Logger, handler: logging.Handler, formatter: logging.Formatter
+) -> None:
+    """Put `handler` on `logger` in place of the one an earlier configuration put there."""
     handler.set_name(__name__)
-    handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
-            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
-        )
-    )
-    root = logging.getLogger(_ROOT)
-    for old in [h for h in root.handlers if h.get_name() == __name__]:
-        root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(numeric)
-    root.propagate = False
+    handler.setFormatter(formatter)
+    for old in [h for h in logger.handlers if h.get_name() == __name__]:
+        logger.removeHandler(old)
+    logger.addHandler(handler)
 
 
 def access_logger() -> structlog.stdlib.BoundLogger:
