@@ -24,7 +24,12 @@ Each round runs, interleaved (which goes first alternates):
   (`use_cases.ingest_chat`, two commits each), their customers placed in bulk first: how
   `archive import` stored them before it batched them;
 - **files**: the same documents written as files by `--jobs` threads, each written, `fsync`ed
-  and renamed into place: the floor the local store cannot go under.
+  and renamed into place: the floor the local store cannot go under;
+- **recordings** (`--recordings` synthetic WAV files of `--recording-mb` MiB, MB/s): imported
+  through a manifest without ids, so each is known by its file's SHA-256; **recordings by
+  id**: the same files through a manifest that gives each call an `external_id`;
+  **ingest_call**: the same files stored one by one by live ingest; **copy**: the same files
+  copied and `fsync`ed.
 
 It prints the median and min-max of each in items a second, and writes them to
 `benchmarks/results/`. It asserts nothing.
@@ -191,20 +196,26 @@ def files_rate(work: Path, items: list[ConversationItem], jobs: int) -> float:
     return len(items) / (time.perf_counter() - began)
 
 
-def recording_files(work: Path, count: int, size: int, block: bytes) -> tuple[Path, Path]:
-    """A folder of `count` synthetic WAV recordings and a manifest naming them."""
+def recording_files(work: Path, count: int, size: int, block: bytes) -> tuple[Path, Path, Path]:
+    """A folder of `count` synthetic WAV recordings and two manifests naming them: one keyed
+    by each file's SHA-256 (no `external_id`), one by a telephony system's id of each call."""
     folder = work / f"recordings-{next(_numbers)}"
     folder.mkdir()
     rows = ["file,start,direction,caller,callee,agent,ticket"]
+    keyed = [f"{rows[0]},external_id"]
     for n in range(count):
         recording = Recording.make(size, next(_numbers), block)
         with (folder / f"call-{n}.wav").open("wb") as file:
             for chunk in recording.chunks():
                 file.write(chunk)
-        rows.append(f"call-{n}.wav,2024-05-03T09:15:00Z,inbound,+35840{n:07d},+35894245100,,")
+        row = f"call-{n}.wav,2024-05-03T09:15:00Z,inbound,+35840{n:07d},+35894245100,,"
+        rows.append(row)
+        keyed.append(f"{row},connect-{next(_numbers)}")
     manifest = work / f"{folder.name}.csv"
     manifest.write_text("\n".join(rows) + "\n")
-    return folder, manifest
+    by_id = work / f"{folder.name}-ids.csv"
+    by_id.write_text("\n".join(keyed) + "\n")
+    return folder, manifest, by_id
 
 
 def _drop_new_objects(runtime: Runtime, before: set[str]) -> None:
@@ -337,10 +348,12 @@ def main() -> None:
                 ]
                 if args.recordings:
                     size = args.recording_mb * MIB
-                    folder, manifest = recording_files(work, args.recordings, size, block)
+                    folder, manifest, by_id = recording_files(work, args.recordings, size, block)
                     steps += [
                         ("recordings MB/s", partial(warmed, work, folder, partial(
                             import_recordings, runtime, folder, manifest, args.jobs))),
+                        ("recordings by id MB/s", partial(warmed, work, folder, partial(
+                            import_recordings, runtime, folder, by_id, args.jobs))),
                         ("ingest_call MB/s", partial(warmed, work, folder, partial(
                             ingest_calls, runtime, folder))),
                         ("copy MB/s", partial(warmed, work, folder, partial(

@@ -159,6 +159,23 @@ def stored_copies(session: Session, wanted: Sequence[tuple[ContactKeys, bytes]])
     return {n for n, (keys, digest) in enumerate(wanted) if (keys.natural, digest) in found}
 
 
+def stored_naturals(session: Session, naturals: Sequence[str]) -> set[str]:
+    """Which of these natural keys a live contact is stored under: one query for many."""
+    found: set[str] = set()
+    for start in range(0, len(naturals), IN_CHUNK):
+        found.update(
+            session.scalars(
+                select(Contact.external_key)
+                .where(
+                    Contact.external_key.in_(naturals[start : start + IN_CHUNK]),
+                    Contact.state == ContactState.ACTIVE,
+                )
+                .distinct()
+            )
+        )
+    return found
+
+
 def first_under(session: Session, keys: ContactKeys) -> Contact | None:
     """The first live contact stored under this natural key (whose bytes, here, differ)."""
     return session.scalars(

@@ -285,3 +285,34 @@ def test_a_row_s_transcript_is_stored_with_its_call_or_fails_its_row(
         roles = sorted(obj.role for obj in contact.objects)
         assert roles == ["original", "transcript"]
     assert len(list(runtime.store.list())) == 2  # nothing left of the failed row
+
+
+def test_recordings_keyed_by_their_ids_are_read_once_and_only_checked_when_the_id_is_stored(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    folder = folder_with(tmp_path, 4)
+    manifest = tmp_path / "manifest.csv"
+    rows = good_rows(4).splitlines()
+    manifest.write_text(
+        HEADER.rstrip("\n") + ",external_id\n"
+        + "".join(f"{row},connect-{n}\n" for n, row in enumerate(rows))
+    )  # fmt: skip
+    first = items(manifest, folder)
+    report = import_items(runtime, ACTOR, first, jobs=1)
+    assert (report.stored, report.skipped, report.failed) == (4, 0, [])
+    # No pass over the files before storing them: their keys are the ids, none stored yet.
+    assert [item for item in first if "digest" in vars(item)] == []
+
+    # Again, with one file changed since and another gone once the manifest was read: the
+    # same bytes are skipped, other bytes under a stored id are a contact of their own, linked
+    # to the first, and a file that cannot be read is that row's error.
+    (folder / "2024" / "05" / "call-1.wav").write_bytes(wav(101))
+    again = items(manifest, folder)
+    (folder / "2024" / "05" / "call-3.wav").unlink()
+    report = import_items(runtime, ACTOR, again, jobs=1)
+    assert (report.stored, report.skipped) == (1, 2)
+    assert [note.where for note in report.shared_key] == ["line 3 (2024/05/call-1.wav)"]
+    assert [note.where for note in report.failed] == ["line 5 (2024/05/call-3.wav)"]
+    assert "No such file" in report.failed[0].reason
+    with runtime.session() as session:
+        assert session.scalar(select(func.count()).select_from(Contact)) == 5

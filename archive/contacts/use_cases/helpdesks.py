@@ -39,9 +39,13 @@ class ConversationItem:
         self, service: IngestService
     ) -> tuple[tuple[ContactKeys, bytes], list[IdentifierInput]]:
         transcript = parse_transcript(self.document, source=self.format)  # read once for both
-        digest = hashlib.sha256(self.document).digest()
+        digest = self.digest
         keys = service.chat_keys_of(self.envelope, transcript, self.format, digest)
         return (keys, digest), service.chat_identifiers(transcript)
+
+    @property
+    def digest(self) -> bytes:
+        return hashlib.sha256(self.document).digest()
 
     def chat(self, placed: Resolution | None) -> ChatInput:
         return ChatInput(self.envelope, self.document, self.format, placed)

@@ -46,7 +46,7 @@ from archive.contacts import use_cases
 from archive.contacts.ingest import Ingested, IngestService
 from archive.contacts.ingest_batch import ChatInput
 from archive.contacts.models import Contact
-from archive.contacts.sameness import ContactKeys, stored_copies
+from archive.contacts.sameness import ContactKeys, stored_copies, stored_naturals
 from archive.contacts.use_cases.import_workers import Workers, split, workers_for
 from archive.customers.bulk import BulkResolver, Outcome, Resolution
 from archive.customers.models import Customer
@@ -59,7 +59,9 @@ COMMIT_EVERY = 50  # chats stored per transaction
 JOBS = os.cpu_count() or 1
 PER_WORKER = 20  # items an import has for each worker it starts, at least
 T = TypeVar("T")
-Checked = tuple[tuple[ContactKeys, bytes], list[IdentifierInput]]
+# An item's keys with the SHA-256 of its bytes (None: not read yet, since its natural key is
+# known without them), and what its customer is known by.
+Checked = tuple[tuple[ContactKeys, bytes | None], list[IdentifierInput]]
 
 
 class ImportItem(Protocol):
@@ -73,7 +75,13 @@ class ImportItem(Protocol):
         """The keys it is known by with the SHA-256 of its bytes (with them the archive tells
         whether it holds it already: the same bytes under the same natural key), and what its
         customer is known by. InvalidInput if it cannot be read or an identifier is malformed.
+        An item whose natural key does not come from its bytes may leave their SHA-256 out
+        (None): `digest` is then asked only if a contact is stored under that key.
         """
+
+    @property
+    def digest(self) -> bytes:
+        """The SHA-256 of its bytes."""
 
     def chat(self, placed: Resolution | None) -> ChatInput | None:
         """It as a chat to store with others in one transaction; None: it is stored alone."""
@@ -188,10 +196,17 @@ def _new_ones(
     runs = split(len(items), workers.jobs)
     for run in [workers.run(_check_all, [items[n] for n in run]) for run in runs]:
         checked.extend(run.result())
-    known = [(n, found[0]) for n, found in enumerate(checked) if not isinstance(found, Note)]
+    _read_where_taken(runtime, items, checked, workers)
+    known = [
+        (n, (keys, digest))
+        for n, found in enumerate(checked)
+        if not isinstance(found, Note)
+        for keys, digest in [found[0]]
+        if digest is not None
+    ]
     with runtime.session() as session:
-        held = stored_copies(session, [keys for _, keys in known])
-    stored = {known[n][0] for n in held}
+        held = stored_copies(session, [pair for _, pair in known])
+    stored = {known[m][0] for m in held}
     todo = []
     for n, outcome in enumerate(checked):
         if isinstance(outcome, Note):
@@ -204,6 +219,41 @@ def _new_ones(
             (keys, _), identifiers = outcome
             todo.append((n, keys.natural, identifiers))
     return todo
+
+
+def _read_where_taken(
+    runtime: Runtime, items: Sequence[ImportItem], checked: list[Note | Checked], workers: Workers
+) -> None:
+    """Fill in the SHA-256 of the items that left it out and whose natural key a live contact
+    is stored under, reading them on the workers: the same bytes are then skipped, and other
+    bytes are stored as a contact of their own. The others are new whatever their bytes, and
+    are read once, as they are stored. An item that cannot be read becomes a note."""
+    unread = {
+        n: found[0][0].natural
+        for n, found in enumerate(checked)
+        if not isinstance(found, Note) and found[0][1] is None
+    }
+    if not unread:
+        return
+    with runtime.session() as session:
+        taken = stored_naturals(session, sorted(set(unread.values())))
+    wanted = [n for n, natural in unread.items() if natural in taken]
+    runs = split(len(wanted), workers.jobs)
+    futures = [workers.run(_digests_of, [items[wanted[m]] for m in run]) for run in runs]
+    read = [digest for future in futures for digest in future.result()]
+    for n, digest in zip(wanted, read, strict=True):
+        found = checked[n]
+        assert not isinstance(found, Note)
+        (keys, _), identifiers = found
+        checked[n] = digest if isinstance(digest, Note) else ((keys, digest), identifiers)
+
+
+def _digests_of(runtime: Runtime, items: list[ImportItem]) -> list[bytes | Note]:
+    return [_noted(item, partial(_digest, item)) for item in items]
+
+
+def _digest(item: ImportItem) -> bytes:
+    return item.digest
 
 
 def _tell(report: ImportReport, item: ImportItem, result: Stored | Note) -> None:

@@ -65,9 +65,12 @@ class RecordingItem:
 
     def check(
         self, service: IngestService
-    ) -> tuple[tuple[ContactKeys, bytes], list[IdentifierInput]]:
+    ) -> tuple[tuple[ContactKeys, bytes | None], list[IdentifierInput]]:
         identifiers = service.call_identifiers(self.envelope, self.parties)
-        return (service.call_keys(self.envelope), self.digest), identifiers
+        # Keyed by the manifest's id, a recording is read only if a call is stored under it:
+        # a first import reads each file once, as it stores it.
+        digest = None if self.row.external_id else self.digest
+        return (service.call_keys(self.envelope), digest), identifiers
 
     def chat(self, placed: Resolution | None) -> ChatInput | None:
         return None  # a recording streams for long: it holds no batch's transaction open
