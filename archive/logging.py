@@ -56,7 +56,13 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            # A traceback as text in a JSON line (a library's `exc_info=True`, an unretrieved
+            # task's exception); the console renderer writes it itself.
+            *([structlog.processors.format_exc_info] if json else []),
+            renderer,
+        ],
         foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
     )
     # The standard library's `archive` loggers: one handler of this module's, replaced when

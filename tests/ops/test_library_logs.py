@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,24 @@ from archive.logging import configure_logging
 pytestmark = pytest.mark.fast
 
 
+@pytest.fixture
+def libraries_at_debug() -> Iterator[None]:
+    """Every library logger passing DEBUG on, as one set up to debug would: only the archive's
+    own handler's level keeps their INFO lines out."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.DEBUG)
+    yield
+    root.setLevel(level)
+
+
+@pytest.mark.usefixtures("libraries_at_debug")
 def test_a_library_warning_is_a_json_line_on_standard_error_and_its_info_lines_stay_out(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     configure_logging("INFO", json=True)
     logging.getLogger("httpx").info("HTTP Request: GET https://idp.example/cb?code=s3cret")
+    logging.getLogger("httpx").debug("connect_tcp.started host='idp.example' port=443")
     logging.getLogger("botocore.retries").warning("retrying the request")
     logging.getLogger("archive.anything").info("the archive's own line")
     out, err = capsys.readouterr()
@@ -31,6 +45,21 @@ def test_a_library_warning_is_a_json_line_on_standard_error_and_its_info_lines_s
     # The archive's own lines go to standard output, as before, at the configured level.
     [own] = [json.loads(line) for line in out.splitlines()]
     assert own["event"] == "the archive's own line"
+
+
+def test_a_library_error_s_traceback_is_text_in_its_json_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("INFO", json=True)
+    try:
+        _ = 1 / 0
+    except ZeroDivisionError:
+        logging.getLogger("sqlalchemy.pool").error("Exception during reset", exc_info=True)
+    _, err = capsys.readouterr()
+    [line] = [json.loads(line) for line in err.splitlines()]
+    assert line["event"] == "Exception during reset"
+    assert line["exception"].startswith("Traceback (most recent call last):")
+    assert "ZeroDivisionError: division by zero" in line["exception"]
 
 
 def test_configuring_again_replaces_the_handlers_and_follows_the_level(
