@@ -8,6 +8,10 @@ ten years of a contact centre:
 
 - a **probe** put in through the archive itself (ingest, real encryption): one customer with a
   dozen calls on two tickets, all handled by the agent "Agent 7", the newest in the archive;
+- the access report's **subject**, a customer with three calls of their own whose contacts an
+  agent listed 40 times, and no case reads otherwise; and 20,000 audit records of other
+  people's contacts, both made once before the first size: the report is compared on the same
+  trail at every size, and its own records are counted as rows it answers;
 - around it, rows made by SQL (`generate_series`), not through ingest: contacts started evenly
   over ten years, those of the last year active and the rest tombstones (the policy keeps them
   months, the tombstone limit five years), one content object per active contact, a customer
@@ -47,8 +51,10 @@ from sqlalchemy.engine import Engine
 
 from archive.accounts.models import Role, User
 from archive.app import create_app
+from archive.audit import Actor, AuditAction
+from archive.audit.service import AuditLog
 from archive.contacts.ingest import CallParties, Envelope, IngestService
-from archive.contacts.models import Direction
+from archive.contacts.models import Contact, Direction
 from archive.crypto.keyring import generate_key_material
 from archive.db.migrate import upgrade
 from archive.lifecycle.folding import Folded, fold_tombstones
@@ -72,6 +78,15 @@ CONTACTS_PER_TICKET = 25
 DUE_EVERY = 200_000  # one contact in so many is past its end
 PROBE_AGENT = "Agent 7"
 PROBE_EMAIL = "probe.customer@example.fi"
+# The access report's subject: a customer no case reads, so that the trail naming them is the
+# same at every size but for the report's own records, which are counted as rows answered.
+SUBJECT_EMAIL = "report.subject@example.fi"
+SUBJECT_CONTACTS = 3
+SUBJECT_READS = 40
+# Records of other people's contacts, made before the first size: a trail the planner reads
+# through its indexes, as in any archive in use, and that the cases' own records hardly change.
+BACKGROUND_RECORDS = 20_000
+BACKGROUND_TARGETS = 5
 LARGE = 10_000  # a table with more rows than this is not to be read whole
 FLAT_GROWTH = 2.0
 
@@ -154,29 +169,42 @@ class Probe:
     customer: uuid.UUID
     contact: uuid.UUID
     ticket: uuid.UUID
+    subject: uuid.UUID
     agent_token: str
     auditor_token: str
     privacy_token: str
 
 
-def make_probe(runtime: Runtime) -> Probe:
-    """A customer with calls on two tickets, through ingest: the newest contacts there are."""
+def ingest_calls(
+    runtime: Runtime, name: str, count: int, caller: str, email: str, agent: str
+) -> list[Contact]:
+    """`count` calls of one customer (`caller`, `email`) on two tickets, through ingest."""
     contacts = []
-    for number in range(12):
+    for number in range(count):
         with runtime.session() as session:
             ingested = IngestService(session, runtime).ingest_call(
                 Envelope(
                     direction=Direction.INBOUND,
-                    agent=PROBE_AGENT,
-                    ticket=f"PROBE-{number % 2}",
-                    external_id=f"probe-call-{number}",
+                    agent=agent,
+                    ticket=f"{name.upper()}-{number % 2}",
+                    external_id=f"{name}-call-{number}",
                 ),
-                CallParties(
-                    caller="+358401234567", customer_email=PROBE_EMAIL, filename="speech.mp3"
-                ),
+                CallParties(caller=caller, customer_email=email, filename="speech.mp3"),
                 chunks_of(MEDIA / "speech.mp3"),
             )
             contacts.append(ingested.contact)
+    return contacts
+
+
+def make_probe(runtime: Runtime) -> Probe:
+    """A customer with calls on two tickets, through ingest: the newest contacts there are;
+    and the access report's subject, with calls of their own, made before them."""
+    subject = ingest_calls(
+        runtime, "subject", SUBJECT_CONTACTS, "+358409876543", SUBJECT_EMAIL, "Agent 8"
+    )
+    contacts = ingest_calls(runtime, "probe", 12, "+358401234567", PROBE_EMAIL, PROBE_AGENT)
+    # Two people, not one that a shared number would make them.
+    assert subject[0].customer_id != contacts[0].customer_id
     agent = api_token(runtime, "agent.seven", [Role.AGENT])
     with runtime.session() as session:
         # The start page finds an agent's contacts by the names the telephony knows them by.
@@ -187,14 +215,37 @@ def make_probe(runtime: Runtime) -> Probe:
     last = contacts[-1]
     assert last.customer_id is not None
     assert last.ticket_id is not None
+    assert subject[0].customer_id is not None
     return Probe(
         customer=last.customer_id,
         contact=last.id,
         ticket=last.ticket_id,
+        subject=subject[0].customer_id,
         agent_token=agent,
         auditor_token=api_token(runtime, "auditor.one", [Role.AUDITOR]),
         privacy_token=api_token(runtime, "privacy.one", [Role.PRIVACY]),
     )
+
+
+def make_trail(runtime: Runtime, http: TestClient[Any], probe: Probe) -> None:
+    """The audit trail the access report reads: records of other people's contacts, through
+    the archive's own append, then an agent's lists of the subject's contacts, through the API."""
+    actor = Actor(name="agent.elsewhere", role=str(Role.AGENT), purpose="benchmark")
+    with runtime.session() as session:
+        log = AuditLog(session, runtime)
+        for number in range(BACKGROUND_RECORDS):
+            log.record(
+                actor,
+                AuditAction.CONTACT_CONTENT_READ,
+                target_type="contact",
+                target_ids=[uuid.uuid4() for _ in range(BACKGROUND_TARGETS)],
+            )
+            if number % 2000 == 1999:
+                session.commit()
+        session.commit()
+    read = get_as(http, f"/api/v1/customers/{probe.subject}/contacts", probe.agent_token)
+    for _ in range(SUBJECT_READS):
+        read()
 
 
 def fill(engine: Engine, low: int, high: int, console: Console) -> float:
@@ -247,21 +298,27 @@ def client(runtime: Runtime) -> Iterator[TestClient[Any]]:
         yield test_client
 
 
+def get_as(http: TestClient[Any], path: str, token: str, **params: str) -> Callable[[], Any]:
+    """A GET through the API with `token`, as a call that fails unless answered 200."""
+
+    def run() -> Any:
+        answer = http.get(
+            path,
+            params=params,
+            headers={"Authorization": f"Bearer {token}", "X-Archive-Purpose": "benchmark"},
+        )
+        if answer.status_code != 200:
+            raise RuntimeError(f"{path}: {answer.status_code} {answer.text[:200]}")
+        return answer
+
+    return run
+
+
 def cases(runtime: Runtime, http: TestClient[Any], probe: Probe) -> dict[str, Callable[[], Any]]:
     """Each thing an agent, the sweep or a privacy officer does, as a call."""
 
     def get(path: str, token: str, **params: str) -> Callable[[], Any]:
-        def run() -> Any:
-            answer = http.get(
-                path,
-                params=params,
-                headers={"Authorization": f"Bearer {token}", "X-Archive-Purpose": "benchmark"},
-            )
-            if answer.status_code != 200:
-                raise RuntimeError(f"{path}: {answer.status_code} {answer.text[:200]}")
-            return answer
-
-        return run
+        return get_as(http, path, token, **params)
 
     agent, auditor, privacy = probe.agent_token, probe.auditor_token, probe.privacy_token
     run_of_a_day = uuid.UUID(hex=hashlib.md5(f"r{DAYS // 2}".encode()).hexdigest())
@@ -298,19 +355,22 @@ def cases(runtime: Runtime, http: TestClient[Any], probe: Probe) -> dict[str, Ca
         "sweep: rehearsal (--dry-run)": sweep_rehearsal,
         "sweep: a run": sweep_now,
         "sweep: fold a day's tombstones": fold_oldest,
-        "privacy: access report": get(f"/api/v1/customers/{probe.customer}/access-report", privacy),
+        "privacy: access report": get(f"/api/v1/customers/{probe.subject}/access-report", privacy),
         "auditor: deletion records": get("/api/v1/deletions", auditor),
         "auditor: a day's deletion record": get(f"/api/v1/deletions/{run_of_a_day}", auditor),
     }
 
 
 def output_of(result: Any) -> int | None:
-    """How many rows a case answers with, where that grows with the archive by nature: the
-    tombstones of one day's run grow with the contacts a day."""
+    """How many rows a case answers with, where that grows by nature: the tombstones of one
+    day's run grow with the contacts a day, and an access report with the reports made before
+    it (each report is an access to its subject)."""
     if isinstance(result, list) and all(isinstance(one, Folded) for one in result):
         return int(sum(one.tombstones for one in result))
     if hasattr(result, "json") and "/api/v1/deletions/" in str(result.url):
         return len(list(result.json()["contact_ids"]))
+    if hasattr(result, "json") and str(result.url).endswith("/access-report"):
+        return len(list(result.json()["accesses"]))
     return None
 
 
@@ -475,6 +535,7 @@ def main(sizes: list[int], runs: int, compare: bool) -> None:
         probe = make_probe(runtime)
         filled = 0
         with client(runtime) as http:
+            make_trail(runtime, http, probe)
             for size in sizes:
                 console.print(f"[bold]{size:,} contacts[/bold]: filling")
                 seconds = fill(runtime.engine, filled, size, console)
