@@ -14,6 +14,7 @@ from archive.audit import Actor, AuditAction
 from archive.audit.models import AuditRecord
 from archive.contacts.manifest import MAX_FIELD, read_manifest
 from archive.contacts.models import Contact, Direction
+from archive.contacts.use_cases import importing
 from archive.contacts.use_cases.importing import import_items
 from archive.contacts.use_cases.recordings import RecordingItem
 from archive.customers.models import Customer
@@ -287,32 +288,54 @@ def test_a_row_s_transcript_is_stored_with_its_call_or_fails_its_row(
     assert len(list(runtime.store.list())) == 2  # nothing left of the failed row
 
 
-def test_recordings_keyed_by_their_ids_are_read_once_and_only_checked_when_the_id_is_stored(
-    runtime: Runtime, tmp_path: Path
-) -> None:
-    folder = folder_with(tmp_path, 4)
-    manifest = tmp_path / "manifest.csv"
-    rows = good_rows(4).splitlines()
+def keyed_manifest(tmp_path: Path, count: int, name: str = "manifest.csv") -> Path:
+    """A manifest of the first `count` recordings, each with the telephony system's id."""
+    manifest = tmp_path / name
+    rows = good_rows(count).splitlines()
     manifest.write_text(
         HEADER.rstrip("\n") + ",external_id\n"
         + "".join(f"{row},connect-{n}\n" for n, row in enumerate(rows))
     )  # fmt: skip
-    first = items(manifest, folder)
+    return manifest
+
+
+def test_recordings_keyed_by_their_ids_are_read_once_and_only_checked_when_the_id_is_stored(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    folder = folder_with(tmp_path, 5)
+    first = items(keyed_manifest(tmp_path, 4), folder)
     report = import_items(runtime, ACTOR, first, jobs=1)
     assert (report.stored, report.skipped, report.failed) == (4, 0, [])
     # No pass over the files before storing them: their keys are the ids, none stored yet.
     assert [item for item in first if "digest" in vars(item)] == []
 
-    # Again, with one file changed since and another gone once the manifest was read: the
-    # same bytes are skipped, other bytes under a stored id are a contact of their own, linked
-    # to the first, and a file that cannot be read is that row's error.
+    # Again, with a fifth row, one file changed since and another gone once the manifest was
+    # read: the same bytes are skipped, other bytes under a stored id are a contact of their
+    # own, linked to the first, a file that cannot be read is that row's error, and the new
+    # row is stored.
     (folder / "2024" / "05" / "call-1.wav").write_bytes(wav(101))
-    again = items(manifest, folder)
+    again = items(keyed_manifest(tmp_path, 5), folder)
     (folder / "2024" / "05" / "call-3.wav").unlink()
     report = import_items(runtime, ACTOR, again, jobs=1)
-    assert (report.stored, report.skipped) == (1, 2)
+    assert (report.stored, report.skipped) == (2, 2)
     assert [note.where for note in report.shared_key] == ["line 3 (2024/05/call-1.wav)"]
     assert [note.where for note in report.failed] == ["line 5 (2024/05/call-3.wav)"]
     assert "No such file" in report.failed[0].reason
+    # Read beforehand: those whose id was stored (the one gone could not be); not the new one.
+    assert ["digest" in vars(item) for item in again] == [True, True, True, False, False]
     with runtime.session() as session:
-        assert session.scalar(select(func.count()).select_from(Contact)) == 5
+        assert session.scalar(select(func.count()).select_from(Contact)) == 6
+
+
+def test_recordings_keyed_by_their_ids_are_checked_by_the_worker_processes(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "PER_WORKER", 1)  # two workers for a few items
+    folder = folder_with(tmp_path, 4)
+    manifest = keyed_manifest(tmp_path, 4)
+    report = import_items(runtime, ACTOR, items(manifest, folder), jobs=2)
+    assert (report.stored, report.skipped, report.failed) == (4, 0, [])
+    (folder / "2024" / "05" / "call-2.wav").write_bytes(wav(102))
+    report = import_items(runtime, ACTOR, items(manifest, folder), jobs=2)
+    assert (report.stored, report.skipped, report.failed) == (1, 3, [])
+    assert [note.where for note in report.shared_key] == ["line 4 (2024/05/call-2.wav)"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -93,6 +94,8 @@ def test_a_start_page_no_hold_covers_asks_nothing_more_about_holds_or_reviews(
 def test_each_hold_shows_on_the_start_page_contact_it_keeps(
     anonymous: TestClient[Any], runtime: Runtime
 ) -> None:
+    # One caller: one customer for all of them.
+    before = call(runtime, 6, ticket="ZD-3")
     named = call(runtime, 5, ticket="ZD-5")
     on_ticket = call(runtime, 4, ticket="ZD-7")
     followed = call(runtime, 3, agent="ben.agent", ticket="ZD-7")
@@ -100,31 +103,43 @@ def test_each_hold_shows_on_the_start_page_contact_it_keeps(
     by_name = place(anonymous, runtime, scope="contacts", contact_ids=[str(named.id)])
     by_ticket = place(anonymous, runtime, scope="ticket", ticket_id=str(on_ticket.ticket_id))
     shown, _, sent = start(runtime)
-    assert shown[named.id].hold is not None
-    assert str(shown[named.id].hold.id) == by_name
-    for kept in (on_ticket, followed):  # the agent's own, and another's on the same ticket
-        hold = shown[kept.id].hold
-        assert hold is not None
-        assert str(hold.id) == by_ticket
-    assert shown[free.id].hold is None
+    assert badge(shown, named) == by_name
+    # The agent's own, and another's on the same ticket, in the list of followed tickets.
+    assert badge(shown, on_ticket) == badge(shown, followed) == by_ticket
+    assert badge(shown, free) is None
+    assert badge(shown, before) is None
     # The two lists, then the holds of the three contacts a hold may keep, once.
     assert len(naming(sent, "holds")) == 3
 
     # A customer's hold from a date covers what started since, and only that.
-    since = (NOW - timedelta(hours=3)).isoformat()
+    since = (NOW - timedelta(hours=2, minutes=30)).isoformat()
     by_customer = place(
         anonymous, runtime, scope="customer", customer_id=str(free.customer_id), since=since
     )
     shown, _, _ = start(runtime)
-    hold = shown[free.id].hold
-    assert hold is not None
-    assert str(hold.id) == by_customer
-    assert shown[named.id].hold is not None
-    assert str(shown[named.id].hold.id) == by_name
+    assert badge(shown, free) == by_customer
+    assert badge(shown, before) is None
+    assert badge(shown, named) == by_name
+
+    # A released hold keeps nothing; the customer's, from its date, still does.
+    released = anonymous.post(f"{HOLDS}/{by_ticket}/release", headers=bearer(runtime, Role.QUALITY))
+    assert released.status_code == 200, released.text
+    shown, _, _ = start(runtime)
+    assert badge(shown, on_ticket) is None
+    assert badge(shown, followed) is None
+    assert badge(shown, free) == by_customer
+
+
+def badge(shown: dict[uuid.UUID, ContactOut], contact: Contact) -> str | None:
+    """The id of the hold shown on the contact, or None."""
+    hold = shown[contact.id].hold
+    return None if hold is None else str(hold.id)
 
 
 def test_the_start_page_says_which_contacts_an_open_review_doubts(runtime: Runtime) -> None:
-    def from_home(name: str, code: str | None = None, who: str | None = None) -> Contact:
+    def from_home(
+        name: str, code: str | None = None, who: str | None = None, agent: str = AGENT
+    ) -> Contact:
         with runtime.session() as session:
             return (
                 IngestService(session, runtime)
@@ -132,7 +147,8 @@ def test_the_start_page_says_which_contacts_an_open_review_doubts(runtime: Runti
                     Envelope(
                         direction=Direction.INBOUND,
                         started_at=NOW - timedelta(hours=1),
-                        agent=AGENT,
+                        agent=agent,
+                        ticket="HOME-1",
                     ),
                     CallParties(caller="09 123 4567", customer_national_id=code, customer_name=who),
                     chunks_of(MEDIA / name),
@@ -142,11 +158,13 @@ def test_the_start_page_says_which_contacts_an_open_review_doubts(runtime: Runti
 
     aino = from_home("speech.mp3", "150385-231F", "Aino Koskinen")
     matti = from_home("speech.flac", "020790-412E", "Matti Koskinen")
-    unknown = from_home("speech.opus")
-    shown, _, sent = start(runtime)
+    unknown = from_home("speech.opus", agent="ben.agent")  # on the agent's ticket
+    shown, mine, sent = start(runtime)
+    assert set(mine) == {str(aino.id), str(matti.id)}
+    assert set(shown) == {aino.id, matti.id, unknown.id}
     assert shown[aino.id].uncertain_identity is None
     assert shown[matti.id].uncertain_identity == "other_identity_code"
-    assert shown[unknown.id].uncertain_identity == "several_customers"
+    assert shown[unknown.id].uncertain_identity == "several_customers"  # a followed one
     assert naming(sent, "identity_reviews") == listing(sent)
 
 
@@ -178,3 +196,30 @@ def test_a_search_shows_each_hold_on_the_hit_it_keeps_and_asks_no_more_when_none
     assert hits[str(kept.id)]["hold"]["id"] == by_name
     assert hits[str(free.id)]["hold"] is None
     assert len(naming(sent, "holds")) == 2  # and the holds of the one a hold may keep
+
+
+def test_a_search_hit_says_when_an_open_review_doubts_whose_it_is(
+    client: TestClient[Any], runtime: Runtime
+) -> None:
+    """Two people with identity codes share a mailbox; an e-mail from it, with no code, names
+    them both and waits for the privacy team."""
+    for name, code in (("speech.mp3", "150385-231F"), ("speech.flac", "020790-412E")):
+        with runtime.session() as session:
+            IngestService(session, runtime).ingest_call(
+                Envelope(direction=Direction.INBOUND),
+                CallParties(customer_national_id=code, customer_email="koti@example.fi"),
+                chunks_of(MEDIA / name),
+            )
+    message = EmailMessage()
+    message["From"] = "Koskinen <koti@example.fi>"
+    message["To"] = "service@example-company.fi"
+    message["Subject"] = "Lämpöpumppu"
+    message["Message-ID"] = "<home-1@example.fi>"
+    message.set_content("Lämpöpumppu on rikki.")
+    with runtime.session() as session:
+        doubted = IngestService(session, runtime).ingest_email(Envelope(), message.as_bytes())
+    certain = ingest_chat(runtime, "Lämpöpumppu pitää ääntä", email="olli@example.fi").contact
+    hits, sent = search(client, runtime, "lämpöpumppu")
+    assert hits[str(doubted.contact.id)]["uncertain_identity"] == "several_customers"
+    assert hits[str(certain.id)]["uncertain_identity"] is None
+    assert naming(sent, "identity_reviews") == naming(sent, "holds")  # the hits' statement
