@@ -68,7 +68,7 @@ def test_a_route_without_a_permission_stops_the_app() -> None:
         return "y"
 
     with pytest.raises(ConfigurationError, match="GET /undeclared declares no permission"):
-        declared_permissions(Litestar([undeclared, declared]))
+        declared_permissions(Litestar([undeclared, declared], logging_config=None))
 
 
 def test_health_reports_database_and_store(client: TestClient) -> None:  # type: ignore[type-arg]

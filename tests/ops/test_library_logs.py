@@ -17,6 +17,12 @@ from archive.logging import configure_logging
 pytestmark = pytest.mark.fast
 
 
+@pytest.fixture(autouse=True)
+def fresh_root_logger(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The root logger as a new process has it: no handler left by another test's app."""
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])
+
+
 @pytest.fixture
 def libraries_at_debug() -> Iterator[None]:
     """Every library logger passing DEBUG on, as one set up to debug would: only the archive's
