@@ -201,6 +201,19 @@ class ContactService:
             raise NotFound(f"no contact {contact_id}")
         return contact
 
+    def get_shown(self, contact_id: uuid.UUID) -> tuple[Contact, Beside]:
+        """As `get`, with what showing the contact needs beside it (its open review, whether a
+        hold may cover it) read in the same statement."""
+        row = self.session.execute(
+            select(Contact, *beside_columns()).where(Contact.id == contact_id)
+        ).first()
+        if row is None:
+            raise NotFound(f"no contact {contact_id}")
+        contact = row[0]
+        if contact.state != ContactState.ACTIVE or self.hides(contact):
+            raise NotFound(f"no contact {contact_id}")
+        return contact, Beside.of([row])
+
     def hides(self, contact: Contact) -> bool:
         """Whether the contact is hidden from the viewer: its customer is restricted."""
         return self.restriction.hides(contact.customer_id)

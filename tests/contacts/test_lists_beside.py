@@ -1,7 +1,7 @@
-"""The agent's start page and a search read their contacts' open reviews, and which of them a
-hold may cover, in the statements that find the contacts, as a customer's page does: holds are
-asked about only when one may cover a listed contact, and every hold and every doubt still
-shows on the contact it concerns."""
+"""The agent's start page, a search and one contact opened read the contacts' open reviews, and
+which of them a hold may cover, in the statements that find the contacts, as a customer's page
+does: holds are asked about only when one may cover a contact shown, and every hold and every
+doubt still shows on the contact it concerns."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from archive.contacts.ingest import CallParties, Envelope, IngestService
 from archive.contacts.models import Contact, Direction
 from archive.contacts.schemas import ContactOut
 from archive.contacts.use_cases import agent_start
+from archive.contacts.use_cases.reading import Opened, open_contact
 from archive.runtime import Runtime
 from archive.testing.builders import MEDIA, chunks_of, ingest_call, ingest_chat
 from archive.testing.statements import statements
@@ -223,3 +224,44 @@ def test_a_search_hit_says_when_an_open_review_doubts_whose_it_is(
     assert hits[str(doubted.contact.id)]["uncertain_identity"] == "several_customers"
     assert hits[str(certain.id)]["uncertain_identity"] is None
     assert naming(sent, "identity_reviews") == naming(sent, "holds")  # the hits' statement
+
+
+def test_one_contact_shown_asks_about_holds_only_when_one_may_keep_it(
+    anonymous: TestClient[Any], runtime: Runtime
+) -> None:
+    kept, free = call(runtime, 3), call(runtime, 2, ticket="ZD-2")
+    agent = bearer(runtime, Role.AGENT)
+
+    def read(contact: Contact) -> tuple[dict[str, Any], list[str]]:
+        """The contact as the API shows it to an agent, and the statements that took."""
+        url = f"/api/v1/contacts/{contact.id}"
+        assert anonymous.get(url, headers=agent).status_code == 200
+        with statements(runtime.engine) as sent:
+            answer = anonymous.get(url, headers=agent)
+        assert answer.status_code == 200, answer.text
+        return answer.json(), sent
+
+    def opened(contact: Contact) -> tuple[ContactOut, list[str]]:
+        """The contact as its page opens it, and the statements that took."""
+        actor = user(AGENT, None, [Role.AGENT], role=str(Role.AGENT)).for_purpose("CS-1")
+        with runtime.session() as session, statements(runtime.engine) as sent:
+            found = open_contact(session, runtime, actor, contact.id)
+        assert isinstance(found, Opened)
+        return found.contact, sent
+
+    shown, sent = read(free)
+    assert (shown["hold"], shown["uncertain_identity"]) == (None, None)
+    assert naming(sent, "holds") == naming(sent, "identity_reviews")
+    assert len(naming(sent, "holds")) == 1  # the statement that found the contact
+    page, sent = opened(free)
+    assert page.hold is None
+    assert len(naming(sent, "holds")) == 1
+
+    by_name = place(anonymous, runtime, scope="contacts", contact_ids=[str(kept.id)])
+    shown, sent = read(kept)
+    assert shown["hold"]["id"] == by_name
+    assert len(naming(sent, "holds")) == 2  # and the holds of the one a hold may keep
+    page, sent = opened(kept)
+    assert page.hold is not None
+    assert str(page.hold.id) == by_name
+    assert len(naming(sent, "holds")) == 2

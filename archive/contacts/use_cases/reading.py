@@ -21,7 +21,7 @@ from archive.audit.service import AuditLog
 from archive.contacts.call_transcript import transcript_object
 from archive.contacts.email import AttachmentInfo
 from archive.contacts.models import Channel, Contact, ContentObject
-from archive.contacts.rendering import original_name, render
+from archive.contacts.rendering import original_name, render_page
 from archive.contacts.schemas import ContactOut, EmailOut, email_out
 from archive.contacts.service import ContactService
 from archive.customers.service import CustomerView
@@ -72,8 +72,8 @@ def read_contact(
     session: Session, runtime: Runtime, actor: Actor, contact_id: uuid.UUID
 ) -> ContactOut:
     service = contacts_for(session, runtime, actor)
-    contact = service.get(contact_id)
-    shown = render(service, contact, service.holds_of([contact]), service.reviews_of([contact]))
+    contact, beside = service.get_shown(contact_id)
+    shown = render_page(service, [contact], beside)[0]
     _metadata_read(session, runtime, actor, contact_id)
     session.commit()
     return shown
@@ -84,7 +84,7 @@ def open_contact(
 ) -> Opened | PurposeAsked:
     """The contact, whose it is (for an actor who may read customers) and its content."""
     service = contacts_for(session, runtime, actor)
-    contact = service.get(contact_id)
+    contact, beside = service.get_shown(contact_id)
     try:
         purpose = check_purpose(actor.purpose)
     except InvalidInput as refused:
@@ -92,7 +92,7 @@ def open_contact(
     if purpose is None and runtime.settings.require_purpose:
         # Asked before anything is read: the answer goes into every record that follows.
         return PurposeAsked(contact.id, contact.customer_id, None)
-    shown = render(service, contact, service.holds_of([contact]), service.reviews_of([contact]))
+    shown = render_page(service, [contact], beside)[0]
     customers = names_of(session, runtime, actor, [shown.customer_id])
     _metadata_read(session, runtime, actor, contact_id)
     session.commit()
