@@ -249,8 +249,11 @@ def test_a_refused_request_does_not_echo_its_values(client: TestClient[Any]) -> 
     query = {**CALL, "started_at": "yesterday"}
     response = client.post(f"{CONTACTS}/calls", params=query, content=MP3)
     assert_problem(response, 400)
+    # The request's id is random hex, in which a short run of digits such as "040" turns up
+    # by chance: it is taken out before looking.
+    text = response.text.replace(response.headers["X-Request-ID"], "")
     for value in ("040", "4567", "aino.virtanen", "yesterday"):
-        assert value not in response.text
+        assert value not in text
 
 
 def test_wrong_types_in_timeline_parameters(client: TestClient[Any]) -> None:

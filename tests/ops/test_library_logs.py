@@ -18,9 +18,18 @@ pytestmark = pytest.mark.fast
 
 
 @pytest.fixture(autouse=True)
-def fresh_root_logger(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The root logger as a new process has it: no handler left by another test's app."""
-    monkeypatch.setattr(logging.getLogger(), "handlers", [])
+def fresh_loggers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The root and the framework's loggers as a new process has them, whatever other tests in
+    this process left there (a handler of another app's, a logger set not to propagate)."""
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])
+    monkeypatch.setattr(root, "level", logging.WARNING)
+    framework = logging.getLogger("litestar")
+    monkeypatch.setattr(framework, "handlers", [])
+    monkeypatch.setattr(framework, "level", logging.NOTSET)
+    monkeypatch.setattr(framework, "propagate", True)
+    monkeypatch.setattr(framework, "disabled", False)
+    monkeypatch.setattr(logging.root.manager, "disable", logging.NOTSET)
 
 
 @pytest.fixture
