@@ -196,23 +196,21 @@ class ContactService:
         Not found rather than forbidden: a restricted customer's contacts must not even be
         known to exist by those who may not open them.
         """
-        contact = self.session.get(Contact, contact_id)
-        if contact is None or contact.state != ContactState.ACTIVE or self.hides(contact):
-            raise NotFound(f"no contact {contact_id}")
-        return contact
+        return self._found(self.session.get(Contact, contact_id), contact_id)
 
     def get_shown(self, contact_id: uuid.UUID) -> tuple[Contact, Beside]:
         """As `get`, with what showing the contact needs beside it (its open review, whether a
         hold may cover it) read in the same statement."""
-        row = self.session.execute(
+        rows = self.session.execute(
             select(Contact, *beside_columns()).where(Contact.id == contact_id)
-        ).first()
-        if row is None:
+        ).all()
+        return self._found(rows[0][0] if rows else None, contact_id), Beside.of(rows)
+
+    def _found(self, contact: Contact | None, contact_id: uuid.UUID) -> Contact:
+        """The contact, if it is active and the viewer may see it; else not found."""
+        if contact is None or contact.state != ContactState.ACTIVE or self.hides(contact):
             raise NotFound(f"no contact {contact_id}")
-        contact = row[0]
-        if contact.state != ContactState.ACTIVE or self.hides(contact):
-            raise NotFound(f"no contact {contact_id}")
-        return contact, Beside.of([row])
+        return contact
 
     def hides(self, contact: Contact) -> bool:
         """Whether the contact is hidden from the viewer: its customer is restricted."""
