@@ -6,7 +6,7 @@ doubt still shows on the contact it concerns."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -26,8 +26,8 @@ from archive.testing.builders import MEDIA, chunks_of, ingest_call, ingest_chat
 from archive.testing.statements import statements
 from archive.testing.tokens import bearer
 
-NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
-HOLDS = "/api/v1/holds"
+from .beside import HOLDS, NOW, naming, place
+
 SEARCH = "/api/v1/search"
 AGENT = "anna.agent"
 
@@ -48,16 +48,6 @@ def call(runtime: Runtime, hours_ago: int, agent: str = AGENT, ticket: str = "ZD
     ).contact
 
 
-def place(client: TestClient[Any], runtime: Runtime, **body: Any) -> str:
-    answer = client.post(
-        HOLDS,
-        json={"reason": "complaint", "reference": "REK-1", **body},
-        headers=bearer(runtime, Role.QUALITY),
-    )
-    assert answer.status_code == 201, answer.text
-    return str(answer.json()["id"])
-
-
 def start(runtime: Runtime) -> tuple[dict[uuid.UUID, ContactOut], list[str], list[str]]:
     """The agent's start page as the use case makes it: every contact on it by id, the ids of
     the agent's own, and the statements it took."""
@@ -66,10 +56,6 @@ def start(runtime: Runtime) -> tuple[dict[uuid.UUID, ContactOut], list[str], lis
         page = agent_start(session, runtime, actor, limit=20)
     shown = {item.id: item for item in [*page.own, *page.others]}
     return shown, [str(item.id) for item in page.own], sent
-
-
-def naming(sent: list[str], table: str) -> list[str]:
-    return [sql for sql in sent if f"FROM {table} " in sql or f"JOIN {table} " in sql]
 
 
 def listing(sent: list[str]) -> list[str]:

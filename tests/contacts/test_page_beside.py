@@ -5,7 +5,7 @@ and every hold still shows on the contact it keeps, whichever way it covers it."
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,8 +20,7 @@ from archive.testing.builders import MEDIA, chunks_of, ingest_call
 from archive.testing.statements import statements
 from archive.testing.tokens import bearer
 
-NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
-HOLDS = "/api/v1/holds"
+from .beside import HOLDS, NOW, naming, place
 
 
 @pytest.fixture
@@ -50,20 +49,6 @@ def page(
         answer = client.get(path, headers=agent)
     assert answer.status_code == 200, answer.text
     return {item["id"]: item for item in answer.json()["items"]}, sent
-
-
-def naming(sent: list[str], table: str) -> list[str]:
-    return [sql for sql in sent if f"FROM {table} " in sql or f"JOIN {table} " in sql]
-
-
-def place(client: TestClient[Any], runtime: Runtime, **body: Any) -> str:
-    answer = client.post(
-        HOLDS,
-        json={"reason": "complaint", "reference": "REK-1", **body},
-        headers=bearer(runtime, Role.QUALITY),
-    )
-    assert answer.status_code == 201, answer.text
-    return str(answer.json()["id"])
 
 
 def test_a_page_no_hold_covers_asks_nothing_more_about_holds_or_reviews(
