@@ -4,6 +4,7 @@ live ingest as in a bulk import."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import pytest
@@ -41,18 +42,26 @@ def test_the_first_to_take_an_address_is_first_though_its_row_sits_after_a_later
         session.commit()
         # The first holder's row is written anew, as PostgreSQL writes a row into whatever
         # space it finds (a deleted row's, once vacuumed): changing its indexed value away and
-        # back puts it, and its index entry, after the second holder's. Its id stays.
+        # back puts it, and its index entry, after the second holder's. Its id stays. Where it
+        # lands is the page's business (pruning may hand it its old slot again), so it is
+        # rewritten until it lands after, a few times at most.
         row = CustomerIdentifier
         held = (row.customer_id == first.customer.id) & (row.kind == "email")
         original = session.scalars(select(row.blind_index).where(held)).one()
-        session.execute(update(row).where(held).values(blind_index=b"\0" * 32))
-        session.execute(update(row).where(held).values(blind_index=original))
-        session.commit()
-        on_disk = session.scalars(
-            select(CustomerIdentifier.customer_id)
-            .where(CustomerIdentifier.kind == "email")
-            .order_by(text("ctid"))
-        ).all()
+        on_disk: list[uuid.UUID] = []
+        for _ in range(20):
+            session.execute(update(row).where(held).values(blind_index=b"\0" * 32))
+            session.execute(update(row).where(held).values(blind_index=original))
+            session.commit()
+            on_disk = list(
+                session.scalars(
+                    select(CustomerIdentifier.customer_id)
+                    .where(CustomerIdentifier.kind == "email")
+                    .order_by(text("ctid"))
+                )
+            )
+            if on_disk == [second.customer.id, first.customer.id]:
+                break
         assert on_disk == [second.customer.id, first.customer.id]  # the case this is about
 
         live = service.attach([email(SHARED)])
